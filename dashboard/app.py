@@ -1,0 +1,58 @@
+"""The Dash application: shell, pages and the REST blueprint, on a given Flask server."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+
+import dash
+from dash import Input, Output, State, dcc, html
+from flask import Flask
+
+from dashboard.i18n import DEFAULT_LANG, t
+
+PAGE_MODULES = ("dashboard.pages.overview",)
+
+
+def build_dash(server: Flask) -> dash.Dash:
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(importlib.resources.files("dashboard") / "assets"),
+        title=t("app.title"),
+        update_title=None,
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+    )
+    for module in PAGE_MODULES:
+        importlib.import_module(module).register()
+    app.layout = shell
+    return app
+
+
+def shell():
+    return html.Div([
+        dcc.Store(id="lang", storage_type="local", data=DEFAULT_LANG),
+        html.Header(className="lg-header", children=[
+            html.H1(id="app-title", children=t("app.title")),
+            html.Nav(className="lg-nav", children=[
+                dcc.Link(id="nav-map", children=t("nav.map"), href="/"),
+                html.Button(id="lang-switch", className="lg-lang", children=t("lang.switch")),
+            ]),
+        ]),
+        dash.page_container,
+    ])
+
+
+@dash.callback(Output("lang", "data"), Input("lang-switch", "n_clicks"), State("lang", "data"),
+               prevent_initial_call=True)
+def toggle_language(_clicks, lang):
+    return "en" if lang == "zh" else "zh"
+
+
+@dash.callback(Output("app-title", "children"), Output("nav-map", "children"),
+               Output("lang-switch", "children"), Input("lang", "data"))
+def translate_shell(lang):
+    return t("app.title", lang), t("nav.map", lang), t("lang.switch", lang)

@@ -1,0 +1,126 @@
+"""First page: the district and its townships on an offline base map, coloured by the
+number of regulated targets, with headline counts and a per-township chart."""
+
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+import plotly.graph_objects as go
+from dash import Input, Output, dcc, html
+from flask import current_app
+
+from dashboard.i18n import t
+from geo import queries
+
+MAP_CENTRE = (38.95, 117.60)
+COLORS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
+
+
+def _runtime():
+    return current_app.extensions["lawgrid"]
+
+
+def breaks_for(values: list[int], classes: int = len(COLORS)) -> list[int]:
+    """Upper bounds of equal-count classes (quantiles), strictly increasing."""
+    ordered = sorted(values)
+    if not ordered:
+        return []
+    cuts = sorted({ordered[min(len(ordered) - 1, (i * len(ordered)) // classes)]
+                   for i in range(1, classes)})
+    return cuts
+
+
+def register() -> None:
+    dash.register_page(__name__, path="/", name="overview", layout=layout)
+
+
+def layout(**_query):
+    runtime = _runtime()
+    with runtime.session() as session:
+        townships = queries.townships_geojson(session, simplify_m=30)
+        district = queries.district_geojson(session)
+        counts = queries.registry_counts(session)
+    for feature in townships["features"]:
+        p = feature["properties"]
+        p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"
+    values = [f["properties"]["targets"] for f in townships["features"]]
+    breaks = breaks_for(values)
+    base_layers = []
+    if runtime.settings.tile_url:
+        base_layers.append(dl.TileLayer(url=runtime.settings.tile_url,
+                                        attribution=runtime.settings.tile_attribution))
+    return html.Div(className="lg-body", children=[
+        dl.Map(
+            id="overview-map", className="lg-map", center=MAP_CENTRE, zoom=9, minZoom=8, maxZoom=18,
+            attributionControl=True, preferCanvas=True,
+            children=[
+                *base_layers,
+                dl.GeoJSON(id="district-outline", data=district,
+                           style={"color": "#24406a", "weight": 2, "fill": False}),
+                dl.GeoJSON(id="township-layer", data=townships,
+                           style={"variable": "lawgrid.townshipStyle"},
+                           hideout={"breaks": breaks, "colors": COLORS, "property": "targets"},
+                           hoverStyle={"weight": 3, "color": "#1f3b64"}),
+                dl.Colorbar(id="township-colorbar", colorscale=COLORS, width=18, height=160,
+                            min=0, max=max(values or [1]), position="bottomleft",
+                            nTicks=4, tickDecimals=0),
+                dl.AttributionControl(position="bottomright", prefix=False),
+                dl.ScaleControl(position="bottomleft", imperial=False),
+            ],
+            attribution=_attribution(runtime.settings.tile_attribution),
+        ),
+        html.Div(className="lg-side", children=[
+            html.H2(id="overview-heading", children=t("overview.heading"), style={"fontSize": "16px"}),
+            html.Div(className="lg-cards", children=[
+                _card("card-targets", counts["target"], "overview.total"),
+                _card("card-units", counts["enforcement_unit"], "overview.units"),
+                _card("card-officers", counts["officer"], "overview.officers"),
+                _card("card-devices", counts["device"], "overview.devices"),
+            ]),
+            dcc.Graph(id="township-chart", figure=township_chart(townships, "zh"),
+                      config={"displaylogo": False}, style={"height": "560px"}),
+            html.P(id="overview-approximate", className="lg-note", children=t("overview.approximate")),
+            dcc.Store(id="township-data", data=[
+                {"name": f["properties"]["name"], "code": f["properties"]["code"],
+                 "targets": f["properties"]["targets"]} for f in townships["features"]]),
+        ]),
+    ])
+
+
+def _attribution(extra: str) -> str:
+    return t("map.attribution") + (f"; {extra}" if extra else "")
+
+
+def _card(card_id: str, value: int, label_key: str):
+    return html.Div(className="lg-card", id=card_id, children=[
+        html.Div(className="value", children=f"{value:,}"),
+        html.Div(className="label", children=t(label_key), id=f"{card_id}-label"),
+    ])
+
+
+def township_chart(townships_or_rows, lang: str) -> go.Figure:
+    rows = townships_or_rows
+    if isinstance(rows, dict):
+        rows = [f["properties"] for f in rows["features"]]
+    rows = sorted(rows, key=lambda r: r["targets"])
+    figure = go.Figure(go.Bar(
+        x=[r["targets"] for r in rows], y=[r["name"] for r in rows], orientation="h",
+        marker_color="#fd8d3c", hovertemplate="%{y}: %{x:,}<extra></extra>"))
+    figure.update_layout(
+        title=t("overview.chart", lang), margin=dict(l=10, r=10, t=40, b=10),
+        paper_bgcolor="#13243d", plot_bgcolor="#13243d", font=dict(color="#e6edf6", size=11),
+        xaxis=dict(title=t("overview.targets", lang), gridcolor="#24406a"),
+        yaxis=dict(automargin=True))
+    return figure
+
+
+@dash.callback(
+    Output("overview-heading", "children"), Output("overview-approximate", "children"),
+    Output("card-targets-label", "children"), Output("card-units-label", "children"),
+    Output("card-officers-label", "children"), Output("card-devices-label", "children"),
+    Output("township-chart", "figure"),
+    Input("lang", "data"), Input("township-data", "data"))
+def translate_overview(lang, rows):
+    return (t("overview.heading", lang), t("overview.approximate", lang), t("overview.total", lang),
+            t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
+            township_chart(rows or [], lang))

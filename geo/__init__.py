@@ -1,0 +1,1 @@
+"""The domain core: models, migrations, PostGIS queries. Imports neither dashboard nor ingest."""

@@ -1,0 +1,82 @@
+"""Read queries over the geography and the registry. Functions take a session and return
+plain Python objects (dicts, shapely geometries), never ORM rows."""
+
+from __future__ import annotations
+
+import json
+
+from shapely import wkb
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.reference import DISTRICT_ADCODE
+
+
+def district_outline(session: Session) -> BaseGeometry:
+    raw = session.execute(
+        text("SELECT ST_AsBinary(geom) FROM district WHERE adcode = :a"), {"a": DISTRICT_ADCODE}
+    ).scalar_one()
+    return wkb.loads(bytes(raw))
+
+
+def township_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(text("SELECT code, name FROM township ORDER BY code")).all())
+
+
+def township_polygons(session: Session) -> tuple[list[str], list[BaseGeometry], dict[str, str]]:
+    rows = session.execute(
+        text("SELECT code, name, ST_AsBinary(geom) FROM township ORDER BY code")
+    ).all()
+    return ([r[0] for r in rows], [wkb.loads(bytes(r[2])) for r in rows], {r[0]: r[1] for r in rows})
+
+
+def townships_geojson(session: Session, *, simplify_m: float = 0.0) -> dict:
+    """Townships with their target counts as an RFC 7946 FeatureCollection."""
+    tolerance = simplify_m / 111_000.0
+    rows = session.execute(
+        text(
+            """
+            SELECT t.code, t.name, t.kind, t.approximate, t.source,
+                   coalesce(c.n, 0) AS targets,
+                   ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(t.geom, :tol)
+                                     ELSE t.geom END, 6) AS geometry,
+                   ST_X(t.centre) AS lon, ST_Y(t.centre) AS lat
+            FROM township t
+            LEFT JOIN (SELECT township_code, count(*) AS n FROM target GROUP BY township_code) c
+                   ON c.township_code = t.code
+            ORDER BY t.code
+            """
+        ),
+        {"tol": tolerance},
+    ).mappings()
+    features = [
+        {
+            "type": "Feature",
+            "id": r["code"],
+            "geometry": json.loads(r["geometry"]),
+            "properties": {k: r[k] for k in ("code", "name", "kind", "approximate", "source",
+                                             "targets", "lon", "lat")},
+        }
+        for r in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def district_geojson(session: Session) -> dict:
+    row = session.execute(
+        text("SELECT name, source, ST_AsGeoJSON(geom, 6) FROM district WHERE adcode = :a"),
+        {"a": DISTRICT_ADCODE},
+    ).one()
+    return {"type": "Feature", "geometry": json.loads(row[2]),
+            "properties": {"name": row[0], "source": row[1]}}
+
+
+def registry_counts(session: Session) -> dict[str, int]:
+    tables = ("township", "enforcement_unit", "enforcement_body", "power_item", "officer",
+              "device", "target")
+    return {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
+def known_domains(session: Session) -> set[str]:
+    return set(session.execute(text("SELECT key FROM domain")).scalars())

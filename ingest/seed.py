@@ -1,0 +1,85 @@
+"""`lawgrid seed`: write the synthetic registry into PostGIS (COPY for the targets)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from geo import queries
+from geo.bulk import TARGET_COPY_COLUMNS, copy_text
+from ingest import synthetic
+
+ORG_TABLES = "position, device, officer_area, officer, power_item, enforcement_body, unit_area, enforcement_unit"
+
+
+def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.date | None = None) -> dict:
+    """Replace units, bodies, the power list, officers and devices with a synthetic set."""
+    today = today or dt.date.today()
+    rng = np.random.default_rng(seed)
+    names = queries.township_names(session)
+    org = synthetic.build_organisation(names, rng)
+    people = synthetic.build_officers(org, officers, rng, today)
+    devices = synthetic.build_devices(people)
+    session.execute(text(f"TRUNCATE {ORG_TABLES} RESTART IDENTITY CASCADE"))
+    conn = session.connection()
+    conn.execute(text("INSERT INTO enforcement_unit (id, code, name, kind, township_code, domains) "
+                      "VALUES (:id, :code, :name, :kind, :township_code, :domains)"),
+                 [{k: u[k] for k in ("id", "code", "name", "kind", "township_code", "domains")}
+                  for u in org.units])
+    conn.execute(text("INSERT INTO unit_area VALUES (:u, :t)"),
+                 [dict(u=u, t=t) for u, t in org.unit_areas])
+    conn.execute(text("INSERT INTO enforcement_body (code, name, kind, unit_id) "
+                      "VALUES (:code, :name, :kind, :unit_id)"), org.bodies)
+    conn.execute(text("INSERT INTO power_item (unit_id, domain_key, power_type_key, item_code, "
+                      "item_name, legal_basis) VALUES (:unit_id, :domain_key, :power_type_key, "
+                      ":item_code, :item_name, :legal_basis)"), org.power_items)
+    copy_text(session, "officer", ("id", "cert_no", "name", "unit_id", "body_id", "cert_valid_from",
+                                   "cert_valid_to", "duty_state", "daily_task_cap", "phone"),
+              ["".join(f"{o['id']}\t{o['cert_no']}\t{o['name']}\t{o['unit_id']}\t{o['body_id']}\t"
+                       f"{o['cert_valid_from']}\t{o['cert_valid_to']}\t{o['duty_state']}\t"
+                       f"{o['daily_task_cap']}\t{o['phone']}\n" for o in people)])
+    copy_text(session, "officer_area", ("officer_id", "township_code"),
+              ["".join(f"{o['id']}\t{t}\n" for o in people for t in o["townships"])])
+    copy_text(session, "device", ("kind", "protocol", "identifier", "officer_id"),
+              ["".join(f"{d['kind']}\t{d['protocol']}\t{d['identifier']}\t{d['officer_id']}\n"
+                       for d in devices)])
+    session.execute(text("SELECT setval('officer_id_seq', (SELECT max(id) FROM officer))"))
+    session.execute(text("SELECT setval('enforcement_unit_id_seq', (SELECT max(id) FROM enforcement_unit))"))
+    return {"units": len(org.units), "bodies": len(org.bodies), "power_items": len(org.power_items),
+            "officers": len(people), "devices": len(devices),
+            "expired_certificates": sum(o["cert_valid_to"] < today for o in people)}
+
+
+def seed_targets(session: Session, *, targets: int, seed: int, progress: bool = True,
+                 analyze: bool = True) -> dict:
+    """Replace the target registry with `targets` synthetic ones, written with COPY."""
+    outline = queries.district_outline(session)
+    codes, polygons, names = queries.township_polygons(session)
+    session.execute(text("TRUNCATE target RESTART IDENTITY CASCADE"))
+    bar = tqdm(total=targets, unit="targets", desc="targets", disable=not progress,
+               file=sys.stderr, mininterval=0.5)
+    t0 = time.perf_counter()
+
+    def chunks():
+        for m, chunk in synthetic.target_chunks(outline, codes, polygons, names, targets, seed):
+            yield chunk
+            bar.update(m)
+
+    copy_text(session, "target", TARGET_COPY_COLUMNS, chunks())
+    bar.close()
+    if analyze:
+        session.execute(text("ANALYZE target"))
+    return {"targets": targets, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def seed_all(session: Session, *, targets: int, officers: int, seed: int, progress: bool = True) -> dict:
+    summary = seed_organisation(session, officers=officers, seed=seed)
+    summary.update(seed_targets(session, targets=targets, seed=seed, progress=progress))
+    return summary
+

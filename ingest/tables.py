@@ -1,0 +1,149 @@
+"""Reading registry files (CSV, XLSX, GeoJSON, GeoPackage, Shapefile) into rows that keep
+their source line numbers, with column mapping from Chinese or English headers."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+TABULAR = {".csv", ".txt", ".xlsx", ".xlsm"}
+SPATIAL = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (not a row-level problem)."""
+
+
+@dataclass
+class SourceRow:
+    line: int  # 1-based line (CSV/XLSX row, header = 1) or feature number
+    values: dict[str, object]
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    path: Path
+    loaded: int = 0
+    inserted: int = 0
+    updated: int = 0
+    rejects: list[tuple[int, str]] = field(default_factory=list)
+    reject_file: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejects.append((line, reason))
+
+    def write_rejects(self, path: Path | None = None) -> None:
+        if not self.rejects:
+            return
+        self.reject_file = path or self.path.with_name(self.path.name + ".rejects.csv")
+        with open(self.reject_file, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["line", "reason"])
+            writer.writerows(sorted(self.rejects))
+
+    def summary(self) -> str:
+        text = (f"{self.kind}: {self.loaded} loaded ({self.inserted} new, {self.updated} updated), "
+                f"{len(self.rejects)} rejected")
+        if self.reject_file:
+            text += f"; reasons with line numbers in {self.reject_file}"
+        for note in self.notes:
+            text += f"\n  note: {note}"
+        return text
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "loaded": self.loaded, "inserted": self.inserted,
+                "updated": self.updated, "rejected": len(self.rejects),
+                "reject_file": str(self.reject_file) if self.reject_file else None}
+
+
+def normalise_header(name: object) -> str:
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def apply_mapping(columns: list[str], synonyms: dict[str, tuple[str, ...]],
+                  explicit: dict[str, str] | None = None) -> dict[str, str]:
+    """Map file columns to field names: explicit SRC=FIELD pairs first, then synonyms."""
+    mapping: dict[str, str] = {}
+    explicit = {normalise_header(k): v for k, v in (explicit or {}).items()}
+    for col in columns:
+        norm = normalise_header(col)
+        if norm in explicit:
+            mapping[col] = explicit[norm]
+            continue
+        for field_name, names in synonyms.items():
+            if norm == field_name or norm in names:
+                mapping.setdefault(col, field_name)
+                break
+    return mapping
+
+
+def read_rows(path: Path, synonyms: dict[str, tuple[str, ...]],
+              explicit: dict[str, str] | None = None) -> tuple[list[SourceRow], str | None]:
+    """Rows with mapped field names; spatial files add lon/lat of point geometries.
+
+    Returns the rows and the CRS of a spatial file (None for tabular files)."""
+    if not path.exists():
+        raise ImportFileError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    crs = None
+    try:
+        if suffix in {".csv", ".txt"}:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            first_line = 2
+        elif suffix in {".xlsx", ".xlsm"}:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            first_line = 2
+        elif suffix in SPATIAL:
+            import geopandas as gpd
+
+            gdf = gpd.read_file(path)
+            crs = gdf.crs.to_string() if gdf.crs else None
+            if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+                gdf = gdf.to_crs(4326)
+            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            points = gdf.geometry
+            frame["__lon"] = [g.x if g is not None and g.geom_type == "Point" else None for g in points]
+            frame["__lat"] = [g.y if g is not None and g.geom_type == "Point" else None for g in points]
+            first_line = 1
+        else:
+            raise ImportFileError(
+                f"{path}: unsupported file type {suffix!r}; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile")
+    except ImportFileError:
+        raise
+    except Exception as exc:  # the file itself is unreadable: say so, in one line
+        raise ImportFileError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
+    columns = [c for c in frame.columns if not str(c).startswith("__")]
+    mapping = apply_mapping(columns, synonyms, explicit)
+    mapping.update({"__lon": "lon", "__lat": "lat"} if "__lon" in frame.columns else {})
+    renamed = frame[list(mapping)].rename(columns=mapping)
+    renamed = renamed.loc[:, ~renamed.columns.duplicated()]
+    rows = [
+        SourceRow(first_line + i, {k: _clean(v) for k, v in rec.items()})
+        for i, rec in enumerate(renamed.to_dict("records"))
+    ]
+    return rows, crs
+
+
+def _clean(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def split_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    text = str(value)
+    for sep in ("；", "、", "，", ";", "|", ","):
+        text = text.replace(sep, " ")
+    return [p for p in text.split() if p]

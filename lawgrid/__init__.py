@@ -1,0 +1,1 @@
+"""LawGrid composition package: settings, command line, app factory, embedded database."""

@@ -1,0 +1,205 @@
+"""The `lawgrid` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lawgrid.embedded_db import EmbeddedCluster, EmbeddedDbError
+from lawgrid.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except EmbeddedDbError as exc:
+        print(f"lawgrid: database: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lawgrid", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+
+    db_cmd = sub.add_parser("db", help="the database: embedded cluster or LAWGRID_DATABASE_URL")
+    db_cmd.add_argument("action", choices=["start", "stop", "status", "url", "upgrade"])
+    db_cmd.set_defaults(handler=cmd_db)
+
+    seed = sub.add_parser("seed", help="replace the registry with a synthetic one")
+    seed.add_argument("--targets", type=int, default=50_000)
+    seed.add_argument("--officers", type=int, default=3_000)
+    seed.add_argument("--seed", type=int, default=2026)
+    seed.set_defaults(handler=cmd_seed)
+
+    imp = sub.add_parser("import", help="import townships, targets, officers or devices from a file")
+    imp.add_argument("kind", choices=["townships", "targets", "officers", "devices"])
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                     help="map a file column to a field (repeatable)")
+    imp.add_argument("--gcj02", action="store_true", help="coordinates are GCJ-02 (AutoNavi/Tencent)")
+    imp.add_argument("--rejects", type=Path, help="where to write rejected rows (default FILE.rejects.csv)")
+    imp.set_defaults(handler=cmd_import)
+
+    serve = sub.add_parser("serve", help="web dashboard and REST API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--no-ingest", action="store_true", help="do not start device listeners")
+    serve.set_defaults(handler=cmd_serve)
+
+    demo = sub.add_parser("demo", help="embedded database, Binhai data, synthetic registry, dashboard")
+    demo.add_argument("--targets", type=int, default=50_000)
+    demo.add_argument("--host", default=None)
+    demo.add_argument("--port", type=int, default=None)
+    demo.set_defaults(handler=cmd_demo)
+
+    bench = sub.add_parser("bench", help="measure a capability; prints one JSON line last")
+    bench.add_argument("name", choices=["seed"])
+    bench.add_argument("--targets", type=int, default=1_000_000)
+    bench.add_argument("--seed", type=int, default=7)
+    bench.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def cmd_db(args) -> int:
+    from geo import db
+
+    settings = load_settings()
+    if settings.database_url:
+        from lawgrid.embedded_db import normalise_url
+
+        url = normalise_url(settings.database_url)
+        if args.action == "url":
+            print(url)
+        elif args.action == "upgrade":
+            db.upgrade(url)
+            print("database schema is at", db.head_revision())
+        else:
+            print(f"LAWGRID_DATABASE_URL is set: '{args.action}' applies only to the embedded cluster")
+            return 0 if args.action == "status" else 2
+        return 0
+    cluster = EmbeddedCluster(settings.resolved_data_dir)
+    if cluster.paths.note:
+        print(f"note: {cluster.paths.note}", file=sys.stderr)
+    if args.action == "start":
+        print(cluster.start())
+    elif args.action == "stop":
+        cluster.stop()
+        print("stopped")
+    elif args.action == "status":
+        print(f"{cluster.status()} ({cluster.paths.pgdata})")
+        return 0 if cluster.running() else 3
+    elif args.action == "url":
+        print(cluster.url())
+    elif args.action == "upgrade":
+        db.upgrade(cluster.start())
+        print("database schema is at", db.head_revision())
+    return 0
+
+
+def _runtime():
+    from lawgrid.runtime import open_runtime
+
+    return open_runtime(load_settings())
+
+
+def ensure_reference(runtime) -> dict:
+    from geo.reference import load_reference
+    from lawgrid.runtime import REFERENCE_DIR
+
+    with runtime.session() as session:
+        return load_reference(session, REFERENCE_DIR)
+
+
+def cmd_seed(args) -> int:
+    from ingest.seed import seed_all
+
+    runtime = _runtime()
+    ensure_reference(runtime)
+    with runtime.session() as session:
+        summary = seed_all(session, targets=args.targets, officers=args.officers, seed=args.seed)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def cmd_import(args) -> int:
+    from ingest import registry
+    from ingest.tables import ImportFileError
+
+    mapping = {}
+    for pair in args.map:
+        if "=" not in pair:
+            print(f"lawgrid: --map expects COLUMN=FIELD, got {pair!r}", file=sys.stderr)
+            return 2
+        column, field = pair.split("=", 1)
+        mapping[column] = field
+    runtime = _runtime()
+    ensure_reference(runtime)
+    importer = {"targets": registry.import_targets, "officers": registry.import_officers,
+                "devices": registry.import_devices, "townships": registry.import_townships}[args.kind]
+    kwargs = dict(mapping=mapping, rejects_path=args.rejects)
+    if args.kind in ("targets", "townships"):
+        kwargs["gcj02"] = args.gcj02
+    try:
+        with runtime.session() as session:
+            report = importer(session, args.file, **kwargs)
+    except ImportFileError as exc:
+        print(f"lawgrid: import {args.kind}: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from lawgrid.app import create_app
+
+    settings = load_settings()
+    app = create_app(settings)
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"LawGrid dashboard at http://{host}:{port}", flush=True)
+    app.run(host=host, port=port, debug=False)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from geo import queries
+    from ingest.seed import seed_all
+    from lawgrid.app import create_app
+
+    runtime = _runtime()
+    print("reference data:", ensure_reference(runtime), flush=True)
+    with runtime.session() as session:
+        counts = queries.registry_counts(session)
+    if counts["target"] == 0:
+        print(f"seeding a synthetic registry of {args.targets:,} targets (once)...", flush=True)
+        with runtime.session() as session:
+            print(json.dumps(seed_all(session, targets=args.targets, officers=3000, seed=2026),
+                             ensure_ascii=False), flush=True)
+    settings = runtime.settings
+    app = create_app(settings, runtime)
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"LawGrid dashboard at http://{host}:{port}", flush=True)
+    app.run(host=host, port=port, debug=False)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from lawgrid import bench
+
+    runtime = _runtime()
+    ensure_reference(runtime)
+    result = bench.run(args.name, runtime, args)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The one place that reads the environment (LAWGRID_* variables or a .env file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAWGRID_", env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    """Any PostGIS 3 server; unset means the embedded cluster under data_dir."""
+    data_dir: Path = Path("./data")
+    redis_url: str | None = None
+    mqtt_url: str | None = None
+    secret_key: str | None = None
+    test_database_url: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8050
+    tile_url: str | None = None
+    """Base-map tile template; unset draws the district on a plain background (offline)."""
+    tile_attribution: str = ""
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**overrides)
