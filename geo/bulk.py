@@ -80,3 +80,4 @@ def create_target_stage(session: Session) -> None:
         "(LIKE target INCLUDING DEFAULTS EXCLUDING CONSTRAINTS EXCLUDING INDEXES) ON COMMIT DROP"
     ))
     session.execute(text("ALTER TABLE target_stage ALTER COLUMN id DROP NOT NULL"))
+    session.execute(text("TRUNCATE target_stage"))  # a second import in the same transaction

@@ -181,7 +181,7 @@ def _validate_target(values: dict, domains: set[str], zh_to_key: dict[str, str])
         number = _parse_float(risk_raw)
         risk = int(number) if number is not None and number.is_integer() else None
     if risk not in (1, 2, 3, 4):
-        return {}, f"risk level {risk_raw!r} is not 1-4 (低/中/高/极高)"
+        return {}, f"risk level {risk_raw} is not 1-4 (低/中/高/极高)"
     lon, lat = _parse_float(values.get("lon")), _parse_float(values.get("lat"))
     if lon is None or lat is None:
         return {}, "longitude and latitude must be numbers"

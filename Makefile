@@ -1,0 +1,34 @@
+# The verbs people look for. `make demo` and `make test` install whatever is missing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.lawgrid-installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test system venv bench lint clean
+
+demo: system venv
+	$(BIN)/lawgrid demo
+
+test: system venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: system venv
+	$(BIN)/lawgrid bench seed --targets 1000000
+
+lint: venv
+	$(BIN)/python -m ruff check . || echo "ruff is not installed: $(BIN)/pip install ruff"
+
+system:
+	@bash scripts/install-system-deps.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+clean:
+	-$(BIN)/lawgrid db stop
+	rm -rf $(VENV) test-artifacts

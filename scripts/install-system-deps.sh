@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages LawGrid needs, when they are missing:
+# PostgreSQL with PostGIS (the embedded database), Chromium (browser tests) and CJK fonts.
+# Idempotent and quick when everything is present. Without root it names what to install.
+set -euo pipefail
+
+have_postgis() { compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null; }
+have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; }
+have_chromium() { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }
+have_cjk_font() { fc-list 2>/dev/null | grep -qi "noto.*cjk"; }
+
+missing=()
+have_postgres || missing+=(postgresql)
+have_postgis || missing+=(postgis)
+have_chromium || missing+=(chromium)
+have_cjk_font || missing+=(fonts-noto-cjk)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "LawGrid needs these system packages: ${missing[*]}" >&2
+    echo "Install them as root, e.g.: sudo apt-get install postgresql postgresql-<version>-postgis-3 chromium fonts-noto-cjk" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_install() { apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+echo "installing system packages: ${missing[*]}" >&2
+apt-get update -qq >/dev/null
+if ! have_postgres; then apt_install postgresql; fi
+if ! have_postgis; then
+    version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
+    apt_install "postgresql-${version}-postgis-3"
+fi
+if ! have_chromium; then apt_install chromium || apt_install chromium-browser; fi
+if ! have_cjk_font; then apt_install fonts-noto-cjk fontconfig; fi
