@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from geo import db, queries
@@ -30,6 +30,12 @@ def health():
 def townships():
     with _runtime().session() as session:
         return jsonify(queries.townships_geojson(session))
+
+
+@api.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown_route(_unknown):
+    """Keep Dash's catch-all page route from answering unknown API paths with HTML."""
+    abort(404, description=f"no API route {request.method} {request.path}")
 
 
 @api.get("/openapi.json")

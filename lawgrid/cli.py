@@ -52,7 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="web dashboard and REST API")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--no-ingest", action="store_true", help="do not start device listeners")
     serve.set_defaults(handler=cmd_serve)
 
     demo = sub.add_parser("demo", help="embedded database, Binhai data, synthetic registry, dashboard")
@@ -70,8 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_db(args) -> int:
-    from geo import db
-
     settings = load_settings()
     if settings.database_url:
         from lawgrid.embedded_db import normalise_url
@@ -80,8 +77,7 @@ def cmd_db(args) -> int:
         if args.action == "url":
             print(url)
         elif args.action == "upgrade":
-            db.upgrade(url)
-            print("database schema is at", db.head_revision())
+            _upgrade_and_load_reference(url)
         else:
             print(f"LAWGRID_DATABASE_URL is set: '{args.action}' applies only to the embedded cluster")
             return 0 if args.action == "status" else 2
@@ -100,9 +96,19 @@ def cmd_db(args) -> int:
     elif args.action == "url":
         print(cluster.url())
     elif args.action == "upgrade":
-        db.upgrade(cluster.start())
-        print("database schema is at", db.head_revision())
+        _upgrade_and_load_reference(cluster.start())
     return 0
+
+
+def _upgrade_and_load_reference(url: str) -> None:
+    """Migrate to the newest schema, then load the Binhai reference data if missing."""
+    from geo import db
+    from lawgrid.runtime import open_runtime
+
+    db.upgrade(url)
+    print("database schema is at", db.head_revision())
+    loaded = ensure_reference(open_runtime(load_settings(), migrate=False, url=url))
+    print("reference data:", json.dumps(loaded, ensure_ascii=False))
 
 
 def _runtime():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dash
 import dash_leaflet as dl
+import shapely.geometry
 import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 from flask import current_app
@@ -12,7 +13,6 @@ from flask import current_app
 from dashboard.i18n import t
 from geo import queries
 
-MAP_CENTRE = (38.95, 117.60)
 COLORS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
 
 
@@ -49,10 +49,13 @@ def layout(**_query):
     if runtime.settings.tile_url:
         base_layers.append(dl.TileLayer(url=runtime.settings.tile_url,
                                         attribution=runtime.settings.tile_attribution))
+    minx, miny, maxx, maxy = district_bounds(district)
     return html.Div(className="lg-body", children=[
+      html.Div(className="lg-map-wrap", children=[
         dl.Map(
-            id="overview-map", className="lg-map", center=MAP_CENTRE, zoom=9, minZoom=8, maxZoom=18,
-            attributionControl=True, preferCanvas=True,
+            id="overview-map", className="lg-map", bounds=[[miny, minx], [maxy, maxx]],
+            minZoom=8, maxZoom=18,
+            attributionControl=False,
             children=[
                 *base_layers,
                 dl.GeoJSON(id="district-outline", data=district,
@@ -61,14 +64,15 @@ def layout(**_query):
                            style={"variable": "lawgrid.townshipStyle"},
                            hideout={"breaks": breaks, "colors": COLORS, "property": "targets"},
                            hoverStyle={"weight": 3, "color": "#1f3b64"}),
-                dl.Colorbar(id="township-colorbar", colorscale=COLORS, width=18, height=160,
-                            min=0, max=max(values or [1]), position="bottomleft",
-                            nTicks=4, tickDecimals=0),
-                dl.AttributionControl(position="bottomright", prefix=False),
-                dl.ScaleControl(position="bottomleft", imperial=False),
+                dl.ScaleControl(position="topright", imperial=False),
+                # The prefix carries every attribution: layers added before the control
+                # would not register theirs.
+                dl.AttributionControl(position="bottomright", prefix=" | ".join(
+                    filter(None, [t("map.attribution"), runtime.settings.tile_attribution]))),
             ],
-            attribution=_attribution(runtime.settings.tile_attribution),
         ),
+        legend(breaks, values),
+      ]),
         html.Div(className="lg-side", children=[
             html.H2(id="overview-heading", children=t("overview.heading"), style={"fontSize": "16px"}),
             html.Div(className="lg-cards", children=[
@@ -87,8 +91,22 @@ def layout(**_query):
     ])
 
 
-def _attribution(extra: str) -> str:
-    return t("map.attribution") + (f"; {extra}" if extra else "")
+def district_bounds(district: dict) -> tuple[float, float, float, float]:
+    return shapely.geometry.shape(district["geometry"]).bounds
+
+
+def legend(breaks: list[int], values: list[int]):
+    """Class legend matching lawgrid.townshipStyle: one swatch per quantile class."""
+    bounds = [0, *breaks, max(values or [0])]
+    items = []
+    for i, colour in enumerate(COLORS[: len(bounds) - 1]):
+        low = bounds[i] + (1 if i else 0)
+        items.append(html.Div(className="lg-legend-row", children=[
+            html.Span(className="lg-swatch", style={"background": colour}),
+            html.Span(f"{low:,} – {bounds[i + 1]:,}"),
+        ]))
+    return html.Div(id="township-legend", className="lg-legend", children=[
+        html.Div(id="township-legend-title", children=t("overview.targets")), *items])
 
 
 def _card(card_id: str, value: int, label_key: str):
@@ -118,9 +136,9 @@ def township_chart(townships_or_rows, lang: str) -> go.Figure:
     Output("overview-heading", "children"), Output("overview-approximate", "children"),
     Output("card-targets-label", "children"), Output("card-units-label", "children"),
     Output("card-officers-label", "children"), Output("card-devices-label", "children"),
-    Output("township-chart", "figure"),
+    Output("township-chart", "figure"), Output("township-legend-title", "children"),
     Input("lang", "data"), Input("township-data", "data"))
 def translate_overview(lang, rows):
     return (t("overview.heading", lang), t("overview.approximate", lang), t("overview.total", lang),
             t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
-            township_chart(rows or [], lang))
+            township_chart(rows or [], lang), t("overview.targets", lang))

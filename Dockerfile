@@ -1,0 +1,24 @@
+# Production image: the web process (Dash + REST + Socket.IO). PostGIS and Redis run as
+# their own services (see docker-compose.yml); LAWGRID_DATABASE_URL points at PostGIS.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libexpat1 \
+ && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home --uid 10001 lawgrid
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY lawgrid ./lawgrid
+COPY geo ./geo
+COPY ingest ./ingest
+COPY dashboard ./dashboard
+COPY data/reference ./data/reference
+RUN pip install -e '.[prod]'
+
+USER lawgrid
+EXPOSE 8050 5015 5055
+# Migrate, load the Binhai reference data if missing, then serve. One process with many
+# threads: each websocket holds a thread; scale out with more containers and Redis.
+CMD ["sh", "-c", "lawgrid db upgrade && exec gunicorn --workers 1 --threads 64 --bind 0.0.0.0:8050 'lawgrid.wsgi:server'"]

@@ -1,0 +1,96 @@
+"""The first dashboard page and the REST routes, on a real server and in Chromium."""
+
+import threading
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from lawgrid.app import create_app
+from tests.conftest import SEED_TARGETS
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-quic", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def app(runtime):
+    return create_app(runtime.settings, runtime)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.server.test_client()
+
+
+def test_health_reports_the_database(client):
+    body = client.get("/api/health").get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["postgis"].startswith("3.")
+
+
+def test_townships_are_geojson_with_target_counts(client):
+    body = client.get("/api/townships").get_json()
+    assert body["type"] == "FeatureCollection"
+    assert len(body["features"]) == 26
+    assert sum(f["properties"]["targets"] for f in body["features"]) == SEED_TARGETS
+    assert all(f["properties"]["approximate"] for f in body["features"])
+    ring = body["features"][0]["geometry"]["coordinates"][0][0]
+    assert 117 < ring[0][0] < 119 and 38 < ring[0][1] < 40  # lon, lat order (RFC 7946)
+
+
+def test_unknown_api_route_is_a_json_404(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+@pytest.fixture(scope="module")
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+def test_map_page_draws_townships_offline_and_switches_language(browser, live_url, artifacts):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_url) else None)
+    try:
+        page.goto(live_url + "/")
+        page.wait_for_selector("#township-layer path.leaflet-interactive, .leaflet-overlay-pane path",
+                               timeout=15_000)
+        # 26 township polygons (some townships are several pieces) plus the outline.
+        assert page.locator(".leaflet-overlay-pane path").count() >= 27
+        page.wait_for_selector("#township-chart .bars path", timeout=15_000)
+        assert page.locator("#township-chart .bars path").count() == 26
+        assert page.inner_text("#overview-heading") == "执法对象分布（按街镇）"
+        assert page.inner_text("#card-targets .value") == f"{SEED_TARGETS:,}"
+        assert "近似" in page.inner_text(".leaflet-control-attribution")
+        page.screenshot(path=str(artifacts / "overview-zh.png"))
+
+        page.click("#lang-switch")
+        page.wait_for_function(
+            "document.querySelector('#overview-heading').innerText === 'Regulated targets by township'")
+        assert page.inner_text("#lang-switch") == "中文"
+        page.wait_for_function(
+            "document.querySelector('#township-chart .gtitle').textContent === 'Targets per township'")
+        page.screenshot(path=str(artifacts / "overview-en.png"))
+        assert outside == [], f"the page reached outside the machine: {outside[:3]}"
+    except Exception:
+        page.screenshot(path=str(artifacts / "overview-failure.png"))
+        raise
+    finally:
+        page.close()
