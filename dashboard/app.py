@@ -7,8 +7,9 @@ import importlib.resources
 
 import dash
 from dash import Input, Output, State, dcc, html
-from flask import Flask
+from flask import Flask, session
 
+from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANG, t
 
 PAGE_MODULES = ("dashboard.pages.overview",)
@@ -33,6 +34,7 @@ def build_dash(server: Flask) -> dash.Dash:
 
 
 def shell():
+    scope = current_scope()
     return html.Div([
         dcc.Store(id="lang", storage_type="local", data=DEFAULT_LANG),
         html.Header(className="lg-header", children=[
@@ -40,6 +42,12 @@ def shell():
             html.Nav(className="lg-nav", children=[
                 dcc.Link(id="nav-map", children=t("nav.map"), href="/"),
                 html.Button(id="lang-switch", className="lg-lang", children=t("lang.switch")),
+                html.Span(id="whoami", className="lg-whoami",
+                          children=f"{scope.username} · {t('role.' + scope.role)}" if scope else ""),
+                html.Form(action="/logout", method="POST", className="lg-logout", children=[
+                    dcc.Input(type="hidden", name="csrf", value=session.get("csrf", "")),
+                    html.Button(id="logout", type="submit", className="lg-lang", children=t("nav.logout")),
+                ]),
             ]),
         ]),
         dash.page_container,
@@ -53,6 +61,9 @@ def toggle_language(_clicks, lang):
 
 
 @dash.callback(Output("app-title", "children"), Output("nav-map", "children"),
-               Output("lang-switch", "children"), Input("lang", "data"))
+               Output("lang-switch", "children"), Output("logout", "children"),
+               Output("whoami", "children"), Input("lang", "data"))
 def translate_shell(lang):
-    return t("app.title", lang), t("nav.map", lang), t("lang.switch", lang)
+    scope = current_scope()
+    who = f"{scope.username} · {t('role.' + scope.role, lang)}" if scope else ""
+    return t("app.title", lang), t("nav.map", lang), t("lang.switch", lang), t("nav.logout", lang), who

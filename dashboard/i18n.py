@@ -24,6 +24,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "map.attribution": {"zh": "行政区划：天地图；街镇边界为近似示意",
                         "en": "Boundaries: Tianditu; township boundaries approximate"},
     "lang.switch": {"zh": "English", "en": "中文"},
+    "nav.logout": {"zh": "退出", "en": "Log out"},
+    "role.admin": {"zh": "系统管理员", "en": "Administrator"},
+    "role.operator": {"zh": "指挥中心值班员", "en": "Command operator"},
+    "role.dispatcher": {"zh": "调度员", "en": "Dispatcher"},
+    "role.leader": {"zh": "领导", "en": "Leader"},
+    "role.supervisor": {"zh": "单位负责人", "en": "Unit supervisor"},
+    "role.auditor": {"zh": "审计员", "en": "Auditor"},
 }
 
 

@@ -181,3 +181,29 @@ class AuditLog(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict] = mapped_column(JSONB)
     source: Mapped[str | None] = mapped_column(Text)
+
+
+class AppUser(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserUnit(Base):
+    __tablename__ = "user_unit"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("enforcement_unit.id"), primary_key=True)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    username: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    success: Mapped[bool] = mapped_column(Boolean)

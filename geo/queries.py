@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.accounts import Scope
 from geo.reference import DISTRICT_ADCODE
 
 
@@ -72,10 +73,17 @@ def district_geojson(session: Session) -> dict:
             "properties": {"name": row[0], "source": row[1]}}
 
 
-def registry_counts(session: Session) -> dict[str, int]:
-    tables = ("township", "enforcement_unit", "enforcement_body", "power_item", "officer",
-              "device", "target")
-    return {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+def registry_counts(session: Session, scope: Scope | None = None) -> dict[str, int]:
+    """Row counts; officers and devices only within the caller's units when scoped."""
+    counts = {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+              for t in ("township", "enforcement_unit", "enforcement_body", "power_item", "target")}
+    where, params = scope.unit_filter("o.unit_id") if scope else ("true", {})
+    counts["officer"] = session.execute(
+        text(f"SELECT count(*) FROM officer o WHERE {where}"), params).scalar_one()
+    counts["device"] = session.execute(
+        text(f"SELECT count(*) FROM device d JOIN officer o ON o.id = d.officer_id WHERE {where}"),
+        params).scalar_one()
+    return counts
 
 
 def known_domains(session: Session) -> set[str]:

@@ -17,9 +17,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     server.config["SECRET_KEY"] = settings.secret_key or _ephemeral_secret()
     server.extensions["lawgrid"] = runtime
 
+    from dashboard import auth
     from dashboard.api import api
     from dashboard.app import build_dash
 
+    auth.install(server)
     server.register_blueprint(api)
 
     @server.errorhandler(HTTPException)

@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rejects", type=Path, help="where to write rejected rows (default FILE.rejects.csv)")
     imp.set_defaults(handler=cmd_import)
 
+    user = sub.add_parser("user", help="accounts")
+    user_sub = user.add_subparsers(dest="user_action", required=True)
+    add = user_sub.add_parser("add", help="create an account; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help="admin, operator, dispatcher, leader, supervisor, auditor")
+    add.add_argument("--unit", action="append", default=[], metavar="CODE",
+                     help="enforcement unit code (dispatchers and supervisors; repeatable)")
+    add.set_defaults(handler=cmd_user_add)
+
     serve = sub.add_parser("serve", help="web dashboard and REST API")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
@@ -164,6 +173,47 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_user_add(args) -> int:
+    import getpass
+
+    from geo import accounts, audit
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+    runtime = _runtime()
+    try:
+        with runtime.session() as session:
+            accounts.create_user(session, args.name, password, args.role, args.unit)
+            audit.record(session, f"cli:{getpass.getuser()}", "user_add", subject=args.name,
+                         detail={"role": args.role, "units": args.unit}, source="cli")
+    except accounts.AccountError as exc:
+        print(f"lawgrid: user add: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {args.role} {args.name}")
+    return 0
+
+
+def create_demo_accounts(runtime) -> list[tuple[str, str, str]]:
+    """One account per role, on first run only; passwords are random and shown once."""
+    import secrets
+
+    from sqlalchemy import text
+
+    from geo import accounts, audit
+
+    created = []
+    with runtime.session() as session:
+        if session.execute(text("SELECT count(*) FROM app_user")).scalar():
+            return []
+        unit = session.execute(text("SELECT code FROM enforcement_unit ORDER BY id LIMIT 1")).scalar()
+        for role in accounts.ROLES:
+            password = secrets.token_urlsafe(9)
+            units = [unit] if role in accounts.UNIT_SCOPED_ROLES else []
+            accounts.create_user(session, f"demo-{role}", password, role, units)
+            audit.record(session, "demo", "user_add", subject=f"demo-{role}", detail={"role": role})
+            created.append((f"demo-{role}", password, role))
+    return created
+
+
 def cmd_serve(args) -> int:
     from lawgrid.app import create_app
 
@@ -189,6 +239,11 @@ def cmd_demo(args) -> int:
         with runtime.session() as session:
             print(json.dumps(seed_all(session, targets=args.targets, officers=3000, seed=2026),
                              ensure_ascii=False), flush=True)
+    accounts_created = create_demo_accounts(runtime)
+    if accounts_created:
+        print("demo accounts (passwords are shown only now):")
+        for name, password, role in accounts_created:
+            print(f"  {name:<18} {password}   {role}")
     settings = runtime.settings
     app = create_app(settings, runtime)
     host, port = args.host or settings.host, args.port or settings.port

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     test_database_url: str | None = None
 
+    secure_cookies: bool = False
+    """Mark the session cookie Secure; turn on when served over HTTPS."""
+    idle_timeout_minutes: int = 30
+    token_ttl_seconds: int = 8 * 3600
+
     host: str = "127.0.0.1"
     port: int = 8050
     tile_url: str | None = None

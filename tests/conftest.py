@@ -115,3 +115,20 @@ def chromium_path() -> str:
     if not path:
         pytest.fail("Chromium is not installed (make test installs the Debian package 'chromium')")
     return path
+
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def users(engine) -> dict[str, str]:
+    """One committed account per role (dispatcher and supervisor scoped to unit U001)."""
+    from geo import accounts
+
+    names = {}
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        for role in accounts.ROLES:
+            units = ["U001"] if role in accounts.UNIT_SCOPED_ROLES else []
+            accounts.create_user(s, f"t-{role}", PASSWORD, role, units)
+            names[role] = f"t-{role}"
+    return names

@@ -7,11 +7,9 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from lawgrid.app import create_app
-from tests.conftest import SEED_TARGETS
+from tests.conftest import PASSWORD, SEED_TARGETS
+from tests.webutil import CHROMIUM_ARGS, browser_login, login
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-quic", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +18,10 @@ def app(runtime):
 
 
 @pytest.fixture(scope="module")
-def client(app):
-    return app.server.test_client()
+def client(app, users):
+    client = app.server.test_client()
+    assert login(client, users["operator"], PASSWORD).status_code == 302
+    return client
 
 
 def test_health_reports_the_database(client):
@@ -64,12 +64,15 @@ def browser(chromium_path):
 
 
 @pytest.mark.browser
-def test_map_page_draws_townships_offline_and_switches_language(browser, live_url, artifacts):
+def test_map_page_draws_townships_offline_and_switches_language(browser, live_url, artifacts, users):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     outside = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_url) else None)
     try:
         page.goto(live_url + "/")
+        assert page.url.startswith(live_url + "/login")  # anonymous visitors are sent to log in
+        page.screenshot(path=str(artifacts / "login.png"))
+        browser_login(page, live_url, users["operator"], PASSWORD)
         page.wait_for_selector("#township-layer path.leaflet-interactive, .leaflet-overlay-pane path",
                                timeout=15_000)
         # 26 township polygons (some townships are several pieces) plus the outline.
@@ -78,6 +81,7 @@ def test_map_page_draws_townships_offline_and_switches_language(browser, live_ur
         assert page.locator("#township-chart .bars path").count() == 26
         assert page.inner_text("#overview-heading") == "执法对象分布（按街镇）"
         assert page.inner_text("#card-targets .value") == f"{SEED_TARGETS:,}"
+        assert "t-operator" in page.inner_text("#whoami")
         assert "近似" in page.inner_text(".leaflet-control-attribution")
         page.screenshot(path=str(artifacts / "overview-zh.png"))
 

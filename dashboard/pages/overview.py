@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 from flask import current_app
 
+from dashboard.auth import current_scope
 from dashboard.i18n import t
 from geo import queries
 
@@ -39,7 +40,7 @@ def layout(**_query):
     with runtime.session() as session:
         townships = queries.townships_geojson(session, simplify_m=30)
         district = queries.district_geojson(session)
-        counts = queries.registry_counts(session)
+        counts = queries.registry_counts(session, current_scope())
     for feature in townships["features"]:
         p = feature["properties"]
         p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"

@@ -1,0 +1,231 @@
+"""Who is asking: session login for pages and callbacks, bearer tokens for the REST API,
+role checks, CSRF defence and the audit of logins. Every request passes guard()."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+import secrets
+from html import escape
+from urllib.parse import urlparse
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from geo import accounts, audit
+
+PUBLIC_PATHS = frozenset({"/login", "/api/auth/token", "/api/health"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def requires(*roles: str):
+    """Restrict a Flask view to these roles (the guard enforces it before the view runs)."""
+    def decorate(view):
+        view.lawgrid_roles = frozenset(roles)
+        return view
+    return decorate
+
+
+def require_role(*roles: str) -> accounts.Scope:
+    """Inside a Dash callback or page layout: the caller's scope, or 403."""
+    scope = current_scope()
+    if scope is None or scope.role not in roles:
+        abort(403, description="your role may not do this")
+    return scope
+
+
+def current_scope() -> accounts.Scope | None:
+    return g.get("scope")
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _runtime():
+    return current_app.extensions["lawgrid"]
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="lawgrid-api-token")
+
+
+def issue_token(scope: accounts.Scope) -> str:
+    return _serializer().dumps({"uid": scope.user_id})
+
+
+def _scope_from_token(token: str) -> accounts.Scope:
+    ttl = _runtime().settings.token_ttl_seconds
+    try:
+        data = _serializer().loads(token, max_age=ttl)
+    except SignatureExpired:
+        abort(401, description="token expired; request a new one from POST /api/auth/token")
+    except BadSignature:
+        abort(401, description="invalid token")
+    with _runtime().session() as s:
+        scope = accounts.scope_for(s, int(data["uid"]))
+    if scope is None:
+        abort(401, description="account disabled")
+    return scope
+
+
+def _scope_from_session() -> accounts.Scope | None:
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    idle = _runtime().settings.idle_timeout_minutes * 60
+    if now - session.get("seen", 0) > idle:
+        session.clear()
+        return None
+    session["seen"] = now
+    with _runtime().session() as s:
+        return accounts.scope_for(s, int(uid))
+
+
+def _same_origin() -> bool:
+    """Browsers send Origin (or at least Referer) on POSTs; it must be this host."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    return bool(origin) and urlparse(origin).netloc == request.host
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    given = request.headers.get("X-CSRF-Token") or request.form.get("csrf")
+    return bool(expected and given and hmac.compare_digest(expected, given))
+
+
+def guard():
+    path = request.path
+    if path in PUBLIC_PATHS:
+        return None
+    is_api = path.startswith("/api/")
+    auth_header = request.headers.get("Authorization", "")
+    if is_api and auth_header.startswith("Bearer "):
+        scope = _scope_from_token(auth_header[len("Bearer "):].strip())
+    else:
+        scope = _scope_from_session()
+        if scope is not None and request.method not in SAFE_METHODS:
+            # Dash's own POSTs carry no token; same-origin plus SameSite=Strict cookies
+            # defend them. Forms and API calls with the cookie must carry the token too.
+            if not _same_origin() or (not path.startswith("/_dash-") and not _csrf_ok()):
+                abort(403, description="cross-site request refused (CSRF check failed)")
+    if scope is None:
+        if is_api or path.startswith("/_dash-") or request.method not in SAFE_METHODS:
+            abort(401, description="log in first (session) or send a bearer token")
+        return redirect(f"/login?next={path}")
+    g.scope = scope
+    view = current_app.view_functions.get(request.endpoint)
+    roles = getattr(view, "lawgrid_roles", None)
+    if roles is not None and scope.role not in roles:
+        abort(403, description=f"the {scope.role} role may not use {path}")
+    return None
+
+
+def install(server: Flask) -> None:
+    settings = server.extensions["lawgrid"].settings
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="lawgrid_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.idle_timeout_minutes),
+    )
+    server.before_request(guard)
+    server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    server.add_url_rule("/api/auth/token", "api_token", api_token, methods=["POST"])
+
+
+def _attempt(username: str, password: str) -> tuple[accounts.Scope | None, str | None]:
+    source = client_address()
+    with _runtime().session() as s:
+        scope, reason = accounts.authenticate(s, username, password, source)
+        audit.record(s, username or "(empty)", "login" if scope else "login_failed",
+                     subject=request.path, detail={} if scope else {"reason": reason}, source=source)
+    return scope, reason
+
+
+def login():
+    lang = "en" if request.args.get("lang") == "en" else "zh"
+    error = None
+    if request.method == "POST":
+        if not _csrf_ok():
+            error = TEXT["csrf"][lang]
+        else:
+            scope, reason = _attempt(request.form.get("username", ""), request.form.get("password", ""))
+            if scope:
+                session.clear()
+                session.permanent = True
+                session.update(uid=scope.user_id, csrf=secrets.token_urlsafe(32),
+                               seen=dt.datetime.now(dt.timezone.utc).timestamp())
+                target = request.args.get("next", "/")
+                return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+            minutes = re.search(r"in (\d+) minutes", reason)
+            error = TEXT["throttled"][lang].format(minutes.group(1)) if minutes else TEXT["wrong"][lang]
+    session.setdefault("csrf", secrets.token_urlsafe(32))
+    return LOGIN_PAGE.format(
+        lang=lang, title=TEXT["title"][lang], user=TEXT["user"][lang], pw=TEXT["pw"][lang],
+        submit=TEXT["submit"][lang], csrf=session["csrf"], other="zh" if lang == "en" else "en",
+        other_label="中文" if lang == "en" else "English",
+        error=f'<p class="error" id="login-error">{escape(error)}</p>' if error else "",
+        next=escape(request.args.get("next", "/"), quote=True),
+    ), (401 if error else 200)
+
+
+def logout():
+    scope = current_scope()
+    with _runtime().session() as s:
+        audit.record(s, scope.username, "logout", source=client_address())
+    session.clear()
+    return redirect("/login")
+
+
+def api_token():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("username"), str) \
+            or not isinstance(body.get("password"), str):
+        return jsonify(error="bad_request", detail='send JSON {"username": ..., "password": ...}'), 400
+    scope, reason = _attempt(body["username"], body["password"])
+    if scope is None:
+        status = 429 if reason.startswith("too many") else 401
+        return jsonify(error="throttled" if status == 429 else "unauthorized", detail=reason), status
+    ttl = _runtime().settings.token_ttl_seconds
+    return jsonify(access_token=issue_token(scope), token_type="bearer", expires_in=ttl,
+                   role=scope.role)
+
+
+TEXT = {
+    "title": {"zh": "滨海新区行政执法指挥调度平台 · 登录", "en": "Binhai Enforcement Command · Log in"},
+    "user": {"zh": "用户名", "en": "Username"},
+    "pw": {"zh": "密码", "en": "Password"},
+    "submit": {"zh": "登录", "en": "Log in"},
+    "wrong": {"zh": "用户名或密码错误。", "en": "Wrong username or password."},
+    "throttled": {"zh": "登录失败次数过多，请 {} 分钟后再试。",
+                  "en": "Too many failed logins; try again in {} minutes."},
+    "csrf": {"zh": "页面已过期，请重新提交。", "en": "The form expired; please submit again."},
+}
+
+LOGIN_PAGE = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", sans-serif; background: #0f1b2d; color: #e6edf6;
+       display: flex; align-items: center; justify-content: center; height: 100vh; margin: 0; }}
+form {{ background: #13243d; padding: 28px 32px; border-radius: 8px; width: 320px;
+       border: 1px solid #24406a; }}
+label {{ display: block; margin: 12px 0 4px; font-size: 13px; color: #9fb3c8; }}
+input {{ width: 100%; padding: 8px; border-radius: 4px; border: 1px solid #24406a;
+        background: #0f1b2d; color: #e6edf6; box-sizing: border-box; }}
+button {{ margin-top: 18px; width: 100%; padding: 9px; background: #fd8d3c; border: 0;
+         border-radius: 4px; font-size: 15px; cursor: pointer; }}
+.error {{ color: #ff8080; }} a {{ color: #9cc3ff; font-size: 12px; }}
+</style></head><body>
+<form method="post" action="/login?next={next}&lang={lang}">
+<h1 style="font-size:18px">{title}</h1>{error}
+<input type="hidden" name="csrf" value="{csrf}">
+<label for="username">{user}</label><input id="username" name="username" autocomplete="username" required>
+<label for="password">{pw}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button id="login-submit" type="submit">{submit}</button>
+<p><a href="/login?lang={other}&next={next}">{other_label}</a></p>
+</form></body></html>"""

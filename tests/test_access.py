@@ -1,0 +1,203 @@
+"""Who may see and do what: every route and callback refuses anonymous callers, roles
+and unit scopes hold, logins are throttled, tokens expire, CSRF is refused, all audited."""
+
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import text
+
+from geo import accounts, queries
+from lawgrid.app import create_app
+from lawgrid.runtime import Runtime
+from lawgrid.settings import Settings
+from tests.conftest import PASSWORD
+from tests.webutil import ORIGIN, csrf_token, login
+
+EXPECTED_PUBLIC = {"/login", "/api/auth/token", "/api/health"}
+
+
+@pytest.fixture(scope="module")
+def app(runtime):
+    return create_app(runtime.settings, runtime)
+
+
+@pytest.fixture
+def anon(app):
+    return app.server.test_client()
+
+
+def concrete_paths(app):
+    """Every registered route with sample values for its variables, and its methods."""
+    for rule in app.server.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "x" if m.group(1) != "filename" else "x.js",
+                      rule.rule)
+        yield rule, path, sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def test_public_routes_are_exactly_the_login_ones(app):
+    from dashboard.auth import PUBLIC_PATHS
+
+    assert PUBLIC_PATHS == EXPECTED_PUBLIC
+
+
+def test_every_route_refuses_an_anonymous_caller(app, anon):
+    checked = 0
+    for rule, path, methods in concrete_paths(app):
+        if path in EXPECTED_PUBLIC:
+            continue
+        for method in methods:
+            response = anon.open(path, method=method, headers=ORIGIN)
+            if method == "GET" and not path.startswith(("/api/", "/_dash-")):
+                assert response.status_code == 302, (method, rule.rule)
+                assert response.headers["Location"].startswith("/login")
+            else:
+                assert response.status_code == 401, (method, rule.rule, response.status_code)
+            checked += 1
+    assert checked >= 8
+
+
+def test_every_dash_callback_refuses_an_anonymous_caller(app, anon, users):
+    insider = app.server.test_client()
+    login(insider, users["operator"], PASSWORD)
+    callbacks = insider.get("/_dash-dependencies").get_json()
+    assert anon.get("/_dash-dependencies").status_code == 401
+    assert len(callbacks) >= 3
+    for output in (c["output"] for c in callbacks):
+        response = anon.post("/_dash-update-component", headers=ORIGIN, json={
+            "output": output, "outputs": [], "inputs": [], "changedPropIds": []})
+        assert response.status_code == 401, output
+
+
+def test_role_restricted_routes_refuse_other_roles(app, users):
+    restricted = [(rule, path, getattr(app.server.view_functions[rule.endpoint], "lawgrid_roles"))
+                  for rule, path, _ in concrete_paths(app)
+                  if getattr(app.server.view_functions.get(rule.endpoint), "lawgrid_roles", None)
+                  and len(getattr(app.server.view_functions[rule.endpoint], "lawgrid_roles")) < len(accounts.ROLES)]
+    assert any(rule.rule == "/api/audit" for rule, _, _ in restricted)
+    for role, username in users.items():
+        client = app.server.test_client()
+        assert login(client, username, PASSWORD).status_code == 302
+        for rule, path, roles in restricted:
+            status = client.get(path).status_code
+            if role in roles:
+                assert status == 200, (role, rule.rule)
+            else:
+                assert status == 403, (role, rule.rule)
+
+
+def test_unit_scope_is_applied_in_the_data_layer(session, users):
+    dispatcher = accounts.scope_for(session, session.execute(
+        text("SELECT id FROM app_user WHERE username = :u"), {"u": users["dispatcher"]}).scalar())
+    leader = accounts.scope_for(session, session.execute(
+        text("SELECT id FROM app_user WHERE username = :u"), {"u": users["leader"]}).scalar())
+    unit_officers = session.execute(text(
+        "SELECT count(*) FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = 'U001'")).scalar()
+    assert 0 < unit_officers
+    assert queries.registry_counts(session, dispatcher)["officer"] == unit_officers
+    assert queries.registry_counts(session, dispatcher)["device"] == 2 * unit_officers
+    total = session.execute(text("SELECT count(*) FROM officer")).scalar()
+    assert queries.registry_counts(session, leader)["officer"] == total > unit_officers
+
+
+def test_wrong_password_then_throttle_per_account(app):
+    client = app.server.test_client()
+    with app.server.extensions["lawgrid"].session() as s:
+        accounts.create_user(s, "t-throttle", PASSWORD, "leader")
+    here = {"REMOTE_ADDR": "10.5.5.5"}
+    for _ in range(accounts.THROTTLE_FAILURES):
+        r = client.post("/api/auth/token", json={"username": "t-throttle", "password": "nope"},
+                        environ_base=here)
+        assert r.status_code == 401 and r.get_json()["detail"] == "wrong username or password"
+    r = client.post("/api/auth/token", json={"username": "t-throttle", "password": PASSWORD},
+                    environ_base=here)
+    assert r.status_code == 429
+    assert re.match(r"too many failed logins; try again in \d+ minutes", r.get_json()["detail"])
+    page = login(client, "t-throttle", PASSWORD, address="10.9.9.9")
+    assert page.status_code == 401 and "登录失败次数过多" in page.get_data(as_text=True)
+
+
+def test_throttle_per_address(app, users):
+    client = app.server.test_client()
+    for i in range(accounts.THROTTLE_FAILURES_PER_ADDRESS):
+        login(client, f"nobody-{i}", "x", address="10.1.2.3")
+    assert login(client, users["leader"], PASSWORD, address="10.1.2.3").status_code == 401
+    assert login(client, users["leader"], PASSWORD, address="10.1.2.4").status_code == 302
+
+
+def test_tokens_work_and_expire(runtime, users):
+    short = Runtime(Settings(database_url=runtime.url, secret_key="k", token_ttl_seconds=1),
+                    runtime.url, runtime.engine, runtime.sessions)
+    client = create_app(short.settings, short).server.test_client()
+    r = client.post("/api/auth/token", json={"username": users["auditor"], "password": PASSWORD})
+    token = r.get_json()["access_token"]
+    assert client.get("/api/audit", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/api/audit", headers={"Authorization": "Bearer forged"}).status_code == 401
+    time.sleep(2.2)
+    expired = client.get("/api/audit", headers={"Authorization": f"Bearer {token}"})
+    assert expired.status_code == 401 and "expired" in expired.get_json()["detail"]
+
+
+def test_bad_token_request_is_a_400(anon):
+    r = anon.post("/api/auth/token", data="not json", content_type="text/plain")
+    assert r.status_code == 400 and r.get_json()["error"] == "bad_request"
+
+
+def test_csrf_is_refused(app, users):
+    client = app.server.test_client()
+    login(client, users["operator"], PASSWORD)
+    # A form post without the token, and a callback from another origin.
+    assert client.post("/logout", headers=ORIGIN).status_code == 403
+    evil = {"Origin": "http://evil.example"}
+    assert client.post("/_dash-update-component", headers=evil, json={}).status_code == 403
+    # With the token the logout works and the session is gone.
+    token = csrf_token(client)
+    assert client.post("/logout", data={"csrf": token}, headers=ORIGIN).status_code == 302
+    assert client.get("/api/townships").status_code == 401
+
+
+def test_session_cookie_is_hardened(app, users):
+    client = app.server.test_client()
+    response = login(client, users["operator"], PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_logins_and_failures_are_audited(app, users):
+    client = app.server.test_client()
+    login(client, users["supervisor"], "wrong-password", address="10.7.7.7")
+    login(client, users["supervisor"], PASSWORD, address="10.7.7.8")
+    auditor = app.server.test_client()
+    login(auditor, users["auditor"], PASSWORD)
+    entries = auditor.get(f"/api/audit?actor={users['supervisor']}").get_json()["entries"]
+    actions = [(e["action"], e["source"]) for e in entries]
+    assert ("login_failed", "10.7.7.7") in actions and ("login", "10.7.7.8") in actions
+    bad = auditor.get("/api/audit?start=yesterday")
+    assert bad.status_code == 400 and "ISO 8601" in bad.get_json()["detail"]
+
+
+def test_idle_session_times_out(runtime, users):
+    short = Runtime(Settings(database_url=runtime.url, secret_key="k", idle_timeout_minutes=0),
+                    runtime.url, runtime.engine, runtime.sessions)
+    client = create_app(short.settings, short).server.test_client()
+    login(client, users["leader"], PASSWORD)
+    time.sleep(0.05)
+    assert client.get("/api/townships").status_code == 401
+
+
+def test_user_add_from_the_command_line(db_url):
+    import os
+
+    env = {**os.environ, "LAWGRID_DATABASE_URL": db_url}
+    run = lambda *a, stdin: subprocess.run([sys.executable, "-m", "lawgrid.cli", "user", "add", *a],
+                                           input=stdin, env=env, capture_output=True, text=True)
+    ok = run("t-cli-disp", "--role", "dispatcher", "--unit", "U002", stdin="a-long-password\n")
+    assert ok.returncode == 0, ok.stderr
+    short = run("t-cli-2", "--role", "leader", stdin="short\n")
+    assert short.returncode == 1 and "at least 10 characters" in short.stderr
+    nounit = run("t-cli-3", "--role", "dispatcher", stdin="a-long-password\n")
+    assert nounit.returncode == 1 and "--unit" in nounit.stderr
+    badrole = run("t-cli-4", "--role", "king", stdin="a-long-password\n")
+    assert badrole.returncode == 1 and "unknown role" in badrole.stderr
