@@ -12,7 +12,7 @@ from flask import Flask, session
 from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANG, t
 
-PAGE_MODULES = ("dashboard.pages.overview",)
+PAGE_MODULES = ("dashboard.pages.overview", "dashboard.pages.audit")
 
 
 def build_dash(server: Flask) -> dash.Dash:
@@ -27,8 +27,16 @@ def build_dash(server: Flask) -> dash.Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,
     )
+    # Callbacks are bound to this app, not dash's global list: that list is handed to the
+    # first app that serves a request, and a factory may build several apps per process.
+    app.callback(Output("lang", "data"), Input("lang-switch", "n_clicks"), State("lang", "data"),
+                 prevent_initial_call=True)(toggle_language)
+    app.callback(Output("app-title", "children"), Output("nav-map", "children"),
+                 Output("nav-audit", "children"), Output("lang-switch", "children"),
+                 Output("logout", "children"), Output("whoami", "children"),
+                 Input("lang", "data"))(translate_shell)
     for module in PAGE_MODULES:
-        importlib.import_module(module).register()
+        importlib.import_module(module).register(app)
     app.layout = shell
     return app
 
@@ -41,6 +49,8 @@ def shell():
             html.H1(id="app-title", children=t("app.title")),
             html.Nav(className="lg-nav", children=[
                 dcc.Link(id="nav-map", children=t("nav.map"), href="/"),
+                dcc.Link(id="nav-audit", children=t("nav.audit"), href="/audit",
+                         style={} if scope and scope.role in ("auditor", "admin") else {"display": "none"}),
                 html.Button(id="lang-switch", className="lg-lang", children=t("lang.switch")),
                 html.Span(id="whoami", className="lg-whoami",
                           children=f"{scope.username} · {t('role.' + scope.role)}" if scope else ""),
@@ -54,16 +64,12 @@ def shell():
     ])
 
 
-@dash.callback(Output("lang", "data"), Input("lang-switch", "n_clicks"), State("lang", "data"),
-               prevent_initial_call=True)
 def toggle_language(_clicks, lang):
     return "en" if lang == "zh" else "zh"
 
 
-@dash.callback(Output("app-title", "children"), Output("nav-map", "children"),
-               Output("lang-switch", "children"), Output("logout", "children"),
-               Output("whoami", "children"), Input("lang", "data"))
 def translate_shell(lang):
     scope = current_scope()
     who = f"{scope.username} · {t('role.' + scope.role, lang)}" if scope else ""
-    return t("app.title", lang), t("nav.map", lang), t("lang.switch", lang), t("nav.logout", lang), who
+    return (t("app.title", lang), t("nav.map", lang), t("nav.audit", lang), t("lang.switch", lang),
+            t("nav.logout", lang), who)

@@ -201,3 +201,23 @@ def test_user_add_from_the_command_line(db_url):
     assert nounit.returncode == 1 and "--unit" in nounit.stderr
     badrole = run("t-cli-4", "--role", "king", stdin="a-long-password\n")
     assert badrole.returncode == 1 and "unknown role" in badrole.stderr
+
+
+def test_audit_page_is_for_auditors_only(app, users):
+    deps_client = app.server.test_client()
+    login(deps_client, users["auditor"], PASSWORD)
+    payload = {"output": "..audit-table.data...audit-count.children..",
+               "outputs": [{"id": "audit-table", "property": "data"},
+                           {"id": "audit-count", "property": "children"}],
+               "inputs": [{"id": "audit-actor", "property": "value", "value": users["auditor"]},
+                          {"id": "audit-action", "property": "value", "value": None},
+                          {"id": "audit-days", "property": "value", "value": 7},
+                          {"id": "lang", "property": "data", "value": "en"}],
+               "changedPropIds": ["audit-actor.value"]}
+    ok = deps_client.post("/_dash-update-component", json=payload, headers=ORIGIN)
+    assert ok.status_code == 200, ok.get_data(as_text=True)[:300]
+    rows = ok.get_json()["response"]["audit-table"]["data"]
+    assert rows and all(r["actor"] == users["auditor"] for r in rows)
+    operator = app.server.test_client()
+    login(operator, users["operator"], PASSWORD)
+    assert operator.post("/_dash-update-component", json=payload, headers=ORIGIN).status_code == 403

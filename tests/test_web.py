@@ -98,3 +98,24 @@ def test_map_page_draws_townships_offline_and_switches_language(browser, live_ur
         raise
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_auditor_filters_the_audit_trail_in_the_browser(browser, live_url, artifacts, users):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        browser_login(page, live_url, users["auditor"], PASSWORD)
+        page.click("#nav-audit")
+        page.wait_for_selector("#audit-table td", timeout=15_000)
+        page.fill("#audit-actor", users["auditor"])
+        page.press("#audit-actor", "Enter")
+        page.wait_for_function(
+            "[...document.querySelectorAll('#audit-table td[data-dash-column=actor]')]"
+            f".every(td => td.innerText === '{users['auditor']}')")
+        assert "login" in page.inner_text("#audit-table")
+        page.screenshot(path=str(artifacts / "audit.png"))
+    except Exception:
+        page.screenshot(path=str(artifacts / "audit-failure.png"))
+        raise
+    finally:
+        page.close()

@@ -31,8 +31,14 @@ def breaks_for(values: list[int], classes: int = len(COLORS)) -> list[int]:
     return cuts
 
 
-def register() -> None:
+def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/", name="overview", layout=layout)
+    app.callback(
+        Output("overview-heading", "children"), Output("overview-approximate", "children"),
+        Output("card-targets-label", "children"), Output("card-units-label", "children"),
+        Output("card-officers-label", "children"), Output("card-devices-label", "children"),
+        Output("township-chart", "figure"), Output("township-legend-title", "children"),
+        Input("lang", "data"), Input("township-data", "data"))(translate_overview)
 
 
 def layout(**_query):
@@ -133,12 +139,6 @@ def township_chart(townships_or_rows, lang: str) -> go.Figure:
     return figure
 
 
-@dash.callback(
-    Output("overview-heading", "children"), Output("overview-approximate", "children"),
-    Output("card-targets-label", "children"), Output("card-units-label", "children"),
-    Output("card-officers-label", "children"), Output("card-devices-label", "children"),
-    Output("township-chart", "figure"), Output("township-legend-title", "children"),
-    Input("lang", "data"), Input("township-data", "data"))
 def translate_overview(lang, rows):
     return (t("overview.heading", lang), t("overview.approximate", lang), t("overview.total", lang),
             t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
