@@ -37,6 +37,7 @@ class Databases:
         else:
             data_dir = Path(os.environ.get("LAWGRID_DATA_DIR", REPO_ROOT / "data"))
             self.cluster = EmbeddedCluster(data_dir)
+            self.started_here = not self.cluster.running()
             self.base_url = make_url(self.cluster.start())
 
     def fresh(self, name: str) -> str:
@@ -59,8 +60,13 @@ class Databases:
 
 
 @pytest.fixture(scope="session")
-def databases() -> Databases:
-    return Databases()
+def databases():
+    dbs = Databases()
+    yield dbs
+    # Leave no server behind in a checkout that may be deleted (CI clones): a postmaster
+    # whose directory vanished would fight a new one over the same socket path.
+    if dbs.cluster and dbs.started_here:
+        dbs.cluster.stop()
 
 
 @pytest.fixture(scope="session")
