@@ -207,3 +207,37 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+class DeviceState(Base):
+    """Latest fix and derived state per device, kept by the telemetry pipeline."""
+
+    __tablename__ = "device_state"
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), primary_key=True)
+    fix_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    speed_kmh: Mapped[float | None] = mapped_column(Float)
+    course: Mapped[float | None] = mapped_column(Float)
+    recording: Mapped[bool | None] = mapped_column(Boolean)
+    battery: Mapped[float | None] = mapped_column(Float)
+    alarms: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    state: Mapped[str] = mapped_column(Text)
+
+
+class Alarm(Base):
+    __tablename__ = "alarm"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    status: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    acked_by: Mapped[str | None] = mapped_column(Text)
+    acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolve_comment: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,234 @@
+"""Telemetry storage: position history (COPY into a staging table, deduplicated on insert),
+the latest state per device, alarms raised from device flags, device state sweeps, tracks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+ALARM_KINDS = ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped",
+               "storage_full", "offline")
+
+
+@dataclass
+class Fix:
+    """One validated position (or event with the device's last position)."""
+
+    device_id: int
+    fix_time: dt.datetime
+    lat: float
+    lon: float
+    received_at: dt.datetime
+    speed_kmh: float | None = None
+    course: float | None = None
+    altitude_m: float | None = None
+    accuracy_m: float | None = None
+    recording: bool | None = None
+    battery: float | None = None
+    alarms: list[str] = field(default_factory=list)
+    attributes: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["fix_time"] = self.fix_time.isoformat()
+        d["received_at"] = self.received_at.isoformat()
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> Fix:
+        d = dict(d)
+        d["fix_time"] = dt.datetime.fromisoformat(d["fix_time"])
+        d["received_at"] = dt.datetime.fromisoformat(d["received_at"])
+        return cls(**d)
+
+
+@dataclass
+class WriteResult:
+    stored: int
+    duplicates: int
+    latest: list[dict]  # per device: the newest fix written, for live push
+    alarms: list[dict]  # alarms raised by this batch
+
+
+def _field(value) -> str:
+    if value is None:
+        return r"\N"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+STAGE_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS fix_stage (
+    device_id integer, fix_time timestamptz, received_at timestamptz, lon double precision,
+    lat double precision, speed_kmh real, course real, altitude_m real, accuracy_m real,
+    recording boolean, battery real, alarms text[], attributes jsonb
+) ON COMMIT DELETE ROWS
+"""
+
+
+def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
+    """Write a batch in one transaction on a psycopg 3 connection (the caller commits).
+
+    Duplicates by (device, fix time), in the batch or already stored, are dropped."""
+    with conn.cursor() as cur:
+        cur.execute(STAGE_SQL)
+        with cur.copy("COPY fix_stage FROM STDIN") as copy:
+            for f in fixes:
+                alarms = "{" + ",".join(f.alarms) + "}"
+                copy.write("\t".join((
+                    str(f.device_id), f.fix_time.isoformat(), f.received_at.isoformat(),
+                    repr(f.lon), repr(f.lat), _field(f.speed_kmh), _field(f.course),
+                    _field(f.altitude_m), _field(f.accuracy_m),
+                    _field(None if f.recording is None else ("t" if f.recording else "f")),
+                    _field(f.battery), alarms, _field(json.dumps(f.attributes, ensure_ascii=False)),
+                )) + "\n")
+        cur.execute(
+            """
+            WITH new AS (
+                INSERT INTO position (device_id, fix_time, received_at, geom, speed_kmh, course,
+                                      altitude_m, accuracy_m, attributes)
+                SELECT DISTINCT ON (device_id, fix_time) device_id, fix_time, received_at,
+                       ST_SetSRID(ST_MakePoint(lon, lat), 4326), speed_kmh, course, altitude_m,
+                       accuracy_m,
+                       attributes || jsonb_strip_nulls(jsonb_build_object(
+                           'recording', recording, 'battery', battery,
+                           'alarms', CASE WHEN alarms = '{}' THEN NULL ELSE to_jsonb(alarms) END))
+                FROM fix_stage ORDER BY device_id, fix_time
+                ON CONFLICT DO NOTHING
+                RETURNING device_id, fix_time
+            )
+            SELECT count(*) FROM new
+            """
+        )
+        (stored,) = cur.fetchone()
+        # Latest state: newest fix of the batch per device, only if newer than what we have.
+        cur.execute(
+            """
+            INSERT INTO device_state AS s (device_id, fix_time, last_seen, geom, speed_kmh, course,
+                                           recording, battery, alarms, state)
+            SELECT DISTINCT ON (device_id) device_id, fix_time, received_at,
+                   ST_SetSRID(ST_MakePoint(lon, lat), 4326), speed_kmh, course, recording, battery,
+                   alarms, 'online'
+            FROM fix_stage ORDER BY device_id, fix_time DESC
+            ON CONFLICT (device_id) DO UPDATE SET
+                fix_time = EXCLUDED.fix_time, geom = EXCLUDED.geom, speed_kmh = EXCLUDED.speed_kmh,
+                course = EXCLUDED.course, recording = coalesce(EXCLUDED.recording, s.recording),
+                battery = coalesce(EXCLUDED.battery, s.battery), alarms = EXCLUDED.alarms,
+                last_seen = greatest(s.last_seen, EXCLUDED.last_seen), state = 'online'
+            WHERE EXCLUDED.fix_time >= s.fix_time
+            RETURNING device_id, ST_Y(geom), ST_X(geom), fix_time, speed_kmh, course, recording,
+                      alarms, (xmax = 0) AS first_fix
+            """
+        )
+        latest = [
+            dict(device_id=r[0], lat=r[1], lon=r[2], fix_time=r[3].isoformat(), speed_kmh=r[4],
+                 course=r[5], recording=r[6], alarms=list(r[7]), state="online")
+            for r in cur.fetchall()
+        ]
+        # Alarms: device flags, and a recording that stopped (flag true -> false in the batch
+        # or against the stored state is caught by the recording=false fixes carrying it).
+        cur.execute(
+            """
+            INSERT INTO alarm (device_id, officer_id, kind, at, geom)
+            SELECT DISTINCT ON (st.device_id, k.kind) st.device_id, d.officer_id, k.kind, st.fix_time,
+                   ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326)
+            FROM fix_stage st
+            JOIN device d ON d.id = st.device_id
+            CROSS JOIN LATERAL unnest(st.alarms || CASE WHEN st.attributes ? 'recording_stopped'
+                                                        THEN ARRAY['recording_stopped'] ELSE '{}' END) AS k(kind)
+            WHERE k.kind = ANY(%s)
+            ORDER BY st.device_id, k.kind, st.fix_time
+            ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO NOTHING
+            RETURNING id, device_id, officer_id, kind, at, ST_Y(geom), ST_X(geom)
+            """,
+            (list(ALARM_KINDS),),
+        )
+        alarms = [dict(id=r[0], device_id=r[1], officer_id=r[2], kind=r[3], at=r[4].isoformat(),
+                       lat=r[5], lon=r[6], status="open") for r in cur.fetchall()]
+    return WriteResult(stored, len(fixes) - stored, latest, alarms)
+
+
+def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> list[dict]:
+    """Recompute online/stale/offline from last_seen; returns the devices that changed.
+    Devices of on-duty officers that go offline raise an 'offline' alarm."""
+    changed = session.execute(
+        text(
+            """
+            UPDATE device_state s SET state = n.state
+            FROM (SELECT device_id, CASE
+                      WHEN last_seen > now() - make_interval(secs => :stale) THEN 'online'
+                      WHEN last_seen > now() - make_interval(secs => :offline) THEN 'stale'
+                      ELSE 'offline' END AS state
+                  FROM device_state) n
+            WHERE n.device_id = s.device_id AND n.state <> s.state
+            RETURNING s.device_id, s.state, ST_Y(s.geom), ST_X(s.geom)
+            """),
+        dict(stale=stale_after_s, offline=offline_after_s)).all()
+    offline = [r[0] for r in changed if r[1] == "offline"]
+    if offline:
+        session.execute(text(
+            """
+            INSERT INTO alarm (device_id, officer_id, kind, at, geom)
+            SELECT d.id, d.officer_id, 'offline', now(), s.geom FROM device d
+            JOIN device_state s ON s.device_id = d.id
+            JOIN officer o ON o.id = d.officer_id AND o.duty_state <> 'off_duty'
+            WHERE d.id = ANY(:ids)
+            ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO NOTHING
+            """), {"ids": offline})
+    return [dict(device_id=r[0], state=r[1], lat=r[2], lon=r[3]) for r in changed]
+
+
+def ensure_partitions(session: Session, around: dt.datetime | None = None) -> None:
+    around = around or dt.datetime.now(dt.timezone.utc)
+    session.execute(text("SELECT lawgrid_ensure_position_partitions(:t - interval '1 month', 3)"),
+                    {"t": around})
+
+
+# -- device registry lookups used by listeners ------------------------------------------
+def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict | None:
+    """Devices are matched on their identifier; JT/T 808 phone numbers ignore leading zeros."""
+    if protocol == "jt808":
+        row = session.execute(text(
+            "SELECT id, identifier, auth_code, officer_id FROM device "
+            "WHERE protocol = 'jt808' AND ltrim(identifier, '0') = ltrim(:i, '0')"), {"i": identifier}).first()
+    else:
+        row = session.execute(text(
+            "SELECT id, identifier, auth_code, officer_id FROM device "
+            "WHERE protocol = :p AND identifier = :i"), {"p": protocol, "i": identifier}).first()
+    return None if row is None else dict(row._mapping)
+
+
+def set_auth_code(session: Session, device_id: int, code: str | None) -> None:
+    session.execute(text("UPDATE device SET auth_code = :c WHERE id = :d"), {"c": code, "d": device_id})
+
+
+# -- reads for the API ------------------------------------------------------------------
+def track(session: Session, device_id: int, start: dt.datetime, end: dt.datetime,
+          simplify_m: float = 0.0) -> dict:
+    rows = session.execute(text(
+        """
+        SELECT fix_time, ST_X(geom), ST_Y(geom), speed_kmh, course, attributes FROM position
+        WHERE device_id = :d AND fix_time >= :s AND fix_time < :e ORDER BY fix_time
+        """), dict(d=device_id, s=start, e=end)).all()
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r[1], r[2]]},
+                 "properties": {"time": r[0].isoformat(), "speed_kmh": r[3], "course": r[4],
+                                **{k: v for k, v in (r[5] or {}).items() if k in ("recording", "alarms", "battery")}}}
+                for r in rows]
+    line = None
+    if len(rows) >= 2:
+        line = session.execute(text(
+            """
+            -- simplify in metres: CGCS2000 3-degree Gauss-Kruger zone CM 117E (EPSG:4548)
+            SELECT ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_Transform(ST_Simplify(
+                       ST_Transform(l, 4548), :tol), 4326) ELSE l END, 7)
+            FROM (SELECT ST_MakeLine(geom ORDER BY fix_time) AS l FROM position
+                  WHERE device_id = :d AND fix_time >= :s AND fix_time < :e) t
+            """), dict(d=device_id, s=start, e=end, tol=simplify_m)).scalar()
+    if line:
+        features.insert(0, {"type": "Feature", "geometry": json.loads(line),
+                            "properties": {"kind": "track", "fixes": len(rows),
+                                           "simplified_m": simplify_m}})
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,73 @@
+"""What every device listener shares: the pipeline, the validator, device lookups and the
+counters of what was accepted and refused."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo import db, telemetry
+from geo.telemetry import Fix
+from ingest.pipeline import Pipeline
+from ingest.validate import Validator
+
+
+@dataclass
+class IngestContext:
+    sessions: sessionmaker[Session]
+    pipeline: Pipeline
+    validator: Validator = field(default_factory=Validator)
+    counters: Counter = field(default_factory=Counter)
+    _devices: dict[tuple[str, str], dict] = field(default_factory=dict)
+
+    async def device(self, protocol: str, identifier: str) -> dict | None:
+        """The registered device, or None; positive answers are cached."""
+        key = (protocol, identifier.lstrip("0") if protocol == "jt808" else identifier)
+        if key in self._devices:
+            return self._devices[key]
+        found = await asyncio.to_thread(self._lookup, protocol, identifier)
+        if found:
+            self._devices[key] = found
+        return found
+
+    def _lookup(self, protocol: str, identifier: str) -> dict | None:
+        with db.session_scope(self.sessions) as s:
+            return telemetry.device_by_identifier(s, protocol, identifier)
+
+    async def issue_auth_code(self, device: dict) -> str:
+        code = secrets.token_hex(4).upper()
+        await asyncio.to_thread(self._store_code, device["id"], code)
+        device["auth_code"] = code
+        return code
+
+    async def revoke_auth_code(self, device: dict) -> None:
+        await asyncio.to_thread(self._store_code, device["id"], None)
+        device["auth_code"] = None
+
+    def _store_code(self, device_id: int, code: str | None) -> None:
+        with db.session_scope(self.sessions) as s:
+            telemetry.set_auth_code(s, device_id, code)
+
+    async def accept(self, fixes: list[Fix]) -> list[str]:
+        """Validate, hand the good fixes to the pipeline and return once they are durable.
+        Returns the reasons of the fixes that were dropped."""
+        now = dt.datetime.now(dt.timezone.utc)
+        good, reasons = [], []
+        for fix in fixes:
+            reason = self.validator.check(fix, now)
+            if reason:
+                self.counters[f"rejected:{reason}"] += 1
+                reasons.append(reason)
+            else:
+                good.append(fix)
+        await self.pipeline.submit(good)
+        self.counters["accepted"] += len(good)
+        return reasons
+
+    def refuse(self, reason: str) -> None:
+        self.counters[f"refused:{reason}"] += 1

@@ -1,0 +1,382 @@
+"""JT/T 808 (2011/2013 and 2019) framing, parsing and building. Pure functions, no I/O.
+
+A frame on the wire: 0x7e | escaped(header + body + check code) | 0x7e, where 0x7e is
+escaped as 0x7d 0x02 and 0x7d as 0x7d 0x01, and the check code is the XOR of header and
+body bytes. Times are BCD YYMMDDhhmmss in Beijing time (UTC+8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+from dataclasses import dataclass, field
+
+FLAG = 0x7E
+ESC = 0x7D
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+MAX_FRAME = 2048  # longer means garbage or a lost delimiter
+
+# Message ids
+TERMINAL_RESPONSE = 0x0001
+HEARTBEAT = 0x0002
+DEREGISTER = 0x0003
+REGISTER = 0x0100
+AUTHENTICATE = 0x0102
+LOCATION = 0x0200
+BATCH_LOCATION = 0x0704
+PLATFORM_RESPONSE = 0x8001
+REGISTER_RESPONSE = 0x8100
+TEXT_MESSAGE = 0x8300
+
+KNOWN_IDS = {TERMINAL_RESPONSE, HEARTBEAT, DEREGISTER, REGISTER, AUTHENTICATE, LOCATION, BATCH_LOCATION}
+
+# 0x8001 results
+RESULT_OK, RESULT_FAILURE, RESULT_BAD_MESSAGE, RESULT_UNSUPPORTED = 0, 1, 2, 3
+# 0x8100 results
+REG_OK, REG_VEHICLE_TAKEN, REG_NO_VEHICLE, REG_TERMINAL_TAKEN, REG_NO_TERMINAL = 0, 1, 2, 3, 4
+
+# Alarm flag bits (JT/T 808 table 24) that matter to enforcement devices.
+ALARM_BITS = {
+    0: "sos",
+    1: "overspeed",
+    7: "low_battery",  # main power under-voltage
+    8: "power_loss",  # main power off
+}
+# Vendor additional item (0xE0-0xFF are vendor-defined): body-camera state.
+ITEM_CAMERA = 0xE1  # 1 byte: bit 0 recording, bit 1 storage full
+
+
+class FrameError(ValueError):
+    """A frame that cannot be accepted; `reason` is counted by the listener."""
+
+    def __init__(self, reason: str, detail: str = "", header: Header | None = None):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.header = header
+
+
+# -- escaping and check code ----------------------------------------------------------
+def escape(data: bytes) -> bytes:
+    return data.replace(b"\x7d", b"\x7d\x01").replace(b"\x7e", b"\x7d\x02")
+
+
+def unescape(data: bytes) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if b == ESC:
+            if i + 1 >= len(data) or data[i + 1] not in (0x01, 0x02):
+                raise FrameError("bad_escape", f"0x7d followed by {data[i + 1:i + 2].hex() or 'nothing'}")
+            out.append(ESC if data[i + 1] == 0x01 else FLAG)
+            i += 2
+        else:
+            out.append(b)
+            i += 1
+    return bytes(out)
+
+
+def xor(data: bytes) -> int:
+    check = 0
+    for b in data:
+        check ^= b
+    return check
+
+
+class FrameSplitter:
+    """Feeds stream bytes, yields the raw (still escaped) content between delimiters."""
+
+    def __init__(self):
+        self._buf = bytearray()
+        self.garbage = 0
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buf.extend(data)
+        frames = []
+        while True:
+            start = self._buf.find(FLAG)
+            if start < 0:
+                self.garbage += len(self._buf) > 0
+                self._buf.clear()
+                return frames
+            if start > 0:
+                self.garbage += 1
+                del self._buf[:start]
+            end = self._buf.find(FLAG, 1)
+            if end < 0:
+                if len(self._buf) > MAX_FRAME:
+                    self.garbage += 1
+                    self._buf.clear()
+                return frames
+            content = bytes(self._buf[1:end])
+            if not content:  # "7e7e": treat the second flag as the next frame's start
+                del self._buf[:1]
+                continue
+            del self._buf[: end + 1]
+            frames.append(content)
+
+
+# -- header ---------------------------------------------------------------------------
+@dataclass
+class Header:
+    msg_id: int
+    props: int
+    phone: str
+    serial: int
+    version: int | None = None  # 2019 protocol version, None for 2011/2013
+    packet_total: int | None = None
+    packet_index: int | None = None
+
+    @property
+    def body_length(self) -> int:
+        return self.props & 0x03FF
+
+    @property
+    def subpackaged(self) -> bool:
+        return bool(self.props & 0x2000)
+
+    @property
+    def is_2019(self) -> bool:
+        return bool(self.props & 0x4000)
+
+
+@dataclass
+class Message:
+    header: Header
+    body: bytes
+
+
+def bcd(data: bytes) -> str:
+    return data.hex()
+
+
+def to_bcd(digits: str, length: int) -> bytes:
+    digits = digits.rjust(length * 2, "0")
+    return bytes.fromhex(digits)
+
+
+def decode(content: bytes) -> Message:
+    """Unescape, verify the check code and split header/body of one frame."""
+    raw = unescape(content)
+    if len(raw) < 13:
+        raise FrameError("truncated", f"{len(raw)} bytes")
+    payload, check = raw[:-1], raw[-1]
+    msg_id, props = struct.unpack_from(">HH", payload, 0)
+    if props & 0x4000:  # 2019: version byte + 10-byte BCD phone
+        if len(payload) < 17:
+            raise FrameError("truncated", "2019 header")
+        version = payload[4]
+        phone = bcd(payload[5:15])
+        (serial,) = struct.unpack_from(">H", payload, 15)
+        offset = 17
+    else:
+        version = None
+        phone = bcd(payload[4:10])
+        (serial,) = struct.unpack_from(">H", payload, 10)
+        offset = 12
+    header = Header(msg_id, props, phone.lstrip("0") or "0", serial, version)
+    if header.subpackaged:
+        if len(payload) < offset + 4:
+            raise FrameError("truncated", "sub-package fields", header)
+        header.packet_total, header.packet_index = struct.unpack_from(">HH", payload, offset)
+        offset += 4
+    if xor(payload) != check:
+        raise FrameError("bad_checksum", f"got {check:#04x}, computed {xor(payload):#04x}", header)
+    body = payload[offset:]
+    if len(body) != header.body_length:
+        raise FrameError("bad_length", f"header says {header.body_length}, body has {len(body)}", header)
+    return Message(header, body)
+
+
+def encode(msg_id: int, phone: str, serial: int, body: bytes = b"", *, version: int | None = None,
+           packet: tuple[int, int] | None = None) -> bytes:
+    """One complete frame, delimiters included. version set means the 2019 header."""
+    if len(body) > 0x03FF:
+        raise ValueError("body longer than 1023 bytes: sub-package it")
+    props = len(body)
+    if packet:
+        props |= 0x2000
+    if version is not None:
+        props |= 0x4000
+        head = struct.pack(">HHB", msg_id, props, version) + to_bcd(phone, 10) + struct.pack(">H", serial)
+    else:
+        head = struct.pack(">HH", msg_id, props) + to_bcd(phone, 6) + struct.pack(">H", serial)
+    if packet:
+        head += struct.pack(">HH", *packet)
+    payload = head + body
+    return bytes([FLAG]) + escape(payload + bytes([xor(payload)])) + bytes([FLAG])
+
+
+# -- bodies ---------------------------------------------------------------------------
+@dataclass
+class Location:
+    alarm: int
+    status: int
+    lat: float
+    lon: float
+    altitude_m: int
+    speed_kmh: float
+    course: int
+    time: dt.datetime
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def alarms(self) -> list[str]:
+        return [name for bit, name in ALARM_BITS.items() if self.alarm & (1 << bit)]
+
+    @property
+    def fixed(self) -> bool:
+        return bool(self.status & 0x02)
+
+    @property
+    def recording(self) -> bool | None:
+        camera = self.extras.get("camera")
+        return None if camera is None else bool(camera & 0x01)
+
+    @property
+    def storage_full(self) -> bool:
+        return bool(self.extras.get("camera", 0) & 0x02)
+
+
+def parse_bcd_time(data: bytes) -> dt.datetime:
+    text = data.hex()
+    try:
+        return dt.datetime.strptime(text, "%y%m%d%H%M%S").replace(tzinfo=BEIJING)
+    except ValueError as exc:
+        raise FrameError("bad_time", text) from exc
+
+
+def parse_location(body: bytes) -> Location:
+    if len(body) < 28:
+        raise FrameError("truncated", f"location body of {len(body)} bytes")
+    alarm, status, lat_raw, lon_raw, alt, speed, course = struct.unpack_from(">IIIIHHH", body, 0)
+    lat = lat_raw / 1e6 * (-1 if status & 0x04 else 1)
+    lon = lon_raw / 1e6 * (-1 if status & 0x08 else 1)
+    loc = Location(alarm, status, lat, lon, alt, speed / 10.0, course, parse_bcd_time(body[22:28]))
+    i = 28
+    while i + 2 <= len(body):
+        item, length = body[i], body[i + 1]
+        value = body[i + 2:i + 2 + length]
+        if len(value) != length:
+            raise FrameError("truncated", f"additional item {item:#04x}")
+        if item == 0x01 and length == 4:
+            loc.extras["mileage_km"] = struct.unpack(">I", value)[0] / 10.0
+        elif item == 0x03 and length == 2:
+            loc.extras["recorder_speed_kmh"] = struct.unpack(">H", value)[0] / 10.0
+        elif item == 0x30 and length == 1:
+            loc.extras["signal"] = value[0]
+        elif item == 0x31 and length == 1:
+            loc.extras["satellites"] = value[0]
+        elif item == ITEM_CAMERA and length == 1:
+            loc.extras["camera"] = value[0]
+        i += 2 + length
+    return loc
+
+
+def parse_batch(body: bytes) -> list[Location]:
+    if len(body) < 3:
+        raise FrameError("truncated", "batch header")
+    count, _kind = struct.unpack_from(">HB", body, 0)
+    i, out = 3, []
+    for _ in range(count):
+        if i + 2 > len(body):
+            raise FrameError("truncated", "batch item length")
+        (length,) = struct.unpack_from(">H", body, i)
+        out.append(parse_location(body[i + 2:i + 2 + length]))
+        i += 2 + length
+    return out
+
+
+@dataclass
+class Registration:
+    province: int
+    city: int
+    maker: str
+    model: str
+    terminal_id: str
+    plate_colour: int
+    plate: str
+
+
+def parse_registration(body: bytes, is_2019: bool) -> Registration:
+    maker_len, model_len, tid_len = (11, 30, 30) if is_2019 else (5, 20, 7)
+    need = 4 + maker_len + model_len + tid_len + 1
+    if len(body) < need:
+        raise FrameError("truncated", f"registration body of {len(body)} bytes")
+    province, city = struct.unpack_from(">HH", body, 0)
+    i = 4
+    maker = body[i:i + maker_len].rstrip(b"\x00").decode("ascii", "replace")
+    i += maker_len
+    model = body[i:i + model_len].rstrip(b"\x00").decode("ascii", "replace")
+    i += model_len
+    tid = body[i:i + tid_len].rstrip(b"\x00").decode("ascii", "replace")
+    i += tid_len
+    colour = body[i]
+    plate = body[i + 1:].decode("gbk", "replace")
+    return Registration(province, city, maker, model, tid, colour, plate)
+
+
+def parse_authentication(body: bytes, is_2019: bool) -> str:
+    if is_2019:
+        if not body:
+            raise FrameError("truncated", "authentication")
+        return body[1:1 + body[0]].decode("ascii", "replace")
+    return body.decode("ascii", "replace")
+
+
+# -- platform messages ----------------------------------------------------------------
+def general_response(reply_serial: int, reply_id: int, result: int) -> bytes:
+    return struct.pack(">HHB", reply_serial, reply_id, result)
+
+
+def register_response(reply_serial: int, result: int, auth_code: str = "") -> bytes:
+    body = struct.pack(">HB", reply_serial, result)
+    return body + (auth_code.encode("ascii") if result == REG_OK else b"")
+
+
+def text_message(text: str, flags: int = 0x08, *, is_2019: bool = False) -> bytes:
+    """0x8300 body; flags 0x08 = show on the terminal's display (TTS 0x08 too on some)."""
+    encoded = text.encode("gbk", "replace")
+    return bytes([flags]) + (bytes([0]) if is_2019 else b"") + encoded
+
+
+# -- builders used by the simulator and tests ------------------------------------------
+def location_body(lat: float, lon: float, when: dt.datetime, *, alarm: int = 0, status: int = 0x02,
+                  altitude: int = 5, speed_kmh: float = 0.0, course: int = 0,
+                  camera: int | None = None, mileage_km: float | None = None,
+                  signal: int | None = None) -> bytes:
+    if lat < 0:
+        status |= 0x04
+    if lon < 0:
+        status |= 0x08
+    body = struct.pack(">IIIIHHH", alarm, status, round(abs(lat) * 1e6), round(abs(lon) * 1e6),
+                       altitude, round(speed_kmh * 10), course)
+    body += bytes.fromhex(when.astimezone(BEIJING).strftime("%y%m%d%H%M%S"))
+    if mileage_km is not None:
+        body += bytes([0x01, 4]) + struct.pack(">I", round(mileage_km * 10))
+    if signal is not None:
+        body += bytes([0x30, 1, signal])
+    if camera is not None:
+        body += bytes([ITEM_CAMERA, 1, camera])
+    return body
+
+
+def registration_body(terminal_id: str = "CAM0001", *, is_2019: bool = False) -> bytes:
+    maker_len, model_len, tid_len = (11, 30, 30) if is_2019 else (5, 20, 7)
+    return (struct.pack(">HH", 12, 116) + b"LGRID".ljust(maker_len, b"\x00")
+            + b"BODYCAM-1".ljust(model_len, b"\x00")
+            + terminal_id.encode()[:tid_len].ljust(tid_len, b"\x00") + bytes([0]) + "津A00000".encode("gbk"))
+
+
+def authentication_body(code: str, *, is_2019: bool = False) -> bytes:
+    raw = code.encode("ascii")
+    if is_2019:
+        return bytes([len(raw)]) + raw + b"860000000000000".ljust(15, b"\x00") + b"V1".ljust(20, b"\x00")
+    return raw
+
+
+def batch_body(locations: list[bytes], kind: int = 0) -> bytes:
+    out = struct.pack(">HB", len(locations), kind)
+    for loc in locations:
+        out += struct.pack(">H", len(loc)) + loc
+    return out

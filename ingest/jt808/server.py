@@ -1,0 +1,191 @@
+"""JT/T 808 listener (TCP, default port 5015 as in Traccar).
+
+Per connection: a terminal registers (0x0100 -> 0x8100 with an authentication code) or
+authenticates (0x0102) before anything it reports is stored. A bad frame is answered with
+the standard error response where its header could be read, counted, and the connection
+goes on; its other frames are kept. Positions are acknowledged (0x8001) only once durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from geo.telemetry import Fix
+from ingest.context import IngestContext
+from ingest.jt808 import codec
+
+log = logging.getLogger("lawgrid.jt808")
+
+
+class Connection:
+    def __init__(self, ctx: IngestContext, writer: asyncio.StreamWriter):
+        self.ctx = ctx
+        self.writer = writer
+        self.device: dict | None = None
+        self.phone: str | None = None
+        self.version: int | None = None
+        self.serial = 0
+        self.pending: set[asyncio.Task] = set()
+        self.parts: dict[tuple[int, int], dict[int, bytes]] = {}
+
+    def send(self, msg_id: int, body: bytes, phone: str | None = None) -> None:
+        self.serial = (self.serial + 1) & 0xFFFF
+        frame = codec.encode(msg_id, phone or self.phone or "0", self.serial, body, version=self.version)
+        if not self.writer.is_closing():
+            self.writer.write(frame)
+
+    def respond(self, header: codec.Header, result: int) -> None:
+        self.send(codec.PLATFORM_RESPONSE, codec.general_response(header.serial, header.msg_id, result),
+                  header.phone)
+
+    def send_text(self, text: str) -> None:
+        """Dispatch messages to the terminal's screen (0x8300)."""
+        self.send(codec.TEXT_MESSAGE, codec.text_message(text, is_2019=self.version is not None))
+
+    async def handle(self, content: bytes) -> None:
+        try:
+            msg = codec.decode(content)
+        except codec.FrameError as exc:
+            self.ctx.refuse(f"jt808:{exc.reason}")
+            if exc.header is not None:
+                self.respond(exc.header, codec.RESULT_BAD_MESSAGE)
+            return
+        header = msg.header
+        self.phone = header.phone
+        self.version = header.version
+        if header.subpackaged:
+            body = self._reassemble(header, msg.body)
+            self.respond(header, codec.RESULT_OK)
+            if body is None:
+                return
+            msg = codec.Message(header, body)
+        try:
+            await self.dispatch(msg)
+        except codec.FrameError as exc:
+            self.ctx.refuse(f"jt808:{exc.reason}")
+            self.respond(header, codec.RESULT_BAD_MESSAGE)
+
+    def _reassemble(self, header: codec.Header, body: bytes) -> bytes | None:
+        key = (header.msg_id, header.packet_total)
+        parts = self.parts.setdefault(key, {})
+        parts[header.packet_index] = body
+        if len(parts) < header.packet_total:
+            return None
+        del self.parts[key]
+        return b"".join(parts[i] for i in sorted(parts))
+
+    async def dispatch(self, msg: codec.Message) -> None:
+        header, ctx = msg.header, self.ctx
+        mid = header.msg_id
+        if mid == codec.REGISTER:
+            codec.parse_registration(msg.body, header.is_2019)
+            device = await ctx.device("jt808", header.phone)
+            if device is None:
+                ctx.refuse("jt808:unknown_terminal")
+                self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_NO_TERMINAL))
+                return
+            code = await ctx.issue_auth_code(device)
+            self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_OK, code))
+            ctx.counters["jt808:registered"] += 1
+        elif mid == codec.AUTHENTICATE:
+            code = codec.parse_authentication(msg.body, header.is_2019)
+            device = await ctx.device("jt808", header.phone)
+            if device is None or not device.get("auth_code") or device["auth_code"] != code:
+                ctx.refuse("jt808:bad_authentication")
+                self.respond(header, codec.RESULT_FAILURE)
+                return
+            self.device = device
+            ctx.counters["jt808:authenticated"] += 1
+            self.respond(header, codec.RESULT_OK)
+        elif mid not in codec.KNOWN_IDS:
+            ctx.refuse("jt808:unsupported_message")
+            self.respond(header, codec.RESULT_UNSUPPORTED)
+        elif self.device is None or self.device["identifier"].lstrip("0") != header.phone:
+            ctx.refuse("jt808:unauthenticated")
+            self.respond(header, codec.RESULT_FAILURE)
+        elif mid == codec.HEARTBEAT or mid == codec.TERMINAL_RESPONSE:
+            if mid == codec.HEARTBEAT:
+                self.respond(header, codec.RESULT_OK)
+        elif mid == codec.DEREGISTER:
+            await ctx.revoke_auth_code(self.device)
+            self.respond(header, codec.RESULT_OK)
+            self.device = None
+        elif mid in (codec.LOCATION, codec.BATCH_LOCATION):
+            locations = ([codec.parse_location(msg.body)] if mid == codec.LOCATION
+                         else codec.parse_batch(msg.body))
+            fixes = [to_fix(self.device["id"], loc) for loc in locations]
+            # Acknowledge once durable, without holding up the frames behind this one.
+            task = asyncio.create_task(self._store_then_ack(header, fixes))
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
+
+    async def _store_then_ack(self, header: codec.Header, fixes: list[Fix]) -> None:
+        try:
+            await self.ctx.accept(fixes)
+        except Exception:
+            log.exception("storing JT/T 808 fixes failed")
+            self.respond(header, codec.RESULT_FAILURE)
+            return
+        self.respond(header, codec.RESULT_OK)
+
+
+def to_fix(device_id: int, loc: codec.Location) -> Fix:
+    alarms = list(loc.alarms)
+    if loc.storage_full:
+        alarms.append("storage_full")
+    attributes = {k: v for k, v in loc.extras.items() if k != "camera"}
+    attributes["status"] = loc.status
+    return Fix(device_id=device_id, fix_time=loc.time.astimezone(dt.timezone.utc), lat=loc.lat,
+               lon=loc.lon, received_at=dt.datetime.now(dt.timezone.utc), speed_kmh=loc.speed_kmh,
+               course=float(loc.course), altitude_m=float(loc.altitude_m), recording=loc.recording,
+               alarms=alarms, attributes=attributes)
+
+
+class Jt808Server:
+    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5015):
+        self.ctx, self.host, self.port = ctx, host, port
+        self.connections: dict[str, Connection] = {}
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=1 << 16)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = Connection(self.ctx, writer)
+        splitter = codec.FrameSplitter()
+        self.ctx.counters["jt808:connections"] += 1
+        try:
+            while data := await reader.read(1 << 16):
+                for content in splitter.feed(data):
+                    await conn.handle(content)
+                    if conn.phone:
+                        self.connections[conn.phone] = conn
+                if conn.pending:
+                    await writer.drain()
+            if conn.pending:
+                await asyncio.gather(*conn.pending, return_exceptions=True)
+                await writer.drain()
+        except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            if splitter.garbage:
+                self.ctx.counters["refused:jt808:garbage"] += splitter.garbage
+            if conn.phone and self.connections.get(conn.phone) is conn:
+                del self.connections[conn.phone]
+            writer.close()
+
+    def send_text(self, phone: str, text: str) -> bool:
+        """Push a text message to a connected terminal; False if it is not connected."""
+        conn = self.connections.get(phone.lstrip("0"))
+        if conn is None or conn.device is None:
+            return False
+        conn.send_text(text)
+        return True

@@ -1,0 +1,234 @@
+"""OsmAnd listener (HTTP, default port 5055 as in Traccar), as the Traccar Client app sends:
+`/?id=..&lat=..&lon=..&timestamp=..` in the query string or a form body, or the newer JSON
+body. Also `POST /events`: body-camera events, authenticated with the device's code.
+
+A small HTTP/1.1 server on asyncio streams (keep-alive, Content-Length bodies): devices
+send tiny requests at a steady rate, so a full web framework would only add latency."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import math
+from urllib.parse import parse_qsl, urlsplit
+
+from geo.telemetry import Fix
+from ingest.context import IngestContext
+
+MAX_BODY = 64 * 1024
+EVENTS = {"recording_started", "recording_stopped", "sos", "low_battery", "storage_full"}
+KNOTS_TO_KMH = 1.852
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _number(params: dict, *names: str, required: bool = False) -> float | None:
+    for name in names:
+        if name in params and params[name] not in ("", None):
+            try:
+                value = float(params[name])
+            except (TypeError, ValueError):
+                raise BadRequest(f"{name} must be a number, got {params[name]!r}") from None
+            if not math.isfinite(value):
+                raise BadRequest(f"{name} must be finite")
+            return value
+    if required:
+        raise BadRequest(f"missing {names[0]}")
+    return None
+
+
+def parse_time(value) -> dt.datetime:
+    if value in (None, ""):
+        return dt.datetime.now(dt.timezone.utc)
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadRequest(f"timestamp {text!r} is neither epoch seconds nor ISO 8601") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    if number > 1e11:  # milliseconds
+        number /= 1000
+    return dt.datetime.fromtimestamp(number, dt.timezone.utc)
+
+
+def parse_osmand(params: dict) -> tuple[str, dict]:
+    """(device id, fields) from query/form parameters."""
+    device_id = params.get("id") or params.get("deviceid")
+    if not device_id:
+        raise BadRequest("missing id")
+    lat = _number(params, "lat", required=True)
+    lon = _number(params, "lon", required=True)
+    speed = _number(params, "speed")  # Traccar Client sends knots
+    battery = _number(params, "batt", "battery")
+    return device_id, dict(
+        lat=lat, lon=lon, fix_time=parse_time(params.get("timestamp")),
+        speed_kmh=None if speed is None else speed * KNOTS_TO_KMH,
+        course=_number(params, "bearing", "heading"), altitude_m=_number(params, "altitude"),
+        accuracy_m=_number(params, "accuracy", "hdop"), battery=battery,
+        alarms=["sos"] if params.get("alarm") in ("sos", "general", "true", "1") else [],
+        attributes={"charging": params.get("charge") in ("true", "1")} if "charge" in params else {},
+    )
+
+
+def parse_osmand_json(body: dict) -> tuple[str, dict]:
+    """The JSON body of newer Traccar Client versions."""
+    try:
+        location = body["location"]
+        coords = location["coords"]
+        device_id = body.get("device_id") or body.get("id")
+    except (KeyError, TypeError):
+        raise BadRequest("JSON body needs location.coords and device_id") from None
+    if not device_id:
+        raise BadRequest("missing device_id")
+    params = {"lat": coords.get("latitude"), "lon": coords.get("longitude")}
+    lat, lon = _number(params, "lat", required=True), _number(params, "lon", required=True)
+    battery = (location.get("battery") or {})
+    level = battery.get("level")
+    speed = coords.get("speed")  # metres per second
+    extras = location.get("extras") or {}
+    return str(device_id), dict(
+        lat=lat, lon=lon, fix_time=parse_time(location.get("timestamp")),
+        speed_kmh=None if speed is None or speed < 0 else float(speed) * 3.6,
+        course=coords.get("heading"), altitude_m=coords.get("altitude"),
+        accuracy_m=coords.get("accuracy"),
+        battery=None if level is None or level < 0 else float(level) * 100,
+        alarms=["sos"] if extras.get("alarm") == "sos" else [],
+        attributes={"charging": bool(battery.get("is_charging"))} if "is_charging" in battery else {},
+    )
+
+
+class OsmAndServer:
+    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5055):
+        self.ctx, self.host, self.port = ctx, host, port
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await self._read_request(reader)
+                if request is None:
+                    break
+                method, target, headers, body = request
+                status, text = await self.handle(method, target, headers, body)
+                keep = headers.get("connection", "").lower() != "close"
+                payload = text.encode()
+                writer.write(
+                    f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+                    f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(payload)}\r\n"
+                    f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n".encode() + payload)
+                await writer.drain()
+                if not keep:
+                    break
+        except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _read_request(self, reader):
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return None
+        except asyncio.LimitOverrunError:
+            self.ctx.refuse("osmand:header_too_large")
+            return None
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3:
+            self.ctx.refuse("osmand:bad_request_line")
+            return None
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+        try:
+            length = int(headers.get("content-length", "0"))
+        except ValueError:
+            return None
+        if length > MAX_BODY:
+            self.ctx.refuse("osmand:body_too_large")
+            return None
+        body = await reader.readexactly(length) if length else b""
+        return parts[0], parts[1], headers, body
+
+    async def handle(self, method: str, target: str, headers: dict, body: bytes) -> tuple[int, str]:
+        url = urlsplit(target)
+        try:
+            if url.path == "/events" and method == "POST":
+                return await self._event(headers, body)
+            if url.path != "/" or method not in ("GET", "POST"):
+                self.ctx.refuse("osmand:not_found")
+                return 404, "unknown path; send positions to /"
+            params = dict(parse_qsl(url.query, keep_blank_values=True))
+            ctype = headers.get("content-type", "")
+            if body and "json" in ctype:
+                try:
+                    data = json.loads(body)
+                except ValueError:
+                    raise BadRequest("body is not valid JSON") from None
+                ident, fields = parse_osmand_json(data)
+            else:
+                if body:
+                    params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+                ident, fields = parse_osmand(params)
+        except BadRequest as exc:
+            self.ctx.refuse("osmand:bad_request")
+            return 400, str(exc)
+        device = await self.ctx.device("osmand", ident)
+        if device is None:
+            self.ctx.refuse("osmand:unknown_device")
+            return 403, f"device {ident} is not registered"
+        fix = Fix(device_id=device["id"], received_at=dt.datetime.now(dt.timezone.utc), **fields)
+        rejected = await self.ctx.accept([fix])
+        if rejected:
+            return 400, f"position rejected: {rejected[0]}"
+        return 200, "OK"
+
+    async def _event(self, headers: dict, body: bytes) -> tuple[int, str]:
+        """Body-camera event: {"protocol", "id", "event", "time", "lat"?, "lon"?} with the
+        header X-Device-Auth set to the device's authentication code."""
+        try:
+            data = json.loads(body)
+            protocol, ident, event = str(data["protocol"]), str(data["id"]), str(data["event"])
+        except (ValueError, KeyError, TypeError):
+            self.ctx.refuse("events:bad_request")
+            return 400, 'send JSON {"protocol", "id", "event", "time"}'
+        if event not in EVENTS:
+            self.ctx.refuse("events:unknown_event")
+            return 400, f"event must be one of {', '.join(sorted(EVENTS))}"
+        device = await self.ctx.device(protocol, ident)
+        code = headers.get("x-device-auth")
+        if device is None or not device.get("auth_code") or code != device["auth_code"]:
+            self.ctx.refuse("events:unauthenticated")
+            return 401, "unknown device or wrong X-Device-Auth code"
+        try:
+            lat = _number(data, "lat", required=True)
+            lon = _number(data, "lon", required=True)
+            when = parse_time(data.get("time"))
+        except BadRequest as exc:
+            return 400, str(exc)
+        fix = Fix(device_id=device["id"], fix_time=when, lat=lat, lon=lon,
+                  received_at=dt.datetime.now(dt.timezone.utc),
+                  recording={"recording_started": True, "recording_stopped": False}.get(event),
+                  alarms=[event] if event in ("sos", "low_battery", "storage_full") else [],
+                  attributes={"event": event})
+        rejected = await self.ctx.accept([fix])
+        if rejected:
+            return 400, f"event rejected: {rejected[0]}"
+        return 200, "OK"

@@ -1,0 +1,198 @@
+"""The telemetry pipeline: validated fixes are batched and written to PostGIS; a caller
+is answered only once its fixes are durable (committed, or fsynced to the spool).
+
+While PostGIS is unreachable, batches go to an append-only spool file (one JSON line per
+batch); a replay task writes them back in order when the database returns. Replays are
+idempotent (duplicates by device and fix time are dropped on insert), so a crash between
+commit and spool truncation cannot store a fix twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+
+from geo.telemetry import Fix, WriteResult, write_fixes
+
+log = logging.getLogger("lawgrid.ingest")
+
+OnCommit = Callable[[WriteResult], None]
+
+
+class Spool:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def append(self, fixes: list[Fix]) -> None:
+        line = json.dumps([f.to_json() for f in fixes], ensure_ascii=False) + "\n"
+        with self._lock, open(self.path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def batches(self) -> list[list[Fix]]:
+        if not self.path.exists():
+            return []
+        with self._lock, open(self.path, encoding="utf-8") as f:
+            lines = [ln for ln in f.read().splitlines() if ln.strip()]
+        out = []
+        for line in lines:
+            try:
+                out.append([Fix.from_json(d) for d in json.loads(line)])
+            except (ValueError, TypeError, KeyError):  # a torn last line from a crash mid-write
+                log.warning("spool: skipping an unreadable line")
+        return out
+
+    def clear(self) -> None:
+        with self._lock, open(self.path, "w", encoding="utf-8") as f:
+            f.flush()
+            os.fsync(f.fileno())
+
+    def __len__(self) -> int:
+        return len(self.batches())
+
+
+class Pipeline:
+    def __init__(self, dsn: str, spool_path: Path, *, on_commit: OnCommit | None = None,
+                 batch_max: int = 5000, batch_wait_s: float = 0.05, retry_s: float = 1.0):
+        self.dsn = dsn
+        self.spool = Spool(spool_path)
+        self.on_commit = on_commit
+        self.batch_max = batch_max
+        self.batch_wait_s = batch_wait_s
+        self.retry_s = retry_s
+        self.stats: Counter = Counter()
+        self.commit_ms: list[float] = []
+        self._queue: asyncio.Queue | None = None
+        self._conn: psycopg.Connection | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._tasks = [asyncio.create_task(self._writer(), name="pipeline-writer")]
+        if self.spool.batches():
+            self.stats["spooled_at_start"] += 1
+
+    async def stop(self) -> None:
+        """Drain what is queued (to the database or the spool), then stop."""
+        if self._queue is not None:
+            await self._queue.put(None)
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- producers ------------------------------------------------------------------------
+    async def submit(self, fixes: list[Fix]) -> None:
+        """Returns when the fixes are durable."""
+        if not fixes:
+            return
+        done = asyncio.get_running_loop().create_future()
+        await self._queue.put((fixes, done, time.perf_counter()))
+        await done
+
+    # -- writer ---------------------------------------------------------------------------
+    async def _writer(self) -> None:
+        stopping = False
+        while not stopping:
+            item = await self._queue.get()
+            if item is None:
+                stopping = True
+                items = []
+            else:
+                items = [item]
+                deadline = time.perf_counter() + self.batch_wait_s
+                count = len(item[0])
+                while count < self.batch_max:
+                    timeout = deadline - time.perf_counter()
+                    if timeout <= 0:
+                        break
+                    try:
+                        nxt = await asyncio.wait_for(self._queue.get(), timeout)
+                    except asyncio.TimeoutError:
+                        break
+                    if nxt is None:
+                        stopping = True
+                        break
+                    items.append(nxt)
+                    count += len(nxt[0])
+            if items:
+                await asyncio.to_thread(self._persist, [f for fixes, _, _ in items for f in fixes])
+                now = time.perf_counter()
+                for _, fut, t0 in items:
+                    self.commit_ms.append((now - t0) * 1000)
+                    if not fut.done():
+                        fut.set_result(None)
+            elif self.spool.batches():
+                await asyncio.to_thread(self._replay)
+            if not stopping and self._queue.empty() and self.spool.batches():
+                await asyncio.sleep(self.retry_s)
+                if self._queue.empty():
+                    await asyncio.to_thread(self._replay)
+        if len(self.commit_ms) > 200_000:
+            del self.commit_ms[:-100_000]
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.dsn, connect_timeout=3)
+        return self._conn
+
+    def _write(self, fixes: list[Fix]) -> WriteResult:
+        conn = self._connection()
+        try:
+            result = write_fixes(conn, fixes)
+            conn.commit()
+        except psycopg.OperationalError:
+            self._conn = None
+            raise
+        except Exception:
+            conn.rollback()
+            raise
+        return result
+
+    def _persist(self, fixes: list[Fix]) -> None:
+        """Write to the database, or to the spool when it is down (keeping order)."""
+        if self.spool.batches():
+            self._replay()
+        if not self.spool.batches():
+            try:
+                self._committed(self._write(fixes))
+                return
+            except psycopg.OperationalError as exc:
+                log.warning("database unreachable (%s); spooling %d fixes", exc, len(fixes))
+        self.spool.append(fixes)
+        self.stats["spooled"] += len(fixes)
+
+    def _replay(self) -> None:
+        batches = self.spool.batches()
+        if not batches:
+            return
+        try:
+            for fixes in batches:
+                self._committed(self._write(fixes))
+                self.stats["replayed"] += len(fixes)
+        except psycopg.OperationalError:
+            return  # still down; everything stays in the spool, written again next time
+        self.spool.clear()
+
+    def _committed(self, result: WriteResult) -> None:
+        self.stats["stored"] += result.stored
+        self.stats["duplicates"] += result.duplicates
+        self.stats["alarms"] += len(result.alarms)
+        if self.on_commit is not None:
+            try:
+                self.on_commit(result)
+            except Exception:  # a push failure must never lose or re-write data
+                log.exception("on_commit hook failed")

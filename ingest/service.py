@@ -1,0 +1,131 @@
+"""Running the device listeners: in their own process (`lawgrid ingest`) or in a background
+thread of the web process (`lawgrid serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo import db, telemetry
+from ingest.context import IngestContext
+from ingest.jt808.server import Jt808Server
+from ingest.osmand import OsmAndServer
+from ingest.pipeline import OnCommit, Pipeline
+
+log = logging.getLogger("lawgrid.ingest")
+
+
+@dataclass
+class IngestConfig:
+    dsn: str
+    spool_path: Path
+    host: str = "0.0.0.0"
+    jt808_port: int = 5015
+    osmand_port: int = 5055
+    stale_after_s: int = 60
+    offline_after_s: int = 300
+    sweep_every_s: float = 5.0
+
+
+class IngestService:
+    def __init__(self, config: IngestConfig, sessions: sessionmaker[Session],
+                 on_commit: OnCommit | None = None, on_states=None):
+        self.config = config
+        self.sessions = sessions
+        self.pipeline = Pipeline(config.dsn, config.spool_path, on_commit=on_commit)
+        self.ctx = IngestContext(sessions, self.pipeline)
+        self.jt808 = Jt808Server(self.ctx, config.host, config.jt808_port)
+        self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port)
+        self.on_states = on_states
+        self._sweeper: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._ensure_partitions)
+        await self.pipeline.start()
+        await self.jt808.start()
+        await self.osmand.start()
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+        log.info("listening: JT/T 808 on %s, OsmAnd on %s", self.jt808.port, self.osmand.port)
+
+    async def stop(self) -> None:
+        if self._sweeper:
+            self._sweeper.cancel()
+        await self.jt808.stop()
+        await self.osmand.stop()
+        await self.pipeline.stop()
+
+    def _ensure_partitions(self) -> None:
+        try:
+            with db.session_scope(self.sessions) as s:
+                telemetry.ensure_partitions(s)
+        except Exception as exc:  # the database may be down: the spool covers us
+            log.warning("could not ensure position partitions: %s", exc)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.sweep_every_s)
+            try:
+                changed = await asyncio.to_thread(self._sweep)
+            except Exception as exc:
+                log.warning("state sweep failed: %s", exc)
+                continue
+            if changed and self.on_states:
+                self.on_states(changed)
+
+    def _sweep(self) -> list[dict]:
+        with db.session_scope(self.sessions) as s:
+            return telemetry.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)
+
+    def stats(self) -> dict:
+        return {**dict(self.ctx.counters), **{f"pipeline:{k}": v for k, v in self.pipeline.stats.items()},
+                "spool_batches": len(self.pipeline.spool)}
+
+
+class BackgroundIngest:
+    """The service on its own event loop in a daemon thread (for the web process)."""
+
+    def __init__(self, service: IngestService):
+        self.service = service
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("ingest listeners did not start")
+        if self.error:
+            raise self.error
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.service.start())
+        except BaseException as exc:
+            self.error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+
+    def call(self, fn, *args):
+        """Run fn(*args) on the ingest loop (thread-safe) and return its result."""
+        return asyncio.run_coroutine_threadsafe(_call(fn, *args), self._loop).result(10)
+
+    def stop(self) -> None:
+        if self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(self.service.stop(), self._loop).result(30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+async def _call(fn, *args):
+    return fn(*args)

@@ -1,0 +1,235 @@
+"""The device listeners on real sockets, writing into the real PostGIS test database."""
+
+import asyncio
+import datetime as dt
+import json
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import text
+
+from geo import db
+from ingest.devices import Jt808Terminal, OsmAndPhone
+from ingest.jt808 import codec
+from ingest.service import IngestConfig, IngestService
+
+TANGGU = (39.0131, 117.668309)
+
+
+@pytest.fixture
+def service_factory(engine, tmp_path):
+    started = []
+
+    async def make(**kw):
+        config = IngestConfig(dsn=db.raw_psycopg_url(engine), spool_path=tmp_path / "spool.jsonl",
+                              host="127.0.0.1", jt808_port=0, osmand_port=0, **kw)
+        service = IngestService(config, db.make_sessionmaker(engine))
+        await service.start()
+        started.append(service)
+        return service
+
+    yield make
+    # Services are stopped inside each test's loop.
+
+
+def registered(engine, protocol):
+    with engine.connect() as c:
+        return c.execute(text(
+            "SELECT id, identifier FROM device WHERE protocol = :p ORDER BY id LIMIT 1"), {"p": protocol}).one()
+
+
+def positions(engine, device_id):
+    with engine.connect() as c:
+        return c.execute(text(
+            "SELECT fix_time, ST_Y(geom), ST_X(geom), speed_kmh, attributes FROM position "
+            "WHERE device_id = :d ORDER BY fix_time"), {"d": device_id}).all()
+
+
+def cleanup(engine, device_id):
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM position WHERE device_id = :d"), {"d": device_id})
+        c.execute(text("DELETE FROM alarm WHERE device_id = :d"), {"d": device_id})
+        c.execute(text("DELETE FROM device_state WHERE device_id = :d"), {"d": device_id})
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_jt808_register_authenticate_report_and_bad_frames(engine, service_factory):
+    dev_id, phone = registered(engine, "jt808")
+    cleanup(engine, dev_id)
+
+    async def scenario():
+        service = await service_factory()
+        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        await term.connect()
+        # Before authenticating, a position is refused and not stored.
+        assert await term.location(*TANGGU) == codec.RESULT_FAILURE
+        code = await term.register()
+        assert len(code) == 8
+        assert await term.authenticate("WRONG") == codec.RESULT_FAILURE
+        assert await term.authenticate() == codec.RESULT_OK
+        t0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=30)
+        assert await term.location(*TANGGU, t0, speed_kmh=12.5) == codec.RESULT_OK
+        # A frame with a bad check code between good ones: error response, counted, others kept.
+        bad = bytearray(codec.encode(codec.LOCATION, term.phone, 900,
+                                     codec.location_body(39.02, 117.67, t0 + dt.timedelta(seconds=1))))
+        bad[-2] ^= 0x55
+        err = asyncio.get_running_loop().create_future()
+        term.waiting[900] = (err, 0)
+        term.send_raw(bytes(bad))
+        assert await asyncio.wait_for(err, 5) == codec.RESULT_BAD_MESSAGE
+        # An unknown message id gets "not supported".
+        assert await term.send(0x0999, b"") == codec.RESULT_UNSUPPORTED
+        # Batch upload, and a sub-packaged location in two parts.
+        locs = [codec.location_body(39.01 + i / 1000, 117.66, t0 + dt.timedelta(seconds=10 + i))
+                for i in range(3)]
+        assert await term.send(codec.BATCH_LOCATION, codec.batch_body(locs)) == codec.RESULT_OK
+        body = codec.location_body(39.03, 117.65, t0 + dt.timedelta(seconds=20), alarm=1)
+        first = term.send(codec.LOCATION, body[:10], packet=(2, 1))
+        second = term.send(codec.LOCATION, body[10:], packet=(2, 2))
+        assert await first == codec.RESULT_OK and await second == codec.RESULT_OK
+        assert await term.send(codec.HEARTBEAT) == codec.RESULT_OK
+        # The same fix again is dropped as a duplicate (still acknowledged).
+        assert await term.location(*TANGGU, t0, speed_kmh=12.5) == codec.RESULT_OK
+        # Text message down to the terminal.
+        assert service.jt808.send_text(phone, "请前往塘沽街道检查")
+        await asyncio.sleep(0.2)
+        assert term.texts == ["请前往塘沽街道检查"]
+        await asyncio.sleep(0.2)
+        stats = service.stats()
+        await term.close()
+        await service.stop()
+        return stats
+
+    stats = run(scenario())
+    rows = positions(engine, dev_id)
+    assert len(rows) == 5  # first, three batched, the sub-packaged one; no duplicate
+    assert rows[0][1:4] == (TANGGU[0], TANGGU[1], 12.5)
+    assert stats["refused:jt808:unauthenticated"] == 1
+    assert stats["refused:jt808:bad_authentication"] == 1
+    assert stats["refused:jt808:bad_checksum"] == 1
+    assert stats["refused:jt808:unsupported_message"] == 1
+    assert stats["pipeline:duplicates"] == 1  # older than the last fix: dropped on insert
+    with engine.connect() as c:
+        alarm = c.execute(text("SELECT kind, status FROM alarm WHERE device_id = :d"), {"d": dev_id}).all()
+        state = c.execute(text("SELECT ST_Y(geom), state FROM device_state WHERE device_id = :d"),
+                          {"d": dev_id}).one()
+    assert alarm == [("sos", "open")]
+    assert state == (39.03, "online")
+
+
+def test_unknown_terminal_is_refused_and_nothing_stored(engine, service_factory):
+    async def scenario():
+        service = await service_factory()
+        term = Jt808Terminal("19999999999", "127.0.0.1", service.jt808.port)
+        await term.connect()
+        result, _ = await term.send(codec.REGISTER, codec.registration_body())
+        await term.close()
+        stats = service.stats()
+        await service.stop()
+        return result, stats
+
+    result, stats = run(scenario())
+    assert result == codec.REG_NO_TERMINAL
+    assert stats["refused:jt808:unknown_terminal"] == 1
+
+
+def test_jt808_2019_terminal(engine, service_factory):
+    dev_id, phone = registered(engine, "jt808")
+    cleanup(engine, dev_id)
+
+    async def scenario():
+        service = await service_factory()
+        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port, version=1)
+        await term.connect()
+        await term.login()
+        when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=5)
+        assert await term.location(39.05, 117.70, when, camera=1) == codec.RESULT_OK
+        await term.close()
+        await service.stop()
+
+    run(scenario())
+    rows = positions(engine, dev_id)
+    assert [(r[1], r[2], r[4]["recording"]) for r in rows] == [(39.05, 117.70, True)]
+
+
+def test_osmand_variants(engine, service_factory):
+    dev_id, ident = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    async def scenario():
+        service = await service_factory()
+        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        out = []
+        # Query string with epoch seconds, speed in knots.
+        out.append(await phone.position(39.0, 117.6, now - dt.timedelta(seconds=40), speed="10", batt="87"))
+        # Form body with ISO 8601 time and an SOS alarm.
+        body = urlencode({"id": ident, "lat": 39.001, "lon": 117.601, "alarm": "sos",
+                          "timestamp": (now - dt.timedelta(seconds=30)).isoformat()})
+        out.append(await phone.request("POST", "/", body.encode(),
+                                       {"Content-Type": "application/x-www-form-urlencoded"}))
+        # Newer JSON body.
+        doc = {"device_id": ident, "location": {
+            "timestamp": (now - dt.timedelta(seconds=20)).isoformat().replace("+00:00", "Z"),
+            "coords": {"latitude": 39.002, "longitude": 117.602, "speed": 2.0, "heading": 90,
+                       "accuracy": 5, "altitude": 3},
+            "battery": {"level": 0.5, "is_charging": True}}}
+        out.append(await phone.request("POST", "/", json.dumps(doc).encode(), {"Content-Type": "application/json"}))
+        # Bad input: missing lat, unknown device, from the future, far away, bad JSON.
+        out.append(await phone.request("GET", f"/?id={ident}&lon=117.6"))
+        out.append(await OsmAndPhone("not-registered", "127.0.0.1", service.osmand.port).position(39.0, 117.6))
+        out.append(await phone.position(39.0, 117.6, now + dt.timedelta(hours=2)))
+        out.append(await phone.position(31.2, 121.5, now - dt.timedelta(seconds=10)))
+        out.append(await phone.request("POST", "/", b"{oops", {"Content-Type": "application/json"}))
+        await phone.close()
+        await service.stop()
+        return out
+
+    out = run(scenario())
+    assert [s for s, _ in out] == [200, 200, 200, 400, 403, 400, 400, 400], out
+    assert "missing lat" in out[3][1]
+    assert "time_in_future" in out[5][1] and "far_from_district" in out[6][1]
+    rows = positions(engine, dev_id)
+    assert len(rows) == 3
+    assert abs(rows[0][3] - 18.52) < 0.01  # 10 knots
+    assert rows[0][4]["battery"] == 87
+    assert abs(rows[2][3] - 7.2) < 0.01 and rows[2][4]["charging"] is True
+    with engine.connect() as c:
+        kinds = c.execute(text("SELECT kind FROM alarm WHERE device_id = :d"), {"d": dev_id}).scalars().all()
+    assert kinds == ["sos"]
+
+
+def test_body_camera_events_need_the_device_code(engine, service_factory):
+    dev_id, phone = registered(engine, "jt808")
+    cleanup(engine, dev_id)
+
+    async def scenario():
+        service = await service_factory()
+        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        await term.connect()
+        await term.login()
+        client = OsmAndPhone("-", "127.0.0.1", service.osmand.port)
+        base = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=60)
+        event = lambda kind, s: json.dumps({"protocol": "jt808", "id": phone, "event": kind,
+                                            "time": (base + dt.timedelta(seconds=s)).isoformat(),
+                                            "lat": 39.0, "lon": 117.6}).encode()
+        results = [
+            await client.request("POST", "/events", event("recording_started", 1), {"X-Device-Auth": "nope"}),
+            await client.request("POST", "/events", event("recording_started", 2), {"X-Device-Auth": term.auth_code}),
+            await client.request("POST", "/events", event("recording_stopped", 3), {"X-Device-Auth": term.auth_code}),
+            await client.request("POST", "/events", event("dancing", 4), {"X-Device-Auth": term.auth_code}),
+        ]
+        await client.close()
+        await term.close()
+        await service.stop()
+        return results
+
+    results = run(scenario())
+    assert [s for s, _ in results] == [401, 200, 200, 400]
+    with engine.connect() as c:
+        kinds = c.execute(text("SELECT kind FROM alarm WHERE device_id = :d"), {"d": dev_id}).scalars().all()
+        recording = c.execute(text("SELECT recording FROM device_state WHERE device_id = :d"), {"d": dev_id}).scalar()
+    assert kinds == ["recording_stopped"] and recording is False
