@@ -8,8 +8,8 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard.auth import requires
-from geo import audit, db, queries
+from dashboard.auth import client_address, current_scope, requires
+from geo import audit, db, fleet, queries, telemetry
 from geo.accounts import ROLES
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
@@ -40,6 +40,88 @@ def townships():
         return jsonify(queries.townships_geojson(session))
 
 
+@api.get("/devices")
+@requires(*ROLES)
+def devices():
+    with _runtime().session() as session:
+        return jsonify(devices=fleet.devices(session, current_scope()))
+
+
+@api.get("/devices/<int:device_id>/track")
+@requires(*ROLES)
+def device_track(device_id: int):
+    """Fixes of one device in [start, end) as GeoJSON; ?simplify=metres simplifies the line."""
+    args = request.args
+    end = _parse_time(args.get("end"), "end") or dt.datetime.now(dt.timezone.utc)
+    start = _parse_time(args.get("start"), "start") or end - dt.timedelta(hours=1)
+    if start >= end:
+        abort(400, description="start must be before end")
+    if end - start > dt.timedelta(days=31):
+        abort(400, description="a track spans at most 31 days")
+    simplify = _parse_float(args.get("simplify", "0"), "simplify", 0, 10_000)
+    scope = current_scope()
+    with _runtime().session() as session:
+        if not fleet.device_visible(session, scope, device_id):
+            abort(404, description=f"no device {device_id} in your scope")
+        doc = telemetry.track(session, device_id, start, end, simplify)
+        audit.record(session, scope.username, "track_view", subject=f"device:{device_id}",
+                     detail={"start": start.isoformat(), "end": end.isoformat()}, source=client_address())
+    return jsonify(doc)
+
+
+@api.get("/officers")
+@requires(*ROLES)
+def officers():
+    with _runtime().session() as session:
+        return jsonify(officers=fleet.officers_live(session, current_scope()))
+
+
+@api.get("/alarms")
+@requires(*ROLES)
+def alarms():
+    status = request.args.get("status", "open")
+    if status not in ("open", "acknowledged", "resolved", "all"):
+        abort(400, description="status must be open, acknowledged, resolved or all")
+    limit = _parse_int(request.args.get("limit", "200"), "limit", 1, 2000)
+    with _runtime().session() as session:
+        rows = fleet.alarms(session, current_scope(), None if status == "all" else status, limit)
+    return jsonify(alarms=rows)
+
+
+@api.post("/alarms/<int:alarm_id>/<any(ack, resolve):action>")
+@requires("operator", "admin", "dispatcher", "supervisor")
+def alarm_action(alarm_id: int, action: str):
+    body = request.get_json(silent=True) or {}
+    comment = body.get("comment", "")
+    if not isinstance(comment, str) or len(comment) > 1000:
+        abort(400, description="comment must be text of at most 1000 characters")
+    if action == "resolve" and not comment.strip():
+        abort(400, description="say how the alarm was resolved (comment)")
+    scope = current_scope()
+    try:
+        with _runtime().session() as session:
+            alarm = fleet.transition_alarm(session, scope, alarm_id, action, comment)
+            audit.record(session, scope.username, f"alarm_{action}", subject=f"alarm:{alarm_id}",
+                         detail={"comment": comment}, source=client_address())
+    except fleet.NotFound as exc:
+        abort(404, description=str(exc))
+    except fleet.Conflict as exc:
+        abort(409, description=str(exc))
+    push = current_app.extensions.get("lawgrid_live")
+    if push:
+        push.emit_scoped("alarm", alarm, alarm["device_id"])
+    return jsonify(alarm)
+
+
+@api.get("/ingest/stats")
+@requires("admin", "operator")
+def ingest_stats():
+    background = current_app.extensions.get("lawgrid_ingest")
+    if background is None:
+        return jsonify(running=False, detail="device listeners run in a separate process (lawgrid ingest)")
+    return jsonify(running=True, counters=background.call(background.service.stats))
+
+
 @api.get("/audit")
 @requires("auditor", "admin")
 def audit_log():
@@ -61,6 +143,16 @@ def _parse_time(value: str | None, name: str) -> dt.datetime | None:
     except ValueError:
         abort(400, description=f"{name} must be an ISO 8601 time, e.g. 2026-11-24T08:00:00+08:00")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+
+
+def _parse_float(value: str, name: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        abort(400, description=f"{name} must be a number")
+    if not low <= number <= high:
+        abort(400, description=f"{name} must be between {low} and {high}")
+    return number
 
 
 def _parse_int(value: str, name: str, low: int, high: int) -> int:
@@ -96,6 +188,13 @@ OPENAPI = {
                                                    "429": {"description": "throttled"}}}},
         "/api/audit": {"get": {"summary": "Audit trail (auditor, admin); ?actor=&action=&start=&end=&limit=",
                                "responses": {"200": {"description": "entries"}}}},
+        "/api/devices": {"get": {"summary": "Devices in your scope with their live state"}},
+        "/api/devices/{id}/track": {"get": {"summary": "GeoJSON fixes in [start, end); ?simplify=metres"}},
+        "/api/officers": {"get": {"summary": "Live state of every visible officer"}},
+        "/api/alarms": {"get": {"summary": "Alarms; ?status=open|acknowledged|resolved|all"}},
+        "/api/alarms/{id}/ack": {"post": {"summary": "Acknowledge with {comment}"}},
+        "/api/alarms/{id}/resolve": {"post": {"summary": "Resolve with {comment}"}},
+        "/api/ingest/stats": {"get": {"summary": "Listener counters: accepted, refused by reason"}},
         "/api/townships": {"get": {"summary": "Townships with target counts (GeoJSON FeatureCollection)",
                                    "responses": {"200": {"description": "FeatureCollection"}}}},
     },

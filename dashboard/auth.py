@@ -84,6 +84,16 @@ def _scope_from_session() -> accounts.Scope | None:
         return accounts.scope_for(s, int(uid))
 
 
+def scope_from_request(token: str | None = None) -> accounts.Scope | None:
+    """For Socket.IO handshakes: the session cookie, or a bearer token for API clients."""
+    if token:
+        try:
+            return _scope_from_token(token)
+        except Exception:
+            return None
+    return _scope_from_session()
+
+
 def _same_origin() -> bool:
     """Browsers send Origin (or at least Referer) on POSTs; it must be this host."""
     origin = request.headers.get("Origin") or request.headers.get("Referer")

@@ -1,23 +1,28 @@
-"""The app factory: one Flask server carrying the Dash pages and the REST API."""
+"""The app factory: one Flask server carrying the Dash pages, the REST API and Socket.IO,
+with the device listeners on a background thread when asked for."""
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask, jsonify, request
+from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
 from lawgrid.runtime import Runtime, open_runtime
 from lawgrid.settings import Settings, load_settings
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None):
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, *,
+               with_ingest: bool = False):
     """Build the web app. Connects (and migrates) only when called."""
     settings = settings or load_settings()
     runtime = runtime or open_runtime(settings)
     server = Flask("lawgrid")
-    server.config["SECRET_KEY"] = settings.secret_key or _ephemeral_secret()
+    server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import auth
+    from dashboard import auth, live
     from dashboard.api import api
     from dashboard.app import build_dash
 
@@ -26,14 +31,31 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @server.errorhandler(HTTPException)
     def json_errors_for_api(exc: HTTPException):
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/_dash-")):
             return jsonify(error=exc.name.lower().replace(" ", "_"), detail=exc.description), exc.code
         return exc
 
+    socketio = SocketIO(server, async_mode="threading", message_queue=settings.redis_url,
+                        cors_allowed_origins=[])
+    live.install(socketio)
+    push = live.LivePush(socketio, runtime.sessions)
+    push.start()
+    server.extensions["lawgrid_live"] = push
+    if with_ingest:
+        start_ingest(server, runtime, push)
     return build_dash(server)
 
 
-def _ephemeral_secret() -> str:
-    import secrets
+def start_ingest(server: Flask, runtime: Runtime, push) -> None:
+    from geo.db import raw_psycopg_url
+    from ingest.service import BackgroundIngest, IngestConfig, IngestService
 
-    return secrets.token_hex(32)
+    s = runtime.settings
+    config = IngestConfig(dsn=raw_psycopg_url(runtime.engine),
+                          spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
+                          host=s.ingest_host, jt808_port=s.jt808_port, osmand_port=s.osmand_port,
+                          stale_after_s=s.stale_after_s, offline_after_s=s.offline_after_s)
+    service = IngestService(config, runtime.sessions, on_commit=push.on_commit, on_states=push.on_states)
+    background = BackgroundIngest(service)
+    background.start()
+    server.extensions["lawgrid_ingest"] = background

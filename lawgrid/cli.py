@@ -58,15 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
                      help="enforcement unit code (dispatchers and supervisors; repeatable)")
     add.set_defaults(handler=cmd_user_add)
 
-    serve = sub.add_parser("serve", help="web dashboard and REST API")
+    serve = sub.add_parser("serve", help="web dashboard, REST API, Socket.IO and device listeners")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--no-ingest", action="store_true", help="do not start the device listeners")
     serve.set_defaults(handler=cmd_serve)
+
+    ingest = sub.add_parser("ingest", help="device listeners only (JT/T 808 on 5015, OsmAnd on 5055)")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    sim = sub.add_parser("simulate", help="drive registered devices over the real protocols")
+    sim.add_argument("--devices", type=int, default=100)
+    sim.add_argument("--rate", type=float, default=1.0, help="fixes per second per device")
+    sim.add_argument("--protocol", choices=["jt808", "osmand", "mixed"], default="mixed")
+    sim.add_argument("--duration", type=float, default=60.0, help="seconds")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--jt808-port", type=int, default=None)
+    sim.add_argument("--osmand-port", type=int, default=None)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.set_defaults(handler=cmd_simulate)
 
     demo = sub.add_parser("demo", help="embedded database, Binhai data, synthetic registry, dashboard")
     demo.add_argument("--targets", type=int, default=50_000)
     demo.add_argument("--host", default=None)
     demo.add_argument("--port", type=int, default=None)
+    demo.add_argument("--simulate-devices", type=int, default=600)
+    demo.add_argument("--no-simulator", action="store_true")
     demo.set_defaults(handler=cmd_demo)
 
     bench = sub.add_parser("bench", help="measure a capability; prints one JSON line last")
@@ -218,10 +235,63 @@ def cmd_serve(args) -> int:
     from lawgrid.app import create_app
 
     settings = load_settings()
-    app = create_app(settings)
-    host, port = args.host or settings.host, args.port or settings.port
+    app = create_app(settings, with_ingest=not args.no_ingest)
+    _run_web(app, args.host or settings.host, args.port or settings.port)
+    return 0
+
+
+def _run_web(app, host: str, port: int) -> None:
+    socketio = app.server.extensions["socketio"]
     print(f"LawGrid dashboard at http://{host}:{port}", flush=True)
-    app.run(host=host, port=port, debug=False)
+    # Werkzeug serves the demo and tests; production runs gunicorn (see Dockerfile).
+    socketio.run(app.server, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+def cmd_ingest(args) -> int:
+    import asyncio
+
+    from geo.db import raw_psycopg_url
+    from ingest.service import IngestConfig, IngestService
+
+    runtime = _runtime()
+    s = runtime.settings
+    config = IngestConfig(dsn=raw_psycopg_url(runtime.engine),
+                          spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
+                          host=s.ingest_host, jt808_port=s.jt808_port, osmand_port=s.osmand_port,
+                          stale_after_s=s.stale_after_s, offline_after_s=s.offline_after_s)
+    on_commit = on_states = None
+    if s.redis_url:  # reach the browsers of every web process through the message queue
+        from flask_socketio import SocketIO
+
+        from dashboard.live import LivePush
+
+        push = LivePush(SocketIO(message_queue=s.redis_url), runtime.sessions)
+        push.start()
+        on_commit, on_states = push.on_commit, push.on_states
+
+    async def main():
+        service = IngestService(config, runtime.sessions, on_commit=on_commit, on_states=on_states)
+        await service.start()
+        print(f"listening: JT/T 808 on {service.jt808.port}, OsmAnd on {service.osmand.port}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await service.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from ingest.simulator import run_simulation
+
+    runtime = _runtime()
+    s = runtime.settings
+    summary = run_simulation(runtime.sessions, devices=args.devices, rate=args.rate,
+                             duration=args.duration, protocol=args.protocol, host=args.host,
+                             jt808_port=args.jt808_port or s.jt808_port,
+                             osmand_port=args.osmand_port or s.osmand_port, seed=args.seed)
+    print(json.dumps(summary))
     return 0
 
 
@@ -245,11 +315,25 @@ def cmd_demo(args) -> int:
         for name, password, role in accounts_created:
             print(f"  {name:<18} {password}   {role}")
     settings = runtime.settings
-    app = create_app(settings, runtime)
-    host, port = args.host or settings.host, args.port or settings.port
-    print(f"LawGrid dashboard at http://{host}:{port}", flush=True)
-    app.run(host=host, port=port, debug=False)
+    app = create_app(settings, runtime, with_ingest=True)
+    if not args.no_simulator:
+        _simulate_in_background(runtime, args.simulate_devices)
+    _run_web(app, args.host or settings.host, args.port or settings.port)
     return 0
+
+
+def _simulate_in_background(runtime, devices: int) -> None:
+    """The demo's moving officers: the simulator in a child process (the second core)."""
+    import subprocess
+
+    s = runtime.settings
+    import atexit
+
+    child = subprocess.Popen([sys.executable, "-m", "lawgrid.cli", "simulate", "--devices", str(devices),
+                              "--rate", "0.5", "--duration", str(7 * 24 * 3600), "--host", "127.0.0.1",
+                              "--jt808-port", str(s.jt808_port), "--osmand-port", str(s.osmand_port)],
+                             stdout=subprocess.DEVNULL)
+    atexit.register(child.terminate)
 
 
 def cmd_bench(args) -> int:

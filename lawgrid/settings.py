@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     idle_timeout_minutes: int = 30
     token_ttl_seconds: int = 8 * 3600
 
+    ingest_host: str = "0.0.0.0"
+    jt808_port: int = 5015
+    osmand_port: int = 5055
+    stale_after_s: int = 60
+    offline_after_s: int = 300
+
     host: str = "127.0.0.1"
     port: int = 8050
     tile_url: str | None = None

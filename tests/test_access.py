@@ -72,20 +72,23 @@ def test_every_dash_callback_refuses_an_anonymous_caller(app, anon, users):
 
 
 def test_role_restricted_routes_refuse_other_roles(app, users):
-    restricted = [(rule, path, getattr(app.server.view_functions[rule.endpoint], "lawgrid_roles"))
-                  for rule, path, _ in concrete_paths(app)
+    restricted = [(rule, path, methods, getattr(app.server.view_functions[rule.endpoint], "lawgrid_roles"))
+                  for rule, path, methods in concrete_paths(app)
                   if getattr(app.server.view_functions.get(rule.endpoint), "lawgrid_roles", None)
                   and len(getattr(app.server.view_functions[rule.endpoint], "lawgrid_roles")) < len(accounts.ROLES)]
-    assert any(rule.rule == "/api/audit" for rule, _, _ in restricted)
+    assert {rule.rule for rule, *_ in restricted} >= {"/api/audit", "/api/ingest/stats"}
     for role, username in users.items():
         client = app.server.test_client()
         assert login(client, username, PASSWORD).status_code == 302
-        for rule, path, roles in restricted:
-            status = client.get(path).status_code
-            if role in roles:
-                assert status == 200, (role, rule.rule)
-            else:
-                assert status == 403, (role, rule.rule)
+        headers = {**ORIGIN, "X-CSRF-Token": csrf_token(client)}
+        for rule, path, methods, roles in restricted:
+            for method in methods:
+                status = client.open(path.replace("/x/", "/1/").replace("/x", "/ack"), method=method,
+                                     json={"comment": "c"}, headers=headers).status_code
+                if role in roles:
+                    assert status not in (401, 403), (role, method, rule.rule, status)
+                else:
+                    assert status == 403, (role, method, rule.rule, status)
 
 
 def test_unit_scope_is_applied_in_the_data_layer(session, users):

@@ -1,0 +1,109 @@
+"""Live push over Socket.IO: positions coalesced into at most two batches a second, alarms
+at once. Each client joins rooms by its scope, so a unit-scoped user receives only his
+units' devices."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import current_app
+from flask_socketio import SocketIO, join_room
+
+from geo import db, fleet
+
+log = logging.getLogger("lawgrid.live")
+NAMESPACE = "/live"
+DISTRICT_ROOM = "district"
+
+
+def unit_room(unit_id: int) -> str:
+    return f"unit:{unit_id}"
+
+
+class LivePush:
+    def __init__(self, socketio: SocketIO, sessions, interval_s: float = 0.5):
+        self.socketio = socketio
+        self.sessions = sessions
+        self.interval_s = interval_s
+        self._pending: dict[int, list] = {}
+        self._lock = threading.Lock()
+        self._units: dict[int, int] = {}
+        self._units_loaded = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.batches_sent = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # Called from the ingest thread after each commit ----------------------------------
+    def on_commit(self, result) -> None:
+        with self._lock:
+            for row in result.latest:
+                # [device id, lat, lon, state, recording, sos, fix time]
+                self._pending[row["device_id"]] = [
+                    row["device_id"], round(row["lat"], 6), round(row["lon"], 6), row["state"],
+                    row["recording"], "sos" in row["alarms"], row["fix_time"]]
+        for alarm in result.alarms:
+            self.emit_scoped("alarm", alarm, alarm.get("device_id"))
+
+    def on_states(self, changed: list[dict]) -> None:
+        with self._lock:
+            for row in changed:
+                self._pending[row["device_id"]] = [row["device_id"], round(row["lat"], 6),
+                                                   round(row["lon"], 6), row["state"], None, False, None]
+
+    def emit_scoped(self, event: str, payload, device_id: int | None) -> None:
+        self.socketio.emit(event, payload, to=DISTRICT_ROOM, namespace=NAMESPACE)
+        unit = self._unit_of(device_id) if device_id is not None else None
+        if unit is not None:
+            self.socketio.emit(event, payload, to=unit_room(unit), namespace=NAMESPACE)
+
+    def _unit_of(self, device_id: int) -> int | None:
+        if device_id not in self._units or time.monotonic() - self._units_loaded > 300:
+            with db.session_scope(self.sessions) as s:
+                self._units = fleet.device_units(s)
+            self._units_loaded = time.monotonic()
+        return self._units.get(device_id)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            with self._lock:
+                rows, self._pending = list(self._pending.values()), {}
+            if not rows:
+                continue
+            try:
+                self.socketio.emit("positions", rows, to=DISTRICT_ROOM, namespace=NAMESPACE)
+                by_unit: dict[int, list] = {}
+                for row in rows:
+                    unit = self._unit_of(row[0])
+                    if unit is not None:
+                        by_unit.setdefault(unit, []).append(row)
+                for unit, unit_rows in by_unit.items():
+                    self.socketio.emit("positions", unit_rows, to=unit_room(unit), namespace=NAMESPACE)
+                self.batches_sent += 1
+            except Exception:
+                log.exception("live push failed")
+
+
+def install(socketio: SocketIO) -> None:
+    """Socket.IO handlers: only logged-in users connect, and they join their scope's rooms."""
+    from dashboard.auth import scope_from_request
+
+    @socketio.on("connect", namespace=NAMESPACE)
+    def connect(auth=None):
+        scope = scope_from_request(auth.get("token") if isinstance(auth, dict) else None)
+        if scope is None:
+            raise ConnectionRefusedError("log in first")
+        if scope.district_wide:
+            join_room(DISTRICT_ROOM)
+        else:
+            for unit in scope.unit_ids:
+                join_room(unit_room(unit))
+        current_app.logger.debug("live: %s connected", scope.username)

@@ -1,0 +1,113 @@
+"""Reads and actions on officers, devices and alarms, always within the caller's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.accounts import Scope
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(ValueError):
+    pass
+
+
+def devices(session: Session, scope: Scope) -> list[dict]:
+    where, params = scope.unit_filter("o.unit_id")
+    rows = session.execute(text(
+        f"""
+        SELECT d.id, d.kind, d.protocol, d.identifier, d.officer_id, o.name AS officer, o.unit_id,
+               s.state, s.fix_time, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon, s.speed_kmh,
+               s.recording, s.battery, s.alarms
+        FROM device d JOIN officer o ON o.id = d.officer_id
+        LEFT JOIN device_state s ON s.device_id = d.id
+        WHERE {where} ORDER BY d.id"""), params).mappings()
+    return [_plain(r) for r in rows]
+
+
+def device_visible(session: Session, scope: Scope, device_id: int) -> bool:
+    where, params = scope.unit_filter("o.unit_id")
+    return session.execute(text(
+        f"SELECT 1 FROM device d LEFT JOIN officer o ON o.id = d.officer_id "
+        f"WHERE d.id = :d AND {where}"), {"d": device_id, **params}).first() is not None
+
+
+def officers_live(session: Session, scope: Scope) -> list[dict]:
+    """Every visible officer with the freshest position of his devices."""
+    where, params = scope.unit_filter("o.unit_id")
+    rows = session.execute(text(
+        f"""
+        SELECT o.id, o.name, o.cert_no, o.unit_id, u.name AS unit, o.duty_state,
+               o.cert_valid_to >= current_date AS certified,
+               latest.state, latest.fix_time, ST_Y(latest.geom) AS lat, ST_X(latest.geom) AS lon,
+               cam.recording
+        FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id
+        LEFT JOIN LATERAL (
+            SELECT s.* FROM device d JOIN device_state s ON s.device_id = d.id
+            WHERE d.officer_id = o.id ORDER BY s.fix_time DESC LIMIT 1) latest ON true
+        LEFT JOIN LATERAL (
+            SELECT s.recording FROM device d JOIN device_state s ON s.device_id = d.id
+            WHERE d.officer_id = o.id AND d.kind = 'body_camera' LIMIT 1) cam ON true
+        WHERE {where} ORDER BY o.id"""), params).mappings()
+    return [_plain(r) for r in rows]
+
+
+def device_units(session: Session) -> dict[int, int]:
+    """device id -> unit id of the bound officer, for routing live pushes by scope."""
+    return dict(session.execute(text(
+        "SELECT d.id, o.unit_id FROM device d JOIN officer o ON o.id = d.officer_id")).all())
+
+
+def alarms(session: Session, scope: Scope, status: str | None = "open", limit: int = 200) -> list[dict]:
+    where, params = scope.unit_filter("o.unit_id")
+    rows = session.execute(text(
+        f"""
+        SELECT a.id, a.kind, a.status, a.at, a.device_id, d.kind AS device_kind, a.officer_id,
+               o.name AS officer, o.unit_id, ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon,
+               a.acked_by, a.acked_at, a.ack_comment, a.resolved_by, a.resolved_at, a.resolve_comment
+        FROM alarm a JOIN device d ON d.id = a.device_id LEFT JOIN officer o ON o.id = a.officer_id
+        WHERE {where} AND (CAST(:status AS text) IS NULL OR a.status = :status)
+        ORDER BY a.at DESC, a.id DESC LIMIT :limit"""),
+        {"status": status, "limit": limit, **params}).mappings()
+    return [_plain(r) for r in rows]
+
+
+def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str,
+                     comment: str) -> dict:
+    """Acknowledge (open -> acknowledged) or resolve (open/acknowledged -> resolved)."""
+    where, params = scope.unit_filter("o.unit_id")
+    current = session.execute(text(
+        f"""SELECT a.status FROM alarm a LEFT JOIN officer o ON o.id = a.officer_id
+            WHERE a.id = :id AND {where} FOR UPDATE OF a"""), {"id": alarm_id, **params}).scalar()
+    if current is None:
+        raise NotFound(f"no alarm {alarm_id} in your scope")
+    allowed = {"ack": ("open",), "resolve": ("open", "acknowledged")}[action]
+    if current not in allowed:
+        raise Conflict(f"alarm {alarm_id} is {current}; cannot {action} it")
+    if action == "ack":
+        sql = ("UPDATE alarm SET status = 'acknowledged', acked_by = :u, acked_at = now(), "
+               "ack_comment = :c WHERE id = :id")
+    else:
+        sql = ("UPDATE alarm SET status = 'resolved', resolved_by = :u, resolved_at = now(), "
+               "resolve_comment = :c WHERE id = :id")
+    session.execute(text(sql), {"u": scope.username, "c": comment, "id": alarm_id})
+    return alarms_by_id(session, alarm_id)
+
+
+def alarms_by_id(session: Session, alarm_id: int) -> dict:
+    row = session.execute(text(
+        "SELECT id, kind, status, at, device_id, officer_id, ST_Y(geom) AS lat, ST_X(geom) AS lon, "
+        "acked_by, ack_comment, resolved_by, resolve_comment FROM alarm WHERE id = :id"),
+        {"id": alarm_id}).mappings().one()
+    return _plain(row)
+
+
+def _plain(row) -> dict:
+    out = {}
+    for k, v in dict(row).items():
+        out[k] = v.isoformat() if hasattr(v, "isoformat") else (list(v) if isinstance(v, list) else v)
+    return out

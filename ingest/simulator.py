@@ -1,0 +1,226 @@
+"""`lawgrid simulate`: registered devices driven over the real protocols and sockets.
+
+Each device walks a plausible path inside its officer's assigned townships (a random walk
+at walking-to-driving speeds that turns back at the area's edge), with an occasional SOS,
+body cameras that stop and start recording, and dropouts that reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+import random
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ingest.devices import Jt808Terminal, OsmAndPhone
+from ingest.jt808 import codec
+
+
+@dataclass
+class SimDevice:
+    device_id: int
+    protocol: str
+    identifier: str
+    kind: str
+    area: BaseGeometry
+    lon: float
+    lat: float
+    heading: float
+    speed_kmh: float
+    recording: bool = True
+
+
+@dataclass
+class SimStats:
+    sent: int = 0
+    acked: int = 0
+    failed: int = 0
+    sos: int = 0
+    dropouts: int = 0
+    ack_ms: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        ack = np.array(self.ack_ms) if self.ack_ms else np.array([0.0])
+        return {"sent": self.sent, "acked": self.acked, "failed": self.failed, "sos": self.sos,
+                "dropouts": self.dropouts, "ack_p50_ms": round(float(np.percentile(ack, 50)), 1),
+                "ack_p95_ms": round(float(np.percentile(ack, 95)), 1),
+                "ack_p99_ms": round(float(np.percentile(ack, 99)), 1)}
+
+
+def raise_open_file_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def load_devices(session: Session, n: int, protocol: str, seed: int = 1) -> list[SimDevice]:
+    protocols = {"jt808": ["jt808"], "osmand": ["osmand"], "mixed": ["jt808", "osmand"]}[protocol]
+    rows = session.execute(text(
+        """
+        SELECT d.id, d.protocol, d.identifier, d.kind, ST_AsBinary(ST_Union(t.geom)) AS area
+        FROM device d JOIN officer_area oa ON oa.officer_id = d.officer_id
+        JOIN township t ON t.code = oa.township_code
+        WHERE d.protocol = ANY(:p)
+        GROUP BY d.id ORDER BY d.id LIMIT :n
+        """), {"p": protocols, "n": n}).all()
+    rng = random.Random(seed)
+    out = []
+    for r in rows:
+        area = shapely.from_wkb(bytes(r.area))
+        minx, miny, maxx, maxy = area.bounds
+        shapely.prepare(area)
+        for _ in range(1000):
+            lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+            if shapely.contains_xy(area, lon, lat):
+                break
+        out.append(SimDevice(r.id, r.protocol, r.identifier, r.kind, area, lon, lat,
+                             rng.uniform(0, 360), rng.uniform(4, 40)))
+    return out
+
+
+def step(dev: SimDevice, seconds: float, rng: random.Random) -> None:
+    """Move along the heading; turn gently, and turn back at the edge of the area."""
+    dev.heading = (dev.heading + rng.gauss(0, 20)) % 360
+    metres = dev.speed_kmh / 3.6 * seconds
+    dlat = metres * math.cos(math.radians(dev.heading)) / 111_320
+    dlon = metres * math.sin(math.radians(dev.heading)) / (111_320 * math.cos(math.radians(dev.lat)))
+    if shapely.contains_xy(dev.area, dev.lon + dlon, dev.lat + dlat):
+        dev.lon += dlon
+        dev.lat += dlat
+    else:
+        dev.heading = (dev.heading + 180) % 360
+
+
+class Simulator:
+    def __init__(self, devices: list[SimDevice], host: str, jt808_port: int, osmand_port: int, *,
+                 rate_hz: float, duration_s: float, seed: int = 1, sos_every: int = 20_000,
+                 dropout_every: int = 30_000, progress: bool = True):
+        self.devices = devices
+        self.host, self.jt808_port, self.osmand_port = host, jt808_port, osmand_port
+        self.rate_hz, self.duration_s = rate_hz, duration_s
+        self.rng = random.Random(seed)
+        self.sos_every, self.dropout_every = sos_every, dropout_every
+        self.stats = SimStats()
+        self.progress = progress
+
+    async def run(self) -> dict:
+        raise_open_file_limit()
+        t_end = time.monotonic() + self.duration_s
+        reporter = asyncio.create_task(self._report()) if self.progress else None
+        await asyncio.gather(*(self._drive(d, t_end, i) for i, d in enumerate(self.devices)))
+        if reporter:
+            reporter.cancel()
+        return self.stats.summary()
+
+    async def _report(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            s = self.stats
+            print(f"simulate: sent {s.sent:,} acked {s.acked:,} failed {s.failed:,} sos {s.sos}",
+                  file=sys.stderr, flush=True)
+
+    async def _drive(self, dev: SimDevice, t_end: float, index: int) -> None:
+        period = 1.0 / self.rate_hz
+        # Spread devices over the first period so they do not all speak at once.
+        await asyncio.sleep(period * index / max(1, len(self.devices)))
+        client = None
+        pending: set[asyncio.Future] = set()
+        last_time = None
+        while time.monotonic() < t_end:
+            tick = time.monotonic()
+            try:
+                if client is None:
+                    client = await self._connect(dev)
+                step(dev, period, self.rng)
+                now = dt.datetime.now(dt.timezone.utc)
+                if dev.protocol == "jt808" and last_time and int(now.timestamp()) == last_time:
+                    # BCD time has one-second resolution: one fix per second per terminal.
+                    await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
+                    continue
+                last_time = int(now.timestamp())
+                sos = self.rng.randrange(self.sos_every) == 0
+                self.stats.sos += sos
+                if dev.kind == "body_camera" and self.rng.randrange(600) == 0:
+                    dev.recording = not dev.recording
+                self.stats.sent += 1
+                if dev.protocol == "jt808":
+                    fut = client.location(dev.lat, dev.lon, now, alarm=1 if sos else 0,
+                                          speed_kmh=dev.speed_kmh, course=int(dev.heading),
+                                          camera=int(dev.recording) if dev.kind == "body_camera" else None)
+                    pending.add(fut)
+                    fut.add_done_callback(lambda f: (pending.discard(f), self._count(f)))
+                else:
+                    status, _ = await client.position(dev.lat, dev.lon, now, speed=f"{dev.speed_kmh / 1.852:.1f}",
+                                                      bearing=f"{dev.heading:.0f}",
+                                                      **({"alarm": "sos"} if sos else {}))
+                    if status == 200:
+                        self.stats.acked += 1
+                    else:
+                        self.stats.failed += 1
+                if self.rng.randrange(self.dropout_every) == 0:
+                    self.stats.dropouts += 1
+                    await self._close(client, pending)
+                    client = None
+                    await asyncio.sleep(self.rng.uniform(2, 10))
+                    continue
+            except (OSError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+                self.stats.failed += 1
+                client = None
+                await asyncio.sleep(1)
+                continue
+            await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
+        await self._close(client, pending)
+
+    def _count(self, fut: asyncio.Future) -> None:
+        if fut.cancelled() or fut.exception() is not None or fut.result() != codec.RESULT_OK:
+            self.stats.failed += 1
+        else:
+            self.stats.acked += 1
+
+    async def _connect(self, dev: SimDevice):
+        if dev.protocol == "jt808":
+            client = Jt808Terminal(dev.identifier, self.host, self.jt808_port)
+            await client.connect()
+            await client.login()
+        else:
+            client = OsmAndPhone(dev.identifier, self.host, self.osmand_port)
+            await client.connect()
+        return client
+
+    async def _close(self, client, pending) -> None:
+        if client is None:
+            return
+        if pending:
+            await asyncio.wait(list(pending), timeout=10)
+        if isinstance(client, Jt808Terminal):
+            self.stats.ack_ms.extend(client.ack_ms)
+        else:
+            self.stats.ack_ms.extend(client.ack_ms)
+        await client.close()
+
+
+def run_simulation(session_factory, *, devices: int, rate: float, duration: float, protocol: str,
+                   host: str, jt808_port: int, osmand_port: int, seed: int = 1,
+                   progress: bool = True) -> dict:
+    from geo import db
+
+    with db.session_scope(session_factory) as s:
+        fleet = load_devices(s, devices, protocol, seed)
+    if not fleet:
+        raise SystemExit("no registered devices to simulate: run `lawgrid seed` first")
+    sim = Simulator(fleet, host, jt808_port, osmand_port, rate_hz=rate, duration_s=duration,
+                    seed=seed, progress=progress)
+    summary = asyncio.run(sim.run())
+    summary["devices"] = len(fleet)
+    return summary
+

@@ -1,0 +1,152 @@
+"""End to end: devices over real sockets -> pipeline -> PostGIS -> Socket.IO clients, and
+the REST routes for devices, tracks, officers and alarms."""
+
+import asyncio
+import datetime as dt
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from ingest.devices import Jt808Terminal
+from ingest.simulator import run_simulation
+from lawgrid.app import create_app
+from lawgrid.runtime import Runtime
+from lawgrid.settings import Settings
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture(scope="module")
+def live_app(runtime, users, tmp_path_factory):
+    settings = Settings(database_url=runtime.url, secret_key="live-secret", ingest_host="127.0.0.1",
+                        jt808_port=0, osmand_port=0, data_dir=tmp_path_factory.mktemp("live"))
+    rt = Runtime(settings, runtime.url, runtime.engine, runtime.sessions)
+    app = create_app(settings, rt, with_ingest=True)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ingest = app.server.extensions["lawgrid_ingest"]
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app,
+           "jt808": ingest.service.jt808.port, "osmand": ingest.service.osmand.port}
+    server.shutdown()
+    ingest.stop()
+
+
+def token(url, username):
+    r = requests.post(url + "/api/auth/token", json={"username": username, "password": PASSWORD}, timeout=5)
+    return r.json()["access_token"]
+
+
+def api(url, username, path, method="GET", **kw):
+    return requests.request(method, url + path, headers={"Authorization": f"Bearer {token(url, username)}"},
+                            timeout=10, **kw)
+
+
+def listener(url, username):
+    client = socketio.Client(reconnection=False)
+    received = {"positions": [], "alarm": []}
+    client.on("positions", lambda rows: received["positions"].append((time.monotonic(), rows)), namespace="/live")
+    client.on("alarm", lambda a: received["alarm"].append(a), namespace="/live")
+    client.connect(url, namespaces=["/live"], transports=["websocket"], auth={"token": token(url, username)})
+    return client, received
+
+
+def jt808_device(engine, in_unit: bool):
+    op = "=" if in_unit else "<>"
+    with engine.connect() as c:
+        return c.execute(text(
+            f"""SELECT d.id, d.identifier FROM device d JOIN officer o ON o.id = d.officer_id
+                JOIN enforcement_unit u ON u.id = o.unit_id
+                WHERE d.protocol = 'jt808' AND u.code {op} 'U001' ORDER BY d.id DESC LIMIT 1""")).one()
+
+
+def test_anonymous_socket_is_refused(live_app):
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(live_app["url"], namespaces=["/live"], transports=["websocket"])
+
+
+def test_position_and_sos_reach_operators_and_only_the_right_unit(live_app, engine, users):
+    url = live_app["url"]
+    mine, theirs = jt808_device(engine, True), jt808_device(engine, False)
+    operator, seen_op = listener(url, users["operator"])
+    dispatcher, seen_disp = listener(url, users["dispatcher"])
+
+    async def devices():
+        sent_at = {}
+        for dev_id, phone in (mine, theirs):
+            term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
+            await term.connect()
+            await term.login()
+            sent_at[dev_id] = time.monotonic()
+            assert await term.location(39.02, 117.65, alarm=1) == 0
+            await term.close()
+        return sent_at
+
+    sent_at = asyncio.run(devices())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (
+            {r[0] for _, rows in seen_op["positions"] for r in rows} >= {mine[0], theirs[0]}
+            and seen_disp["positions"]):
+        time.sleep(0.05)
+    op_ids = {r[0]: t for t, rows in seen_op["positions"] for r in rows}
+    assert mine[0] in op_ids and theirs[0] in op_ids
+    assert op_ids[mine[0]] - sent_at[mine[0]] < 2.0  # pushed within two seconds
+    disp_ids = {r[0] for _, rows in seen_disp["positions"] for r in rows}
+    assert mine[0] in disp_ids and theirs[0] not in disp_ids  # unit scope holds on the socket
+    time.sleep(0.3)
+    assert {a["device_id"] for a in seen_op["alarm"]} >= {mine[0], theirs[0]}
+    assert {a["device_id"] for a in seen_disp["alarm"]} == {mine[0]}
+    operator.disconnect()
+    dispatcher.disconnect()
+
+
+def test_alarm_ack_and_resolve_over_rest(live_app, users):
+    url = live_app["url"]
+    open_alarms = api(url, users["operator"], "/api/alarms").json()["alarms"]
+    sos = next(a for a in open_alarms if a["kind"] == "sos")
+    path = f"/api/alarms/{sos['id']}"
+    assert api(url, users["leader"], path + "/ack", "POST", json={}).status_code == 403
+    ok = api(url, users["operator"], path + "/ack", "POST", json={"comment": "已联系执法人员"})
+    assert ok.status_code == 200 and ok.json()["status"] == "acknowledged"
+    again = api(url, users["operator"], path + "/ack", "POST", json={})
+    assert again.status_code == 409 and "acknowledged" in again.json()["detail"]
+    assert api(url, users["operator"], path + "/resolve", "POST", json={}).status_code == 400
+    done = api(url, users["operator"], path + "/resolve", "POST", json={"comment": "误触"})
+    assert done.json()["status"] == "resolved" and done.json()["resolved_by"] == users["operator"]
+    trail = api(url, users["auditor"], f"/api/audit?actor={users['operator']}").json()["entries"]
+    assert {"alarm_ack", "alarm_resolve"} <= {e["action"] for e in trail}
+
+
+def test_track_officers_and_devices_respect_scope(live_app, engine, users):
+    url = live_app["url"]
+    mine, theirs = jt808_device(engine, True), jt808_device(engine, False)
+    start = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat()
+    track = api(url, users["dispatcher"], f"/api/devices/{mine[0]}/track", params={"start": start})
+    assert track.status_code == 200
+    points = [f for f in track.json()["features"] if f["geometry"]["type"] == "Point"]
+    assert points and points[-1]["geometry"]["coordinates"] == [117.65, 39.02]
+    hidden = api(url, users["dispatcher"], f"/api/devices/{theirs[0]}/track")
+    assert hidden.status_code == 404
+    bad = api(url, users["dispatcher"], f"/api/devices/{mine[0]}/track", params={"start": "soon"})
+    assert bad.status_code == 400 and bad.json()["error"] == "bad_request"
+    devices = api(url, users["dispatcher"], "/api/devices").json()["devices"]
+    assert mine[0] in {d["id"] for d in devices} and theirs[0] not in {d["id"] for d in devices}
+    officers = api(url, users["operator"], "/api/officers").json()["officers"]
+    assert any(o["lat"] == 39.02 for o in officers)
+    stats = api(url, users["operator"], "/api/ingest/stats").json()
+    assert stats["running"] and stats["counters"]["jt808:authenticated"] >= 2
+
+
+def test_simulator_feeds_a_running_server(live_app, runtime, engine):
+    before = engine.connect().execute(text("SELECT count(*) FROM position")).scalar()
+    summary = run_simulation(runtime.sessions, devices=20, rate=2, duration=3, protocol="mixed",
+                             host="127.0.0.1", jt808_port=live_app["jt808"],
+                             osmand_port=live_app["osmand"], progress=False)
+    after = engine.connect().execute(text("SELECT count(*) FROM position")).scalar()
+    assert summary["devices"] == 20 and summary["failed"] == 0
+    assert summary["acked"] >= 40
+    assert after - before == summary["acked"]  # everything acknowledged is stored
