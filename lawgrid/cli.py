@@ -87,9 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     bench = sub.add_parser("bench", help="measure a capability; prints one JSON line last")
-    bench.add_argument("name", choices=["seed"])
-    bench.add_argument("--targets", type=int, default=1_000_000)
-    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("name", choices=["seed", "ingest"])
+    bench.add_argument("--targets", type=int, default=1_000_000, help="seed")
+    bench.add_argument("--seed", type=int, default=7, help="seed")
+    bench.add_argument("--devices", type=int, default=5000, help="ingest")
+    bench.add_argument("--rate", type=float, default=2.0, help="ingest: fixes per second per device")
+    bench.add_argument("--duration", type=float, default=60.0, help="ingest: seconds")
+    bench.add_argument("--protocol", choices=["jt808", "osmand", "mixed"], default="osmand",
+                       help="ingest (JT/T 808 times have one-second resolution: 1 Hz at most)")
     bench.set_defaults(handler=cmd_bench)
     return parser
 
@@ -342,6 +347,9 @@ def cmd_bench(args) -> int:
     runtime = _runtime()
     ensure_reference(runtime)
     result = bench.run(args.name, runtime, args)
+    if args.name == "ingest":
+        print(f"offered {result['offered_msgs_per_s']:,} msgs/s, stored {result['msgs_per_s']:,} msgs/s, "
+              f"lost {result['lost']}", file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
