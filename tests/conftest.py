@@ -138,3 +138,15 @@ def users(engine) -> dict[str, str]:
             accounts.create_user(s, f"t-{role}", PASSWORD, role, units)
             names[role] = f"t-{role}"
     return names
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.webutil import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

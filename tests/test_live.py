@@ -18,6 +18,7 @@ from lawgrid.app import create_app
 from lawgrid.runtime import Runtime
 from lawgrid.settings import Settings
 from tests.conftest import PASSWORD
+from tests.webutil import browser_login
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +151,39 @@ def test_simulator_feeds_a_running_server(live_app, runtime, engine):
     assert summary["devices"] == 20 and summary["failed"] == 0
     assert summary["acked"] >= 40
     assert after - before == summary["acked"]  # everything acknowledged is stored
+
+
+@pytest.mark.browser
+def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, browser, artifacts):
+    url = live_app["url"]
+    dev_id, phone = jt808_device(engine, True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        browser_login(page, url, users["operator"], PASSWORD)
+        page.wait_for_selector("#live-layer, .leaflet-overlay-pane path", timeout=15_000)
+        page.wait_for_function("window.dash_clientside && window.dash_clientside.lawgrid")
+        time.sleep(1.0)  # the socket connects after the page renders
+
+        async def send():
+            term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
+            await term.connect()
+            await term.login()
+            assert await term.location(39.111111, 117.555555) == 0
+            await term.close()
+
+        t0 = time.monotonic()
+        # Playwright's sync API owns this thread's event loop: the device runs on another.
+        device = threading.Thread(target=lambda: asyncio.run(send()))
+        device.start()
+        device.join(10)
+        page.wait_for_function(
+            f"(() => {{ const f = window.lawgrid.live.get({dev_id});"
+            f" return f && f.geometry.coordinates[1] === 39.111111; }})()", timeout=2_000)
+        moved_in = time.monotonic() - t0
+        assert moved_in < 2.0
+        page.screenshot(path=str(artifacts / "live-marker.png"))
+    except Exception:
+        page.screenshot(path=str(artifacts / "live-failure.png"))
+        raise
+    finally:
+        page.close()

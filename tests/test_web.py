@@ -3,12 +3,11 @@
 import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from lawgrid.app import create_app
 from tests.conftest import PASSWORD, SEED_TARGETS
-from tests.webutil import CHROMIUM_ARGS, browser_login, login
+from tests.webutil import browser_login, login
 
 
 
@@ -53,14 +52,6 @@ def live_url(app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.browser

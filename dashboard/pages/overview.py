@@ -7,12 +7,13 @@ import dash
 import dash_leaflet as dl
 import shapely.geometry
 import plotly.graph_objects as go
-from dash import Input, Output, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash_socketio import DashSocketIO
 from flask import current_app
 
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from geo import queries
+from geo import fleet, queries
 
 COLORS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
 
@@ -33,6 +34,10 @@ def breaks_for(values: list[int], classes: int = len(COLORS)) -> list[int]:
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/", name="overview", layout=layout)
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
+        Output("live-layer", "data"), Input("live-socket", "data-positions"),
+        State("live-layer", "data"), prevent_initial_call=True)
     app.callback(
         Output("overview-heading", "children"), Output("overview-approximate", "children"),
         Output("card-targets-label", "children"), Output("card-units-label", "children"),
@@ -47,6 +52,7 @@ def layout(**_query):
         townships = queries.townships_geojson(session, simplify_m=30)
         district = queries.district_geojson(session)
         counts = queries.registry_counts(session, current_scope())
+        live_now = fleet.devices(session, current_scope())
     for feature in townships["features"]:
         p = feature["properties"]
         p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"
@@ -71,6 +77,8 @@ def layout(**_query):
                            style={"variable": "lawgrid.townshipStyle"},
                            hideout={"breaks": breaks, "colors": COLORS, "property": "targets"},
                            hoverStyle={"weight": 3, "color": "#1f3b64"}),
+                dl.GeoJSON(id="live-layer", data=live_features(live_now),
+                           pointToLayer={"variable": "lawgrid.livePoint"}),
                 dl.ScaleControl(position="topright", imperial=False),
                 # The prefix carries every attribution: layers added before the control
                 # would not register theirs.
@@ -79,6 +87,7 @@ def layout(**_query):
             ],
         ),
         legend(breaks, values),
+        DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm"]),
       ]),
         html.Div(className="lg-side", children=[
             html.H2(id="overview-heading", children=t("overview.heading"), style={"fontSize": "16px"}),
@@ -96,6 +105,15 @@ def layout(**_query):
                  "targets": f["properties"]["targets"]} for f in townships["features"]]),
         ]),
     ])
+
+
+def live_features(devices: list[dict]) -> dict:
+    """The devices' last known positions; the browser applies live batches on top."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": d["id"], "geometry": {"type": "Point", "coordinates": [d["lon"], d["lat"]]},
+         "properties": {"state": d["state"], "recording": d["recording"], "sos": "sos" in (d["alarms"] or []),
+                        "tooltip": f"#{d['id']} {d['officer']} {d['state']}"}}
+        for d in devices if d["lat"] is not None]}
 
 
 def district_bounds(district: dict) -> tuple[float, float, float, float]:
