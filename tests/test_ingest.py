@@ -12,6 +12,7 @@ from geo import db
 from ingest.devices import Jt808Terminal, OsmAndPhone
 from ingest.jt808 import codec
 from ingest.service import IngestConfig, IngestService
+from tests.webutil import run_async
 
 TANGGU = (39.0131, 117.668309)
 
@@ -53,7 +54,7 @@ def cleanup(engine, device_id):
 
 
 def run(coro):
-    return asyncio.run(coro)
+    return run_async(coro)
 
 
 def test_jt808_register_authenticate_report_and_bad_frames(engine, service_factory):

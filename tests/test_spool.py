@@ -18,6 +18,7 @@ from ingest.pipeline import Pipeline
 from ingest.seed import seed_organisation
 from lawgrid.embedded_db import EmbeddedCluster
 from lawgrid.runtime import REFERENCE_DIR
+from tests.webutil import run_async
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_database_stop_and_start_loses_and_duplicates_nothing(own_cluster, tmp_p
         await second.stop()
         return stats
 
-    stats = asyncio.run(scenario())
+    stats = run_async(scenario())
     with engine.connect() as c:
         rows = c.execute(text("SELECT fix_time FROM position WHERE device_id = 1 ORDER BY fix_time")).scalars().all()
     assert len(rows) == 30 == len(set(rows))
@@ -95,7 +96,7 @@ def test_replaying_the_same_spool_twice_stores_nothing_twice(own_cluster, tmp_pa
         await p.stop()
         return stats
 
-    stats = asyncio.run(scenario())
+    stats = run_async(scenario())
     with engine.connect() as c:
         n = c.execute(text("SELECT count(*) FROM position WHERE device_id = 2")).scalar()
     assert n == 4 and stats["duplicates"] == 4

@@ -25,3 +25,25 @@ def browser_login(page, base_url: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("#login-submit")
     page.wait_for_url(base_url + "/")
+
+
+def run_async(coro_or_fn):
+    """Run a coroutine (or a blocking function) on a fresh thread: Playwright's sync API
+    keeps an event loop on the main thread once a browser test has run."""
+    import asyncio
+    import threading
+
+    result, error = [], []
+
+    def target():
+        try:
+            result.append(asyncio.run(coro_or_fn) if asyncio.iscoroutine(coro_or_fn) else coro_or_fn())
+        except BaseException as exc:  # re-raised in the caller's thread
+            error.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
