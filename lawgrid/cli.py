@@ -168,6 +168,9 @@ def cmd_seed(args) -> int:
 
 
 def cmd_import(args) -> int:
+    import getpass
+
+    from geo import audit
     from ingest import registry
     from ingest.tables import ImportFileError
 
@@ -188,6 +191,8 @@ def cmd_import(args) -> int:
     try:
         with runtime.session() as session:
             report = importer(session, args.file, **kwargs)
+            audit.record(session, f"cli:{getpass.getuser()}", f"import_{args.kind}",
+                         subject=str(args.file.resolve()), detail=report.as_dict(), source="cli")
     except ImportFileError as exc:
         print(f"lawgrid: import {args.kind}: {exc}", file=sys.stderr)
         return 1

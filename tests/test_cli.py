@@ -45,6 +45,14 @@ def test_db_upgrade_seed_and_import_from_the_command_line(cli_env, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "targets: 1 loaded (1 new, 0 updated), 1 rejected" in result.stdout
     assert (tmp_path / "in.csv.rejects.csv").read_text(encoding="utf-8").splitlines()[1].startswith("3,")
+    from sqlalchemy import text
+
+    engine = db.make_engine(cli_env["LAWGRID_DATABASE_URL"])
+    with engine.connect() as c:
+        action, detail = c.execute(text(
+            "SELECT action, detail FROM audit_log WHERE action LIKE 'import_%' ORDER BY id DESC LIMIT 1")).one()
+    engine.dispose()
+    assert action == "import_targets" and detail["loaded"] == 1 and detail["rejected"] == 1
 
 
 def test_missing_file_is_a_clear_error(cli_env, tmp_path):
