@@ -58,7 +58,7 @@ def device_track(device_id: int):
         abort(400, description="start must be before end")
     if end - start > dt.timedelta(days=31):
         abort(400, description="a track spans at most 31 days")
-    simplify = _parse_float(args.get("simplify", "0"), "simplify", 0, 10_000)
+    simplify = _parse_number(args.get("simplify", "0"), "simplify", 0, 10_000, float)
     scope = current_scope()
     with _runtime().session() as session:
         if not fleet.device_visible(session, scope, device_id):
@@ -82,7 +82,7 @@ def alarms():
     status = request.args.get("status", "open")
     if status not in ("open", "acknowledged", "resolved", "all"):
         abort(400, description="status must be open, acknowledged, resolved or all")
-    limit = _parse_int(request.args.get("limit", "200"), "limit", 1, 2000)
+    limit = _parse_number(request.args.get("limit", "200"), "limit", 1, 2000)
     with _runtime().session() as session:
         rows = fleet.alarms(session, current_scope(), None if status == "all" else status, limit)
     return jsonify(alarms=rows)
@@ -128,7 +128,7 @@ def audit_log():
     """The audit trail, newest first; filter by actor, action and a time window."""
     args = request.args
     start, end = _parse_time(args.get("start"), "start"), _parse_time(args.get("end"), "end")
-    limit = _parse_int(args.get("limit", "200"), "limit", 1, 5000)
+    limit = _parse_number(args.get("limit", "200"), "limit", 1, 5000)
     with _runtime().session() as session:
         rows = audit.search(session, actor=args.get("actor") or None, action=args.get("action") or None,
                             start=start, end=end, limit=limit)
@@ -145,21 +145,12 @@ def _parse_time(value: str | None, name: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
 
 
-def _parse_float(value: str, name: str, low: float, high: float) -> float:
+def _parse_number(value: str, name: str, low, high, kind=int):
+    """value as int or float within [low, high], or a 400 naming the parameter."""
     try:
-        number = float(value)
+        number = kind(value)
     except ValueError:
-        abort(400, description=f"{name} must be a number")
-    if not low <= number <= high:
-        abort(400, description=f"{name} must be between {low} and {high}")
-    return number
-
-
-def _parse_int(value: str, name: str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        abort(400, description=f"{name} must be an integer")
+        abort(400, description=f"{name} must be {'an integer' if kind is int else 'a number'}")
     if not low <= number <= high:
         abort(400, description=f"{name} must be between {low} and {high}")
     return number

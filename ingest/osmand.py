@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from geo.telemetry import Fix
 from ingest.context import IngestContext
+from ingest.listener import TcpListener
 
 MAX_BODY = 64 * 1024
 EVENTS = {"recording_started", "recording_stopped", "sos", "low_battery", "storage_full"}
@@ -103,19 +104,9 @@ def parse_osmand_json(body: dict) -> tuple[str, dict]:
     )
 
 
-class OsmAndServer:
+class OsmAndServer(TcpListener):
     def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5055):
-        self.ctx, self.host, self.port = ctx, host, port
-        self._server: asyncio.AbstractServer | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server:
-            self._server.close()
-            await self._server.wait_closed()
+        super().__init__(ctx, host, port)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -1,7 +1,6 @@
 """End to end: devices over real sockets -> pipeline -> PostGIS -> Socket.IO clients, and
 the REST routes for devices, tracks, officers and alarms."""
 
-import asyncio
 import datetime as dt
 import threading
 import time

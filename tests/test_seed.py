@@ -2,7 +2,6 @@
 
 import hashlib
 
-import pytest
 import shapely
 from sqlalchemy import text
 

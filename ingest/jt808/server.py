@@ -15,6 +15,7 @@ import logging
 from geo.telemetry import Fix
 from ingest.context import IngestContext
 from ingest.jt808 import codec
+from ingest.listener import TcpListener
 
 log = logging.getLogger("lawgrid.jt808")
 
@@ -143,20 +144,10 @@ def to_fix(device_id: int, loc: codec.Location) -> Fix:
                alarms=alarms, attributes=attributes)
 
 
-class Jt808Server:
+class Jt808Server(TcpListener):
     def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5015):
-        self.ctx, self.host, self.port = ctx, host, port
+        super().__init__(ctx, host, port)
         self.connections: dict[str, Connection] = {}
-        self._server: asyncio.AbstractServer | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=1 << 16)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server:
-            self._server.close()
-            await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Connection(self.ctx, writer)
