@@ -41,6 +41,13 @@ class Spool:
             f.flush()
             os.fsync(f.fileno())
 
+    def pending(self) -> bool:
+        """Cheap check for the hot path: anything waiting, without reading it."""
+        try:
+            return self.path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
     def batches(self) -> list[list[Fix]]:
         if not self.path.exists():
             return []
@@ -82,7 +89,7 @@ class Pipeline:
     async def start(self) -> None:
         self._queue = asyncio.Queue()
         self._tasks = [asyncio.create_task(self._writer(), name="pipeline-writer")]
-        if self.spool.batches():
+        if self.spool.pending():
             self.stats["spooled_at_start"] += 1
 
     async def stop(self) -> None:
@@ -135,9 +142,9 @@ class Pipeline:
                     self.commit_ms.append((now - t0) * 1000)
                     if not fut.done():
                         fut.set_result(None)
-            elif self.spool.batches():
+            elif self.spool.pending():
                 await asyncio.to_thread(self._replay)
-            if not stopping and self._queue.empty() and self.spool.batches():
+            if not stopping and self._queue.empty() and self.spool.pending():
                 await asyncio.sleep(self.retry_s)
                 if self._queue.empty():
                     await asyncio.to_thread(self._replay)
@@ -164,9 +171,9 @@ class Pipeline:
 
     def _persist(self, fixes: list[Fix]) -> None:
         """Write to the database, or to the spool when it is down (keeping order)."""
-        if self.spool.batches():
+        if self.spool.pending():
             self._replay()
-        if not self.spool.batches():
+        if not self.spool.pending():
             try:
                 self._committed(self._write(fixes))
                 return
