@@ -109,10 +109,16 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
             """
             INSERT INTO device_state AS s (device_id, fix_time, last_seen, geom, speed_kmh, course,
                                            recording, battery, alarms, state)
-            SELECT DISTINCT ON (device_id) device_id, fix_time, received_at,
-                   ST_SetSRID(ST_MakePoint(lon, lat), 4326), speed_kmh, course, recording, battery,
-                   alarms, 'online'
-            FROM fix_stage ORDER BY device_id, fix_time DESC
+            SELECT DISTINCT ON (f.device_id) f.device_id, f.fix_time, f.received_at,
+                   ST_SetSRID(ST_MakePoint(f.lon, f.lat), 4326), f.speed_kmh, f.course,
+                   coalesce(f.recording, r.recording), coalesce(f.battery, b.battery), f.alarms, 'online'
+            FROM fix_stage f
+            -- the batch's newest known recording flag and battery, which the newest fix may lack
+            LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, recording FROM fix_stage
+                       WHERE recording IS NOT NULL ORDER BY device_id, fix_time DESC) r USING (device_id)
+            LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, battery FROM fix_stage
+                       WHERE battery IS NOT NULL ORDER BY device_id, fix_time DESC) b USING (device_id)
+            ORDER BY f.device_id, f.fix_time DESC
             ON CONFLICT (device_id) DO UPDATE SET
                 fix_time = EXCLUDED.fix_time, geom = EXCLUDED.geom, speed_kmh = EXCLUDED.speed_kmh,
                 course = EXCLUDED.course, recording = coalesce(EXCLUDED.recording, s.recording),

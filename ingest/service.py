@@ -30,6 +30,18 @@ class IngestConfig:
     stale_after_s: int = 60
     offline_after_s: int = 300
     sweep_every_s: float = 5.0
+    mqtt_url: str | None = None
+    mqtt_client_id: str = "lawgrid-ingest"  # the broker keeps this subscription's queue
+
+    @classmethod
+    def from_runtime(cls, runtime) -> IngestConfig:
+        """The listeners as the settings (LAWGRID_*) describe them."""
+        s = runtime.settings
+        return cls(dsn=db.raw_psycopg_url(runtime.engine),
+                   spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
+                   host=s.ingest_host, jt808_port=s.jt808_port, osmand_port=s.osmand_port,
+                   stale_after_s=s.stale_after_s, offline_after_s=s.offline_after_s,
+                   mqtt_url=s.mqtt_url)
 
 
 class IngestService:
@@ -41,6 +53,10 @@ class IngestService:
         self.ctx = IngestContext(sessions, self.pipeline)
         self.jt808 = Jt808Server(self.ctx, config.host, config.jt808_port)
         self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port)
+        self.mqtt = None
+        if config.mqtt_url:
+            from ingest.mqtt import MqttListener  # paho only matters when MQTT is configured
+            self.mqtt = MqttListener(self.ctx, config.mqtt_url, config.mqtt_client_id)
         self.on_states = on_states
         self._sweeper: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -51,12 +67,16 @@ class IngestService:
         await self.pipeline.start()
         await self.jt808.start()
         await self.osmand.start()
+        if self.mqtt:
+            await self.mqtt.start()
         self._sweeper = asyncio.create_task(self._sweep_forever())
         log.info("listening: JT/T 808 on %s, OsmAnd on %s", self.jt808.port, self.osmand.port)
 
     async def stop(self) -> None:
         if self._sweeper:
             self._sweeper.cancel()
+        if self.mqtt:
+            await self.mqtt.stop()
         await self.jt808.stop()
         await self.osmand.stop()
         await self.pipeline.stop()

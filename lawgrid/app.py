@@ -47,14 +47,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
 
 def start_ingest(server: Flask, runtime: Runtime, push) -> None:
-    from geo.db import raw_psycopg_url
     from ingest.service import BackgroundIngest, IngestConfig, IngestService
 
-    s = runtime.settings
-    config = IngestConfig(dsn=raw_psycopg_url(runtime.engine),
-                          spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
-                          host=s.ingest_host, jt808_port=s.jt808_port, osmand_port=s.osmand_port,
-                          stale_after_s=s.stale_after_s, offline_after_s=s.offline_after_s)
+    config = IngestConfig.from_runtime(runtime)
     service = IngestService(config, runtime.sessions, on_commit=push.on_commit, on_states=push.on_states)
     background = BackgroundIngest(service)
     background.start()

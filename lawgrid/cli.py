@@ -260,15 +260,11 @@ def _run_web(app, host: str, port: int) -> None:
 def cmd_ingest(args) -> int:
     import asyncio
 
-    from geo.db import raw_psycopg_url
     from ingest.service import IngestConfig, IngestService
 
     runtime = _runtime()
     s = runtime.settings
-    config = IngestConfig(dsn=raw_psycopg_url(runtime.engine),
-                          spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
-                          host=s.ingest_host, jt808_port=s.jt808_port, osmand_port=s.osmand_port,
-                          stale_after_s=s.stale_after_s, offline_after_s=s.offline_after_s)
+    config = IngestConfig.from_runtime(runtime)
     on_commit = on_states = None
     if s.redis_url:  # reach the browsers of every web process through the message queue
         from flask_socketio import SocketIO
@@ -282,7 +278,9 @@ def cmd_ingest(args) -> int:
     async def main():
         service = IngestService(config, runtime.sessions, on_commit=on_commit, on_states=on_states)
         await service.start()
-        print(f"listening: JT/T 808 on {service.jt808.port}, OsmAnd on {service.osmand.port}", flush=True)
+        mqtt = f", MQTT from {s.mqtt_url.split('@')[-1]}" if s.mqtt_url else ""
+        print(f"listening: JT/T 808 on {service.jt808.port}, OsmAnd on {service.osmand.port}{mqtt}",
+              flush=True)
         try:
             await asyncio.Event().wait()
         finally:
