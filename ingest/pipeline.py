@@ -120,9 +120,18 @@ class Pipeline:
                 items = []
             else:
                 items = [item]
-                deadline = time.perf_counter() + self.batch_wait_s
                 count = len(item[0])
-                while count < self.batch_max:
+                # What queued up during the last write goes now; only a lone item waits for
+                # company (batch_wait_s), which keeps latency low under load.
+                while count < self.batch_max and not self._queue.empty():
+                    nxt = self._queue.get_nowait()
+                    if nxt is None:
+                        stopping = True
+                        break
+                    items.append(nxt)
+                    count += len(nxt[0])
+                deadline = time.perf_counter() + (self.batch_wait_s if len(items) == 1 else 0)
+                while count < self.batch_max and not stopping:
                     timeout = deadline - time.perf_counter()
                     if timeout <= 0:
                         break

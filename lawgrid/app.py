@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     socketio = SocketIO(server, async_mode="threading", message_queue=settings.redis_url,
                         cors_allowed_origins=[])
     live.install(socketio)
-    push = live.LivePush(socketio, runtime.sessions)
+    push = live.LivePush(socketio, runtime.sessions, interval_s=settings.push_interval_s)
     push.start()
     server.extensions["lawgrid_live"] = push
     if with_ingest:

@@ -11,6 +11,14 @@ from lawgrid.embedded_db import EmbeddedCluster, EmbeddedDbError
 from lawgrid.settings import load_settings
 
 
+# Per-benchmark defaults for the options they share.
+BENCH_DEFAULTS = {
+    "seed": {},
+    "ingest": {"devices": 5000, "rate": 2.0, "duration": 60.0},
+    "push": {"devices": 3000, "rate": 1.0, "duration": 30.0},
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -87,12 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     bench = sub.add_parser("bench", help="measure a capability; prints one JSON line last")
-    bench.add_argument("name", choices=["seed", "ingest"])
+    bench.add_argument("name", choices=list(BENCH_DEFAULTS))
     bench.add_argument("--targets", type=int, default=1_000_000, help="seed")
     bench.add_argument("--seed", type=int, default=7, help="seed")
-    bench.add_argument("--devices", type=int, default=5000, help="ingest")
-    bench.add_argument("--rate", type=float, default=2.0, help="ingest: fixes per second per device")
-    bench.add_argument("--duration", type=float, default=60.0, help="ingest: seconds")
+    bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
+    bench.add_argument("--rate", type=float, help="ingest (2), push (1): fixes per second per device")
+    bench.add_argument("--duration", type=float, help="ingest (60), push (30): seconds")
     bench.add_argument("--protocol", choices=["jt808", "osmand", "mixed"], default="osmand",
                        help="ingest (JT/T 808 times have one-second resolution: 1 Hz at most)")
     bench.set_defaults(handler=cmd_bench)
@@ -347,6 +355,9 @@ def _simulate_in_background(runtime, devices: int) -> None:
 def cmd_bench(args) -> int:
     from lawgrid import bench
 
+    for name, value in BENCH_DEFAULTS[args.name].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     runtime = _runtime()
     ensure_reference(runtime)
     result = bench.run(args.name, runtime, args)

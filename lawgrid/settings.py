@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     osmand_port: int = 5055
     stale_after_s: int = 60
     offline_after_s: int = 300
+    push_interval_s: float = 0.5  # live positions coalesced into at most two batches a second
 
     host: str = "127.0.0.1"
     port: int = 8050
