@@ -12,7 +12,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import queries
+from geo import queries, target_map
 from geo.bulk import copy_escape, copy_text, create_target_stage, pg_text_array, upsert_targets_from_staging
 from geo.credit_code import credit_code_error
 from geo.gcj02 import gcj02_to_wgs84
@@ -142,6 +142,7 @@ def import_targets(session: Session, path: Path, *, mapping: dict[str, str] | No
         counts = upsert_targets_from_staging(session)
         report.inserted, report.updated = counts["inserted"], counts["updated"]
         report.loaded = len(good)
+        target_map.refresh_target_cells(session)  # the map's cells follow the registry
     report.write_rejects(rejects_path)
     return report
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from geo import queries
+from geo import queries, target_map
 from geo.bulk import TARGET_COPY_COLUMNS, copy_text
 from ingest import synthetic
 
@@ -81,5 +81,6 @@ def seed_targets(session: Session, *, targets: int, seed: int, progress: bool = 
 def seed_all(session: Session, *, targets: int, officers: int, seed: int, progress: bool = True) -> dict:
     summary = seed_organisation(session, officers=officers, seed=seed)
     summary.update(seed_targets(session, targets=targets, seed=seed, progress=progress))
+    target_map.refresh_target_cells(session)
     return summary
 

@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import auth, live
+    from dashboard import api_targets, auth, live  # noqa: F401 (api_targets: routes on api)
     from dashboard.api import api
     from dashboard.app import build_dash
 

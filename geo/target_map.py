@@ -1,0 +1,237 @@
+"""The targets layer of the command map at any scale, up to millions of targets.
+
+Below zoom 16 the map shows grid cells from `target_cell`, a pyramid rebuilt after every
+seed or import: level 0 cells are 0.0025° (about 250 m), each level doubles the size. A
+viewport then reads a few thousand pre-aggregated rows instead of scanning the targets.
+From zoom 16, or for a text search, it shows the targets themselves.
+
+Every query renders its GeoJSON inside PostgreSQL, so the web process only passes text on.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+BASE_CELL_DEG = 0.0025
+LEVELS = 6
+POINTS_FROM_ZOOM = 16
+POINT_LIMIT = 5000
+SEARCH_LIMIT = 200
+MAX_BBOX_DEG = 5.0
+
+
+class BadViewport(ValueError):
+    pass
+
+
+@dataclass
+class TargetFilter:
+    townships: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    risks: list[int] = field(default_factory=list)
+    q: str = ""
+
+    def __post_init__(self):
+        for code in self.townships:
+            if not re.fullmatch(r"120116\d{3}", code):
+                raise BadViewport(f"township {code!r} is not a 9-digit Binhai township code")
+        for risk in self.risks:
+            if risk not in (1, 2, 3, 4):
+                raise BadViewport(f"risk levels are 1 to 4, got {risk}")
+        self.q = self.q.strip()[:100]
+
+
+def level_for_zoom(zoom: int) -> int | None:
+    """Grid level for a web-map zoom (cells of roughly 40-60 px); None: show targets."""
+    if zoom >= POINTS_FROM_ZOOM:
+        return None
+    return max(0, min(LEVELS - 1, 15 - zoom))
+
+
+def cell_size(level: int) -> float:
+    return BASE_CELL_DEG * (1 << level)
+
+
+def refresh_target_cells(session: Session) -> int:
+    """Rebuild the pyramid from the target table; returns the number of targets counted."""
+    keys = list(session.execute(text("SELECT key FROM domain ORDER BY key")).scalars())
+    session.execute(text("TRUNCATE target_cell"))
+    session.execute(text(
+        """
+        INSERT INTO target_cell (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
+        SELECT 0, floor(ST_X(geom) / :size)::int, floor(ST_Y(geom) / :size)::int, township_code,
+               risk_level, m.mask, count(*), sum(ST_X(geom)), sum(ST_Y(geom))
+        FROM target t
+        CROSS JOIN LATERAL (
+            SELECT coalesce(sum(DISTINCT 1::bigint << (array_position(CAST(:keys AS text[]), d) - 1)), 0) AS mask
+            FROM unnest(t.domains) d WHERE array_position(CAST(:keys AS text[]), d) IS NOT NULL) m
+        GROUP BY 2, 3, 4, 5, 6
+        """), {"size": BASE_CELL_DEG, "keys": keys})
+    for level in range(1, LEVELS):
+        # Cells nest: a coarser cell index is the finer one shifted right by one bit.
+        session.execute(text(
+            """
+            INSERT INTO target_cell (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
+            SELECT :level, cx >> 1, cy >> 1, township_code, risk_level, domain_mask, sum(n), sum(sum_x), sum(sum_y)
+            FROM target_cell WHERE level = :level - 1
+            GROUP BY 2, 3, 4, 5, 6
+            """), {"level": level})
+    total = session.execute(text("SELECT coalesce(sum(n), 0) FROM target_cell WHERE level = 0")).scalar_one()
+    session.execute(text(
+        """
+        INSERT INTO target_cell_meta (domain_keys, targets, refreshed_at) VALUES (:keys, :n, now())
+        ON CONFLICT (id) DO UPDATE SET domain_keys = EXCLUDED.domain_keys, targets = EXCLUDED.targets,
+                                       refreshed_at = EXCLUDED.refreshed_at
+        """), {"keys": keys, "n": total})
+    session.execute(text("ANALYZE target_cell"))
+    return int(total)
+
+
+def domain_keys(session: Session) -> list[str]:
+    keys = session.execute(text("SELECT domain_keys FROM target_cell_meta")).scalar()
+    return list(keys or [])
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    try:
+        w, s, e, n = (float(v) for v in value.split(","))
+    except (AttributeError, ValueError):
+        raise BadViewport("bbox must be west,south,east,north in degrees") from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)) or w >= e or s >= n:
+        raise BadViewport("bbox must be west,south,east,north with west < east and south < north")
+    if e - w > MAX_BBOX_DEG or n - s > MAX_BBOX_DEG:
+        raise BadViewport(f"bbox is larger than {MAX_BBOX_DEG}° on a side")
+    return w, s, e, n
+
+
+def viewport_sql(session: Session, bbox: tuple[float, float, float, float], zoom: int,
+                 flt: TargetFilter) -> tuple[str, dict]:
+    """The statement and parameters behind one viewport (also run bare by the benchmark)."""
+    if flt.q:
+        return SEARCH_SQL, _search_params(flt)
+    level = level_for_zoom(zoom)
+    w, s, e, n = bbox
+    common = {"towns": flt.townships, "risks": flt.risks, "domains": flt.domains}
+    if level is None:
+        return POINTS_SQL, {**common, "w": w, "s": s, "e": e, "n": n, "limit": POINT_LIMIT}
+    keys = domain_keys(session)
+    unknown = [d for d in flt.domains if d not in keys]
+    if unknown:
+        raise BadViewport(f"unknown domain(s): {', '.join(unknown)}")
+    mask = sum(1 << keys.index(d) for d in flt.domains)
+    size = cell_size(level)
+    return CELLS_SQL, {**common, "level": level, "mask": mask, "keys": keys,
+                       "x0": math.floor(w / size), "x1": math.floor(e / size),
+                       "y0": math.floor(s / size), "y1": math.floor(n / size)}
+
+
+def viewport_geojson(session: Session, bbox, zoom: int, flt: TargetFilter) -> str:
+    sql, params = viewport_sql(session, bbox, zoom, flt)
+    return session.execute(text(sql), params).scalar_one()
+
+
+def _search_params(flt: TargetFilter) -> dict:
+    pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return {"towns": flt.townships, "risks": flt.risks, "domains": flt.domains,
+            "pattern": pattern, "code": flt.q.upper(), "limit": SEARCH_LIMIT}
+
+
+_FILTERS = """
+    (cardinality(CAST(:towns AS text[])) = 0 OR t.township_code = ANY(CAST(:towns AS text[])))
+    AND (cardinality(CAST(:risks AS int[])) = 0 OR t.risk_level = ANY(CAST(:risks AS int[])))
+    AND (cardinality(CAST(:domains AS text[])) = 0 OR t.domains && CAST(:domains AS text[]))
+"""
+
+_POINT_FEATURES = """
+    SELECT json_build_object('type', 'FeatureCollection', 'mode', :mode,
+        'truncated', count(*) > :limit,
+        'features', coalesce(json_agg(json_build_object(
+            'type', 'Feature', 'id', id,
+            'geometry', json_build_object('type', 'Point', 'coordinates',
+                                          json_build_array(round(x::numeric, 6), round(y::numeric, 6))),
+            'properties', json_build_object('id', id, 'name', name, 'd', d, 'r', r))), '[]'::json))::text
+    FROM p
+"""
+
+POINTS_SQL = f"""
+    WITH p AS (
+        SELECT t.id, t.name, t.domains[1] AS d, t.risk_level AS r, ST_X(t.geom) AS x, ST_Y(t.geom) AS y
+        FROM target t
+        WHERE t.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) AND {_FILTERS}
+        LIMIT :limit + 1)
+    {_POINT_FEATURES.replace(':mode', "'points'")}
+"""
+
+SEARCH_SQL = f"""
+    WITH p AS (
+        SELECT t.id, t.name, t.domains[1] AS d, t.risk_level AS r, ST_X(t.geom) AS x, ST_Y(t.geom) AS y
+        FROM target t
+        WHERE (t.key = :code OR t.credit_code = :code OR t.name ILIKE :pattern) AND {_FILTERS}
+        ORDER BY (t.key = :code OR t.credit_code = :code) DESC, t.id
+        LIMIT :limit + 1)
+    {_POINT_FEATURES.replace(':mode', "'search'")}
+"""
+
+CELLS_SQL = """
+    WITH c AS (
+        SELECT cx, cy, domain_mask, sum(n) AS n, sum(sum_x) AS sx, sum(sum_y) AS sy
+        FROM target_cell t
+        WHERE level = :level AND cx BETWEEN :x0 AND :x1 AND cy BETWEEN :y0 AND :y1
+          AND (cardinality(CAST(:towns AS text[])) = 0 OR township_code = ANY(CAST(:towns AS text[])))
+          AND (cardinality(CAST(:risks AS int[])) = 0 OR risk_level = ANY(CAST(:risks AS int[])))
+          AND (CAST(:mask AS bigint) = 0 OR domain_mask & CAST(:mask AS bigint) <> 0)
+        GROUP BY cx, cy, domain_mask),
+    g AS (
+        SELECT cx, cy, sum(n)::int AS n, sum(sx) / sum(n) AS x, sum(sy) / sum(n) AS y,
+               (array_agg(domain_mask ORDER BY n DESC))[1] AS top
+        FROM c GROUP BY cx, cy)
+    SELECT json_build_object('type', 'FeatureCollection', 'mode', 'cells', 'level', CAST(:level AS int),
+        'features', coalesce(json_agg(json_build_object(
+            'type', 'Feature',
+            'geometry', json_build_object('type', 'Point', 'coordinates',
+                                          json_build_array(round(x::numeric, 5), round(y::numeric, 5))),
+            'properties', json_build_object(
+                'n', n,
+                'd', (CAST(:keys AS text[]))[CASE WHEN top = 0 THEN NULL
+                                                   ELSE floor(log(2, (top & -top)::numeric))::int + 1 END]))),
+            '[]'::json))::text
+    FROM g
+"""
+
+
+def township_counts(session: Session, flt: TargetFilter) -> dict[str, int]:
+    """Targets per township under the map's filters (text search aside)."""
+    keys = domain_keys(session)
+    mask = sum(1 << keys.index(d) for d in flt.domains if d in keys)
+    rows = session.execute(text(
+        """
+        SELECT township_code, sum(n) FROM target_cell
+        WHERE level = :level AND township_code IS NOT NULL
+          AND (cardinality(CAST(:risks AS int[])) = 0 OR risk_level = ANY(CAST(:risks AS int[])))
+          AND (CAST(:mask AS bigint) = 0 OR domain_mask & CAST(:mask AS bigint) <> 0)
+        GROUP BY 1
+        """), {"level": LEVELS - 1, "risks": flt.risks, "mask": mask}).all()
+    return {code: int(n) for code, n in rows}
+
+
+def target_card(session: Session, target_id: int) -> dict | None:
+    row = session.execute(text(
+        """
+        SELECT t.id, t.key, t.credit_code, t.name, t.kind, t.risk_level, t.address, t.township_code,
+               tw.name AS township, ST_Y(t.geom) AS lat, ST_X(t.geom) AS lon, t.updated_at,
+               coalesce((SELECT json_agg(json_build_object('key', d.key, 'zh', d.zh, 'en', d.en)
+                                         ORDER BY array_position(t.domains, d.key))
+                         FROM domain d WHERE d.key = ANY(t.domains)), '[]'::json) AS domains
+        FROM target t LEFT JOIN township tw ON tw.code = t.township_code
+        WHERE t.id = :id
+        """), {"id": target_id}).mappings().first()
+    if row is None:
+        return None
+    card = dict(row)
+    card["updated_at"] = card["updated_at"].isoformat()
+    return card
