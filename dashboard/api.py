@@ -8,6 +8,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from dashboard.alarms import ACTING_ROLES, AlarmRequestError, act_on_alarm
 from dashboard.auth import client_address, current_scope, requires
 from geo import audit, db, fleet, queries, telemetry
 from geo.accounts import ROLES
@@ -89,28 +90,17 @@ def alarms():
 
 
 @api.post("/alarms/<int:alarm_id>/<any(ack, resolve):action>")
-@requires("operator", "admin", "dispatcher", "supervisor")
+@requires(*ACTING_ROLES)
 def alarm_action(alarm_id: int, action: str):
     body = request.get_json(silent=True) or {}
-    comment = body.get("comment", "")
-    if not isinstance(comment, str) or len(comment) > 1000:
-        abort(400, description="comment must be text of at most 1000 characters")
-    if action == "resolve" and not comment.strip():
-        abort(400, description="say how the alarm was resolved (comment)")
-    scope = current_scope()
     try:
-        with _runtime().session() as session:
-            alarm = fleet.transition_alarm(session, scope, alarm_id, action, comment)
-            audit.record(session, scope.username, f"alarm_{action}", subject=f"alarm:{alarm_id}",
-                         detail={"comment": comment}, source=client_address())
+        return jsonify(act_on_alarm(current_scope(), alarm_id, action, body.get("comment", "")))
+    except AlarmRequestError as exc:
+        abort(400, description=str(exc))
     except fleet.NotFound as exc:
         abort(404, description=str(exc))
     except fleet.Conflict as exc:
         abort(409, description=str(exc))
-    push = current_app.extensions.get("lawgrid_live")
-    if push:
-        push.emit_scoped("alarm", alarm, alarm["device_id"])
-    return jsonify(alarm)
 
 
 @api.get("/ingest/stats")

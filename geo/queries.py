@@ -88,3 +88,9 @@ def registry_counts(session: Session, scope: Scope | None = None) -> dict[str, i
 
 def known_domains(session: Session) -> set[str]:
     return set(session.execute(text("SELECT key FROM domain")).scalars())
+
+
+def domains(session: Session) -> list[dict]:
+    """Enforcement domains with their Chinese and English names, core domains first."""
+    rows = session.execute(text("SELECT key, zh, en, core FROM domain ORDER BY NOT core, key")).mappings()
+    return [dict(r) for r in rows]

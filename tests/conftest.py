@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from geo import db
 from geo.reference import load_reference
 from ingest.seed import seed_all
+from lawgrid.app import create_app
 from lawgrid.embedded_db import EmbeddedCluster, normalise_url
 from lawgrid.runtime import REFERENCE_DIR, Runtime
 from lawgrid.settings import REPO_ROOT, Settings
@@ -150,3 +153,19 @@ def browser(chromium_path):
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(runtime, users, tmp_path_factory):
+    """The web app with its device listeners on free ports, served on a real socket."""
+    settings = Settings(database_url=runtime.url, secret_key="live-secret", ingest_host="127.0.0.1",
+                        jt808_port=0, osmand_port=0, data_dir=tmp_path_factory.mktemp("live"))
+    rt = Runtime(settings, runtime.url, runtime.engine, runtime.sessions)
+    app = create_app(settings, rt, with_ingest=True)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ingest = app.server.extensions["lawgrid_ingest"]
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app,
+           "jt808": ingest.service.jt808.port, "osmand": ingest.service.osmand.port}
+    server.shutdown()
+    ingest.stop()

@@ -2,37 +2,17 @@
 the REST routes for devices, tracks, officers and alarms."""
 
 import datetime as dt
-import threading
 import time
 
 import pytest
 import requests
 import socketio
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from ingest.devices import Jt808Terminal
 from ingest.simulator import run_simulation
-from lawgrid.app import create_app
-from lawgrid.runtime import Runtime
-from lawgrid.settings import Settings
 from tests.conftest import PASSWORD
 from tests.webutil import browser_login, run_async
-
-
-@pytest.fixture(scope="module")
-def live_app(runtime, users, tmp_path_factory):
-    settings = Settings(database_url=runtime.url, secret_key="live-secret", ingest_host="127.0.0.1",
-                        jt808_port=0, osmand_port=0, data_dir=tmp_path_factory.mktemp("live"))
-    rt = Runtime(settings, runtime.url, runtime.engine, runtime.sessions)
-    app = create_app(settings, rt, with_ingest=True)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    ingest = app.server.extensions["lawgrid_ingest"]
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app,
-           "jt808": ingest.service.jt808.port, "osmand": ingest.service.osmand.port}
-    server.shutdown()
-    ingest.stop()
 
 
 def token(url, username):

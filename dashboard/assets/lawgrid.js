@@ -5,7 +5,9 @@ window.lawgrid = Object.assign({}, window.lawgrid, {
         const h = context.hideout || {};
         const breaks = h.breaks || [];
         const colors = h.colors || ["#ccc"];
-        const value = feature.properties[h.property || "targets"] || 0;
+        const counts = h.counts;  // filtered counts by township code, when filters apply
+        const value = counts ? (counts[feature.properties.code] || 0)
+                             : (feature.properties[h.property || "targets"] || 0);
         let i = 0;
         while (i < breaks.length && value > breaks[i]) { i++; }
         return {
@@ -45,5 +47,72 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             window.lawgrid.batches = (window.lawgrid.batches || 0) + 1;
             return {type: "FeatureCollection", features: Array.from(live.values())};
         },
+    },
+});
+
+// Targets layer: grid cells (properties.n) as count bubbles, targets as dots, coloured by
+// (dominant) enforcement domain from the layer's hideout.
+window.lawgrid.targetPoint = function (feature, latlng, context) {
+    const p = feature.properties;
+    const colors = (context.hideout || {}).colors || {};
+    const color = colors[p.d] || "#3a86ff";
+    if (p.n !== undefined) {
+        const size = Math.round(18 + 7 * Math.log10(p.n));
+        const label = p.n >= 10000 ? Math.round(p.n / 1000) + "k"
+            : p.n >= 1000 ? (p.n / 1000).toFixed(1) + "k" : String(p.n);
+        return L.marker(latlng, {icon: L.divIcon({
+            className: "lg-cell", iconSize: [size, size],
+            html: '<div style="background:' + color + ';width:' + size + 'px;height:' + size +
+                  'px;line-height:' + size + 'px">' + label + "</div>"})});
+    }
+    return L.circleMarker(latlng, {radius: 5, color: "#ffffff", weight: 1, fillColor: color, fillOpacity: 0.9});
+};
+
+Object.assign(window.dash_clientside.lawgrid, {
+    // The viewport's data URL: the layer fetches it itself, so no Python callback runs on a pan.
+    targetsUrl: function (bounds, zoom, towns, domains, risks, q) {
+        if (!bounds) { return window.dash_clientside.no_update; }
+        const s = bounds[0][0], w = bounds[0][1], n = bounds[1][0], e = bounds[1][1];
+        if (zoom === undefined || zoom === null) {
+            const el = document.getElementById("overview-map");
+            const px = el ? el.clientWidth : 1200;
+            zoom = Math.floor(Math.log2(360 * px / 256 / Math.max(e - w, 1e-6)));
+        }
+        const params = new URLSearchParams();
+        params.set("bbox", [w, s, e, n].map(v => v.toFixed(5)).join(","));
+        params.set("zoom", String(Math.round(zoom)));
+        (towns || []).forEach(v => params.append("township", v));
+        (domains || []).forEach(v => params.append("domain", v));
+        (risks || []).forEach(v => params.append("risk", v));
+        if (q) { params.set("q", q); }
+        return "/api/targets/map?" + params.toString();
+    },
+    // Clicking a cell zooms into it; clicking a target leaves the card to Python.
+    zoomIntoCell: function (feature, zoom) {
+        if (!feature || !feature.properties || feature.properties.n === undefined) {
+            return window.dash_clientside.no_update;
+        }
+        const c = feature.geometry.coordinates;
+        return {center: [c[1], c[0]], zoom: Math.min((zoom || 10) + 2, 18), transition: "flyTo"};
+    },
+    // A new alarm: a short tone and a banner (the panel itself is rendered by Python).
+    alarmAlert: function (alarm) {
+        if (!alarm) { return window.dash_clientside.no_update; }
+        try {
+            const ctx = new (window.AudioContext || window.webkitAudioContext)();
+            const osc = ctx.createOscillator();
+            osc.frequency.value = 880; osc.connect(ctx.destination);
+            osc.start(); osc.stop(ctx.currentTime + 0.4);
+        } catch (e) { /* no audio device: the banner still shows */ }
+        window.lawgrid.alarmsSeen = (window.lawgrid.alarmsSeen || 0) + 1;
+        return [String(alarm.kind || "").toUpperCase() + " · #" + alarm.device_id + " · " +
+                (alarm.officer || ""), {display: alarm.status === "open" ? "block" : "none"}];
+    },
+    locateAlarm: function (clicks, alarms) {
+        const trig = window.dash_clientside.callback_context.triggered_id;
+        if (!trig || !clicks.some(Boolean)) { return window.dash_clientside.no_update; }
+        const a = (alarms || []).find(x => x.id === trig.id);
+        if (!a || a.lat === null) { return window.dash_clientside.no_update; }
+        return {center: [a.lat, a.lon], zoom: 16, transition: "flyTo"};
     },
 });

@@ -1,5 +1,6 @@
-"""First page: the district and its townships on an offline base map, coloured by the
-number of regulated targets, with headline counts and a per-township chart."""
+"""The command map: townships coloured by target counts, the targets layer (cells when zoomed
+out, targets when zoomed in) under township, domain, risk and text filters, the live layer
+of officers and cameras, the alarm panel and target cards."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import dash
 import dash_leaflet as dl
 import shapely.geometry
 import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash_socketio import DashSocketIO
 from flask import current_app
 
+from dashboard import alarm_panel
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from geo import fleet, queries
+from geo import fleet, queries, target_map
 
 COLORS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
+DOMAIN_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+                  "#e377c2", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#ad494a", "#3182bd"]
+FILTERS = [Input("f-township", "value"), Input("f-domain", "value"), Input("f-risk", "value")]
 
 
 def _runtime():
@@ -38,21 +43,39 @@ def register(app: dash.Dash) -> None:
         ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
         Output("live-layer", "data"), Input("live-socket", "data-positions"),
         State("live-layer", "data"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="targetsUrl"),
+        Output("targets-layer", "url"), Input("overview-map", "bounds"), Input("overview-map", "zoom"),
+        *FILTERS, Input("f-q", "value"))
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="zoomIntoCell"),
+        Output("overview-map", "viewport", allow_duplicate=True), Input("targets-layer", "clickData"),
+        State("overview-map", "zoom"), prevent_initial_call=True)
+    app.callback(Output("target-card", "children"), Input("targets-layer", "clickData"),
+                 Input("lang", "data"))(show_target_card)
+    app.callback(Output("township-layer", "hideout"), Output("township-legend", "children"),
+                 Output("township-chart", "figure"), *FILTERS, Input("lang", "data"),
+                 State("township-layer", "hideout"))(filter_townships)
     app.callback(
         Output("overview-heading", "children"), Output("overview-approximate", "children"),
         Output("card-targets-label", "children"), Output("card-units-label", "children"),
         Output("card-officers-label", "children"), Output("card-devices-label", "children"),
-        Output("township-chart", "figure"), Output("township-legend-title", "children"),
-        Input("lang", "data"), Input("township-data", "data"))(translate_overview)
+        Output("f-township", "placeholder"), Output("f-domain", "placeholder"),
+        Output("f-domain", "options"), Output("f-risk", "options"), Output("f-q", "placeholder"),
+        Input("lang", "data"))(translate_overview)
+    alarm_panel.register(app, map_id="overview-map")
 
 
 def layout(**_query):
     runtime = _runtime()
+    scope = current_scope()
     with runtime.session() as session:
         townships = queries.townships_geojson(session, simplify_m=30)
         district = queries.district_geojson(session)
-        counts = queries.registry_counts(session, current_scope())
-        live_now = fleet.devices(session, current_scope())
+        counts = queries.registry_counts(session, scope)
+        live_now = fleet.devices(session, scope)
+        domains = queries.domains(session)
+        alarms = alarm_panel.live_alarms(session, scope)
     for feature in townships["features"]:
         p = feature["properties"]
         p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"
@@ -63,11 +86,13 @@ def layout(**_query):
         base_layers.append(dl.TileLayer(url=runtime.settings.tile_url,
                                         attribution=runtime.settings.tile_attribution))
     minx, miny, maxx, maxy = district_bounds(district)
+    colors = {d["key"]: DOMAIN_PALETTE[i % len(DOMAIN_PALETTE)] for i, d in enumerate(domains)}
     return html.Div(className="lg-body", children=[
       html.Div(className="lg-map-wrap", children=[
+        filter_bar(townships, domains),
         dl.Map(
             id="overview-map", className="lg-map", bounds=[[miny, minx], [maxy, maxx]],
-            minZoom=8, maxZoom=18,
+            minZoom=8, maxZoom=18, trackViewport=True,
             attributionControl=False,
             children=[
                 *base_layers,
@@ -77,6 +102,8 @@ def layout(**_query):
                            style={"variable": "lawgrid.townshipStyle"},
                            hideout={"breaks": breaks, "colors": COLORS, "property": "targets"},
                            hoverStyle={"weight": 3, "color": "#1f3b64"}),
+                dl.GeoJSON(id="targets-layer", pointToLayer={"variable": "lawgrid.targetPoint"},
+                           hideout={"colors": colors}),
                 dl.GeoJSON(id="live-layer", data=live_features(live_now),
                            pointToLayer={"variable": "lawgrid.livePoint"}),
                 dl.ScaleControl(position="topright", imperial=False),
@@ -86,7 +113,8 @@ def layout(**_query):
                     filter(None, [t("map.attribution"), runtime.settings.tile_attribution]))),
             ],
         ),
-        legend(breaks, values),
+        html.Div(id="township-legend", className="lg-legend", children=legend(breaks, values)),
+        html.Div(id="alarm-banner", className="lg-banner"),
         DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm"]),
       ]),
         html.Div(className="lg-side", children=[
@@ -97,14 +125,82 @@ def layout(**_query):
                 _card("card-officers", counts["officer"], "overview.officers"),
                 _card("card-devices", counts["device"], "overview.devices"),
             ]),
+            alarm_panel.panel(alarms, scope),
+            html.Div(id="target-card", className="lg-panel", children=target_card_view(None, "zh")),
             dcc.Graph(id="township-chart", figure=township_chart(townships, "zh"),
-                      config={"displaylogo": False}, style={"height": "560px"}),
+                      config={"displaylogo": False}, style={"height": "520px"}),
             html.P(id="overview-approximate", className="lg-note", children=t("overview.approximate")),
-            dcc.Store(id="township-data", data=[
-                {"name": f["properties"]["name"], "code": f["properties"]["code"],
-                 "targets": f["properties"]["targets"]} for f in townships["features"]]),
         ]),
     ])
+
+
+def filter_bar(townships: dict, domains: list[dict]):
+    towns = sorted((f["properties"] for f in townships["features"]), key=lambda p: p["code"])
+    return html.Div(className="lg-filterbar", children=[
+        dcc.Dropdown(id="f-township", multi=True, placeholder=t("filter.township"), style={"minWidth": "200px"},
+                     options=[{"label": p["name"], "value": p["code"]} for p in towns]),
+        dcc.Dropdown(id="f-domain", multi=True, placeholder=t("filter.domain"), style={"minWidth": "220px"},
+                     options=domain_options(domains, "zh")),
+        dcc.Checklist(id="f-risk", options=risk_options("zh"), value=[], inline=True,
+                      style={"color": "#e6edf6"}),
+        dcc.Input(id="f-q", type="search", debounce=True, placeholder=t("filter.search"),
+                  style={"width": "220px"}),
+        dcc.Store(id="domain-names", data=domains),
+    ])
+
+
+def domain_options(domains: list[dict], lang: str) -> list[dict]:
+    return [{"label": d["en" if lang == "en" else "zh"], "value": d["key"]} for d in domains]
+
+
+def risk_options(lang: str) -> list[dict]:
+    return [{"label": t(f"risk.{r}", lang), "value": r} for r in (1, 2, 3, 4)]
+
+
+def filter_townships(towns, domains, risks, lang, hideout):
+    """Township colours, legend and chart follow the domain and risk filters."""
+    flt = target_map.TargetFilter(domains=domains or [], risks=risks or [])
+    with _runtime().session() as session:
+        counts = target_map.township_counts(session, flt)
+        names = queries.township_names(session)
+    if towns:
+        counts = {code: n for code, n in counts.items() if code in towns}
+    values = [counts.get(code, 0) for code in names]
+    breaks = breaks_for(values)
+    rows = [{"name": names[code], "code": code, "targets": counts.get(code, 0)}
+            for code in names if not towns or code in towns]
+    hideout = {**(hideout or {}), "breaks": breaks, "counts": {c: counts.get(c, 0) for c in names}}
+    legend_children = legend(breaks, values, lang)
+    return hideout, legend_children, township_chart(rows, lang or "zh")
+
+
+def show_target_card(feature, lang):
+    if not feature or "id" not in (feature.get("properties") or {}):
+        if dash.ctx.triggered_id == "targets-layer":
+            return no_update  # a cell was clicked: the map zooms instead
+        return target_card_view(None, lang)
+    with _runtime().session() as session:
+        card = target_map.target_card(session, int(feature["properties"]["id"]))
+    return target_card_view(card, lang)
+
+
+def target_card_view(card: dict | None, lang: str):
+    lang = lang or "zh"
+    if card is None:
+        return [html.H3(t("card.heading", lang)), html.P(t("card.hint", lang), className="lg-note")]
+    name_key = "en" if lang == "en" else "zh"
+    rows = [
+        (t("card.credit_code", lang), card["credit_code"] or card["key"]),
+        (t("card.domains", lang), "、".join(d[name_key] for d in card["domains"])),
+        (t("card.township", lang), card["township"] or "—"),
+        (t("card.risk", lang), t(f"risk.{card['risk_level']}", lang)),
+        (t("card.address", lang), card["address"] or "—"),
+        (t("card.last_inspection", lang), t("card.none", lang)),
+        (t("card.open_tasks", lang), "0"),
+    ]
+    return [html.H3(card["name"], id="target-card-name"),
+            html.Table(className="lg-card-table", children=[
+                html.Tr([html.Td(k), html.Td(v)]) for k, v in rows])]
 
 
 def live_features(devices: list[dict]) -> dict:
@@ -120,7 +216,7 @@ def district_bounds(district: dict) -> tuple[float, float, float, float]:
     return shapely.geometry.shape(district["geometry"]).bounds
 
 
-def legend(breaks: list[int], values: list[int]):
+def legend(breaks: list[int], values: list[int], lang: str = "zh") -> list:
     """Class legend matching lawgrid.townshipStyle: one swatch per quantile class."""
     bounds = [0, *breaks, max(values or [0])]
     items = []
@@ -130,8 +226,7 @@ def legend(breaks: list[int], values: list[int]):
             html.Span(className="lg-swatch", style={"background": colour}),
             html.Span(f"{low:,} – {bounds[i + 1]:,}"),
         ]))
-    return html.Div(id="township-legend", className="lg-legend", children=[
-        html.Div(id="township-legend-title", children=t("overview.targets")), *items])
+    return [html.Div(id="township-legend-title", children=t("overview.targets", lang)), *items]
 
 
 def _card(card_id: str, value: int, label_key: str):
@@ -157,7 +252,10 @@ def township_chart(townships_or_rows, lang: str) -> go.Figure:
     return figure
 
 
-def translate_overview(lang, rows):
+def translate_overview(lang):
+    with _runtime().session() as session:
+        domains = queries.domains(session)
     return (t("overview.heading", lang), t("overview.approximate", lang), t("overview.total", lang),
             t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
-            township_chart(rows or [], lang), t("overview.targets", lang))
+            t("filter.township", lang), t("filter.domain", lang), domain_options(domains, lang),
+            risk_options(lang), t("filter.search", lang))

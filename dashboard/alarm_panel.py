@@ -1,0 +1,101 @@
+"""The alarm panel of the command map: live alarms newest first, a tone and a banner when
+one arrives, click to centre the map, acknowledge and resolve in place (audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
+from flask import current_app
+
+from dashboard.alarms import ACTING_ROLES, AlarmRequestError, act_on_alarm
+from dashboard.auth import current_scope
+from dashboard.i18n import t
+from geo import fleet
+from geo.accounts import Scope
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def panel(alarms: list[dict], scope: Scope | None):
+    return html.Div(className="lg-panel", id="alarm-panel", children=[
+        html.H3(id="alarms-heading", children=t("alarms.heading")),
+        dcc.Input(id="alarm-comment", type="text", placeholder=t("alarms.comment"),
+                  style={"width": "100%", "marginBottom": "6px",
+                         "display": "block" if scope and scope.role in ACTING_ROLES else "none"}),
+        html.Div(id="alarm-message", className="lg-note"),
+        html.Div(id="alarm-list", children=alarm_rows(alarms, "zh", scope)),
+        dcc.Store(id="alarm-data", data=_live(alarms)),
+    ])
+
+
+def _live(alarms: list[dict]) -> list[dict]:
+    return [a for a in alarms if a["status"] != "resolved"]
+
+
+def live_alarms(session, scope: Scope) -> list[dict]:
+    """Open and acknowledged alarms, newest first."""
+    rows = fleet.alarms(session, scope, "open", 100) + fleet.alarms(session, scope, "acknowledged", 100)
+    return sorted(rows, key=lambda a: (a["at"], a["id"]), reverse=True)
+
+
+def alarm_rows(alarms: list[dict], lang: str, scope: Scope | None) -> list:
+    live = _live(alarms)
+    if not live:
+        return [html.P(t("alarms.none", lang), className="lg-note")]
+    can_act = scope is not None and scope.role in ACTING_ROLES
+    rows = []
+    for a in live:
+        when = dt.datetime.fromisoformat(a["at"]).astimezone(BEIJING).strftime("%m-%d %H:%M:%S")
+        kind = t(f"alarm.{a['kind']}", lang) if f"alarm.{a['kind']}" in _KINDS else a["kind"]
+        buttons = []
+        if can_act:
+            if a["status"] == "open":
+                buttons.append(html.Button(t("alarms.ack", lang), className="lg-lang",
+                                           id={"type": "alarm-act", "action": "ack", "id": a["id"]}))
+            buttons.append(html.Button(t("alarms.resolve", lang), className="lg-lang",
+                                       id={"type": "alarm-act", "action": "resolve", "id": a["id"]}))
+        rows.append(html.Div(className=f"lg-alarm {a['status']}", children=[
+            html.Div(id={"type": "alarm-locate", "id": a["id"]}, n_clicks=0, children=[
+                html.B(kind), f" · {a.get('officer') or '#' + str(a['device_id'])} · {when} · ",
+                html.Span(t(f"alarm.status.{a['status']}", lang), className="lg-alarm-status")]),
+            html.Div(buttons),
+        ]))
+    return rows
+
+
+_KINDS = {f"alarm.{k}" for k in ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped",
+                                  "storage_full", "offline")}
+
+
+def register(app: dash.Dash, map_id: str) -> None:
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="alarmAlert"),
+        Output("alarm-banner", "children"), Output("alarm-banner", "style"),
+        Input("live-socket", "data-alarm"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="locateAlarm"),
+        Output(map_id, "viewport", allow_duplicate=True),
+        Input({"type": "alarm-locate", "id": ALL}, "n_clicks"), State("alarm-data", "data"),
+        prevent_initial_call=True)
+    app.callback(
+        Output("alarm-list", "children"), Output("alarm-data", "data"), Output("alarm-message", "children"),
+        Output("alarms-heading", "children"), Output("alarm-comment", "placeholder"),
+        Input("live-socket", "data-alarm"), Input({"type": "alarm-act", "action": ALL, "id": ALL}, "n_clicks"),
+        Input("lang", "data"), State("alarm-comment", "value"))(refresh)
+
+
+def refresh(_alarm, clicks, lang, comment):
+    scope = current_scope()
+    message = ""
+    trigger = dash.ctx.triggered_id
+    if isinstance(trigger, dict) and trigger.get("type") == "alarm-act" and any(clicks or []):
+        try:
+            act_on_alarm(scope, int(trigger["id"]), trigger["action"], comment or "")
+        except (AlarmRequestError, fleet.NotFound, fleet.Conflict) as exc:
+            message = str(exc)
+    with current_app.extensions["lawgrid"].session() as session:
+        alarms = live_alarms(session, scope)
+    return (alarm_rows(alarms, lang, scope), _live(alarms), message, t("alarms.heading", lang),
+            t("alarms.comment", lang))
