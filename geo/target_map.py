@@ -167,13 +167,16 @@ POINTS_SQL = f"""
     {_POINT_FEATURES.replace(':mode', "'points'")}
 """
 
-SEARCH_SQL = f"""
-    WITH p AS (
+SEARCH_ROWS = f"""
         SELECT t.id, t.name, t.domains[1] AS d, t.risk_level AS r, ST_X(t.geom) AS x, ST_Y(t.geom) AS y
         FROM target t
         WHERE (t.key = :code OR t.credit_code = :code OR t.name ILIKE :pattern) AND {_FILTERS}
         ORDER BY (t.key = :code OR t.credit_code = :code) DESC, t.id
-        LIMIT :limit + 1)
+        LIMIT :limit + 1
+"""
+
+SEARCH_SQL = f"""
+    WITH p AS ({SEARCH_ROWS})
     {_POINT_FEATURES.replace(':mode', "'search'")}
 """
 
@@ -202,6 +205,13 @@ CELLS_SQL = """
             '[]'::json))::text
     FROM g
 """
+
+
+def search_extent(session: Session, flt: TargetFilter) -> tuple[float, float, float, float] | None:
+    """The box around a search's results (to fly the map there), or None if nothing matched."""
+    row = session.execute(text(f"WITH p AS ({SEARCH_ROWS}) SELECT min(x), min(y), max(x), max(y) FROM p"),
+                          _search_params(flt)).one()
+    return None if row[0] is None else tuple(row)
 
 
 def township_counts(session: Session, flt: TargetFilter) -> dict[str, int]:

@@ -126,6 +126,14 @@ def chromium_path() -> str:
     return path
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can screenshot failures."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 PASSWORD = "correct-horse-battery"
 
 

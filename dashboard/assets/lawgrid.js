@@ -65,7 +65,8 @@ window.lawgrid.targetPoint = function (feature, latlng, context) {
             html: '<div style="background:' + color + ';width:' + size + 'px;height:' + size +
                   'px;line-height:' + size + 'px">' + label + "</div>"})});
     }
-    return L.circleMarker(latlng, {radius: 5, color: "#ffffff", weight: 1, fillColor: color, fillOpacity: 0.9});
+    return L.circleMarker(latlng, {radius: 6, color: "#ffffff", weight: 1, fillColor: color, fillOpacity: 0.9,
+                                   className: "lg-target"});
 };
 
 Object.assign(window.dash_clientside.lawgrid, {

@@ -51,6 +51,8 @@ def register(app: dash.Dash) -> None:
         ClientsideFunction(namespace="lawgrid", function_name="zoomIntoCell"),
         Output("overview-map", "viewport", allow_duplicate=True), Input("targets-layer", "clickData"),
         State("overview-map", "zoom"), prevent_initial_call=True)
+    app.callback(Output("overview-map", "viewport", allow_duplicate=True), Input("f-q", "value"),
+                 *FILTERS, prevent_initial_call=True)(fly_to_search)
     app.callback(Output("target-card", "children"), Input("targets-layer", "clickData"),
                  Input("lang", "data"))(show_target_card)
     app.callback(Output("township-layer", "hideout"), Output("township-legend", "children"),
@@ -172,6 +174,21 @@ def filter_townships(towns, domains, risks, lang, hideout):
     hideout = {**(hideout or {}), "breaks": breaks, "counts": {c: counts.get(c, 0) for c in names}}
     legend_children = legend(breaks, values, lang)
     return hideout, legend_children, township_chart(rows, lang or "zh")
+
+
+def fly_to_search(q, towns, domains, risks):
+    """A search moves the map to what it found."""
+    if not q or not q.strip():
+        return no_update
+    flt = target_map.TargetFilter(townships=towns or [], domains=domains or [], risks=risks or [], q=q)
+    with _runtime().session() as session:
+        extent = target_map.search_extent(session, flt)
+    if extent is None:
+        return no_update
+    w, s, e, n = extent
+    if e - w < 0.002 and n - s < 0.002:
+        return {"center": [(s + n) / 2, (w + e) / 2], "zoom": 17, "transition": "flyTo"}
+    return {"bounds": [[s, w], [n, e]], "transition": "flyToBounds"}
 
 
 def show_target_card(feature, lang):

@@ -1,0 +1,120 @@
+"""The command map in Debian's Chromium, as an operator uses it. Screenshots of each step
+go to test-artifacts/."""
+
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import text
+
+from ingest.devices import Jt808Terminal
+from tests.conftest import PASSWORD, SEED_TARGETS
+from tests.webutil import browser_login, run_async
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser, live_app, users, artifacts, request):
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    browser_login(page, live_app["url"], users["operator"], PASSWORD)
+    page.wait_for_selector(".lg-cell", timeout=15_000)
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        page.screenshot(path=str(artifacts / f"{request.node.name}-failure.png"))
+    page.close()
+
+
+def cell_total(response) -> int:
+    return sum(f["properties"]["n"] for f in json.loads(response.body())["features"])
+
+
+def test_map_shows_townships_and_targets_and_a_domain_filter_narrows_them(page, engine, artifacts):
+    assert page.locator("#township-layer path, .leaflet-overlay-pane path").count() >= 26
+    with page.expect_response(lambda r: "/api/targets/map" in r.url and "domain=" in r.url) as info:
+        page.click("#f-domain")
+        page.get_by_role("option", name="卫生健康").click()
+    response = info.value
+    assert parse_qs(urlsplit(response.url).query)["domain"] == ["health"]
+    with engine.connect() as c:
+        health = c.execute(text("SELECT count(*) FROM target WHERE 'health' = ANY(domains)")).scalar()
+    assert 0 < cell_total(response) == health < SEED_TARGETS
+    # The bubbles on the map now add up to the health targets only.
+    page.wait_for_function(f"""() => Array.from(document.querySelectorAll('.lg-cell div'))
+        .map(d => d.textContent).reduce((s, t) => s + (t.endsWith('k') ? 0 : Number(t)), 0) === {health}""",
+                           timeout=5_000)
+    page.screenshot(path=str(artifacts / "map-domain-filter.png"))
+
+
+def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
+    with engine.connect() as c:
+        code, name = c.execute(text(
+            "SELECT credit_code, name FROM target WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")).one()
+    with page.expect_response(lambda r: "q=" in r.url):
+        page.fill("#f-q", code)
+        page.press("#f-q", "Enter")
+    # The map flies to the one target found and draws it alone.
+    page.wait_for_selector(".lg-cell", state="detached", timeout=5_000)
+    dot = page.locator("path.lg-target")
+    page.wait_for_function("() => document.querySelectorAll('path.lg-target').length === 1", timeout=5_000)
+    time.sleep(0.5)  # the fly-to animation
+    dot.click()
+    page.wait_for_selector("#target-card-name", timeout=5_000)
+    assert page.inner_text("#target-card-name") == name
+    assert code in page.inner_text("#target-card")
+    page.screenshot(path=str(artifacts / "map-target-card.png"))
+
+
+def test_english_switch_translates_the_map(page, artifacts):
+    page.click("#lang-switch")
+    page.wait_for_function("() => document.querySelector('#overview-heading').textContent.includes('township')")
+    assert page.inner_text("#nav-map") == "Command map"
+    assert page.inner_text("#alarms-heading") == "Alarms"
+    assert "Domains" in page.inner_text(".lg-filterbar")
+    page.screenshot(path=str(artifacts / "map-english.png"))
+    page.click("#lang-switch")
+    page.wait_for_function("() => document.querySelector('#overview-heading').textContent.includes('街镇')")
+
+
+def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine, users, artifacts):
+    with engine.begin() as c:
+        dev_id, phone, officer = c.execute(text(
+            "SELECT d.id, d.identifier, o.name FROM device d JOIN officer o ON o.id = d.officer_id "
+            "WHERE d.protocol = 'jt808' ORDER BY d.id LIMIT 1 OFFSET 7")).one()
+        c.execute(text("UPDATE alarm SET status = 'resolved' WHERE status <> 'resolved'"))
+    page.reload()
+    page.wait_for_selector(".lg-cell", timeout=15_000)
+    time.sleep(1.0)  # the socket connects after the page renders
+
+    async def press_sos():
+        term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
+        await term.connect()
+        await term.login()
+        assert await term.location(39.05, 117.70, alarm=1) == 0
+        await term.close()
+
+    run_async(press_sos())
+    page.wait_for_selector(f".lg-alarm:has-text('{officer}')", timeout=3_000)
+    assert page.is_visible("#alarm-banner")
+    assert "SOS" in page.inner_text("#alarm-banner")
+    page.screenshot(path=str(artifacts / "map-sos.png"))
+    page.fill("#alarm-comment", "已电话联系，正在前往")
+    page.locator(f".lg-alarm:has-text('{officer}') button", has_text="确认").click()
+    page.wait_for_selector(f".lg-alarm.acknowledged:has-text('{officer}')", timeout=5_000)
+    with engine.connect() as c:
+        status, by, comment = c.execute(text(
+            "SELECT status, acked_by, ack_comment FROM alarm WHERE device_id = :d AND kind = 'sos' "
+            "ORDER BY id DESC LIMIT 1"), {"d": dev_id}).one()
+        audited = c.execute(text(
+            "SELECT count(*) FROM audit_log WHERE actor = :u AND action = 'alarm_ack'"),
+            {"u": users["operator"]}).scalar()
+    assert (status, by, comment) == ("acknowledged", users["operator"], "已电话联系，正在前往")
+    assert audited >= 1
+    # Clicking the alarm centres the map on it.
+    assert "km" in page.inner_text(".leaflet-control-scale")
+    page.locator(f".lg-alarm:has-text('{officer}') b").click()
+    page.wait_for_function("""() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""",
+                           timeout=5_000)
+    page.screenshot(path=str(artifacts / "map-sos-acknowledged.png"))
