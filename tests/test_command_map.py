@@ -1,6 +1,7 @@
 """The command map in Debian's Chromium, as an operator uses it. Screenshots of each step
 go to test-artifacts/."""
 
+import datetime as dt
 import json
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -8,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import text
 
-from ingest.devices import Jt808Terminal
+from ingest.devices import Jt808Terminal, OsmAndPhone
 from tests.conftest import PASSWORD, SEED_TARGETS
 from tests.webutil import browser_login, run_async
 
@@ -118,3 +119,48 @@ def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine,
     page.wait_for_function("""() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""",
                            timeout=5_000)
     page.screenshot(path=str(artifacts / "map-sos-acknowledged.png"))
+
+
+def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
+    with engine.begin() as c:
+        dev_id, ident, officer = c.execute(text(
+            "SELECT d.id, d.identifier, o.name FROM device d JOIN officer o ON o.id = d.officer_id "
+            "WHERE d.protocol = 'osmand' ORDER BY d.id DESC LIMIT 1")).one()
+        c.execute(text("DELETE FROM position WHERE device_id = :d"), {"d": dev_id})
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=40)
+    # Walk east, stand still for six minutes, walk on: 24 fixes, one stop.
+    walk = [(start + dt.timedelta(seconds=30 * k), 39.02, 117.60 + 0.0008 * k) for k in range(8)]
+    walk += [(start + dt.timedelta(seconds=240 + 30 * k), 39.02, 117.6064) for k in range(1, 13)]
+    walk += [(start + dt.timedelta(seconds=600 + 30 * k), 39.02, 117.6064 + 0.0008 * k) for k in range(1, 5)]
+
+    async def send():
+        phone = OsmAndPhone(ident, "127.0.0.1", live_app["osmand"])
+        for when, lat, lon in walk:
+            assert (await phone.position(lat, lon, when))[0] == 200
+        await phone.close()
+
+    run_async(send())
+    page.click("#nav-devices")
+    page.wait_for_selector("#replay-device")
+    page.click("#replay-device")
+    page.keyboard.type(ident)
+    page.get_by_role("option", name=ident).click()
+    page.click("#replay-load")
+    page.wait_for_function("() => document.querySelector('#replay-summary').textContent.includes('24 个定位点')",
+                           timeout=5_000)
+    assert "1 个停留点" in page.inner_text("#replay-summary")
+    first = page.inner_text("#replay-time") or ""
+    page.click("#replay-play")
+    page.wait_for_function(
+        f"() => document.querySelector('#replay-time').textContent !== {json.dumps(first)}", timeout=3_000)
+    page.wait_for_timeout(800)
+    page.click("#replay-play")  # pause
+    paused_at = page.inner_text("#replay-time")
+    page.wait_for_timeout(600)
+    assert page.inner_text("#replay-time") == paused_at
+    page.wait_for_timeout(1_500)  # let the fly-to-bounds animation settle for the picture
+    page.screenshot(path=str(artifacts / "track-replay.png"))
+    with engine.connect() as c:
+        assert c.execute(text(
+            "SELECT count(*) FROM audit_log WHERE action = 'track_view' AND subject = :s "
+            "AND detail->>'via' = 'replay'"), {"s": f"device:{dev_id}"}).scalar() >= 1
