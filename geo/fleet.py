@@ -111,3 +111,23 @@ def _plain(row) -> dict:
     for k, v in dict(row).items():
         out[k] = v.isoformat() if hasattr(v, "isoformat") else (list(v) if isinstance(v, list) else v)
     return out
+
+
+def alarm_heat(session: Session, scope: Scope, since, cell_deg: float = 0.01) -> dict:
+    """Alarms since a time, counted on a grid of cell_deg squares, as GeoJSON polygons."""
+    where, params = scope.unit_filter("o.unit_id")
+    rows = session.execute(text(
+        f"""
+        SELECT floor(ST_X(a.geom) / :c)::int AS cx, floor(ST_Y(a.geom) / :c)::int AS cy, count(*) AS n,
+               count(*) FILTER (WHERE a.kind = 'sos') AS sos
+        FROM alarm a LEFT JOIN officer o ON o.id = a.officer_id
+        WHERE a.at >= :since AND a.geom IS NOT NULL AND {where}
+        GROUP BY 1, 2"""), {"c": cell_deg, "since": since, **params}).all()
+    features = []
+    for cx, cy, n, sos in rows:
+        w, s = cx * cell_deg, cy * cell_deg
+        ring = [[w, s], [w + cell_deg, s], [w + cell_deg, s + cell_deg], [w, s + cell_deg], [w, s]]
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                         "properties": {"n": n, "sos": sos, "tooltip": f"{n} ({sos} SOS)"}})
+    return {"type": "FeatureCollection", "features": features,
+            "max": max((f["properties"]["n"] for f in features), default=0)}

@@ -101,6 +101,10 @@ def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine,
     assert page.is_visible("#alarm-banner")
     assert "SOS" in page.inner_text("#alarm-banner")
     page.screenshot(path=str(artifacts / "map-sos.png"))
+    # The alarm heat map of the last 24 hours has a cell where the SOS came from.
+    page.click("#f-heat")
+    page.get_by_role("option", name="告警热力：24小时").click()
+    page.wait_for_selector("path.lg-heat", timeout=5_000)
     page.fill("#alarm-comment", "已电话联系，正在前往")
     page.locator(f".lg-alarm:has-text('{officer}') button", has_text="确认").click()
     page.wait_for_selector(f".lg-alarm.acknowledged:has-text('{officer}')", timeout=5_000)
@@ -143,7 +147,7 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     page.click("#nav-devices")
     page.wait_for_selector("#replay-device")
     page.click("#replay-device")
-    page.keyboard.type(ident)
+    page.get_by_placeholder("Search").fill(ident)  # the dropdown's search box
     page.get_by_role("option", name=ident).click()
     page.click("#replay-load")
     page.wait_for_function("() => document.querySelector('#replay-summary').textContent.includes('24 个定位点')",

@@ -134,3 +134,12 @@ Object.assign(window.dash_clientside.lawgrid, {
         return [[r[0], r[1]], r[2] + speed];
     },
 });
+
+// Alarm heat grid: yellow to deep red by count relative to the busiest cell.
+window.lawgrid.heatStyle = function (feature, context) {
+    const max = (context.hideout || {}).max || 1;
+    const f = Math.sqrt(feature.properties.n / max);
+    const hue = Math.round(55 - 55 * f);
+    return {fillColor: "hsl(" + hue + ", 95%, " + Math.round(55 - 15 * f) + "%)", fillOpacity: 0.35 + 0.45 * f,
+            weight: 0, color: "transparent", className: "lg-heat"};
+};

@@ -4,6 +4,8 @@ of officers and cameras, the alarm panel and target cards."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dash
 import dash_leaflet as dl
 import shapely.geometry
@@ -64,7 +66,10 @@ def register(app: dash.Dash) -> None:
         Output("card-officers-label", "children"), Output("card-devices-label", "children"),
         Output("f-township", "placeholder"), Output("f-domain", "placeholder"),
         Output("f-domain", "options"), Output("f-risk", "options"), Output("f-q", "placeholder"),
+        Output("f-heat", "options"), Output("f-heat", "placeholder"),
         Input("lang", "data"))(translate_overview)
+    app.callback(Output("heat-layer", "data"), Output("heat-layer", "hideout"),
+                 Input("f-heat", "value"), Input("live-socket", "data-alarm"))(alarm_heat)
     alarm_panel.register(app, map_id="overview-map")
 
 
@@ -104,6 +109,7 @@ def layout(**_query):
                            style={"variable": "lawgrid.townshipStyle"},
                            hideout={"breaks": breaks, "colors": COLORS, "property": "targets"},
                            hoverStyle={"weight": 3, "color": "#1f3b64"}),
+                dl.GeoJSON(id="heat-layer", style={"variable": "lawgrid.heatStyle"}, hideout={"max": 1}),
                 dl.GeoJSON(id="targets-layer", pointToLayer={"variable": "lawgrid.targetPoint"},
                            hideout={"colors": colors}),
                 dl.GeoJSON(id="live-layer", data=live_features(live_now),
@@ -147,12 +153,31 @@ def filter_bar(townships: dict, domains: list[dict]):
                       style={"color": "#e6edf6"}),
         dcc.Input(id="f-q", type="search", debounce=True, placeholder=t("filter.search"),
                   style={"width": "220px"}),
+        dcc.Dropdown(id="f-heat", options=heat_options("zh"), value=None, placeholder=t("heat.off"),
+                     style={"minWidth": "170px"}),
         dcc.Store(id="domain-names", data=domains),
     ])
 
 
 def domain_options(domains: list[dict], lang: str) -> list[dict]:
     return [{"label": d["en" if lang == "en" else "zh"], "value": d["key"]} for d in domains]
+
+
+HEAT_WINDOWS = {"24h": 1, "7d": 7, "30d": 30}
+
+
+def heat_options(lang: str) -> list[dict]:
+    return [{"label": t(f"heat.{key}", lang), "value": key} for key in HEAT_WINDOWS]
+
+
+def alarm_heat(window, _alarm):
+    """Alarms over the chosen window as a heat grid; kept current as alarms arrive."""
+    if window not in HEAT_WINDOWS:
+        return {"type": "FeatureCollection", "features": []}, {"max": 1}
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=HEAT_WINDOWS[window])
+    with _runtime().session() as session:
+        heat = fleet.alarm_heat(session, current_scope(), since)
+    return heat, {"max": max(1, heat["max"])}
 
 
 def risk_options(lang: str) -> list[dict]:
@@ -275,4 +300,4 @@ def translate_overview(lang):
     return (t("overview.heading", lang), t("overview.approximate", lang), t("overview.total", lang),
             t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
             t("filter.township", lang), t("filter.domain", lang), domain_options(domains, lang),
-            risk_options(lang), t("filter.search", lang))
+            risk_options(lang), t("filter.search", lang), heat_options(lang), t("heat.off", lang))
