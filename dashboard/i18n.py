@@ -86,6 +86,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "heat.24h": {"zh": "告警热力：24小时", "en": "Alarm heat: 24 h"},
     "heat.7d": {"zh": "告警热力：7天", "en": "Alarm heat: 7 days"},
     "heat.30d": {"zh": "告警热力：30天", "en": "Alarm heat: 30 days"},
+    "live.follow": {"zh": "跟随选中人员", "en": "Follow selected"},
     "nav.logout": {"zh": "退出", "en": "Log out"},
     "role.admin": {"zh": "系统管理员", "en": "Administrator"},
     "role.operator": {"zh": "指挥中心值班员", "en": "Command operator"},

@@ -141,8 +141,8 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
         browser_login(page, url, users["operator"], PASSWORD)
-        page.wait_for_selector("#live-layer, .leaflet-overlay-pane path", timeout=15_000)
-        page.wait_for_function("window.dash_clientside && window.dash_clientside.lawgrid")
+        page.wait_for_selector(".lg-cell", timeout=15_000)
+        page.wait_for_function("window.lawgrid && window.lawgrid.liveGroup")
         time.sleep(1.0)  # the socket connects after the page renders
 
         async def send():
@@ -155,10 +155,32 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         t0 = time.monotonic()
         run_async(send())
         page.wait_for_function(
-            f"(() => {{ const f = window.lawgrid.live.get({dev_id});"
-            f" return f && f.geometry.coordinates[1] === 39.111111; }})()", timeout=2_000)
+            f"(() => {{ const d = window.lawgrid.live.get({dev_id});"
+            f" return d && d.marker.getLatLng().lat === 39.111111; }})()", timeout=2_000)
         moved_in = time.monotonic() - t0
         assert moved_in < 2.0
+        # Click the marker to select it, turn on follow mode, move again: the trail grows
+        # and the map keeps the officer in the centre.
+        x, y = page.evaluate(f"""() => {{ const lg = window.lawgrid, d = lg.live.get({dev_id});
+            lg.map.setView(d.marker.getLatLng(), 15, {{animate: false}});
+            const p = lg.map.latLngToContainerPoint(d.marker.getLatLng());
+            const r = lg.map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y]; }}""")
+        page.mouse.click(x, y)
+        page.wait_for_function(f"() => window.lawgrid.selected === {dev_id}", timeout=2_000)
+        page.get_by_label("跟随选中人员").check()
+
+        async def move_on():
+            term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
+            await term.connect()
+            await term.login()
+            assert await term.location(39.12, 117.57) == 0
+            await term.close()
+
+        run_async(move_on())
+        page.wait_for_function("() => window.lawgrid.trailLine.getLatLngs().length >= 2", timeout=3_000)
+        centre = page.evaluate("() => { const c = window.lawgrid.map.getCenter(); return [c.lat, c.lng]; }")
+        assert abs(centre[0] - 39.12) < 1e-4 and abs(centre[1] - 117.57) < 1e-4
         page.screenshot(path=str(artifacts / "live-marker.png"))
     except Exception:
         page.screenshot(path=str(artifacts / "live-failure.png"))

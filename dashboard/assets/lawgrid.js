@@ -19,33 +19,79 @@ window.lawgrid = Object.assign({}, window.lawgrid, {
 });
 
 // Live officers and cameras: Socket.IO batches of [id, lat, lon, state, recording, sos, time]
-// are merged here, in the browser, into the layer's data; Python never re-sends the layer.
+// move markers in place on a canvas layer. Nothing is re-rendered by React or sent by Python,
+// so a batch of thousands costs a few milliseconds of main-thread time.
 window.lawgrid.live = window.lawgrid.live || new Map();
 window.lawgrid.liveColors = {online: "#2ca02c", stale: "#ff9f1c", offline: "#8d99ae", sos: "#d62828"};
-window.lawgrid.livePoint = function (feature, latlng) {
-    const p = feature.properties;
-    const color = p.sos ? window.lawgrid.liveColors.sos : (window.lawgrid.liveColors[p.state] || "#3a86ff");
-    return L.circleMarker(latlng, {radius: p.sos ? 7 : 4, color: p.recording === false ? "#000" : "#fff",
-                                    weight: 1, fillColor: color, fillOpacity: 0.95});
+window.lawgrid.TRAIL_POINTS = 240;  // about four minutes at 1 Hz
+window.lawgrid.captureMap = function (e) {
+    const lg = window.lawgrid;
+    if (lg.map === e.target) { return; }
+    lg.map = e.target;
+    // Its own pane above the target bubbles (markerPane is 600), so officers stay clickable.
+    lg.map.createPane("livePane").style.zIndex = 640;
+    lg.canvas = L.canvas({padding: 0.2, pane: "livePane"});
+    lg.liveGroup = L.layerGroup().addTo(lg.map);
+    lg.trailLine = L.polyline([], {color: "#3a86ff", weight: 3, opacity: 0.8}).addTo(lg.map);
+    lg.live = new Map();
+    (lg.pendingRows || []).forEach(rows => lg.applyRows(rows));
+    lg.pendingRows = [];
+};
+window.lawgrid.liveStyle = function (d) {
+    const c = window.lawgrid.liveColors;
+    return {radius: d.sos ? 8 : 5, color: d.recording === false ? "#000000" : "#ffffff", weight: d.sos ? 2 : 1,
+            fillColor: d.sos ? c.sos : (c[d.state] || "#3a86ff"), fillOpacity: 0.95};
+};
+window.lawgrid.applyRows = function (rows) {
+    const lg = window.lawgrid;
+    if (!lg.liveGroup) { (lg.pendingRows = lg.pendingRows || []).push(rows); return 0; }
+    const t0 = performance.now();
+    for (const r of rows) {
+        const id = r[0];
+        let d = lg.live.get(id);
+        if (!d) {
+            d = {id: id, trail: []};
+            d.marker = L.circleMarker([r[1], r[2]], {renderer: lg.canvas});
+            d.marker.on("click", () => lg.select(id));
+            d.marker.bindTooltip(() => "#" + id + " " + (d.state || "") + (d.time ? " · " + d.time.slice(11, 19) : ""));
+            lg.liveGroup.addLayer(d.marker);
+            lg.live.set(id, d);
+        }
+        const styleChanged = d.state !== r[3] || d.recording !== r[4] || d.sos !== r[5];
+        d.lat = r[1]; d.lon = r[2]; d.state = r[3];
+        if (r[4] !== null && r[4] !== undefined) { d.recording = r[4]; }
+        d.sos = r[5]; if (r[6]) { d.time = r[6]; }
+        d.marker.setLatLng([r[1], r[2]]);
+        if (styleChanged) { d.marker.setStyle(lg.liveStyle(d)); }
+        d.trail.push([r[1], r[2]]);
+        if (d.trail.length > lg.TRAIL_POINTS) { d.trail.shift(); }
+    }
+    const sel = lg.selected !== undefined ? lg.live.get(lg.selected) : null;
+    if (sel) {
+        lg.trailLine.setLatLngs(sel.trail);
+        if (lg.follow) { lg.map.panTo([sel.lat, sel.lon], {animate: false}); }
+    }
+    lg.lastApplyMs = performance.now() - t0;
+    lg.batches = (lg.batches || 0) + 1;
+    return rows.length;
+};
+window.lawgrid.select = function (id) {
+    const lg = window.lawgrid;
+    lg.selected = id;
+    const d = lg.live.get(id);
+    lg.trailLine.setLatLngs(d ? d.trail : []);
+    const el = document.getElementById("live-selected");
+    if (el) { el.textContent = d ? "#" + id : ""; }
 };
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     lawgrid: {
-        applyPositions: function (rows, current) {
-            const live = window.lawgrid.live;
-            if (live.size === 0 && current && current.features) {
-                current.features.forEach(f => live.set(f.id, f));
-            }
+        applyPositions: function (rows) {
             if (!rows || !rows.length) { return window.dash_clientside.no_update; }
-            const t0 = performance.now();
-            for (const r of rows) {
-                live.set(r[0], {type: "Feature", id: r[0],
-                    geometry: {type: "Point", coordinates: [r[2], r[1]]},
-                    properties: {state: r[3], recording: r[4], sos: r[5], time: r[6],
-                                 tooltip: "#" + r[0] + " " + r[3]}});
-            }
-            window.lawgrid.lastApplyMs = performance.now() - t0;
-            window.lawgrid.batches = (window.lawgrid.batches || 0) + 1;
-            return {type: "FeatureCollection", features: Array.from(live.values())};
+            return window.lawgrid.applyRows(rows);
+        },
+        setFollow: function (value) {
+            window.lawgrid.follow = (value || []).includes("follow");
+            return window.dash_clientside.no_update;
         },
     },
 });
@@ -71,8 +117,16 @@ window.lawgrid.targetPoint = function (feature, latlng, context) {
 
 Object.assign(window.dash_clientside.lawgrid, {
     // The viewport's data URL: the layer fetches it itself, so no Python callback runs on a pan.
-    targetsUrl: function (bounds, zoom, towns, domains, risks, q) {
-        if (!bounds) { return window.dash_clientside.no_update; }
+    targetsUrl: function (bounds, zoom, towns, domains, risks, q, center) {
+        if (!bounds) {
+            // Before the first move the map reports only its centre and zoom.
+            const el = document.getElementById("overview-map");
+            if (!center || zoom === undefined || zoom === null || !el) { return window.dash_clientside.no_update; }
+            const degPerPx = 360 / 256 / Math.pow(2, zoom);
+            const dx = el.clientWidth / 2 * degPerPx;
+            const dy = el.clientHeight / 2 * degPerPx * Math.cos(center[0] * Math.PI / 180);
+            bounds = [[center[0] - dy, center[1] - dx], [center[0] + dy, center[1] + dx]];
+        }
         const s = bounds[0][0], w = bounds[0][1], n = bounds[1][0], e = bounds[1][1];
         if (zoom === undefined || zoom === null) {
             const el = document.getElementById("overview-map");

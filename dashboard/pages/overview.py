@@ -41,14 +41,21 @@ def breaks_for(values: list[int], classes: int = len(COLORS)) -> list[int]:
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/", name="overview", layout=layout)
+    # Live positions never pass through Python: socket -> clientside -> markers moved in place.
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
-        Output("live-layer", "data"), Input("live-socket", "data-positions"),
-        State("live-layer", "data"), prevent_initial_call=True)
+        Output("live-applied", "data"), Input("live-socket", "data-positions"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
+        Output("live-applied", "data", allow_duplicate=True), Input("live-initial", "data"),
+        prevent_initial_call="initial_duplicate")
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="setFollow"),
+        Output("live-follow", "className"), Input("live-follow", "value"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="targetsUrl"),
         Output("targets-layer", "url"), Input("overview-map", "bounds"), Input("overview-map", "zoom"),
-        *FILTERS, Input("f-q", "value"))
+        *FILTERS, Input("f-q", "value"), State("overview-map", "center"))
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="zoomIntoCell"),
         Output("overview-map", "viewport", allow_duplicate=True), Input("targets-layer", "clickData"),
@@ -66,7 +73,7 @@ def register(app: dash.Dash) -> None:
         Output("card-officers-label", "children"), Output("card-devices-label", "children"),
         Output("f-township", "placeholder"), Output("f-domain", "placeholder"),
         Output("f-domain", "options"), Output("f-risk", "options"), Output("f-q", "placeholder"),
-        Output("f-heat", "options"), Output("f-heat", "placeholder"),
+        Output("f-heat", "options"), Output("f-heat", "placeholder"), Output("live-follow", "options"),
         Input("lang", "data"))(translate_overview)
     app.callback(Output("heat-layer", "data"), Output("heat-layer", "hideout"),
                  Input("f-heat", "value"), Input("live-socket", "data-alarm"))(alarm_heat)
@@ -98,8 +105,11 @@ def layout(**_query):
       html.Div(className="lg-map-wrap", children=[
         filter_bar(townships, domains),
         dl.Map(
-            id="overview-map", className="lg-map", bounds=[[miny, minx], [maxy, maxx]],
+            # centre and zoom, not bounds: dash-leaflet's viewport tracking compares against them
+            id="overview-map", className="lg-map", center=[(miny + maxy) / 2, (minx + maxx) / 2], zoom=10,
             minZoom=8, maxZoom=18, trackViewport=True,
+            # The live layer is drawn by lawgrid.js on this map (see lawgrid.captureMap).
+            eventHandlers={"layeradd": {"variable": "lawgrid.captureMap"}},
             attributionControl=False,
             children=[
                 *base_layers,
@@ -112,8 +122,6 @@ def layout(**_query):
                 dl.GeoJSON(id="heat-layer", style={"variable": "lawgrid.heatStyle"}, hideout={"max": 1}),
                 dl.GeoJSON(id="targets-layer", pointToLayer={"variable": "lawgrid.targetPoint"},
                            hideout={"colors": colors}),
-                dl.GeoJSON(id="live-layer", data=live_features(live_now),
-                           pointToLayer={"variable": "lawgrid.livePoint"}),
                 dl.ScaleControl(position="topright", imperial=False),
                 # The prefix carries every attribution: layers added before the control
                 # would not register theirs.
@@ -124,6 +132,8 @@ def layout(**_query):
         html.Div(id="township-legend", className="lg-legend", children=legend(breaks, values)),
         html.Div(id="alarm-banner", className="lg-banner"),
         DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm"]),
+        dcc.Store(id="live-initial", data=live_rows(live_now)),
+        dcc.Store(id="live-applied"),
       ]),
         html.Div(className="lg-side", children=[
             html.H2(id="overview-heading", children=t("overview.heading"), style={"fontSize": "16px"}),
@@ -153,6 +163,9 @@ def filter_bar(townships: dict, domains: list[dict]):
                       style={"color": "#e6edf6"}),
         dcc.Input(id="f-q", type="search", debounce=True, placeholder=t("filter.search"),
                   style={"width": "220px"}),
+        dcc.Checklist(id="live-follow", options=[{"label": t("live.follow"), "value": "follow"}], value=[],
+                      inline=True, style={"color": "#e6edf6"}),
+        html.Span(id="live-selected", className="lg-note"),
         dcc.Dropdown(id="f-heat", options=heat_options("zh"), value=None, placeholder=t("heat.off"),
                      style={"minWidth": "170px"}),
         dcc.Store(id="domain-names", data=domains),
@@ -245,13 +258,10 @@ def target_card_view(card: dict | None, lang: str):
                 html.Tr([html.Td(k), html.Td(v)]) for k, v in rows])]
 
 
-def live_features(devices: list[dict]) -> dict:
-    """The devices' last known positions; the browser applies live batches on top."""
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": d["id"], "geometry": {"type": "Point", "coordinates": [d["lon"], d["lat"]]},
-         "properties": {"state": d["state"], "recording": d["recording"], "sos": "sos" in (d["alarms"] or []),
-                        "tooltip": f"#{d['id']} {d['officer']} {d['state']}"}}
-        for d in devices if d["lat"] is not None]}
+def live_rows(devices: list[dict]) -> list[list]:
+    """The devices' last known positions, as the rows the socket pushes."""
+    return [[d["id"], d["lat"], d["lon"], d["state"], d["recording"], "sos" in (d["alarms"] or []),
+             d["fix_time"]] for d in devices if d["lat"] is not None]
 
 
 def district_bounds(district: dict) -> tuple[float, float, float, float]:
@@ -300,4 +310,5 @@ def translate_overview(lang):
     return (t("overview.heading", lang), t("overview.approximate", lang), t("overview.total", lang),
             t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
             t("filter.township", lang), t("filter.domain", lang), domain_options(domains, lang),
-            risk_options(lang), t("filter.search", lang), heat_options(lang), t("heat.off", lang))
+            risk_options(lang), t("filter.search", lang), heat_options(lang), t("heat.off", lang),
+            [{"label": t("live.follow", lang), "value": "follow"}])
