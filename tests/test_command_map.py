@@ -60,8 +60,8 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     page.wait_for_selector(".lg-cell", state="detached", timeout=5_000)
     dot = page.locator("path.lg-target")
     page.wait_for_function("() => document.querySelectorAll('path.lg-target').length === 1", timeout=5_000)
-    time.sleep(0.5)  # the fly-to animation
-    dot.click()
+    time.sleep(1.0)  # the fly-to animation
+    dot.click(force=True)  # Leaflet re-projects SVG paths on every frame while the map settles
     page.wait_for_selector("#target-card-name", timeout=5_000)
     assert page.inner_text("#target-card-name") == name
     assert code in page.inner_text("#target-card")

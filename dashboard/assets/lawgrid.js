@@ -19,7 +19,7 @@ window.lawgrid = Object.assign({}, window.lawgrid, {
 });
 
 // Live officers and cameras: Socket.IO batches of [id, lat, lon, state, recording, sos, time]
-// move markers in place on a canvas layer. Nothing is re-rendered by React or sent by Python,
+// move markers in place on their own SVG layer. Nothing is re-rendered by React or sent by Python,
 // so a batch of thousands costs a few milliseconds of main-thread time.
 window.lawgrid.live = window.lawgrid.live || new Map();
 window.lawgrid.liveColors = {online: "#2ca02c", stale: "#ff9f1c", offline: "#8d99ae", sos: "#d62828"};
@@ -29,10 +29,10 @@ window.lawgrid.captureMap = function (e) {
     if (lg.map === e.target) { return; }
     lg.map = e.target;
     // Its own pane above the target bubbles (markerPane is 600), so officers stay clickable.
+    // SVG, not canvas: an SVG root lets clicks through to the targets beneath it.
     lg.map.createPane("livePane").style.zIndex = 640;
-    lg.canvas = L.canvas({padding: 0.2, pane: "livePane"});
+    lg.renderer = L.svg({padding: 0.2, pane: "livePane"});
     lg.liveGroup = L.layerGroup().addTo(lg.map);
-    lg.trailLine = L.polyline([], {color: "#3a86ff", weight: 3, opacity: 0.8}).addTo(lg.map);
     lg.live = new Map();
     (lg.pendingRows || []).forEach(rows => lg.applyRows(rows));
     lg.pendingRows = [];
@@ -51,7 +51,7 @@ window.lawgrid.applyRows = function (rows) {
         let d = lg.live.get(id);
         if (!d) {
             d = {id: id, trail: []};
-            d.marker = L.circleMarker([r[1], r[2]], {renderer: lg.canvas});
+            d.marker = L.circleMarker([r[1], r[2]], {renderer: lg.renderer});
             d.marker.on("click", () => lg.select(id));
             d.marker.bindTooltip(() => "#" + id + " " + (d.state || "") + (d.time ? " · " + d.time.slice(11, 19) : ""));
             lg.liveGroup.addLayer(d.marker);
@@ -67,7 +67,7 @@ window.lawgrid.applyRows = function (rows) {
         if (d.trail.length > lg.TRAIL_POINTS) { d.trail.shift(); }
     }
     const sel = lg.selected !== undefined ? lg.live.get(lg.selected) : null;
-    if (sel) {
+    if (sel && lg.trailLine) {
         lg.trailLine.setLatLngs(sel.trail);
         if (lg.follow) { lg.map.panTo([sel.lat, sel.lon], {animate: false}); }
     }
@@ -79,6 +79,9 @@ window.lawgrid.select = function (id) {
     const lg = window.lawgrid;
     lg.selected = id;
     const d = lg.live.get(id);
+    if (!lg.trailLine) {  // drawn only once someone is selected
+        lg.trailLine = L.polyline([], {color: "#3a86ff", weight: 3, opacity: 0.8}).addTo(lg.map);
+    }
     lg.trailLine.setLatLngs(d ? d.trail : []);
     const el = document.getElementById("live-selected");
     if (el) { el.textContent = d ? "#" + id : ""; }
