@@ -16,6 +16,7 @@ BENCH_DEFAULTS = {
     "seed": {},
     "ingest": {"devices": 5000, "rate": 2.0, "duration": 60.0},
     "push": {"devices": 3000, "rate": 1.0, "duration": 30.0},
+    "map": {},
 }
 
 
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure a capability; prints one JSON line last")
     bench.add_argument("name", choices=list(BENCH_DEFAULTS))
-    bench.add_argument("--targets", type=int, default=1_000_000, help="seed")
+    bench.add_argument("--targets", type=int, default=1_000_000, help="seed, map")
     bench.add_argument("--seed", type=int, default=7, help="seed")
     bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
     bench.add_argument("--rate", type=float, help="ingest (2), push (1): fixes per second per device")

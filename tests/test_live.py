@@ -142,7 +142,7 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
     try:
         browser_login(page, url, users["operator"], PASSWORD)
         page.wait_for_selector(".lg-cell", timeout=15_000)
-        page.wait_for_function("window.lawgrid && window.lawgrid.liveGroup")
+        page.wait_for_function("window.lawgrid && window.lawgrid.dots")
         time.sleep(1.0)  # the socket connects after the page renders
 
         async def send():
@@ -156,14 +156,14 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         run_async(send())
         page.wait_for_function(
             f"(() => {{ const d = window.lawgrid.live.get({dev_id});"
-            f" return d && d.marker.getLatLng().lat === 39.111111; }})()", timeout=2_000)
+            f" return d && d.lat === 39.111111 && window.lawgrid.painted({dev_id}); }})()", timeout=2_000)
         moved_in = time.monotonic() - t0
         assert moved_in < 2.0
         # Click the marker to select it, turn on follow mode, move again: the trail grows
         # and the map keeps the officer in the centre.
         x, y = page.evaluate(f"""() => {{ const lg = window.lawgrid, d = lg.live.get({dev_id});
-            lg.map.setView(d.marker.getLatLng(), 15, {{animate: false}});
-            const p = lg.map.latLngToContainerPoint(d.marker.getLatLng());
+            lg.map.setView([d.lat, d.lon], 15, {{animate: false}});
+            const p = lg.map.latLngToContainerPoint([d.lat, d.lon]);
             const r = lg.map.getContainer().getBoundingClientRect();
             return [r.left + p.x, r.top + p.y]; }}""")
         page.mouse.click(x, y)

@@ -2,10 +2,10 @@
 
 import re
 
+from lawgrid import chromium
+
 ORIGIN = {"Origin": "http://localhost"}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS = chromium.ARGS
 
 
 def csrf_token(client) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-NAMES = ("seed", "ingest", "push")
+NAMES = ("seed", "ingest", "push", "map")
 
 
 def run(name: str, runtime, args) -> dict:
