@@ -23,6 +23,7 @@ window.lawgrid = Object.assign({}, window.lawgrid, {
 // re-rendered by React or sent by Python, so a batch of thousands costs a few milliseconds.
 window.lawgrid.live = window.lawgrid.live || new Map();
 window.lawgrid.liveColors = {online: "#2ca02c", stale: "#ff9f1c", offline: "#8d99ae", sos: "#d62828"};
+window.lawgrid.stateNames = {online: "在线 online", stale: "信号延迟 stale", offline: "离线 offline"};
 window.lawgrid.TRAIL_POINTS = 240;  // about four minutes at 1 Hz
 
 window.lawgrid.LiveDots = L.Layer.extend({
@@ -142,7 +143,8 @@ window.lawgrid.select = function (id) {
     lg.trailLine.setLatLngs(d ? d.trail : []);
     lg.dots.requestDraw();
     const el = document.getElementById("live-selected");
-    if (el) { el.textContent = d ? "#" + id + " · " + (d.state || "") + (d.time ? " · " + d.time.slice(11, 19) : "") : ""; }
+    const when = d && d.time ? new Date(d.time).toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}) : "";
+    if (el) { el.textContent = d ? "#" + id + " · " + (lg.stateNames[d.state] || d.state || "") + (when ? " · " + when : "") : ""; }
 };
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     lawgrid: {
