@@ -40,6 +40,22 @@ def targets_map():
     return Response(body, mimetype="application/geo+json")
 
 
+@api.get("/targets")
+@requires(*ROLES)
+def targets():
+    """?bbox=w,s,e,n (optional) &township= &domain= &risk= &q= &limit= (1 to 10,000)"""
+    args = request.args
+    limit = _parse_number(args.get("limit", "1000"), "limit", 1, 10_000)
+    flt = filter_from_args(args)
+    try:
+        bbox = target_map.parse_bbox(args["bbox"]) if args.get("bbox") else None
+        with _runtime().session() as session:
+            body = target_map.targets_geojson(session, flt, bbox, limit)
+    except target_map.BadViewport as exc:
+        abort(400, description=str(exc))
+    return Response(body, mimetype="application/geo+json")
+
+
 @api.get("/targets/<int:target_id>")
 @requires(*ROLES)
 def target_card(target_id: int):
@@ -51,6 +67,8 @@ def target_card(target_id: int):
 
 
 OPENAPI["paths"].update({
+    "/api/targets": {"get": {"summary": "Targets as GeoJSON: ?bbox=w,s,e,n&township=&domain=&risk=&q=&limit="
+                                        " (1,000 by default, 10,000 at most; truncated says if more matched)"}},
     "/api/targets/map": {"get": {"summary": "Targets in a viewport: ?bbox=w,s,e,n&zoom=&township=&domain="
                                             "&risk=&q=; grid cells below zoom 16, targets from 16 or with q"}},
     "/api/targets/{id}": {"get": {"summary": "A target's card: name, credit code, domains, township"}},

@@ -214,6 +214,27 @@ def search_extent(session: Session, flt: TargetFilter) -> tuple[float, float, fl
     return None if row[0] is None else tuple(row)
 
 
+def targets_geojson(session: Session, flt: TargetFilter, bbox=None, limit: int = 1000) -> str:
+    """Targets (all their registry fields) under the filters, optionally inside a box."""
+    w, s, e, n = bbox or (-180.0, -90.0, 180.0, 90.0)
+    search = _search_params(flt)
+    return session.execute(text(f"""
+        WITH p AS (
+            SELECT t.* FROM target t
+            WHERE t.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) AND {_FILTERS}
+              AND (:q = '' OR t.key = :code OR t.credit_code = :code OR t.name ILIKE :pattern)
+            ORDER BY t.id LIMIT :limit + 1)
+        SELECT json_build_object('type', 'FeatureCollection', 'truncated', count(*) > :limit,
+            'features', coalesce(json_agg(json_build_object(
+                'type', 'Feature', 'id', id, 'geometry', ST_AsGeoJSON(geom, 6)::json,
+                'properties', json_build_object('id', id, 'key', key, 'credit_code', credit_code,
+                    'name', name, 'kind', kind, 'domains', domains, 'risk_level', risk_level,
+                    'address', address, 'township_code', township_code)) ORDER BY id)
+                FILTER (WHERE rn <= :limit), '[]'::json))::text
+        FROM (SELECT p.*, row_number() OVER (ORDER BY id) AS rn FROM p) p
+        """), {**search, "q": flt.q, "w": w, "s": s, "e": e, "n": n, "limit": limit}).scalar_one()
+
+
 def township_counts(session: Session, flt: TargetFilter) -> dict[str, int]:
     """Targets per township under the map's filters (text search aside)."""
     keys = domain_keys(session)

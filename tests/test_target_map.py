@@ -127,6 +127,21 @@ def test_api_rejects_bad_viewports_with_a_reason(client, query, detail):
     assert detail in r.get_json()["detail"]
 
 
+def test_api_lists_targets_with_filters_and_a_limit(client, engine):
+    body = client.get("/api/targets?domain=health&risk=4&limit=10000").get_json()
+    with engine.connect() as c:
+        expected = c.execute(text(
+            "SELECT count(*) FROM target WHERE 'health' = ANY(domains) AND risk_level = 4")).scalar()
+    assert len(body["features"]) == expected and body["truncated"] is False
+    assert all("health" in f["properties"]["domains"] and f["properties"]["risk_level"] == 4
+               for f in body["features"])
+    few = client.get("/api/targets?limit=5&bbox=117.0,38.5,118.1,39.4").get_json()
+    assert len(few["features"]) == 5 and few["truncated"] is True
+    lon, lat = few["features"][0]["geometry"]["coordinates"]
+    assert 117 < lon < 118.1 and 38.5 < lat < 39.4
+    assert client.get("/api/targets?limit=0").status_code == 400
+
+
 def test_api_card_of_a_missing_target_is_404(client):
     assert client.get("/api/targets/999999999").status_code == 404
 
