@@ -22,7 +22,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import api_targets, auth, live  # noqa: F401 (api_targets: routes on api)
+    from dashboard import api_targets, auth, basemap, live  # noqa: F401 (api_targets: routes on api)
+
+    basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
     from dashboard.api import api
     from dashboard.app import build_dash
 

@@ -35,8 +35,13 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8050
+    basemap: str = "none"
+    """none (offline: the district on a plain background) | tianditu | autonavi | osm."""
+    tianditu_key: str | None = None
     tile_url: str | None = None
-    """Base-map tile template; unset draws the district on a plain background (offline)."""
+    """A tile template of your own (a local tile server); overrides basemap."""
+    tile_crs: str = "wgs84"
+    """wgs84 or gcj02: the datum of tile_url's imagery (AutoNavi and Tencent use GCJ-02)."""
     tile_attribution: str = ""
 
     @cached_property

@@ -2,6 +2,7 @@
 go to test-artifacts/."""
 
 import datetime as dt
+import math
 import json
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -168,3 +169,41 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
         assert c.execute(text(
             "SELECT count(*) FROM audit_log WHERE action = 'track_view' AND subject = :s "
             "AND detail->>'via' = 'replay'"), {"s": f"device:{dev_id}"}).scalar() >= 1
+
+
+def test_a_gcj02_base_map_is_shifted_onto_wgs84(browser, runtime, users, artifacts):
+    """A local tile server in GCJ-02 (no request leaves the machine): the tile pane moves by
+    the GCJ-02 offset at the view's centre, about 540 m west and 100 m south here."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from geo.gcj02 import wgs84_to_gcj02
+    from lawgrid.app import create_app
+    from lawgrid.runtime import Runtime
+    from lawgrid.settings import Settings
+
+    settings = Settings(database_url=runtime.url, secret_key="gcj", tile_crs="gcj02",
+                        tile_url="/no-tiles/{z}/{x}/{y}.png", tile_attribution="本地瓦片")
+    app = create_app(settings, Runtime(settings, runtime.url, runtime.engine, runtime.sessions))
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    try:
+        browser_login(page, base, users["operator"], PASSWORD)
+        page.wait_for_selector(".lg-gcj02", state="attached", timeout=15_000)
+        page.wait_for_function("() => window.lawgrid.map && window.lawgrid.map.getPane('tilePane').style.marginLeft")
+        zoom, lat, lon, dx, dy = page.evaluate("""() => { const m = window.lawgrid.map, c = m.getCenter(),
+            p = m.getPane('tilePane'); return [m.getZoom(), c.lat, c.lng,
+            parseFloat(p.style.marginLeft), parseFloat(p.style.marginTop)]; }""")
+        glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
+        metres_per_px = 156_543.03 * math.cos(math.radians(lat)) / 2 ** zoom
+        east_m = (glon - lon) * 111_320 * math.cos(math.radians(lat))
+        north_m = (glat - lat) * 110_574
+        assert dx == pytest.approx(-east_m / metres_per_px, abs=0.6)
+        assert dy == pytest.approx(north_m / metres_per_px, abs=0.6)
+        assert "本地瓦片" in page.inner_text(".leaflet-control-attribution")
+    finally:
+        page.close()
+        server.shutdown()

@@ -149,3 +149,18 @@ def test_api_card_of_a_missing_target_is_404(client):
 def test_targets_need_a_login(runtime):
     anonymous = create_app(runtime.settings, runtime).server.test_client()
     assert anonymous.get("/api/targets/map?bbox=117,38,118,39&zoom=10").status_code == 401
+
+
+def test_base_map_settings_are_checked_at_start(runtime):
+    from dashboard.basemap import BasemapError, basemaps
+    from lawgrid.settings import Settings
+
+    assert basemaps(Settings(database_url=runtime.url)) == []  # offline by default
+    with pytest.raises(BasemapError, match="LAWGRID_TIANDITU_KEY"):
+        create_app(Settings(database_url=runtime.url, basemap="tianditu"), runtime)
+    with pytest.raises(BasemapError, match="none, tianditu, autonavi or osm"):
+        basemaps(Settings(database_url=runtime.url, basemap="google"))
+    (amap,) = basemaps(Settings(database_url=runtime.url, basemap="autonavi"))
+    assert amap.crs == "gcj02"
+    layers = basemaps(Settings(database_url=runtime.url, basemap="tianditu", tianditu_key="k"))
+    assert len(layers) == 2 and all(layer.url.endswith("tk=k") for layer in layers)

@@ -10,6 +10,7 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask import current_app
 
+from dashboard import basemap
 from dashboard.auth import client_address, current_scope
 from dashboard.i18n import t
 from geo import audit, fleet, queries, telemetry
@@ -60,7 +61,9 @@ def layout(**_query):
     return html.Div(className="lg-body", children=[
         html.Div(className="lg-map-wrap", children=[
             dl.Map(id="replay-map", className="lg-map", center=[39.0, 117.65], zoom=10, minZoom=8, maxZoom=19,
-                   attributionControl=False, children=[
+                   attributionControl=False,
+                   eventHandlers={"layeradd": {"variable": "lawgrid.watchTiles"}}, children=[
+                       *basemap.tile_layers(current_app.extensions["lawgrid"].settings),
                        dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
                        dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
                        dl.Polyline(id="replay-line", positions=[], color="#3a86ff", weight=4),

@@ -14,7 +14,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash_socketio import DashSocketIO
 from flask import current_app
 
-from dashboard import alarm_panel
+from dashboard import alarm_panel, basemap
 from dashboard.auth import current_scope
 from dashboard.i18n import t
 from geo import fleet, queries, target_map
@@ -95,10 +95,7 @@ def layout(**_query):
         p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"
     values = [f["properties"]["targets"] for f in townships["features"]]
     breaks = breaks_for(values)
-    base_layers = []
-    if runtime.settings.tile_url:
-        base_layers.append(dl.TileLayer(url=runtime.settings.tile_url,
-                                        attribution=runtime.settings.tile_attribution))
+    base_layers = basemap.tile_layers(runtime.settings)
     minx, miny, maxx, maxy = district_bounds(district)
     colors = {d["key"]: DOMAIN_PALETTE[i % len(DOMAIN_PALETTE)] for i, d in enumerate(domains)}
     return html.Div(className="lg-body", children=[
@@ -126,7 +123,7 @@ def layout(**_query):
                 # The prefix carries every attribution: layers added before the control
                 # would not register theirs.
                 dl.AttributionControl(position="bottomright", prefix=" | ".join(
-                    filter(None, [t("map.attribution"), runtime.settings.tile_attribution]))),
+                    filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)]))),
             ],
         ),
         html.Div(id="township-legend", className="lg-legend", children=legend(breaks, values)),
