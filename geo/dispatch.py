@@ -1,0 +1,411 @@
+"""Inspection tasks and the lawful crew (行政处罚法 第四十二、四十三条): every assignment path
+(recommendation, manual, batch, random plan) goes through the same rules here.
+
+An officer may inspect a target only if
+  unit_power   his unit holds the power for the task's domain (and items);
+  certificate  his enforcement certificate is valid on the due date;
+  area         his assigned area covers the target's township;
+  off_duty     he is on duty;
+  daily_cap    he is under his daily task cap on the due day;
+  recused      he is not recused for this target (conflict-of-interest register).
+A crew is at least crew_size (two or more) such officers of one unit, unless the task is a
+declared joint task of several units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo import audit
+
+RULES = {
+    "unit_power": ("所在单位不具备该领域（事项）的执法权限", "his unit does not hold the power for this domain or item"),
+    "certificate": ("执法证在到期日无效", "his certificate is not valid on the due date"),
+    "area": ("辖区不含该对象所在街镇", "his assigned area does not cover the target's township"),
+    "off_duty": ("不在岗", "he is not on duty"),
+    "daily_cap": ("已达当日任务上限", "he has reached his daily task cap"),
+    "recused": ("与该对象存在利害关系，须回避", "he is recused for this target (conflict of interest)"),
+    "one_unit": ("执法人员须属同一单位（联合执法除外）", "a crew is of one unit unless the task is joint"),
+    "crew_size": ("执法人员不足规定人数", "fewer officers than the crew size"),
+    "unknown_officer": ("执法人员不存在", "no such officer"),
+}
+OPEN = ("created", "assigned", "accepted", "en_route", "on_site")
+ASSIGNABLE = ("created", "declined")
+TRANSITIONS = {
+    "accepted": ("assigned",),
+    "declined": ("assigned",),
+    "en_route": ("accepted",),
+    "on_site": ("accepted", "en_route"),
+    "completed": ("on_site",),
+    "cancelled": ("created", "assigned", "accepted", "en_route", "declined"),
+}
+RESULTS = ("compliant", "violation", "could_not_inspect")
+ARRIVAL_RADIUS_M = 100.0
+
+
+class DispatchError(ValueError):
+    """A request that cannot be carried out as asked (HTTP 400)."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(RuntimeError):
+    """Someone else changed the task or the officers first (HTTP 409)."""
+
+
+@dataclass
+class Refused(Exception):
+    """The crew breaks eligibility rules (HTTP 422); each violation names its rule."""
+    violations: list[dict]
+
+    def __str__(self) -> str:
+        return "; ".join(f"{v.get('officer', '')} {RULES[v['rule']][1]}".strip() for v in self.violations)
+
+
+@dataclass
+class Task:
+    id: int
+    target_id: int
+    domain_key: str
+    items: list[str]
+    due_at: dt.datetime
+    crew_size: int
+    status: str
+    township_code: str | None
+    lon: float
+    lat: float
+    priority: int = 2
+    target_name: str = ""
+    unit_id: int | None = None
+    joint: bool = False
+    officers: list[int] = field(default_factory=list)
+
+    @property
+    def due_day(self) -> dt.date:
+        return self.due_at.astimezone(BEIJING).date()
+
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def haversine_m(lon1, lat1, lon2, lat2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+
+
+# -- tasks ----------------------------------------------------------------------------
+def create_task(session: Session, *, target_id: int, domain_key: str, due_at: dt.datetime, actor: str,
+                items: list[str] | None = None, priority: int = 2, crew_size: int = 2,
+                source: str = "api", complaint: dict | None = None, plan_id: int | None = None,
+                note: str | None = None) -> int:
+    items = list(items or [])
+    if crew_size < 2:
+        raise DispatchError("an inspection needs at least two certified officers (行政处罚法 第四十二条)")
+    if priority not in (1, 2, 3):
+        raise DispatchError("priority is 1 (urgent), 2 (normal) or 3 (low)")
+    if due_at.tzinfo is None:
+        raise DispatchError("due time needs a time zone")
+    target = session.execute(text("SELECT id FROM target WHERE id = :t"), {"t": target_id}).first()
+    if target is None:
+        raise NotFound(f"no target {target_id}")
+    if not session.execute(text("SELECT 1 FROM power_item WHERE domain_key = :d LIMIT 1"), {"d": domain_key}).first():
+        raise DispatchError(f"no unit holds a power in domain {domain_key!r}")
+    if items:
+        known = set(session.execute(text(
+            "SELECT item_code FROM power_item WHERE domain_key = :d AND item_code = ANY(:i)"),
+            {"d": domain_key, "i": items}).scalars())
+        unknown = [i for i in items if i not in known]
+        if unknown:
+            raise DispatchError(f"not on the power list of {domain_key}: {', '.join(unknown)}")
+    task_id = session.execute(text(
+        """
+        INSERT INTO inspection (target_id, domain_key, items, source, complaint, plan_id, priority, due_at,
+                                crew_size, created_by, note)
+        VALUES (:t, :d, :i, :src, CAST(:c AS jsonb), :p, :pr, :due, :n, :by, :note) RETURNING id
+        """), dict(t=target_id, d=domain_key, i=items, src=source, p=plan_id, pr=priority, due=due_at,
+                   n=crew_size, by=actor, note=note,
+                   c=json.dumps(complaint, ensure_ascii=False) if complaint else None)).scalar_one()
+    _event(session, task_id, actor, None, "created", {"source": source})
+    audit.record(session, actor, "inspection_create", subject=f"inspection:{task_id}",
+                 detail={"target": target_id, "domain": domain_key, "source": source})
+    return task_id
+
+
+def load_task(session: Session, task_id: int, *, lock: bool = False) -> Task:
+    row = session.execute(text(
+        f"""
+        SELECT i.id, i.target_id, i.domain_key, i.items, i.due_at, i.crew_size, i.status, t.township_code,
+               ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, i.priority, t.name AS target_name, i.unit_id, i.joint,
+               coalesce((SELECT array_agg(officer_id ORDER BY officer_id) FROM inspection_officer
+                         WHERE inspection_id = i.id), '{{}}') AS officers
+        FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = :id
+        {"FOR UPDATE OF i" if lock else ""}"""), {"id": task_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no inspection {task_id}")
+    return Task(**{**row, "items": list(row["items"]), "officers": list(row["officers"])})
+
+
+def _event(session: Session, task_id: int, actor: str, old: str | None, new: str, detail: dict) -> None:
+    session.execute(text(
+        "INSERT INTO inspection_event (inspection_id, actor, from_status, to_status, detail) "
+        "VALUES (:i, :a, :f, :t, CAST(:d AS jsonb))"),
+        dict(i=task_id, a=actor, f=old, t=new, d=json.dumps(detail, ensure_ascii=False, default=str)))
+
+
+# -- eligibility ----------------------------------------------------------------------
+POOL_SQL = """
+    WITH t AS (SELECT :township AS township, CAST(:domain AS text) AS domain, CAST(:items AS text[]) AS items,
+                      CAST(:due_day AS date) AS due_day, CAST(:target AS bigint) AS target)
+    SELECT o.id, o.name, o.cert_no, o.unit_id, u.name AS unit,
+           EXISTS (SELECT 1 FROM power_item p, t WHERE p.unit_id = o.unit_id AND p.domain_key = t.domain
+                   AND (cardinality(t.items) = 0 OR p.item_code = ANY(t.items))) AS unit_power,
+           (SELECT o.cert_valid_from <= t.due_day AND t.due_day <= o.cert_valid_to FROM t) AS certificate,
+           EXISTS (SELECT 1 FROM officer_area a, t WHERE a.officer_id = o.id AND a.township_code = t.township) AS area,
+           o.duty_state <> 'off_duty' AS on_duty,
+           (SELECT count(*) FROM inspection_officer io JOIN inspection i ON i.id = io.inspection_id, t
+            WHERE io.officer_id = o.id AND io.due_day = t.due_day
+              AND i.status NOT IN ('declined', 'cancelled')) AS tasks_today,
+           o.daily_task_cap AS cap,
+           EXISTS (SELECT 1 FROM recusal r, t WHERE r.officer_id = o.id AND r.target_id = t.target) AS recused,
+           pos.lon, pos.lat,
+           (SELECT count(*) FROM inspection_officer io JOIN inspection i ON i.id = io.inspection_id
+            JOIN target tt ON tt.id = i.target_id, t
+            WHERE io.officer_id = o.id AND i.status = 'completed' AND tt.township_code = t.township) AS familiarity
+    FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id
+    LEFT JOIN LATERAL (
+        SELECT ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM device d JOIN device_state s ON s.device_id = d.id
+        WHERE d.officer_id = o.id AND s.state <> 'offline' ORDER BY s.fix_time DESC LIMIT 1) pos ON true
+    WHERE {where}
+"""
+
+
+def officer_pool(session: Session, task: Task, officer_ids: list[int] | None = None) -> list[dict]:
+    """Officers who could matter for this task, each with every rule evaluated. Without
+    officer_ids: the officers of units holding the domain, and those whose area covers the
+    target's township."""
+    if officer_ids is not None:
+        where, extra = "o.id = ANY(:ids)", {"ids": officer_ids}
+    else:
+        where = ("(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = :domain) "
+                 "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = :township))")
+        extra = {}
+    rows = session.execute(text(POOL_SQL.format(where=where)), dict(
+        township=task.township_code, domain=task.domain_key, items=task.items, due_day=task.due_day,
+        target=task.target_id, **extra)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def violations(officer: dict, *, ignore_current: bool = False) -> list[str]:
+    """The rules this officer breaks for the task his pool row was evaluated against."""
+    broken = [rule for rule in ("unit_power", "certificate", "area") if not officer[rule]]
+    if not officer["on_duty"]:
+        broken.append("off_duty")
+    if officer["tasks_today"] >= officer["cap"] and not ignore_current:
+        broken.append("daily_cap")
+    if officer["recused"]:
+        broken.append("recused")
+    return broken
+
+
+def crew_violations(task: Task, pool: list[dict], officer_ids: list[int], joint: bool) -> list[dict]:
+    found = {o["id"]: o for o in pool}
+    out = [{"rule": "unknown_officer", "officer_id": i} for i in officer_ids if i not in found]
+    for oid in officer_ids:
+        if oid in found:
+            out += [{"rule": r, "officer_id": oid, "officer": found[oid]["name"]} for r in violations(found[oid])]
+    if len(set(officer_ids)) < task.crew_size:
+        out.append({"rule": "crew_size", "detail": f"{len(set(officer_ids))} < {task.crew_size}"})
+    units = {found[i]["unit_id"] for i in officer_ids if i in found}
+    if len(units) > 1 and not joint:
+        out.append({"rule": "one_unit", "detail": sorted(units)})
+    return out
+
+
+# -- recommendation -------------------------------------------------------------------
+def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh") -> dict:
+    """Ranked lawful crews with their reasons, and the excluded officers with their rules."""
+    task = load_task(session, task_id)
+    pool = officer_pool(session, task)
+    eligible, excluded = [], []
+    for o in pool:
+        broken = violations(o)
+        o["distance_m"] = (None if o["lon"] is None
+                           else round(haversine_m(o["lon"], o["lat"], task.lon, task.lat)))
+        if broken:
+            excluded.append({"officer_id": o["id"], "name": o["name"], "unit": o["unit"], "rules": broken,
+                             "reasons": [RULES[r][0 if lang == "zh" else 1] for r in broken]})
+        else:
+            eligible.append(o)
+    by_unit: dict[int, list[dict]] = {}
+    for o in eligible:
+        by_unit.setdefault(o["unit_id"], []).append(o)
+    crews = []
+    for unit_id, officers in by_unit.items():
+        if len(officers) < task.crew_size:
+            continue
+        # Nearest first; an officer without a live position counts as far away.
+        officers.sort(key=lambda o: (o["distance_m"] is None, o["distance_m"] or 0, o["tasks_today"]))
+        crew = officers[: task.crew_size]
+        travel = sum(o["distance_m"] if o["distance_m"] is not None else 50_000 for o in crew)
+        workload = sum(o["tasks_today"] for o in crew)
+        familiarity = sum(o["familiarity"] for o in crew)
+        score = travel / 1000 + 2.0 * workload - 0.5 * min(familiarity, 10)
+        crews.append({
+            "unit_id": unit_id, "unit": crew[0]["unit"], "score": round(score, 2),
+            "travel_m": travel, "workload": workload, "familiarity": familiarity,
+            "officers": [{"id": o["id"], "name": o["name"], "cert_no": o["cert_no"],
+                          "distance_m": o["distance_m"], "tasks_today": o["tasks_today"],
+                          "lon": o["lon"], "lat": o["lat"]} for o in crew],
+            "reasons": _reasons(crew, travel, workload, familiarity, lang),
+        })
+    crews.sort(key=lambda c: c["score"])
+    excluded.sort(key=lambda e: (len(e["rules"]), e["officer_id"]))
+    return {"inspection_id": task.id, "crew_size": task.crew_size, "crews": crews[:limit],
+            "eligible_officers": len(eligible), "excluded": excluded[:200], "excluded_total": len(excluded)}
+
+
+def _reasons(crew, travel, workload, familiarity, lang) -> list[str]:
+    if lang == "zh":
+        return [f"合计路程约 {travel / 1000:.1f} 公里", f"今日已有任务 {workload} 项",
+                f"在该街镇完成检查 {familiarity} 次", "均持有效执法证、在岗、辖区覆盖、无需回避"]
+    return [f"about {travel / 1000:.1f} km of travel in all", f"{workload} task(s) today already",
+            f"{familiarity} completed inspection(s) in this township",
+            "all certified, on duty, covering the township, not recused"]
+
+
+# -- assignment and lifecycle ---------------------------------------------------------
+def assign(session: Session, task_id: int, officer_ids: list[int], actor: str, *, joint: bool = False,
+           override_reason: str | None = None, via: str = "manual") -> Task:
+    """Assign a crew under row locks: the task first, then the officers in id order, so two
+    dispatchers racing for the same task or the same officer's last slot cannot both win."""
+    officer_ids = sorted(set(int(i) for i in officer_ids))
+    task = load_task(session, task_id, lock=True)
+    if task.status not in ASSIGNABLE:
+        raise Conflict(f"inspection {task_id} is {task.status}; it can no longer be assigned")
+    session.execute(text("SELECT id FROM officer WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
+                    {"ids": officer_ids})
+    pool = officer_pool(session, task, officer_ids)
+    broken = crew_violations(task, pool, officer_ids, joint)
+    if broken:
+        if not override_reason or not override_reason.strip():
+            if all(v["rule"] == "daily_cap" for v in broken):  # lost a race for the last slot
+                raise Conflict("; ".join(f"{v['officer']}: {RULES['daily_cap'][1]}" for v in broken))
+            raise Refused(broken)
+        audit.record(session, actor, "inspection_override", subject=f"inspection:{task_id}",
+                     detail={"reason": override_reason, "rules": broken})
+    if task.status == "declined":
+        session.execute(text("DELETE FROM inspection_officer WHERE inspection_id = :i"), {"i": task_id})
+    units = {o["unit_id"] for o in pool}
+    session.execute(text(
+        "INSERT INTO inspection_officer (inspection_id, officer_id, due_day) "
+        "SELECT :i, unnest(CAST(:ids AS int[])), :day"), {"i": task_id, "ids": officer_ids, "day": task.due_day})
+    session.execute(text(
+        "UPDATE inspection SET status = 'assigned', assigned_at = clock_timestamp(), unit_id = :u, joint = :j "
+        "WHERE id = :i"), {"i": task_id, "u": min(units) if units else None, "j": joint or len(units) > 1})
+    detail = {"officers": officer_ids, "via": via, "joint": joint}
+    if broken:
+        detail["override"] = override_reason
+    _event(session, task_id, actor, task.status, "assigned", detail)
+    audit.record(session, actor, "inspection_assign", subject=f"inspection:{task_id}", detail=detail)
+    return load_task(session, task_id)
+
+
+def transition(session: Session, task_id: int, to_status: str, actor: str, *, result: str | None = None,
+               comment: str | None = None) -> Task:
+    if to_status not in TRANSITIONS:
+        raise DispatchError(f"status must be one of {', '.join(TRANSITIONS)}")
+    task = load_task(session, task_id, lock=True)
+    if task.status not in TRANSITIONS[to_status]:
+        raise Conflict(f"inspection {task_id} is {task.status}; it cannot become {to_status}")
+    if to_status == "completed" and result not in RESULTS:
+        raise DispatchError(f"a completed inspection needs a result: {', '.join(RESULTS)}")
+    column = {"accepted": "accepted_at", "en_route": "en_route_at", "on_site": "on_site_at",
+              "completed": "completed_at", "declined": "closed_at", "cancelled": "closed_at"}[to_status]
+    session.execute(text(
+        f"UPDATE inspection SET status = :s, {column} = clock_timestamp(), "
+        f"result = coalesce(:r, result) WHERE id = :i"), {"s": to_status, "r": result, "i": task_id})
+    detail = {k: v for k, v in (("result", result), ("comment", comment)) if v}
+    _event(session, task_id, actor, task.status, to_status, detail)
+    audit.record(session, actor, f"inspection_{to_status}", subject=f"inspection:{task_id}", detail=detail)
+    return load_task(session, task_id)
+
+
+def detect_arrivals(session: Session, radius_m: float = ARRIVAL_RADIUS_M) -> list[int]:
+    """Crews whose live position is within radius_m of their target are on site."""
+    rows = session.execute(text(
+        """
+        UPDATE inspection i SET status = 'on_site', on_site_at = clock_timestamp()
+        FROM target t
+        WHERE t.id = i.target_id AND i.status IN ('accepted', 'en_route')
+          AND EXISTS (SELECT 1 FROM inspection_officer io JOIN device d ON d.officer_id = io.officer_id
+                      JOIN device_state s ON s.device_id = d.id
+                      WHERE io.inspection_id = i.id AND s.state = 'online'
+                        AND ST_DWithin(s.geom::geography, t.geom::geography, :r))
+        RETURNING i.id
+        """), {"r": radius_m}).scalars().all()
+    for task_id in rows:
+        prior = session.execute(text(
+            "SELECT to_status FROM inspection_event WHERE inspection_id = :i ORDER BY at DESC, id DESC LIMIT 1"),
+            {"i": task_id}).scalar()
+        _event(session, task_id, "system", prior, "on_site", {"detected": "telemetry", "radius_m": radius_m})
+    return list(rows)
+
+
+def recuse(session: Session, officer_id: int, target_id: int, reason: str, actor: str) -> None:
+    if not reason.strip():
+        raise DispatchError("say why the officer is recused")
+    session.execute(text(
+        "INSERT INTO recusal (officer_id, target_id, reason, created_by) VALUES (:o, :t, :r, :a) "
+        "ON CONFLICT (officer_id, target_id) DO UPDATE SET reason = EXCLUDED.reason"),
+        dict(o=officer_id, t=target_id, r=reason, a=actor))
+    audit.record(session, actor, "recusal_add", subject=f"officer:{officer_id}",
+                 detail={"target": target_id, "reason": reason})
+
+
+def task_view(session: Session, task_id: int) -> dict:
+    row = session.execute(text(
+        """
+        SELECT i.id, i.status, i.result, i.priority, i.due_at, i.crew_size, i.domain_key, i.items, i.source,
+               i.complaint, i.plan_id, i.unit_id, i.joint, i.created_by, i.created_at, i.assigned_at,
+               i.accepted_at, i.en_route_at, i.on_site_at, i.completed_at, i.closed_at,
+               t.id AS target_id, t.name AS target_name, t.credit_code, t.township_code,
+               ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat,
+               coalesce((SELECT json_agg(json_build_object('id', o.id, 'name', o.name, 'cert_no', o.cert_no)
+                                         ORDER BY o.id)
+                         FROM inspection_officer io JOIN officer o ON o.id = io.officer_id
+                         WHERE io.inspection_id = i.id), '[]') AS officers,
+               coalesce((SELECT json_agg(json_build_object('at', e.at, 'actor', e.actor, 'from', e.from_status,
+                                                           'to', e.to_status, 'detail', e.detail) ORDER BY e.at, e.id)
+                         FROM inspection_event e WHERE e.inspection_id = i.id), '[]') AS events
+        FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = :i
+        """), {"i": task_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no inspection {task_id}")
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+def open_tasks(session: Session, unit_ids: list[int] | None = None, limit: int = 500) -> list[dict]:
+    """The queue: open tasks by due time (a unit-scoped dispatcher sees his units' tasks and
+    the unassigned ones his units could take)."""
+    rows = session.execute(text(
+        """
+        SELECT i.id, i.status, i.priority, i.due_at, i.domain_key, i.crew_size, i.unit_id, i.source,
+               t.name AS target_name, t.township_code, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat
+        FROM inspection i JOIN target t ON t.id = i.target_id
+        WHERE i.status NOT IN ('completed', 'cancelled')
+          AND (CAST(:units AS int[]) IS NULL OR i.unit_id = ANY(CAST(:units AS int[]))
+               OR (i.unit_id IS NULL AND EXISTS (SELECT 1 FROM power_item p WHERE p.domain_key = i.domain_key
+                                                 AND p.unit_id = ANY(CAST(:units AS int[])))))
+        ORDER BY i.priority, i.due_at, i.id LIMIT :limit
+        """), {"units": unit_ids, "limit": limit}).mappings().all()
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows]
