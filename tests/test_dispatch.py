@@ -108,11 +108,11 @@ def test_a_crew_needs_two_officers_of_one_unit(session, setting):
            WHERE o.unit_id <> :u ORDER BY o.id LIMIT 1"""),
         {"d": setting["domain_key"], "u": setting["unit_id"]}).scalar_one()
     session.execute(text(
-        """UPDATE officer SET duty_state = 'on_duty', cert_valid_from = CURRENT_DATE - 10,
-               cert_valid_to = CURRENT_DATE + 100 WHERE id = :o;
-           INSERT INTO officer_area (officer_id, township_code)
-           SELECT :o, township_code FROM target WHERE id = :t ON CONFLICT DO NOTHING"""),
-        {"o": other, "t": setting["target_id"]})
+        "UPDATE officer SET duty_state = 'on_duty', cert_valid_from = CURRENT_DATE - 10, "
+        "cert_valid_to = CURRENT_DATE + 100 WHERE id = :o"), {"o": other})
+    session.execute(text(
+        "INSERT INTO officer_area (officer_id, township_code) SELECT :o, township_code FROM target "
+        "WHERE id = :t ON CONFLICT DO NOTHING"), {"o": other, "t": setting["target_id"]})
     with pytest.raises(dispatch.Refused) as refused:
         dispatch.assign(session, setting["task"], [a, other], "t-dispatcher")
     assert {v["rule"] for v in refused.value.violations} == {"one_unit"}
