@@ -31,13 +31,8 @@ def targets_map():
         abort(400, description="bbox=west,south,east,north and zoom are required")
     zoom = _parse_number(args["zoom"], "zoom", 0, 22)
     flt = filter_from_args(args)
-    try:
-        bbox = target_map.parse_bbox(args["bbox"])
-        with _runtime().session() as session:
-            body = target_map.viewport_geojson(session, bbox, zoom, flt)
-    except target_map.BadViewport as exc:
-        abort(400, description=str(exc))
-    return Response(body, mimetype="application/geo+json")
+    return _geojson(lambda session: target_map.viewport_geojson(
+        session, target_map.parse_bbox(args["bbox"]), zoom, flt))
 
 
 @api.get("/targets")
@@ -47,10 +42,16 @@ def targets():
     args = request.args
     limit = _parse_number(args.get("limit", "1000"), "limit", 1, 10_000)
     flt = filter_from_args(args)
+    bbox = args.get("bbox")
+    return _geojson(lambda session: target_map.targets_geojson(
+        session, flt, target_map.parse_bbox(bbox) if bbox else None, limit))
+
+
+def _geojson(query) -> Response:
+    """Run query(session), which returns GeoJSON text; a bad viewport is a 400 with its reason."""
     try:
-        bbox = target_map.parse_bbox(args["bbox"]) if args.get("bbox") else None
         with _runtime().session() as session:
-            body = target_map.targets_geojson(session, flt, bbox, limit)
+            body = query(session)
     except target_map.BadViewport as exc:
         abort(400, description=str(exc))
     return Response(body, mimetype="application/geo+json")

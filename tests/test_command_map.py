@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import text
 
-from ingest.devices import Jt808Terminal, OsmAndPhone
+from ingest.devices import OsmAndPhone
 from tests.conftest import PASSWORD, SEED_TARGETS
-from tests.webutil import browser_login, run_async
+from tests.webutil import browser_login, jt808_report, run_async
 
 pytestmark = pytest.mark.browser
 
@@ -90,14 +90,7 @@ def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine,
     page.wait_for_selector(".lg-cell", timeout=15_000)
     time.sleep(1.0)  # the socket connects after the page renders
 
-    async def press_sos():
-        term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
-        await term.connect()
-        await term.login()
-        assert await term.location(39.05, 117.70, alarm=1) == 0
-        await term.close()
-
-    run_async(press_sos())
+    jt808_report(live_app["jt808"], phone, 39.05, 117.70, alarm=1)
     page.wait_for_selector(f".lg-alarm:has-text('{officer}')", timeout=3_000)
     assert page.is_visible("#alarm-banner")
     assert "SOS" in page.inner_text("#alarm-banner")

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from ingest.devices import Jt808Terminal
 from ingest.simulator import run_simulation
 from tests.conftest import PASSWORD
-from tests.webutil import browser_login, run_async
+from tests.webutil import browser_login, jt808_report, run_async
 
 
 def token(url, username):
@@ -145,15 +145,8 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         page.wait_for_function("window.lawgrid && window.lawgrid.dots")
         time.sleep(1.0)  # the socket connects after the page renders
 
-        async def send():
-            term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
-            await term.connect()
-            await term.login()
-            assert await term.location(39.111111, 117.555555) == 0
-            await term.close()
-
         t0 = time.monotonic()
-        run_async(send())
+        jt808_report(live_app["jt808"], phone, 39.111111, 117.555555)
         page.wait_for_function(
             f"(() => {{ const d = window.lawgrid.live.get({dev_id});"
             f" return d && d.lat === 39.111111 && window.lawgrid.painted({dev_id}); }})()", timeout=2_000)
@@ -170,15 +163,8 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         page.wait_for_function(f"() => window.lawgrid.selected === {dev_id}", timeout=2_000)
         page.get_by_label("跟随选中人员").check()
 
-        async def move_on():
-            term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
-            await term.connect()
-            await term.login()
-            assert await term.location(39.12, 117.57) == 0
-            await term.close()
-
         time.sleep(1.1)  # JT/T 808 times have whole seconds: a fix in the same second is a duplicate
-        run_async(move_on())
+        jt808_report(live_app["jt808"], phone, 39.12, 117.57)
         page.wait_for_function(f"() => window.lawgrid.live.get({dev_id}).lat === 39.12", timeout=3_000)
         assert page.evaluate("() => window.lawgrid.trailLine.getLatLngs().length") >= 2
         centre = page.evaluate("() => { const c = window.lawgrid.map.getCenter(); return [c.lat, c.lng]; }")

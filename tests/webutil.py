@@ -47,3 +47,17 @@ def run_async(coro_or_fn):
     if error:
         raise error[0]
     return result[0]
+
+
+def jt808_report(port: int, phone: str, lat: float, lon: float, **kw) -> None:
+    """A body camera logs in and reports one position (off Playwright's loop)."""
+    from ingest.devices import Jt808Terminal
+
+    async def report():
+        term = Jt808Terminal(phone, "127.0.0.1", port)
+        await term.connect()
+        await term.login()
+        assert await term.location(lat, lon, **kw) == 0
+        await term.close()
+
+    run_async(report())
