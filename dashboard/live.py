@@ -11,7 +11,7 @@ import time
 from flask import current_app
 from flask_socketio import SocketIO, join_room
 
-from geo import db, fleet
+from geo import db, dispatch, fleet
 
 log = logging.getLogger("lawgrid.live")
 NAMESPACE = "/live"
@@ -64,6 +64,25 @@ class LivePush:
         unit = self._unit_of(device_id) if device_id is not None else None
         if unit is not None:
             self.socketio.emit(event, payload, to=unit_room(unit), namespace=NAMESPACE)
+
+    def emit_inspection(self, view: dict, units: set[int] | None = None) -> None:
+        """A task changed: tell the district and every unit that could act on it."""
+        payload = {k: view.get(k) for k in ("id", "status", "result", "unit_id", "target_id", "target_name",
+                                            "lon", "lat", "due_at")}
+        payload["officers"] = [o["id"] for o in view.get("officers") or []]
+        if units is None:
+            with db.session_scope(self.sessions) as s:
+                units = dispatch.task_units(s, view["id"])
+        self.socketio.emit("inspection", payload, to=DISTRICT_ROOM, namespace=NAMESPACE)
+        for unit in units:
+            self.socketio.emit("inspection", payload, to=unit_room(unit), namespace=NAMESPACE)
+
+    def on_arrivals(self, task_ids: list[int]) -> None:
+        """Called from the ingest thread when telemetry puts crews on site."""
+        for task_id in task_ids:
+            with db.session_scope(self.sessions) as s:
+                view, units = dispatch.task_view(s, task_id), dispatch.task_units(s, task_id)
+            self.emit_inspection(view, units)
 
     def _unit_of(self, device_id: int) -> int | None:
         if device_id not in self._units or time.monotonic() - self._units_loaded > 300:

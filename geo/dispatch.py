@@ -46,6 +46,7 @@ TRANSITIONS = {
     "cancelled": ("created", "assigned", "accepted", "en_route", "declined"),
 }
 RESULTS = ("compliant", "violation", "could_not_inspect")
+STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "completed", "declined", "cancelled")
 ARRIVAL_RADIUS_M = 100.0
 
 
@@ -232,10 +233,12 @@ def crew_violations(task: Task, pool: list[dict], officer_ids: list[int], joint:
 
 
 # -- recommendation -------------------------------------------------------------------
-def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh") -> dict:
-    """Ranked lawful crews with their reasons, and the excluded officers with their rules."""
+def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh",
+               unit_ids: frozenset[int] | None = None) -> dict:
+    """Ranked lawful crews with their reasons, and the excluded officers with their rules
+    (only officers of unit_ids, for a unit-scoped dispatcher)."""
     task = load_task(session, task_id)
-    pool = officer_pool(session, task)
+    pool = [o for o in officer_pool(session, task) if unit_ids is None or o["unit_id"] in unit_ids]
     eligible, excluded = [], []
     for o in pool:
         broken = violations(o)
@@ -271,6 +274,7 @@ def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh")
     crews.sort(key=lambda c: c["score"])
     excluded.sort(key=lambda e: (len(e["rules"]), e["officer_id"]))
     return {"inspection_id": task.id, "crew_size": task.crew_size, "crews": crews[:limit],
+            "target": {"id": task.target_id, "name": task.target_name, "lon": task.lon, "lat": task.lat},
             "eligible_officers": len(eligible), "excluded": excluded[:200], "excluded_total": len(excluded)}
 
 
@@ -394,18 +398,56 @@ def task_view(session: Session, task_id: int) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
-def open_tasks(session: Session, unit_ids: list[int] | None = None, limit: int = 500) -> list[dict]:
-    """The queue: open tasks by due time (a unit-scoped dispatcher sees his units' tasks and
-    the unassigned ones his units could take)."""
+def list_tasks(session: Session, unit_ids: list[int] | None = None, status: str = "open",
+               limit: int = 500) -> list[dict]:
+    """The queue, by priority then due time. status: open (not completed or cancelled), all,
+    or one status. A unit-scoped dispatcher sees his units' tasks and the unassigned ones his
+    units could take."""
+    if status not in ("open", "all", *STATUSES):
+        raise DispatchError(f"status must be open, all or one of {', '.join(STATUSES)}")
     rows = session.execute(text(
         """
-        SELECT i.id, i.status, i.priority, i.due_at, i.domain_key, i.crew_size, i.unit_id, i.source,
-               t.name AS target_name, t.township_code, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat
-        FROM inspection i JOIN target t ON t.id = i.target_id
-        WHERE i.status NOT IN ('completed', 'cancelled')
+        SELECT i.id, i.status, i.result, i.priority, i.due_at, i.domain_key, d.zh AS domain_zh, d.en AS domain_en,
+               i.crew_size, i.unit_id, i.source, i.target_id, t.name AS target_name, t.township_code,
+               ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat,
+               coalesce((SELECT array_agg(io.officer_id ORDER BY io.officer_id) FROM inspection_officer io
+                         WHERE io.inspection_id = i.id), '{}') AS officers
+        FROM inspection i JOIN target t ON t.id = i.target_id JOIN domain d ON d.key = i.domain_key
+        WHERE CASE :status WHEN 'open' THEN i.status NOT IN ('completed', 'cancelled')
+                           WHEN 'all' THEN true ELSE i.status = :status END
           AND (CAST(:units AS int[]) IS NULL OR i.unit_id = ANY(CAST(:units AS int[]))
                OR (i.unit_id IS NULL AND EXISTS (SELECT 1 FROM power_item p WHERE p.domain_key = i.domain_key
                                                  AND p.unit_id = ANY(CAST(:units AS int[])))))
         ORDER BY i.priority, i.due_at, i.id LIMIT :limit
-        """), {"units": unit_ids, "limit": limit}).mappings().all()
+        """), {"units": unit_ids, "limit": limit, "status": status}).mappings().all()
     return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows]
+
+
+def crew_terminals(session: Session, task_id: int) -> list[str]:
+    """JT/T 808 terminal numbers of the task's crew (they get the task as a text message)."""
+    return list(session.execute(text(
+        "SELECT d.identifier FROM inspection_officer io JOIN device d ON d.officer_id = io.officer_id "
+        "WHERE io.inspection_id = :i AND d.protocol = 'jt808' ORDER BY d.identifier"), {"i": task_id}).scalars())
+
+
+def task_message(session: Session, task_id: int) -> str:
+    """The text a crew's terminal shows (0x8300): what, where, by when."""
+    row = session.execute(text(
+        """SELECT i.id, i.due_at, t.name, t.address, d.zh AS domain FROM inspection i
+           JOIN target t ON t.id = i.target_id JOIN domain d ON d.key = i.domain_key WHERE i.id = :i"""),
+        {"i": task_id}).mappings().one()
+    return (f"检查任务{row['id']}：{row['domain']}，{row['name']}（{row['address'] or '见地图'}），"
+            f"请于{row['due_at'].astimezone(BEIJING):%m-%d %H:%M}前到场")
+
+
+def officer_units(session: Session, officer_ids: list[int]) -> set[int]:
+    return set(session.execute(text("SELECT DISTINCT unit_id FROM officer WHERE id = ANY(:ids)"),
+                               {"ids": list(officer_ids)}).scalars())
+
+
+def task_units(session: Session, task_id: int) -> set[int]:
+    """Units that could act on a task: its assigned unit, or every unit holding its domain."""
+    return set(session.execute(text(
+        """SELECT coalesce(i.unit_id, p.unit_id) FROM inspection i
+           LEFT JOIN power_item p ON i.unit_id IS NULL AND p.domain_key = i.domain_key
+           WHERE i.id = :i"""), {"i": task_id}).scalars()) - {None}

@@ -110,7 +110,10 @@ def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict]:
     return crews, officers
 
 
-def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25) -> BatchPlan:
+def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
+               unit_ids: frozenset[int] | None = None) -> BatchPlan:
+    """The optimal plan for these open tasks (all open ones by default), using crews of
+    unit_ids only when given (a unit-scoped dispatcher)."""
     t0 = time.perf_counter()
     plan = BatchPlan()
     tasks = load_tasks(session, task_ids)
@@ -118,6 +121,8 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25)
         return plan
     day = min(t["due_at"] for t in tasks).astimezone(dispatch.BEIJING).date()
     crews, officers = build_crews(session, day)
+    if unit_ids is not None:
+        crews = [c for c in crews if c.unit_id in unit_ids]
     plan.crews = len(crews)
     power: dict[str, dict[int, set]] = defaultdict(lambda: defaultdict(set))
     for unit_id, domain, item in session.execute(text("SELECT unit_id, domain_key, item_code FROM power_item")):

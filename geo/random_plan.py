@@ -40,7 +40,8 @@ def allocate(sizes: list[int], share: float) -> list[int]:
 
 def draw(session: Session, *, name: str, seed: str, share: float, due_at: dt.datetime, actor: str,
          domains: list[str] | None = None, townships: list[str] | None = None,
-         risks: list[int] | None = None) -> dict:
+         risks: list[int] | None = None, unit_ids: frozenset[int] | None = None) -> dict:
+    """Draw the plan and assign its inspectors (from unit_ids only, when given)."""
     domains, townships, risks = list(domains or []), list(townships or []), list(risks or [])
     if not 0 < share <= 1:
         raise dispatch.DispatchError("share must be above 0 and at most 1 (e.g. 0.05 for 5 %)")
@@ -80,7 +81,7 @@ def draw(session: Session, *, name: str, seed: str, share: float, due_at: dt.dat
     for target_id, domain in drawn:
         task_id = dispatch.create_task(session, target_id=target_id, domain_key=domain, due_at=due_at,
                                        actor=actor, source="plan", plan_id=plan_id)
-        crew = _draw_crew(session, task_id, target_id, rng)
+        crew = _draw_crew(session, task_id, target_id, rng, unit_ids)
         if crew is None:
             open_.append(task_id)
             continue
@@ -93,7 +94,8 @@ def draw(session: Session, *, name: str, seed: str, share: float, due_at: dt.dat
     return summary
 
 
-def _draw_crew(session: Session, task_id: int, target_id: int, rng: np.random.Generator) -> list[int] | None:
+def _draw_crew(session: Session, task_id: int, target_id: int, rng: np.random.Generator,
+               unit_ids: frozenset[int] | None = None) -> list[int] | None:
     task = dispatch.load_task(session, task_id)
     last = set(session.execute(text(
         """SELECT io.officer_id FROM inspection_officer io WHERE io.inspection_id = (
@@ -102,7 +104,8 @@ def _draw_crew(session: Session, task_id: int, target_id: int, rng: np.random.Ge
         {"t": target_id, "me": task_id}).scalars())
     by_unit: dict[int, list[int]] = defaultdict(list)
     for officer in dispatch.officer_pool(session, task):
-        if not dispatch.violations(officer) and officer["id"] not in last:
+        if (not dispatch.violations(officer) and officer["id"] not in last
+                and (unit_ids is None or officer["unit_id"] in unit_ids)):
             by_unit[officer["unit_id"]].append(officer["id"])
     units = sorted(u for u, ids in by_unit.items() if len(ids) >= task.crew_size)
     if not units:

@@ -257,7 +257,11 @@ def target_card(session: Session, target_id: int) -> dict | None:
                tw.name AS township, ST_Y(t.geom) AS lat, ST_X(t.geom) AS lon, t.updated_at,
                coalesce((SELECT json_agg(json_build_object('key', d.key, 'zh', d.zh, 'en', d.en)
                                          ORDER BY array_position(t.domains, d.key))
-                         FROM domain d WHERE d.key = ANY(t.domains)), '[]'::json) AS domains
+                         FROM domain d WHERE d.key = ANY(t.domains)), '[]'::json) AS domains,
+               (SELECT max(i.completed_at) FROM inspection i
+                WHERE i.target_id = t.id AND i.status = 'completed') AS last_inspection,
+               (SELECT count(*) FROM inspection i WHERE i.target_id = t.id
+                  AND i.status NOT IN ('completed', 'cancelled')) AS open_tasks
         FROM target t LEFT JOIN township tw ON tw.code = t.township_code
         WHERE t.id = :id
         """), {"id": target_id}).mappings().first()
@@ -265,4 +269,6 @@ def target_card(session: Session, target_id: int) -> dict | None:
         return None
     card = dict(row)
     card["updated_at"] = card["updated_at"].isoformat()
+    if card["last_inspection"] is not None:
+        card["last_inspection"] = card["last_inspection"].isoformat()
     return card

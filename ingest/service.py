@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo import db, telemetry
+from geo import db, dispatch, telemetry
 from ingest.context import IngestContext
 from ingest.jt808.server import Jt808Server
 from ingest.osmand import OsmAndServer
@@ -46,7 +46,7 @@ class IngestConfig:
 
 class IngestService:
     def __init__(self, config: IngestConfig, sessions: sessionmaker[Session],
-                 on_commit: OnCommit | None = None, on_states=None):
+                 on_commit: OnCommit | None = None, on_states=None, on_arrivals=None):
         self.config = config
         self.sessions = sessions
         self.pipeline = Pipeline(config.dsn, config.spool_path, on_commit=on_commit)
@@ -58,6 +58,7 @@ class IngestService:
             from ingest.mqtt import MqttListener  # paho only matters when MQTT is configured
             self.mqtt = MqttListener(self.ctx, config.mqtt_url, config.mqtt_client_id)
         self.on_states = on_states
+        self.on_arrivals = on_arrivals  # inspection ids whose crew reached the target
         self._sweeper: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -92,16 +93,21 @@ class IngestService:
         while True:
             await asyncio.sleep(self.config.sweep_every_s)
             try:
-                changed = await asyncio.to_thread(self._sweep)
+                changed, arrived = await asyncio.to_thread(self._sweep)
             except Exception as exc:
                 log.warning("state sweep failed: %s", exc)
                 continue
             if changed and self.on_states:
                 self.on_states(changed)
+            if arrived and self.on_arrivals:
+                self.on_arrivals(arrived)
 
-    def _sweep(self) -> list[dict]:
+    def _sweep(self) -> tuple[list[dict], list[int]]:
+        """Devices gone stale or offline, and crews that reached their target (on site)."""
         with db.session_scope(self.sessions) as s:
-            return telemetry.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)
+            changed = telemetry.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)
+            arrived = dispatch.detect_arrivals(s)
+        return changed, arrived
 
     def stats(self) -> dict:
         return {**dict(self.ctx.counters), **{f"pipeline:{k}": v for k, v in self.pipeline.stats.items()},

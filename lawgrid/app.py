@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import api_targets, auth, basemap, live  # noqa: F401 (api_targets: routes on api)
+    from dashboard import api_dispatch, api_targets, auth, basemap, live  # noqa: F401 (routes on api)
 
     basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
     from dashboard.api import api
@@ -52,7 +52,8 @@ def start_ingest(server: Flask, runtime: Runtime, push) -> None:
     from ingest.service import BackgroundIngest, IngestConfig, IngestService
 
     config = IngestConfig.from_runtime(runtime)
-    service = IngestService(config, runtime.sessions, on_commit=push.on_commit, on_states=push.on_states)
+    service = IngestService(config, runtime.sessions, on_commit=push.on_commit, on_states=push.on_states,
+                            on_arrivals=push.on_arrivals)
     background = BackgroundIngest(service)
     background.start()
     server.extensions["lawgrid_ingest"] = background
