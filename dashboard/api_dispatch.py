@@ -1,22 +1,26 @@
 """REST routes of dispatch: inspection tasks, lawful crews, batch plans, recusals and random
-inspection plans. Rule breaks are 422 naming each rule, races 409, bad input 400.
-
-A unit-scoped dispatcher sees his units' tasks (and the unassigned ones they could take) and
-may send only his units' officers; an override of the rules is for administrators alone."""
+inspection plans. Rule breaks are 422 naming each rule, races 409, scope 403/404, bad input
+400. The actions themselves live in dashboard.dispatching, shared with the dispatcher page."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, abort, jsonify, request
 
+from dashboard import dispatching
 from dashboard.api import OPENAPI, _parse_number, _parse_time, _runtime, api
 from dashboard.auth import client_address, current_scope, requires
-from geo import audit, dispatch, dispatch_batch, random_plan
+from dashboard.dispatching import (
+    CREATING,
+    DISPATCHING,
+    Forbidden,
+    assign_crew,
+    check_officer_scope,
+    check_task_scope,
+)
+from geo import audit, dispatch, random_plan
 from geo.accounts import ROLES
-
-DISPATCHING = ("admin", "dispatcher")
-CREATING = ("admin", "dispatcher", "operator")
 
 
 def _body() -> dict:
@@ -40,43 +44,14 @@ def _errors(fn):
         lang = request.args.get("lang", "zh")
         return jsonify(error="refused", detail=str(exc), violations=[
             {**v, "reason": dispatch.RULES[v["rule"]][0 if lang == "zh" else 1]} for v in exc.violations]), 422
+    except Forbidden as exc:
+        abort(403, description=str(exc))
     except dispatch.Conflict as exc:
         abort(409, description=str(exc))
     except dispatch.NotFound as exc:
         abort(404, description=str(exc))
     except dispatch.DispatchError as exc:
         abort(400, description=str(exc))
-
-
-def _check_task_scope(session, task_id: int) -> None:
-    scope = current_scope()
-    if scope.district_wide:
-        return
-    if not dispatch.task_units(session, task_id) & scope.unit_ids:
-        abort(404, description=f"no inspection {task_id} in your scope")
-
-
-def _check_officer_scope(session, officer_ids: list[int]) -> None:
-    scope = current_scope()
-    if not scope.district_wide and not dispatch.officer_units(session, officer_ids) <= scope.unit_ids:
-        abort(403, description="you may send only officers of your own units")
-
-
-def notify_crew(task_id: int) -> dict:
-    """Push the task to the crew's JT/T 808 terminals (0x8300) and the event to live clients."""
-    sent: list[str] = []
-    with _runtime().session() as session:
-        view = dispatch.task_view(session, task_id)
-        phones = dispatch.crew_terminals(session, task_id) if view["status"] == "assigned" else []
-        message = dispatch.task_message(session, task_id) if phones else ""
-    ingest = current_app.extensions.get("lawgrid_ingest")
-    if ingest is not None and phones:
-        server = ingest.service.jt808
-        sent = [p for p in phones if ingest.call(server.send_text, p, message)]
-    live = current_app.extensions.get("lawgrid_live")
-    if live is not None:
-        live.emit_inspection(view)
-    return {"terminals": phones, "delivered": sent}
 
 
 @api.post("/inspections")
@@ -102,16 +77,9 @@ def create_inspection():
     crew_size = _parse_number(str(body.get("crew_size", 2)), "crew_size", 2, 10)
     scope = current_scope()
 
-    def create():
-        with _runtime().session() as session:
-            task_id = dispatch.create_task(
-                session, target_id=body["target_id"], domain_key=str(body["domain"]), due_at=due_at,
-                actor=scope.username, items=items, priority=priority, crew_size=crew_size, source=source, complaint=complaint,
-                note=body.get("note"))
-            view = dispatch.task_view(session, task_id)
-        notify_crew(task_id)
-        return jsonify(view), 201
-    return _errors(create)
+    return _errors(lambda: (jsonify(dispatching.create(
+        scope, target_id=body["target_id"], domain_key=str(body["domain"]), due_at=due_at, items=items,
+        priority=priority, crew_size=crew_size, source=source, complaint=complaint, note=body.get("note"))), 201))
 
 
 @api.get("/inspections")
@@ -132,7 +100,7 @@ def list_inspections():
 def get_inspection(task_id: int):
     def query():
         with _runtime().session() as session:
-            _check_task_scope(session, task_id)
+            check_task_scope(session, current_scope(), task_id)
             return jsonify(dispatch.task_view(session, task_id))
     return _errors(query)
 
@@ -148,7 +116,7 @@ def inspection_candidates(task_id: int):
 
     def query():
         with _runtime().session() as session:
-            _check_task_scope(session, task_id)
+            check_task_scope(session, current_scope(), task_id)
             return jsonify(dispatch.candidates(session, task_id, limit, lang, scope.unit_ids))
     return _errors(query)
 
@@ -159,20 +127,8 @@ def assign_inspection(task_id: int):
     body = _body()
     officer_ids = _int_list(body.get("officer_ids"), "officer_ids")
     override = body.get("override_reason")
-    scope = current_scope()
-    if override and scope.role != "admin":
-        abort(403, description="only an administrator may override the rules")
-
-    def do():
-        with _runtime().session() as session:
-            _check_task_scope(session, task_id)
-            _check_officer_scope(session, officer_ids)
-            dispatch.assign(session, task_id, officer_ids, scope.username, joint=bool(body.get("joint")),
-                            override_reason=override)
-        sent = notify_crew(task_id)
-        with _runtime().session() as session:
-            return jsonify({**dispatch.task_view(session, task_id), "notified": sent})
-    return _errors(do)
+    return _errors(lambda: jsonify(assign_crew(current_scope(), task_id, officer_ids, joint=bool(body.get("joint")),
+                                               override_reason=override)))
 
 
 @api.post("/inspections/<int:task_id>/status")
@@ -183,10 +139,10 @@ def inspection_status(task_id: int):
 
     def do():
         with _runtime().session() as session:
-            _check_task_scope(session, task_id)
+            check_task_scope(session, current_scope(), task_id)
             dispatch.transition(session, task_id, str(body.get("status", "")), scope.username,
                                 result=body.get("result"), comment=body.get("comment"))
-        notify_crew(task_id)
+        dispatching.notify(task_id)
         with _runtime().session() as session:
             return jsonify(dispatch.task_view(session, task_id))
     return _errors(do)
@@ -198,11 +154,7 @@ def batch_plan():
     body = request.get_json(silent=True) or {}
     ids = body.get("inspection_ids")
     ids = None if ids is None else _int_list(ids, "inspection_ids")
-    with _runtime().session() as session:
-        plan = dispatch_batch.plan_batch(session, ids, unit_ids=current_scope().unit_ids)
-    greedy = plan.greedy or {"total_travel_m": 0, "assigned": 0}
-    return jsonify({**plan.as_dict(), "greedy_total_travel_m": round(greedy["total_travel_m"]),
-                    "greedy_assigned": greedy["assigned"]})
+    return _errors(lambda: jsonify(dispatching.plan(current_scope(), ids)))
 
 
 @api.post("/inspections/batch/commit")
@@ -214,13 +166,7 @@ def batch_commit():
         abort(400, description="assignments must be the plan's list of {inspection_id, officer_ids}")
     for a in assignments:
         _int_list(a.get("officer_ids"), "officer_ids")
-    scope = current_scope()
-    with _runtime().session() as session:
-        _check_officer_scope(session, [o for a in assignments for o in a["officer_ids"]])
-        result = dispatch_batch.commit_plan(session, assignments, scope.username)
-    for task_id in result["assigned"]:
-        notify_crew(task_id)
-    return jsonify(result)
+    return _errors(lambda: jsonify(dispatching.commit(current_scope(), assignments)))
 
 
 @api.post("/recusals")
@@ -233,7 +179,7 @@ def add_recusal():
 
     def do():
         with _runtime().session() as session:
-            _check_officer_scope(session, [body["officer_id"]])
+            check_officer_scope(session, scope, [body["officer_id"]])
             dispatch.recuse(session, body["officer_id"], body["target_id"], str(body.get("reason", "")),
                             scope.username)
         return jsonify(officer_id=body["officer_id"], target_id=body["target_id"]), 201

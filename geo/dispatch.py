@@ -382,6 +382,8 @@ def task_view(session: Session, task_id: int) -> dict:
         SELECT i.id, i.status, i.result, i.priority, i.due_at, i.crew_size, i.domain_key, i.items, i.source,
                i.complaint, i.plan_id, i.unit_id, i.joint, i.created_by, i.created_at, i.assigned_at,
                i.accepted_at, i.en_route_at, i.on_site_at, i.completed_at, i.closed_at,
+               (SELECT d.zh FROM domain d WHERE d.key = i.domain_key) AS domain_zh,
+               (SELECT d.en FROM domain d WHERE d.key = i.domain_key) AS domain_en,
                t.id AS target_id, t.name AS target_name, t.credit_code, t.township_code,
                ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat,
                coalesce((SELECT json_agg(json_build_object('id', o.id, 'name', o.name, 'cert_no', o.cert_no)

@@ -206,6 +206,18 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
     return plan
 
 
+def describe(session: Session, assignments: list[dict]) -> None:
+    """Add the target's and officers' names to each planned assignment, for the preview."""
+    officers = dict(session.execute(text("SELECT id, name FROM officer WHERE id = ANY(:ids)"),
+                                    {"ids": [o for a in assignments for o in a["officer_ids"]]}).all())
+    targets = dict(session.execute(text(
+        "SELECT i.id, t.name FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = ANY(:ids)"),
+        {"ids": [a["inspection_id"] for a in assignments]}).all())
+    for a in assignments:
+        a["target"] = targets.get(a["inspection_id"], "")
+        a["officers"] = [officers.get(o, str(o)) for o in a["officer_ids"]]
+
+
 def _greedy(tasks, candidate_sets, crews) -> float:
     """Baseline: in queue order each task takes its nearest crew that still has capacity."""
     left = [c.capacity for c in crews]

@@ -2,8 +2,9 @@
 go to test-artifacts/."""
 
 import datetime as dt
-import math
 import json
+import math
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -67,6 +68,19 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     assert page.inner_text("#target-card-name") == name
     assert code in page.inner_text("#target-card")
     page.screenshot(path=str(artifacts / "map-target-card.png"))
+    # From the card, the operator raises an inspection and follows it to the dispatcher page.
+    page.click("#card-create")
+    page.wait_for_selector("#card-task-link", timeout=5_000)
+    task_id = int(re.search(r"\d+", page.inner_text("#card-task-link")).group())
+    try:
+        page.click("#card-task-link")
+        page.wait_for_selector("#candidates-heading", timeout=10_000)
+        assert page.inner_text("#candidates-heading") == f"#{task_id} {name}"
+        assert page.locator(f"#queue button:has-text('#{task_id} ')").count() == 1
+        page.screenshot(path=str(artifacts / "dispatch-from-card.png"))
+    finally:
+        with engine.begin() as c:
+            c.execute(text("UPDATE inspection SET status = 'cancelled' WHERE id = :i"), {"i": task_id})
 
 
 def test_english_switch_translates_the_map(page, artifacts):

@@ -1,6 +1,7 @@
 """Dispatch over the REST API on a real server: tasks, candidates, refusals naming the rule,
 scope, parallel requests racing for one task, the lifecycle pushed live, the crew's JT/T 808
-terminal receiving the task (0x8300), arrival detected from its telemetry, random plans."""
+terminal receiving the task (0x8300), arrival detected from its telemetry, random plans; and
+the dispatcher page in Chromium."""
 
 import asyncio
 import datetime as dt
@@ -14,7 +15,7 @@ from sqlalchemy import text
 
 from ingest.devices import Jt808Terminal
 from tests.conftest import PASSWORD
-from tests.webutil import run_async
+from tests.webutil import browser_login, jt808_report, run_async
 
 # Tasks here fall due tomorrow so their load does not touch the daily caps other tests use today.
 DUE = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=1)).replace(
@@ -253,3 +254,48 @@ def test_random_plan_over_the_api_is_published_as_csv(dispatcher, setting, engin
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM audit_log WHERE action = 'plan_export' AND actor = :a "
                               "AND subject = :s"), {"a": users["dispatcher"], "s": f"plan:{plan['plan_id']}"}).scalar() == 1
+
+
+@pytest.mark.browser
+def test_dispatcher_assigns_from_the_page_and_in_bulk(browser, live_app, dispatcher, setting, users, engine,
+                                                      artifacts):
+    urgent = new_task(dispatcher, setting, priority=1)
+    for i, officer in enumerate(setting["officers"][:2]):  # two officers on patrol nearby
+        jt808_report(live_app["jt808"], jt808_phone(engine, officer), setting["lat"] + 0.01 * (i + 1),
+                     setting["lon"] - 0.01)
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    try:
+        browser_login(page, live_app["url"], users["dispatcher"], PASSWORD)
+        page.click("#nav-dispatch")
+        row = page.locator(f"#queue button:has-text('#{urgent} ')")
+        row.wait_for(timeout=10_000)
+        assert "紧急" in row.inner_text()
+        page.wait_for_function("() => [...document.querySelectorAll('#queue .lg-due')]"
+                               ".every(e => /^(剩余|已超时) /.test(e.textContent))", timeout=5_000)
+        row.click()
+        page.wait_for_selector("#candidates-heading", timeout=10_000)
+        assert page.inner_text("#candidates-heading").startswith(f"#{urgent} ")
+        page.wait_for_selector("#crew-1 .lg-assign", timeout=5_000)
+        assert "公里" in page.inner_text("#crew-1")
+        page.wait_for_function("() => document.querySelectorAll('.lg-candidate').length >= 2",
+                               timeout=5_000)  # the crews on the map, from their live positions
+        page.screenshot(path=str(artifacts / "dispatch-candidates.png"))
+        page.click("#crew-1 .lg-assign")
+        page.wait_for_selector("#assign-ok", timeout=10_000)
+        assert dispatcher.get(f"/api/inspections/{urgent}").json()["status"] == "assigned"
+        page.wait_for_function(f"""() => [...document.querySelectorAll('#queue button')]
+            .some(b => b.textContent.includes('#{urgent} ') && b.textContent.includes('已指派'))""", timeout=10_000)
+
+        bulk = [new_task(dispatcher, setting, priority=3) for _ in range(2)]
+        page.wait_for_function(f"""() => [...document.querySelectorAll('#queue button')]
+            .some(b => b.textContent.includes('#{bulk[-1]} '))""", timeout=10_000)  # pushed live
+        page.click("#bulk-preview")
+        page.wait_for_selector("#bulk-summary", timeout=20_000)
+        assert "合计路程" in page.inner_text("#bulk-summary")
+        page.screenshot(path=str(artifacts / "dispatch-bulk-plan.png"))
+        page.click("#bulk-commit")
+        page.wait_for_selector("#bulk-ok", timeout=20_000)
+        statuses = [dispatcher.get(f"/api/inspections/{t}").json()["status"] for t in bulk]
+        assert statuses == ["assigned", "assigned"], statuses
+    finally:
+        page.close()

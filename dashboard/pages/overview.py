@@ -14,10 +14,10 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash_socketio import DashSocketIO
 from flask import current_app
 
-from dashboard import alarm_panel, basemap
+from dashboard import alarm_panel, basemap, dispatching
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from geo import fleet, queries, target_map
+from geo import dispatch, fleet, queries, target_map
 
 COLORS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
 DOMAIN_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
@@ -77,6 +77,8 @@ def register(app: dash.Dash) -> None:
         Input("lang", "data"))(translate_overview)
     app.callback(Output("heat-layer", "data"), Output("heat-layer", "hideout"),
                  Input("f-heat", "value"), Input("live-socket", "data-alarm"))(alarm_heat)
+    app.callback(Output("card-create-result", "children"), Input("card-create", "n_clicks"),
+                 State("card-target", "data"), State("lang", "data"), prevent_initial_call=True)(create_from_card)
     alarm_panel.register(app, map_id="overview-map")
 
 
@@ -247,12 +249,39 @@ def target_card_view(card: dict | None, lang: str):
         (t("card.township", lang), card["township"] or "—"),
         (t("card.risk", lang), t(f"risk.{card['risk_level']}", lang)),
         (t("card.address", lang), card["address"] or "—"),
-        (t("card.last_inspection", lang), t("card.none", lang)),
-        (t("card.open_tasks", lang), "0"),
+        (t("card.last_inspection", lang), card["last_inspection"][:10] if card["last_inspection"]
+         else t("card.none", lang)),
+        (t("card.open_tasks", lang), str(card["open_tasks"])),
     ]
+    scope = current_scope()
+    create = [] if scope is None or scope.role not in dispatching.CREATING else [
+        html.Button(t("card.create_task", lang), id="card-create", className="lg-btn", n_clicks=0),
+        html.Div(id="card-create-result")]
     return [html.H3(card["name"], id="target-card-name"),
+            dcc.Store(id="card-target", data={"id": card["id"], "domains": [d["key"] for d in card["domains"]]}),
             html.Table(className="lg-card-table", children=[
-                html.Tr([html.Td(k), html.Td(v)]) for k, v in rows])]
+                html.Tr([html.Td(k), html.Td(v)]) for k, v in rows]), *create]
+
+
+def create_from_card(clicks, target, lang):
+    """A task on this target in its first domain some unit holds, due in 24 hours."""
+    lang = lang or "zh"
+    if not clicks or not target:
+        return no_update
+    due = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=24)
+    error = None
+    for domain in target["domains"]:
+        try:
+            view = dispatching.create(current_scope(), target_id=target["id"], domain_key=domain, due_at=due,
+                                      source="map")
+        except dispatching.Forbidden as exc:
+            return html.Span(str(exc), className="lg-error")
+        except dispatch.DispatchError as exc:  # no unit holds this domain: try the next
+            error = exc
+            continue
+        return dcc.Link(t("card.task_created", lang).format(id=view["id"]), href=f"/dispatch?task={view['id']}",
+                        id="card-task-link")
+    return html.Span(str(error), className="lg-error")
 
 
 def live_rows(devices: list[dict]) -> list[list]:
