@@ -16,8 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# JIT compilation costs PostgreSQL half a second per query whose estimate crosses
+# jit_above_cost; the eligibility and viewport queries are short and run often, so it never pays.
+SESSION_OPTIONS = "-c jit=off"
+
+
 def make_engine(url: str, **kwargs) -> Engine:
-    return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
+    connect_args = {"options": SESSION_OPTIONS, **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, future=True, connect_args=connect_args, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -164,45 +164,61 @@ def _event(session: Session, task_id: int, actor: str, old: str | None, new: str
 
 
 # -- eligibility ----------------------------------------------------------------------
-POOL_SQL = """
-    WITH t AS (SELECT :township AS township, CAST(:domain AS text) AS domain, CAST(:items AS text[]) AS items,
-                      CAST(:due_day AS date) AS due_day, CAST(:target AS bigint) AS target)
-    SELECT o.id, o.name, o.cert_no, o.unit_id, u.name AS unit,
-           EXISTS (SELECT 1 FROM power_item p, t WHERE p.unit_id = o.unit_id AND p.domain_key = t.domain
-                   AND (cardinality(t.items) = 0 OR p.item_code = ANY(t.items))) AS unit_power,
-           (SELECT o.cert_valid_from <= t.due_day AND t.due_day <= o.cert_valid_to FROM t) AS certificate,
-           EXISTS (SELECT 1 FROM officer_area a, t WHERE a.officer_id = o.id AND a.township_code = t.township) AS area,
-           o.duty_state <> 'off_duty' AS on_duty,
-           (SELECT count(*) FROM inspection_officer io JOIN inspection i ON i.id = io.inspection_id, t
-            WHERE io.officer_id = o.id AND io.due_day = t.due_day
-              AND i.status NOT IN ('declined', 'cancelled')) AS tasks_today,
-           o.daily_task_cap AS cap,
-           EXISTS (SELECT 1 FROM recusal r, t WHERE r.officer_id = o.id AND r.target_id = t.target) AS recused,
-           pos.lon, pos.lat,
+LAWFUL = ("unit_power AND certificate AND area AND on_duty AND tasks_today < cap AND NOT recused")
+BROKEN = ("(NOT unit_power)::int + (NOT certificate)::int + (NOT area)::int + (NOT on_duty)::int"
+          " + (tasks_today >= cap)::int + recused::int")
+POOL_SQL = f"""
+    WITH t AS (SELECT CAST(:township AS text) AS township, CAST(:domain AS text) AS domain,
+                      CAST(:items AS text[]) AS items, CAST(:due_day AS date) AS due_day,
+                      CAST(:target AS bigint) AS target),
+    pool AS (
+        SELECT o.id, o.name, o.cert_no, o.unit_id,
+               o.unit_id = ANY(ARRAY(SELECT p.unit_id FROM power_item p, t WHERE p.domain_key = t.domain
+                                     AND (cardinality(t.items) = 0 OR p.item_code = ANY(t.items)))) AS unit_power,
+               (o.cert_valid_from <= t.due_day AND t.due_day <= o.cert_valid_to) AS certificate,
+               EXISTS (SELECT 1 FROM officer_area a WHERE a.officer_id = o.id AND a.township_code = t.township) AS area,
+               o.duty_state <> 'off_duty' AS on_duty,
+               (SELECT count(*) FROM inspection_officer io JOIN inspection i ON i.id = io.inspection_id
+                WHERE io.officer_id = o.id AND io.due_day = t.due_day
+                  AND i.status NOT IN ('declined', 'cancelled')) AS tasks_today,
+               o.daily_task_cap AS cap,
+               EXISTS (SELECT 1 FROM recusal r WHERE r.officer_id = o.id AND r.target_id = t.target) AS recused
+        FROM officer o, t
+        WHERE {{where}} AND (CAST(:units AS int[]) IS NULL OR o.unit_id = ANY(CAST(:units AS int[])))),
+    ranked AS (
+        SELECT pool.*, {LAWFUL} AS lawful,
+               count(*) FILTER (WHERE NOT ({LAWFUL})) OVER () AS excluded_total,
+               row_number() OVER (PARTITION BY {LAWFUL} ORDER BY {BROKEN}, id) AS rank
+        FROM pool)
+    SELECT r.*, u.name AS unit, pos.lon, pos.lat,
            (SELECT count(*) FROM inspection_officer io JOIN inspection i ON i.id = io.inspection_id
             JOIN target tt ON tt.id = i.target_id, t
-            WHERE io.officer_id = o.id AND i.status = 'completed' AND tt.township_code = t.township) AS familiarity
-    FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id
+            WHERE io.officer_id = r.id AND i.status = 'completed' AND tt.township_code = t.township) AS familiarity
+    FROM ranked r JOIN enforcement_unit u ON u.id = r.unit_id
     LEFT JOIN LATERAL (
         SELECT ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM device d JOIN device_state s ON s.device_id = d.id
-        WHERE d.officer_id = o.id AND s.state <> 'offline' ORDER BY s.fix_time DESC LIMIT 1) pos ON true
-    WHERE {where}
+        WHERE d.officer_id = r.id AND s.state <> 'offline' ORDER BY s.fix_time DESC LIMIT 1) pos ON true
+    WHERE r.lawful OR CAST(:max_excluded AS int) IS NULL OR r.rank <= CAST(:max_excluded AS int)
+    ORDER BY r.lawful DESC, r.rank
 """
 
 
-def officer_pool(session: Session, task: Task, officer_ids: list[int] | None = None) -> list[dict]:
-    """Officers who could matter for this task, each with every rule evaluated. Without
-    officer_ids: the officers of units holding the domain, and those whose area covers the
-    target's township."""
+def officer_pool(session: Session, task: Task, officer_ids: list[int] | None = None, *,
+                 unit_ids: frozenset[int] | None = None, max_excluded: int | None = None) -> list[dict]:
+    """Officers who could matter for this task, each with every rule evaluated: the lawful
+    ones first, then at most max_excluded of the others, fewest rules broken first (each row
+    also carries excluded_total). Without officer_ids: the officers of units holding the
+    domain, and those whose area covers the target's township; only units in unit_ids if given."""
     if officer_ids is not None:
         where, extra = "o.id = ANY(:ids)", {"ids": officer_ids}
     else:
-        where = ("(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = :domain) "
-                 "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = :township))")
+        where = ("(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = t.domain) "
+                 "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = t.township))")
         extra = {}
     rows = session.execute(text(POOL_SQL.format(where=where)), dict(
         township=task.township_code, domain=task.domain_key, items=task.items, due_day=task.due_day,
-        target=task.target_id, **extra)).mappings().all()
+        target=task.target_id, units=sorted(unit_ids) if unit_ids is not None else None,
+        max_excluded=max_excluded, **extra)).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -238,7 +254,7 @@ def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh",
     """Ranked lawful crews with their reasons, and the excluded officers with their rules
     (only officers of unit_ids, for a unit-scoped dispatcher)."""
     task = load_task(session, task_id)
-    pool = [o for o in officer_pool(session, task) if unit_ids is None or o["unit_id"] in unit_ids]
+    pool = officer_pool(session, task, unit_ids=unit_ids, max_excluded=200)
     eligible, excluded = [], []
     for o in pool:
         broken = violations(o)
@@ -272,10 +288,10 @@ def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh",
             "reasons": _reasons(crew, travel, workload, familiarity, lang),
         })
     crews.sort(key=lambda c: c["score"])
-    excluded.sort(key=lambda e: (len(e["rules"]), e["officer_id"]))
     return {"inspection_id": task.id, "crew_size": task.crew_size, "crews": crews[:limit],
             "target": {"id": task.target_id, "name": task.target_name, "lon": task.lon, "lat": task.lat},
-            "eligible_officers": len(eligible), "excluded": excluded[:200], "excluded_total": len(excluded)}
+            "eligible_officers": len(eligible), "excluded": excluded,
+            "excluded_total": pool[0]["excluded_total"] if pool else 0}
 
 
 def _reasons(crew, travel, workload, familiarity, lang) -> list[str]:

@@ -103,9 +103,8 @@ def _draw_crew(session: Session, task_id: int, target_id: int, rng: np.random.Ge
                  AND i.status NOT IN ('declined', 'cancelled') ORDER BY i.created_at DESC, i.id DESC LIMIT 1)"""),
         {"t": target_id, "me": task_id}).scalars())
     by_unit: dict[int, list[int]] = defaultdict(list)
-    for officer in dispatch.officer_pool(session, task):
-        if (not dispatch.violations(officer) and officer["id"] not in last
-                and (unit_ids is None or officer["unit_id"] in unit_ids)):
+    for officer in dispatch.officer_pool(session, task, unit_ids=unit_ids, max_excluded=0):
+        if not dispatch.violations(officer) and officer["id"] not in last:
             by_unit[officer["unit_id"]].append(officer["id"])
     units = sorted(u for u, ids in by_unit.items() if len(ids) >= task.crew_size)
     if not units:

@@ -13,10 +13,11 @@ from lawgrid.settings import load_settings
 
 # Per-benchmark defaults for the options they share.
 BENCH_DEFAULTS = {
-    "seed": {},
+    "seed": {"targets": 1_000_000},
     "ingest": {"devices": 5000, "rate": 2.0, "duration": 60.0},
     "push": {"devices": 3000, "rate": 1.0, "duration": 30.0},
-    "map": {},
+    "map": {"targets": 1_000_000},
+    "dispatch": {"targets": 100_000},
 }
 
 
@@ -97,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure a capability; prints one JSON line last")
     bench.add_argument("name", choices=list(BENCH_DEFAULTS))
-    bench.add_argument("--targets", type=int, default=1_000_000, help="seed, map")
+    bench.add_argument("--targets", type=int, help="seed, map (default 1,000,000), dispatch (100,000)")
+    bench.add_argument("--officers", type=int, default=10_000, help="dispatch")
+    bench.add_argument("--tasks", type=int, default=1_000, help="dispatch")
     bench.add_argument("--seed", type=int, default=7, help="seed")
     bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
     bench.add_argument("--rate", type=float, help="ingest (2), push (1): fixes per second per device")

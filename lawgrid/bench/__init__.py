@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-NAMES = ("seed", "ingest", "push", "map")
+NAMES = ("seed", "ingest", "push", "map", "dispatch")
 
 
 def run(name: str, runtime, args) -> dict:
@@ -39,3 +39,11 @@ def bench_database(runtime) -> str:
     with db.make_engine(url).begin() as conn:
         conn.execute(sql("CREATE EXTENSION IF NOT EXISTS postgis"))
     return url
+
+
+def psycopg_sql(sql: str) -> str:
+    """SQLAlchemy's :name parameters as psycopg's %(name)s (leaving ::casts alone), for
+    baselines that run the same SQL directly."""
+    import re
+
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
