@@ -171,7 +171,7 @@ POOL_SQL = f"""
     WITH t AS (SELECT CAST(:township AS text) AS township, CAST(:domain AS text) AS domain,
                       CAST(:items AS text[]) AS items, CAST(:due_day AS date) AS due_day,
                       CAST(:target AS bigint) AS target),
-    pool AS (
+    pool AS MATERIALIZED (  -- each rule evaluated once per officer
         SELECT o.id, o.name, o.cert_no, o.unit_id,
                o.unit_id = ANY(ARRAY(SELECT p.unit_id FROM power_item p, t WHERE p.domain_key = t.domain
                                      AND (cardinality(t.items) = 0 OR p.item_code = ANY(t.items)))) AS unit_power,
@@ -212,8 +212,8 @@ def officer_pool(session: Session, task: Task, officer_ids: list[int] | None = N
     if officer_ids is not None:
         where, extra = "o.id = ANY(:ids)", {"ids": officer_ids}
     else:
-        where = ("(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = t.domain) "
-                 "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = t.township))")
+        where = ("(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = :domain) "
+                 "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = :township))")
         extra = {}
     rows = session.execute(text(POOL_SQL.format(where=where)), dict(
         township=task.township_code, domain=task.domain_key, items=task.items, due_day=task.due_day,

@@ -221,21 +221,24 @@ def describe(session: Session, assignments: list[dict]) -> None:
 def _greedy(tasks, candidate_sets, crews) -> float:
     """Baseline: in queue order each task takes its nearest crew that still has capacity."""
     left = [c.capacity for c in crews]
-    total, assigned = 0.0, 0
-    for task, chosen in zip(tasks, candidate_sets):
+    total, staffed = 0.0, []
+    for ti, chosen in enumerate(candidate_sets):
         for j, d in chosen:
             if left[j] > 0:
                 left[j] -= 1
                 total += d
-                assigned += 1
+                staffed.append(ti)
                 break
-    return {"total_travel_m": total, "assigned": assigned}
+    return {"total_travel_m": total, "assigned": len(staffed), "staffed": staffed}
 
 
-def exact_total(problem: dict) -> tuple[float, int]:
-    """The same pruned problem solved by a different exact method (dense Hungarian)."""
+def exact_total(problem: dict, only: list[int] | None = None) -> tuple[float, int]:
+    """The same pruned problem solved by a different exact method (dense Hungarian); with
+    only, the optimum for just those tasks (e.g. the ones a baseline staffed)."""
     dense = np.full((problem["n_tasks"], problem["n_cols"]), np.inf)
     dense[problem["rows"], problem["cols"]] = problem["costs"]
+    if only is not None:
+        dense = dense[only]
     r, c = linear_sum_assignment(dense)
     chosen = dense[r, c]
     real = chosen < UNASSIGNED_COST

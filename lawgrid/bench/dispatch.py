@@ -91,7 +91,8 @@ def run(runtime, args) -> dict:
             task = dispatch.load_task(s, task_id)
             t1 = time.perf_counter()
             raw.execute(pool_sql, dict(township=task.township_code, domain=task.domain_key, items=task.items,
-                                       due_day=task.due_day, target=task.target_id)).fetchall()
+                                       due_day=task.due_day, target=task.target_id, units=None,
+                                       max_excluded=200)).fetchall()
             bare.append((time.perf_counter() - t1) * 1000)
 
     _log("planning the batch")
@@ -102,6 +103,8 @@ def run(runtime, args) -> dict:
         t1 = time.perf_counter()
         exact, exact_assigned = dispatch_batch.exact_total(plan.problem)
         exact_s = time.perf_counter() - t1
+        # The optimum over exactly the tasks the greedy plan staffed: a like-for-like comparison.
+        same_as_greedy, _ = dispatch_batch.exact_total(plan.problem, plan.greedy["staffed"])
         on_duty = s.execute(text("SELECT count(*) FROM officer WHERE duty_state = 'on_duty'")).scalar()
         s.rollback()
     engine.dispose()
@@ -121,9 +124,9 @@ def run(runtime, args) -> dict:
         "exact_solve_s": round(exact_s, 3),
         "optimality_ratio": round(plan.total_travel_m / exact, 6) if exact else None,
         "greedy_total_travel_km": round(greedy["total_travel_m"] / 1000, 1), "greedy_assigned": greedy["assigned"],
-        "shorter_than_greedy": (f"{1 - plan.total_travel_m / greedy['total_travel_m']:.1%}"
-                                if greedy["total_travel_m"] and greedy["assigned"] == len(plan.assignments)
-                                else "greedy staffed a different number of tasks"),
+        "optimal_travel_for_greedys_tasks_km": round(same_as_greedy / 1000, 1),
+        "shorter_than_greedy": (f"{1 - same_as_greedy / greedy['total_travel_m']:.1%}"
+                                if greedy["total_travel_m"] else None),
         "target": "p95 recommendation <= 50 ms; batch of 1,000 tasks over 3,000 on duty <= 2 s; "
                   "optimality_ratio = 1.0",
     }
