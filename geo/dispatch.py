@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import audit
+from geo import audit, coverage
 
 RULES = {
     "unit_power": ("所在单位不具备该领域（事项）的执法权限", "his unit does not hold the power for this domain or item"),
@@ -356,6 +356,8 @@ def transition(session: Session, task_id: int, to_status: str, actor: str, *, re
         f"result = coalesce(:r, result) WHERE id = :i"), {"s": to_status, "r": result, "i": task_id})
     detail = {k: v for k, v in (("result", result), ("comment", comment)) if v}
     _event(session, task_id, actor, task.status, to_status, detail)
+    if to_status == "completed":
+        coverage.record_completion(session, task_id)
     audit.record(session, actor, f"inspection_{to_status}", subject=f"inspection:{task_id}", detail=detail)
     return load_task(session, task_id)
 

@@ -1,0 +1,393 @@
+"""Coverage: of the targets in scope, how many were inspected in a window, by unit, enforcement
+body, township, domain or officer; with results, response times, participation, random-plan
+completion and blind spots.
+
+Numerators come from the coverage facts (migration 0007): each completed inspection carries
+the day of the previous inspection of the same target under each grouping, so "distinct
+targets inspected in [s, e]" is the count of the window's rows whose previous day is before
+s (or absent). Denominators come from the registry strata of the targets layer
+(township × risk × domain mask, geo/target_map.py). brute_force() recounts both from the raw
+tables; the two must always agree.
+
+A unit's scope is the targets in its area (unit_area) registered in its domains; an
+officer's, those in his own area and his unit's domains; a body acts for its unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo import target_map
+
+GROUPINGS = ("unit", "body", "township", "domain", "officer", "risk", "district")
+DAY_SQL = "(timezone('Asia/Shanghai', {col}))::date"
+
+
+class CoverageError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date  # inclusive
+    end: dt.date  # inclusive
+
+    def __post_init__(self):
+        if self.start > self.end:
+            raise CoverageError("start must not be after end")
+        if (self.end - self.start).days > 3660:
+            raise CoverageError("a window spans at most ten years")
+
+
+@dataclass(frozen=True)
+class Filter:
+    township: str | None = None
+    domain: str | None = None
+    unit_ids: frozenset[int] | None = None  # a unit-scoped viewer
+
+
+@dataclass
+class Group:
+    key: str
+    name: str
+    inspected: int = 0
+    targets: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "name": self.name, "numerator": self.inspected, "denominator": self.targets,
+                "ratio": round(self.inspected / self.targets, 6) if self.targets else None, **self.extra}
+
+
+# -- keeping the facts current ------------------------------------------------------------
+FACT_COLUMNS = """
+    SELECT i.id AS inspection_id, i.target_id, {day} AS day, i.completed_at AS done_at, t.township_code,
+           i.domain_key, i.unit_id, t.risk_level, i.result, i.plan_id,
+           i.domain_key = ANY(t.domains) AS in_domain,
+           coalesce(i.domain_key = ANY(t.domains) AND t.domains && u.domains
+                    AND EXISTS (SELECT 1 FROM unit_area ua WHERE ua.unit_id = i.unit_id
+                                AND ua.township_code = t.township_code), false) AS in_unit_scope,
+           extract(epoch FROM i.on_site_at - i.created_at) AS response_s,
+           CASE WHEN i.on_site_at IS NOT NULL THEN i.on_site_at <= i.due_at END AS on_time
+    FROM inspection i JOIN target t ON t.id = i.target_id LEFT JOIN enforcement_unit u ON u.id = i.unit_id
+    WHERE i.status = 'completed' AND i.completed_at IS NOT NULL
+""".format(day=DAY_SQL.format(col="i.completed_at"))
+
+OFFICER_COLUMNS = """
+    SELECT f.inspection_id, io.officer_id, f.target_id, f.day, f.done_at, f.township_code, f.domain_key,
+           (f.in_domain AND EXISTS (SELECT 1 FROM officer_area a WHERE a.officer_id = io.officer_id
+                                    AND a.township_code = f.township_code)
+            AND EXISTS (SELECT 1 FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id
+                        WHERE o.id = io.officer_id AND f.domain_key = ANY(u.domains))) AS in_scope
+    FROM coverage_fact f JOIN inspection_officer io ON io.inspection_id = f.inspection_id
+"""
+
+
+def record_completion(session: Session, inspection_id: int) -> None:
+    """Add a just-completed inspection to the facts. It is the newest row of every series it
+    joins, so each previous day is that series' latest day so far."""
+    session.execute(text(
+        f"""
+        INSERT INTO coverage_fact (inspection_id, target_id, day, done_at, township_code, domain_key, unit_id,
+                                   risk_level, result, plan_id, in_domain, in_unit_scope, response_s, on_time,
+                                   prev_any, prev_domain, prev_unit, prev_unit_domain)
+        SELECT n.*,
+               (SELECT max(day) FROM coverage_fact p WHERE p.target_id = n.target_id),
+               (SELECT max(day) FROM coverage_fact p WHERE p.target_id = n.target_id
+                  AND p.domain_key = n.domain_key AND p.in_domain),
+               (SELECT max(day) FROM coverage_fact p WHERE p.target_id = n.target_id
+                  AND p.unit_id = n.unit_id AND p.in_unit_scope),
+               (SELECT max(day) FROM coverage_fact p WHERE p.target_id = n.target_id
+                  AND p.unit_id = n.unit_id AND p.domain_key = n.domain_key AND p.in_unit_scope)
+        FROM ({FACT_COLUMNS} AND i.id = :i) n
+        ON CONFLICT (inspection_id) DO NOTHING
+        """), {"i": inspection_id})
+    session.execute(text(
+        f"""
+        INSERT INTO coverage_officer_fact (inspection_id, officer_id, target_id, day, done_at, township_code,
+                                           domain_key, in_scope, prev_officer, prev_officer_target)
+        SELECT n.*,
+               (SELECT max(day) FROM coverage_officer_fact p WHERE p.officer_id = n.officer_id),
+               (SELECT max(day) FROM coverage_officer_fact p WHERE p.officer_id = n.officer_id
+                  AND p.target_id = n.target_id AND p.in_scope)
+        FROM ({OFFICER_COLUMNS} WHERE f.inspection_id = :i) n
+        ON CONFLICT DO NOTHING
+        """), {"i": inspection_id})
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every fact from the inspections (after bulk loads); returns the row count."""
+    order = "ORDER BY day, done_at, inspection_id"
+    session.execute(text("TRUNCATE coverage_fact, coverage_officer_fact"))
+    session.execute(text(
+        f"""
+        INSERT INTO coverage_fact
+        SELECT inspection_id, target_id, day, done_at, township_code, domain_key, unit_id, risk_level, result,
+               plan_id, in_domain, in_unit_scope,
+               lag(day) OVER (PARTITION BY target_id {order}),
+               CASE WHEN in_domain THEN lag(day) OVER (PARTITION BY target_id, domain_key, in_domain {order}) END,
+               CASE WHEN in_unit_scope THEN
+                   lag(day) OVER (PARTITION BY target_id, unit_id, in_unit_scope {order}) END,
+               CASE WHEN in_unit_scope THEN
+                   lag(day) OVER (PARTITION BY target_id, unit_id, domain_key, in_unit_scope {order}) END,
+               response_s, on_time
+        FROM ({FACT_COLUMNS}) n
+        """))
+    session.execute(text(
+        f"""
+        INSERT INTO coverage_officer_fact
+        SELECT inspection_id, officer_id, target_id, day, done_at, township_code, domain_key, in_scope,
+               lag(day) OVER (PARTITION BY officer_id {order}),
+               CASE WHEN in_scope THEN lag(day) OVER (PARTITION BY officer_id, target_id, in_scope {order}) END
+        FROM ({OFFICER_COLUMNS}) n
+        """))
+    session.execute(text("ANALYZE coverage_fact; ANALYZE coverage_officer_fact"))
+    return session.execute(text("SELECT count(*) FROM coverage_fact")).scalar_one()
+
+
+# -- denominators -------------------------------------------------------------------------
+def _strata(session: Session) -> tuple[list[str], list[tuple[str, int, int, int]]]:
+    keys = target_map.domain_keys(session)
+    rows = session.execute(text(
+        f"SELECT township_code, risk_level, domain_mask, sum(n) FROM target_cell "
+        f"WHERE level = {target_map.LEVELS - 1} GROUP BY 1, 2, 3")).all()
+    return keys, [tuple(r) for r in rows]
+
+
+def _mask(keys: list[str], domains) -> int:
+    return sum(1 << keys.index(d) for d in domains if d in keys)
+
+
+def _scopes(session: Session, by: str, flt: Filter) -> dict[str, dict]:
+    """Each group's name, townships and domains (None = any), for the denominators."""
+    units = "CAST(:units AS int[]) IS NULL OR u.id = ANY(CAST(:units AS int[]))"
+    params = {"units": sorted(flt.unit_ids) if flt.unit_ids is not None else None}
+    if by in ("unit", "body"):
+        key = "u.id" if by == "unit" else "b.id"
+        name = "u.name" if by == "unit" else "b.name"
+        join = "" if by == "unit" else "JOIN enforcement_body b ON b.unit_id = u.id"
+        rows = session.execute(text(
+            f"""SELECT {key} AS key, {name} AS name, u.id AS unit_id, u.domains,
+                       coalesce((SELECT array_agg(township_code) FROM unit_area a WHERE a.unit_id = u.id), '{{}}') AS towns
+                FROM enforcement_unit u {join} WHERE {units}"""), params).mappings().all()
+    elif by == "officer":
+        rows = session.execute(text(
+            f"""SELECT o.id AS key, o.name, u.id AS unit_id, u.domains,
+                       coalesce((SELECT array_agg(township_code) FROM officer_area a WHERE a.officer_id = o.id), '{{}}') AS towns
+                FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE {units}"""), params).mappings().all()
+    elif by == "township":
+        rows = [{"key": c, "name": n, "towns": [c], "domains": None}
+                for c, n in session.execute(text("SELECT code, name FROM township ORDER BY code"))]
+    elif by == "domain":
+        rows = [{"key": k, "name": zh, "towns": None, "domains": [k]}
+                for k, zh in session.execute(text("SELECT key, zh FROM domain ORDER BY key"))]
+    elif by == "risk":
+        rows = [{"key": str(r), "name": str(r), "towns": None, "domains": None, "risk": r} for r in (1, 2, 3, 4)]
+    else:
+        rows = [{"key": "district", "name": "滨海新区", "towns": None, "domains": None}]
+    return {str(r["key"]): dict(r) for r in rows}
+
+
+def denominators(session: Session, by: str, flt: Filter, scopes: dict[str, dict]) -> dict[str, int]:
+    keys, strata = _strata(session)
+    want = _mask(keys, [flt.domain]) if flt.domain else None
+    out = {}
+    for key, scope in scopes.items():
+        towns = set(scope["towns"]) if scope.get("towns") is not None else None
+        mask = _mask(keys, scope["domains"]) if scope.get("domains") is not None else None
+        n = 0
+        for town, risk, m, count in strata:
+            if towns is not None and town not in towns:
+                continue
+            if flt.township and town != flt.township:
+                continue
+            if mask is not None and not m & mask:
+                continue
+            if want is not None and not m & want:
+                continue
+            if "risk" in scope and risk != scope["risk"]:
+                continue
+            n += count
+        out[key] = n
+    return out
+
+
+# -- numerators ---------------------------------------------------------------------------
+def numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[str, int]:
+    w = {"s": window.start, "e": window.end, "town": flt.township, "dom": flt.domain}
+    where = ["day BETWEEN :s AND :e", "(CAST(:town AS text) IS NULL OR township_code = :town)"]
+    if by == "officer":
+        prev = "prev_officer_target"
+        where += ["in_scope", "(CAST(:dom AS text) IS NULL OR domain_key = :dom)"]
+        if flt.domain:  # his previous inspection of the target in this domain is not kept
+            return _brute_numerators(session, by, window, flt)
+        sql = f"SELECT officer_id::text, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) " \
+              f"FROM coverage_officer_fact WHERE {' AND '.join(where)} GROUP BY 1"
+        return dict(session.execute(text(sql), w).all())
+    if by in ("unit", "body"):
+        prev = "prev_unit_domain" if flt.domain else "prev_unit"
+        where += ["in_unit_scope", "unit_id IS NOT NULL"]
+        group = "unit_id::text"
+    elif by == "domain":
+        prev, group = "prev_domain", "domain_key"
+        where.append("in_domain")
+    else:
+        prev = "prev_domain" if flt.domain else "prev_any"
+        group = {"township": "township_code", "risk": "risk_level::text", "district": "'district'"}[by]
+    if flt.domain:
+        where += ["domain_key = :dom", "in_domain"]
+    sql = (f"SELECT {group}, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
+           f"FROM coverage_fact WHERE {' AND '.join(where)} GROUP BY 1")
+    counts = dict(session.execute(text(sql), w).all())
+    if by == "body":  # a body acts for its unit
+        bodies = session.execute(text("SELECT id::text, unit_id::text FROM enforcement_body")).all()
+        counts = {b: counts.get(u, 0) for b, u in bodies}
+    return counts
+
+
+# -- the brute-force recount (the reference) ----------------------------------------------
+def _scope_sql(by: str) -> tuple[str, str, str]:
+    """(group key, extra joins, scope condition) over inspection i, target t."""
+    if by in ("unit", "body"):
+        key = "i.unit_id::text" if by == "unit" else "b.id::text"
+        joins = "JOIN enforcement_unit u ON u.id = i.unit_id" + (
+            " JOIN enforcement_body b ON b.unit_id = u.id" if by == "body" else "")
+        cond = ("i.domain_key = ANY(t.domains) AND t.domains && u.domains AND EXISTS (SELECT 1 FROM unit_area ua "
+                "WHERE ua.unit_id = u.id AND ua.township_code = t.township_code)")
+        return key, joins, cond
+    if by == "officer":
+        joins = ("JOIN inspection_officer io ON io.inspection_id = i.id JOIN officer o ON o.id = io.officer_id "
+                 "JOIN enforcement_unit u ON u.id = o.unit_id")
+        cond = ("i.domain_key = ANY(t.domains) AND i.domain_key = ANY(u.domains) AND EXISTS (SELECT 1 FROM "
+                "officer_area a WHERE a.officer_id = o.id AND a.township_code = t.township_code)")
+        return "o.id::text", joins, cond
+    if by == "domain":
+        return "i.domain_key", "", "i.domain_key = ANY(t.domains)"
+    return {"township": "t.township_code", "risk": "t.risk_level::text", "district": "'district'"}[by], "", "true"
+
+
+def _brute_numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[str, int]:
+    key, joins, cond = _scope_sql(by)
+    day = DAY_SQL.format(col="i.completed_at")
+    sql = f"""
+        SELECT {key}, count(DISTINCT i.target_id)
+        FROM inspection i JOIN target t ON t.id = i.target_id {joins}
+        WHERE i.status = 'completed' AND {day} BETWEEN :s AND :e AND {cond}
+          AND (CAST(:town AS text) IS NULL OR t.township_code = :town)
+          AND (CAST(:dom AS text) IS NULL OR (i.domain_key = :dom AND :dom = ANY(t.domains)))
+        GROUP BY 1"""
+    return dict(session.execute(text(sql), {"s": window.start, "e": window.end, "town": flt.township,
+                                            "dom": flt.domain}).all())
+
+
+def brute_force(session: Session, by: str, window: Window, flt: Filter = Filter()) -> dict[str, tuple[int, int]]:
+    """{group: (numerator, denominator)} recounted from the raw tables alone."""
+    scopes = _scopes(session, by, flt)
+    nums = _brute_numerators(session, by, window, flt)
+    dom = "(CAST(:dom AS text) IS NULL OR :dom = ANY(t.domains))"
+    town = "(CAST(:town AS text) IS NULL OR t.township_code = :town)"
+    p = {"dom": flt.domain, "town": flt.township}
+    out = {}
+    for key, scope in scopes.items():
+        conds = [dom, town]
+        params = dict(p)
+        if scope.get("towns") is not None:
+            conds.append("t.township_code = ANY(:towns)")
+            params["towns"] = list(scope["towns"])
+        if scope.get("domains") is not None:
+            conds.append("t.domains && CAST(:domains AS text[])")
+            params["domains"] = list(scope["domains"])
+        if "risk" in scope:
+            conds.append("t.risk_level = :risk")
+            params["risk"] = scope["risk"]
+        denominator = session.execute(text(f"SELECT count(*) FROM target t WHERE {' AND '.join(conds)}"),
+                                      params).scalar_one()
+        if denominator or nums.get(key):
+            out[key] = (int(nums.get(key, 0)), denominator)
+    return out
+
+
+# -- the answer ---------------------------------------------------------------------------
+def coverage(session: Session, by: str, window: Window, flt: Filter = Filter()) -> list[dict]:
+    """Numerator, denominator and ratio per group, highest ratio first; groups with no
+    target in scope are left out."""
+    if by not in GROUPINGS:
+        raise CoverageError(f"by must be one of {', '.join(GROUPINGS)}")
+    if flt.domain and flt.domain not in target_map.domain_keys(session):
+        raise CoverageError(f"unknown domain {flt.domain!r}")
+    scopes = _scopes(session, by, flt)
+    dens = denominators(session, by, flt, scopes)
+    nums = numerators(session, by, window, flt)
+    groups = [Group(k, str(scopes[k]["name"]), int(nums.get(k, 0)), dens.get(k, 0)) for k in scopes
+              if dens.get(k, 0) or nums.get(k)]
+    groups.sort(key=lambda g: (-(g.inspected / g.targets if g.targets else 0), g.key))
+    return [g.as_dict() for g in groups]
+
+
+def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days: int = 90) -> dict:
+    """The leaders' KPI cards for a window."""
+    w = {"s": window.start, "e": window.end, "town": flt.township, "dom": flt.domain}
+    cond = ("day BETWEEN :s AND :e AND (CAST(:town AS text) IS NULL OR township_code = :town) "
+            "AND (CAST(:dom AS text) IS NULL OR domain_key = :dom)")
+    row = session.execute(text(
+        f"""SELECT count(*) AS inspections,
+                   count(*) FILTER (WHERE result = 'compliant') AS compliant,
+                   count(*) FILTER (WHERE result = 'violation') AS violation,
+                   count(*) FILTER (WHERE result = 'could_not_inspect') AS could_not_inspect,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY response_s) AS response_p50_s,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY response_s) AS response_p90_s,
+                   avg(on_time::int) AS on_time_share
+            FROM coverage_fact WHERE {cond}"""), w).mappings().one()
+    officers = session.execute(text(
+        f"""SELECT count(*) FILTER (WHERE prev_officer IS NULL OR prev_officer < :s) AS active,
+                   count(*) AS officer_inspections
+            FROM coverage_officer_fact WHERE {cond}"""), w).mappings().one()
+    certified = session.execute(text(
+        "SELECT count(*) FROM officer WHERE cert_valid_from <= :e AND cert_valid_to >= :s "
+        "AND (CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"),
+        {"s": window.start, "e": window.end,
+         "units": sorted(flt.unit_ids) if flt.unit_ids is not None else None}).scalar_one()
+    plans = session.execute(text(
+        f"""SELECT count(*) AS planned, count(*) FILTER (WHERE status = 'completed') AS done
+            FROM inspection WHERE plan_id IS NOT NULL AND status <> 'cancelled'
+              AND {DAY_SQL.format(col='due_at')} BETWEEN :s AND :e"""), w).mappings().one()
+    district = coverage(session, "district", window, flt)
+    today = window.end
+    blind = coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt)
+    return {
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "coverage": district[0] if district else {"numerator": 0, "denominator": 0, "ratio": None},
+        "inspections": row["inspections"],
+        "results": {k: row[k] for k in ("compliant", "violation", "could_not_inspect")},
+        "response_p50_min": round(row["response_p50_s"] / 60, 1) if row["response_p50_s"] is not None else None,
+        "response_p90_min": round(row["response_p90_s"] / 60, 1) if row["response_p90_s"] is not None else None,
+        "on_time_share": round(float(row["on_time_share"]), 4) if row["on_time_share"] is not None else None,
+        "officers_active": officers["active"], "officers_certified": certified,
+        "participation": round(officers["active"] / certified, 4) if certified else None,
+        "inspections_per_officer": round(officers["officer_inspections"] / officers["active"], 2)
+        if officers["active"] else None,
+        "random_plan": {"planned": plans["planned"], "completed": plans["done"]},
+        "blind_spots": {"days": blind_days, "by_risk": {g["key"]: g["denominator"] - g["numerator"] for g in blind}},
+    }
+
+
+def parse_window(start: str | None, end: str | None, period: str | None, today: dt.date) -> Window:
+    """An explicit [start, end] (ISO dates), or a period ending today: day, week, month,
+    quarter, year. The current month by default."""
+    if start or end:
+        try:
+            s = dt.date.fromisoformat(start) if start else today.replace(day=1)
+            e = dt.date.fromisoformat(end) if end else today
+        except ValueError:
+            raise CoverageError("start and end are ISO dates, e.g. 2026-11-01") from None
+        return Window(s, e)
+    period = period or "month"
+    firsts = {"day": today, "week": today - dt.timedelta(days=today.weekday()), "month": today.replace(day=1),
+              "quarter": today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1),
+              "year": today.replace(month=1, day=1)}
+    if period not in firsts:
+        raise CoverageError("period must be day, week, month, quarter or year")
+    return Window(firsts[period], today)
