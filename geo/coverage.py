@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -192,26 +193,38 @@ def _scopes(session: Session, by: str, flt: Filter) -> dict[str, dict]:
 
 
 def denominators(session: Session, by: str, flt: Filter, scopes: dict[str, dict]) -> dict[str, int]:
+    """Targets in each group's scope, summed from the strata township by township (groups
+    sharing a scope, such as officers with the same area, are summed once)."""
     keys, strata = _strata(session)
+    per_town: dict = {}
+    for town, risk, m, count in strata:
+        per_town.setdefault(town, []).append((m, risk, count))
+    per_town = {town: np.array(rows, dtype=np.int64).reshape(-1, 3) for town, rows in per_town.items()}
     want = _mask(keys, [flt.domain]) if flt.domain else None
+    cache: dict[tuple, int] = {}
     out = {}
     for key, scope in scopes.items():
-        towns = set(scope["towns"]) if scope.get("towns") is not None else None
+        towns = scope["towns"] if scope.get("towns") is not None else list(per_town)
+        if flt.township:
+            towns = [t for t in towns if t == flt.township]
         mask = _mask(keys, scope["domains"]) if scope.get("domains") is not None else None
-        n = 0
-        for town, risk, m, count in strata:
-            if towns is not None and town not in towns:
-                continue
-            if flt.township and town != flt.township:
-                continue
-            if mask is not None and not m & mask:
-                continue
-            if want is not None and not m & want:
-                continue
-            if "risk" in scope and risk != scope["risk"]:
-                continue
-            n += count
-        out[key] = n
+        signature = (frozenset(towns), mask, scope.get("risk"))
+        if signature not in cache:
+            n = 0
+            for town in signature[0]:
+                rows = per_town.get(town)
+                if rows is None:
+                    continue
+                keep = np.ones(len(rows), dtype=bool)
+                if mask is not None:
+                    keep &= (rows[:, 0] & mask) != 0
+                if want is not None:
+                    keep &= (rows[:, 0] & want) != 0
+                if "risk" in scope:
+                    keep &= rows[:, 1] == scope["risk"]
+                n += int(rows[keep, 2].sum())
+            cache[signature] = n
+        out[key] = cache[signature]
     return out
 
 

@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import api_dispatch, api_targets, auth, basemap, live  # noqa: F401 (routes on api)
+    from dashboard import api_coverage, api_dispatch, api_targets, auth, basemap, live  # noqa: F401 (routes on api)
 
     basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
     from dashboard.api import api

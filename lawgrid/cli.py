@@ -18,6 +18,7 @@ BENCH_DEFAULTS = {
     "push": {"devices": 3000, "rate": 1.0, "duration": 30.0},
     "map": {"targets": 1_000_000},
     "dispatch": {"targets": 100_000},
+    "coverage": {"targets": 1_000_000},
 }
 
 
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--targets", type=int, help="seed, map (default 1,000,000), dispatch (100,000)")
     bench.add_argument("--officers", type=int, default=10_000, help="dispatch")
     bench.add_argument("--tasks", type=int, default=1_000, help="dispatch")
+    bench.add_argument("--inspections", type=int, default=5_000_000, help="coverage")
     bench.add_argument("--seed", type=int, default=7, help="seed")
     bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
     bench.add_argument("--rate", type=float, help="ingest (2), push (1): fixes per second per device")

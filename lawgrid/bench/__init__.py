@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-NAMES = ("seed", "ingest", "push", "map", "dispatch")
+NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage")
 
 
 def run(name: str, runtime, args) -> dict:
