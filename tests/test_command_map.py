@@ -30,6 +30,18 @@ def page(browser, live_app, users, artifacts, request):
     page.close()
 
 
+def settled(locator, timeout_s: float = 15.0) -> None:
+    """Wait until the element stops moving (the map finished flying)."""
+    deadline, last = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            return
+        last = box
+        time.sleep(0.3)
+    raise AssertionError("the map did not settle")
+
+
 def cell_total(response) -> int:
     return sum(f["properties"]["n"] for f in json.loads(response.body())["features"])
 
@@ -62,7 +74,7 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     page.wait_for_selector(".lg-cell", state="detached", timeout=5_000)
     dot = page.locator("path.lg-target")
     page.wait_for_function("() => document.querySelectorAll('path.lg-target').length === 1", timeout=5_000)
-    time.sleep(1.0)  # the fly-to animation
+    settled(dot)  # the fly-to animation (slower on a busy machine)
     dot.click(force=True)  # Leaflet re-projects SVG paths on every frame while the map settles
     page.wait_for_selector("#target-card-name", timeout=5_000)
     assert page.inner_text("#target-card-name") == name
