@@ -98,8 +98,10 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
 def test_english_switch_translates_the_map(page, artifacts):
     page.click("#lang-switch")
     page.wait_for_function("() => document.querySelector('#overview-heading').textContent.includes('township')")
-    assert page.inner_text("#nav-map") == "Command map"
-    assert page.inner_text("#alarms-heading") == "Alarms"
+    # Each part translates in its own callback: wait for each rather than read at once.
+    page.wait_for_function("() => document.querySelector('#nav-map').textContent === 'Command map'")
+    page.wait_for_function("() => document.querySelector('#alarms-heading').textContent === 'Alarms'")
+    page.wait_for_function("() => document.querySelector('.lg-filterbar').textContent.includes('Domains')")
     assert "Domains" in page.inner_text(".lg-filterbar")
     page.screenshot(path=str(artifacts / "map-english.png"))
     page.click("#lang-switch")
