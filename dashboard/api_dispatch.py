@@ -135,17 +135,9 @@ def assign_inspection(task_id: int):
 @requires(*DISPATCHING, "operator")
 def inspection_status(task_id: int):
     body = _body()
-    scope = current_scope()
-
-    def do():
-        with _runtime().session() as session:
-            check_task_scope(session, current_scope(), task_id)
-            dispatch.transition(session, task_id, str(body.get("status", "")), scope.username,
-                                result=body.get("result"), comment=body.get("comment"))
-        dispatching.notify(task_id)
-        with _runtime().session() as session:
-            return jsonify(dispatch.task_view(session, task_id))
-    return _errors(do)
+    return _errors(lambda: jsonify(dispatching.change_status(
+        current_scope(), task_id, str(body.get("status", "")), result=body.get("result"),
+        comment=body.get("comment"))))
 
 
 @api.post("/inspections/batch/plan")

@@ -41,9 +41,7 @@ def create(scope: Scope, **task) -> dict:
         raise Forbidden("your role may not create inspection tasks")
     with _runtime().session() as session:
         task_id = dispatch.create_task(session, actor=scope.username, **task)
-        view = dispatch.task_view(session, task_id)
-    notify(task_id)
-    return view
+    return notify(task_id)
 
 
 def assign_crew(scope: Scope, task_id: int, officer_ids: list[int], *, joint: bool = False,
@@ -57,9 +55,16 @@ def assign_crew(scope: Scope, task_id: int, officer_ids: list[int], *, joint: bo
         check_task_scope(session, scope, task_id)
         check_officer_scope(session, scope, officer_ids)
         dispatch.assign(session, task_id, officer_ids, scope.username, joint=joint, override_reason=override_reason)
-    notified = notify(task_id)
+    return notify(task_id)
+
+
+def change_status(scope: Scope, task_id: int, status: str, *, result: str | None = None,
+                  comment: str | None = None) -> dict:
+    """Raises dispatch.DispatchError, Conflict (not allowed from the current status), NotFound."""
     with _runtime().session() as session:
-        return {**dispatch.task_view(session, task_id), "notified": notified}
+        check_task_scope(session, scope, task_id)
+        dispatch.transition(session, task_id, status, scope.username, result=result, comment=comment)
+    return notify(task_id)
 
 
 def plan(scope: Scope, task_ids: list[int] | None = None) -> dict:
@@ -86,7 +91,8 @@ def commit(scope: Scope, assignments: list[dict]) -> dict:
 
 
 def notify(task_id: int) -> dict:
-    """Send an assigned task to its crew's JT/T 808 terminals and push the change live."""
+    """Send an assigned task to its crew's JT/T 808 terminals and push the change live;
+    returns the task's view with what was notified."""
     with _runtime().session() as session:
         view = dispatch.task_view(session, task_id)
         phones = dispatch.crew_terminals(session, task_id) if view["status"] == "assigned" else []
@@ -99,4 +105,4 @@ def notify(task_id: int) -> dict:
     live = current_app.extensions.get("lawgrid_live")
     if live is not None:
         live.emit_inspection(view, units)
-    return {"terminals": phones, "delivered": delivered}
+    return {**view, "notified": {"terminals": phones, "delivered": delivered}}

@@ -65,14 +65,11 @@ class LivePush:
         if unit is not None:
             self.socketio.emit(event, payload, to=unit_room(unit), namespace=NAMESPACE)
 
-    def emit_inspection(self, view: dict, units: set[int] | None = None) -> None:
+    def emit_inspection(self, view: dict, units: set[int]) -> None:
         """A task changed: tell the district and every unit that could act on it."""
         payload = {k: view.get(k) for k in ("id", "status", "result", "unit_id", "target_id", "target_name",
                                             "lon", "lat", "due_at")}
         payload["officers"] = [o["id"] for o in view.get("officers") or []]
-        if units is None:
-            with db.session_scope(self.sessions) as s:
-                units = dispatch.task_units(s, view["id"])
         self.socketio.emit("inspection", payload, to=DISTRICT_ROOM, namespace=NAMESPACE)
         for unit in units:
             self.socketio.emit("inspection", payload, to=unit_room(unit), namespace=NAMESPACE)

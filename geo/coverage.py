@@ -15,7 +15,7 @@ officer's, those in his own area and his unit's domains; a body acts for its uni
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import text
@@ -56,11 +56,10 @@ class Group:
     name: str
     inspected: int = 0
     targets: int = 0
-    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"key": self.key, "name": self.name, "numerator": self.inspected, "denominator": self.targets,
-                "ratio": round(self.inspected / self.targets, 6) if self.targets else None, **self.extra}
+                "ratio": round(self.inspected / self.targets, 6) if self.targets else None}
 
 
 # -- keeping the facts current ------------------------------------------------------------

@@ -6,7 +6,6 @@ apply one live batch of 3,000 positions."""
 
 from __future__ import annotations
 
-import re
 import secrets
 import statistics
 import tempfile
