@@ -12,8 +12,8 @@ from flask import Flask, session
 from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANG, t
 
-PAGE_MODULES = ("dashboard.pages.overview", "dashboard.pages.dispatch", "dashboard.pages.devices",
-                "dashboard.pages.audit")
+PAGE_MODULES = ("dashboard.pages.overview", "dashboard.pages.dispatch", "dashboard.pages.coverage",
+                "dashboard.pages.devices", "dashboard.pages.audit")
 
 
 def build_dash(server: Flask) -> dash.Dash:
@@ -33,7 +33,8 @@ def build_dash(server: Flask) -> dash.Dash:
     app.callback(Output("lang", "data"), Input("lang-switch", "n_clicks"), State("lang", "data"),
                  prevent_initial_call=True)(toggle_language)
     app.callback(Output("app-title", "children"), Output("nav-map", "children"),
-                 Output("nav-dispatch", "children"), Output("nav-devices", "children"), Output("nav-audit", "children"),
+                 Output("nav-dispatch", "children"), Output("nav-coverage", "children"),
+                 Output("nav-devices", "children"), Output("nav-audit", "children"),
                  Output("lang-switch", "children"),
                  Output("logout", "children"), Output("whoami", "children"),
                  Input("lang", "data"))(translate_shell)
@@ -52,6 +53,7 @@ def shell():
             html.Nav(className="lg-nav", children=[
                 dcc.Link(id="nav-map", children=t("nav.map"), href="/"),
                 dcc.Link(id="nav-dispatch", children=t("nav.dispatch"), href="/dispatch"),
+                dcc.Link(id="nav-coverage", children=t("nav.coverage"), href="/coverage"),
                 dcc.Link(id="nav-devices", children=t("nav.devices"), href="/devices"),
                 dcc.Link(id="nav-audit", children=t("nav.audit"), href="/audit",
                          style={} if scope and scope.role in ("auditor", "admin") else {"display": "none"}),
@@ -75,6 +77,7 @@ def toggle_language(_clicks, lang):
 def translate_shell(lang):
     scope = current_scope()
     who = f"{scope.username} · {t('role.' + scope.role, lang)}" if scope else ""
-    return (t("app.title", lang), t("nav.map", lang), t("nav.dispatch", lang), t("nav.devices", lang), t("nav.audit", lang),
+    return (t("app.title", lang), t("nav.map", lang), t("nav.dispatch", lang), t("nav.coverage", lang),
+            t("nav.devices", lang), t("nav.audit", lang),
             t("lang.switch", lang),
             t("nav.logout", lang), who)

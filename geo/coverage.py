@@ -47,7 +47,8 @@ class Window:
 class Filter:
     township: str | None = None
     domain: str | None = None
-    unit_ids: frozenset[int] | None = None  # a unit-scoped viewer
+    unit_ids: frozenset[int] | None = None  # a unit-scoped viewer, or a drill-down into one unit
+    risk: int | None = None
 
 
 @dataclass
@@ -221,6 +222,8 @@ def denominators(session: Session, by: str, flt: Filter, scopes: dict[str, dict]
                     keep &= (rows[:, 0] & want) != 0
                 if "risk" in scope:
                     keep &= rows[:, 1] == scope["risk"]
+                if flt.risk is not None:
+                    keep &= rows[:, 1] == flt.risk
                 n += int(rows[keep, 2].sum())
             cache[signature] = n
         out[key] = cache[signature]
@@ -228,17 +231,10 @@ def denominators(session: Session, by: str, flt: Filter, scopes: dict[str, dict]
 
 
 # -- numerators ---------------------------------------------------------------------------
-def numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[str, int]:
-    w = {"s": window.start, "e": window.end, "town": flt.township, "dom": flt.domain}
-    where = ["day BETWEEN :s AND :e", "(CAST(:town AS text) IS NULL OR township_code = :town)"]
-    if by == "officer":
-        prev = "prev_officer_target"
-        where += ["in_scope", "(CAST(:dom AS text) IS NULL OR domain_key = :dom)"]
-        if flt.domain:  # his previous inspection of the target in this domain is not kept
-            return _brute_numerators(session, by, window, flt)
-        sql = f"SELECT officer_id::text, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) " \
-              f"FROM coverage_officer_fact WHERE {' AND '.join(where)} GROUP BY 1"
-        return dict(session.execute(text(sql), w).all())
+def _fact_terms(by: str, flt: Filter) -> tuple[str, str, list[str]]:
+    """(previous-day column, group expression, conditions) over coverage_fact for a grouping."""
+    where = ["(CAST(:town AS text) IS NULL OR township_code = :town)",
+             "(CAST(:risk AS int) IS NULL OR risk_level = :risk)"]
     if by in ("unit", "body"):
         prev = "prev_unit_domain" if flt.domain else "prev_unit"
         where += ["in_unit_scope", "unit_id IS NOT NULL"]
@@ -251,8 +247,27 @@ def numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[s
         group = {"township": "township_code", "risk": "risk_level::text", "district": "'district'"}[by]
     if flt.domain:
         where += ["domain_key = :dom", "in_domain"]
+    return prev, group, where
+
+
+def _params(window: Window, flt: Filter) -> dict:
+    return {"s": window.start, "e": window.end, "town": flt.township, "dom": flt.domain, "risk": flt.risk}
+
+
+def numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[str, int]:
+    w = _params(window, flt)
+    if by == "officer":
+        # His previous inspection of the target within one domain or risk level is not kept.
+        if flt.domain or flt.risk is not None:
+            return _brute_numerators(session, by, window, flt)
+        prev = "prev_officer_target"
+        sql = (f"SELECT officer_id::text, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
+               "FROM coverage_officer_fact WHERE day BETWEEN :s AND :e AND in_scope "
+               "AND (CAST(:town AS text) IS NULL OR township_code = :town) GROUP BY 1")
+        return dict(session.execute(text(sql), w).all())
+    prev, group, where = _fact_terms(by, flt)
     sql = (f"SELECT {group}, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
-           f"FROM coverage_fact WHERE {' AND '.join(where)} GROUP BY 1")
+           f"FROM coverage_fact WHERE day BETWEEN :s AND :e AND {' AND '.join(where)} GROUP BY 1")
     counts = dict(session.execute(text(sql), w).all())
     if by == "body":  # a body acts for its unit
         bodies = session.execute(text("SELECT id::text, unit_id::text FROM enforcement_body")).all()
@@ -290,9 +305,9 @@ def _brute_numerators(session: Session, by: str, window: Window, flt: Filter) ->
         WHERE i.status = 'completed' AND {day} BETWEEN :s AND :e AND {cond}
           AND (CAST(:town AS text) IS NULL OR t.township_code = :town)
           AND (CAST(:dom AS text) IS NULL OR (i.domain_key = :dom AND :dom = ANY(t.domains)))
+          AND (CAST(:risk AS int) IS NULL OR t.risk_level = :risk)
         GROUP BY 1"""
-    return dict(session.execute(text(sql), {"s": window.start, "e": window.end, "town": flt.township,
-                                            "dom": flt.domain}).all())
+    return dict(session.execute(text(sql), _params(window, flt)).all())
 
 
 def brute_force(session: Session, by: str, window: Window, flt: Filter = Filter()) -> dict[str, tuple[int, int]]:
@@ -301,10 +316,11 @@ def brute_force(session: Session, by: str, window: Window, flt: Filter = Filter(
     nums = _brute_numerators(session, by, window, flt)
     dom = "(CAST(:dom AS text) IS NULL OR :dom = ANY(t.domains))"
     town = "(CAST(:town AS text) IS NULL OR t.township_code = :town)"
-    p = {"dom": flt.domain, "town": flt.township}
+    risk = "(CAST(:risk AS int) IS NULL OR t.risk_level = :risk)"
+    p = {"dom": flt.domain, "town": flt.township, "risk": flt.risk}
     out = {}
     for key, scope in scopes.items():
-        conds = [dom, town]
+        conds = [dom, town, risk]
         params = dict(p)
         if scope.get("towns") is not None:
             conds.append("t.township_code = ANY(:towns)")
@@ -313,8 +329,8 @@ def brute_force(session: Session, by: str, window: Window, flt: Filter = Filter(
             conds.append("t.domains && CAST(:domains AS text[])")
             params["domains"] = list(scope["domains"])
         if "risk" in scope:
-            conds.append("t.risk_level = :risk")
-            params["risk"] = scope["risk"]
+            conds.append("t.risk_level = :group_risk")
+            params["group_risk"] = scope["risk"]
         denominator = session.execute(text(f"SELECT count(*) FROM target t WHERE {' AND '.join(conds)}"),
                                       params).scalar_one()
         if denominator or nums.get(key):
@@ -339,11 +355,23 @@ def coverage(session: Session, by: str, window: Window, flt: Filter = Filter()) 
     return [g.as_dict() for g in groups]
 
 
-def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days: int = 90) -> dict:
-    """The leaders' KPI cards for a window."""
-    w = {"s": window.start, "e": window.end, "town": flt.township, "dom": flt.domain}
+def _summary_terms(window: Window, flt: Filter) -> tuple[str, dict]:
+    units = sorted(flt.unit_ids) if flt.unit_ids is not None else None
+    w = {**_params(window, flt), "units": units}
     cond = ("day BETWEEN :s AND :e AND (CAST(:town AS text) IS NULL OR township_code = :town) "
             "AND (CAST(:dom AS text) IS NULL OR domain_key = :dom)")
+    return cond, w
+
+
+UNIT_FACT = "(CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"
+UNIT_OFFICER = ("(CAST(:units AS int[]) IS NULL OR officer_id IN "
+                "(SELECT id FROM officer WHERE unit_id = ANY(CAST(:units AS int[]))))")
+
+
+def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days: int = 90) -> dict:
+    """The leaders' KPI cards for a window; for one unit (a drill-down or a unit-scoped
+    viewer) the figures are that unit's."""
+    cond, w = _summary_terms(window, flt)
     row = session.execute(text(
         f"""SELECT count(*) AS inspections,
                    count(*) FILTER (WHERE result = 'compliant') AS compliant,
@@ -352,26 +380,27 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY response_s) AS response_p50_s,
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY response_s) AS response_p90_s,
                    avg(on_time::int) AS on_time_share
-            FROM coverage_fact WHERE {cond}"""), w).mappings().one()
+            FROM coverage_fact WHERE {cond} AND {UNIT_FACT}"""), w).mappings().one()
     officers = session.execute(text(
         f"""SELECT count(*) FILTER (WHERE prev_officer IS NULL OR prev_officer < :s) AS active,
                    count(*) AS officer_inspections
-            FROM coverage_officer_fact WHERE {cond}"""), w).mappings().one()
+            FROM coverage_officer_fact WHERE {cond} AND {UNIT_OFFICER}"""), w).mappings().one()
     certified = session.execute(text(
         "SELECT count(*) FROM officer WHERE cert_valid_from <= :e AND cert_valid_to >= :s "
-        "AND (CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"),
-        {"s": window.start, "e": window.end,
-         "units": sorted(flt.unit_ids) if flt.unit_ids is not None else None}).scalar_one()
+        "AND (CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"), w).scalar_one()
     plans = session.execute(text(
         f"""SELECT count(*) AS planned, count(*) FILTER (WHERE status = 'completed') AS done
             FROM inspection WHERE plan_id IS NOT NULL AND status <> 'cancelled'
-              AND {DAY_SQL.format(col='due_at')} BETWEEN :s AND :e"""), w).mappings().one()
-    district = coverage(session, "district", window, flt)
+              AND {DAY_SQL.format(col='due_at')} BETWEEN :s AND :e AND {UNIT_FACT}"""), w).mappings().one()
+    by = "unit" if flt.unit_ids is not None and len(flt.unit_ids) == 1 else "district"
+    whole = coverage(session, by, window, flt)
     today = window.end
-    blind = coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt)
+    blind = coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt) \
+        if by == "district" else []
     return {
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "coverage": district[0] if district else {"numerator": 0, "denominator": 0, "ratio": None},
+        "scope": by,
+        "coverage": whole[0] if whole else {"numerator": 0, "denominator": 0, "ratio": None},
         "inspections": row["inspections"],
         "results": {k: row[k] for k in ("compliant", "violation", "could_not_inspect")},
         "response_p50_min": round(row["response_p50_s"] / 60, 1) if row["response_p50_s"] is not None else None,
@@ -384,6 +413,65 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         "random_plan": {"planned": plans["planned"], "completed": plans["done"]},
         "blind_spots": {"days": blind_days, "by_risk": {g["key"]: g["denominator"] - g["numerator"] for g in blind}},
     }
+
+
+RESPONSE_BINS_MIN = (15, 30, 60, 120, 240, 480, 1440)
+
+
+def response_histogram(session: Session, window: Window, flt: Filter = Filter()) -> list[dict]:
+    """Inspections by time from creation to arrival on site, in bins of minutes ("<15",
+    "15-30", ... ">=1440"), with how many of each bin arrived within the due time."""
+    cond, w = _summary_terms(window, flt)
+    edges = ", ".join(str(b * 60) for b in RESPONSE_BINS_MIN)
+    rows = dict((b, (n, on)) for b, n, on in session.execute(text(
+        f"""SELECT width_bucket(response_s, ARRAY[{edges}]::float8[]), count(*), count(*) FILTER (WHERE on_time)
+            FROM coverage_fact WHERE {cond} AND {UNIT_FACT} AND response_s IS NOT NULL GROUP BY 1"""), w))
+    labels = [f"<{RESPONSE_BINS_MIN[0]}"] + [f"{a}-{b}" for a, b in zip(RESPONSE_BINS_MIN, RESPONSE_BINS_MIN[1:])] \
+        + [f">={RESPONSE_BINS_MIN[-1]}"]
+    return [{"minutes": label, "inspections": rows.get(i, (0, 0))[0], "on_time": rows.get(i, (0, 0))[1]}
+            for i, label in enumerate(labels)]
+
+
+TREND_STEPS = {"day": "day", "week": "week", "month": "month"}
+
+
+def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = "month") -> list[dict]:
+    """Coverage of the district (or of the one unit in the filter) per day, week or month of
+    the window: distinct targets inspected in each step over the targets in scope now. The
+    same previous-day trick as numerators(), with each step's first day as s."""
+    if step not in TREND_STEPS:
+        raise CoverageError("step must be day, week or month")
+    by = "unit" if flt.unit_ids is not None and len(flt.unit_ids) == 1 else "district"
+    prev, _group, where = _fact_terms(by, flt)
+    if by == "unit":
+        where.append("unit_id = ANY(CAST(:units AS int[]))")
+    first = f"date_trunc('{step}', day)::date"
+    rows = session.execute(text(
+        f"""SELECT {first} AS first, count(*) AS inspections,
+                   count(*) FILTER (WHERE {prev} IS NULL OR {prev} < greatest({first}, CAST(:s AS date))) AS inspected
+            FROM coverage_fact WHERE day BETWEEN :s AND :e AND {' AND '.join(where)} GROUP BY 1 ORDER BY 1"""),
+        {**_params(window, flt), "units": sorted(flt.unit_ids or [])}).all()
+    dens = denominators(session, by, flt, _scopes(session, by, flt))
+    targets = sum(dens.values())
+    found = {r.first: r for r in rows}
+    out, day = [], window.start
+    while day <= window.end:
+        first = {"day": day, "week": day - dt.timedelta(days=day.weekday()), "month": day.replace(day=1)}[step]
+        r = found.get(first)
+        inspected = r.inspected if r else 0
+        out.append({"start": max(first, window.start).isoformat(), "numerator": inspected, "denominator": targets,
+                    "ratio": round(inspected / targets, 6) if targets else None,
+                    "inspections": r.inspections if r else 0})
+        day = _next_step(first, step)
+    return out
+
+
+def _next_step(first: dt.date, step: str) -> dt.date:
+    if step == "day":
+        return first + dt.timedelta(days=1)
+    if step == "week":
+        return first + dt.timedelta(days=7)
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def parse_window(start: str | None, end: str | None, period: str | None, today: dt.date) -> Window:

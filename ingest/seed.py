@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from geo import queries, target_map
+from geo import coverage, queries, target_map
 from geo.bulk import TARGET_COPY_COLUMNS, copy_text
 from ingest import synthetic
 
@@ -78,9 +78,58 @@ def seed_targets(session: Session, *, targets: int, seed: int, progress: bool = 
     return {"targets": targets, "seconds": round(time.perf_counter() - t0, 2)}
 
 
-def seed_all(session: Session, *, targets: int, officers: int, seed: int, progress: bool = True) -> dict:
+def seed_all(session: Session, *, targets: int, officers: int, seed: int, progress: bool = True,
+             inspections: int = 0) -> dict:
     summary = seed_organisation(session, officers=officers, seed=seed)
     summary.update(seed_targets(session, targets=targets, seed=seed, progress=progress))
     target_map.refresh_target_cells(session)
+    if inspections:
+        seed_inspection_history(session, inspections, end=dt.datetime.now(dt.timezone.utc), days=365,
+                                progress=progress)
+        summary["inspections"] = inspections
+        summary["coverage_facts"] = coverage.rebuild(session)
     return summary
+
+
+def seed_inspection_history(session: Session, n: int, *, end: dt.datetime, days: int,
+                            progress: bool = True) -> None:
+    """n completed inspections of pseudo-random targets over the `days` before `end`, each by a
+    unit holding the target's first domain with two of its officers; answered within one to
+    seven hours, due within four (so some arrive late), results cycling through the three."""
+    session.execute(text(
+        """CREATE TEMP TABLE IF NOT EXISTS dom_units ON COMMIT DROP AS
+           SELECT domain_key, array_agg(DISTINCT unit_id) AS units FROM power_item GROUP BY 1"""))
+    session.execute(text(
+        """CREATE TEMP TABLE IF NOT EXISTS unit_officers ON COMMIT DROP AS
+           SELECT unit_id, array_agg(id ORDER BY id) AS ids FROM officer GROUP BY 1 HAVING count(*) >= 2"""))
+    max_target = session.execute(text("SELECT max(id) FROM target")).scalar_one()
+    first_new = session.execute(text("SELECT coalesce(max(id), 0) FROM inspection")).scalar_one()
+    step = 500_000
+    bar = tqdm(total=n, unit="inspections", disable=not progress, file=sys.stderr)
+    for first in range(0, n, step):
+        session.execute(text(
+            """
+            INSERT INTO inspection (target_id, domain_key, source, priority, due_at, crew_size, created_by, status,
+                                    result, unit_id, created_at, on_site_at, completed_at)
+            SELECT t.id, t.domains[1], 'bulk', 2, done - interval '4 hours', 2, 'history', 'completed',
+                   (ARRAY['compliant', 'violation', 'could_not_inspect'])[1 + g % 3],
+                   du.units[1 + g % cardinality(du.units)], done - interval '8 hours',
+                   done - interval '1 hour' * (1 + g % 7), done
+            FROM generate_series(CAST(:a AS bigint), :b) g
+            CROSS JOIN LATERAL (SELECT CAST(:end AS timestamptz)
+                                       - interval '1 minute' * ((g * 2654435761) % :minutes) AS done) d
+            JOIN target t ON t.id = 1 + (g * 40503) % :maxid
+            JOIN dom_units du ON du.domain_key = t.domains[1]
+            """), {"a": first + 1, "b": min(n, first + step), "maxid": max_target, "end": end,
+                   "minutes": days * 1440})
+        bar.update(min(n, first + step) - first)
+    bar.close()
+    session.execute(text(
+        """
+        INSERT INTO inspection_officer (inspection_id, officer_id, due_day)
+        SELECT i.id, uo.ids[1 + (i.id + k) % cardinality(uo.ids)], (timezone('Asia/Shanghai', i.due_at))::date
+        FROM inspection i JOIN unit_officers uo ON uo.unit_id = i.unit_id, (VALUES (0), (1)) v(k)
+        WHERE i.id > :first
+        """), {"first": first_new})
+    session.execute(text("ANALYZE inspection; ANALYZE inspection_officer"))
 

@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="replace the registry with a synthetic one")
     seed.add_argument("--targets", type=int, default=50_000)
+    seed.add_argument("--inspections", type=int, default=0,
+                      help="also a year of completed inspections (coverage history)")
     seed.add_argument("--officers", type=int, default=3_000)
     seed.add_argument("--seed", type=int, default=2026)
     seed.set_defaults(handler=cmd_seed)
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="embedded database, Binhai data, synthetic registry, dashboard")
     demo.add_argument("--targets", type=int, default=50_000)
+    demo.add_argument("--inspections", type=int, default=100_000, help="a year of history for 覆盖率")
     demo.add_argument("--host", default=None)
     demo.add_argument("--port", type=int, default=None)
     demo.add_argument("--simulate-devices", type=int, default=600)
@@ -176,7 +179,8 @@ def cmd_seed(args) -> int:
     runtime = _runtime()
     ensure_reference(runtime)
     with runtime.session() as session:
-        summary = seed_all(session, targets=args.targets, officers=args.officers, seed=args.seed)
+        summary = seed_all(session, targets=args.targets, officers=args.officers, seed=args.seed,
+                           inspections=args.inspections)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 
@@ -329,7 +333,8 @@ def cmd_demo(args) -> int:
     if counts["target"] == 0:
         print(f"seeding a synthetic registry of {args.targets:,} targets (once)...", flush=True)
         with runtime.session() as session:
-            print(json.dumps(seed_all(session, targets=args.targets, officers=3000, seed=2026),
+            print(json.dumps(seed_all(session, targets=args.targets, officers=3000, seed=2026,
+                                                      inspections=args.inspections),
                              ensure_ascii=False), flush=True)
     accounts_created = create_demo_accounts(runtime)
     if accounts_created:

@@ -16,6 +16,22 @@ window.lawgrid = Object.assign({}, window.lawgrid, {
             dashArray: feature.properties.approximate ? "4 3" : null,
         };
     },
+    // 覆盖率 map: hideout.values by township code (a ratio, or a blind-spot count), classed by
+    // hideout.breaks; the selected township is outlined rather than filtered away.
+    valueStyle: function (feature, context) {
+        const h = context.hideout || {};
+        const breaks = h.breaks || [];
+        const colors = h.colors || ["#ccc"];
+        const value = (h.values || {})[feature.properties.code];
+        let i = 0;
+        while (i < breaks.length && value > breaks[i]) { i++; }
+        const selected = h.selected === feature.properties.code;
+        return {
+            fillColor: value === null || value === undefined ? "#bbbbbb" : colors[Math.min(i, colors.length - 1)],
+            fillOpacity: 0.8, color: selected ? "#ffd166" : "#ffffff", weight: selected ? 4 : 1.2,
+            dashArray: feature.properties.approximate && !selected ? "4 3" : null,
+        };
+    },
 });
 
 // Live officers and cameras: Socket.IO batches of [id, lat, lon, state, recording, sos, time]

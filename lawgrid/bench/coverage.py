@@ -14,53 +14,18 @@ from sqlalchemy import text
 
 from geo import coverage, db, target_map
 from geo.reference import load_reference
-from ingest.seed import seed_organisation, seed_targets
+from ingest.seed import seed_inspection_history, seed_organisation, seed_targets
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
 
 QUERIES = 20
 GROUPINGS = ("unit", "body", "township", "domain", "officer", "risk")
 END = dt.date(2026, 11, 30)
+END_AT = dt.datetime(2026, 11, 30, 20, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def _log(msg: str) -> None:
     print(f"[bench coverage] {msg}", file=sys.stderr, flush=True)
-
-
-def load_inspections(session, n: int) -> None:
-    """n completed inspections of random targets by a unit holding the target's first domain,
-    spread over three years, with two of that unit's officers on each."""
-    session.execute(text(
-        """CREATE TEMP TABLE dom_units AS SELECT domain_key, array_agg(DISTINCT unit_id) AS units
-           FROM power_item GROUP BY 1"""))
-    session.execute(text(
-        """CREATE TEMP TABLE unit_officers AS SELECT unit_id, array_agg(id ORDER BY id) AS ids
-           FROM officer GROUP BY 1 HAVING count(*) >= 2"""))
-    max_target = session.execute(text("SELECT max(id) FROM target")).scalar_one()
-    step = 500_000
-    for first in range(0, n, step):
-        session.execute(text(
-            """
-            INSERT INTO inspection (target_id, domain_key, source, priority, due_at, crew_size, created_by, status,
-                                    result, unit_id, created_at, on_site_at, completed_at)
-            SELECT t.id, t.domains[1], 'bulk', 2, done + interval '1 day', 2, 'bench', 'completed',
-                   (ARRAY['compliant', 'violation', 'could_not_inspect'])[1 + g % 3],
-                   du.units[1 + g % cardinality(du.units)], done - interval '5 hours',
-                   done - interval '1 hour' * (1 + g % 7), done
-            FROM generate_series(CAST(:a AS bigint), :b) g
-            CROSS JOIN LATERAL (SELECT timestamptz '2026-11-30 20:00+08'
-                                       - interval '1 minute' * ((g * 2654435761) % 1576800) AS done) d
-            JOIN target t ON t.id = 1 + (g * 40503) % :maxid
-            JOIN dom_units du ON du.domain_key = t.domains[1]
-            """), {"a": first + 1, "b": min(n, first + step), "maxid": max_target})
-        _log(f"{min(n, first + step):,} inspections")
-    session.execute(text(
-        """
-        INSERT INTO inspection_officer (inspection_id, officer_id, due_day)
-        SELECT i.id, uo.ids[1 + (i.id + k) % cardinality(uo.ids)], (timezone('Asia/Shanghai', i.due_at))::date
-        FROM inspection i JOIN unit_officers uo ON uo.unit_id = i.unit_id, (VALUES (0), (1)) v(k)
-        """))
-    session.execute(text("ANALYZE"))
 
 
 def run(runtime, args) -> dict:
@@ -76,7 +41,7 @@ def run(runtime, args) -> dict:
         seed_targets(s, targets=args.targets, seed=args.seed, progress=False)
         target_map.refresh_target_cells(s)  # the registry strata the denominators come from
         _log(f"loading {args.inspections:,} inspections")
-        load_inspections(s, args.inspections)
+        seed_inspection_history(s, args.inspections, end=END_AT, days=3 * 365, progress=False)
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     with db.session_scope(sessions) as s:

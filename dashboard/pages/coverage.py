@@ -1,0 +1,483 @@
+"""覆盖率 page, for leaders: KPI cards, coverage by unit (drill down to its officers), the
+township choropleth of coverage or of blind spots, the trend, coverage by domain, response
+times, and every table exportable as audited CSV / XLSX.
+
+Selections cross-filter: a township clicked on the map (or in the blind-spot chart) and a
+domain clicked in the domain chart set the two dropdowns, and every chart follows the
+dropdowns. A chart of townships still shows every township with the selected one outlined;
+likewise for domains."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import dash
+import dash_leaflet as dl
+import plotly.graph_objects as go
+from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
+from flask import current_app
+
+from dashboard import basemap, coverage_view
+from dashboard.auth import require_role
+from dashboard.i18n import t
+from dashboard.pages.overview import breaks_for
+from geo import coverage, queries
+from geo.accounts import ROLES
+
+PERIODS = ("day", "week", "month", "quarter", "year", "custom")
+RATIO_BREAKS = [0.05, 0.1, 0.2, 0.3, 0.5]
+RATIO_COLORS = ["#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c", "#00441b"]
+BLIND_COLORS = ["#fff5f0", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15"]
+RISK_COLORS = {"1": "#9ecae1", "2": "#fdd0a2", "3": "#fd8d3c", "4": "#d62728"}
+TABLES = ("unit", "body", "township", "domain", "officer", "risk")
+QUERY = Input("cov-query", "data")
+DARK = dict(paper_bgcolor="#13243d", plot_bgcolor="#13243d", font=dict(color="#e6edf6", size=11),
+            margin=dict(l=10, r=10, t=36, b=10))
+
+
+def _runtime():
+    return current_app.extensions["lawgrid"]
+
+
+def register(app: dash.Dash) -> None:
+    dash.register_page(__name__, path="/coverage", name="coverage", layout=layout)
+    app.callback(Output("cov-township", "value"), Output("cov-domain", "value"),
+                 Input("cov-towns", "clickData"), Input("cov-blind-chart", "clickData"),
+                 Input("cov-domain-chart", "clickData"), Input("cov-clear", "n_clicks"),
+                 State("cov-township", "value"), State("cov-domain", "value"),
+                 prevent_initial_call=True)(cross_filter)
+    app.callback(Output("cov-unit", "data"), Input("cov-unit-chart", "clickData"),
+                 Input("cov-crumb-district", "n_clicks"), State("cov-unit", "data"),
+                 prevent_initial_call=True)(drill)
+    app.callback(Output("cov-query", "data"), Output("cov-period", "value"), Output("cov-dates", "start_date"),
+                 Output("cov-dates", "end_date"), Output("cov-error", "children"),
+                 Input("cov-period", "value"), Input("cov-dates", "start_date"), Input("cov-dates", "end_date"),
+                 Input("cov-township", "value"), Input("cov-domain", "value"), Input("cov-unit", "data"),
+                 Input("cov-blind-days", "value"))(make_query)
+    app.callback(Output("cov-kpis", "children"), QUERY, Input("lang", "data"))(kpi_cards)
+    app.callback(Output("cov-towns", "data"), Output("cov-towns", "hideout"), Output("cov-legend", "children"),
+                 QUERY, Input("cov-map-mode", "value"), Input("cov-blind-risk", "value"),
+                 Input("lang", "data"))(township_map)
+    app.callback(Output("cov-unit-chart", "figure"), Output("cov-crumbs-unit", "children"),
+                 QUERY, Input("lang", "data"))(unit_chart)
+    app.callback(Output("cov-trend", "figure"), QUERY, Input("cov-trend-step", "value"),
+                 Input("lang", "data"))(trend_chart)
+    app.callback(Output("cov-domain-chart", "figure"), QUERY, Input("lang", "data"))(domain_chart)
+    app.callback(Output("cov-response-chart", "figure"), QUERY, Input("lang", "data"))(response_chart)
+    app.callback(Output("cov-blind-chart", "figure"), QUERY, Input("lang", "data"))(blind_chart)
+    app.callback(Output("cov-table", "data"), Output("cov-table", "columns"), Output("cov-export-csv", "href"),
+                 Output("cov-export-xlsx", "href"), QUERY, Input("cov-table-by", "value"),
+                 Input("lang", "data"))(table)
+    app.callback(Output("cov-heading", "children"), Output("cov-period", "options"),
+                 Output("cov-township", "placeholder"), Output("cov-domain", "placeholder"),
+                 Output("cov-domain", "options"), Output("cov-blind-days", "options"), Output("cov-clear", "children"),
+                 Output("cov-map-mode", "options"), Output("cov-blind-risk", "options"),
+                 Output("cov-trend-step", "options"), Output("cov-table-by", "options"),
+                 Output("cov-crumb-district", "children"), Output("cov-table-heading", "children"),
+                 Input("lang", "data"))(translate)
+
+
+# -- layout ---------------------------------------------------------------------------------
+def layout(start=None, end=None, period=None, township=None, domain=None, **_query):
+    require_role(*ROLES)
+    runtime = _runtime()
+    with runtime.session() as session:
+        district = queries.district_geojson(session)
+        towns = queries.township_names(session)
+        domains = queries.domains(session)
+    custom = bool(start or end)
+    return html.Div(className="lg-page lg-cov", children=[
+        html.Div(className="lg-row", children=[
+            html.H2(id="cov-heading", children=t("cov.heading"), style={"fontSize": "16px", "margin": "0 12px 0 0"}),
+            html.Div(className="lg-crumbs", children=[
+                html.Button(id="cov-crumb-district", className="lg-crumb", children=t("cov.district"), n_clicks=0),
+                html.Span(id="cov-crumbs-unit"),
+            ]),
+        ]),
+        html.Div(className="lg-filterbar", children=[
+            dcc.Dropdown(id="cov-period", options=period_options("zh"), clearable=False, style={"minWidth": "130px"},
+                         value="custom" if custom else (period if period in PERIODS else "month")),
+            dcc.DatePickerRange(id="cov-dates", start_date=start, end_date=end, display_format="YYYY-MM-DD",
+                                first_day_of_week=1, minimum_nights=0),
+            dcc.Dropdown(id="cov-township", value=township if township in towns else None,
+                         placeholder=t("filter.township"), style={"minWidth": "170px"},
+                         options=[{"label": name, "value": code} for code, name in towns.items()]),
+            dcc.Dropdown(id="cov-domain", value=domain, placeholder=t("filter.domain"), style={"minWidth": "200px"},
+                         options=domain_options(domains, "zh")),
+            dcc.Dropdown(id="cov-blind-days", value=90, clearable=False, style={"minWidth": "150px"},
+                         options=blind_day_options("zh")),
+            html.Button(id="cov-clear", className="lg-btn", children=t("cov.clear"), n_clicks=0),
+            html.Span(id="cov-error", className="lg-error"),
+            dcc.Store(id="cov-query"),
+            dcc.Store(id="cov-unit"),
+            dcc.Store(id="cov-domain-names", data=domains),
+        ]),
+        html.Div(id="cov-kpis", className="lg-kpis"),
+        html.Div(className="lg-cov-grid", children=[
+            html.Div(className="lg-map-wrap", children=[
+                html.Div(className="lg-filterbar lg-map-tools", children=[
+                    dcc.RadioItems(id="cov-map-mode", value="coverage", inline=True, options=map_mode_options("zh")),
+                    dcc.Dropdown(id="cov-blind-risk", value="all", clearable=False, style={"minWidth": "140px"},
+                                 options=blind_risk_options("zh")),
+                ]),
+                dl.Map(id="cov-map", className="lg-cov-map", center=[39.03, 117.65], zoom=9, minZoom=8, maxZoom=16,
+                       attributionControl=False, children=[
+                           *basemap.tile_layers(runtime.settings),
+                           dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
+                           dl.GeoJSON(id="cov-towns", style={"variable": "lawgrid.valueStyle"},
+                                      hoverStyle={"weight": 3, "color": "#1f3b64"}),
+                           dl.ScaleControl(position="topright", imperial=False),
+                           dl.AttributionControl(position="bottomright", prefix=" | ".join(
+                               filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)]))),
+                       ]),
+                html.Div(id="cov-legend", className="lg-legend"),
+            ]),
+            html.Div(className="lg-scroll", children=_graph("cov-unit-chart")),
+        ]),
+        html.Div(className="lg-cov-charts", children=[
+            html.Div([dcc.RadioItems(id="cov-trend-step", value="month", inline=True, options=step_options("zh")),
+                      _graph("cov-trend")]),
+            _graph("cov-domain-chart"),
+            _graph("cov-blind-chart"),
+            _graph("cov-response-chart"),
+        ]),
+        html.Div(className="lg-panel", children=[
+            html.Div(className="lg-row", children=[
+                html.H3(id="cov-table-heading", children=t("cov.table")),
+                dcc.Dropdown(id="cov-table-by", value="unit", clearable=False, style={"minWidth": "150px"},
+                             options=table_options("zh")),
+                html.A("CSV", id="cov-export-csv", className="lg-btn", download="", target="_blank"),
+                html.A("XLSX", id="cov-export-xlsx", className="lg-btn", download="", target="_blank"),
+            ]),
+            dash_table.DataTable(
+                id="cov-table", page_size=15, sort_action="native", style_table={"overflowX": "auto"},
+                style_cell={"backgroundColor": "#13243d", "color": "#e6edf6", "fontSize": 12, "textAlign": "left"},
+                style_header={"backgroundColor": "#24406a", "fontWeight": "bold"}),
+        ]),
+    ])
+
+
+def _graph(graph_id: str):
+    return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}), type="dot", color="#9cc3ff")
+
+
+def period_options(lang):
+    return [{"label": t(f"cov.period.{p}", lang), "value": p} for p in PERIODS]
+
+
+def domain_options(domains, lang):
+    return [{"label": d["en" if lang == "en" else "zh"], "value": d["key"]} for d in domains]
+
+
+def blind_day_options(lang):
+    return [{"label": t("cov.blind_days", lang).format(n=n), "value": n} for n in (30, 60, 90, 180, 365)]
+
+
+def map_mode_options(lang):
+    return [{"label": t("cov.map.coverage", lang), "value": "coverage"},
+            {"label": t("cov.map.blind", lang), "value": "blind"}]
+
+
+def blind_risk_options(lang):
+    return [{"label": t("cov.risk.all", lang), "value": "all"}] + [
+        {"label": t(f"risk.{r}", lang), "value": str(r)} for r in (4, 3, 2, 1)]
+
+
+def step_options(lang):
+    return [{"label": t(f"cov.step.{s}", lang), "value": s} for s in coverage.TREND_STEPS]
+
+
+def table_options(lang):
+    return [{"label": t(f"cov.by.{b}", lang), "value": b} for b in TABLES]
+
+
+# -- selections -----------------------------------------------------------------------------
+def cross_filter(town_click, blind_click, domain_click, _clear, township, domain):
+    """A click selects a township or a domain; clicking the selected one again clears it."""
+    require_role(*ROLES)
+    trigger = ctx.triggered_id
+    if trigger == "cov-clear":
+        return None, None
+    if trigger == "cov-towns" and town_click:
+        code = (town_click.get("properties") or {}).get("code")
+        return (None if code == township else code), no_update
+    picked = _clicked(blind_click if trigger == "cov-blind-chart" else domain_click)
+    if picked is None:
+        return no_update, no_update
+    if trigger == "cov-blind-chart":
+        return (None if picked == township else picked), no_update
+    return no_update, (None if picked == domain else picked)
+
+
+def _clicked(click) -> str | None:
+    points = (click or {}).get("points") or []
+    return points[0].get("customdata") if points else None
+
+
+def drill(unit_click, _district, unit):
+    """district → a unit (click its bar) → its officers; the district crumb goes back."""
+    require_role(*ROLES)
+    if ctx.triggered_id == "cov-crumb-district":
+        return None
+    picked = _clicked(unit_click)
+    if unit or picked is None:  # officers' bars do not drill further
+        return no_update
+    return {"id": picked[0], "name": picked[1]} if isinstance(picked, list) else {"id": picked, "name": picked}
+
+
+def make_query(period, start, end, township, domain, unit, blind_days):
+    """The window and filters every chart reads. A period fills in the dates; picking dates
+    makes the period custom."""
+    require_role(*ROLES)
+    period_out = no_update
+    if ctx.triggered_id == "cov-dates":
+        period = period_out = "custom"
+    if period != "custom" or not (start and end):
+        period = "month" if period == "custom" else period
+        window = coverage.parse_window(None, None, period, coverage_view.today())
+    else:
+        try:
+            window = coverage.parse_window(start[:10], end[:10], None, coverage_view.today())
+        except coverage.CoverageError as exc:
+            return no_update, period_out, no_update, no_update, str(exc)
+    query = {"start": window.start.isoformat(), "end": window.end.isoformat(), "township": township,
+             "domain": domain, "unit": (unit or {}).get("id"), "unit_name": (unit or {}).get("name"),
+             "blind_days": blind_days or 90}
+    return query, period_out, query["start"], query["end"], ""
+
+
+def _read(query: dict, **changes) -> tuple[coverage.Window, coverage.Filter]:
+    """The query as a window and a filter inside the caller's scope (changes drop a selection
+    for the chart that shows that selection itself)."""
+    scope = require_role(*ROLES)
+    args = {**query, **changes}
+    try:
+        return coverage_view.window_from(args), coverage_view.filter_from(args, scope)
+    except coverage_view.OutOfScope:
+        return coverage_view.window_from(args), coverage_view.filter_from({**args, "unit": None}, scope)
+
+
+def _session():
+    return _runtime().session()
+
+
+# -- KPI cards ------------------------------------------------------------------------------
+def kpi_cards(query, lang):
+    if not query:
+        return no_update
+    window, flt = _read(query)
+    with _session() as session:
+        k = coverage.summary(session, window, flt, int(query.get("blind_days") or 90))
+    cov, results, plan = k["coverage"], k["results"], k["random_plan"]
+    blind = k["blind_spots"]["by_risk"]
+    cards = [
+        ("kpi-coverage", _pct(cov["ratio"]), t("cov.kpi.coverage" + ("_unit" if k["scope"] == "unit" else ""), lang),
+         f"{cov['numerator']:,} / {cov['denominator']:,}"),
+        ("kpi-inspections", f"{k['inspections']:,}", t("cov.kpi.inspections", lang),
+         t("cov.kpi.results", lang).format(**results)),
+        ("kpi-response", _num(k["response_p50_min"]), t("cov.kpi.response", lang),
+         f"P90 {_num(k['response_p90_min'])} · {t('cov.kpi.on_time', lang)} {_pct(k['on_time_share'])}"),
+        ("kpi-participation", _pct(k["participation"]), t("cov.kpi.participation", lang),
+         f"{k['officers_active']:,} / {k['officers_certified']:,} · "
+         f"{t('cov.kpi.per_officer', lang)} {_num(k['inspections_per_officer'])}"),
+        ("kpi-random", f"{plan['completed']:,} / {plan['planned']:,}", t("cov.kpi.random", lang),
+         _pct(plan["completed"] / plan["planned"]) if plan["planned"] else "—"),
+    ]
+    if blind:
+        cards.append(("kpi-blind", f"{sum(blind.values()):,}",
+                      t("cov.kpi.blind", lang).format(n=k["blind_spots"]["days"]),
+                      " · ".join(f"{t(f'risk.{r}', lang)} {blind.get(str(r), 0):,}" for r in (4, 3, 2, 1))))
+    return [html.Div(className="lg-card", id=card_id, children=[
+        html.Div(className="value", children=value), html.Div(className="label", children=label),
+        html.Div(className="lg-note", children=detail)]) for card_id, value, label, detail in cards]
+
+
+def _pct(ratio) -> str:
+    return "—" if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def _num(value) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+# -- the map --------------------------------------------------------------------------------
+def township_map(query, mode, risk, lang):
+    """Townships coloured by coverage, or by blind spots (targets of the chosen risk with no
+    inspection in the last N days); the selected township is outlined, not filtered away."""
+    if not query:
+        return no_update, no_update, no_update
+    if mode == "blind":
+        end = dt.date.fromisoformat(query["end"])
+        query = {**query, "start": (end - dt.timedelta(days=int(query["blind_days"]))).isoformat(),
+                 "risk": None if risk == "all" else risk}
+    window, flt = _read(query, township=None)
+    with _session() as session:
+        groups = {g["key"]: g for g in coverage.coverage(session, "township", window, flt)}
+        towns = queries.townships_geojson(session, simplify_m=30)
+    values = {}
+    for feature in towns["features"]:
+        p = feature["properties"]
+        g = groups.get(p["code"], {"numerator": 0, "denominator": 0, "ratio": None})
+        if mode == "blind":
+            values[p["code"]] = g["denominator"] - g["numerator"]
+            p["tooltip"] = f"{p['name']}<br>{t('cov.map.blind', lang)}: {values[p['code']]:,}"
+        else:
+            values[p["code"]] = g["ratio"]
+            p["tooltip"] = (f"{p['name']}<br>{t('cov.kpi.coverage', lang)}: {_pct(g['ratio'])}"
+                            f" ({g['numerator']:,} / {g['denominator']:,})")
+    if mode == "blind":
+        breaks, colors = breaks_for([v for v in values.values() if v is not None]), BLIND_COLORS
+    else:
+        breaks, colors = RATIO_BREAKS, RATIO_COLORS
+    hideout = {"values": values, "breaks": breaks, "colors": colors, "selected": query.get("township"), "mode": mode}
+    return towns, hideout, legend(mode, breaks, colors, values, lang)
+
+
+def legend(mode, breaks, colors, values, lang):
+    top = max([v for v in values.values() if v is not None] or [0])
+    bounds = [0, *breaks, top if mode == "blind" else 1]
+    rows = []
+    for i, colour in enumerate(colors[: len(bounds) - 1]):
+        low, high = bounds[i], bounds[i + 1]
+        text = f"{low * 100:.0f}% – {high * 100:.0f}%" if mode == "coverage" else f"{low:,} – {high:,}"
+        rows.append(html.Div(className="lg-legend-row", children=[
+            html.Span(className="lg-swatch", style={"background": colour}), html.Span(text)]))
+    return [html.Div(t("cov.map." + mode, lang)), *rows]
+
+
+# -- charts ---------------------------------------------------------------------------------
+def unit_chart(query, lang):
+    """Coverage by unit, sorted; after a drill-down, by the unit's officers."""
+    if not query:
+        return no_update, no_update
+    window, flt = _read(query)
+    by = "officer" if query.get("unit") else "unit"
+    with _session() as session:
+        groups = coverage.coverage(session, by, window, flt)
+    groups.sort(key=lambda g: (g["ratio"] or 0, g["name"]))
+    ids = [[g["key"], g["name"]] for g in groups] if by == "unit" else [g["key"] for g in groups]
+    figure = go.Figure(go.Bar(
+        x=[(g["ratio"] or 0) * 100 for g in groups], y=[g["name"] for g in groups], orientation="h",
+        customdata=ids, marker_color=[_ratio_colour(g["ratio"]) for g in groups],
+        text=[f"{g['numerator']:,}/{g['denominator']:,}" for g in groups], textposition="auto",
+        hovertemplate="%{y}: %{x:.1f}% (%{text})<extra></extra>"))
+    title = t("cov.chart.officers", lang).format(unit=query.get("unit_name")) if by == "officer" \
+        else t("cov.chart.units", lang)
+    figure.update_layout(title=title, height=max(360, 22 * len(groups) + 80), **DARK,
+                         xaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"), yaxis=dict(automargin=True))
+    crumb = [html.Span(" › "), html.Span(query["unit_name"], id="cov-crumb-unit")] if query.get("unit") else []
+    return figure, crumb
+
+
+def _ratio_colour(ratio) -> str:
+    i = 0
+    while i < len(RATIO_BREAKS) and (ratio or 0) > RATIO_BREAKS[i]:
+        i += 1
+    return RATIO_COLORS[min(i + 1, len(RATIO_COLORS) - 1)]
+
+
+def trend_chart(query, step, lang):
+    if not query:
+        return no_update
+    window, flt = _read(query)
+    with _session() as session:
+        points = coverage.trend(session, window, flt, step or "month")
+    figure = go.Figure([
+        go.Bar(x=[p["start"] for p in points], y=[p["inspections"] for p in points], name=t("cov.kpi.inspections", lang),
+               marker_color="#24406a", yaxis="y2"),
+        go.Scatter(x=[p["start"] for p in points], y=[(p["ratio"] or 0) * 100 for p in points], mode="lines+markers",
+                   name=t("cov.kpi.coverage", lang), line=dict(color="#ffd166"),
+                   hovertemplate="%{x}: %{y:.2f}%<extra></extra>"),
+    ])
+    figure.update_layout(title=t("cov.chart.trend", lang), height=320, **DARK, legend=dict(orientation="h", y=-0.2),
+                         yaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"),
+                         yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"))
+    return figure
+
+
+def domain_chart(query, lang):
+    """Coverage by domain across the other filters; the selected domain is outlined."""
+    if not query:
+        return no_update
+    window, flt = _read(query, domain=None)
+    with _session() as session:
+        groups = coverage.coverage(session, "domain", window, flt)
+        names = {d["key"]: d["en" if lang == "en" else "zh"] for d in queries.domains(session)}
+    groups.sort(key=lambda g: -(g["ratio"] or 0))
+    selected = query.get("domain")
+    figure = go.Figure(go.Bar(
+        x=[names.get(g["key"], g["name"]) for g in groups], y=[(g["ratio"] or 0) * 100 for g in groups],
+        customdata=[g["key"] for g in groups], marker_color=[_ratio_colour(g["ratio"]) for g in groups],
+        marker_line=dict(color=["#ffd166" if g["key"] == selected else "#13243d" for g in groups], width=3),
+        hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
+    figure.update_layout(title=t("cov.chart.domains", lang), height=320, **DARK,
+                         yaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"))
+    return figure
+
+
+def blind_chart(query, lang):
+    """Blind spots per township by risk level (stacked); click a township to select it."""
+    if not query:
+        return no_update
+    end = dt.date.fromisoformat(query["end"])
+    start = (end - dt.timedelta(days=int(query["blind_days"]))).isoformat()
+    with _session() as session:
+        names = queries.township_names(session)
+        by_risk = {}
+        for risk in ("1", "2", "3", "4"):
+            window, flt = _read(query, start=start, township=None, risk=risk)
+            by_risk[risk] = {g["key"]: g["denominator"] - g["numerator"]
+                             for g in coverage.coverage(session, "township", window, flt)}
+    order = sorted(names, key=lambda c: sum(by_risk[r].get(c, 0) for r in by_risk))
+    selected = query.get("township")
+    labels = [("▶ " if c == selected else "") + names[c] for c in order]
+    figure = go.Figure([go.Bar(y=labels, x=[by_risk[r].get(c, 0) for c in order], customdata=order, orientation="h",
+                               name=t(f"risk.{r}", lang), marker_color=RISK_COLORS[r]) for r in ("4", "3", "2", "1")])
+    figure.update_layout(barmode="stack", title=t("cov.chart.blind", lang).format(n=query["blind_days"]),
+                         height=max(320, 18 * len(order) + 90), **DARK, legend=dict(orientation="h", y=-0.08),
+                         xaxis=dict(gridcolor="#24406a"), yaxis=dict(automargin=True))
+    return figure
+
+
+def response_chart(query, lang):
+    if not query:
+        return no_update
+    window, flt = _read(query)
+    with _session() as session:
+        bins = coverage.response_histogram(session, window, flt)
+    x = [b["minutes"] for b in bins]
+    figure = go.Figure([
+        go.Bar(x=x, y=[b["on_time"] for b in bins], name=t("cov.kpi.on_time", lang), marker_color="#31a354"),
+        go.Bar(x=x, y=[b["inspections"] - b["on_time"] for b in bins], name=t("cov.late", lang),
+               marker_color="#de2d26"),
+    ])
+    figure.update_layout(barmode="stack", title=t("cov.chart.response", lang), height=320, **DARK,
+                         legend=dict(orientation="h", y=-0.2), xaxis=dict(title=t("devices.minutes", lang)),
+                         yaxis=dict(gridcolor="#24406a"))
+    return figure
+
+
+# -- the table and its exports --------------------------------------------------------------
+def table(query, by, lang):
+    if not query:
+        return no_update, no_update, no_update, no_update
+    by = by if by in TABLES else "unit"
+    window, flt = _read(query)
+    with _session() as session:
+        groups = coverage.coverage(session, by, window, flt)
+    rows = [{**g, "ratio": _pct(g["ratio"])} for g in groups]
+    columns = [{"name": t(f"cov.col.{c}", lang), "id": c} for c in coverage_view.COLUMNS]
+    args = {k: v for k, v in (("by", by), ("start", query["start"]), ("end", query["end"]),
+                              ("township", query.get("township")), ("domain", query.get("domain")),
+                              ("unit", query.get("unit"))) if v}
+    return rows, columns, f"/api/coverage.csv?{urlencode(args)}", f"/api/coverage.xlsx?{urlencode(args)}"
+
+
+def translate(lang):
+    with _session() as session:
+        domains = queries.domains(session)
+    return (t("cov.heading", lang), period_options(lang), t("filter.township", lang), t("filter.domain", lang),
+            domain_options(domains, lang), blind_day_options(lang), t("cov.clear", lang), map_mode_options(lang),
+            blind_risk_options(lang), step_options(lang), table_options(lang), t("cov.district", lang),
+            t("cov.table", lang))
