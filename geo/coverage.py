@@ -466,6 +466,16 @@ def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = 
     return out
 
 
+def recent_steps(end: dt.date, step: str, n: int) -> Window:
+    """The window of the n days, weeks or months ending with the one holding `end`."""
+    if step == "day":
+        return Window(end - dt.timedelta(days=n - 1), end)
+    if step == "week":
+        return Window(end - dt.timedelta(days=end.weekday() + 7 * (n - 1)), end)
+    months = end.year * 12 + end.month - 1 - (n - 1)
+    return Window(dt.date(months // 12, months % 12 + 1, 1), end)
+
+
 def _next_step(first: dt.date, step: str) -> dt.date:
     if step == "day":
         return first + dt.timedelta(days=1)

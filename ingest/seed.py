@@ -112,7 +112,7 @@ def seed_inspection_history(session: Session, n: int, *, end: dt.datetime, days:
             INSERT INTO inspection (target_id, domain_key, source, priority, due_at, crew_size, created_by, status,
                                     result, unit_id, created_at, on_site_at, completed_at)
             SELECT t.id, t.domains[1], 'bulk', 2, done - interval '4 hours', 2, 'history', 'completed',
-                   (ARRAY['compliant', 'violation', 'could_not_inspect'])[1 + g % 3],
+                   (ARRAY['compliant', 'violation', 'could_not_inspect'])[1 + (g / 11) % 3],
                    du.units[1 + g % cardinality(du.units)], done - interval '8 hours',
                    done - interval '1 hour' * (1 + g % 7), done
             FROM generate_series(CAST(:a AS bigint), :b) g

@@ -21,7 +21,7 @@ from flask import current_app
 from dashboard import basemap, coverage_view
 from dashboard.auth import require_role
 from dashboard.i18n import t
-from dashboard.pages.overview import breaks_for
+from dashboard.pages.overview import breaks_for, district_bounds
 from geo import coverage, queries
 from geo.accounts import ROLES
 
@@ -30,6 +30,7 @@ RATIO_BREAKS = [0.05, 0.1, 0.2, 0.3, 0.5]
 RATIO_COLORS = ["#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c", "#00441b"]
 BLIND_COLORS = ["#fff5f0", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15"]
 RISK_COLORS = {"1": "#9ecae1", "2": "#fdd0a2", "3": "#fd8d3c", "4": "#d62728"}
+TREND_LENGTH = {"day": 30, "week": 12, "month": 12}  # steps shown, ending with the window's last day
 TABLES = ("unit", "body", "township", "domain", "officer", "risk")
 QUERY = Input("cov-query", "data")
 DARK = dict(paper_bgcolor="#13243d", plot_bgcolor="#13243d", font=dict(color="#e6edf6", size=11),
@@ -87,6 +88,7 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
         towns = queries.township_names(session)
         domains = queries.domains(session)
     custom = bool(start or end)
+    minx, miny, maxx, maxy = district_bounds(district)
     return html.Div(className="lg-page lg-cov", children=[
         html.Div(className="lg-row", children=[
             html.H2(id="cov-heading", children=t("cov.heading"), style={"fontSize": "16px", "margin": "0 12px 0 0"}),
@@ -121,7 +123,7 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                     dcc.Dropdown(id="cov-blind-risk", value="all", clearable=False, style={"minWidth": "140px"},
                                  options=blind_risk_options("zh")),
                 ]),
-                dl.Map(id="cov-map", className="lg-cov-map", center=[39.03, 117.65], zoom=9, minZoom=8, maxZoom=16,
+                dl.Map(id="cov-map", className="lg-cov-map", bounds=[[miny, minx], [maxy, maxx]], minZoom=8, maxZoom=16,
                        attributionControl=False, children=[
                            *basemap.tile_layers(runtime.settings),
                            dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
@@ -136,16 +138,18 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
             html.Div(className="lg-scroll", children=_graph("cov-unit-chart")),
         ]),
         html.Div(className="lg-cov-charts", children=[
-            html.Div([dcc.RadioItems(id="cov-trend-step", value="month", inline=True, options=step_options("zh")),
-                      _graph("cov-trend")]),
-            _graph("cov-domain-chart"),
-            _graph("cov-blind-chart"),
-            _graph("cov-response-chart"),
+            html.Div(className="lg-panel", children=[
+                dcc.RadioItems(id="cov-trend-step", value="month", inline=True, options=step_options("zh")),
+                _graph("cov-trend")]),
+            html.Div(className="lg-panel", children=_graph("cov-domain-chart")),
+            html.Div(className="lg-panel", children=_graph("cov-blind-chart")),
+            html.Div(className="lg-panel", children=_graph("cov-response-chart")),
         ]),
         html.Div(className="lg-panel", children=[
             html.Div(className="lg-row", children=[
                 html.H3(id="cov-table-heading", children=t("cov.table")),
                 dcc.Dropdown(id="cov-table-by", value="unit", clearable=False, style={"minWidth": "150px"},
+                             className="lg-light",
                              options=table_options("zh")),
                 html.A("CSV", id="cov-export-csv", className="lg-btn", download="", target="_blank"),
                 html.A("XLSX", id="cov-export-xlsx", className="lg-btn", download="", target="_blank"),
@@ -380,9 +384,11 @@ def _ratio_colour(ratio) -> str:
 def trend_chart(query, step, lang):
     if not query:
         return no_update
+    step = step if step in coverage.TREND_STEPS else "month"
     window, flt = _read(query)
+    window = coverage.recent_steps(window.end, step, TREND_LENGTH[step])
     with _session() as session:
-        points = coverage.trend(session, window, flt, step or "month")
+        points = coverage.trend(session, window, flt, step)
     figure = go.Figure([
         go.Bar(x=[p["start"] for p in points], y=[p["inspections"] for p in points], name=t("cov.kpi.inspections", lang),
                marker_color="#24406a", yaxis="y2"),
@@ -391,6 +397,7 @@ def trend_chart(query, step, lang):
                    hovertemplate="%{x}: %{y:.2f}%<extra></extra>"),
     ])
     figure.update_layout(title=t("cov.chart.trend", lang), height=320, **DARK, legend=dict(orientation="h", y=-0.2),
+                         xaxis=dict(type="category"),
                          yaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"),
                          yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"))
     return figure
