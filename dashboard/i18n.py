@@ -151,6 +151,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "cov.col.denominator": {"zh": "应检查对象", "en": "In scope"},
     "cov.col.ratio": {"zh": "覆盖率", "en": "Coverage"},
     "cov.kpi.coverage": {"zh": "全区覆盖率", "en": "District coverage"},
+    "cov.kpi.coverage_filtered": {"zh": "所选范围覆盖率", "en": "Coverage of the selection"},
     "cov.kpi.coverage_unit": {"zh": "本单位覆盖率", "en": "Unit coverage"},
     "cov.kpi.inspections": {"zh": "完成检查", "en": "Inspections done"},
     "cov.kpi.results": {"zh": "合规 {compliant:,} · 违法 {violation:,} · 未能检查 {could_not_inspect:,}",

@@ -123,6 +123,39 @@ def test_summary_cards(history):
     assert set(s["blind_spots"]["by_risk"]) <= {"1", "2", "3", "4"}
 
 
+def test_one_units_summary_is_that_units(history):
+    unit = int(coverage.coverage(history, "unit", WINDOWS[3])[0]["key"])
+    mine = coverage.summary(history, WINDOWS[3], Filter(unit_ids=frozenset({unit})))
+    assert mine["scope"] == "unit"
+    assert (mine["coverage"]["numerator"], mine["coverage"]["denominator"]) == \
+        coverage.brute_force(history, "unit", WINDOWS[3])[str(unit)]
+    done = history.execute(text(
+        "SELECT count(*) FROM inspection WHERE status = 'completed' AND unit_id = :u "
+        "AND (timezone('Asia/Shanghai', completed_at))::date BETWEEN :s AND :e"),
+        {"u": unit, "s": WINDOWS[3].start, "e": WINDOWS[3].end}).scalar_one()
+    assert mine["inspections"] == done < coverage.summary(history, WINDOWS[3])["inspections"]
+
+
+@pytest.mark.parametrize("step", ["day", "week", "month"])
+def test_trend_steps_equal_the_recount_of_each_step(history, step):
+    window = coverage.recent_steps(TODAY, step, 10)
+    flt = Filter(domain="market_regulation")
+    points = coverage.trend(history, window, flt, step)
+    assert len(points) == 10 and points[-1]["start"] <= TODAY.isoformat()
+    ends = [dt.date.fromisoformat(p["start"]) - dt.timedelta(days=1) for p in points[1:]] + [TODAY]
+    for point, end in zip(points, ends):
+        step_window = Window(dt.date.fromisoformat(point["start"]), end)
+        assert (point["numerator"], point["denominator"]) == \
+            coverage.brute_force(history, "district", step_window, flt)["district"], point
+
+
+def test_response_times_are_binned(history):
+    bins = coverage.response_histogram(history, WINDOWS[3])
+    assert [b["minutes"] for b in bins][:2] == ["<15", "15-30"] and bins[-1]["minutes"] == ">=1440"
+    assert sum(b["inspections"] for b in bins) == coverage.summary(history, WINDOWS[3])["inspections"]
+    assert next(b for b in bins if b["minutes"] == "120-240")["inspections"] == sum(b["inspections"] for b in bins)
+
+
 def test_bad_windows_and_groupings_are_refused(session):
     with pytest.raises(coverage.CoverageError, match="start must not be after end"):
         Window(TODAY, TODAY - dt.timedelta(days=1))
@@ -137,10 +170,10 @@ def test_bad_windows_and_groupings_are_refused(session):
 @given(start=st.integers(0, 150), length=st.integers(0, 120),
        by=st.sampled_from(["township", "domain", "unit", "officer", "risk"]),
        township=st.sampled_from([None, "120116001", "120116003"]),
-       domain=st.sampled_from([None, "market_regulation", "health"]))
-def test_invariants_on_random_windows(history, start, length, by, township, domain):
+       domain=st.sampled_from([None, "market_regulation", "health"]), risk=st.sampled_from([None, 1, 4]))
+def test_invariants_on_random_windows(history, start, length, by, township, domain, risk):
     window = Window(TODAY - dt.timedelta(days=start), TODAY - dt.timedelta(days=start) + dt.timedelta(days=length))
-    flt = Filter(township=township, domain=domain)
+    flt = Filter(township=township, domain=domain, risk=risk)
     groups = coverage.coverage(history, by, window, flt)
     assert as_pairs(groups) == coverage.brute_force(history, by, window, flt)
     assert all(0 <= g["numerator"] <= g["denominator"] for g in groups)

@@ -54,3 +54,35 @@ def test_coverage_route_equals_the_recount_and_exports_are_audited(live_app, use
 def coverage_rows(url, headers, params):
     return requests.get(url + "/api/coverage", params={**params, "by": "township"}, headers=headers,
                         timeout=30).json()["groups"]
+
+
+def test_unit_drill_down_stays_inside_the_callers_units(live_app, users, engine):
+    url = live_app["url"]
+    token = requests.post(url + "/api/auth/token", json={"username": users["supervisor"], "password": PASSWORD},
+                          timeout=5).json()["access_token"]
+    supervisor = {"Authorization": f"Bearer {token}"}
+    with engine.connect() as c:
+        own, other = c.execute(text("SELECT id FROM enforcement_unit WHERE code IN ('U001', 'U002') "
+                                    "ORDER BY code")).scalars().all()
+    params = {"start": "2020-01-01", "by": "unit"}
+    mine = requests.get(url + "/api/coverage", params=params, headers=supervisor, timeout=30).json()["groups"]
+    assert [g["key"] for g in mine] == [str(own)]  # a unit-scoped viewer sees his unit only
+    r = requests.get(url + "/api/coverage", params={**params, "unit": other}, headers=supervisor, timeout=10)
+    assert r.status_code == 404 and "not in your scope" in r.json()["detail"]
+    officers = requests.get(url + "/api/coverage", params={**params, "by": "officer", "unit": own},
+                            headers=supervisor, timeout=30).json()["groups"]
+    with engine.connect() as c:
+        theirs = set(c.execute(text("SELECT id::text FROM officer WHERE unit_id = :u"), {"u": own}).scalars())
+    assert officers and {g["key"] for g in officers} <= theirs
+
+    leader_headers = leader(url, users)
+    for bad, words in (({"risk": "9"}, "risk is"), ({"unit": "x"}, "unit is")):
+        r = requests.get(url + "/api/coverage", params=bad, headers=leader_headers, timeout=10)
+        assert r.status_code == 400 and words in r.json()["detail"], r.text
+    trend = requests.get(url + "/api/coverage/trend", params={"start": "2026-01-01", "end": "2026-03-31",
+                                                              "step": "month"}, headers=leader_headers, timeout=30)
+    assert [p["start"] for p in trend.json()["points"]] == ["2026-01-01", "2026-02-01", "2026-03-01"]
+    r = requests.get(url + "/api/coverage/trend", params={"step": "hour"}, headers=leader_headers, timeout=10)
+    assert r.status_code == 400 and "step must be" in r.json()["detail"]
+    bins = requests.get(url + "/api/coverage/response", headers=leader_headers, timeout=30).json()["bins"]
+    assert bins[0]["minutes"] == "<15" and all(b["on_time"] <= b["inspections"] for b in bins)

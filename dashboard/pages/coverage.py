@@ -276,7 +276,7 @@ def kpi_cards(query, lang):
     cov, results, plan = k["coverage"], k["results"], k["random_plan"]
     blind = k["blind_spots"]["by_risk"]
     cards = [
-        ("kpi-coverage", _pct(cov["ratio"]), t("cov.kpi.coverage" + ("_unit" if k["scope"] == "unit" else ""), lang),
+        ("kpi-coverage", _pct(cov["ratio"]), t(_coverage_label(k["scope"], flt), lang),
          f"{cov['numerator']:,} / {cov['denominator']:,}"),
         ("kpi-inspections", f"{k['inspections']:,}", t("cov.kpi.inspections", lang),
          t("cov.kpi.results", lang).format(**results)),
@@ -295,6 +295,12 @@ def kpi_cards(query, lang):
     return [html.Div(className="lg-card", id=card_id, children=[
         html.Div(className="value", children=value), html.Div(className="label", children=label),
         html.Div(className="lg-note", children=detail)]) for card_id, value, label, detail in cards]
+
+
+def _coverage_label(scope: str, flt: coverage.Filter) -> str:
+    if scope == "unit":
+        return "cov.kpi.coverage_unit"
+    return "cov.kpi.coverage_filtered" if flt.township or flt.domain else "cov.kpi.coverage"
 
 
 def _pct(ratio) -> str:
@@ -328,7 +334,7 @@ def township_map(query, mode, risk, lang):
             p["tooltip"] = f"{p['name']}<br>{t('cov.map.blind', lang)}: {values[p['code']]:,}"
         else:
             values[p["code"]] = g["ratio"]
-            p["tooltip"] = (f"{p['name']}<br>{t('cov.kpi.coverage', lang)}: {_pct(g['ratio'])}"
+            p["tooltip"] = (f"{p['name']}<br>{t('cov.map.coverage', lang)}: {_pct(g['ratio'])}"
                             f" ({g['numerator']:,} / {g['denominator']:,})")
     if mode == "blind":
         breaks, colors = breaks_for([v for v in values.values() if v is not None]), BLIND_COLORS

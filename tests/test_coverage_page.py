@@ -1,0 +1,157 @@
+"""The leaders' 覆盖率 page in Chromium: KPI cards and charts equal to the brute-force recount;
+a township clicked on the map and a domain clicked in its chart filter every chart (and the
+map follows the chart); drill-down from a unit to its officers; an audited CSV export."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dashboard.coverage_view import today
+from geo import coverage
+from geo.coverage import Filter, Window
+from ingest.seed import seed_inspection_history
+from tests.conftest import PASSWORD
+from tests.webutil import browser_login
+
+# A point inside the largest township's fill that the township itself receives clicks at.
+INSIDE_LARGEST_TOWNSHIP = """() => {
+    const paths = [...document.querySelectorAll('#cov-map .leaflet-overlay-pane path.leaflet-interactive')]
+        .filter(p => p.getAttribute('fill') !== 'none');  // not the district outline
+    const area = p => { const b = p.getBBox(); return b.width * b.height; };
+    const path = paths.sort((a, b) => area(b) - area(a))[0];
+    const box = path.getBoundingClientRect();
+    for (let fy = 0.5; fy > 0.05; fy -= 0.05) for (const fx of [0.5, 0.4, 0.6, 0.3, 0.7]) {
+        const x = box.left + box.width * fx, y = box.top + box.height * fy;
+        if (document.elementFromPoint(x, y) === path) return [x, y];
+    }
+    return null;
+}"""
+
+
+@pytest.fixture
+def history(engine):
+    """Two thousand completed inspections over the last 90 days, committed for the web app;
+    removed afterwards."""
+    with Session(engine) as s:
+        first = s.execute(text("SELECT coalesce(max(id), 0) FROM inspection")).scalar_one()
+        seed_inspection_history(s, 2000, end=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1), days=90,
+                                progress=False)
+        coverage.rebuild(s)
+        s.commit()
+    yield
+    with Session(engine) as s:
+        s.execute(text("DELETE FROM inspection_officer WHERE inspection_id > :f"), {"f": first})
+        s.execute(text("DELETE FROM inspection WHERE id > :f"), {"f": first})
+        coverage.rebuild(s)
+        s.commit()
+
+
+def wait_for_bars(page, graph_id: str, texts: list[str]) -> None:
+    page.wait_for_function(f"""() => {{
+        const plot = document.querySelector('#{graph_id} .js-plotly-plot');
+        return plot && plot.data && [...plot.data[0].text].sort().join('|') === {"|".join(texts)!r};
+    }}""", timeout=20_000)
+
+
+def expected_texts(groups: dict) -> list[str]:
+    return sorted(f"{n:,}/{d:,}" for n, d in groups.values())
+
+
+def selected(page, dropdown_id: str) -> str:
+    """The label a dropdown shows once a selection has set it."""
+    item = page.locator(f"#{dropdown_id}-value .dash-dropdown-value-item")
+    item.wait_for(timeout=10_000)
+    return item.inner_text().strip()
+
+
+def wait_for_kpi(page, numerator: int, denominator: int) -> None:
+    page.wait_for_function(f"() => (document.querySelector('#kpi-coverage') || {{}}).innerText"
+                           f"?.includes('{numerator:,} / {denominator:,}')", timeout=20_000)
+
+
+@pytest.mark.browser
+def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, users, engine, history, artifacts):
+    end = today()
+    window = Window(end - dt.timedelta(days=60), end)
+    with Session(engine) as s:
+        district = coverage.brute_force(s, "district", window)["district"]
+        names = dict(s.execute(text("SELECT name, code FROM township")).all())
+    page = browser.new_page(viewport={"width": 1600, "height": 1300}, accept_downloads=True)
+    try:
+        browser_login(page, live_app["url"], users["leader"], PASSWORD)
+        page.click("#nav-coverage")
+        page.wait_for_selector("#kpi-coverage", timeout=20_000)
+        page.goto(f"{live_app['url']}/coverage?start={window.start}&end={window.end}")
+        wait_for_kpi(page, *district)
+        with Session(engine) as s:
+            wait_for_bars(page, "cov-unit-chart", expected_texts(coverage.brute_force(s, "unit", window)))
+        page.screenshot(path=str(artifacts / "coverage-district.png"), full_page=True)
+
+        # The map filters the charts: click the largest township.
+        point = page.evaluate(INSIDE_LARGEST_TOWNSHIP)
+        assert point, "no clickable township on the map"
+        page.mouse.click(*point)
+        town = names[selected(page, "cov-township")]
+        with Session(engine) as s:
+            in_town = Filter(township=town)
+            wait_for_kpi(page, *coverage.brute_force(s, "district", window, in_town)["district"])
+            wait_for_bars(page, "cov-unit-chart", expected_texts(coverage.brute_force(s, "unit", window, in_town)))
+
+        # The domain chart filters the map and the rest: click its tallest bar.
+        page.locator("#cov-domain-chart .point path").first.click(force=True)
+        with Session(engine) as s:
+            domain = s.execute(text("SELECT key FROM domain WHERE zh = :n"),
+                               {"n": selected(page, "cov-domain")}).scalar_one()
+            both = Filter(township=town, domain=domain)
+            wait_for_kpi(page, *coverage.brute_force(s, "district", window, both)["district"])
+            n, d = coverage.brute_force(s, "township", window, Filter(domain=domain))[town]
+        page.mouse.move(*point)  # the township's tooltip now counts that domain only
+        page.wait_for_function(f"() => (document.querySelector('.leaflet-tooltip') || {{}}).innerText"
+                               f"?.includes('({n:,} / {d:,})')", timeout=10_000)
+        page.screenshot(path=str(artifacts / "coverage-cross-filter.png"), full_page=True)
+
+        # Drill down into the unit with the most targets in scope, to its officers.
+        unit_bars = page.locator("#cov-unit-chart .point path")
+        unit_bars.last.click(force=True)
+        page.wait_for_selector("#cov-crumb-unit", timeout=10_000)
+        unit_name = page.inner_text("#cov-crumb-unit")
+        with Session(engine) as s:
+            unit = s.execute(text("SELECT id FROM enforcement_unit WHERE name = :n"), {"n": unit_name}).scalar_one()
+            drilled = Filter(township=town, domain=domain, unit_ids=frozenset({unit}))
+            officers = coverage.brute_force(s, "officer", window, drilled)
+        assert unit_name in page.text_content("#cov-unit-chart .gtitle")
+        wait_for_bars(page, "cov-unit-chart", expected_texts(officers))
+
+        # Export the officers' table.
+        page.click("#cov-table-by")
+        page.get_by_role("option", name="执法人员").click()
+        page.wait_for_function("() => (document.querySelector('#cov-export-csv') || {}).href?.includes('by=officer')",
+                               timeout=10_000)
+        with page.expect_download() as download:
+            page.click("#cov-export-csv")
+        rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
+        assert rows[0][0] == "编码 key"
+        assert {r[0]: (int(r[2]), int(r[3])) for r in rows[1:]} == officers
+        with engine.connect() as c:
+            logged = c.execute(text("SELECT detail FROM audit_log WHERE action = 'coverage_export' AND actor = :a "
+                                    "ORDER BY id DESC LIMIT 1"), {"a": users["leader"]}).scalar_one()
+        assert (logged["format"], logged["township"], logged["domain"], logged["units"]) == \
+            ("csv", town, domain, [unit])
+        page.screenshot(path=str(artifacts / "coverage-drill-down.png"), full_page=True)
+
+        # Back to the district, filters cleared.
+        page.click("#cov-crumb-district")
+        page.click("#cov-clear")
+        wait_for_kpi(page, *district)
+        assert "全区覆盖率" in page.inner_text("#kpi-coverage")
+        page.click("#lang-switch")
+        page.wait_for_function("() => document.querySelector('#cov-heading').innerText === 'Inspection coverage'"
+                               " && document.querySelector('#kpi-coverage').innerText.includes('District coverage')",
+                               timeout=10_000)
+        assert page.inner_text("#nav-coverage") == "Coverage"
+    finally:
+        page.close()
