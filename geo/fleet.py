@@ -29,6 +29,19 @@ def devices(session: Session, scope: Scope) -> list[dict]:
     return [_plain(r) for r in rows]
 
 
+ON_TASK = ("assigned", "accepted", "en_route", "on_site")
+
+
+def devices_on_task(session: Session, scope: Scope) -> list[int]:
+    """Visible devices whose officer is in the crew of an inspection under way."""
+    where, params = scope.unit_filter("o.unit_id")
+    return list(session.execute(text(
+        f"""SELECT DISTINCT d.id FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id
+            JOIN officer o ON o.id = io.officer_id JOIN device d ON d.officer_id = o.id
+            WHERE i.status = ANY(:on_task) AND {where} ORDER BY d.id"""),
+        {"on_task": list(ON_TASK), **params}).scalars())
+
+
 def device_visible(session: Session, scope: Scope, device_id: int) -> bool:
     where, params = scope.unit_filter("o.unit_id")
     return session.execute(text(

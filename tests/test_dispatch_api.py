@@ -299,3 +299,38 @@ def test_dispatcher_assigns_from_the_page_and_in_bulk(browser, live_app, dispatc
         assert statuses == ["assigned", "assigned"], statuses
     finally:
         page.close()
+
+
+ON_TASK_RGB = [0x7b, 0x2c, 0xbf]  # lawgrid.liveColors.task
+ON_TASK = ",".join(map(str, ON_TASK_RGB))
+
+
+@pytest.mark.browser
+def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(browser, live_app, dispatcher, setting, users,
+                                                                engine, artifacts):
+    officer = setting["officers"][0]
+    phone = jt808_phone(engine, officer)
+    with engine.connect() as c:
+        device = c.execute(text("SELECT id FROM device WHERE identifier = :p"), {"p": phone}).scalar_one()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        browser_login(page, live_app["url"], users["operator"], PASSWORD)
+        page.wait_for_function("window.lawgrid && window.lawgrid.dots")
+        time.sleep(1.0)  # the socket connects after the page renders
+        jt808_report(live_app["jt808"], phone, setting["lat"] + 0.02, setting["lon"] + 0.02)
+        page.wait_for_function(f"() => window.lawgrid.painted({device})", timeout=5_000)
+        page.evaluate(f"() => {{ const d = window.lawgrid.live.get({device});"
+                      f" window.lawgrid.map.setView([d.lat, d.lon], 14, {{animate: false}}); }}")
+        assert page.evaluate(f"() => window.lawgrid.pixelAt({device})")[:3] != ON_TASK_RGB
+
+        task = new_task(dispatcher, setting)
+        r = dispatcher.post(f"/api/inspections/{task}/assign", {"officer_ids": setting["officers"][:2]})
+        assert r.status_code == 200, r.text
+        page.wait_for_function(f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() === '{ON_TASK}'",
+                               timeout=5_000)
+        page.screenshot(path=str(artifacts / "map-crew-on-task.png"))
+        assert dispatcher.post(f"/api/inspections/{task}/status", {"status": "cancelled"}).status_code == 200
+        page.wait_for_function(f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() !== '{ON_TASK}'",
+                               timeout=5_000)
+    finally:
+        page.close()

@@ -38,8 +38,11 @@ window.lawgrid = Object.assign({}, window.lawgrid, {
 // update plain records; one canvas layer repaints them all at most once a frame. Nothing is
 // re-rendered by React or sent by Python, so a batch of thousands costs a few milliseconds.
 window.lawgrid.live = window.lawgrid.live || new Map();
-window.lawgrid.liveColors = {online: "#2ca02c", stale: "#ff9f1c", offline: "#8d99ae", sos: "#d62828"};
-window.lawgrid.stateNames = {online: "在线 online", stale: "信号延迟 stale", offline: "离线 offline"};
+window.lawgrid.liveColors = {online: "#2ca02c", task: "#7b2cbf", stale: "#ff9f1c", offline: "#8d99ae",
+                             sos: "#d62828"};
+window.lawgrid.stateNames = {online: "在线 online", task: "执行任务 on task", stale: "信号延迟 stale",
+                             offline: "离线 offline"};
+window.lawgrid.onTask = window.lawgrid.onTask || new Set();  // device ids of crews on a task
 window.lawgrid.TRAIL_POINTS = 240;  // about four minutes at 1 Hz
 
 window.lawgrid.LiveDots = L.Layer.extend({
@@ -75,7 +78,8 @@ window.lawgrid.LiveDots = L.Layer.extend({
         lg.live.forEach(d => {
             const p = map.latLngToContainerPoint([d.lat, d.lon]);
             if (p.x < -10 || p.y < -10 || p.x > size.x + 10 || p.y > size.y + 10) { return; }
-            const key = (d.sos ? "sos" : d.state) + (d.recording === false ? "|rec-off" : "");
+            const state = d.sos ? "sos" : (d.state !== "offline" && lg.onTask.has(d.id) ? "task" : d.state);
+            const key = state + (d.recording === false ? "|rec-off" : "");
             let b = buckets.get(key);
             if (!b) { b = []; buckets.set(key, b); }
             b.push(p);
@@ -132,13 +136,18 @@ window.lawgrid.applyRows = function (rows) {
     return rows.length;
 };
 // Whether a device's dot is on the canvas now (read back by the browser tests).
-window.lawgrid.painted = function (id) {
+// The live layer's pixel at a device's position as [r, g, b, a] (null if not drawn): what an
+// operator sees there, for the browser tests.
+window.lawgrid.pixelAt = function (id) {
     const lg = window.lawgrid, d = lg.live.get(id), ratio = window.devicePixelRatio || 1;
-    if (!d || !lg.dots) { return false; }
+    if (!d || !lg.dots) { return null; }
     lg.dots.draw();
     const p = lg.map.latLngToContainerPoint([d.lat, d.lon]);
-    const px = lg.dots._canvas.getContext("2d").getImageData(Math.round(p.x * ratio), Math.round(p.y * ratio), 1, 1).data;
-    return px[3] > 0;
+    return Array.from(lg.dots._canvas.getContext("2d").getImageData(Math.round(p.x * ratio), Math.round(p.y * ratio), 1, 1).data);
+};
+window.lawgrid.painted = function (id) {
+    const px = window.lawgrid.pixelAt(id);
+    return Boolean(px && px[3] > 0);
 };
 window.lawgrid.pickNearest = function (e) {
     const lg = window.lawgrid, p = e.containerPoint;
@@ -161,7 +170,8 @@ window.lawgrid.select = function (id) {
     lg.dots.requestDraw();
     const el = document.getElementById("live-selected");
     const when = d && d.time ? new Date(d.time).toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}) : "";
-    if (el) { el.textContent = d ? "#" + id + " · " + (lg.stateNames[d.state] || d.state || "") + (when ? " · " + when : "") : ""; }
+    const state = d && d.state !== "offline" && lg.onTask.has(id) ? "task" : (d && d.state);
+    if (el) { el.textContent = d ? "#" + id + " · " + (lg.stateNames[state] || state || "") + (when ? " · " + when : "") : ""; }
 };
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     lawgrid: {
@@ -171,6 +181,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         },
         setFollow: function (value) {
             window.lawgrid.follow = (value || []).includes("follow");
+            return window.dash_clientside.no_update;
+        },
+        setOnTask: function (deviceIds) {
+            const lg = window.lawgrid;
+            lg.onTask = new Set(deviceIds || []);
+            if (lg.dots) { lg.dots.requestDraw(); }
             return window.dash_clientside.no_update;
         },
     },

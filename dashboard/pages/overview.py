@@ -50,6 +50,11 @@ def register(app: dash.Dash) -> None:
         Output("live-applied", "data", allow_duplicate=True), Input("live-initial", "data"),
         prevent_initial_call="initial_duplicate")
     app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="setOnTask"),
+        Output("live-on-task", "className"), Input("live-on-task", "data"))
+    app.callback(Output("live-on-task", "data"), Input("live-socket", "data-inspection"),
+                 prevent_initial_call=True)(devices_on_task)
+    app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="setFollow"),
         Output("live-follow", "className"), Input("live-follow", "value"), prevent_initial_call=True)
     app.clientside_callback(
@@ -90,6 +95,7 @@ def layout(**_query):
         district = queries.district_geojson(session)
         counts = queries.registry_counts(session, scope)
         live_now = fleet.devices(session, scope)
+        on_task = fleet.devices_on_task(session, scope)
         domains = queries.domains(session)
         alarms = alarm_panel.live_alarms(session, scope)
     for feature in townships["features"]:
@@ -130,8 +136,9 @@ def layout(**_query):
         ),
         html.Div(id="township-legend", className="lg-legend", children=legend(breaks, values)),
         html.Div(id="alarm-banner", className="lg-banner"),
-        DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm"]),
+        DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm", "inspection"]),
         dcc.Store(id="live-initial", data=live_rows(live_now)),
+        dcc.Store(id="live-on-task", data=on_task),
         dcc.Store(id="live-applied"),
       ]),
         html.Div(className="lg-side", children=[
@@ -282,6 +289,12 @@ def create_from_card(clicks, target, lang):
         return dcc.Link(t("card.task_created", lang).format(id=view["id"]), href=f"/dispatch?task={view['id']}",
                         id="card-task-link")
     return html.Span(str(error), className="lg-error")
+
+
+def devices_on_task(_event):
+    """A task changed: which crews' devices are now on a task (drawn in the on-task colour)."""
+    with _runtime().session() as session:
+        return fleet.devices_on_task(session, current_scope())
 
 
 def live_rows(devices: list[dict]) -> list[list]:
