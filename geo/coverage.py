@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import target_map
+from geo import queries, target_map
 
 GROUPINGS = ("unit", "body", "township", "domain", "officer", "risk", "district")
 DAY_SQL = "(timezone('Asia/Shanghai', {col}))::date"
@@ -482,6 +482,20 @@ def _next_step(first: dt.date, step: str) -> dt.date:
     if step == "week":
         return first + dt.timedelta(days=7)
     return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def inspection_heat(session: Session, since: dt.date, unit_ids: frozenset[int] | None = None,
+                    cell_deg: float = 0.01) -> dict:
+    """Inspections completed since a day, counted at their targets on a grid of cell_deg
+    squares (k: violations found), as GeoJSON cells for the heat map."""
+    rows = session.execute(text(
+        """SELECT floor(ST_X(t.geom) / :c)::int, floor(ST_Y(t.geom) / :c)::int, count(*),
+                  count(*) FILTER (WHERE f.result = 'violation')
+           FROM coverage_fact f JOIN target t ON t.id = f.target_id
+           WHERE f.day >= :since AND (CAST(:units AS int[]) IS NULL OR f.unit_id = ANY(CAST(:units AS int[])))
+           GROUP BY 1, 2"""),
+        {"c": cell_deg, "since": since, "units": sorted(unit_ids) if unit_ids is not None else None}).all()
+    return queries.grid_geojson(rows, cell_deg, "{n} / {k} ✗")
 
 
 def parse_window(start: str | None, end: str | None, period: str | None, today: dt.date) -> Window:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo import queries
 from geo.accounts import Scope
 
 
@@ -136,11 +137,4 @@ def alarm_heat(session: Session, scope: Scope, since, cell_deg: float = 0.01) ->
         FROM alarm a LEFT JOIN officer o ON o.id = a.officer_id
         WHERE a.at >= :since AND a.geom IS NOT NULL AND {where}
         GROUP BY 1, 2"""), {"c": cell_deg, "since": since, **params}).all()
-    features = []
-    for cx, cy, n, sos in rows:
-        w, s = cx * cell_deg, cy * cell_deg
-        ring = [[w, s], [w + cell_deg, s], [w + cell_deg, s + cell_deg], [w, s + cell_deg], [w, s]]
-        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                         "properties": {"n": n, "sos": sos, "tooltip": f"{n} ({sos} SOS)"}})
-    return {"type": "FeatureCollection", "features": features,
-            "max": max((f["properties"]["n"] for f in features), default=0)}
+    return queries.grid_geojson(rows, cell_deg, "{n} ({k} SOS)")

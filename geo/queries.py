@@ -101,3 +101,16 @@ def domains(session: Session) -> list[dict]:
     """Enforcement domains with their Chinese and English names, core domains first."""
     rows = session.execute(text("SELECT key, zh, en, core FROM domain ORDER BY NOT core, key")).mappings()
     return [dict(r) for r in rows]
+
+
+def grid_geojson(rows, cell_deg: float, tooltip: str) -> dict:
+    """(cx, cy, n, k) grid counts as square GeoJSON cells for the heat maps; tooltip is a
+    format string over n and k; "max" is the largest n."""
+    features = []
+    for cx, cy, n, k in rows:
+        w, s = cx * cell_deg, cy * cell_deg
+        ring = [[w, s], [w + cell_deg, s], [w + cell_deg, s + cell_deg], [w, s + cell_deg], [w, s]]
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                         "properties": {"n": n, "k": k, "tooltip": tooltip.format(n=n, k=k)}})
+    return {"type": "FeatureCollection", "features": features,
+            "max": max((f["properties"]["n"] for f in features), default=0)}

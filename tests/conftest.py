@@ -5,6 +5,7 @@ would pass without testing anything."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import threading
@@ -16,9 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from geo import db
+from geo import coverage, db
 from geo.reference import load_reference
-from ingest.seed import seed_all
+from ingest.seed import seed_all, seed_inspection_history
 from lawgrid.app import create_app
 from lawgrid.embedded_db import EmbeddedCluster, normalise_url
 from lawgrid.runtime import REFERENCE_DIR, Runtime
@@ -177,3 +178,21 @@ def live_app(runtime, users, tmp_path_factory):
            "jt808": ingest.service.jt808.port, "osmand": ingest.service.osmand.port}
     server.shutdown()
     ingest.stop()
+
+
+@pytest.fixture
+def inspection_history(engine):
+    """Two thousand completed inspections over the last 90 days, committed for the web app,
+    with their coverage facts; removed afterwards."""
+    with Session(engine) as s:
+        first = s.execute(text("SELECT coalesce(max(id), 0) FROM inspection")).scalar_one()
+        seed_inspection_history(s, 2000, end=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1), days=90,
+                                progress=False)
+        coverage.rebuild(s)
+        s.commit()
+    yield
+    with Session(engine) as s:
+        s.execute(text("DELETE FROM inspection_officer WHERE inspection_id > :f"), {"f": first})
+        s.execute(text("DELETE FROM inspection WHERE id > :f"), {"f": first})
+        coverage.rebuild(s)
+        s.commit()

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from ingest.devices import OsmAndPhone
 from tests.conftest import PASSWORD, SEED_TARGETS
@@ -228,3 +229,36 @@ def test_a_gcj02_base_map_is_shifted_onto_wgs84(browser, runtime, users, artifac
     finally:
         page.close()
         server.shutdown()
+
+
+def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine, inspection_history, artifacts):
+    from dashboard.coverage_view import today
+    from geo import coverage
+
+    page.get_by_label("按本月覆盖率着色").check()
+    page.wait_for_function("() => document.querySelector('#township-legend-title').innerText === '按本月覆盖率着色'",
+                           timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#township-chart .gtitle').textContent"
+                           ".includes('覆盖率')", timeout=10_000)
+    window = coverage.parse_window(None, None, "month", today())
+    with Session(engine) as s:
+        expected = {code: n / d * 100 for code, (n, d) in coverage.brute_force(s, "township", window).items() if n}
+        names = dict(s.execute(text("SELECT name, code FROM township")).all())
+    plotted = page.evaluate("() => { const d = document.querySelector('#township-chart .js-plotly-plot').data[0];"
+                            " return d.y.map((name, i) => [name, d.x[i]]); }")
+    shown = {names[name]: x for name, x in plotted if x}
+    assert shown.keys() == expected.keys()
+    assert all(abs(shown[code] - expected[code]) < 1e-3 for code in expected)
+    page.screenshot(path=str(artifacts / "map-coverage-choropleth.png"))
+
+    page.click("#f-heat")
+    page.get_by_role("option", name="检查热力：30天").click()
+    with engine.connect() as c:
+        cells = c.execute(text(
+            "SELECT count(DISTINCT (floor(ST_X(t.geom) / 0.01), floor(ST_Y(t.geom) / 0.01))) FROM inspection i "
+            "JOIN target t ON t.id = i.target_id WHERE i.status = 'completed' "
+            "AND (timezone('Asia/Shanghai', i.completed_at))::date >= :d"),
+            {"d": today() - dt.timedelta(days=30)}).scalar_one()
+    assert cells > 0
+    page.wait_for_function(f"() => document.querySelectorAll('path.lg-heat').length === {cells}", timeout=10_000)
+    page.screenshot(path=str(artifacts / "map-inspection-heat.png"))

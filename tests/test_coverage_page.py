@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from dashboard.coverage_view import today
 from geo import coverage
 from geo.coverage import Filter, Window
-from ingest.seed import seed_inspection_history
 from tests.conftest import PASSWORD
 from tests.webutil import browser_login
 
@@ -30,24 +29,6 @@ INSIDE_LARGEST_TOWNSHIP = """() => {
     }
     return null;
 }"""
-
-
-@pytest.fixture
-def history(engine):
-    """Two thousand completed inspections over the last 90 days, committed for the web app;
-    removed afterwards."""
-    with Session(engine) as s:
-        first = s.execute(text("SELECT coalesce(max(id), 0) FROM inspection")).scalar_one()
-        seed_inspection_history(s, 2000, end=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1), days=90,
-                                progress=False)
-        coverage.rebuild(s)
-        s.commit()
-    yield
-    with Session(engine) as s:
-        s.execute(text("DELETE FROM inspection_officer WHERE inspection_id > :f"), {"f": first})
-        s.execute(text("DELETE FROM inspection WHERE id > :f"), {"f": first})
-        coverage.rebuild(s)
-        s.commit()
 
 
 def wait_for_bars(page, graph_id: str, texts: list[str]) -> None:
@@ -74,7 +55,7 @@ def wait_for_kpi(page, numerator: int, denominator: int) -> None:
 
 
 @pytest.mark.browser
-def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, users, engine, history, artifacts):
+def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, users, engine, inspection_history, artifacts):
     end = today()
     window = Window(end - dt.timedelta(days=60), end)
     with Session(engine) as s:

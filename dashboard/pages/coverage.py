@@ -18,17 +18,13 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 from flask import current_app
 
-from dashboard import basemap, coverage_view
+from dashboard import basemap, choropleth, coverage_view
 from dashboard.auth import require_role
 from dashboard.i18n import t
-from dashboard.pages.overview import breaks_for, district_bounds
 from geo import coverage, queries
 from geo.accounts import ROLES
 
 PERIODS = ("day", "week", "month", "quarter", "year", "custom")
-RATIO_BREAKS = [0.05, 0.1, 0.2, 0.3, 0.5]
-RATIO_COLORS = ["#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c", "#00441b"]
-BLIND_COLORS = ["#fff5f0", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15"]
 RISK_COLORS = {"1": "#9ecae1", "2": "#fdd0a2", "3": "#fd8d3c", "4": "#d62728"}
 TREND_LENGTH = {"day": 30, "week": 12, "month": 12}  # steps shown, ending with the window's last day
 TABLES = ("unit", "body", "township", "domain", "officer", "risk")
@@ -88,7 +84,7 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
         towns = queries.township_names(session)
         domains = queries.domains(session)
     custom = bool(start or end)
-    minx, miny, maxx, maxy = district_bounds(district)
+    minx, miny, maxx, maxy = choropleth.district_bounds(district)
     return html.Div(className="lg-page lg-cov", children=[
         html.Div(className="lg-row", children=[
             html.H2(id="cov-heading", children=t("cov.heading"), style={"fontSize": "16px", "margin": "0 12px 0 0"}),
@@ -337,23 +333,12 @@ def township_map(query, mode, risk, lang):
             p["tooltip"] = (f"{p['name']}<br>{t('cov.map.coverage', lang)}: {_pct(g['ratio'])}"
                             f" ({g['numerator']:,} / {g['denominator']:,})")
     if mode == "blind":
-        breaks, colors = breaks_for([v for v in values.values() if v is not None]), BLIND_COLORS
+        breaks, colors = choropleth.breaks_for(list(values.values())), choropleth.BLIND_COLORS
     else:
-        breaks, colors = RATIO_BREAKS, RATIO_COLORS
+        breaks, colors = choropleth.RATIO_BREAKS, choropleth.RATIO_COLORS
     hideout = {"values": values, "breaks": breaks, "colors": colors, "selected": query.get("township"), "mode": mode}
-    return towns, hideout, legend(mode, breaks, colors, values, lang)
-
-
-def legend(mode, breaks, colors, values, lang):
     top = max([v for v in values.values() if v is not None] or [0])
-    bounds = [0, *breaks, top if mode == "blind" else 1]
-    rows = []
-    for i, colour in enumerate(colors[: len(bounds) - 1]):
-        low, high = bounds[i], bounds[i + 1]
-        text = f"{low * 100:.0f}% – {high * 100:.0f}%" if mode == "coverage" else f"{low:,} – {high:,}"
-        rows.append(html.Div(className="lg-legend-row", children=[
-            html.Span(className="lg-swatch", style={"background": colour}), html.Span(text)]))
-    return [html.Div(t("cov.map." + mode, lang)), *rows]
+    return towns, hideout, choropleth.legend(t("cov.map." + mode, lang), breaks, colors, top, percent=mode == "coverage")
 
 
 # -- charts ---------------------------------------------------------------------------------
@@ -369,7 +354,7 @@ def unit_chart(query, lang):
     ids = [[g["key"], g["name"]] for g in groups] if by == "unit" else [g["key"] for g in groups]
     figure = go.Figure(go.Bar(
         x=[(g["ratio"] or 0) * 100 for g in groups], y=[g["name"] for g in groups], orientation="h",
-        customdata=ids, marker_color=[_ratio_colour(g["ratio"]) for g in groups],
+        customdata=ids, marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],
         text=[f"{g['numerator']:,}/{g['denominator']:,}" for g in groups], textposition="auto",
         hovertemplate="%{y}: %{x:.1f}% (%{text})<extra></extra>"))
     title = t("cov.chart.officers", lang).format(unit=query.get("unit_name")) if by == "officer" \
@@ -378,13 +363,6 @@ def unit_chart(query, lang):
                          xaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"), yaxis=dict(automargin=True))
     crumb = [html.Span(" › "), html.Span(query["unit_name"], id="cov-crumb-unit")] if query.get("unit") else []
     return figure, crumb
-
-
-def _ratio_colour(ratio) -> str:
-    i = 0
-    while i < len(RATIO_BREAKS) and (ratio or 0) > RATIO_BREAKS[i]:
-        i += 1
-    return RATIO_COLORS[min(i + 1, len(RATIO_COLORS) - 1)]
 
 
 def trend_chart(query, step, lang):
@@ -421,7 +399,7 @@ def domain_chart(query, lang):
     selected = query.get("domain")
     figure = go.Figure(go.Bar(
         x=[names.get(g["key"], g["name"]) for g in groups], y=[(g["ratio"] or 0) * 100 for g in groups],
-        customdata=[g["key"] for g in groups], marker_color=[_ratio_colour(g["ratio"]) for g in groups],
+        customdata=[g["key"] for g in groups], marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],
         marker_line=dict(color=["#ffd166" if g["key"] == selected else "#13243d" for g in groups], width=3),
         hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
     figure.update_layout(title=t("cov.chart.domains", lang), height=320, **DARK,

@@ -8,18 +8,16 @@ import datetime as dt
 
 import dash
 import dash_leaflet as dl
-import shapely.geometry
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash_socketio import DashSocketIO
 from flask import current_app
 
-from dashboard import alarm_panel, basemap, dispatching
+from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from geo import dispatch, fleet, queries, target_map
+from geo import coverage, dispatch, fleet, queries, target_map
 
-COLORS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
 DOMAIN_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
                   "#e377c2", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#ad494a", "#3182bd"]
 FILTERS = [Input("f-township", "value"), Input("f-domain", "value"), Input("f-risk", "value")]
@@ -27,16 +25,6 @@ FILTERS = [Input("f-township", "value"), Input("f-domain", "value"), Input("f-ri
 
 def _runtime():
     return current_app.extensions["lawgrid"]
-
-
-def breaks_for(values: list[int], classes: int = len(COLORS)) -> list[int]:
-    """Upper bounds of equal-count classes (quantiles), strictly increasing."""
-    ordered = sorted(values)
-    if not ordered:
-        return []
-    cuts = sorted({ordered[min(len(ordered) - 1, (i * len(ordered)) // classes)]
-                   for i in range(1, classes)})
-    return cuts
 
 
 def register(app: dash.Dash) -> None:
@@ -70,7 +58,7 @@ def register(app: dash.Dash) -> None:
     app.callback(Output("target-card", "children"), Input("targets-layer", "clickData"),
                  Input("lang", "data"))(show_target_card)
     app.callback(Output("township-layer", "hideout"), Output("township-legend", "children"),
-                 Output("township-chart", "figure"), *FILTERS, Input("lang", "data"),
+                 Output("township-chart", "figure"), *FILTERS, Input("f-colour", "value"), Input("lang", "data"),
                  State("township-layer", "hideout"))(filter_townships)
     app.callback(
         Output("overview-heading", "children"), Output("overview-approximate", "children"),
@@ -79,7 +67,7 @@ def register(app: dash.Dash) -> None:
         Output("f-township", "placeholder"), Output("f-domain", "placeholder"),
         Output("f-domain", "options"), Output("f-risk", "options"), Output("f-q", "placeholder"),
         Output("f-heat", "options"), Output("f-heat", "placeholder"), Output("live-follow", "options"),
-        Input("lang", "data"))(translate_overview)
+        Output("f-colour", "options"), Input("lang", "data"))(translate_overview)
     app.callback(Output("heat-layer", "data"), Output("heat-layer", "hideout"),
                  Input("f-heat", "value"), Input("live-socket", "data-alarm"))(alarm_heat)
     app.callback(Output("card-create-result", "children"), Input("card-create", "n_clicks"),
@@ -102,9 +90,9 @@ def layout(**_query):
         p = feature["properties"]
         p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"
     values = [f["properties"]["targets"] for f in townships["features"]]
-    breaks = breaks_for(values)
+    breaks = choropleth.breaks_for(values)
     base_layers = basemap.tile_layers(runtime.settings)
-    minx, miny, maxx, maxy = district_bounds(district)
+    minx, miny, maxx, maxy = choropleth.district_bounds(district)
     colors = {d["key"]: DOMAIN_PALETTE[i % len(DOMAIN_PALETTE)] for i, d in enumerate(domains)}
     return html.Div(className="lg-body", children=[
       html.Div(className="lg-map-wrap", children=[
@@ -122,7 +110,7 @@ def layout(**_query):
                            style={"color": "#24406a", "weight": 2, "fill": False}),
                 dl.GeoJSON(id="township-layer", data=townships,
                            style={"variable": "lawgrid.townshipStyle"},
-                           hideout={"breaks": breaks, "colors": COLORS, "property": "targets"},
+                           hideout={"breaks": breaks, "colors": choropleth.COUNT_COLORS, "property": "targets"},
                            hoverStyle={"weight": 3, "color": "#1f3b64"}),
                 dl.GeoJSON(id="heat-layer", style={"variable": "lawgrid.heatStyle"}, hideout={"max": 1}),
                 dl.GeoJSON(id="targets-layer", pointToLayer={"variable": "lawgrid.targetPoint"},
@@ -134,7 +122,8 @@ def layout(**_query):
                     filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)]))),
             ],
         ),
-        html.Div(id="township-legend", className="lg-legend", children=legend(breaks, values)),
+        html.Div(id="township-legend", className="lg-legend", children=choropleth.legend(
+            t("overview.targets"), breaks, choropleth.COUNT_COLORS, max(values or [0]))),
         html.Div(id="alarm-banner", className="lg-banner"),
         DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm", "inspection"]),
         dcc.Store(id="live-initial", data=live_rows(live_now)),
@@ -169,6 +158,7 @@ def filter_bar(townships: dict, domains: list[dict]):
                       style={"color": "#e6edf6"}),
         dcc.Input(id="f-q", type="search", debounce=True, placeholder=t("filter.search"),
                   style={"width": "220px"}),
+        dcc.RadioItems(id="f-colour", options=colour_options("zh"), value="targets", inline=True),
         dcc.Checklist(id="live-follow", options=[{"label": t("live.follow"), "value": "follow"}], value=[],
                       inline=True, style={"color": "#e6edf6"}),
         html.Span(id="live-selected", className="lg-note"),
@@ -178,11 +168,15 @@ def filter_bar(townships: dict, domains: list[dict]):
     ])
 
 
+def colour_options(lang: str) -> list[dict]:
+    return [{"label": t(f"overview.colour.{k}", lang), "value": k} for k in ("targets", "coverage")]
+
+
 def domain_options(domains: list[dict], lang: str) -> list[dict]:
     return [{"label": d["en" if lang == "en" else "zh"], "value": d["key"]} for d in domains]
 
 
-HEAT_WINDOWS = {"24h": 1, "7d": 7, "30d": 30}
+HEAT_WINDOWS = {"24h": 1, "7d": 7, "30d": 30, "inspections-7d": 7, "inspections-30d": 30}
 
 
 def heat_options(lang: str) -> list[dict]:
@@ -190,12 +184,19 @@ def heat_options(lang: str) -> list[dict]:
 
 
 def alarm_heat(window, _alarm):
-    """Alarms over the chosen window as a heat grid; kept current as alarms arrive."""
+    """Alarms, or completed inspections, over the chosen window as a heat grid; alarms are
+    kept current as they arrive."""
     if window not in HEAT_WINDOWS:
         return {"type": "FeatureCollection", "features": []}, {"max": 1}
+    if dash.ctx.triggered_id == "live-socket" and window.startswith("inspections"):
+        return no_update, no_update
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=HEAT_WINDOWS[window])
+    scope = current_scope()
     with _runtime().session() as session:
-        heat = fleet.alarm_heat(session, current_scope(), since)
+        if window.startswith("inspections"):
+            heat = coverage.inspection_heat(session, since.astimezone(coverage_view.BEIJING).date(), scope.unit_ids)
+        else:
+            heat = fleet.alarm_heat(session, scope, since)
     return heat, {"max": max(1, heat["max"])}
 
 
@@ -203,21 +204,33 @@ def risk_options(lang: str) -> list[dict]:
     return [{"label": t(f"risk.{r}", lang), "value": r} for r in (1, 2, 3, 4)]
 
 
-def filter_townships(towns, domains, risks, lang, hideout):
-    """Township colours, legend and chart follow the domain and risk filters."""
-    flt = target_map.TargetFilter(domains=domains or [], risks=risks or [])
+def filter_townships(towns, domains, risks, colour_by, lang, hideout):
+    """Township colours, legend and chart follow the filters; coloured by target counts or by
+    this month's coverage (of one selected domain or risk level, else of all)."""
+    lang = lang or "zh"
     with _runtime().session() as session:
-        counts = target_map.township_counts(session, flt)
         names = queries.township_names(session)
-    if towns:
-        counts = {code: n for code, n in counts.items() if code in towns}
-    values = [counts.get(code, 0) for code in names]
-    breaks = breaks_for(values)
-    rows = [{"name": names[code], "code": code, "targets": counts.get(code, 0)}
-            for code in names if not towns or code in towns]
-    hideout = {**(hideout or {}), "breaks": breaks, "counts": {c: counts.get(c, 0) for c in names}}
-    legend_children = legend(breaks, values, lang)
-    return hideout, legend_children, township_chart(rows, lang or "zh")
+        if colour_by == "coverage":
+            window = coverage.parse_window(None, None, "month", coverage_view.today())
+            flt = coverage.Filter(domain=domains[0] if domains and len(domains) == 1 else None,
+                                  risk=risks[0] if risks and len(risks) == 1 else None,
+                                  unit_ids=current_scope().unit_ids)
+            values = {g["key"]: g["ratio"] for g in coverage.coverage(session, "township", window, flt)}
+        else:
+            values = target_map.township_counts(
+                session, target_map.TargetFilter(domains=domains or [], risks=risks or []))
+    shown = [code for code in names if not towns or code in towns]
+    rows = [{"name": names[code], "code": code, "value": values.get(code) or 0} for code in shown]
+    if colour_by == "coverage":
+        breaks, colors = choropleth.RATIO_BREAKS, choropleth.RATIO_COLORS
+        legend_children = choropleth.legend(t("overview.colour.coverage", lang), breaks, colors, 1, percent=True)
+    else:
+        breaks, colors = choropleth.breaks_for([r["value"] for r in rows]), choropleth.COUNT_COLORS
+        legend_children = choropleth.legend(t("overview.targets", lang), breaks, colors,
+                                            max([r["value"] for r in rows] or [0]))
+    hideout = {**(hideout or {}), "breaks": breaks, "colors": colors,
+               "counts": {code: values.get(code) or 0 for code in shown}}
+    return hideout, legend_children, township_chart(rows, lang, percent=colour_by == "coverage")
 
 
 def fly_to_search(q, towns, domains, risks):
@@ -303,23 +316,6 @@ def live_rows(devices: list[dict]) -> list[list]:
              d["fix_time"]] for d in devices if d["lat"] is not None]
 
 
-def district_bounds(district: dict) -> tuple[float, float, float, float]:
-    return shapely.geometry.shape(district["geometry"]).bounds
-
-
-def legend(breaks: list[int], values: list[int], lang: str = "zh") -> list:
-    """Class legend matching lawgrid.townshipStyle: one swatch per quantile class."""
-    bounds = [0, *breaks, max(values or [0])]
-    items = []
-    for i, colour in enumerate(COLORS[: len(bounds) - 1]):
-        low = bounds[i] + (1 if i else 0)
-        items.append(html.Div(className="lg-legend-row", children=[
-            html.Span(className="lg-swatch", style={"background": colour}),
-            html.Span(f"{low:,} – {bounds[i + 1]:,}"),
-        ]))
-    return [html.Div(id="township-legend-title", children=t("overview.targets", lang)), *items]
-
-
 def _card(card_id: str, value: int, label_key: str):
     return html.Div(className="lg-card", id=card_id, children=[
         html.Div(className="value", children=f"{value:,}"),
@@ -327,18 +323,21 @@ def _card(card_id: str, value: int, label_key: str):
     ])
 
 
-def township_chart(townships_or_rows, lang: str) -> go.Figure:
+def township_chart(townships_or_rows, lang: str, percent: bool = False) -> go.Figure:
+    """Townships as sorted bars: target counts, or coverage in percent."""
     rows = townships_or_rows
     if isinstance(rows, dict):
-        rows = [f["properties"] for f in rows["features"]]
-    rows = sorted(rows, key=lambda r: r["targets"])
+        rows = [{"name": f["properties"]["name"], "value": f["properties"]["targets"]} for f in rows["features"]]
+    rows = sorted(rows, key=lambda r: r["value"])
+    scale = 100 if percent else 1
     figure = go.Figure(go.Bar(
-        x=[r["targets"] for r in rows], y=[r["name"] for r in rows], orientation="h",
-        marker_color="#fd8d3c", hovertemplate="%{y}: %{x:,}<extra></extra>"))
+        x=[r["value"] * scale for r in rows], y=[r["name"] for r in rows], orientation="h",
+        marker_color=[choropleth.ratio_colour(r["value"]) for r in rows] if percent else "#fd8d3c",
+        hovertemplate="%{y}: %{x:.1f}%<extra></extra>" if percent else "%{y}: %{x:,}<extra></extra>"))
     figure.update_layout(
-        title=t("overview.chart", lang), margin=dict(l=10, r=10, t=40, b=10),
+        title=t("overview.chart_coverage" if percent else "overview.chart", lang), margin=dict(l=10, r=10, t=40, b=10),
         paper_bgcolor="#13243d", plot_bgcolor="#13243d", font=dict(color="#e6edf6", size=11),
-        xaxis=dict(title=t("overview.targets", lang), gridcolor="#24406a"),
+        xaxis=dict(title="%" if percent else t("overview.targets", lang), gridcolor="#24406a"),
         yaxis=dict(automargin=True))
     return figure
 
@@ -350,4 +349,4 @@ def translate_overview(lang):
             t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
             t("filter.township", lang), t("filter.domain", lang), domain_options(domains, lang),
             risk_options(lang), t("filter.search", lang), heat_options(lang), t("heat.off", lang),
-            [{"label": t("live.follow", lang), "value": "follow"}])
+            [{"label": t("live.follow", lang), "value": "follow"}], colour_options(lang))
