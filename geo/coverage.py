@@ -79,6 +79,7 @@ FACT_COLUMNS = """
 
 OFFICER_COLUMNS = """
     SELECT f.inspection_id, io.officer_id, f.target_id, f.day, f.done_at, f.township_code, f.domain_key,
+           f.risk_level,
            (f.in_domain AND EXISTS (SELECT 1 FROM officer_area a WHERE a.officer_id = io.officer_id
                                     AND a.township_code = f.township_code)
             AND EXISTS (SELECT 1 FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id
@@ -109,11 +110,14 @@ def record_completion(session: Session, inspection_id: int) -> None:
     session.execute(text(
         f"""
         INSERT INTO coverage_officer_fact (inspection_id, officer_id, target_id, day, done_at, township_code,
-                                           domain_key, in_scope, prev_officer, prev_officer_target)
+                                           domain_key, risk_level, in_scope, prev_officer, prev_officer_target,
+                                           prev_officer_target_domain)
         SELECT n.*,
                (SELECT max(day) FROM coverage_officer_fact p WHERE p.officer_id = n.officer_id),
                (SELECT max(day) FROM coverage_officer_fact p WHERE p.officer_id = n.officer_id
-                  AND p.target_id = n.target_id AND p.in_scope)
+                  AND p.target_id = n.target_id AND p.in_scope),
+               (SELECT max(day) FROM coverage_officer_fact p WHERE p.officer_id = n.officer_id
+                  AND p.target_id = n.target_id AND p.domain_key = n.domain_key AND p.in_scope)
         FROM ({OFFICER_COLUMNS} WHERE f.inspection_id = :i) n
         ON CONFLICT DO NOTHING
         """), {"i": inspection_id})
@@ -139,10 +143,14 @@ def rebuild(session: Session) -> int:
         """))
     session.execute(text(
         f"""
-        INSERT INTO coverage_officer_fact
-        SELECT inspection_id, officer_id, target_id, day, done_at, township_code, domain_key, in_scope,
+        INSERT INTO coverage_officer_fact (inspection_id, officer_id, target_id, day, done_at, township_code,
+                                           domain_key, risk_level, in_scope, prev_officer, prev_officer_target,
+                                           prev_officer_target_domain)
+        SELECT inspection_id, officer_id, target_id, day, done_at, township_code, domain_key, risk_level, in_scope,
                lag(day) OVER (PARTITION BY officer_id {order}),
-               CASE WHEN in_scope THEN lag(day) OVER (PARTITION BY officer_id, target_id, in_scope {order}) END
+               CASE WHEN in_scope THEN lag(day) OVER (PARTITION BY officer_id, target_id, in_scope {order}) END,
+               CASE WHEN in_scope THEN
+                   lag(day) OVER (PARTITION BY officer_id, target_id, domain_key, in_scope {order}) END
         FROM ({OFFICER_COLUMNS}) n
         """))
     session.execute(text("ANALYZE coverage_fact; ANALYZE coverage_officer_fact"))
@@ -257,13 +265,12 @@ def _params(window: Window, flt: Filter) -> dict:
 def numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[str, int]:
     w = _params(window, flt)
     if by == "officer":
-        # His previous inspection of the target within one domain or risk level is not kept.
-        if flt.domain or flt.risk is not None:
-            return _brute_numerators(session, by, window, flt)
-        prev = "prev_officer_target"
+        prev = "prev_officer_target_domain" if flt.domain else "prev_officer_target"
         sql = (f"SELECT officer_id::text, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
                "FROM coverage_officer_fact WHERE day BETWEEN :s AND :e AND in_scope "
-               "AND (CAST(:town AS text) IS NULL OR township_code = :town) GROUP BY 1")
+               "AND (CAST(:town AS text) IS NULL OR township_code = :town) "
+               "AND (CAST(:dom AS text) IS NULL OR domain_key = :dom) "
+               "AND (CAST(:risk AS int) IS NULL OR risk_level = :risk) GROUP BY 1")
         return dict(session.execute(text(sql), w).all())
     prev, group, where = _fact_terms(by, flt)
     sql = (f"SELECT {group}, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "

@@ -109,9 +109,11 @@ def test_completing_a_task_updates_the_figures_at_once(history):
     for by in ("district", "domain", "officer", "unit", "township"):
         assert as_pairs(coverage.coverage(history, by, window)) == coverage.brute_force(history, by, window), by
     # The incremental facts are exactly what a rebuild makes.
-    incremental = history.execute(text("SELECT * FROM coverage_fact ORDER BY inspection_id")).all()
+    facts = ("SELECT * FROM coverage_fact ORDER BY inspection_id",
+             "SELECT * FROM coverage_officer_fact ORDER BY inspection_id, officer_id")
+    incremental = [history.execute(text(sql)).all() for sql in facts]
     coverage.rebuild(history)
-    assert history.execute(text("SELECT * FROM coverage_fact ORDER BY inspection_id")).all() == incremental
+    assert [history.execute(text(sql)).all() for sql in facts] == incremental
 
 
 def test_summary_cards(history):
