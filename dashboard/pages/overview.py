@@ -39,7 +39,7 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call="initial_duplicate")
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="setOnTask"),
-        Output("live-on-task", "className"), Input("live-on-task", "data"))
+        Output("live-on-task-applied", "data"), Input("live-on-task", "data"))
     app.callback(Output("live-on-task", "data"), Input("live-socket", "data-inspection"),
                  prevent_initial_call=True)(devices_on_task)
     app.clientside_callback(
@@ -128,6 +128,7 @@ def layout(**_query):
         DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm", "inspection"]),
         dcc.Store(id="live-initial", data=live_rows(live_now)),
         dcc.Store(id="live-on-task", data=on_task),
+        dcc.Store(id="live-on-task-applied"),
         dcc.Store(id="live-applied"),
       ]),
         html.Div(className="lg-side", children=[
