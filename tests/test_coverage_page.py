@@ -34,7 +34,7 @@ INSIDE_LARGEST_TOWNSHIP = """() => {
 def wait_for_bars(page, graph_id: str, texts: list[str]) -> None:
     page.wait_for_function(f"""() => {{
         const plot = document.querySelector('#{graph_id} .js-plotly-plot');
-        return plot && plot.data && [...plot.data[0].text].sort().join('|') === {"|".join(texts)!r};
+        return plot && plot.data && plot.data[0] && [...plot.data[0].text].sort().join('|') === {"|".join(texts)!r};
     }}""", timeout=20_000)
 
 
