@@ -5,6 +5,7 @@ map follows the chart); drill-down from a unit to its officers; an audited CSV e
 import csv
 import datetime as dt
 import io
+import time
 
 import pytest
 from sqlalchemy import text
@@ -22,6 +23,7 @@ INSIDE_LARGEST_TOWNSHIP = """() => {
         .filter(p => p.getAttribute('fill') !== 'none');  // not the district outline
     const area = p => { const b = p.getBBox(); return b.width * b.height; };
     const path = paths.sort((a, b) => area(b) - area(a))[0];
+    if (!path) return null;  // the townships are not drawn yet
     const box = path.getBoundingClientRect();
     for (let fy = 0.5; fy > 0.05; fy -= 0.05) for (const fx of [0.5, 0.4, 0.6, 0.3, 0.7]) {
         const x = box.left + box.width * fx, y = box.top + box.height * fy;
@@ -40,6 +42,19 @@ def wait_for_bars(page, graph_id: str, texts: list[str]) -> None:
 
 def expected_texts(groups: dict) -> list[str]:
     return sorted(f"{n:,}/{d:,}" for n, d in groups.values())
+
+
+def hover_until(page, point, words: str, timeout_s: float = 10.0) -> None:
+    """Hover the point until its tooltip says words (the layer may be redrawn meanwhile)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        page.mouse.move(5, 5)
+        page.mouse.move(*point)
+        tip = page.locator(".leaflet-tooltip")
+        if tip.count() and words in tip.first.inner_text():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the tooltip never said {words!r}")
 
 
 def selected(page, dropdown_id: str) -> str:
@@ -73,8 +88,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, u
         page.screenshot(path=str(artifacts / "coverage-district.png"), full_page=True)
 
         # The map filters the charts: click the largest township.
-        point = page.evaluate(INSIDE_LARGEST_TOWNSHIP)
-        assert point, "no clickable township on the map"
+        point = page.wait_for_function(INSIDE_LARGEST_TOWNSHIP, timeout=10_000).json_value()
         page.mouse.click(*point)
         town = names[selected(page, "cov-township")]
         with Session(engine) as s:
@@ -90,9 +104,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, u
             both = Filter(township=town, domain=domain)
             wait_for_kpi(page, *coverage.brute_force(s, "district", window, both)["district"])
             n, d = coverage.brute_force(s, "township", window, Filter(domain=domain))[town]
-        page.mouse.move(*point)  # the township's tooltip now counts that domain only
-        page.wait_for_function(f"() => (document.querySelector('.leaflet-tooltip') || {{}}).innerText"
-                               f"?.includes('({n:,} / {d:,})')", timeout=10_000)
+        hover_until(page, point, f"({n:,} / {d:,})")  # the township's tooltip now counts that domain only
         page.screenshot(path=str(artifacts / "coverage-cross-filter.png"), full_page=True)
 
         # Drill down into the unit with the most targets in scope, to its officers.
