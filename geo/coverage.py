@@ -370,6 +370,12 @@ def _summary_terms(window: Window, flt: Filter) -> tuple[str, dict]:
     return cond, w
 
 
+def _whole(flt: Filter) -> str:
+    """The grouping whose one group is "everything" for this filter: one unit's scope when it
+    names a single unit, else the district."""
+    return "unit" if flt.unit_ids is not None and len(flt.unit_ids) == 1 else "district"
+
+
 UNIT_FACT = "(CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"
 UNIT_OFFICER = ("(CAST(:units AS int[]) IS NULL OR officer_id IN "
                 "(SELECT id FROM officer WHERE unit_id = ANY(CAST(:units AS int[]))))")
@@ -399,7 +405,7 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         f"""SELECT count(*) AS planned, count(*) FILTER (WHERE status = 'completed') AS done
             FROM inspection WHERE plan_id IS NOT NULL AND status <> 'cancelled'
               AND {DAY_SQL.format(col='due_at')} BETWEEN :s AND :e AND {UNIT_FACT}"""), w).mappings().one()
-    by = "unit" if flt.unit_ids is not None and len(flt.unit_ids) == 1 else "district"
+    by = _whole(flt)
     whole = coverage(session, by, window, flt)
     today = window.end
     blind = coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt) \
@@ -448,7 +454,7 @@ def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = 
     same previous-day trick as numerators(), with each step's first day as s."""
     if step not in TREND_STEPS:
         raise CoverageError("step must be day, week or month")
-    by = "unit" if flt.unit_ids is not None and len(flt.unit_ids) == 1 else "district"
+    by = _whole(flt)
     prev, _group, where = _fact_terms(by, flt)
     if by == "unit":
         where.append("unit_id = ANY(CAST(:units AS int[]))")
