@@ -19,15 +19,26 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def panel(alarms: list[dict], scope: Scope | None):
-    return html.Div(className="lg-panel", id="alarm-panel", children=[
-        html.H3(id="alarms-heading", children=t("alarms.heading")),
-        dcc.Input(id="alarm-comment", type="text", placeholder=t("alarms.comment"),
-                  style={"width": "100%", "marginBottom": "6px",
-                         "display": "block" if scope and scope.role in ACTING_ROLES else "none"}),
-        html.Div(id="alarm-message", className="lg-note"),
-        html.Div(id="alarm-list", children=alarm_rows(alarms, "zh", scope)),
-        dcc.Store(id="alarm-data", data=_live(alarms)),
-    ])
+    return html.Div(
+        className="lg-panel",
+        id="alarm-panel",
+        children=[
+            html.H3(id="alarms-heading", children=t("alarms.heading")),
+            dcc.Input(
+                id="alarm-comment",
+                type="text",
+                placeholder=t("alarms.comment"),
+                style={
+                    "width": "100%",
+                    "marginBottom": "6px",
+                    "display": "block" if scope and scope.role in ACTING_ROLES else "none",
+                },
+            ),
+            html.Div(id="alarm-message", className="lg-note"),
+            html.Div(id="alarm-list", children=alarm_rows(alarms, "zh", scope)),
+            dcc.Store(id="alarm-data", data=_live(alarms)),
+        ],
+    )
 
 
 def _live(alarms: list[dict]) -> list[dict]:
@@ -52,38 +63,72 @@ def alarm_rows(alarms: list[dict], lang: str, scope: Scope | None) -> list:
         buttons = []
         if can_act:
             if a["status"] == "open":
-                buttons.append(html.Button(t("alarms.ack", lang), className="lg-lang",
-                                           id={"type": "alarm-act", "action": "ack", "id": a["id"]}))
-            buttons.append(html.Button(t("alarms.resolve", lang), className="lg-lang",
-                                       id={"type": "alarm-act", "action": "resolve", "id": a["id"]}))
-        rows.append(html.Div(className=f"lg-alarm {a['status']}", children=[
-            html.Div(id={"type": "alarm-locate", "id": a["id"]}, n_clicks=0, children=[
-                html.B(kind), f" · {a.get('officer') or '#' + str(a['device_id'])} · {when} · ",
-                html.Span(t(f"alarm.status.{a['status']}", lang), className="lg-alarm-status")]),
-            html.Div(buttons),
-        ]))
+                buttons.append(
+                    html.Button(
+                        t("alarms.ack", lang),
+                        className="lg-lang",
+                        id={"type": "alarm-act", "action": "ack", "id": a["id"]},
+                    )
+                )
+            buttons.append(
+                html.Button(
+                    t("alarms.resolve", lang),
+                    className="lg-lang",
+                    id={"type": "alarm-act", "action": "resolve", "id": a["id"]},
+                )
+            )
+        rows.append(
+            html.Div(
+                className=f"lg-alarm {a['status']}",
+                children=[
+                    html.Div(
+                        id={"type": "alarm-locate", "id": a["id"]},
+                        n_clicks=0,
+                        children=[
+                            html.B(kind),
+                            f" · {a.get('officer') or '#' + str(a['device_id'])} · {when} · ",
+                            html.Span(t(f"alarm.status.{a['status']}", lang), className="lg-alarm-status"),
+                        ],
+                    ),
+                    html.Div(buttons),
+                ],
+            )
+        )
     return rows
 
 
-_KINDS = {f"alarm.{k}" for k in ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped",
-                                  "storage_full", "offline")}
+_KINDS = {
+    f"alarm.{k}"
+    for k in ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped", "storage_full", "offline")
+}
 
 
 def register(app: dash.Dash, map_id: str) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="alarmAlert"),
-        Output("alarm-banner", "children"), Output("alarm-banner", "style"),
-        Input("live-socket", "data-alarm"), prevent_initial_call=True)
+        Output("alarm-banner", "children"),
+        Output("alarm-banner", "style"),
+        Input("live-socket", "data-alarm"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="locateAlarm"),
         Output(map_id, "viewport", allow_duplicate=True),
-        Input({"type": "alarm-locate", "id": ALL}, "n_clicks"), State("alarm-data", "data"),
-        prevent_initial_call=True)
+        Input({"type": "alarm-locate", "id": ALL}, "n_clicks"),
+        State("alarm-data", "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
-        Output("alarm-list", "children"), Output("alarm-data", "data"), Output("alarm-message", "children"),
-        Output("alarms-heading", "children"), Output("alarm-comment", "placeholder"),
-        Input("live-socket", "data-alarm"), Input({"type": "alarm-act", "action": ALL, "id": ALL}, "n_clicks"),
-        Input("lang", "data"), State("alarm-comment", "value"))(refresh)
+        Output("alarm-list", "children"),
+        Output("alarm-data", "data"),
+        Output("alarm-message", "children"),
+        Output("alarms-heading", "children"),
+        Output("alarm-comment", "placeholder"),
+        Input("live-socket", "data-alarm"),
+        Input({"type": "alarm-act", "action": ALL, "id": ALL}, "n_clicks"),
+        Input("lang", "data"),
+        State("alarm-comment", "value"),
+    )(refresh)
 
 
 def refresh(_alarm, clicks, lang, comment):
@@ -97,5 +142,10 @@ def refresh(_alarm, clicks, lang, comment):
             message = str(exc)
     with current_app.extensions["lawgrid"].session() as session:
         alarms = live_alarms(session, scope)
-    return (alarm_rows(alarms, lang, scope), _live(alarms), message, t("alarms.heading", lang),
-            t("alarms.comment", lang))
+    return (
+        alarm_rows(alarms, lang, scope),
+        _live(alarms),
+        message,
+        t("alarms.heading", lang),
+        t("alarms.comment", lang),
+    )

@@ -26,8 +26,14 @@ def act_on_alarm(scope: Scope, alarm_id: int, action: str, comment) -> dict:
         raise AlarmRequestError("say how the alarm was resolved (comment)")
     with current_app.extensions["lawgrid"].session() as session:
         alarm = fleet.transition_alarm(session, scope, alarm_id, action, comment)
-        audit.record(session, scope.username, f"alarm_{action}", subject=f"alarm:{alarm_id}",
-                     detail={"comment": comment}, source=client_address())
+        audit.record(
+            session,
+            scope.username,
+            f"alarm_{action}",
+            subject=f"alarm:{alarm_id}",
+            detail={"comment": comment},
+            source=client_address(),
+        )
     push = current_app.extensions.get("lawgrid_live")
     if push:
         push.emit_scoped("alarm", alarm, alarm["device_id"])

@@ -53,7 +53,7 @@ def devices():
 def device_track(device_id: int):
     """Fixes of one device in [start, end) as GeoJSON; ?simplify=metres simplifies the line."""
     args = request.args
-    end = _parse_time(args.get("end"), "end") or dt.datetime.now(dt.timezone.utc)
+    end = _parse_time(args.get("end"), "end") or dt.datetime.now(dt.UTC)
     start = _parse_time(args.get("start"), "start") or end - dt.timedelta(hours=1)
     if start >= end:
         abort(400, description="start must be before end")
@@ -65,8 +65,14 @@ def device_track(device_id: int):
         if not fleet.device_visible(session, scope, device_id):
             abort(404, description=f"no device {device_id} in your scope")
         doc = telemetry.track(session, device_id, start, end, simplify)
-        audit.record(session, scope.username, "track_view", subject=f"device:{device_id}",
-                     detail={"start": start.isoformat(), "end": end.isoformat()}, source=client_address())
+        audit.record(
+            session,
+            scope.username,
+            "track_view",
+            subject=f"device:{device_id}",
+            detail={"start": start.isoformat(), "end": end.isoformat()},
+            source=client_address(),
+        )
     return jsonify(doc)
 
 
@@ -120,8 +126,14 @@ def audit_log():
     start, end = _parse_time(args.get("start"), "start"), _parse_time(args.get("end"), "end")
     limit = _parse_number(args.get("limit", "200"), "limit", 1, 5000)
     with _runtime().session() as session:
-        rows = audit.search(session, actor=args.get("actor") or None, action=args.get("action") or None,
-                            start=start, end=end, limit=limit)
+        rows = audit.search(
+            session,
+            actor=args.get("actor") or None,
+            action=args.get("action") or None,
+            start=start,
+            end=end,
+            limit=limit,
+        )
     return jsonify(entries=rows)
 
 
@@ -161,14 +173,23 @@ OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "LawGrid API", "version": "0.1.0"},
     "paths": {
-        "/api/health": {"get": {"summary": "Service and database status",
-                                "responses": {"200": {"description": "ok"}}}},
-        "/api/auth/token": {"post": {"summary": "Bearer token for {username, password}",
-                                     "responses": {"200": {"description": "token"},
-                                                   "401": {"description": "wrong credentials"},
-                                                   "429": {"description": "throttled"}}}},
-        "/api/audit": {"get": {"summary": "Audit trail (auditor, admin); ?actor=&action=&start=&end=&limit=",
-                               "responses": {"200": {"description": "entries"}}}},
+        "/api/health": {"get": {"summary": "Service and database status", "responses": {"200": {"description": "ok"}}}},
+        "/api/auth/token": {
+            "post": {
+                "summary": "Bearer token for {username, password}",
+                "responses": {
+                    "200": {"description": "token"},
+                    "401": {"description": "wrong credentials"},
+                    "429": {"description": "throttled"},
+                },
+            }
+        },
+        "/api/audit": {
+            "get": {
+                "summary": "Audit trail (auditor, admin); ?actor=&action=&start=&end=&limit=",
+                "responses": {"200": {"description": "entries"}},
+            }
+        },
         "/api/devices": {"get": {"summary": "Devices in your scope with their live state"}},
         "/api/devices/{id}/track": {"get": {"summary": "GeoJSON fixes in [start, end); ?simplify=metres"}},
         "/api/officers": {"get": {"summary": "Live state of every visible officer"}},
@@ -176,7 +197,11 @@ OPENAPI = {
         "/api/alarms/{id}/ack": {"post": {"summary": "Acknowledge with {comment}"}},
         "/api/alarms/{id}/resolve": {"post": {"summary": "Resolve with {comment}"}},
         "/api/ingest/stats": {"get": {"summary": "Listener counters: accepted, refused by reason"}},
-        "/api/townships": {"get": {"summary": "Townships with target counts (GeoJSON FeatureCollection)",
-                                   "responses": {"200": {"description": "FeatureCollection"}}}},
+        "/api/townships": {
+            "get": {
+                "summary": "Townships with target counts (GeoJSON FeatureCollection)",
+                "responses": {"200": {"description": "FeatureCollection"}},
+            }
+        },
     },
 }

@@ -16,8 +16,7 @@ def query_from_args(args) -> tuple[str, coverage.Window, coverage.Filter]:
     """?by=&start=&end= (ISO dates) or &period=day|week|month|quarter|year,
     &township=&domain=&risk=&unit="""
     try:
-        return args.get("by", "unit"), coverage_view.window_from(args), \
-            coverage_view.filter_from(args, current_scope())
+        return args.get("by", "unit"), coverage_view.window_from(args), coverage_view.filter_from(args, current_scope())
     except coverage.CoverageError as exc:
         abort(400, description=str(exc))
     except coverage_view.OutOfScope as exc:
@@ -76,12 +75,22 @@ def coverage_export(fmt: str):
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
-OPENAPI["paths"].update({
-    "/api/coverage": {"get": {"summary": "Coverage per group: ?by=unit|body|township|domain|officer|risk|district"
-                                         "&start=&end= (ISO dates) or &period=, &township=&domain=&risk=&unit="}},
-    "/api/coverage/summary": {"get": {"summary": "KPI cards for the window: coverage, results, response times,"
-                                                 " participation, random plans, blind spots (?blind_days=)"}},
-    "/api/coverage/trend": {"get": {"summary": "Coverage per day, week or month of the window (?step=)"}},
-    "/api/coverage/response": {"get": {"summary": "Inspections by minutes from creation to arrival on site"}},
-    "/api/coverage.{csv|xlsx}": {"get": {"summary": "The same table as a file (audited)"}},
-})
+OPENAPI["paths"].update(
+    {
+        "/api/coverage": {
+            "get": {
+                "summary": "Coverage per group: ?by=unit|body|township|domain|officer|risk|district"
+                "&start=&end= (ISO dates) or &period=, &township=&domain=&risk=&unit="
+            }
+        },
+        "/api/coverage/summary": {
+            "get": {
+                "summary": "KPI cards for the window: coverage, results, response times,"
+                " participation, random plans, blind spots (?blind_days=)"
+            }
+        },
+        "/api/coverage/trend": {"get": {"summary": "Coverage per day, week or month of the window (?step=)"}},
+        "/api/coverage/response": {"get": {"summary": "Inspections by minutes from creation to arrival on site"}},
+        "/api/coverage.{csv|xlsx}": {"get": {"summary": "The same table as a file (audited)"}},
+    }
+)

@@ -42,8 +42,11 @@ def _errors(fn):
         return fn()
     except dispatch.Refused as exc:
         lang = request.args.get("lang", "zh")
-        return jsonify(error="refused", detail=str(exc), violations=[
-            {**v, "reason": dispatch.RULES[v["rule"]][0 if lang == "zh" else 1]} for v in exc.violations]), 422
+        return jsonify(
+            error="refused",
+            detail=str(exc),
+            violations=[{**v, "reason": dispatch.RULES[v["rule"]][0 if lang == "zh" else 1]} for v in exc.violations],
+        ), 422
     except Forbidden as exc:
         abort(403, description=str(exc))
     except dispatch.Conflict as exc:
@@ -77,9 +80,25 @@ def create_inspection():
     crew_size = _parse_number(str(body.get("crew_size", 2)), "crew_size", 2, 10)
     scope = current_scope()
 
-    return _errors(lambda: (jsonify(dispatching.create(
-        scope, target_id=body["target_id"], domain_key=str(body["domain"]), due_at=due_at, items=items,
-        priority=priority, crew_size=crew_size, source=source, complaint=complaint, note=body.get("note"))), 201))
+    return _errors(
+        lambda: (
+            jsonify(
+                dispatching.create(
+                    scope,
+                    target_id=body["target_id"],
+                    domain_key=str(body["domain"]),
+                    due_at=due_at,
+                    items=items,
+                    priority=priority,
+                    crew_size=crew_size,
+                    source=source,
+                    complaint=complaint,
+                    note=body.get("note"),
+                )
+            ),
+            201,
+        )
+    )
 
 
 @api.get("/inspections")
@@ -92,6 +111,7 @@ def list_inspections():
     def query():
         with _runtime().session() as session:
             return jsonify(inspections=dispatch.list_tasks(session, units, request.args.get("status", "open"), limit))
+
     return _errors(query)
 
 
@@ -102,6 +122,7 @@ def get_inspection(task_id: int):
         with _runtime().session() as session:
             check_task_scope(session, current_scope(), task_id)
             return jsonify(dispatch.task_view(session, task_id))
+
     return _errors(query)
 
 
@@ -118,6 +139,7 @@ def inspection_candidates(task_id: int):
         with _runtime().session() as session:
             check_task_scope(session, current_scope(), task_id)
             return jsonify(dispatch.candidates(session, task_id, limit, lang, scope.unit_ids))
+
     return _errors(query)
 
 
@@ -127,17 +149,28 @@ def assign_inspection(task_id: int):
     body = _body()
     officer_ids = _int_list(body.get("officer_ids"), "officer_ids")
     override = body.get("override_reason")
-    return _errors(lambda: jsonify(assign_crew(current_scope(), task_id, officer_ids, joint=bool(body.get("joint")),
-                                               override_reason=override)))
+    return _errors(
+        lambda: jsonify(
+            assign_crew(current_scope(), task_id, officer_ids, joint=bool(body.get("joint")), override_reason=override)
+        )
+    )
 
 
 @api.post("/inspections/<int:task_id>/status")
 @requires(*DISPATCHING, "operator")
 def inspection_status(task_id: int):
     body = _body()
-    return _errors(lambda: jsonify(dispatching.change_status(
-        current_scope(), task_id, str(body.get("status", "")), result=body.get("result"),
-        comment=body.get("comment"))))
+    return _errors(
+        lambda: jsonify(
+            dispatching.change_status(
+                current_scope(),
+                task_id,
+                str(body.get("status", "")),
+                result=body.get("result"),
+                comment=body.get("comment"),
+            )
+        )
+    )
 
 
 @api.post("/inspections/batch/plan")
@@ -154,7 +187,8 @@ def batch_plan():
 def batch_commit():
     assignments = _body().get("assignments")
     if not isinstance(assignments, list) or not all(
-            isinstance(a, dict) and isinstance(a.get("inspection_id"), int) for a in assignments):
+        isinstance(a, dict) and isinstance(a.get("inspection_id"), int) for a in assignments
+    ):
         abort(400, description="assignments must be the plan's list of {inspection_id, officer_ids}")
     for a in assignments:
         _int_list(a.get("officer_ids"), "officer_ids")
@@ -172,9 +206,9 @@ def add_recusal():
     def do():
         with _runtime().session() as session:
             check_officer_scope(session, scope, [body["officer_id"]])
-            dispatch.recuse(session, body["officer_id"], body["target_id"], str(body.get("reason", "")),
-                            scope.username)
+            dispatch.recuse(session, body["officer_id"], body["target_id"], str(body.get("reason", "")), scope.username)
         return jsonify(officer_id=body["officer_id"], target_id=body["target_id"]), 201
+
     return _errors(do)
 
 
@@ -186,16 +220,26 @@ def draw_plan():
         share = float(body.get("share"))
     except (TypeError, ValueError):
         abort(400, description="share must be a number, e.g. 0.05 for 5 %")
-    due_at = _parse_time(str(body.get("due_at", "")), "due_at") or (
-        dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=7))
+    due_at = _parse_time(str(body.get("due_at", "")), "due_at") or (dt.datetime.now(dt.UTC) + dt.timedelta(days=7))
     scope = current_scope()
 
     def do():
         with _runtime().session() as session:
-            return jsonify(random_plan.draw(
-                session, name=str(body.get("name") or "双随机抽查"), seed=str(body.get("seed", "")), share=share,
-                due_at=due_at, actor=scope.username, domains=body.get("domains"), townships=body.get("townships"),
-                risks=body.get("risks"), unit_ids=scope.unit_ids)), 201
+            return jsonify(
+                random_plan.draw(
+                    session,
+                    name=str(body.get("name") or "双随机抽查"),
+                    seed=str(body.get("seed", "")),
+                    share=share,
+                    due_at=due_at,
+                    actor=scope.username,
+                    domains=body.get("domains"),
+                    townships=body.get("townships"),
+                    risks=body.get("risks"),
+                    unit_ids=scope.unit_ids,
+                )
+            ), 201
+
     return _errors(do)
 
 
@@ -205,28 +249,46 @@ def plan_export(plan_id: int):
     def do():
         with _runtime().session() as session:
             body = random_plan.plan_csv(session, plan_id)
-            audit.record(session, current_scope().username, "plan_export", subject=f"plan:{plan_id}",
-                         source=client_address())
-        return Response("\ufeff" + body, mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename=plan-{plan_id}.csv"})
+            audit.record(
+                session, current_scope().username, "plan_export", subject=f"plan:{plan_id}", source=client_address()
+            )
+        return Response(
+            "\ufeff" + body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=plan-{plan_id}.csv"},
+        )
+
     return _errors(do)
 
 
-OPENAPI["paths"].update({
-    "/api/inspections": {
-        "get": {"summary": "The queue: ?status=open|all|<status>&limit="},
-        "post": {"summary": "Create a task: {target_id, domain, due_at, items, priority, crew_size, complaint}"}},
-    "/api/inspections/{id}": {"get": {"summary": "A task with its crew and timestamped events"}},
-    "/api/inspections/{id}/candidates": {"get": {"summary": "Ranked lawful crews with reasons; excluded officers"
-                                                            " with the rule that excluded each"}},
-    "/api/inspections/{id}/assign": {"post": {"summary": "{officer_ids, joint, override_reason (admin)}; 422 names"
-                                                         " the broken rules, 409 if someone else was first"}},
-    "/api/inspections/{id}/status": {"post": {"summary": "{status, result, comment}: accepted, declined, en_route,"
-                                                         " on_site, completed (with result), cancelled"}},
-    "/api/inspections/batch/plan": {"post": {"summary": "Optimal plan for open tasks {inspection_ids?}"}},
-    "/api/inspections/batch/commit": {"post": {"summary": "Commit a plan's {assignments}; rules re-checked"}},
-    "/api/recusals": {"post": {"summary": "Register a conflict of interest {officer_id, target_id, reason}"}},
-    "/api/plans": {"post": {"summary": "Random inspection plan {name, seed, share, due_at, domains, townships,"
-                                       " risks}"}},
-    "/api/plans/{id}.csv": {"get": {"summary": "The plan's list and results, for publication (audited)"}},
-})
+OPENAPI["paths"].update(
+    {
+        "/api/inspections": {
+            "get": {"summary": "The queue: ?status=open|all|<status>&limit="},
+            "post": {"summary": "Create a task: {target_id, domain, due_at, items, priority, crew_size, complaint}"},
+        },
+        "/api/inspections/{id}": {"get": {"summary": "A task with its crew and timestamped events"}},
+        "/api/inspections/{id}/candidates": {
+            "get": {"summary": "Ranked lawful crews with reasons; excluded officers with the rule that excluded each"}
+        },
+        "/api/inspections/{id}/assign": {
+            "post": {
+                "summary": "{officer_ids, joint, override_reason (admin)}; 422 names"
+                " the broken rules, 409 if someone else was first"
+            }
+        },
+        "/api/inspections/{id}/status": {
+            "post": {
+                "summary": "{status, result, comment}: accepted, declined, en_route,"
+                " on_site, completed (with result), cancelled"
+            }
+        },
+        "/api/inspections/batch/plan": {"post": {"summary": "Optimal plan for open tasks {inspection_ids?}"}},
+        "/api/inspections/batch/commit": {"post": {"summary": "Commit a plan's {assignments}; rules re-checked"}},
+        "/api/recusals": {"post": {"summary": "Register a conflict of interest {officer_id, target_id, reason}"}},
+        "/api/plans": {
+            "post": {"summary": "Random inspection plan {name, seed, share, due_at, domains, townships, risks}"}
+        },
+        "/api/plans/{id}.csv": {"get": {"summary": "The plan's list and results, for publication (audited)"}},
+    }
+)

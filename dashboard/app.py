@@ -12,8 +12,13 @@ from flask import Flask, session
 from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANG, t
 
-PAGE_MODULES = ("dashboard.pages.overview", "dashboard.pages.dispatch", "dashboard.pages.coverage",
-                "dashboard.pages.devices", "dashboard.pages.audit")
+PAGE_MODULES = (
+    "dashboard.pages.overview",
+    "dashboard.pages.dispatch",
+    "dashboard.pages.coverage",
+    "dashboard.pages.devices",
+    "dashboard.pages.audit",
+)
 
 
 def build_dash(server: Flask) -> dash.Dash:
@@ -30,14 +35,21 @@ def build_dash(server: Flask) -> dash.Dash:
     )
     # Callbacks are bound to this app, not dash's global list: that list is handed to the
     # first app that serves a request, and a factory may build several apps per process.
-    app.callback(Output("lang", "data"), Input("lang-switch", "n_clicks"), State("lang", "data"),
-                 prevent_initial_call=True)(toggle_language)
-    app.callback(Output("app-title", "children"), Output("nav-map", "children"),
-                 Output("nav-dispatch", "children"), Output("nav-coverage", "children"),
-                 Output("nav-devices", "children"), Output("nav-audit", "children"),
-                 Output("lang-switch", "children"),
-                 Output("logout", "children"), Output("whoami", "children"),
-                 Input("lang", "data"))(translate_shell)
+    app.callback(
+        Output("lang", "data"), Input("lang-switch", "n_clicks"), State("lang", "data"), prevent_initial_call=True
+    )(toggle_language)
+    app.callback(
+        Output("app-title", "children"),
+        Output("nav-map", "children"),
+        Output("nav-dispatch", "children"),
+        Output("nav-coverage", "children"),
+        Output("nav-devices", "children"),
+        Output("nav-audit", "children"),
+        Output("lang-switch", "children"),
+        Output("logout", "children"),
+        Output("whoami", "children"),
+        Input("lang", "data"),
+    )(translate_shell)
     for module in PAGE_MODULES:
         importlib.import_module(module).register(app)
     app.layout = shell
@@ -46,28 +58,50 @@ def build_dash(server: Flask) -> dash.Dash:
 
 def shell():
     scope = current_scope()
-    return html.Div([
-        dcc.Store(id="lang", storage_type="local", data=DEFAULT_LANG),
-        html.Header(className="lg-header", children=[
-            html.H1(id="app-title", children=t("app.title")),
-            html.Nav(className="lg-nav", children=[
-                dcc.Link(id="nav-map", children=t("nav.map"), href="/"),
-                dcc.Link(id="nav-dispatch", children=t("nav.dispatch"), href="/dispatch"),
-                dcc.Link(id="nav-coverage", children=t("nav.coverage"), href="/coverage"),
-                dcc.Link(id="nav-devices", children=t("nav.devices"), href="/devices"),
-                dcc.Link(id="nav-audit", children=t("nav.audit"), href="/audit",
-                         style={} if scope and scope.role in ("auditor", "admin") else {"display": "none"}),
-                html.Button(id="lang-switch", className="lg-lang", children=t("lang.switch")),
-                html.Span(id="whoami", className="lg-whoami",
-                          children=f"{scope.username} · {t('role.' + scope.role)}" if scope else ""),
-                html.Form(action="/logout", method="POST", className="lg-logout", children=[
-                    dcc.Input(type="hidden", name="csrf", value=session.get("csrf", "")),
-                    html.Button(id="logout", type="submit", className="lg-lang", children=t("nav.logout")),
-                ]),
-            ]),
-        ]),
-        dash.page_container,
-    ])
+    return html.Div(
+        [
+            dcc.Store(id="lang", storage_type="local", data=DEFAULT_LANG),
+            html.Header(
+                className="lg-header",
+                children=[
+                    html.H1(id="app-title", children=t("app.title")),
+                    html.Nav(
+                        className="lg-nav",
+                        children=[
+                            dcc.Link(id="nav-map", children=t("nav.map"), href="/"),
+                            dcc.Link(id="nav-dispatch", children=t("nav.dispatch"), href="/dispatch"),
+                            dcc.Link(id="nav-coverage", children=t("nav.coverage"), href="/coverage"),
+                            dcc.Link(id="nav-devices", children=t("nav.devices"), href="/devices"),
+                            dcc.Link(
+                                id="nav-audit",
+                                children=t("nav.audit"),
+                                href="/audit",
+                                style={} if scope and scope.role in ("auditor", "admin") else {"display": "none"},
+                            ),
+                            html.Button(id="lang-switch", className="lg-lang", children=t("lang.switch")),
+                            html.Span(
+                                id="whoami",
+                                className="lg-whoami",
+                                children=f"{scope.username} · {t('role.' + scope.role)}" if scope else "",
+                            ),
+                            html.Form(
+                                action="/logout",
+                                method="POST",
+                                className="lg-logout",
+                                children=[
+                                    dcc.Input(type="hidden", name="csrf", value=session.get("csrf", "")),
+                                    html.Button(
+                                        id="logout", type="submit", className="lg-lang", children=t("nav.logout")
+                                    ),
+                                ],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            dash.page_container,
+        ]
+    )
 
 
 def toggle_language(_clicks, lang):
@@ -77,7 +111,14 @@ def toggle_language(_clicks, lang):
 def translate_shell(lang):
     scope = current_scope()
     who = f"{scope.username} · {t('role.' + scope.role, lang)}" if scope else ""
-    return (t("app.title", lang), t("nav.map", lang), t("nav.dispatch", lang), t("nav.coverage", lang),
-            t("nav.devices", lang), t("nav.audit", lang),
-            t("lang.switch", lang),
-            t("nav.logout", lang), who)
+    return (
+        t("app.title", lang),
+        t("nav.map", lang),
+        t("nav.dispatch", lang),
+        t("nav.coverage", lang),
+        t("nav.devices", lang),
+        t("nav.audit", lang),
+        t("lang.switch", lang),
+        t("nav.logout", lang),
+        who,
+    )

@@ -21,9 +21,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def requires(*roles: str):
     """Restrict a Flask view to these roles (the guard enforces it before the view runs)."""
+
     def decorate(view):
         view.lawgrid_roles = frozenset(roles)
         return view
+
     return decorate
 
 
@@ -74,7 +76,7 @@ def _scope_from_session() -> accounts.Scope | None:
     uid = session.get("uid")
     if uid is None:
         return None
-    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    now = dt.datetime.now(dt.UTC).timestamp()
     idle = _runtime().settings.idle_timeout_minutes * 60
     if now - session.get("seen", 0) > idle:
         session.clear()
@@ -113,7 +115,7 @@ def guard():
     is_api = path.startswith("/api/")
     auth_header = request.headers.get("Authorization", "")
     if is_api and auth_header.startswith("Bearer "):
-        scope = _scope_from_token(auth_header[len("Bearer "):].strip())
+        scope = _scope_from_token(auth_header[len("Bearer ") :].strip())
     else:
         scope = _scope_from_session()
         if scope is not None and request.method not in SAFE_METHODS:
@@ -152,8 +154,14 @@ def _attempt(username: str, password: str) -> tuple[accounts.Scope | None, str |
     source = client_address()
     with _runtime().session() as s:
         scope, reason = accounts.authenticate(s, username, password, source)
-        audit.record(s, username or "(empty)", "login" if scope else "login_failed",
-                     subject=request.path, detail={} if scope else {"reason": reason}, source=source)
+        audit.record(
+            s,
+            username or "(empty)",
+            "login" if scope else "login_failed",
+            subject=request.path,
+            detail={} if scope else {"reason": reason},
+            source=source,
+        )
     return scope, reason
 
 
@@ -168,16 +176,22 @@ def login():
             if scope:
                 session.clear()
                 session.permanent = True
-                session.update(uid=scope.user_id, csrf=secrets.token_urlsafe(32),
-                               seen=dt.datetime.now(dt.timezone.utc).timestamp())
+                session.update(
+                    uid=scope.user_id, csrf=secrets.token_urlsafe(32), seen=dt.datetime.now(dt.UTC).timestamp()
+                )
                 target = request.args.get("next", "/")
                 return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
             minutes = re.search(r"in (\d+) minutes", reason)
             error = TEXT["throttled"][lang].format(minutes.group(1)) if minutes else TEXT["wrong"][lang]
     session.setdefault("csrf", secrets.token_urlsafe(32))
     return LOGIN_PAGE.format(
-        lang=lang, title=TEXT["title"][lang], user=TEXT["user"][lang], pw=TEXT["pw"][lang],
-        submit=TEXT["submit"][lang], csrf=session["csrf"], other="zh" if lang == "en" else "en",
+        lang=lang,
+        title=TEXT["title"][lang],
+        user=TEXT["user"][lang],
+        pw=TEXT["pw"][lang],
+        submit=TEXT["submit"][lang],
+        csrf=session["csrf"],
+        other="zh" if lang == "en" else "en",
         other_label="中文" if lang == "en" else "English",
         error=f'<p class="error" id="login-error">{escape(error)}</p>' if error else "",
         next=escape(request.args.get("next", "/"), quote=True),
@@ -194,16 +208,18 @@ def logout():
 
 def api_token():
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("username"), str) \
-            or not isinstance(body.get("password"), str):
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("username"), str)
+        or not isinstance(body.get("password"), str)
+    ):
         return jsonify(error="bad_request", detail='send JSON {"username": ..., "password": ...}'), 400
     scope, reason = _attempt(body["username"], body["password"])
     if scope is None:
         status = 429 if reason.startswith("too many") else 401
         return jsonify(error="throttled" if status == 429 else "unauthorized", detail=reason), status
     ttl = _runtime().settings.token_ttl_seconds
-    return jsonify(access_token=issue_token(scope), token_type="bearer", expires_in=ttl,
-                   role=scope.role)
+    return jsonify(access_token=issue_token(scope), token_type="bearer", expires_in=ttl, role=scope.role)
 
 
 TEXT = {
@@ -212,8 +228,10 @@ TEXT = {
     "pw": {"zh": "密码", "en": "Password"},
     "submit": {"zh": "登录", "en": "Log in"},
     "wrong": {"zh": "用户名或密码错误。", "en": "Wrong username or password."},
-    "throttled": {"zh": "登录失败次数过多，请 {} 分钟后再试。",
-                  "en": "Too many failed logins; try again in {} minutes."},
+    "throttled": {
+        "zh": "登录失败次数过多，请 {} 分钟后再试。",
+        "en": "Too many failed logins; try again in {} minutes.",
+    },
     "csrf": {"zh": "页面已过期，请重新提交。", "en": "The form expired; please submit again."},
 }
 
@@ -235,7 +253,8 @@ button {{ margin-top: 18px; width: 100%; padding: 9px; background: #fd8d3c; bord
 <h1 style="font-size:18px">{title}</h1>{error}
 <input type="hidden" name="csrf" value="{csrf}">
 <label for="username">{user}</label><input id="username" name="username" autocomplete="username" required>
-<label for="password">{pw}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="password">{pw}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
 <button id="login-submit" type="submit">{submit}</button>
 <p><a href="/login?lang={other}&next={next}">{other_label}</a></p>
 </form></body></html>"""

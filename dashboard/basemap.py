@@ -30,10 +30,14 @@ class Basemap:
 def _tianditu(key: str | None) -> list[Basemap]:
     if not key:
         raise BasemapError("LAWGRID_BASEMAP=tianditu needs LAWGRID_TIANDITU_KEY (a Tianditu browser key)")
-    wmts = ("https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=%s"
-            "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + key)
-    return [Basemap(wmts % ("vec", "vec"), "天地图 Tianditu", subdomains="01234567"),
-            Basemap(wmts % ("cva", "cva"), "", subdomains="01234567")]
+    wmts = (
+        "https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=%s"
+        "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + key
+    )
+    return [
+        Basemap(wmts % ("vec", "vec"), "天地图 Tianditu", subdomains="01234567"),
+        Basemap(wmts % ("cva", "cva"), "", subdomains="01234567"),
+    ]
 
 
 def basemaps(settings: Settings) -> list[Basemap]:
@@ -47,8 +51,14 @@ def basemaps(settings: Settings) -> list[Basemap]:
     if kind == "tianditu":
         return _tianditu(settings.tianditu_key)
     if kind == "autonavi":
-        return [Basemap("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-                        "&x={x}&y={y}&z={z}", "© 高德地图 AutoNavi", "gcj02", "1234")]
+        return [
+            Basemap(
+                "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+                "© 高德地图 AutoNavi",
+                "gcj02",
+                "1234",
+            )
+        ]
     if kind == "osm":
         return [Basemap("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors")]
     raise BasemapError(f"LAWGRID_BASEMAP must be none, tianditu, autonavi or osm, not {kind!r}")
@@ -56,9 +66,12 @@ def basemaps(settings: Settings) -> list[Basemap]:
 
 def tile_layers(settings: Settings) -> list:
     """dash-leaflet layers of the configured base map; GCJ-02 ones are marked for alignment."""
-    return [dl.TileLayer(url=b.url, subdomains=b.subdomains, maxZoom=19,
-                         className="lg-gcj02" if b.crs == "gcj02" else "lg-wgs84")
-            for b in basemaps(settings)]
+    return [
+        dl.TileLayer(
+            url=b.url, subdomains=b.subdomains, maxZoom=19, className="lg-gcj02" if b.crs == "gcj02" else "lg-wgs84"
+        )
+        for b in basemaps(settings)
+    ]
 
 
 def attribution(settings: Settings) -> str:

@@ -43,6 +43,10 @@ def legend(title: str, breaks: list, colors: list[str], top, percent: bool = Fal
             label = f"{low * 100:.0f}% – {high * 100:.0f}%"
         else:
             label = f"{low + (1 if i else 0):,} – {high:,}"
-        rows.append(html.Div(className="lg-legend-row", children=[
-            html.Span(className="lg-swatch", style={"background": colour}), html.Span(label)]))
+        rows.append(
+            html.Div(
+                className="lg-legend-row",
+                children=[html.Span(className="lg-swatch", style={"background": colour}), html.Span(label)],
+            )
+        )
     return [html.Div(title, id="township-legend-title"), *rows]

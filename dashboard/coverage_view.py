@@ -7,8 +7,8 @@ import csv
 import datetime as dt
 import io
 
-from geo.accounts import Scope
 from geo import audit, coverage
+from geo.accounts import Scope
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 COLUMNS = ("key", "name", "numerator", "denominator", "ratio")
@@ -25,8 +25,9 @@ def today() -> dt.date:
 
 
 def window_from(args) -> coverage.Window:
-    return coverage.parse_window(args.get("start") or None, args.get("end") or None, args.get("period") or None,
-                                 today())
+    return coverage.parse_window(
+        args.get("start") or None, args.get("end") or None, args.get("period") or None, today()
+    )
 
 
 def filter_from(args, scope: Scope) -> coverage.Filter:
@@ -42,8 +43,12 @@ def filter_from(args, scope: Scope) -> coverage.Filter:
     risk = args.get("risk")
     if risk not in (None, "") and str(risk) not in ("1", "2", "3", "4"):
         raise coverage.CoverageError("risk is 1, 2, 3 or 4")
-    return coverage.Filter(township=args.get("township") or None, domain=args.get("domain") or None,
-                           unit_ids=units, risk=int(risk) if risk not in (None, "") else None)
+    return coverage.Filter(
+        township=args.get("township") or None,
+        domain=args.get("domain") or None,
+        unit_ids=units,
+        risk=int(risk) if risk not in (None, "") else None,
+    )
 
 
 def export(groups: list[dict], fmt: str) -> bytes:
@@ -69,15 +74,35 @@ def export(groups: list[dict], fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def audited_export(session, scope: Scope, source: str | None, by: str, window: coverage.Window,
-                   flt: coverage.Filter, groups: list[dict], fmt: str) -> tuple[bytes, str, str]:
+def audited_export(
+    session,
+    scope: Scope,
+    source: str | None,
+    by: str,
+    window: coverage.Window,
+    flt: coverage.Filter,
+    groups: list[dict],
+    fmt: str,
+) -> tuple[bytes, str, str]:
     """(file body, mimetype, file name); the export is written to the audit trail."""
     if fmt not in MIMETYPES:
         raise coverage.CoverageError("format is csv or xlsx")
     body = export(groups, fmt)
-    audit.record(session, scope.username, "coverage_export", subject=f"coverage:{by}",
-                 detail={"format": fmt, "start": window.start.isoformat(), "end": window.end.isoformat(),
-                         "township": flt.township, "domain": flt.domain, "risk": flt.risk,
-                         "units": sorted(flt.unit_ids) if flt.unit_ids is not None else None, "rows": len(groups)},
-                 source=source)
+    audit.record(
+        session,
+        scope.username,
+        "coverage_export",
+        subject=f"coverage:{by}",
+        detail={
+            "format": fmt,
+            "start": window.start.isoformat(),
+            "end": window.end.isoformat(),
+            "township": flt.township,
+            "domain": flt.domain,
+            "risk": flt.risk,
+            "units": sorted(flt.unit_ids) if flt.unit_ids is not None else None,
+            "rows": len(groups),
+        },
+        source=source,
+    )
     return body, MIMETYPES[fmt], f"coverage-{by}-{window.start}-{window.end}.{fmt}"

@@ -44,8 +44,9 @@ def create(scope: Scope, **task) -> dict:
     return notify(task_id)
 
 
-def assign_crew(scope: Scope, task_id: int, officer_ids: list[int], *, joint: bool = False,
-                override_reason: str | None = None) -> dict:
+def assign_crew(
+    scope: Scope, task_id: int, officer_ids: list[int], *, joint: bool = False, override_reason: str | None = None
+) -> dict:
     """Raises Forbidden, dispatch.Refused (rules broken), Conflict (someone was first), NotFound."""
     if scope.role not in DISPATCHING:
         raise Forbidden("only dispatchers and administrators assign crews")
@@ -58,8 +59,9 @@ def assign_crew(scope: Scope, task_id: int, officer_ids: list[int], *, joint: bo
     return notify(task_id)
 
 
-def change_status(scope: Scope, task_id: int, status: str, *, result: str | None = None,
-                  comment: str | None = None) -> dict:
+def change_status(
+    scope: Scope, task_id: int, status: str, *, result: str | None = None, comment: str | None = None
+) -> dict:
     """Raises dispatch.DispatchError, Conflict (not allowed from the current status), NotFound."""
     with _runtime().session() as session:
         check_task_scope(session, scope, task_id)
@@ -75,8 +77,11 @@ def plan(scope: Scope, task_ids: list[int] | None = None) -> dict:
         result = dispatch_batch.plan_batch(session, task_ids, unit_ids=scope.unit_ids)
         dispatch_batch.describe(session, result.assignments)
     greedy = result.greedy or {"total_travel_m": 0, "assigned": 0}
-    return {**result.as_dict(), "greedy_total_travel_m": round(greedy["total_travel_m"]),
-            "greedy_assigned": greedy["assigned"]}
+    return {
+        **result.as_dict(),
+        "greedy_total_travel_m": round(greedy["total_travel_m"]),
+        "greedy_assigned": greedy["assigned"],
+    }
 
 
 def commit(scope: Scope, assignments: list[dict]) -> dict:

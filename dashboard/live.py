@@ -48,16 +48,29 @@ class LivePush:
             for row in result.latest:
                 # [device id, lat, lon, state, recording, sos, fix time]
                 self._pending[row["device_id"]] = [
-                    row["device_id"], round(row["lat"], 6), round(row["lon"], 6), row["state"],
-                    row["recording"], "sos" in row["alarms"], row["fix_time"]]
+                    row["device_id"],
+                    round(row["lat"], 6),
+                    round(row["lon"], 6),
+                    row["state"],
+                    row["recording"],
+                    "sos" in row["alarms"],
+                    row["fix_time"],
+                ]
         for alarm in result.alarms:
             self.emit_scoped("alarm", alarm, alarm.get("device_id"))
 
     def on_states(self, changed: list[dict]) -> None:
         with self._lock:
             for row in changed:
-                self._pending[row["device_id"]] = [row["device_id"], round(row["lat"], 6),
-                                                   round(row["lon"], 6), row["state"], None, False, None]
+                self._pending[row["device_id"]] = [
+                    row["device_id"],
+                    round(row["lat"], 6),
+                    round(row["lon"], 6),
+                    row["state"],
+                    None,
+                    False,
+                    None,
+                ]
 
     def emit_scoped(self, event: str, payload, device_id: int | None) -> None:
         self.socketio.emit(event, payload, to=DISTRICT_ROOM, namespace=NAMESPACE)
@@ -67,8 +80,10 @@ class LivePush:
 
     def emit_inspection(self, view: dict, units: set[int]) -> None:
         """A task changed: tell the district and every unit that could act on it."""
-        payload = {k: view.get(k) for k in ("id", "status", "result", "unit_id", "target_id", "target_name",
-                                            "lon", "lat", "due_at")}
+        payload = {
+            k: view.get(k)
+            for k in ("id", "status", "result", "unit_id", "target_id", "target_name", "lon", "lat", "due_at")
+        }
         payload["officers"] = [o["id"] for o in view.get("officers") or []]
         self.socketio.emit("inspection", payload, to=DISTRICT_ROOM, namespace=NAMESPACE)
         for unit in units:

@@ -43,8 +43,7 @@ class Scope:
         return f"{column} = ANY(:scope_units)", {"scope_units": sorted(self.unit_ids)}
 
 
-def create_user(session: Session, username: str, password: str, role: str,
-                unit_codes: list[str] | None = None) -> int:
+def create_user(session: Session, username: str, password: str, role: str, unit_codes: list[str] | None = None) -> int:
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -54,8 +53,9 @@ def create_user(session: Session, username: str, password: str, role: str,
         raise AccountError(f"a {role} acts for one or more units: give --unit CODE")
     if role not in UNIT_SCOPED_ROLES and unit_codes:
         raise AccountError(f"a {role} is district-wide; --unit applies to dispatchers and supervisors")
-    units = dict(session.execute(
-        text("SELECT code, id FROM enforcement_unit WHERE code = ANY(:c)"), {"c": unit_codes}).all())
+    units = dict(
+        session.execute(text("SELECT code, id FROM enforcement_unit WHERE code = ANY(:c)"), {"c": unit_codes}).all()
+    )
     missing = [c for c in unit_codes if c not in units]
     if missing:
         raise AccountError(f"unknown enforcement unit {', '.join(missing)}")
@@ -64,7 +64,8 @@ def create_user(session: Session, username: str, password: str, role: str,
         raise AccountError(f"user {username!r} already exists")
     user_id = session.execute(
         text("INSERT INTO app_user (username, password_hash, role) VALUES (:u, :h, :r) RETURNING id"),
-        dict(u=username, h=_hasher.hash(password), r=role)).scalar_one()
+        dict(u=username, h=_hasher.hash(password), r=role),
+    ).scalar_one()
     for unit_id in units.values():
         session.execute(text("INSERT INTO user_unit VALUES (:u, :unit)"), dict(u=user_id, unit=unit_id))
     return user_id
@@ -72,13 +73,15 @@ def create_user(session: Session, username: str, password: str, role: str,
 
 def scope_for(session: Session, user_id: int) -> Scope | None:
     row = session.execute(
-        text("SELECT id, username, role FROM app_user WHERE id = :id AND active"), {"id": user_id}).first()
+        text("SELECT id, username, role FROM app_user WHERE id = :id AND active"), {"id": user_id}
+    ).first()
     if row is None:
         return None
     units = None
     if row.role in UNIT_SCOPED_ROLES:
-        units = frozenset(session.execute(
-            text("SELECT unit_id FROM user_unit WHERE user_id = :id"), {"id": user_id}).scalars())
+        units = frozenset(
+            session.execute(text("SELECT unit_id FROM user_unit WHERE user_id = :id"), {"id": user_id}).scalars()
+        )
     return Scope(row.id, row.username, row.role, units)
 
 
@@ -92,25 +95,27 @@ def throttled_minutes(session: Session, username: str, source: str) -> int:
             FROM login_attempt
             WHERE NOT success AND at > clock_timestamp() - make_interval(mins => :w)
               AND (username = :u OR source = :s)
-            """),
-        dict(u=username, s=source, w=THROTTLE_WINDOW_MIN)).one()
+            """
+        ),
+        dict(u=username, s=source, w=THROTTLE_WINDOW_MIN),
+    ).one()
     if row.by_user < THROTTLE_FAILURES and row.by_source < THROTTLE_FAILURES_PER_ADDRESS:
         return 0
     waited = session.execute(
-        text("SELECT extract(epoch FROM clock_timestamp() - :last) / 60"), {"last": row.last}).scalar()
+        text("SELECT extract(epoch FROM clock_timestamp() - :last) / 60"), {"last": row.last}
+    ).scalar()
     return max(1, int(THROTTLE_WINDOW_MIN - float(waited)) + 1)
 
 
-def authenticate(session: Session, username: str, password: str,
-                 source: str) -> tuple[Scope | None, str | None]:
+def authenticate(session: Session, username: str, password: str, source: str) -> tuple[Scope | None, str | None]:
     """(scope, None) on success, (None, reason) otherwise. Every attempt is recorded, so the
     caller commits either way: a rolled-back failure would escape the throttle."""
     wait = throttled_minutes(session, username, source)
     if wait:
         return None, f"too many failed logins; try again in {wait} minutes"
     row = session.execute(
-        text("SELECT id, password_hash FROM app_user WHERE username = :u AND active"),
-        {"u": username}).first()
+        text("SELECT id, password_hash FROM app_user WHERE username = :u AND active"), {"u": username}
+    ).first()
     ok = False
     if row is not None:
         try:
@@ -119,7 +124,8 @@ def authenticate(session: Session, username: str, password: str,
             ok = False
     session.execute(
         text("INSERT INTO login_attempt (username, source, success) VALUES (:u, :s, :ok)"),
-        dict(u=username, s=source, ok=ok))
+        dict(u=username, s=source, ok=ok),
+    )
     if not ok:
         return None, "wrong username or password"
     return scope_for(session, row.id), None

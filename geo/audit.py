@@ -9,19 +9,38 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 
-def record(session: Session, actor: str, action: str, subject: str | None = None,
-           detail: dict | None = None, source: str | None = None) -> None:
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    detail: dict | None = None,
+    source: str | None = None,
+) -> None:
     session.execute(
-        text("INSERT INTO audit_log (actor, action, subject, detail, source) "
-             "VALUES (:actor, :action, :subject, CAST(:detail AS jsonb), :source)"),
-        dict(actor=actor, action=action, subject=subject, source=source,
-             detail=json.dumps(detail or {}, ensure_ascii=False, default=str)),
+        text(
+            "INSERT INTO audit_log (actor, action, subject, detail, source) "
+            "VALUES (:actor, :action, :subject, CAST(:detail AS jsonb), :source)"
+        ),
+        dict(
+            actor=actor,
+            action=action,
+            subject=subject,
+            source=source,
+            detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
+        ),
     )
 
 
-def search(session: Session, *, actor: str | None = None, action: str | None = None,
-           start: dt.datetime | None = None, end: dt.datetime | None = None,
-           limit: int = 200) -> list[dict]:
+def search(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 200,
+) -> list[dict]:
     rows = session.execute(
         text(
             """
@@ -31,7 +50,8 @@ def search(session: Session, *, actor: str | None = None, action: str | None = N
               AND (CAST(:start AS timestamptz) IS NULL OR at >= :start)
               AND (CAST(:end AS timestamptz) IS NULL OR at < :end)
             ORDER BY at DESC, id DESC LIMIT :limit
-            """),
+            """
+        ),
         dict(actor=actor, action=action, start=start, end=end, limit=limit),
     ).mappings()
     return [dict(r, at=r["at"].isoformat()) for r in rows]

@@ -8,7 +8,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 TARGET_COPY_COLUMNS = (
-    "key", "credit_code", "name", "kind", "domains", "risk_level", "address", "township_code", "geom",
+    "key",
+    "credit_code",
+    "name",
+    "kind",
+    "domains",
+    "risk_level",
+    "address",
+    "township_code",
+    "geom",
 )
 
 
@@ -75,9 +83,11 @@ def upsert_targets_from_staging(session: Session) -> dict:
 
 
 def create_target_stage(session: Session) -> None:
-    session.execute(text(
-        "CREATE TEMP TABLE IF NOT EXISTS target_stage "
-        "(LIKE target INCLUDING DEFAULTS EXCLUDING CONSTRAINTS EXCLUDING INDEXES) ON COMMIT DROP"
-    ))
+    session.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS target_stage "
+            "(LIKE target INCLUDING DEFAULTS EXCLUDING CONSTRAINTS EXCLUDING INDEXES) ON COMMIT DROP"
+        )
+    )
     session.execute(text("ALTER TABLE target_stage ALTER COLUMN id DROP NOT NULL"))
     session.execute(text("TRUNCATE target_stage"))  # a second import in the same transaction

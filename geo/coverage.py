@@ -15,6 +15,7 @@ officer's, those in his own area and his unit's domains; a body acts for its uni
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +60,13 @@ class Group:
     targets: int = 0
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "name": self.name, "numerator": self.inspected, "denominator": self.targets,
-                "ratio": round(self.inspected / self.targets, 6) if self.targets else None}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "numerator": self.inspected,
+            "denominator": self.targets,
+            "ratio": round(self.inspected / self.targets, 6) if self.targets else None,
+        }
 
 
 # -- keeping the facts current ------------------------------------------------------------
@@ -91,8 +97,9 @@ OFFICER_COLUMNS = """
 def record_completion(session: Session, inspection_id: int) -> None:
     """Add a just-completed inspection to the facts. It is the newest row of every series it
     joins, so each previous day is that series' latest day so far."""
-    session.execute(text(
-        f"""
+    session.execute(
+        text(
+            f"""
         INSERT INTO coverage_fact (inspection_id, target_id, day, done_at, township_code, domain_key, unit_id,
                                    risk_level, result, plan_id, in_domain, in_unit_scope, response_s, on_time,
                                    prev_any, prev_domain, prev_unit, prev_unit_domain)
@@ -106,9 +113,13 @@ def record_completion(session: Session, inspection_id: int) -> None:
                   AND p.unit_id = n.unit_id AND p.domain_key = n.domain_key AND p.in_unit_scope)
         FROM ({FACT_COLUMNS} AND i.id = :i) n
         ON CONFLICT (inspection_id) DO NOTHING
-        """), {"i": inspection_id})
-    session.execute(text(
-        f"""
+        """
+        ),
+        {"i": inspection_id},
+    )
+    session.execute(
+        text(
+            f"""
         INSERT INTO coverage_officer_fact (inspection_id, officer_id, target_id, day, done_at, township_code,
                                            domain_key, risk_level, in_scope, prev_officer, prev_officer_target,
                                            prev_officer_target_domain)
@@ -120,15 +131,19 @@ def record_completion(session: Session, inspection_id: int) -> None:
                   AND p.target_id = n.target_id AND p.domain_key = n.domain_key AND p.in_scope)
         FROM ({OFFICER_COLUMNS} WHERE f.inspection_id = :i) n
         ON CONFLICT DO NOTHING
-        """), {"i": inspection_id})
+        """
+        ),
+        {"i": inspection_id},
+    )
 
 
 def rebuild(session: Session) -> int:
     """Recompute every fact from the inspections (after bulk loads); returns the row count."""
     order = "ORDER BY day, done_at, inspection_id"
     session.execute(text("TRUNCATE coverage_fact, coverage_officer_fact"))
-    session.execute(text(
-        f"""
+    session.execute(
+        text(
+            f"""
         INSERT INTO coverage_fact
         SELECT inspection_id, target_id, day, done_at, township_code, domain_key, unit_id, risk_level, result,
                plan_id, in_domain, in_unit_scope,
@@ -140,9 +155,12 @@ def rebuild(session: Session) -> int:
                    lag(day) OVER (PARTITION BY target_id, unit_id, domain_key, in_unit_scope {order}) END,
                response_s, on_time
         FROM ({FACT_COLUMNS}) n
-        """))
-    session.execute(text(
-        f"""
+        """
+        )
+    )
+    session.execute(
+        text(
+            f"""
         INSERT INTO coverage_officer_fact (inspection_id, officer_id, target_id, day, done_at, township_code,
                                            domain_key, risk_level, in_scope, prev_officer, prev_officer_target,
                                            prev_officer_target_domain)
@@ -152,7 +170,9 @@ def rebuild(session: Session) -> int:
                CASE WHEN in_scope THEN
                    lag(day) OVER (PARTITION BY officer_id, target_id, domain_key, in_scope {order}) END
         FROM ({OFFICER_COLUMNS}) n
-        """))
+        """
+        )
+    )
     session.execute(text("ANALYZE coverage_fact; ANALYZE coverage_officer_fact"))
     return session.execute(text("SELECT count(*) FROM coverage_fact")).scalar_one()
 
@@ -160,9 +180,12 @@ def rebuild(session: Session) -> int:
 # -- denominators -------------------------------------------------------------------------
 def _strata(session: Session) -> tuple[list[str], list[tuple[str, int, int, int]]]:
     keys = target_map.domain_keys(session)
-    rows = session.execute(text(
-        f"SELECT township_code, risk_level, domain_mask, sum(n) FROM target_cell "
-        f"WHERE level = {target_map.LEVELS - 1} GROUP BY 1, 2, 3")).all()
+    rows = session.execute(
+        text(
+            f"SELECT township_code, risk_level, domain_mask, sum(n) FROM target_cell "
+            f"WHERE level = {target_map.LEVELS - 1} GROUP BY 1, 2, 3"
+        )
+    ).all()
     return keys, [tuple(r) for r in rows]
 
 
@@ -178,21 +201,43 @@ def _scopes(session: Session, by: str, flt: Filter) -> dict[str, dict]:
         key = "u.id" if by == "unit" else "b.id"
         name = "u.name" if by == "unit" else "b.name"
         join = "" if by == "unit" else "JOIN enforcement_body b ON b.unit_id = u.id"
-        rows = session.execute(text(
-            f"""SELECT {key} AS key, {name} AS name, u.id AS unit_id, u.domains,
-                       coalesce((SELECT array_agg(township_code) FROM unit_area a WHERE a.unit_id = u.id), '{{}}') AS towns
-                FROM enforcement_unit u {join} WHERE {units}"""), params).mappings().all()
+        rows = (
+            session.execute(
+                text(
+                    f"""SELECT {key} AS key, {name} AS name, u.id AS unit_id, u.domains,
+                       coalesce((SELECT array_agg(township_code) FROM unit_area a WHERE a.unit_id = u.id),
+                                '{{}}') AS towns
+                FROM enforcement_unit u {join} WHERE {units}"""
+                ),
+                params,
+            )
+            .mappings()
+            .all()
+        )
     elif by == "officer":
-        rows = session.execute(text(
-            f"""SELECT o.id AS key, o.name, u.id AS unit_id, u.domains,
-                       coalesce((SELECT array_agg(township_code) FROM officer_area a WHERE a.officer_id = o.id), '{{}}') AS towns
-                FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE {units}"""), params).mappings().all()
+        rows = (
+            session.execute(
+                text(
+                    f"""SELECT o.id AS key, o.name, u.id AS unit_id, u.domains,
+                       coalesce((SELECT array_agg(township_code) FROM officer_area a WHERE a.officer_id = o.id),
+                                '{{}}') AS towns
+                FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE {units}"""
+                ),
+                params,
+            )
+            .mappings()
+            .all()
+        )
     elif by == "township":
-        rows = [{"key": c, "name": n, "towns": [c], "domains": None}
-                for c, n in session.execute(text("SELECT code, name FROM township ORDER BY code"))]
+        rows = [
+            {"key": c, "name": n, "towns": [c], "domains": None}
+            for c, n in session.execute(text("SELECT code, name FROM township ORDER BY code"))
+        ]
     elif by == "domain":
-        rows = [{"key": k, "name": zh, "towns": None, "domains": [k]}
-                for k, zh in session.execute(text("SELECT key, zh FROM domain ORDER BY key"))]
+        rows = [
+            {"key": k, "name": zh, "towns": None, "domains": [k]}
+            for k, zh in session.execute(text("SELECT key, zh FROM domain ORDER BY key"))
+        ]
     elif by == "risk":
         rows = [{"key": str(r), "name": str(r), "towns": None, "domains": None, "risk": r} for r in (1, 2, 3, 4)]
     else:
@@ -241,8 +286,10 @@ def denominators(session: Session, by: str, flt: Filter, scopes: dict[str, dict]
 # -- numerators ---------------------------------------------------------------------------
 def _fact_terms(by: str, flt: Filter) -> tuple[str, str, list[str]]:
     """(previous-day column, group expression, conditions) over coverage_fact for a grouping."""
-    where = ["(CAST(:town AS text) IS NULL OR township_code = :town)",
-             "(CAST(:risk AS int) IS NULL OR risk_level = :risk)"]
+    where = [
+        "(CAST(:town AS text) IS NULL OR township_code = :town)",
+        "(CAST(:risk AS int) IS NULL OR risk_level = :risk)",
+    ]
     if by in ("unit", "body"):
         prev = "prev_unit_domain" if flt.domain else "prev_unit"
         where += ["in_unit_scope", "unit_id IS NOT NULL"]
@@ -266,15 +313,19 @@ def numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[s
     w = _params(window, flt)
     if by == "officer":
         prev = "prev_officer_target_domain" if flt.domain else "prev_officer_target"
-        sql = (f"SELECT officer_id::text, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
-               "FROM coverage_officer_fact WHERE day BETWEEN :s AND :e AND in_scope "
-               "AND (CAST(:town AS text) IS NULL OR township_code = :town) "
-               "AND (CAST(:dom AS text) IS NULL OR domain_key = :dom) "
-               "AND (CAST(:risk AS int) IS NULL OR risk_level = :risk) GROUP BY 1")
+        sql = (
+            f"SELECT officer_id::text, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
+            "FROM coverage_officer_fact WHERE day BETWEEN :s AND :e AND in_scope "
+            "AND (CAST(:town AS text) IS NULL OR township_code = :town) "
+            "AND (CAST(:dom AS text) IS NULL OR domain_key = :dom) "
+            "AND (CAST(:risk AS int) IS NULL OR risk_level = :risk) GROUP BY 1"
+        )
         return dict(session.execute(text(sql), w).all())
     prev, group, where = _fact_terms(by, flt)
-    sql = (f"SELECT {group}, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
-           f"FROM coverage_fact WHERE day BETWEEN :s AND :e AND {' AND '.join(where)} GROUP BY 1")
+    sql = (
+        f"SELECT {group}, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
+        f"FROM coverage_fact WHERE day BETWEEN :s AND :e AND {' AND '.join(where)} GROUP BY 1"
+    )
     counts = dict(session.execute(text(sql), w).all())
     if by == "body":  # a body acts for its unit
         bodies = session.execute(text("SELECT id::text, unit_id::text FROM enforcement_body")).all()
@@ -288,15 +339,22 @@ def _scope_sql(by: str) -> tuple[str, str, str]:
     if by in ("unit", "body"):
         key = "i.unit_id::text" if by == "unit" else "b.id::text"
         joins = "JOIN enforcement_unit u ON u.id = i.unit_id" + (
-            " JOIN enforcement_body b ON b.unit_id = u.id" if by == "body" else "")
-        cond = ("i.domain_key = ANY(t.domains) AND t.domains && u.domains AND EXISTS (SELECT 1 FROM unit_area ua "
-                "WHERE ua.unit_id = u.id AND ua.township_code = t.township_code)")
+            " JOIN enforcement_body b ON b.unit_id = u.id" if by == "body" else ""
+        )
+        cond = (
+            "i.domain_key = ANY(t.domains) AND t.domains && u.domains AND EXISTS (SELECT 1 FROM unit_area ua "
+            "WHERE ua.unit_id = u.id AND ua.township_code = t.township_code)"
+        )
         return key, joins, cond
     if by == "officer":
-        joins = ("JOIN inspection_officer io ON io.inspection_id = i.id JOIN officer o ON o.id = io.officer_id "
-                 "JOIN enforcement_unit u ON u.id = o.unit_id")
-        cond = ("i.domain_key = ANY(t.domains) AND i.domain_key = ANY(u.domains) AND EXISTS (SELECT 1 FROM "
-                "officer_area a WHERE a.officer_id = o.id AND a.township_code = t.township_code)")
+        joins = (
+            "JOIN inspection_officer io ON io.inspection_id = i.id JOIN officer o ON o.id = io.officer_id "
+            "JOIN enforcement_unit u ON u.id = o.unit_id"
+        )
+        cond = (
+            "i.domain_key = ANY(t.domains) AND i.domain_key = ANY(u.domains) AND EXISTS (SELECT 1 FROM "
+            "officer_area a WHERE a.officer_id = o.id AND a.township_code = t.township_code)"
+        )
         return "o.id::text", joins, cond
     if by == "domain":
         return "i.domain_key", "", "i.domain_key = ANY(t.domains)"
@@ -338,8 +396,9 @@ def brute_force(session: Session, by: str, window: Window, flt: Filter = Filter(
         if "risk" in scope:
             conds.append("t.risk_level = :group_risk")
             params["group_risk"] = scope["risk"]
-        denominator = session.execute(text(f"SELECT count(*) FROM target t WHERE {' AND '.join(conds)}"),
-                                      params).scalar_one()
+        denominator = session.execute(
+            text(f"SELECT count(*) FROM target t WHERE {' AND '.join(conds)}"), params
+        ).scalar_one()
         if denominator or nums.get(key):
             out[key] = (int(nums.get(key, 0)), denominator)
     return out
@@ -356,8 +415,11 @@ def coverage(session: Session, by: str, window: Window, flt: Filter = Filter()) 
     scopes = _scopes(session, by, flt)
     dens = denominators(session, by, flt, scopes)
     nums = numerators(session, by, window, flt)
-    groups = [Group(k, str(scopes[k]["name"]), int(nums.get(k, 0)), dens.get(k, 0)) for k in scopes
-              if dens.get(k, 0) or nums.get(k)]
+    groups = [
+        Group(k, str(scopes[k]["name"]), int(nums.get(k, 0)), dens.get(k, 0))
+        for k in scopes
+        if dens.get(k, 0) or nums.get(k)
+    ]
     groups.sort(key=lambda g: (-(g.inspected / g.targets if g.targets else 0), g.key))
     return [g.as_dict() for g in groups]
 
@@ -365,8 +427,10 @@ def coverage(session: Session, by: str, window: Window, flt: Filter = Filter()) 
 def _summary_terms(window: Window, flt: Filter) -> tuple[str, dict]:
     units = sorted(flt.unit_ids) if flt.unit_ids is not None else None
     w = {**_params(window, flt), "units": units}
-    cond = ("day BETWEEN :s AND :e AND (CAST(:town AS text) IS NULL OR township_code = :town) "
-            "AND (CAST(:dom AS text) IS NULL OR domain_key = :dom)")
+    cond = (
+        "day BETWEEN :s AND :e AND (CAST(:town AS text) IS NULL OR township_code = :town) "
+        "AND (CAST(:dom AS text) IS NULL OR domain_key = :dom)"
+    )
     return cond, w
 
 
@@ -377,39 +441,70 @@ def _whole(flt: Filter) -> str:
 
 
 UNIT_FACT = "(CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"
-UNIT_OFFICER = ("(CAST(:units AS int[]) IS NULL OR officer_id IN "
-                "(SELECT id FROM officer WHERE unit_id = ANY(CAST(:units AS int[]))))")
+UNIT_OFFICER = (
+    "(CAST(:units AS int[]) IS NULL OR officer_id IN "
+    "(SELECT id FROM officer WHERE unit_id = ANY(CAST(:units AS int[]))))"
+)
 
 
 def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days: int = 90) -> dict:
     """The leaders' KPI cards for a window; for one unit (a drill-down or a unit-scoped
     viewer) the figures are that unit's."""
     cond, w = _summary_terms(window, flt)
-    row = session.execute(text(
-        f"""SELECT count(*) AS inspections,
+    row = (
+        session.execute(
+            text(
+                f"""SELECT count(*) AS inspections,
                    count(*) FILTER (WHERE result = 'compliant') AS compliant,
                    count(*) FILTER (WHERE result = 'violation') AS violation,
                    count(*) FILTER (WHERE result = 'could_not_inspect') AS could_not_inspect,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY response_s) AS response_p50_s,
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY response_s) AS response_p90_s,
                    avg(on_time::int) AS on_time_share
-            FROM coverage_fact WHERE {cond} AND {UNIT_FACT}"""), w).mappings().one()
-    officers = session.execute(text(
-        f"""SELECT count(*) FILTER (WHERE prev_officer IS NULL OR prev_officer < :s) AS active,
+            FROM coverage_fact WHERE {cond} AND {UNIT_FACT}"""
+            ),
+            w,
+        )
+        .mappings()
+        .one()
+    )
+    officers = (
+        session.execute(
+            text(
+                f"""SELECT count(*) FILTER (WHERE prev_officer IS NULL OR prev_officer < :s) AS active,
                    count(*) AS officer_inspections
-            FROM coverage_officer_fact WHERE {cond} AND {UNIT_OFFICER}"""), w).mappings().one()
-    certified = session.execute(text(
-        "SELECT count(*) FROM officer WHERE cert_valid_from <= :e AND cert_valid_to >= :s "
-        "AND (CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"), w).scalar_one()
-    plans = session.execute(text(
-        f"""SELECT count(*) AS planned, count(*) FILTER (WHERE status = 'completed') AS done
+            FROM coverage_officer_fact WHERE {cond} AND {UNIT_OFFICER}"""
+            ),
+            w,
+        )
+        .mappings()
+        .one()
+    )
+    certified = session.execute(
+        text(
+            "SELECT count(*) FROM officer WHERE cert_valid_from <= :e AND cert_valid_to >= :s "
+            "AND (CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"
+        ),
+        w,
+    ).scalar_one()
+    plans = (
+        session.execute(
+            text(
+                f"""SELECT count(*) AS planned, count(*) FILTER (WHERE status = 'completed') AS done
             FROM inspection WHERE plan_id IS NOT NULL AND status <> 'cancelled'
-              AND {DAY_SQL.format(col='due_at')} BETWEEN :s AND :e AND {UNIT_FACT}"""), w).mappings().one()
+              AND {DAY_SQL.format(col="due_at")} BETWEEN :s AND :e AND {UNIT_FACT}"""
+            ),
+            w,
+        )
+        .mappings()
+        .one()
+    )
     by = _whole(flt)
     whole = coverage(session, by, window, flt)
     today = window.end
-    blind = coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt) \
-        if by == "district" else []
+    blind = (
+        coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt) if by == "district" else []
+    )
     return {
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "scope": by,
@@ -419,10 +514,12 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         "response_p50_min": round(row["response_p50_s"] / 60, 1) if row["response_p50_s"] is not None else None,
         "response_p90_min": round(row["response_p90_s"] / 60, 1) if row["response_p90_s"] is not None else None,
         "on_time_share": round(float(row["on_time_share"]), 4) if row["on_time_share"] is not None else None,
-        "officers_active": officers["active"], "officers_certified": certified,
+        "officers_active": officers["active"],
+        "officers_certified": certified,
         "participation": round(officers["active"] / certified, 4) if certified else None,
         "inspections_per_officer": round(officers["officer_inspections"] / officers["active"], 2)
-        if officers["active"] else None,
+        if officers["active"]
+        else None,
         "random_plan": {"planned": plans["planned"], "completed": plans["done"]},
         "blind_spots": {"days": blind_days, "by_risk": {g["key"]: g["denominator"] - g["numerator"] for g in blind}},
     }
@@ -436,13 +533,25 @@ def response_histogram(session: Session, window: Window, flt: Filter = Filter())
     "15-30", ... ">=1440"), with how many of each bin arrived within the due time."""
     cond, w = _summary_terms(window, flt)
     edges = ", ".join(str(b * 60) for b in RESPONSE_BINS_MIN)
-    rows = dict((b, (n, on)) for b, n, on in session.execute(text(
-        f"""SELECT width_bucket(response_s, ARRAY[{edges}]::float8[]), count(*), count(*) FILTER (WHERE on_time)
-            FROM coverage_fact WHERE {cond} AND {UNIT_FACT} AND response_s IS NOT NULL GROUP BY 1"""), w))
-    labels = [f"<{RESPONSE_BINS_MIN[0]}"] + [f"{a}-{b}" for a, b in zip(RESPONSE_BINS_MIN, RESPONSE_BINS_MIN[1:])] \
+    rows = dict(
+        (b, (n, on))
+        for b, n, on in session.execute(
+            text(
+                f"""SELECT width_bucket(response_s, ARRAY[{edges}]::float8[]), count(*), count(*) FILTER (WHERE on_time)
+            FROM coverage_fact WHERE {cond} AND {UNIT_FACT} AND response_s IS NOT NULL GROUP BY 1"""
+            ),
+            w,
+        )
+    )
+    labels = (
+        [f"<{RESPONSE_BINS_MIN[0]}"]
+        + [f"{a}-{b}" for a, b in itertools.pairwise(RESPONSE_BINS_MIN)]
         + [f">={RESPONSE_BINS_MIN[-1]}"]
-    return [{"minutes": label, "inspections": rows.get(i, (0, 0))[0], "on_time": rows.get(i, (0, 0))[1]}
-            for i, label in enumerate(labels)]
+    )
+    return [
+        {"minutes": label, "inspections": rows.get(i, (0, 0))[0], "on_time": rows.get(i, (0, 0))[1]}
+        for i, label in enumerate(labels)
+    ]
 
 
 TREND_STEPS = {"day": "day", "week": "week", "month": "month"}
@@ -459,11 +568,14 @@ def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = 
     if by == "unit":
         where.append("unit_id = ANY(CAST(:units AS int[]))")
     first = f"date_trunc('{step}', day)::date"
-    rows = session.execute(text(
-        f"""SELECT {first} AS first, count(*) AS inspections,
+    rows = session.execute(
+        text(
+            f"""SELECT {first} AS first, count(*) AS inspections,
                    count(*) FILTER (WHERE {prev} IS NULL OR {prev} < greatest({first}, CAST(:s AS date))) AS inspected
-            FROM coverage_fact WHERE day BETWEEN :s AND :e AND {' AND '.join(where)} GROUP BY 1 ORDER BY 1"""),
-        {**_params(window, flt), "units": sorted(flt.unit_ids or [])}).all()
+            FROM coverage_fact WHERE day BETWEEN :s AND :e AND {" AND ".join(where)} GROUP BY 1 ORDER BY 1"""
+        ),
+        {**_params(window, flt), "units": sorted(flt.unit_ids or [])},
+    ).all()
     dens = denominators(session, by, flt, _scopes(session, by, flt))
     targets = sum(dens.values())
     found = {r.first: r for r in rows}
@@ -472,9 +584,15 @@ def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = 
         first = {"day": day, "week": day - dt.timedelta(days=day.weekday()), "month": day.replace(day=1)}[step]
         r = found.get(first)
         inspected = r.inspected if r else 0
-        out.append({"start": max(first, window.start).isoformat(), "numerator": inspected, "denominator": targets,
-                    "ratio": round(inspected / targets, 6) if targets else None,
-                    "inspections": r.inspections if r else 0})
+        out.append(
+            {
+                "start": max(first, window.start).isoformat(),
+                "numerator": inspected,
+                "denominator": targets,
+                "ratio": round(inspected / targets, 6) if targets else None,
+                "inspections": r.inspections if r else 0,
+            }
+        )
         day = _next_step(first, step)
     return out
 
@@ -497,17 +615,21 @@ def _next_step(first: dt.date, step: str) -> dt.date:
     return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def inspection_heat(session: Session, since: dt.date, unit_ids: frozenset[int] | None = None,
-                    cell_deg: float = 0.01) -> dict:
+def inspection_heat(
+    session: Session, since: dt.date, unit_ids: frozenset[int] | None = None, cell_deg: float = 0.01
+) -> dict:
     """Inspections completed since a day, counted at their targets on a grid of cell_deg
     squares (k: violations found), as GeoJSON cells for the heat map."""
-    rows = session.execute(text(
-        """SELECT floor(ST_X(t.geom) / :c)::int, floor(ST_Y(t.geom) / :c)::int, count(*),
+    rows = session.execute(
+        text(
+            """SELECT floor(ST_X(t.geom) / :c)::int, floor(ST_Y(t.geom) / :c)::int, count(*),
                   count(*) FILTER (WHERE f.result = 'violation')
            FROM coverage_fact f JOIN target t ON t.id = f.target_id
            WHERE f.day >= :since AND (CAST(:units AS int[]) IS NULL OR f.unit_id = ANY(CAST(:units AS int[])))
-           GROUP BY 1, 2"""),
-        {"c": cell_deg, "since": since, "units": sorted(unit_ids) if unit_ids is not None else None}).all()
+           GROUP BY 1, 2"""
+        ),
+        {"c": cell_deg, "since": since, "units": sorted(unit_ids) if unit_ids is not None else None},
+    ).all()
     return queries.grid_geojson(rows, cell_deg, "{n} / {k} ✗")
 
 
@@ -522,9 +644,13 @@ def parse_window(start: str | None, end: str | None, period: str | None, today: 
             raise CoverageError("start and end are ISO dates, e.g. 2026-11-01") from None
         return Window(s, e)
     period = period or "month"
-    firsts = {"day": today, "week": today - dt.timedelta(days=today.weekday()), "month": today.replace(day=1),
-              "quarter": today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1),
-              "year": today.replace(month=1, day=1)}
+    firsts = {
+        "day": today,
+        "week": today - dt.timedelta(days=today.weekday()),
+        "month": today.replace(day=1),
+        "quarter": today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1),
+        "year": today.replace(month=1, day=1),
+    }
     if period not in firsts:
         raise CoverageError("period must be day, week, month, quarter or year")
     return Window(firsts[period], today)

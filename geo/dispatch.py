@@ -25,7 +25,10 @@ from sqlalchemy.orm import Session
 from geo import audit, coverage
 
 RULES = {
-    "unit_power": ("所在单位不具备该领域（事项）的执法权限", "his unit does not hold the power for this domain or item"),
+    "unit_power": (
+        "所在单位不具备该领域（事项）的执法权限",
+        "his unit does not hold the power for this domain or item",
+    ),
     "certificate": ("执法证在到期日无效", "his certificate is not valid on the due date"),
     "area": ("辖区不含该对象所在街镇", "his assigned area does not cover the target's township"),
     "off_duty": ("不在岗", "he is not on duty"),
@@ -65,6 +68,7 @@ class Conflict(RuntimeError):
 @dataclass
 class Refused(Exception):
     """The crew breaks eligibility rules (HTTP 422); each violation names its rule."""
+
     violations: list[dict]
 
     def __str__(self) -> str:
@@ -99,16 +103,26 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 def haversine_m(lon1, lat1, lon2, lat2) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
 # -- tasks ----------------------------------------------------------------------------
-def create_task(session: Session, *, target_id: int, domain_key: str, due_at: dt.datetime, actor: str,
-                items: list[str] | None = None, priority: int = 2, crew_size: int = 2,
-                source: str = "api", complaint: dict | None = None, plan_id: int | None = None,
-                note: str | None = None) -> int:
+def create_task(
+    session: Session,
+    *,
+    target_id: int,
+    domain_key: str,
+    due_at: dt.datetime,
+    actor: str,
+    items: list[str] | None = None,
+    priority: int = 2,
+    crew_size: int = 2,
+    source: str = "api",
+    complaint: dict | None = None,
+    plan_id: int | None = None,
+    note: str | None = None,
+) -> int:
     items = list(items or [])
     if crew_size < 2:
         raise DispatchError("an inspection needs at least two certified officers (行政处罚法 第四十二条)")
@@ -122,51 +136,86 @@ def create_task(session: Session, *, target_id: int, domain_key: str, due_at: dt
     if not session.execute(text("SELECT 1 FROM power_item WHERE domain_key = :d LIMIT 1"), {"d": domain_key}).first():
         raise DispatchError(f"no unit holds a power in domain {domain_key!r}")
     if items:
-        known = set(session.execute(text(
-            "SELECT item_code FROM power_item WHERE domain_key = :d AND item_code = ANY(:i)"),
-            {"d": domain_key, "i": items}).scalars())
+        known = set(
+            session.execute(
+                text("SELECT item_code FROM power_item WHERE domain_key = :d AND item_code = ANY(:i)"),
+                {"d": domain_key, "i": items},
+            ).scalars()
+        )
         unknown = [i for i in items if i not in known]
         if unknown:
             raise DispatchError(f"not on the power list of {domain_key}: {', '.join(unknown)}")
-    task_id = session.execute(text(
-        """
+    task_id = session.execute(
+        text(
+            """
         INSERT INTO inspection (target_id, domain_key, items, source, complaint, plan_id, priority, due_at,
                                 crew_size, created_by, note)
         VALUES (:t, :d, :i, :src, CAST(:c AS jsonb), :p, :pr, :due, :n, :by, :note) RETURNING id
-        """), dict(t=target_id, d=domain_key, i=items, src=source, p=plan_id, pr=priority, due=due_at,
-                   n=crew_size, by=actor, note=note,
-                   c=json.dumps(complaint, ensure_ascii=False) if complaint else None)).scalar_one()
+        """
+        ),
+        dict(
+            t=target_id,
+            d=domain_key,
+            i=items,
+            src=source,
+            p=plan_id,
+            pr=priority,
+            due=due_at,
+            n=crew_size,
+            by=actor,
+            note=note,
+            c=json.dumps(complaint, ensure_ascii=False) if complaint else None,
+        ),
+    ).scalar_one()
     _event(session, task_id, actor, None, "created", {"source": source})
-    audit.record(session, actor, "inspection_create", subject=f"inspection:{task_id}",
-                 detail={"target": target_id, "domain": domain_key, "source": source})
+    audit.record(
+        session,
+        actor,
+        "inspection_create",
+        subject=f"inspection:{task_id}",
+        detail={"target": target_id, "domain": domain_key, "source": source},
+    )
     return task_id
 
 
 def load_task(session: Session, task_id: int, *, lock: bool = False) -> Task:
-    row = session.execute(text(
-        f"""
+    row = (
+        session.execute(
+            text(
+                f"""
         SELECT i.id, i.target_id, i.domain_key, i.items, i.due_at, i.crew_size, i.status, t.township_code,
                ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, i.priority, t.name AS target_name, i.unit_id, i.joint,
                coalesce((SELECT array_agg(officer_id ORDER BY officer_id) FROM inspection_officer
                          WHERE inspection_id = i.id), '{{}}') AS officers
         FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = :id
-        {"FOR UPDATE OF i" if lock else ""}"""), {"id": task_id}).mappings().first()
+        {"FOR UPDATE OF i" if lock else ""}"""
+            ),
+            {"id": task_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no inspection {task_id}")
     return Task(**{**row, "items": list(row["items"]), "officers": list(row["officers"])})
 
 
 def _event(session: Session, task_id: int, actor: str, old: str | None, new: str, detail: dict) -> None:
-    session.execute(text(
-        "INSERT INTO inspection_event (inspection_id, actor, from_status, to_status, detail) "
-        "VALUES (:i, :a, :f, :t, CAST(:d AS jsonb))"),
-        dict(i=task_id, a=actor, f=old, t=new, d=json.dumps(detail, ensure_ascii=False, default=str)))
+    session.execute(
+        text(
+            "INSERT INTO inspection_event (inspection_id, actor, from_status, to_status, detail) "
+            "VALUES (:i, :a, :f, :t, CAST(:d AS jsonb))"
+        ),
+        dict(i=task_id, a=actor, f=old, t=new, d=json.dumps(detail, ensure_ascii=False, default=str)),
+    )
 
 
 # -- eligibility ----------------------------------------------------------------------
-LAWFUL = ("unit_power AND certificate AND area AND on_duty AND tasks_today < cap AND NOT recused")
-BROKEN = ("(NOT unit_power)::int + (NOT certificate)::int + (NOT area)::int + (NOT on_duty)::int"
-          " + (tasks_today >= cap)::int + recused::int")
+LAWFUL = "unit_power AND certificate AND area AND on_duty AND tasks_today < cap AND NOT recused"
+BROKEN = (
+    "(NOT unit_power)::int + (NOT certificate)::int + (NOT area)::int + (NOT on_duty)::int"
+    " + (tasks_today >= cap)::int + recused::int"
+)
 POOL_SQL = f"""
     WITH t AS (SELECT CAST(:township AS text) AS township, CAST(:domain AS text) AS domain,
                       CAST(:items AS text[]) AS items, CAST(:due_day AS date) AS due_day,
@@ -203,8 +252,14 @@ POOL_SQL = f"""
 """
 
 
-def officer_pool(session: Session, task: Task, officer_ids: list[int] | None = None, *,
-                 unit_ids: frozenset[int] | None = None, max_excluded: int | None = None) -> list[dict]:
+def officer_pool(
+    session: Session,
+    task: Task,
+    officer_ids: list[int] | None = None,
+    *,
+    unit_ids: frozenset[int] | None = None,
+    max_excluded: int | None = None,
+) -> list[dict]:
     """Officers who could matter for this task, each with every rule evaluated: the lawful
     ones first, then at most max_excluded of the others, fewest rules broken first (each row
     also carries excluded_total). Without officer_ids: the officers of units holding the
@@ -212,13 +267,28 @@ def officer_pool(session: Session, task: Task, officer_ids: list[int] | None = N
     if officer_ids is not None:
         where, extra = "o.id = ANY(:ids)", {"ids": officer_ids}
     else:
-        where = ("(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = :domain) "
-                 "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = :township))")
+        where = (
+            "(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = :domain) "
+            "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = :township))"
+        )
         extra = {}
-    rows = session.execute(text(POOL_SQL.format(where=where)), dict(
-        township=task.township_code, domain=task.domain_key, items=task.items, due_day=task.due_day,
-        target=task.target_id, units=sorted(unit_ids) if unit_ids is not None else None,
-        max_excluded=max_excluded, **extra)).mappings().all()
+    rows = (
+        session.execute(
+            text(POOL_SQL.format(where=where)),
+            dict(
+                township=task.township_code,
+                domain=task.domain_key,
+                items=task.items,
+                due_day=task.due_day,
+                target=task.target_id,
+                units=sorted(unit_ids) if unit_ids is not None else None,
+                max_excluded=max_excluded,
+                **extra,
+            ),
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
@@ -249,8 +319,9 @@ def crew_violations(task: Task, pool: list[dict], officer_ids: list[int], joint:
 
 
 # -- recommendation -------------------------------------------------------------------
-def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh",
-               unit_ids: frozenset[int] | None = None) -> dict:
+def candidates(
+    session: Session, task_id: int, limit: int = 5, lang: str = "zh", unit_ids: frozenset[int] | None = None
+) -> dict:
     """Ranked lawful crews with their reasons, and the excluded officers with their rules
     (only officers of unit_ids, for a unit-scoped dispatcher)."""
     task = load_task(session, task_id)
@@ -258,11 +329,17 @@ def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh",
     eligible, excluded = [], []
     for o in pool:
         broken = violations(o)
-        o["distance_m"] = (None if o["lon"] is None
-                           else round(haversine_m(o["lon"], o["lat"], task.lon, task.lat)))
+        o["distance_m"] = None if o["lon"] is None else round(haversine_m(o["lon"], o["lat"], task.lon, task.lat))
         if broken:
-            excluded.append({"officer_id": o["id"], "name": o["name"], "unit": o["unit"], "rules": broken,
-                             "reasons": [RULES[r][0 if lang == "zh" else 1] for r in broken]})
+            excluded.append(
+                {
+                    "officer_id": o["id"],
+                    "name": o["name"],
+                    "unit": o["unit"],
+                    "rules": broken,
+                    "reasons": [RULES[r][0 if lang == "zh" else 1] for r in broken],
+                }
+            )
         else:
             eligible.append(o)
     by_unit: dict[int, list[dict]] = {}
@@ -279,41 +356,75 @@ def candidates(session: Session, task_id: int, limit: int = 5, lang: str = "zh",
         workload = sum(o["tasks_today"] for o in crew)
         familiarity = sum(o["familiarity"] for o in crew)
         score = travel / 1000 + 2.0 * workload - 0.5 * min(familiarity, 10)
-        crews.append({
-            "unit_id": unit_id, "unit": crew[0]["unit"], "score": round(score, 2),
-            "travel_m": travel, "workload": workload, "familiarity": familiarity,
-            "officers": [{"id": o["id"], "name": o["name"], "cert_no": o["cert_no"],
-                          "distance_m": o["distance_m"], "tasks_today": o["tasks_today"],
-                          "lon": o["lon"], "lat": o["lat"]} for o in crew],
-            "reasons": _reasons(crew, travel, workload, familiarity, lang),
-        })
+        crews.append(
+            {
+                "unit_id": unit_id,
+                "unit": crew[0]["unit"],
+                "score": round(score, 2),
+                "travel_m": travel,
+                "workload": workload,
+                "familiarity": familiarity,
+                "officers": [
+                    {
+                        "id": o["id"],
+                        "name": o["name"],
+                        "cert_no": o["cert_no"],
+                        "distance_m": o["distance_m"],
+                        "tasks_today": o["tasks_today"],
+                        "lon": o["lon"],
+                        "lat": o["lat"],
+                    }
+                    for o in crew
+                ],
+                "reasons": _reasons(crew, travel, workload, familiarity, lang),
+            }
+        )
     crews.sort(key=lambda c: c["score"])
-    return {"inspection_id": task.id, "crew_size": task.crew_size, "crews": crews[:limit],
-            "target": {"id": task.target_id, "name": task.target_name, "lon": task.lon, "lat": task.lat},
-            "eligible_officers": len(eligible), "excluded": excluded,
-            "excluded_total": pool[0]["excluded_total"] if pool else 0}
+    return {
+        "inspection_id": task.id,
+        "crew_size": task.crew_size,
+        "crews": crews[:limit],
+        "target": {"id": task.target_id, "name": task.target_name, "lon": task.lon, "lat": task.lat},
+        "eligible_officers": len(eligible),
+        "excluded": excluded,
+        "excluded_total": pool[0]["excluded_total"] if pool else 0,
+    }
 
 
 def _reasons(crew, travel, workload, familiarity, lang) -> list[str]:
     if lang == "zh":
-        return [f"合计路程约 {travel / 1000:.1f} 公里", f"今日已有任务 {workload} 项",
-                f"在该街镇完成检查 {familiarity} 次", "均持有效执法证、在岗、辖区覆盖、无需回避"]
-    return [f"about {travel / 1000:.1f} km of travel in all", f"{workload} task(s) today already",
-            f"{familiarity} completed inspection(s) in this township",
-            "all certified, on duty, covering the township, not recused"]
+        return [
+            f"合计路程约 {travel / 1000:.1f} 公里",
+            f"今日已有任务 {workload} 项",
+            f"在该街镇完成检查 {familiarity} 次",
+            "均持有效执法证、在岗、辖区覆盖、无需回避",
+        ]
+    return [
+        f"about {travel / 1000:.1f} km of travel in all",
+        f"{workload} task(s) today already",
+        f"{familiarity} completed inspection(s) in this township",
+        "all certified, on duty, covering the township, not recused",
+    ]
 
 
 # -- assignment and lifecycle ---------------------------------------------------------
-def assign(session: Session, task_id: int, officer_ids: list[int], actor: str, *, joint: bool = False,
-           override_reason: str | None = None, via: str = "manual") -> Task:
+def assign(
+    session: Session,
+    task_id: int,
+    officer_ids: list[int],
+    actor: str,
+    *,
+    joint: bool = False,
+    override_reason: str | None = None,
+    via: str = "manual",
+) -> Task:
     """Assign a crew under row locks: the task first, then the officers in id order, so two
     dispatchers racing for the same task or the same officer's last slot cannot both win."""
     officer_ids = sorted(set(int(i) for i in officer_ids))
     task = load_task(session, task_id, lock=True)
     if task.status not in ASSIGNABLE:
         raise Conflict(f"inspection {task_id} is {task.status}; it can no longer be assigned")
-    session.execute(text("SELECT id FROM officer WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
-                    {"ids": officer_ids})
+    session.execute(text("SELECT id FROM officer WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"), {"ids": officer_ids})
     pool = officer_pool(session, task, officer_ids)
     broken = crew_violations(task, pool, officer_ids, joint)
     if broken:
@@ -321,17 +432,30 @@ def assign(session: Session, task_id: int, officer_ids: list[int], actor: str, *
             if all(v["rule"] == "daily_cap" for v in broken):  # lost a race for the last slot
                 raise Conflict("; ".join(f"{v['officer']}: {RULES['daily_cap'][1]}" for v in broken))
             raise Refused(broken)
-        audit.record(session, actor, "inspection_override", subject=f"inspection:{task_id}",
-                     detail={"reason": override_reason, "rules": broken})
+        audit.record(
+            session,
+            actor,
+            "inspection_override",
+            subject=f"inspection:{task_id}",
+            detail={"reason": override_reason, "rules": broken},
+        )
     if task.status == "declined":
         session.execute(text("DELETE FROM inspection_officer WHERE inspection_id = :i"), {"i": task_id})
     units = {o["unit_id"] for o in pool}
-    session.execute(text(
-        "INSERT INTO inspection_officer (inspection_id, officer_id, due_day) "
-        "SELECT :i, unnest(CAST(:ids AS int[])), :day"), {"i": task_id, "ids": officer_ids, "day": task.due_day})
-    session.execute(text(
-        "UPDATE inspection SET status = 'assigned', assigned_at = clock_timestamp(), unit_id = :u, joint = :j "
-        "WHERE id = :i"), {"i": task_id, "u": min(units) if units else None, "j": joint or len(units) > 1})
+    session.execute(
+        text(
+            "INSERT INTO inspection_officer (inspection_id, officer_id, due_day) "
+            "SELECT :i, unnest(CAST(:ids AS int[])), :day"
+        ),
+        {"i": task_id, "ids": officer_ids, "day": task.due_day},
+    )
+    session.execute(
+        text(
+            "UPDATE inspection SET status = 'assigned', assigned_at = clock_timestamp(), unit_id = :u, joint = :j "
+            "WHERE id = :i"
+        ),
+        {"i": task_id, "u": min(units) if units else None, "j": joint or len(units) > 1},
+    )
     detail = {"officers": officer_ids, "via": via, "joint": joint}
     if broken:
         detail["override"] = override_reason
@@ -340,8 +464,9 @@ def assign(session: Session, task_id: int, officer_ids: list[int], actor: str, *
     return load_task(session, task_id)
 
 
-def transition(session: Session, task_id: int, to_status: str, actor: str, *, result: str | None = None,
-               comment: str | None = None) -> Task:
+def transition(
+    session: Session, task_id: int, to_status: str, actor: str, *, result: str | None = None, comment: str | None = None
+) -> Task:
     if to_status not in TRANSITIONS:
         raise DispatchError(f"status must be one of {', '.join(TRANSITIONS)}")
     task = load_task(session, task_id, lock=True)
@@ -349,11 +474,21 @@ def transition(session: Session, task_id: int, to_status: str, actor: str, *, re
         raise Conflict(f"inspection {task_id} is {task.status}; it cannot become {to_status}")
     if to_status == "completed" and result not in RESULTS:
         raise DispatchError(f"a completed inspection needs a result: {', '.join(RESULTS)}")
-    column = {"accepted": "accepted_at", "en_route": "en_route_at", "on_site": "on_site_at",
-              "completed": "completed_at", "declined": "closed_at", "cancelled": "closed_at"}[to_status]
-    session.execute(text(
-        f"UPDATE inspection SET status = :s, {column} = clock_timestamp(), "
-        f"result = coalesce(:r, result) WHERE id = :i"), {"s": to_status, "r": result, "i": task_id})
+    column = {
+        "accepted": "accepted_at",
+        "en_route": "en_route_at",
+        "on_site": "on_site_at",
+        "completed": "completed_at",
+        "declined": "closed_at",
+        "cancelled": "closed_at",
+    }[to_status]
+    session.execute(
+        text(
+            f"UPDATE inspection SET status = :s, {column} = clock_timestamp(), "
+            f"result = coalesce(:r, result) WHERE id = :i"
+        ),
+        {"s": to_status, "r": result, "i": task_id},
+    )
     detail = {k: v for k, v in (("result", result), ("comment", comment)) if v}
     _event(session, task_id, actor, task.status, to_status, detail)
     if to_status == "completed":
@@ -364,8 +499,10 @@ def transition(session: Session, task_id: int, to_status: str, actor: str, *, re
 
 def detect_arrivals(session: Session, radius_m: float = ARRIVAL_RADIUS_M) -> list[int]:
     """Crews whose live position is within radius_m of their target are on site."""
-    rows = session.execute(text(
-        """
+    rows = (
+        session.execute(
+            text(
+                """
         UPDATE inspection i SET status = 'on_site', on_site_at = clock_timestamp()
         FROM target t
         WHERE t.id = i.target_id AND i.status IN ('accepted', 'en_route')
@@ -374,11 +511,18 @@ def detect_arrivals(session: Session, radius_m: float = ARRIVAL_RADIUS_M) -> lis
                       WHERE io.inspection_id = i.id AND s.state = 'online'
                         AND ST_DWithin(s.geom::geography, t.geom::geography, :r))
         RETURNING i.id
-        """), {"r": radius_m}).scalars().all()
+        """
+            ),
+            {"r": radius_m},
+        )
+        .scalars()
+        .all()
+    )
     for task_id in rows:
-        prior = session.execute(text(
-            "SELECT to_status FROM inspection_event WHERE inspection_id = :i ORDER BY at DESC, id DESC LIMIT 1"),
-            {"i": task_id}).scalar()
+        prior = session.execute(
+            text("SELECT to_status FROM inspection_event WHERE inspection_id = :i ORDER BY at DESC, id DESC LIMIT 1"),
+            {"i": task_id},
+        ).scalar()
         _event(session, task_id, "system", prior, "on_site", {"detected": "telemetry", "radius_m": radius_m})
     return list(rows)
 
@@ -386,17 +530,23 @@ def detect_arrivals(session: Session, radius_m: float = ARRIVAL_RADIUS_M) -> lis
 def recuse(session: Session, officer_id: int, target_id: int, reason: str, actor: str) -> None:
     if not reason.strip():
         raise DispatchError("say why the officer is recused")
-    session.execute(text(
-        "INSERT INTO recusal (officer_id, target_id, reason, created_by) VALUES (:o, :t, :r, :a) "
-        "ON CONFLICT (officer_id, target_id) DO UPDATE SET reason = EXCLUDED.reason"),
-        dict(o=officer_id, t=target_id, r=reason, a=actor))
-    audit.record(session, actor, "recusal_add", subject=f"officer:{officer_id}",
-                 detail={"target": target_id, "reason": reason})
+    session.execute(
+        text(
+            "INSERT INTO recusal (officer_id, target_id, reason, created_by) VALUES (:o, :t, :r, :a) "
+            "ON CONFLICT (officer_id, target_id) DO UPDATE SET reason = EXCLUDED.reason"
+        ),
+        dict(o=officer_id, t=target_id, r=reason, a=actor),
+    )
+    audit.record(
+        session, actor, "recusal_add", subject=f"officer:{officer_id}", detail={"target": target_id, "reason": reason}
+    )
 
 
 def task_view(session: Session, task_id: int) -> dict:
-    row = session.execute(text(
-        """
+    row = (
+        session.execute(
+            text(
+                """
         SELECT i.id, i.status, i.result, i.priority, i.due_at, i.crew_size, i.domain_key, i.items, i.source,
                i.complaint, i.plan_id, i.unit_id, i.joint, i.created_by, i.created_at, i.assigned_at,
                i.accepted_at, i.en_route_at, i.on_site_at, i.completed_at, i.closed_at,
@@ -412,21 +562,30 @@ def task_view(session: Session, task_id: int) -> dict:
                                                            'to', e.to_status, 'detail', e.detail) ORDER BY e.at, e.id)
                          FROM inspection_event e WHERE e.inspection_id = i.id), '[]') AS events
         FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = :i
-        """), {"i": task_id}).mappings().first()
+        """
+            ),
+            {"i": task_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no inspection {task_id}")
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
-def list_tasks(session: Session, unit_ids: list[int] | None = None, status: str = "open",
-               limit: int = 500) -> list[dict]:
+def list_tasks(
+    session: Session, unit_ids: list[int] | None = None, status: str = "open", limit: int = 500
+) -> list[dict]:
     """The queue, by priority then due time. status: open (not completed or cancelled), all,
     or one status. A unit-scoped dispatcher sees his units' tasks and the unassigned ones his
     units could take."""
     if status not in ("open", "all", *STATUSES):
         raise DispatchError(f"status must be open, all or one of {', '.join(STATUSES)}")
-    rows = session.execute(text(
-        """
+    rows = (
+        session.execute(
+            text(
+                """
         SELECT i.id, i.status, i.result, i.priority, i.due_at, i.domain_key, d.zh AS domain_zh, d.en AS domain_en,
                i.crew_size, i.unit_id, i.source, i.target_id, t.name AS target_name, t.township_code,
                ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat,
@@ -439,35 +598,65 @@ def list_tasks(session: Session, unit_ids: list[int] | None = None, status: str 
                OR (i.unit_id IS NULL AND EXISTS (SELECT 1 FROM power_item p WHERE p.domain_key = i.domain_key
                                                  AND p.unit_id = ANY(CAST(:units AS int[])))))
         ORDER BY i.priority, i.due_at, i.id LIMIT :limit
-        """), {"units": unit_ids, "limit": limit, "status": status}).mappings().all()
+        """
+            ),
+            {"units": unit_ids, "limit": limit, "status": status},
+        )
+        .mappings()
+        .all()
+    )
     return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows]
 
 
 def crew_terminals(session: Session, task_id: int) -> list[str]:
     """JT/T 808 terminal numbers of the task's crew (they get the task as a text message)."""
-    return list(session.execute(text(
-        "SELECT d.identifier FROM inspection_officer io JOIN device d ON d.officer_id = io.officer_id "
-        "WHERE io.inspection_id = :i AND d.protocol = 'jt808' ORDER BY d.identifier"), {"i": task_id}).scalars())
+    return list(
+        session.execute(
+            text(
+                "SELECT d.identifier FROM inspection_officer io JOIN device d ON d.officer_id = io.officer_id "
+                "WHERE io.inspection_id = :i AND d.protocol = 'jt808' ORDER BY d.identifier"
+            ),
+            {"i": task_id},
+        ).scalars()
+    )
 
 
 def task_message(session: Session, task_id: int) -> str:
     """The text a crew's terminal shows (0x8300): what, where, by when."""
-    row = session.execute(text(
-        """SELECT i.id, i.due_at, t.name, t.address, d.zh AS domain FROM inspection i
-           JOIN target t ON t.id = i.target_id JOIN domain d ON d.key = i.domain_key WHERE i.id = :i"""),
-        {"i": task_id}).mappings().one()
-    return (f"检查任务{row['id']}：{row['domain']}，{row['name']}（{row['address'] or '见地图'}），"
-            f"请于{row['due_at'].astimezone(BEIJING):%m-%d %H:%M}前到场")
+    row = (
+        session.execute(
+            text(
+                """SELECT i.id, i.due_at, t.name, t.address, d.zh AS domain FROM inspection i
+           JOIN target t ON t.id = i.target_id JOIN domain d ON d.key = i.domain_key WHERE i.id = :i"""
+            ),
+            {"i": task_id},
+        )
+        .mappings()
+        .one()
+    )
+    return (
+        f"检查任务{row['id']}：{row['domain']}，{row['name']}（{row['address'] or '见地图'}），"
+        f"请于{row['due_at'].astimezone(BEIJING):%m-%d %H:%M}前到场"
+    )
 
 
 def officer_units(session: Session, officer_ids: list[int]) -> set[int]:
-    return set(session.execute(text("SELECT DISTINCT unit_id FROM officer WHERE id = ANY(:ids)"),
-                               {"ids": list(officer_ids)}).scalars())
+    return set(
+        session.execute(
+            text("SELECT DISTINCT unit_id FROM officer WHERE id = ANY(:ids)"), {"ids": list(officer_ids)}
+        ).scalars()
+    )
 
 
 def task_units(session: Session, task_id: int) -> set[int]:
     """Units that could act on a task: its assigned unit, or every unit holding its domain."""
-    return set(session.execute(text(
-        """SELECT coalesce(i.unit_id, p.unit_id) FROM inspection i
+    return set(
+        session.execute(
+            text(
+                """SELECT coalesce(i.unit_id, p.unit_id) FROM inspection i
            LEFT JOIN power_item p ON i.unit_id IS NULL AND p.domain_key = i.domain_key
-           WHERE i.id = :i"""), {"i": task_id}).scalars()) - {None}
+           WHERE i.id = :i"""
+            ),
+            {"i": task_id},
+        ).scalars()
+    ) - {None}

@@ -50,9 +50,15 @@ class BatchPlan:
     greedy: dict | None = None  # the nearest-first baseline on the same candidates
 
     def as_dict(self) -> dict:
-        return {"assignments": self.assignments, "unassigned": self.unassigned,
-                "total_travel_m": round(self.total_travel_m), "assigned": len(self.assignments),
-                "solve_s": round(self.solve_s, 3), "build_s": round(self.build_s, 3), "crews": self.crews}
+        return {
+            "assignments": self.assignments,
+            "unassigned": self.unassigned,
+            "total_travel_m": round(self.total_travel_m),
+            "assigned": len(self.assignments),
+            "solve_s": round(self.solve_s, 3),
+            "build_s": round(self.build_s, 3),
+            "crews": self.crews,
+        }
 
 
 def _haversine(lon, lat, lons, lats):
@@ -62,24 +68,35 @@ def _haversine(lon, lat, lons, lats):
 
 
 def load_tasks(session: Session, task_ids: list[int] | None) -> list[dict]:
-    rows = session.execute(text(
-        """
+    rows = (
+        session.execute(
+            text(
+                """
         SELECT i.id, i.domain_key, i.items, i.due_at, i.crew_size, i.priority, i.target_id, t.township_code,
                ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat
         FROM inspection i JOIN target t ON t.id = i.target_id
         WHERE i.status IN ('created', 'declined') AND (CAST(:ids AS bigint[]) IS NULL OR i.id = ANY(:ids))
         ORDER BY i.priority, i.due_at, i.id
-        """), {"ids": task_ids}).mappings().all()
+        """
+            ),
+            {"ids": task_ids},
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
 def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict]:
     """Two-person crews of on-duty officers, paired by proximity within each unit, and what
     the rules need to know about each member."""
-    rows = session.execute(text(
-        """
+    rows = (
+        session.execute(
+            text(
+                """
         SELECT o.id, o.unit_id, o.cert_valid_from, o.cert_valid_to,
-               o.daily_task_cap - (SELECT count(*) FROM inspection_officer io JOIN inspection i ON i.id = io.inspection_id
+               o.daily_task_cap - (SELECT count(*) FROM inspection_officer io
+                                   JOIN inspection i ON i.id = io.inspection_id
                                    WHERE io.officer_id = o.id AND io.due_day = :day
                                      AND i.status NOT IN ('declined', 'cancelled')) AS capacity,
                coalesce(pos.lon, tw.lon) AS lon, coalesce(pos.lat, tw.lat) AS lat,
@@ -87,12 +104,19 @@ def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict]:
         FROM officer o
         LEFT JOIN LATERAL (SELECT ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM device d
                            JOIN device_state s ON s.device_id = d.id
-                           WHERE d.officer_id = o.id AND s.state <> 'offline' ORDER BY s.fix_time DESC LIMIT 1) pos ON true
+                           WHERE d.officer_id = o.id AND s.state <> 'offline'
+                           ORDER BY s.fix_time DESC LIMIT 1) pos ON true
         LEFT JOIN LATERAL (SELECT ST_X(w.centre) AS lon, ST_Y(w.centre) AS lat FROM officer_area a
                            JOIN township w ON w.code = a.township_code WHERE a.officer_id = o.id
                            ORDER BY a.township_code LIMIT 1) tw ON true
         WHERE o.duty_state <> 'off_duty'
-        """), {"day": day}).mappings().all()
+        """
+            ),
+            {"day": day},
+        )
+        .mappings()
+        .all()
+    )
     officers = {r["id"]: dict(r) for r in rows if r["capacity"] > 0 and r["lon"] is not None}
     by_unit: dict[int, list[dict]] = defaultdict(list)
     for o in officers.values():
@@ -105,13 +129,21 @@ def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict]:
             a = free.pop(0)
             d = _haversine(a["lon"], a["lat"], np.array([o["lon"] for o in free]), np.array([o["lat"] for o in free]))
             b = free.pop(int(np.argmin(d)))
-            crews.append(Crew(unit_id, (a["id"], b["id"]), (a["lon"] + b["lon"]) / 2, (a["lat"] + b["lat"]) / 2,
-                              int(min(a["capacity"], b["capacity"]))))
+            crews.append(
+                Crew(
+                    unit_id,
+                    (a["id"], b["id"]),
+                    (a["lon"] + b["lon"]) / 2,
+                    (a["lat"] + b["lat"]) / 2,
+                    int(min(a["capacity"], b["capacity"])),
+                )
+            )
     return crews, officers
 
 
-def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
-               unit_ids: frozenset[int] | None = None) -> BatchPlan:
+def plan_batch(
+    session: Session, task_ids: list[int] | None = None, k: int = 25, unit_ids: frozenset[int] | None = None
+) -> BatchPlan:
     """The optimal plan for these open tasks (all open ones by default), using crews of
     unit_ids only when given (a unit-scoped dispatcher)."""
     t0 = time.perf_counter()
@@ -137,14 +169,20 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
 
     def covers(township):
         if township not in area_ok:
-            area_ok[township] = np.array([all(township in (officers[o]["areas"] or []) for o in c.officers)
-                                          for c in crews], dtype=bool)
+            area_ok[township] = np.array(
+                [all(township in (officers[o]["areas"] or []) for o in c.officers) for c in crews], dtype=bool
+            )
         return area_ok[township]
 
     def certified(due_day):
         if due_day not in cert_ok:
-            cert_ok[due_day] = np.array([all(officers[o]["cert_valid_from"] <= due_day <= officers[o]["cert_valid_to"]
-                                             for o in c.officers) for c in crews], dtype=bool)
+            cert_ok[due_day] = np.array(
+                [
+                    all(officers[o]["cert_valid_from"] <= due_day <= officers[o]["cert_valid_to"] for o in c.officers)
+                    for c in crews
+                ],
+                dtype=bool,
+            )
         return cert_ok[due_day]
 
     # Columns: one per crew slot (crew j repeated capacity_j times), then one "unassigned" per task.
@@ -153,7 +191,9 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
     candidate_sets = []
     for ti, task in enumerate(tasks):
         if task["crew_size"] != 2:
-            plan.unassigned.append({"inspection_id": task["id"], "reason": f"a crew of {task['crew_size']}: assign by hand"})
+            plan.unassigned.append(
+                {"inspection_id": task["id"], "reason": f"a crew of {task['crew_size']}: assign by hand"}
+            )
             candidate_sets.append([])
             continue
         holders = power.get(task["domain_key"], {})
@@ -164,8 +204,11 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
         if idx.size:
             dist = _haversine(task["lon"], task["lat"], lons[idx], lats[idx])
             order = np.argsort(dist)[: k * 2]
-            chosen = [(int(idx[j]), float(dist[j])) for j in order
-                      if not any((o, task["target_id"]) in recused for o in crews[idx[j]].officers)][:k]
+            chosen = [
+                (int(idx[j]), float(dist[j]))
+                for j in order
+                if not any((o, task["target_id"]) in recused for o in crews[idx[j]].officers)
+            ][:k]
         else:
             chosen = []
         candidate_sets.append(chosen)
@@ -180,8 +223,13 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
         cols.append(n_slots + ti)
         costs.append(UNASSIGNED_COST)
     plan.candidates_per_task = k
-    plan.problem = {"rows": np.array(rows), "cols": np.array(cols), "costs": np.array(costs),
-                    "n_tasks": len(tasks), "n_cols": n_slots + len(tasks)}
+    plan.problem = {
+        "rows": np.array(rows),
+        "cols": np.array(cols),
+        "costs": np.array(costs),
+        "n_tasks": len(tasks),
+        "n_cols": n_slots + len(tasks),
+    }
     plan.build_s = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -190,7 +238,7 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
     plan.solve_s = time.perf_counter() - t1
 
     slot_crew = np.repeat(np.arange(len(crews)), [c.capacity for c in crews])
-    for ti, col in zip(row_ind, col_ind):
+    for ti, col in zip(row_ind, col_ind, strict=True):
         task = tasks[ti]
         if task["crew_size"] != 2:
             continue
@@ -200,19 +248,32 @@ def plan_batch(session: Session, task_ids: list[int] | None = None, k: int = 25,
         crew = crews[slot_crew[col]]
         travel = float(graph[ti, col]) - 1.0
         plan.total_travel_m += travel
-        plan.assignments.append({"inspection_id": task["id"], "officer_ids": list(crew.officers),
-                                 "unit_id": crew.unit_id, "travel_m": round(travel)})
+        plan.assignments.append(
+            {
+                "inspection_id": task["id"],
+                "officer_ids": list(crew.officers),
+                "unit_id": crew.unit_id,
+                "travel_m": round(travel),
+            }
+        )
     plan.greedy = _greedy(tasks, candidate_sets, crews)
     return plan
 
 
 def describe(session: Session, assignments: list[dict]) -> None:
     """Add the target's and officers' names to each planned assignment, for the preview."""
-    officers = dict(session.execute(text("SELECT id, name FROM officer WHERE id = ANY(:ids)"),
-                                    {"ids": [o for a in assignments for o in a["officer_ids"]]}).all())
-    targets = dict(session.execute(text(
-        "SELECT i.id, t.name FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = ANY(:ids)"),
-        {"ids": [a["inspection_id"] for a in assignments]}).all())
+    officers = dict(
+        session.execute(
+            text("SELECT id, name FROM officer WHERE id = ANY(:ids)"),
+            {"ids": [o for a in assignments for o in a["officer_ids"]]},
+        ).all()
+    )
+    targets = dict(
+        session.execute(
+            text("SELECT i.id, t.name FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = ANY(:ids)"),
+            {"ids": [a["inspection_id"] for a in assignments]},
+        ).all()
+    )
     for a in assignments:
         a["target"] = targets.get(a["inspection_id"], "")
         a["officers"] = [officers.get(o, str(o)) for o in a["officer_ids"]]

@@ -19,14 +19,18 @@ class Conflict(ValueError):
 
 def devices(session: Session, scope: Scope) -> list[dict]:
     where, params = scope.unit_filter("o.unit_id")
-    rows = session.execute(text(
-        f"""
+    rows = session.execute(
+        text(
+            f"""
         SELECT d.id, d.kind, d.protocol, d.identifier, d.officer_id, o.name AS officer, o.unit_id,
                s.state, s.fix_time, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon, s.speed_kmh,
                s.recording, s.battery, s.alarms
         FROM device d JOIN officer o ON o.id = d.officer_id
         LEFT JOIN device_state s ON s.device_id = d.id
-        WHERE {where} ORDER BY d.id"""), params).mappings()
+        WHERE {where} ORDER BY d.id"""
+        ),
+        params,
+    ).mappings()
     return [_plain(r) for r in rows]
 
 
@@ -36,25 +40,35 @@ ON_TASK = ("assigned", "accepted", "en_route", "on_site")
 def devices_on_task(session: Session, scope: Scope) -> list[int]:
     """Visible devices whose officer is in the crew of an inspection under way."""
     where, params = scope.unit_filter("o.unit_id")
-    return list(session.execute(text(
-        f"""SELECT DISTINCT d.id FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id
+    return list(
+        session.execute(
+            text(
+                f"""SELECT DISTINCT d.id FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id
             JOIN officer o ON o.id = io.officer_id JOIN device d ON d.officer_id = o.id
-            WHERE i.status = ANY(:on_task) AND {where} ORDER BY d.id"""),
-        {"on_task": list(ON_TASK), **params}).scalars())
+            WHERE i.status = ANY(:on_task) AND {where} ORDER BY d.id"""
+            ),
+            {"on_task": list(ON_TASK), **params},
+        ).scalars()
+    )
 
 
 def device_visible(session: Session, scope: Scope, device_id: int) -> bool:
     where, params = scope.unit_filter("o.unit_id")
-    return session.execute(text(
-        f"SELECT 1 FROM device d LEFT JOIN officer o ON o.id = d.officer_id "
-        f"WHERE d.id = :d AND {where}"), {"d": device_id, **params}).first() is not None
+    return (
+        session.execute(
+            text(f"SELECT 1 FROM device d LEFT JOIN officer o ON o.id = d.officer_id WHERE d.id = :d AND {where}"),
+            {"d": device_id, **params},
+        ).first()
+        is not None
+    )
 
 
 def officers_live(session: Session, scope: Scope) -> list[dict]:
     """Every visible officer with the freshest position of his devices."""
     where, params = scope.unit_filter("o.unit_id")
-    rows = session.execute(text(
-        f"""
+    rows = session.execute(
+        text(
+            f"""
         SELECT o.id, o.name, o.cert_no, o.unit_id, u.name AS unit, o.duty_state,
                o.cert_valid_to >= current_date AS certified,
                latest.state, latest.fix_time, ST_Y(latest.geom) AS lat, ST_X(latest.geom) AS lon,
@@ -66,57 +80,77 @@ def officers_live(session: Session, scope: Scope) -> list[dict]:
         LEFT JOIN LATERAL (
             SELECT s.recording FROM device d JOIN device_state s ON s.device_id = d.id
             WHERE d.officer_id = o.id AND d.kind = 'body_camera' LIMIT 1) cam ON true
-        WHERE {where} ORDER BY o.id"""), params).mappings()
+        WHERE {where} ORDER BY o.id"""
+        ),
+        params,
+    ).mappings()
     return [_plain(r) for r in rows]
 
 
 def device_units(session: Session) -> dict[int, int]:
     """device id -> unit id of the bound officer, for routing live pushes by scope."""
-    return dict(session.execute(text(
-        "SELECT d.id, o.unit_id FROM device d JOIN officer o ON o.id = d.officer_id")).all())
+    return dict(
+        session.execute(text("SELECT d.id, o.unit_id FROM device d JOIN officer o ON o.id = d.officer_id")).all()
+    )
 
 
 def alarms(session: Session, scope: Scope, status: str | None = "open", limit: int = 200) -> list[dict]:
     where, params = scope.unit_filter("o.unit_id")
-    rows = session.execute(text(
-        f"""
+    rows = session.execute(
+        text(
+            f"""
         SELECT a.id, a.kind, a.status, a.at, a.device_id, d.kind AS device_kind, a.officer_id,
                o.name AS officer, o.unit_id, ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon,
                a.acked_by, a.acked_at, a.ack_comment, a.resolved_by, a.resolved_at, a.resolve_comment
         FROM alarm a JOIN device d ON d.id = a.device_id LEFT JOIN officer o ON o.id = a.officer_id
         WHERE {where} AND (CAST(:status AS text) IS NULL OR a.status = :status)
-        ORDER BY a.at DESC, a.id DESC LIMIT :limit"""),
-        {"status": status, "limit": limit, **params}).mappings()
+        ORDER BY a.at DESC, a.id DESC LIMIT :limit"""
+        ),
+        {"status": status, "limit": limit, **params},
+    ).mappings()
     return [_plain(r) for r in rows]
 
 
-def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str,
-                     comment: str) -> dict:
+def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str, comment: str) -> dict:
     """Acknowledge (open -> acknowledged) or resolve (open/acknowledged -> resolved)."""
     where, params = scope.unit_filter("o.unit_id")
-    current = session.execute(text(
-        f"""SELECT a.status FROM alarm a LEFT JOIN officer o ON o.id = a.officer_id
-            WHERE a.id = :id AND {where} FOR UPDATE OF a"""), {"id": alarm_id, **params}).scalar()
+    current = session.execute(
+        text(
+            f"""SELECT a.status FROM alarm a LEFT JOIN officer o ON o.id = a.officer_id
+            WHERE a.id = :id AND {where} FOR UPDATE OF a"""
+        ),
+        {"id": alarm_id, **params},
+    ).scalar()
     if current is None:
         raise NotFound(f"no alarm {alarm_id} in your scope")
     allowed = {"ack": ("open",), "resolve": ("open", "acknowledged")}[action]
     if current not in allowed:
         raise Conflict(f"alarm {alarm_id} is {current}; cannot {action} it")
     if action == "ack":
-        sql = ("UPDATE alarm SET status = 'acknowledged', acked_by = :u, acked_at = now(), "
-               "ack_comment = :c WHERE id = :id")
+        sql = (
+            "UPDATE alarm SET status = 'acknowledged', acked_by = :u, acked_at = now(), ack_comment = :c WHERE id = :id"
+        )
     else:
-        sql = ("UPDATE alarm SET status = 'resolved', resolved_by = :u, resolved_at = now(), "
-               "resolve_comment = :c WHERE id = :id")
+        sql = (
+            "UPDATE alarm SET status = 'resolved', resolved_by = :u, resolved_at = now(), "
+            "resolve_comment = :c WHERE id = :id"
+        )
     session.execute(text(sql), {"u": scope.username, "c": comment, "id": alarm_id})
     return alarms_by_id(session, alarm_id)
 
 
 def alarms_by_id(session: Session, alarm_id: int) -> dict:
-    row = session.execute(text(
-        "SELECT id, kind, status, at, device_id, officer_id, ST_Y(geom) AS lat, ST_X(geom) AS lon, "
-        "acked_by, ack_comment, resolved_by, resolve_comment FROM alarm WHERE id = :id"),
-        {"id": alarm_id}).mappings().one()
+    row = (
+        session.execute(
+            text(
+                "SELECT id, kind, status, at, device_id, officer_id, ST_Y(geom) AS lat, ST_X(geom) AS lon, "
+                "acked_by, ack_comment, resolved_by, resolve_comment FROM alarm WHERE id = :id"
+            ),
+            {"id": alarm_id},
+        )
+        .mappings()
+        .one()
+    )
     return _plain(row)
 
 
@@ -130,11 +164,15 @@ def _plain(row) -> dict:
 def alarm_heat(session: Session, scope: Scope, since, cell_deg: float = 0.01) -> dict:
     """Alarms since a time, counted on a grid of cell_deg squares, as GeoJSON polygons."""
     where, params = scope.unit_filter("o.unit_id")
-    rows = session.execute(text(
-        f"""
+    rows = session.execute(
+        text(
+            f"""
         SELECT floor(ST_X(a.geom) / :c)::int AS cx, floor(ST_Y(a.geom) / :c)::int AS cy, count(*) AS n,
                count(*) FILTER (WHERE a.kind = 'sos') AS sos
         FROM alarm a LEFT JOIN officer o ON o.id = a.officer_id
         WHERE a.at >= :since AND a.geom IS NOT NULL AND {where}
-        GROUP BY 1, 2"""), {"c": cell_deg, "since": since, **params}).all()
+        GROUP BY 1, 2"""
+        ),
+        {"c": cell_deg, "since": since, **params},
+    ).all()
     return queries.grid_geojson(rows, cell_deg, "{n} ({k} SOS)")

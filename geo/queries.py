@@ -29,9 +29,7 @@ def township_names(session: Session) -> dict[str, str]:
 
 
 def township_polygons(session: Session) -> tuple[list[str], list[BaseGeometry], dict[str, str]]:
-    rows = session.execute(
-        text("SELECT code, name, ST_AsBinary(geom) FROM township ORDER BY code")
-    ).all()
+    rows = session.execute(text("SELECT code, name, ST_AsBinary(geom) FROM township ORDER BY code")).all()
     return ([r[0] for r in rows], [wkb.loads(bytes(r[2])) for r in rows], {r[0]: r[1] for r in rows})
 
 
@@ -61,8 +59,7 @@ def townships_geojson(session: Session, *, simplify_m: float = 0.0) -> dict:
             "type": "Feature",
             "id": r["code"],
             "geometry": json.loads(r["geometry"]),
-            "properties": {k: r[k] for k in ("code", "name", "kind", "approximate", "source",
-                                             "targets", "lon", "lat")},
+            "properties": {k: r[k] for k in ("code", "name", "kind", "approximate", "source", "targets", "lon", "lat")},
         }
         for r in rows
     ]
@@ -74,22 +71,26 @@ def district_geojson(session: Session) -> dict:
         text("SELECT name, source, ST_AsGeoJSON(geom, 6) FROM district WHERE adcode = :a"),
         {"a": DISTRICT_ADCODE},
     ).one()
-    return {"type": "Feature", "geometry": json.loads(row[2]),
-            "properties": {"name": row[0], "source": row[1]}}
+    return {"type": "Feature", "geometry": json.loads(row[2]), "properties": {"name": row[0], "source": row[1]}}
 
 
 def registry_counts(session: Session, scope: Scope | None = None) -> dict[str, int]:
     """Row counts; officers and devices only within the caller's units when scoped."""
-    counts = {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-              for t in ("township", "enforcement_unit", "enforcement_body", "power_item")}
-    counts["target"] = session.execute(text(  # kept by the map's cells; no scan of the registry
-        "SELECT coalesce(sum(n), 0) FROM target_cell WHERE level = :top"), {"top": TOP_LEVEL}).scalar_one()
+    counts = {
+        t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+        for t in ("township", "enforcement_unit", "enforcement_body", "power_item")
+    }
+    counts["target"] = session.execute(
+        text(  # kept by the map's cells; no scan of the registry
+            "SELECT coalesce(sum(n), 0) FROM target_cell WHERE level = :top"
+        ),
+        {"top": TOP_LEVEL},
+    ).scalar_one()
     where, params = scope.unit_filter("o.unit_id") if scope else ("true", {})
-    counts["officer"] = session.execute(
-        text(f"SELECT count(*) FROM officer o WHERE {where}"), params).scalar_one()
+    counts["officer"] = session.execute(text(f"SELECT count(*) FROM officer o WHERE {where}"), params).scalar_one()
     counts["device"] = session.execute(
-        text(f"SELECT count(*) FROM device d JOIN officer o ON o.id = d.officer_id WHERE {where}"),
-        params).scalar_one()
+        text(f"SELECT count(*) FROM device d JOIN officer o ON o.id = d.officer_id WHERE {where}"), params
+    ).scalar_one()
     return counts
 
 
@@ -110,7 +111,15 @@ def grid_geojson(rows, cell_deg: float, tooltip: str) -> dict:
     for cx, cy, n, k in rows:
         w, s = cx * cell_deg, cy * cell_deg
         ring = [[w, s], [w + cell_deg, s], [w + cell_deg, s + cell_deg], [w, s + cell_deg], [w, s]]
-        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                         "properties": {"n": n, "k": k, "tooltip": tooltip.format(n=n, k=k)}})
-    return {"type": "FeatureCollection", "features": features,
-            "max": max((f["properties"]["n"] for f in features), default=0)}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"n": n, "k": k, "tooltip": tooltip.format(n=n, k=k)},
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "max": max((f["properties"]["n"] for f in features), default=0),
+    }

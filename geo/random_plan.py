@@ -33,22 +33,33 @@ def allocate(sizes: list[int], share: float) -> list[int]:
     exact = [share * n for n in sizes]
     counts = [math.floor(x) for x in exact]
     left = round(share * sum(sizes)) - sum(counts)
-    for i in sorted(range(len(sizes)), key=lambda i: (-(exact[i] - counts[i]), i))[:max(0, left)]:
+    for i in sorted(range(len(sizes)), key=lambda i: (-(exact[i] - counts[i]), i))[: max(0, left)]:
         counts[i] += 1
     return counts
 
 
-def draw(session: Session, *, name: str, seed: str, share: float, due_at: dt.datetime, actor: str,
-         domains: list[str] | None = None, townships: list[str] | None = None,
-         risks: list[int] | None = None, unit_ids: frozenset[int] | None = None) -> dict:
+def draw(
+    session: Session,
+    *,
+    name: str,
+    seed: str,
+    share: float,
+    due_at: dt.datetime,
+    actor: str,
+    domains: list[str] | None = None,
+    townships: list[str] | None = None,
+    risks: list[int] | None = None,
+    unit_ids: frozenset[int] | None = None,
+) -> dict:
     """Draw the plan and assign its inspectors (from unit_ids only, when given)."""
     domains, townships, risks = list(domains or []), list(townships or []), list(risks or [])
     if not 0 < share <= 1:
         raise dispatch.DispatchError("share must be above 0 and at most 1 (e.g. 0.05 for 5 %)")
     if not seed.strip():
         raise dispatch.DispatchError("publish a seed: anyone must be able to redo the draw")
-    population = session.execute(text(
-        """
+    population = session.execute(
+        text(
+            """
         SELECT t.id, t.township_code, t.risk_level,
                coalesce((SELECT d FROM unnest(t.domains) WITH ORDINALITY u(d, k)
                          WHERE cardinality(CAST(:domains AS text[])) = 0 OR d = ANY(CAST(:domains AS text[]))
@@ -59,7 +70,10 @@ def draw(session: Session, *, name: str, seed: str, share: float, due_at: dt.dat
           AND (cardinality(CAST(:risks AS int[])) = 0 OR t.risk_level = ANY(CAST(:risks AS int[])))
           AND t.township_code IS NOT NULL
         ORDER BY t.id
-        """), {"domains": domains, "towns": townships, "risks": risks}).all()
+        """
+        ),
+        {"domains": domains, "towns": townships, "risks": risks},
+    ).all()
     strata: dict[tuple, list[int]] = defaultdict(list)
     for tid, town, risk, domain in population:
         strata[(domain, town, risk)].append(tid)
@@ -67,20 +81,24 @@ def draw(session: Session, *, name: str, seed: str, share: float, due_at: dt.dat
     sizes = allocate([len(strata[k]) for k in keys], share)
     if sum(sizes) > MAX_TARGETS:
         raise dispatch.DispatchError(f"the draw would make {sum(sizes):,} tasks; at most {MAX_TARGETS:,} per plan")
-    plan_id = session.execute(text(
-        """INSERT INTO random_plan (name, seed, share, domains, townships, risks, due_at, created_by)
-           VALUES (:n, :s, :sh, :d, :t, :r, :due, :by) RETURNING id"""),
-        dict(n=name, s=seed, sh=share, d=domains, t=townships, r=risks, due=due_at, by=actor)).scalar_one()
+    plan_id = session.execute(
+        text(
+            """INSERT INTO random_plan (name, seed, share, domains, townships, risks, due_at, created_by)
+           VALUES (:n, :s, :sh, :d, :t, :r, :due, :by) RETURNING id"""
+        ),
+        dict(n=name, s=seed, sh=share, d=domains, t=townships, r=risks, due=due_at, by=actor),
+    ).scalar_one()
     rng = rng_for(seed)
     drawn: list[tuple[int, str]] = []
-    for key, m in zip(keys, sizes):
+    for key, m in zip(keys, sizes, strict=True):
         ids = strata[key]
         for j in sorted(rng.choice(len(ids), size=m, replace=False)) if m else []:
             drawn.append((ids[j], key[0]))
     assigned, open_ = 0, []
     for target_id, domain in drawn:
-        task_id = dispatch.create_task(session, target_id=target_id, domain_key=domain, due_at=due_at,
-                                       actor=actor, source="plan", plan_id=plan_id)
+        task_id = dispatch.create_task(
+            session, target_id=target_id, domain_key=domain, due_at=due_at, actor=actor, source="plan", plan_id=plan_id
+        )
         crew = _draw_crew(session, task_id, target_id, rng, unit_ids)
         if crew is None:
             open_.append(task_id)
@@ -88,20 +106,33 @@ def draw(session: Session, *, name: str, seed: str, share: float, due_at: dt.dat
         with session.begin_nested():
             dispatch.assign(session, task_id, crew, actor, via="random_plan")
         assigned += 1
-    summary = {"plan_id": plan_id, "seed": seed, "population": len(population), "strata": len(keys),
-               "drawn": len(drawn), "assigned": assigned, "without_crew": open_}
+    summary = {
+        "plan_id": plan_id,
+        "seed": seed,
+        "population": len(population),
+        "strata": len(keys),
+        "drawn": len(drawn),
+        "assigned": assigned,
+        "without_crew": open_,
+    }
     audit.record(session, actor, "plan_draw", subject=f"plan:{plan_id}", detail=summary)
     return summary
 
 
-def _draw_crew(session: Session, task_id: int, target_id: int, rng: np.random.Generator,
-               unit_ids: frozenset[int] | None = None) -> list[int] | None:
+def _draw_crew(
+    session: Session, task_id: int, target_id: int, rng: np.random.Generator, unit_ids: frozenset[int] | None = None
+) -> list[int] | None:
     task = dispatch.load_task(session, task_id)
-    last = set(session.execute(text(
-        """SELECT io.officer_id FROM inspection_officer io WHERE io.inspection_id = (
+    last = set(
+        session.execute(
+            text(
+                """SELECT io.officer_id FROM inspection_officer io WHERE io.inspection_id = (
                SELECT i.id FROM inspection i WHERE i.target_id = :t AND i.id <> :me
-                 AND i.status NOT IN ('declined', 'cancelled') ORDER BY i.created_at DESC, i.id DESC LIMIT 1)"""),
-        {"t": target_id, "me": task_id}).scalars())
+                 AND i.status NOT IN ('declined', 'cancelled') ORDER BY i.created_at DESC, i.id DESC LIMIT 1)"""
+            ),
+            {"t": target_id, "me": task_id},
+        ).scalars()
+    )
     by_unit: dict[int, list[int]] = defaultdict(list)
     for officer in dispatch.officer_pool(session, task, unit_ids=unit_ids, max_excluded=0):
         if not dispatch.violations(officer) and officer["id"] not in last:
@@ -115,8 +146,10 @@ def _draw_crew(session: Session, task_id: int, target_id: int, rng: np.random.Ge
 
 
 def plan_rows(session: Session, plan_id: int) -> list[dict]:
-    rows = session.execute(text(
-        """
+    rows = (
+        session.execute(
+            text(
+                """
         SELECT i.id AS inspection_id, t.name AS target, coalesce(t.credit_code, t.key) AS code,
                w.name AS township, d.zh AS domain, t.risk_level, i.status, i.result, i.due_at,
                coalesce((SELECT string_agg(o.name || '(' || o.cert_no || ')', '、' ORDER BY o.id)
@@ -125,22 +158,46 @@ def plan_rows(session: Session, plan_id: int) -> list[dict]:
         FROM inspection i JOIN target t ON t.id = i.target_id LEFT JOIN township w ON w.code = t.township_code
         JOIN domain d ON d.key = i.domain_key
         WHERE i.plan_id = :p ORDER BY i.id
-        """), {"p": plan_id}).mappings().all()
+        """
+            ),
+            {"p": plan_id},
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
 def plan_csv(session: Session, plan_id: int) -> str:
     """The list and results, for publication (公开)."""
-    plan = session.execute(text("SELECT name, seed, share, created_at FROM random_plan WHERE id = :p"),
-                           {"p": plan_id}).mappings().first()
+    plan = (
+        session.execute(text("SELECT name, seed, share, created_at FROM random_plan WHERE id = :p"), {"p": plan_id})
+        .mappings()
+        .first()
+    )
     if plan is None:
         raise dispatch.NotFound(f"no plan {plan_id}")
     out = io.StringIO()
-    out.write(f"# {plan['name']}；随机种子 seed={plan['seed']}；抽取比例 {float(plan['share']):.2%}；"
-              f"生成于 {plan['created_at']:%Y-%m-%d %H:%M}\n")
+    out.write(
+        f"# {plan['name']}；随机种子 seed={plan['seed']}；抽取比例 {float(plan['share']):.2%}；"
+        f"生成于 {plan['created_at']:%Y-%m-%d %H:%M}\n"
+    )
     writer = csv.writer(out)
-    writer.writerow(["序号", "检查对象", "统一社会信用代码", "街镇", "执法领域", "风险等级", "检查人员", "状态", "检查结果"])
+    writer.writerow(
+        ["序号", "检查对象", "统一社会信用代码", "街镇", "执法领域", "风险等级", "检查人员", "状态", "检查结果"]
+    )
     for n, r in enumerate(plan_rows(session, plan_id), start=1):
-        writer.writerow([n, r["target"], r["code"], r["township"], r["domain"], r["risk_level"], r["inspectors"],
-                         r["status"], r["result"] or ""])
+        writer.writerow(
+            [
+                n,
+                r["target"],
+                r["code"],
+                r["township"],
+                r["domain"],
+                r["risk_level"],
+                r["inspectors"],
+                r["status"],
+                r["result"] or "",
+            ]
+        )
     return out.getvalue()

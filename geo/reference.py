@@ -39,8 +39,9 @@ def read_outline(reference_dir: Path) -> tuple[BaseGeometry, dict]:
 def read_townships(reference_dir: Path) -> list[TownshipRow]:
     with open(reference_dir / "townships.csv", encoding="utf-8", newline="") as f:
         return [
-            TownshipRow(r["code_9"], r["code_12"], r["name"], r["kind"], float(r["lon"]),
-                        float(r["lat"]), r["centre_source"])
+            TownshipRow(
+                r["code_9"], r["code_12"], r["name"], r["kind"], float(r["lon"]), float(r["lat"]), r["centre_source"]
+            )
             for r in csv.DictReader(f)
         ]
 
@@ -84,8 +85,9 @@ def load_reference(session: Session, reference_dir: Path, *, replace_townships: 
             "(:adcode, :name, :source, ST_GeomFromText(:wkt, 4326)) "
             "ON CONFLICT (adcode) DO UPDATE SET geom = EXCLUDED.geom, source = EXCLUDED.source"
         ),
-        dict(adcode=DISTRICT_ADCODE, name=props.get("name", "滨海新区"),
-             source=props.get("source", ""), wkt=outline.wkt),
+        dict(
+            adcode=DISTRICT_ADCODE, name=props.get("name", "滨海新区"), source=props.get("source", ""), wkt=outline.wkt
+        ),
     )
     townships = read_townships(reference_dir)
     cells = voronoi_tiling(outline, [(t.lon, t.lat) for t in townships])
@@ -94,26 +96,42 @@ def load_reference(session: Session, reference_dir: Path, *, replace_townships: 
         "VALUES (:code, :code_12, :name, :kind, true, :source, "
         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), ST_GeomFromText(:wkt, 4326)) "
         "ON CONFLICT (code) DO "
-        + ("UPDATE SET geom = EXCLUDED.geom, approximate = true, source = EXCLUDED.source"
-           if replace_townships else "NOTHING")
+        + (
+            "UPDATE SET geom = EXCLUDED.geom, approximate = true, source = EXCLUDED.source"
+            if replace_townships
+            else "NOTHING"
+        )
     )
     for t, cell in zip(townships, cells, strict=True):
         session.execute(
             text(upsert),
-            dict(code=t.code, code_12=t.code_12, name=t.name, kind=t.kind, lon=t.lon, lat=t.lat,
-                 wkt=cell.wkt,
-                 source=f"approximate: Voronoi cell of the centre ({t.centre_source}) "
-                        "clipped to the 天地图 district outline"),
+            dict(
+                code=t.code,
+                code_12=t.code_12,
+                name=t.name,
+                kind=t.kind,
+                lon=t.lon,
+                lat=t.lat,
+                wkt=cell.wkt,
+                source=f"approximate: Voronoi cell of the centre ({t.centre_source}) "
+                "clipped to the 天地图 district outline",
+            ),
         )
     taxonomy = read_taxonomy(reference_dir)
     for row in domain_rows(taxonomy):
         session.execute(
-            text("INSERT INTO domain (key, zh, en, core) VALUES (:key, :zh, :en, :core) "
-                 "ON CONFLICT (key) DO NOTHING"), row)
+            text("INSERT INTO domain (key, zh, en, core) VALUES (:key, :zh, :en, :core) ON CONFLICT (key) DO NOTHING"),
+            row,
+        )
     for item in taxonomy["power_types"]["items"]:
         session.execute(
-            text("INSERT INTO power_type (key, zh, en, law) VALUES (:key, :zh, :en, :law) "
-                 "ON CONFLICT (key) DO NOTHING"),
-            dict(key=item["key"], zh=item["zh"], en=item["en"], law=item["law"]))
-    return {"townships": len(townships), "domains": len(domain_rows(taxonomy)),
-            "power_types": len(taxonomy["power_types"]["items"])}
+            text(
+                "INSERT INTO power_type (key, zh, en, law) VALUES (:key, :zh, :en, :law) ON CONFLICT (key) DO NOTHING"
+            ),
+            dict(key=item["key"], zh=item["zh"], en=item["en"], law=item["law"]),
+        )
+    return {
+        "townships": len(townships),
+        "domains": len(domain_rows(taxonomy)),
+        "power_types": len(taxonomy["power_types"]["items"]),
+    }

@@ -61,8 +61,9 @@ def refresh_target_cells(session: Session) -> int:
     """Rebuild the pyramid from the target table; returns the number of targets counted."""
     keys = list(session.execute(text("SELECT key FROM domain ORDER BY key")).scalars())
     session.execute(text("TRUNCATE target_cell"))
-    session.execute(text(
-        """
+    session.execute(
+        text(
+            """
         INSERT INTO target_cell (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
         SELECT 0, floor(ST_X(geom) / :size)::int, floor(ST_Y(geom) / :size)::int, township_code,
                risk_level, m.mask, count(*), sum(ST_X(geom)), sum(ST_Y(geom))
@@ -71,23 +72,34 @@ def refresh_target_cells(session: Session) -> int:
             SELECT coalesce(sum(DISTINCT 1::bigint << (array_position(CAST(:keys AS text[]), d) - 1)), 0) AS mask
             FROM unnest(t.domains) d WHERE array_position(CAST(:keys AS text[]), d) IS NOT NULL) m
         GROUP BY 2, 3, 4, 5, 6
-        """), {"size": BASE_CELL_DEG, "keys": keys})
+        """
+        ),
+        {"size": BASE_CELL_DEG, "keys": keys},
+    )
     for level in range(1, LEVELS):
         # Cells nest: a coarser cell index is the finer one shifted right by one bit.
-        session.execute(text(
-            """
+        session.execute(
+            text(
+                """
             INSERT INTO target_cell (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
             SELECT :level, cx >> 1, cy >> 1, township_code, risk_level, domain_mask, sum(n), sum(sum_x), sum(sum_y)
             FROM target_cell WHERE level = :level - 1
             GROUP BY 2, 3, 4, 5, 6
-            """), {"level": level})
+            """
+            ),
+            {"level": level},
+        )
     total = session.execute(text("SELECT coalesce(sum(n), 0) FROM target_cell WHERE level = 0")).scalar_one()
-    session.execute(text(
-        """
+    session.execute(
+        text(
+            """
         INSERT INTO target_cell_meta (domain_keys, targets, refreshed_at) VALUES (:keys, :n, now())
         ON CONFLICT (id) DO UPDATE SET domain_keys = EXCLUDED.domain_keys, targets = EXCLUDED.targets,
                                        refreshed_at = EXCLUDED.refreshed_at
-        """), {"keys": keys, "n": total})
+        """
+        ),
+        {"keys": keys, "n": total},
+    )
     session.execute(text("ANALYZE target_cell"))
     return int(total)
 
@@ -109,8 +121,9 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
-def viewport_sql(session: Session, bbox: tuple[float, float, float, float], zoom: int,
-                 flt: TargetFilter) -> tuple[str, dict]:
+def viewport_sql(
+    session: Session, bbox: tuple[float, float, float, float], zoom: int, flt: TargetFilter
+) -> tuple[str, dict]:
     """The statement and parameters behind one viewport (also run bare by the benchmark)."""
     if flt.q:
         return SEARCH_SQL, _search_params(flt)
@@ -125,9 +138,16 @@ def viewport_sql(session: Session, bbox: tuple[float, float, float, float], zoom
         raise BadViewport(f"unknown domain(s): {', '.join(unknown)}")
     mask = sum(1 << keys.index(d) for d in flt.domains)
     size = cell_size(level)
-    return CELLS_SQL, {**common, "level": level, "mask": mask, "keys": keys,
-                       "x0": math.floor(w / size), "x1": math.floor(e / size),
-                       "y0": math.floor(s / size), "y1": math.floor(n / size)}
+    return CELLS_SQL, {
+        **common,
+        "level": level,
+        "mask": mask,
+        "keys": keys,
+        "x0": math.floor(w / size),
+        "x1": math.floor(e / size),
+        "y0": math.floor(s / size),
+        "y1": math.floor(n / size),
+    }
 
 
 def viewport_geojson(session: Session, bbox, zoom: int, flt: TargetFilter) -> str:
@@ -137,8 +157,14 @@ def viewport_geojson(session: Session, bbox, zoom: int, flt: TargetFilter) -> st
 
 def _search_params(flt: TargetFilter) -> dict:
     pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return {"towns": flt.townships, "risks": flt.risks, "domains": flt.domains,
-            "pattern": pattern, "code": flt.q.upper(), "limit": SEARCH_LIMIT}
+    return {
+        "towns": flt.townships,
+        "risks": flt.risks,
+        "domains": flt.domains,
+        "pattern": pattern,
+        "code": flt.q.upper(),
+        "limit": SEARCH_LIMIT,
+    }
 
 
 _FILTERS = """
@@ -164,7 +190,7 @@ POINTS_SQL = f"""
         FROM target t
         WHERE t.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) AND {_FILTERS}
         LIMIT :limit + 1)
-    {_POINT_FEATURES.replace(':mode', "'points'")}
+    {_POINT_FEATURES.replace(":mode", "'points'")}
 """
 
 SEARCH_ROWS = f"""
@@ -177,7 +203,7 @@ SEARCH_ROWS = f"""
 
 SEARCH_SQL = f"""
     WITH p AS ({SEARCH_ROWS})
-    {_POINT_FEATURES.replace(':mode', "'search'")}
+    {_POINT_FEATURES.replace(":mode", "'search'")}
 """
 
 CELLS_SQL = """
@@ -209,8 +235,9 @@ CELLS_SQL = """
 
 def search_extent(session: Session, flt: TargetFilter) -> tuple[float, float, float, float] | None:
     """The box around a search's results (to fly the map there), or None if nothing matched."""
-    row = session.execute(text(f"WITH p AS ({SEARCH_ROWS}) SELECT min(x), min(y), max(x), max(y) FROM p"),
-                          _search_params(flt)).one()
+    row = session.execute(
+        text(f"WITH p AS ({SEARCH_ROWS}) SELECT min(x), min(y), max(x), max(y) FROM p"), _search_params(flt)
+    ).one()
     return None if row[0] is None else tuple(row)
 
 
@@ -218,7 +245,8 @@ def targets_geojson(session: Session, flt: TargetFilter, bbox=None, limit: int =
     """Targets (all their registry fields) under the filters, optionally inside a box."""
     w, s, e, n = bbox or (-180.0, -90.0, 180.0, 90.0)
     search = _search_params(flt)
-    return session.execute(text(f"""
+    return session.execute(
+        text(f"""
         WITH p AS (
             SELECT t.* FROM target t
             WHERE t.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) AND {_FILTERS}
@@ -232,27 +260,35 @@ def targets_geojson(session: Session, flt: TargetFilter, bbox=None, limit: int =
                     'address', address, 'township_code', township_code)) ORDER BY id)
                 FILTER (WHERE rn <= :limit), '[]'::json))::text
         FROM (SELECT p.*, row_number() OVER (ORDER BY id) AS rn FROM p) p
-        """), {**search, "q": flt.q, "w": w, "s": s, "e": e, "n": n, "limit": limit}).scalar_one()
+        """),
+        {**search, "q": flt.q, "w": w, "s": s, "e": e, "n": n, "limit": limit},
+    ).scalar_one()
 
 
 def township_counts(session: Session, flt: TargetFilter) -> dict[str, int]:
     """Targets per township under the map's filters (text search aside)."""
     keys = domain_keys(session)
     mask = sum(1 << keys.index(d) for d in flt.domains if d in keys)
-    rows = session.execute(text(
-        """
+    rows = session.execute(
+        text(
+            """
         SELECT township_code, sum(n) FROM target_cell
         WHERE level = :level AND township_code IS NOT NULL
           AND (cardinality(CAST(:risks AS int[])) = 0 OR risk_level = ANY(CAST(:risks AS int[])))
           AND (CAST(:mask AS bigint) = 0 OR domain_mask & CAST(:mask AS bigint) <> 0)
         GROUP BY 1
-        """), {"level": LEVELS - 1, "risks": flt.risks, "mask": mask}).all()
+        """
+        ),
+        {"level": LEVELS - 1, "risks": flt.risks, "mask": mask},
+    ).all()
     return {code: int(n) for code, n in rows}
 
 
 def target_card(session: Session, target_id: int) -> dict | None:
-    row = session.execute(text(
-        """
+    row = (
+        session.execute(
+            text(
+                """
         SELECT t.id, t.key, t.credit_code, t.name, t.kind, t.risk_level, t.address, t.township_code,
                tw.name AS township, ST_Y(t.geom) AS lat, ST_X(t.geom) AS lon, t.updated_at,
                coalesce((SELECT json_agg(json_build_object('key', d.key, 'zh', d.zh, 'en', d.en)
@@ -264,7 +300,13 @@ def target_card(session: Session, target_id: int) -> dict | None:
                   AND i.status NOT IN ('completed', 'cancelled')) AS open_tasks
         FROM target t LEFT JOIN township tw ON tw.code = t.township_code
         WHERE t.id = :id
-        """), {"id": target_id}).mappings().first()
+        """
+            ),
+            {"id": target_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     card = dict(row)

@@ -10,8 +10,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-ALARM_KINDS = ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped",
-               "storage_full", "offline")
+ALARM_KINDS = ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped", "storage_full", "offline")
 
 
 @dataclass
@@ -78,13 +77,26 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
         with cur.copy("COPY fix_stage FROM STDIN") as copy:
             for f in fixes:
                 alarms = "{" + ",".join(f.alarms) + "}"
-                copy.write("\t".join((
-                    str(f.device_id), f.fix_time.isoformat(), f.received_at.isoformat(),
-                    repr(f.lon), repr(f.lat), _field(f.speed_kmh), _field(f.course),
-                    _field(f.altitude_m), _field(f.accuracy_m),
-                    _field(None if f.recording is None else ("t" if f.recording else "f")),
-                    _field(f.battery), alarms, _field(json.dumps(f.attributes, ensure_ascii=False)),
-                )) + "\n")
+                copy.write(
+                    "\t".join(
+                        (
+                            str(f.device_id),
+                            f.fix_time.isoformat(),
+                            f.received_at.isoformat(),
+                            repr(f.lon),
+                            repr(f.lat),
+                            _field(f.speed_kmh),
+                            _field(f.course),
+                            _field(f.altitude_m),
+                            _field(f.accuracy_m),
+                            _field(None if f.recording is None else ("t" if f.recording else "f")),
+                            _field(f.battery),
+                            alarms,
+                            _field(json.dumps(f.attributes, ensure_ascii=False)),
+                        )
+                    )
+                    + "\n"
+                )
         cur.execute(
             """
             WITH new AS (
@@ -130,8 +142,17 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
             """
         )
         latest = [
-            dict(device_id=r[0], lat=r[1], lon=r[2], fix_time=r[3].isoformat(), speed_kmh=r[4],
-                 course=r[5], recording=r[6], alarms=list(r[7]), state="online")
+            dict(
+                device_id=r[0],
+                lat=r[1],
+                lon=r[2],
+                fix_time=r[3].isoformat(),
+                speed_kmh=r[4],
+                course=r[5],
+                recording=r[6],
+                alarms=list(r[7]),
+                state="online",
+            )
             for r in cur.fetchall()
         ]
         # Alarms: device flags, and a recording that stopped (flag true -> false in the batch
@@ -152,8 +173,19 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
             """,
             (list(ALARM_KINDS),),
         )
-        alarms = [dict(id=r[0], device_id=r[1], officer_id=r[2], kind=r[3], at=r[4].isoformat(),
-                       lat=r[5], lon=r[6], status="open") for r in cur.fetchall()]
+        alarms = [
+            dict(
+                id=r[0],
+                device_id=r[1],
+                officer_id=r[2],
+                kind=r[3],
+                at=r[4].isoformat(),
+                lat=r[5],
+                lon=r[6],
+                status="open",
+            )
+            for r in cur.fetchall()
+        ]
     return WriteResult(stored, len(fixes) - stored, latest, alarms)
 
 
@@ -171,39 +203,49 @@ def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> 
                   FROM device_state) n
             WHERE n.device_id = s.device_id AND n.state <> s.state
             RETURNING s.device_id, s.state, ST_Y(s.geom), ST_X(s.geom)
-            """),
-        dict(stale=stale_after_s, offline=offline_after_s)).all()
+            """
+        ),
+        dict(stale=stale_after_s, offline=offline_after_s),
+    ).all()
     offline = [r[0] for r in changed if r[1] == "offline"]
     if offline:
-        session.execute(text(
-            """
+        session.execute(
+            text(
+                """
             INSERT INTO alarm (device_id, officer_id, kind, at, geom)
             SELECT d.id, d.officer_id, 'offline', now(), s.geom FROM device d
             JOIN device_state s ON s.device_id = d.id
             JOIN officer o ON o.id = d.officer_id AND o.duty_state <> 'off_duty'
             WHERE d.id = ANY(:ids)
             ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO NOTHING
-            """), {"ids": offline})
+            """
+            ),
+            {"ids": offline},
+        )
     return [dict(device_id=r[0], state=r[1], lat=r[2], lon=r[3]) for r in changed]
 
 
 def ensure_partitions(session: Session, around: dt.datetime | None = None) -> None:
-    around = around or dt.datetime.now(dt.timezone.utc)
-    session.execute(text("SELECT lawgrid_ensure_position_partitions(:t - interval '1 month', 3)"),
-                    {"t": around})
+    around = around or dt.datetime.now(dt.UTC)
+    session.execute(text("SELECT lawgrid_ensure_position_partitions(:t - interval '1 month', 3)"), {"t": around})
 
 
 # -- device registry lookups used by listeners ------------------------------------------
 def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict | None:
     """Devices are matched on their identifier; JT/T 808 phone numbers ignore leading zeros."""
     if protocol == "jt808":
-        row = session.execute(text(
-            "SELECT id, identifier, auth_code, officer_id FROM device "
-            "WHERE protocol = 'jt808' AND ltrim(identifier, '0') = ltrim(:i, '0')"), {"i": identifier}).first()
+        row = session.execute(
+            text(
+                "SELECT id, identifier, auth_code, officer_id FROM device "
+                "WHERE protocol = 'jt808' AND ltrim(identifier, '0') = ltrim(:i, '0')"
+            ),
+            {"i": identifier},
+        ).first()
     else:
-        row = session.execute(text(
-            "SELECT id, identifier, auth_code, officer_id FROM device "
-            "WHERE protocol = :p AND identifier = :i"), {"p": protocol, "i": identifier}).first()
+        row = session.execute(
+            text("SELECT id, identifier, auth_code, officer_id FROM device WHERE protocol = :p AND identifier = :i"),
+            {"p": protocol, "i": identifier},
+        ).first()
     return None if row is None else dict(row._mapping)
 
 
@@ -212,29 +254,50 @@ def set_auth_code(session: Session, device_id: int, code: str | None) -> None:
 
 
 # -- reads for the API ------------------------------------------------------------------
-def track(session: Session, device_id: int, start: dt.datetime, end: dt.datetime,
-          simplify_m: float = 0.0) -> dict:
-    rows = session.execute(text(
-        """
+def track(session: Session, device_id: int, start: dt.datetime, end: dt.datetime, simplify_m: float = 0.0) -> dict:
+    rows = session.execute(
+        text(
+            """
         SELECT fix_time, ST_X(geom), ST_Y(geom), speed_kmh, course, attributes FROM position
         WHERE device_id = :d AND fix_time >= :s AND fix_time < :e ORDER BY fix_time
-        """), dict(d=device_id, s=start, e=end)).all()
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r[1], r[2]]},
-                 "properties": {"time": r[0].isoformat(), "speed_kmh": r[3], "course": r[4],
-                                **{k: v for k, v in (r[5] or {}).items() if k in ("recording", "alarms", "battery")}}}
-                for r in rows]
+        """
+        ),
+        dict(d=device_id, s=start, e=end),
+    ).all()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r[1], r[2]]},
+            "properties": {
+                "time": r[0].isoformat(),
+                "speed_kmh": r[3],
+                "course": r[4],
+                **{k: v for k, v in (r[5] or {}).items() if k in ("recording", "alarms", "battery")},
+            },
+        }
+        for r in rows
+    ]
     line = None
     if len(rows) >= 2:
-        line = session.execute(text(
-            """
+        line = session.execute(
+            text(
+                """
             -- simplify in metres: CGCS2000 3-degree Gauss-Kruger zone CM 117E (EPSG:4548)
             SELECT ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_Transform(ST_Simplify(
                        ST_Transform(l, 4548), :tol), 4326) ELSE l END, 7)
             FROM (SELECT ST_MakeLine(geom ORDER BY fix_time) AS l FROM position
                   WHERE device_id = :d AND fix_time >= :s AND fix_time < :e) t
-            """), dict(d=device_id, s=start, e=end, tol=simplify_m)).scalar()
+            """
+            ),
+            dict(d=device_id, s=start, e=end, tol=simplify_m),
+        ).scalar()
     if line:
-        features.insert(0, {"type": "Feature", "geometry": json.loads(line),
-                            "properties": {"kind": "track", "fixes": len(rows),
-                                           "simplified_m": simplify_m}})
+        features.insert(
+            0,
+            {
+                "type": "Feature",
+                "geometry": json.loads(line),
+                "properties": {"kind": "track", "fixes": len(rows), "simplified_m": simplify_m},
+            },
+        )
     return {"type": "FeatureCollection", "features": features}

@@ -30,7 +30,5 @@ def voronoi_tiling(outline: BaseGeometry, centres: list[tuple[float, float]]) ->
     for point in points:
         cell = next(c for c in cell_list if c.covers(point))
         by_centre.append(cell)
-    clipped = [
-        as_multipolygon(shapely.intersection(outline, cell, grid_size=GRID)) for cell in by_centre
-    ]
+    clipped = [as_multipolygon(shapely.intersection(outline, cell, grid_size=GRID)) for cell in by_centre]
     return clipped

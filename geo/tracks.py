@@ -14,8 +14,9 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return EARTH_R * math.hypot(x, math.radians(lat2 - lat1))
 
 
-def find_stops(fixes: list[tuple[dt.datetime, float, float]], radius_m: float = 50.0,
-               min_duration_s: float = 180.0) -> list[dict]:
+def find_stops(
+    fixes: list[tuple[dt.datetime, float, float]], radius_m: float = 50.0, min_duration_s: float = 180.0
+) -> list[dict]:
     """Stops along a time-ordered track of (time, lon, lat): runs of fixes that stay within
     radius_m of the run's first fix for at least min_duration_s."""
     stops = []
@@ -27,10 +28,18 @@ def find_stops(fixes: list[tuple[dt.datetime, float, float]], radius_m: float = 
             j += 1
         duration = (fixes[j][0] - t0).total_seconds()
         if j > i and duration >= min_duration_s:
-            run = fixes[i:j + 1]
-            stops.append({"start": t0.isoformat(), "end": fixes[j][0].isoformat(),
-                          "duration_s": round(duration), "fixes": len(run), "first_index": i,
-                          "lon": sum(f[1] for f in run) / len(run), "lat": sum(f[2] for f in run) / len(run)})
+            run = fixes[i : j + 1]
+            stops.append(
+                {
+                    "start": t0.isoformat(),
+                    "end": fixes[j][0].isoformat(),
+                    "duration_s": round(duration),
+                    "fixes": len(run),
+                    "first_index": i,
+                    "lon": sum(f[1] for f in run) / len(run),
+                    "lat": sum(f[2] for f in run) / len(run),
+                }
+            )
             i = j + 1
         else:
             i += 1

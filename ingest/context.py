@@ -56,7 +56,7 @@ class IngestContext:
     async def accept(self, fixes: list[Fix]) -> list[str]:
         """Validate, hand the good fixes to the pipeline and return once they are durable.
         Returns the reasons of the fixes that were dropped."""
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         good, reasons = [], []
         for fix in fixes:
             reason = self.validator.check(fix, now)

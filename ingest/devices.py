@@ -83,21 +83,25 @@ class Jt808Terminal:
         self.serial = (self.serial + 1) & 0xFFFF
         fut = asyncio.get_running_loop().create_future()
         self.waiting[self.serial] = (fut, time.perf_counter())
-        self.writer.write(codec.encode(msg_id, self.phone, self.serial, body, version=self.version,
-                                       packet=packet))
+        self.writer.write(codec.encode(msg_id, self.phone, self.serial, body, version=self.version, packet=packet))
         return fut
 
     async def register(self) -> str:
         result, code = await asyncio.wait_for(
-            self.send(codec.REGISTER, codec.registration_body(self.phone[-7:], is_2019=self.version is not None)), 10)
+            self.send(codec.REGISTER, codec.registration_body(self.phone[-7:], is_2019=self.version is not None)), 10
+        )
         if result != codec.REG_OK:
             raise DeviceRefused(f"registration refused with result {result}")
         self.auth_code = code
         return code
 
     async def authenticate(self, code: str | None = None) -> int:
-        return await asyncio.wait_for(self.send(
-            codec.AUTHENTICATE, codec.authentication_body(code or self.auth_code, is_2019=self.version is not None)), 10)
+        return await asyncio.wait_for(
+            self.send(
+                codec.AUTHENTICATE, codec.authentication_body(code or self.auth_code, is_2019=self.version is not None)
+            ),
+            10,
+        )
 
     async def login(self) -> None:
         await self.register()
@@ -106,7 +110,7 @@ class Jt808Terminal:
             raise DeviceRefused(f"authentication refused with result {result}")
 
     def location(self, lat: float, lon: float, when: dt.datetime | None = None, **kw) -> asyncio.Future:
-        when = when or dt.datetime.now(dt.timezone.utc)
+        when = when or dt.datetime.now(dt.UTC)
         return self.send(codec.LOCATION, codec.location_body(lat, lon, when, **kw))
 
 
@@ -125,8 +129,9 @@ class OsmAndPhone:
         if self.writer:
             self.writer.close()
 
-    async def request(self, method: str, target: str, body: bytes = b"",
-                      headers: dict | None = None) -> tuple[int, str]:
+    async def request(
+        self, method: str, target: str, body: bytes = b"", headers: dict | None = None
+    ) -> tuple[int, str]:
         if self.writer is None:
             await self.connect()
         t0 = time.perf_counter()
@@ -144,9 +149,13 @@ class OsmAndPhone:
         self.ack_ms.append((time.perf_counter() - t0) * 1000)
         return int(status_line.split()[1]), text
 
-    async def position(self, lat: float, lon: float, when: dt.datetime | None = None,
-                       **extra) -> tuple[int, str]:
-        when = when or dt.datetime.now(dt.timezone.utc)
-        params = {"id": self.device_id, "lat": f"{lat:.6f}", "lon": f"{lon:.6f}",
-                  "timestamp": f"{when.timestamp():.3f}", **extra}
+    async def position(self, lat: float, lon: float, when: dt.datetime | None = None, **extra) -> tuple[int, str]:
+        when = when or dt.datetime.now(dt.UTC)
+        params = {
+            "id": self.device_id,
+            "lat": f"{lat:.6f}",
+            "lon": f"{lon:.6f}",
+            "timestamp": f"{when.timestamp():.3f}",
+            **extra,
+        }
         return await self.request("GET", "/?" + urlencode(params))

@@ -39,10 +39,13 @@ def parse_url(url: str) -> dict:
         raise ValueError(f"LAWGRID_MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
     if not parts.hostname:
         raise ValueError(f"LAWGRID_MQTT_URL has no host: {url!r}")
-    return dict(host=parts.hostname, port=parts.port or (8883 if parts.scheme == "mqtts" else 1883),
-                tls=parts.scheme == "mqtts",
-                username=unquote(parts.username) if parts.username else None,
-                password=unquote(parts.password) if parts.password else None)
+    return dict(
+        host=parts.hostname,
+        port=parts.port or (8883 if parts.scheme == "mqtts" else 1883),
+        tls=parts.scheme == "mqtts",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
 
 
 def parse_message(device_id: int, payload: bytes, now: dt.datetime) -> list[Fix]:
@@ -70,13 +73,23 @@ def parse_message(device_id: int, payload: bytes, now: dt.datetime) -> list[Fix]
             recording = event == "recording_started"
         if recording is not None and not isinstance(recording, bool):
             raise BadRequest("recording must be true or false")
-        fixes.append(Fix(
-            device_id=device_id, fix_time=parse_time(item.get("time")), received_at=now,
-            lat=_number(item, "lat", required=True), lon=_number(item, "lon", required=True),
-            speed_kmh=_number(item, "speed"), course=_number(item, "course"),
-            altitude_m=_number(item, "altitude"), accuracy_m=_number(item, "accuracy"),
-            battery=_number(item, "battery"), recording=recording, alarms=list(dict.fromkeys(alarms)),
-            attributes={"event": event} if event else {}))
+        fixes.append(
+            Fix(
+                device_id=device_id,
+                fix_time=parse_time(item.get("time")),
+                received_at=now,
+                lat=_number(item, "lat", required=True),
+                lon=_number(item, "lon", required=True),
+                speed_kmh=_number(item, "speed"),
+                course=_number(item, "course"),
+                altitude_m=_number(item, "altitude"),
+                accuracy_m=_number(item, "accuracy"),
+                battery=_number(item, "battery"),
+                recording=recording,
+                alarms=list(dict.fromkeys(alarms)),
+                attributes={"event": event} if event else {},
+            )
+        )
     return fixes
 
 
@@ -93,8 +106,9 @@ class MqttListener:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                             clean_session=False, manual_ack=True)
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=False, manual_ack=True
+        )
         if self.options["username"]:
             client.username_pw_set(self.options["username"], self.options["password"])
         if self.options["tls"]:
@@ -121,8 +135,7 @@ class MqttListener:
         log.info("MQTT: subscribed to %s on %s:%s", TOPIC, self.options["host"], self.options["port"])
 
     def _on_message(self, client, userdata, msg) -> None:
-        asyncio.run_coroutine_threadsafe(self._handle(msg.topic, msg.payload, msg.mid, msg.qos),
-                                         self.loop)
+        asyncio.run_coroutine_threadsafe(self._handle(msg.topic, msg.payload, msg.mid, msg.qos), self.loop)
 
     async def _handle(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
         parts = topic.split("/")
@@ -142,7 +155,7 @@ class MqttListener:
             self.ctx.refuse("mqtt:unknown_device")
             return self._reject(ident, f"device {ident} is not registered")
         try:
-            fixes = parse_message(device["id"], payload, dt.datetime.now(dt.timezone.utc))
+            fixes = parse_message(device["id"], payload, dt.datetime.now(dt.UTC))
         except BadRequest as exc:
             self.ctx.refuse("mqtt:bad_message")
             return self._reject(ident, str(exc))

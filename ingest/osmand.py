@@ -43,7 +43,7 @@ def _number(params: dict, *names: str, required: bool = False) -> float | None:
 
 def parse_time(value) -> dt.datetime:
     if value in (None, ""):
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     text = str(value)
     try:
         number = float(text)
@@ -52,10 +52,10 @@ def parse_time(value) -> dt.datetime:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise BadRequest(f"timestamp {text!r} is neither epoch seconds nor ISO 8601") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     if number > 1e11:  # milliseconds
         number /= 1000
-    return dt.datetime.fromtimestamp(number, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(number, dt.UTC)
 
 
 def parse_osmand(params: dict) -> tuple[str, dict]:
@@ -68,10 +68,14 @@ def parse_osmand(params: dict) -> tuple[str, dict]:
     speed = _number(params, "speed")  # Traccar Client sends knots
     battery = _number(params, "batt", "battery")
     return device_id, dict(
-        lat=lat, lon=lon, fix_time=parse_time(params.get("timestamp")),
+        lat=lat,
+        lon=lon,
+        fix_time=parse_time(params.get("timestamp")),
         speed_kmh=None if speed is None else speed * KNOTS_TO_KMH,
-        course=_number(params, "bearing", "heading"), altitude_m=_number(params, "altitude"),
-        accuracy_m=_number(params, "accuracy", "hdop"), battery=battery,
+        course=_number(params, "bearing", "heading"),
+        altitude_m=_number(params, "altitude"),
+        accuracy_m=_number(params, "accuracy", "hdop"),
+        battery=battery,
         alarms=["sos"] if params.get("alarm") in ("sos", "general", "true", "1") else [],
         attributes={"charging": params.get("charge") in ("true", "1")} if "charge" in params else {},
     )
@@ -89,14 +93,17 @@ def parse_osmand_json(body: dict) -> tuple[str, dict]:
         raise BadRequest("missing device_id")
     params = {"lat": coords.get("latitude"), "lon": coords.get("longitude")}
     lat, lon = _number(params, "lat", required=True), _number(params, "lon", required=True)
-    battery = (location.get("battery") or {})
+    battery = location.get("battery") or {}
     level = battery.get("level")
     speed = coords.get("speed")  # metres per second
     extras = location.get("extras") or {}
     return str(device_id), dict(
-        lat=lat, lon=lon, fix_time=parse_time(location.get("timestamp")),
+        lat=lat,
+        lon=lon,
+        fix_time=parse_time(location.get("timestamp")),
         speed_kmh=None if speed is None or speed < 0 else float(speed) * 3.6,
-        course=coords.get("heading"), altitude_m=coords.get("altitude"),
+        course=coords.get("heading"),
+        altitude_m=coords.get("altitude"),
         accuracy_m=coords.get("accuracy"),
         battery=None if level is None or level < 0 else float(level) * 100,
         alarms=["sos"] if extras.get("alarm") == "sos" else [],
@@ -121,7 +128,9 @@ class OsmAndServer(TcpListener):
                 writer.write(
                     f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
                     f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(payload)}\r\n"
-                    f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n".encode() + payload)
+                    f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n".encode()
+                    + payload
+                )
                 await writer.drain()
                 if not keep:
                     break
@@ -185,7 +194,7 @@ class OsmAndServer(TcpListener):
         if device is None:
             self.ctx.refuse("osmand:unknown_device")
             return 403, f"device {ident} is not registered"
-        fix = Fix(device_id=device["id"], received_at=dt.datetime.now(dt.timezone.utc), **fields)
+        fix = Fix(device_id=device["id"], received_at=dt.datetime.now(dt.UTC), **fields)
         rejected = await self.ctx.accept([fix])
         if rejected:
             return 400, f"position rejected: {rejected[0]}"
@@ -214,11 +223,16 @@ class OsmAndServer(TcpListener):
             when = parse_time(data.get("time"))
         except BadRequest as exc:
             return 400, str(exc)
-        fix = Fix(device_id=device["id"], fix_time=when, lat=lat, lon=lon,
-                  received_at=dt.datetime.now(dt.timezone.utc),
-                  recording={"recording_started": True, "recording_stopped": False}.get(event),
-                  alarms=[event] if event in ("sos", "low_battery", "storage_full") else [],
-                  attributes={"event": event})
+        fix = Fix(
+            device_id=device["id"],
+            fix_time=when,
+            lat=lat,
+            lon=lon,
+            received_at=dt.datetime.now(dt.UTC),
+            recording={"recording_started": True, "recording_stopped": False}.get(event),
+            alarms=[event] if event in ("sos", "low_battery", "storage_full") else [],
+            attributes={"event": event},
+        )
         rejected = await self.ctx.accept([fix])
         if rejected:
             return 400, f"event rejected: {rejected[0]}"

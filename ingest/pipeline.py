@@ -71,8 +71,16 @@ class Spool:
 
 
 class Pipeline:
-    def __init__(self, dsn: str, spool_path: Path, *, on_commit: OnCommit | None = None,
-                 batch_max: int = 5000, batch_wait_s: float = 0.05, retry_s: float = 1.0):
+    def __init__(
+        self,
+        dsn: str,
+        spool_path: Path,
+        *,
+        on_commit: OnCommit | None = None,
+        batch_max: int = 5000,
+        batch_wait_s: float = 0.05,
+        retry_s: float = 1.0,
+    ):
         self.dsn = dsn
         self.spool = Spool(spool_path)
         self.on_commit = on_commit
@@ -137,7 +145,7 @@ class Pipeline:
                         break
                     try:
                         nxt = await asyncio.wait_for(self._queue.get(), timeout)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         break
                     if nxt is None:
                         stopping = True

@@ -51,15 +51,46 @@ TOWNSHIP_FIELDS = {
     "name": ("名称", "乡镇名称", "name_zh"),
 }
 
-KIND_WORDS = {"entity": "entity", "企业": "entity", "市场主体": "entity", "主体": "entity",
-              "site": "site", "场所": "site", "点位": "site"}
-RISK_WORDS = {"低": 1, "一般": 2, "中": 2, "较高": 3, "高": 3, "重大": 4, "极高": 4,
-              "low": 1, "medium": 2, "high": 3, "very_high": 4}
-DEVICE_KIND_WORDS = {"terminal": "terminal", "移动执法终端": "terminal", "终端": "terminal",
-                     "手机": "terminal", "body_camera": "body_camera", "执法记录仪": "body_camera",
-                     "记录仪": "body_camera"}
-DUTY_WORDS = {"on_duty": "on_duty", "在岗": "on_duty", "off_duty": "off_duty", "离岗": "off_duty",
-              "休息": "off_duty", "on_task": "on_task", "执勤": "on_task"}
+KIND_WORDS = {
+    "entity": "entity",
+    "企业": "entity",
+    "市场主体": "entity",
+    "主体": "entity",
+    "site": "site",
+    "场所": "site",
+    "点位": "site",
+}
+RISK_WORDS = {
+    "低": 1,
+    "一般": 2,
+    "中": 2,
+    "较高": 3,
+    "高": 3,
+    "重大": 4,
+    "极高": 4,
+    "low": 1,
+    "medium": 2,
+    "high": 3,
+    "very_high": 4,
+}
+DEVICE_KIND_WORDS = {
+    "terminal": "terminal",
+    "移动执法终端": "terminal",
+    "终端": "terminal",
+    "手机": "terminal",
+    "body_camera": "body_camera",
+    "执法记录仪": "body_camera",
+    "记录仪": "body_camera",
+}
+DUTY_WORDS = {
+    "on_duty": "on_duty",
+    "在岗": "on_duty",
+    "off_duty": "off_duty",
+    "离岗": "off_duty",
+    "休息": "off_duty",
+    "on_task": "on_task",
+    "执勤": "on_task",
+}
 JT808_ID = re.compile(r"^\d{11,20}$")
 OSMAND_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -89,8 +120,14 @@ def _parse_date(value: object) -> dt.date | None:
 
 
 # -- targets --------------------------------------------------------------------------
-def import_targets(session: Session, path: Path, *, mapping: dict[str, str] | None = None,
-                   gcj02: bool = False, rejects_path: Path | None = None) -> ImportReport:
+def import_targets(
+    session: Session,
+    path: Path,
+    *,
+    mapping: dict[str, str] | None = None,
+    gcj02: bool = False,
+    rejects_path: Path | None = None,
+) -> ImportReport:
     report = ImportReport("targets", path)
     rows, _ = read_rows(path, TARGET_FIELDS, mapping)
     if rows and not {"lon", "lat"} <= set(rows[0].values):
@@ -131,14 +168,29 @@ def import_targets(session: Session, path: Path, *, mapping: dict[str, str] | No
 
     if good:
         create_target_stage(session)
-        copy_text(session, "target_stage",
-                  ("key", "credit_code", "name", "kind", "domains", "risk_level", "address", "geom"),
-                  ["".join(
-                      "\t".join([copy_escape(r["key"]), copy_escape(r["credit_code"]),
-                                 copy_escape(r["name"]), r["kind"], pg_text_array(r["domains"]),
-                                 str(r["risk_level"]), copy_escape(r["address"]),
-                                 f"SRID=4326;POINT({r['lon']} {r['lat']})"]) + "\n"
-                      for r in good)])
+        copy_text(
+            session,
+            "target_stage",
+            ("key", "credit_code", "name", "kind", "domains", "risk_level", "address", "geom"),
+            [
+                "".join(
+                    "\t".join(
+                        [
+                            copy_escape(r["key"]),
+                            copy_escape(r["credit_code"]),
+                            copy_escape(r["name"]),
+                            r["kind"],
+                            pg_text_array(r["domains"]),
+                            str(r["risk_level"]),
+                            copy_escape(r["address"]),
+                            f"SRID=4326;POINT({r['lon']} {r['lat']})",
+                        ]
+                    )
+                    + "\n"
+                    for r in good
+                )
+            ],
+        )
         counts = upsert_targets_from_staging(session)
         report.inserted, report.updated = counts["inserted"], counts["updated"]
         report.loaded = len(good)
@@ -188,14 +240,23 @@ def _validate_target(values: dict, domains: set[str], zh_to_key: dict[str, str])
         return {}, "longitude and latitude must be numbers"
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         return {}, f"coordinates ({lon}, {lat}) are not longitude/latitude in degrees"
-    return dict(key=key, credit_code=credit, name=str(name), kind=kind,
-                domains=sorted(set(target_domains)), risk_level=risk,
-                address=values.get("address"), lon=lon, lat=lat), None
+    return dict(
+        key=key,
+        credit_code=credit,
+        name=str(name),
+        kind=kind,
+        domains=sorted(set(target_domains)),
+        risk_level=risk,
+        address=values.get("address"),
+        lon=lon,
+        lat=lat,
+    ), None
 
 
 # -- officers -------------------------------------------------------------------------
-def import_officers(session: Session, path: Path, *, mapping: dict[str, str] | None = None,
-                    rejects_path: Path | None = None) -> ImportReport:
+def import_officers(
+    session: Session, path: Path, *, mapping: dict[str, str] | None = None, rejects_path: Path | None = None
+) -> ImportReport:
     report = ImportReport("officers", path)
     rows, _ = read_rows(path, OFFICER_FIELDS, mapping)
     units = {}
@@ -205,8 +266,11 @@ def import_officers(session: Session, path: Path, *, mapping: dict[str, str] | N
     for uid, code in session.execute(text("SELECT unit_id, township_code FROM unit_area")).all():
         unit_area.setdefault(uid, set()).add(code)
     town_by_name = {name: code for code, name in queries.township_names(session).items()}
-    organ_of_unit = dict(session.execute(text(
-        "SELECT unit_id, min(id) FROM enforcement_body WHERE kind = 'organ' GROUP BY unit_id")).all())
+    organ_of_unit = dict(
+        session.execute(
+            text("SELECT unit_id, min(id) FROM enforcement_body WHERE kind = 'organ' GROUP BY unit_id")
+        ).all()
+    )
 
     seen: dict[str, int] = {}
     for row in rows:
@@ -241,8 +305,9 @@ def import_officers(session: Session, path: Path, *, mapping: dict[str, str] | N
             report.reject(row.line, problem)
             continue
         seen[cert] = row.line
-        officer_id = session.execute(text(
-            """
+        officer_id = session.execute(
+            text(
+                """
             INSERT INTO officer (cert_no, name, unit_id, body_id, cert_valid_from, cert_valid_to,
                                  duty_state, phone)
             VALUES (:cert, :name, :unit, :body, :start, :end, :duty, :phone)
@@ -251,21 +316,34 @@ def import_officers(session: Session, path: Path, *, mapping: dict[str, str] | N
                 cert_valid_to = EXCLUDED.cert_valid_to, duty_state = EXCLUDED.duty_state,
                 phone = EXCLUDED.phone
             RETURNING id, (xmax = 0)
-            """), dict(cert=cert, name=v["name"], unit=unit_id, body=organ_of_unit.get(unit_id),
-                       start=start, end=end, duty=duty, phone=v.get("phone"))).one()
+            """
+            ),
+            dict(
+                cert=cert,
+                name=v["name"],
+                unit=unit_id,
+                body=organ_of_unit.get(unit_id),
+                start=start,
+                end=end,
+                duty=duty,
+                phone=v.get("phone"),
+            ),
+        ).one()
         report.inserted += bool(officer_id[1])
         report.updated += not officer_id[1]
         session.execute(text("DELETE FROM officer_area WHERE officer_id = :o"), {"o": officer_id[0]})
-        session.execute(text("INSERT INTO officer_area VALUES (:o, :t)"),
-                        [dict(o=officer_id[0], t=t) for t in sorted(set(towns))])
+        session.execute(
+            text("INSERT INTO officer_area VALUES (:o, :t)"), [dict(o=officer_id[0], t=t) for t in sorted(set(towns))]
+        )
         report.loaded += 1
     report.write_rejects(rejects_path)
     return report
 
 
 # -- devices --------------------------------------------------------------------------
-def import_devices(session: Session, path: Path, *, mapping: dict[str, str] | None = None,
-                   rejects_path: Path | None = None) -> ImportReport:
+def import_devices(
+    session: Session, path: Path, *, mapping: dict[str, str] | None = None, rejects_path: Path | None = None
+) -> ImportReport:
     report = ImportReport("devices", path)
     rows, _ = read_rows(path, DEVICE_FIELDS, mapping)
     officers = dict(session.execute(text("SELECT cert_no, id FROM officer")).all())
@@ -294,15 +372,18 @@ def import_devices(session: Session, path: Path, *, mapping: dict[str, str] | No
             report.reject(row.line, problem)
             continue
         seen[(protocol, ident)] = row.line
-        inserted = session.execute(text(
-            """
+        inserted = session.execute(
+            text(
+                """
             INSERT INTO device (kind, protocol, identifier, officer_id)
             VALUES (:kind, :protocol, :ident, :officer)
             ON CONFLICT (protocol, identifier) DO UPDATE SET kind = EXCLUDED.kind,
                 officer_id = EXCLUDED.officer_id
             RETURNING (xmax = 0)
-            """), dict(kind=kind, protocol=protocol, ident=ident,
-                       officer=officers.get(str(officer)) if officer else None)).scalar_one()
+            """
+            ),
+            dict(kind=kind, protocol=protocol, ident=ident, officer=officers.get(str(officer)) if officer else None),
+        ).scalar_one()
         report.inserted += bool(inserted)
         report.updated += not inserted
         report.loaded += 1
@@ -311,8 +392,14 @@ def import_devices(session: Session, path: Path, *, mapping: dict[str, str] | No
 
 
 # -- townships ------------------------------------------------------------------------
-def import_townships(session: Session, path: Path, *, mapping: dict[str, str] | None = None,
-                     gcj02: bool = False, rejects_path: Path | None = None) -> ImportReport:
+def import_townships(
+    session: Session,
+    path: Path,
+    *,
+    mapping: dict[str, str] | None = None,
+    gcj02: bool = False,
+    rejects_path: Path | None = None,
+) -> ImportReport:
     """Replace township polygons with real ones; targets are re-joined to the new polygons."""
     import geopandas as gpd
 
@@ -350,18 +437,24 @@ def import_townships(session: Session, path: Path, *, mapping: dict[str, str] | 
             report.notes.append(f"township {code}: invalid polygon repaired")
         replaced.append((code, as_multipolygon(geom)))
     for code, geom in replaced:
-        session.execute(text(
-            "UPDATE township SET geom = ST_GeomFromText(:wkt, 4326), approximate = false, "
-            "source = :src WHERE code = :code"),
-            dict(wkt=geom.wkt, src=f"imported from {path.name}", code=code))
+        session.execute(
+            text(
+                "UPDATE township SET geom = ST_GeomFromText(:wkt, 4326), approximate = false, "
+                "source = :src WHERE code = :code"
+            ),
+            dict(wkt=geom.wkt, src=f"imported from {path.name}", code=code),
+        )
     if replaced:
-        moved = session.execute(text(
-            """
+        moved = session.execute(
+            text(
+                """
             UPDATE target t SET township_code = j.code
             FROM (SELECT t2.id, (SELECT code FROM township w WHERE ST_Covers(w.geom, t2.geom)
                                  ORDER BY code LIMIT 1) AS code FROM target t2) j
             WHERE j.id = t.id AND t.township_code IS DISTINCT FROM j.code
-            """)).rowcount
+            """
+            )
+        ).rowcount
         report.notes.append(f"{moved} targets re-assigned to their new township")
     report.loaded = report.updated = len(replaced)
     report.write_rejects(rejects_path)

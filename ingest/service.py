@@ -37,16 +37,27 @@ class IngestConfig:
     def from_runtime(cls, runtime) -> IngestConfig:
         """The listeners as the settings (LAWGRID_*) describe them."""
         s = runtime.settings
-        return cls(dsn=db.raw_psycopg_url(runtime.engine),
-                   spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
-                   host=s.ingest_host, jt808_port=s.jt808_port, osmand_port=s.osmand_port,
-                   stale_after_s=s.stale_after_s, offline_after_s=s.offline_after_s,
-                   mqtt_url=s.mqtt_url)
+        return cls(
+            dsn=db.raw_psycopg_url(runtime.engine),
+            spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
+            host=s.ingest_host,
+            jt808_port=s.jt808_port,
+            osmand_port=s.osmand_port,
+            stale_after_s=s.stale_after_s,
+            offline_after_s=s.offline_after_s,
+            mqtt_url=s.mqtt_url,
+        )
 
 
 class IngestService:
-    def __init__(self, config: IngestConfig, sessions: sessionmaker[Session],
-                 on_commit: OnCommit | None = None, on_states=None, on_arrivals=None):
+    def __init__(
+        self,
+        config: IngestConfig,
+        sessions: sessionmaker[Session],
+        on_commit: OnCommit | None = None,
+        on_states=None,
+        on_arrivals=None,
+    ):
         self.config = config
         self.sessions = sessions
         self.pipeline = Pipeline(config.dsn, config.spool_path, on_commit=on_commit)
@@ -56,6 +67,7 @@ class IngestService:
         self.mqtt = None
         if config.mqtt_url:
             from ingest.mqtt import MqttListener  # paho only matters when MQTT is configured
+
             self.mqtt = MqttListener(self.ctx, config.mqtt_url, config.mqtt_client_id)
         self.on_states = on_states
         self.on_arrivals = on_arrivals  # inspection ids whose crew reached the target
@@ -110,8 +122,11 @@ class IngestService:
         return changed, arrived
 
     def stats(self) -> dict:
-        return {**dict(self.ctx.counters), **{f"pipeline:{k}": v for k, v in self.pipeline.stats.items()},
-                "spool_batches": len(self.pipeline.spool)}
+        return {
+            **dict(self.ctx.counters),
+            **{f"pipeline:{k}": v for k, v in self.pipeline.stats.items()},
+            "spool_batches": len(self.pipeline.spool),
+        }
 
 
 class BackgroundIngest:

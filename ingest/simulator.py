@@ -50,10 +50,16 @@ class SimStats:
 
     def summary(self) -> dict:
         ack = np.array(self.ack_ms) if self.ack_ms else np.array([0.0])
-        return {"sent": self.sent, "acked": self.acked, "failed": self.failed, "sos": self.sos,
-                "dropouts": self.dropouts, "ack_p50_ms": round(float(np.percentile(ack, 50)), 1),
-                "ack_p95_ms": round(float(np.percentile(ack, 95)), 1),
-                "ack_p99_ms": round(float(np.percentile(ack, 99)), 1)}
+        return {
+            "sent": self.sent,
+            "acked": self.acked,
+            "failed": self.failed,
+            "sos": self.sos,
+            "dropouts": self.dropouts,
+            "ack_p50_ms": round(float(np.percentile(ack, 50)), 1),
+            "ack_p95_ms": round(float(np.percentile(ack, 95)), 1),
+            "ack_p99_ms": round(float(np.percentile(ack, 99)), 1),
+        }
 
 
 def raise_open_file_limit() -> int:
@@ -65,14 +71,18 @@ def raise_open_file_limit() -> int:
 
 def load_devices(session: Session, n: int, protocol: str, seed: int = 1) -> list[SimDevice]:
     protocols = {"jt808": ["jt808"], "osmand": ["osmand"], "mixed": ["jt808", "osmand"]}[protocol]
-    rows = session.execute(text(
-        """
+    rows = session.execute(
+        text(
+            """
         SELECT d.id, d.protocol, d.identifier, d.kind, ST_AsBinary(ST_Union(t.geom)) AS area
         FROM device d JOIN officer_area oa ON oa.officer_id = d.officer_id
         JOIN township t ON t.code = oa.township_code
         WHERE d.protocol = ANY(:p)
         GROUP BY d.id ORDER BY d.id LIMIT :n
-        """), {"p": protocols, "n": n}).all()
+        """
+        ),
+        {"p": protocols, "n": n},
+    ).all()
     rng = random.Random(seed)
     out = []
     for r in rows:
@@ -83,8 +93,9 @@ def load_devices(session: Session, n: int, protocol: str, seed: int = 1) -> list
             lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
             if shapely.contains_xy(area, lon, lat):
                 break
-        out.append(SimDevice(r.id, r.protocol, r.identifier, r.kind, area, lon, lat,
-                             rng.uniform(0, 360), rng.uniform(4, 40)))
+        out.append(
+            SimDevice(r.id, r.protocol, r.identifier, r.kind, area, lon, lat, rng.uniform(0, 360), rng.uniform(4, 40))
+        )
     return out
 
 
@@ -102,9 +113,20 @@ def step(dev: SimDevice, seconds: float, rng: random.Random) -> None:
 
 
 class Simulator:
-    def __init__(self, devices: list[SimDevice], host: str, jt808_port: int, osmand_port: int, *,
-                 rate_hz: float, duration_s: float, seed: int = 1, sos_every: int = 20_000,
-                 dropout_every: int = 30_000, progress: bool = True):
+    def __init__(
+        self,
+        devices: list[SimDevice],
+        host: str,
+        jt808_port: int,
+        osmand_port: int,
+        *,
+        rate_hz: float,
+        duration_s: float,
+        seed: int = 1,
+        sos_every: int = 20_000,
+        dropout_every: int = 30_000,
+        progress: bool = True,
+    ):
         self.devices = devices
         self.host, self.jt808_port, self.osmand_port = host, jt808_port, osmand_port
         self.rate_hz, self.duration_s = rate_hz, duration_s
@@ -126,8 +148,11 @@ class Simulator:
         while True:
             await asyncio.sleep(5)
             s = self.stats
-            print(f"simulate: sent {s.sent:,} acked {s.acked:,} failed {s.failed:,} sos {s.sos}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"simulate: sent {s.sent:,} acked {s.acked:,} failed {s.failed:,} sos {s.sos}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     async def _drive(self, dev: SimDevice, t_end: float, index: int) -> None:
         period = 1.0 / self.rate_hz
@@ -142,7 +167,7 @@ class Simulator:
                 if client is None:
                     client = await self._connect(dev)
                 step(dev, period, self.rng)
-                now = dt.datetime.now(dt.timezone.utc)
+                now = dt.datetime.now(dt.UTC)
                 if dev.protocol == "jt808" and last_time and int(now.timestamp()) == last_time:
                     # BCD time has one-second resolution: one fix per second per terminal.
                     await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
@@ -154,15 +179,26 @@ class Simulator:
                     dev.recording = not dev.recording
                 self.stats.sent += 1
                 if dev.protocol == "jt808":
-                    fut = client.location(dev.lat, dev.lon, now, alarm=1 if sos else 0,
-                                          speed_kmh=dev.speed_kmh, course=int(dev.heading),
-                                          camera=int(dev.recording) if dev.kind == "body_camera" else None)
+                    fut = client.location(
+                        dev.lat,
+                        dev.lon,
+                        now,
+                        alarm=1 if sos else 0,
+                        speed_kmh=dev.speed_kmh,
+                        course=int(dev.heading),
+                        camera=int(dev.recording) if dev.kind == "body_camera" else None,
+                    )
                     pending.add(fut)
                     fut.add_done_callback(lambda f: (pending.discard(f), self._count(f)))
                 else:
-                    status, _ = await client.position(dev.lat, dev.lon, now, speed=f"{dev.speed_kmh / 1.852:.1f}",
-                                                      bearing=f"{dev.heading:.0f}",
-                                                      **({"alarm": "sos"} if sos else {}))
+                    status, _ = await client.position(
+                        dev.lat,
+                        dev.lon,
+                        now,
+                        speed=f"{dev.speed_kmh / 1.852:.1f}",
+                        bearing=f"{dev.heading:.0f}",
+                        **({"alarm": "sos"} if sos else {}),
+                    )
                     if status == 200:
                         self.stats.acked += 1
                     else:
@@ -173,7 +209,7 @@ class Simulator:
                     client = None
                     await asyncio.sleep(self.rng.uniform(2, 10))
                     continue
-            except (OSError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
                 self.stats.failed += 1
                 client = None
                 await asyncio.sleep(1)
@@ -209,18 +245,28 @@ class Simulator:
         await client.close()
 
 
-def run_simulation(session_factory, *, devices: int, rate: float, duration: float, protocol: str,
-                   host: str, jt808_port: int, osmand_port: int, seed: int = 1,
-                   progress: bool = True) -> dict:
+def run_simulation(
+    session_factory,
+    *,
+    devices: int,
+    rate: float,
+    duration: float,
+    protocol: str,
+    host: str,
+    jt808_port: int,
+    osmand_port: int,
+    seed: int = 1,
+    progress: bool = True,
+) -> dict:
     from geo import db
 
     with db.session_scope(session_factory) as s:
         fleet = load_devices(s, devices, protocol, seed)
     if not fleet:
         raise SystemExit("no registered devices to simulate: run `lawgrid seed` first")
-    sim = Simulator(fleet, host, jt808_port, osmand_port, rate_hz=rate, duration_s=duration,
-                    seed=seed, progress=progress)
+    sim = Simulator(
+        fleet, host, jt808_port, osmand_port, rate_hz=rate, duration_s=duration, seed=seed, progress=progress
+    )
     summary = asyncio.run(sim.run())
     summary["devices"] = len(fleet)
     return summary
-

@@ -13,9 +13,24 @@ from shapely.geometry.base import BaseGeometry
 from geo.credit_code import make_codes
 
 # Regions of the district by township code, used for department areas and density.
-TANGGU = ["120116001", "120116005", "120116006", "120116007", "120116008", "120116009",
-          "120116011", "120116012", "120116013", "120116014", "120116100", "120116400",
-          "120116401", "120116402", "120116403", "120116406"]
+TANGGU = [
+    "120116001",
+    "120116005",
+    "120116006",
+    "120116007",
+    "120116008",
+    "120116009",
+    "120116011",
+    "120116012",
+    "120116013",
+    "120116014",
+    "120116100",
+    "120116400",
+    "120116401",
+    "120116402",
+    "120116403",
+    "120116406",
+]
 HANGU = ["120116031", "120116032", "120116033", "120116135"]
 DAGANG = ["120116051", "120116053", "120116054", "120116156", "120116157", "120116158"]
 ALL = TANGGU + HANGU + DAGANG
@@ -125,22 +140,61 @@ UNIFORM_SHARE = 1.0 - sum(c[3] for c in CLUSTERS)
 
 # Domain mix of targets: weights per domain; a second domain now and then.
 TARGET_DOMAIN_WEIGHTS = {
-    "market_regulation": 0.42, "health": 0.09, "emergency_management": 0.09,
-    "urban_management": 0.08, "street_town_comprehensive": 0.07, "transport": 0.06,
-    "ecology_environment": 0.06, "cultural_market": 0.05, "agriculture": 0.04,
-    "natural_resources": 0.02, "water": 0.02,
+    "market_regulation": 0.42,
+    "health": 0.09,
+    "emergency_management": 0.09,
+    "urban_management": 0.08,
+    "street_town_comprehensive": 0.07,
+    "transport": 0.06,
+    "ecology_environment": 0.06,
+    "cultural_market": 0.05,
+    "agriculture": 0.04,
+    "natural_resources": 0.02,
+    "water": 0.02,
 }
 RISK_WEIGHTS = (0.50, 0.30, 0.15, 0.05)
 
 SURNAMES = list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰萍建国志红文斌宇浩凯健俊帆鹏辉")
 TRADE_WORDS = list("海港泰达渤新华滨津盛鑫恒瑞通宏远晟隆源祥和丰安顺达兴德利嘉")
-INDUSTRIES = ["商贸", "餐饮", "物流", "化工", "科技", "建材", "医药", "文化传媒", "机械", "食品",
-              "酒店管理", "汽车服务", "水产", "装饰工程", "超市", "网络科技"]
+INDUSTRIES = [
+    "商贸",
+    "餐饮",
+    "物流",
+    "化工",
+    "科技",
+    "建材",
+    "医药",
+    "文化传媒",
+    "机械",
+    "食品",
+    "酒店管理",
+    "汽车服务",
+    "水产",
+    "装饰工程",
+    "超市",
+    "网络科技",
+]
 SUFFIXES = ["有限公司", "有限责任公司", "股份有限公司", "商行", "经营部"]
 SITE_KINDS = ["建筑工地", "加油站", "农贸市场", "渔港码头", "养殖场", "仓储堆场", "危化品储罐区", "河道排口"]
-ROADS = ["新港路", "津塘公路", "解放路", "中心大道", "第三大街", "黄海路", "汉北路", "世纪大道",
-         "港城大道", "胜利路", "东海路", "海河路", "西环路", "南海路", "北塘路", "大港路"]
+ROADS = [
+    "新港路",
+    "津塘公路",
+    "解放路",
+    "中心大道",
+    "第三大街",
+    "黄海路",
+    "汉北路",
+    "世纪大道",
+    "港城大道",
+    "胜利路",
+    "东海路",
+    "海河路",
+    "西环路",
+    "南海路",
+    "北塘路",
+    "大港路",
+]
 
 
 @dataclass
@@ -156,25 +210,40 @@ def build_organisation(townships: dict[str, str], rng: np.random.Generator) -> O
     eight town teams also through a commissioned or authorised organisation."""
     org = Organisation()
     specs = [(name, doms, area, w, "department", None) for name, doms, area, w in DEPARTMENTS]
-    specs += [(f"{tname}综合执法大队", TOWN_TEAM_DOMAINS, [code], TOWN_TEAM_WEIGHT, "town_team", code)
-              for code, tname in sorted(townships.items())]
+    specs += [
+        (f"{tname}综合执法大队", TOWN_TEAM_DOMAINS, [code], TOWN_TEAM_WEIGHT, "town_team", code)
+        for code, tname in sorted(townships.items())
+    ]
     extra_town_bodies = set(rng.choice(len(townships), size=8, replace=False).tolist())
     for idx, (name, doms, area, weight, kind, town) in enumerate(specs, start=1):
-        org.units.append(dict(id=idx, code=f"U{idx:03d}", name=name, kind=kind,
-                              township_code=town, domains=doms, weight=weight))
+        org.units.append(
+            dict(id=idx, code=f"U{idx:03d}", name=name, kind=kind, township_code=town, domains=doms, weight=weight)
+        )
         org.unit_areas += [(idx, code) for code in area if code in townships]
         organ = f"天津市滨海新区{townships[town]}" if town else name.replace("综合行政执法支队", "局")
-        org.bodies.append(dict(code=f"B{idx:03d}A", name=organ + ("办事处" if town else ""),
-                               kind="organ", unit_id=idx))
+        org.bodies.append(dict(code=f"B{idx:03d}A", name=organ + ("办事处" if town else ""), kind="organ", unit_id=idx))
         if kind == "department" or (idx - len(DEPARTMENTS) - 1) in extra_town_bodies:
             extra_kind = "commissioned" if idx % 3 else "authorised"
-            org.bodies.append(dict(code=f"B{idx:03d}B", name=f"{name}（{'受委托组织' if extra_kind == 'commissioned' else '法律法规授权组织'}）",
-                                   kind=extra_kind, unit_id=idx))
+            org.bodies.append(
+                dict(
+                    code=f"B{idx:03d}B",
+                    name=f"{name}（{'受委托组织' if extra_kind == 'commissioned' else '法律法规授权组织'}）",
+                    kind=extra_kind,
+                    unit_id=idx,
+                )
+            )
         for dom in doms:
             for n, (item, ptype, basis) in enumerate(ITEMS[dom], start=1):
-                org.power_items.append(dict(unit_id=idx, domain_key=dom, power_type_key=ptype,
-                                            item_code=f"{dom}.{n:02d}", item_name=item,
-                                            legal_basis=basis))
+                org.power_items.append(
+                    dict(
+                        unit_id=idx,
+                        domain_key=dom,
+                        power_type_key=ptype,
+                        item_code=f"{dom}.{n:02d}",
+                        item_name=item,
+                        legal_basis=basis,
+                    )
+                )
     return org
 
 
@@ -195,16 +264,29 @@ def build_officers(org: Organisation, n: int, rng: np.random.Generator, today: d
         assigned = sorted(rng.choice(area, size=k, replace=False).tolist())
         start = today - dt.timedelta(days=int(rng.integers(60, 1500)))
         expired = rng.random() < 0.03
-        end = (today - dt.timedelta(days=int(rng.integers(1, 200))) if expired
-               else today + dt.timedelta(days=int(rng.integers(30, 1500))))
+        end = (
+            today - dt.timedelta(days=int(rng.integers(1, 200)))
+            if expired
+            else today + dt.timedelta(days=int(rng.integers(30, 1500)))
+        )
         name = SURNAMES[rng.integers(len(SURNAMES))] + "".join(
-            GIVEN[j] for j in rng.integers(len(GIVEN), size=int(rng.integers(1, 3))))
-        officers.append(dict(
-            id=i + 1, cert_no=f"12011600{i + 1:06d}", name=name, unit_id=unit["id"],
-            body_id=int(rng.choice(bodies[unit["id"]])), cert_valid_from=start,
-            cert_valid_to=max(end, start), duty_state="on_duty" if rng.random() < 0.6 else "off_duty",
-            daily_task_cap=8, phone=f"13{rng.integers(0, 10**9):09d}", townships=assigned,
-        ))
+            GIVEN[j] for j in rng.integers(len(GIVEN), size=int(rng.integers(1, 3)))
+        )
+        officers.append(
+            dict(
+                id=i + 1,
+                cert_no=f"12011600{i + 1:06d}",
+                name=name,
+                unit_id=unit["id"],
+                body_id=int(rng.choice(bodies[unit["id"]])),
+                cert_valid_from=start,
+                cert_valid_to=max(end, start),
+                duty_state="on_duty" if rng.random() < 0.6 else "off_duty",
+                daily_task_cap=8,
+                phone=f"13{rng.integers(0, 10**9):09d}",
+                townships=assigned,
+            )
+        )
     return officers
 
 
@@ -212,10 +294,8 @@ def build_devices(officers: list[dict]) -> list[dict]:
     """Two per officer: a phone running Traccar Client (OsmAnd) and a body camera on JT/T 808."""
     devices = []
     for o in officers:
-        devices.append(dict(kind="terminal", protocol="osmand", identifier=f"{800000 + o['id']}",
-                            officer_id=o["id"]))
-        devices.append(dict(kind="body_camera", protocol="jt808",
-                            identifier=f"0138{o['id']:08d}", officer_id=o["id"]))
+        devices.append(dict(kind="terminal", protocol="osmand", identifier=f"{800000 + o['id']}", officer_id=o["id"]))
+        devices.append(dict(kind="body_camera", protocol="jt808", identifier=f"0138{o['id']:08d}", officer_id=o["id"]))
     return devices
 
 
@@ -248,9 +328,16 @@ def assign_townships(points: np.ndarray, codes: list[str], polygons: list[BaseGe
     return result
 
 
-def target_chunks(outline: BaseGeometry, township_codes: list[str], township_polygons: list,
-                  township_names: dict[str, str], n: int, seed: int,
-                  chunk: int = 100_000, start_serial: int = 0):
+def target_chunks(
+    outline: BaseGeometry,
+    township_codes: list[str],
+    township_polygons: list,
+    township_names: dict[str, str],
+    n: int,
+    seed: int,
+    chunk: int = 100_000,
+    start_serial: int = 0,
+):
     """Yield (row_count, COPY text) chunks of n targets in TARGET_COPY_COLUMNS order."""
     domain_keys = list(TARGET_DOMAIN_WEIGHTS)
     domain_p = np.array(list(TARGET_DOMAIN_WEIGHTS.values()))
@@ -262,7 +349,7 @@ def target_chunks(outline: BaseGeometry, township_codes: list[str], township_pol
         towns = assign_townships(pts, township_codes, township_polygons)
         serial = np.arange(start_serial + offset, start_serial + offset + m, dtype=np.int64)
         # Scramble serials so neighbouring rows do not get neighbouring codes.
-        codes = make_codes((serial * 7_368_787 + 1_234_567) % (31 ** 9))
+        codes = make_codes((serial * 7_368_787 + 1_234_567) % (31**9))
         is_site = rng.random(m) < 0.08
         d1 = rng.choice(len(domain_keys), size=m, p=domain_p)
         d2 = rng.choice(len(domain_keys), size=m, p=domain_p)

@@ -47,8 +47,10 @@ class ImportReport:
             writer.writerows(sorted(self.rejects))
 
     def summary(self) -> str:
-        text = (f"{self.kind}: {self.loaded} loaded ({self.inserted} new, {self.updated} updated), "
-                f"{len(self.rejects)} rejected")
+        text = (
+            f"{self.kind}: {self.loaded} loaded ({self.inserted} new, {self.updated} updated), "
+            f"{len(self.rejects)} rejected"
+        )
         if self.reject_file:
             text += f"; reasons with line numbers in {self.reject_file}"
         for note in self.notes:
@@ -56,17 +58,23 @@ class ImportReport:
         return text
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "loaded": self.loaded, "inserted": self.inserted,
-                "updated": self.updated, "rejected": len(self.rejects),
-                "reject_file": str(self.reject_file) if self.reject_file else None}
+        return {
+            "kind": self.kind,
+            "loaded": self.loaded,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "rejected": len(self.rejects),
+            "reject_file": str(self.reject_file) if self.reject_file else None,
+        }
 
 
 def normalise_header(name: object) -> str:
     return str(name).strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def apply_mapping(columns: list[str], synonyms: dict[str, tuple[str, ...]],
-                  explicit: dict[str, str] | None = None) -> dict[str, str]:
+def apply_mapping(
+    columns: list[str], synonyms: dict[str, tuple[str, ...]], explicit: dict[str, str] | None = None
+) -> dict[str, str]:
     """Map file columns to field names: explicit SRC=FIELD pairs first, then synonyms."""
     mapping: dict[str, str] = {}
     explicit = {normalise_header(k): v for k, v in (explicit or {}).items()}
@@ -82,8 +90,9 @@ def apply_mapping(columns: list[str], synonyms: dict[str, tuple[str, ...]],
     return mapping
 
 
-def read_rows(path: Path, synonyms: dict[str, tuple[str, ...]],
-              explicit: dict[str, str] | None = None) -> tuple[list[SourceRow], str | None]:
+def read_rows(
+    path: Path, synonyms: dict[str, tuple[str, ...]], explicit: dict[str, str] | None = None
+) -> tuple[list[SourceRow], str | None]:
     """Rows with mapped field names; spatial files add lon/lat of point geometries.
 
     Returns the rows and the CRS of a spatial file (None for tabular files)."""
@@ -112,7 +121,8 @@ def read_rows(path: Path, synonyms: dict[str, tuple[str, ...]],
             first_line = 1
         else:
             raise ImportFileError(
-                f"{path}: unsupported file type {suffix!r}; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile")
+                f"{path}: unsupported file type {suffix!r}; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile"
+            )
     except ImportFileError:
         raise
     except Exception as exc:  # the file itself is unreadable: say so, in one line

@@ -41,7 +41,7 @@ class Validator:
 
     def check(self, fix: Fix, now: dt.datetime | None = None) -> str | None:
         """None if fix is accepted (possibly flagged), else the reason it is dropped."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         reason = self._reason(fix, now)
         if reason:
             self.rejected[reason] += 1

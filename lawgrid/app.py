@@ -13,8 +13,7 @@ from lawgrid.runtime import Runtime, open_runtime
 from lawgrid.settings import Settings, load_settings
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None, *,
-               with_ingest: bool = False):
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, *, with_ingest: bool = False):
     """Build the web app. Connects (and migrates) only when called."""
     settings = settings or load_settings()
     runtime = runtime or open_runtime(settings)
@@ -37,8 +36,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
             return jsonify(error=exc.name.lower().replace(" ", "_"), detail=exc.description), exc.code
         return exc
 
-    socketio = SocketIO(server, async_mode="threading", message_queue=settings.redis_url,
-                        cors_allowed_origins=[])
+    socketio = SocketIO(server, async_mode="threading", message_queue=settings.redis_url, cors_allowed_origins=[])
     live.install(socketio)
     push = live.LivePush(socketio, runtime.sessions, interval_s=settings.push_interval_s)
     push.start()
@@ -52,8 +50,9 @@ def start_ingest(server: Flask, runtime: Runtime, push) -> None:
     from ingest.service import BackgroundIngest, IngestConfig, IngestService
 
     config = IngestConfig.from_runtime(runtime)
-    service = IngestService(config, runtime.sessions, on_commit=push.on_commit, on_states=push.on_states,
-                            on_arrivals=push.on_arrivals)
+    service = IngestService(
+        config, runtime.sessions, on_commit=push.on_commit, on_states=push.on_states, on_arrivals=push.on_arrivals
+    )
     background = BackgroundIngest(service)
     background.start()
     server.extensions["lawgrid_ingest"] = background

@@ -10,7 +10,6 @@ from pathlib import Path
 from lawgrid.embedded_db import EmbeddedCluster, EmbeddedDbError
 from lawgrid.settings import load_settings
 
-
 # Per-benchmark defaults for the options they share.
 BENCH_DEFAULTS = {
     "seed": {"targets": 1_000_000},
@@ -47,8 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="replace the registry with a synthetic one")
     seed.add_argument("--targets", type=int, default=50_000)
-    seed.add_argument("--inspections", type=int, default=0,
-                      help="also a year of completed inspections (coverage history)")
+    seed.add_argument(
+        "--inspections", type=int, default=0, help="also a year of completed inspections (coverage history)"
+    )
     seed.add_argument("--officers", type=int, default=3_000)
     seed.add_argument("--seed", type=int, default=2026)
     seed.set_defaults(handler=cmd_seed)
@@ -56,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import townships, targets, officers or devices from a file")
     imp.add_argument("kind", choices=["townships", "targets", "officers", "devices"])
     imp.add_argument("file", type=Path)
-    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                     help="map a file column to a field (repeatable)")
+    imp.add_argument(
+        "--map", action="append", default=[], metavar="COLUMN=FIELD", help="map a file column to a field (repeatable)"
+    )
     imp.add_argument("--gcj02", action="store_true", help="coordinates are GCJ-02 (AutoNavi/Tencent)")
     imp.add_argument("--rejects", type=Path, help="where to write rejected rows (default FILE.rejects.csv)")
     imp.set_defaults(handler=cmd_import)
@@ -67,8 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = user_sub.add_parser("add", help="create an account; the password is read from stdin")
     add.add_argument("name")
     add.add_argument("--role", required=True, help="admin, operator, dispatcher, leader, supervisor, auditor")
-    add.add_argument("--unit", action="append", default=[], metavar="CODE",
-                     help="enforcement unit code (dispatchers and supervisors; repeatable)")
+    add.add_argument(
+        "--unit",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="enforcement unit code (dispatchers and supervisors; repeatable)",
+    )
     add.set_defaults(handler=cmd_user_add)
 
     serve = sub.add_parser("serve", help="web dashboard, REST API, Socket.IO and device listeners")
@@ -110,8 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
     bench.add_argument("--rate", type=float, help="ingest (2), push (1): fixes per second per device")
     bench.add_argument("--duration", type=float, help="ingest (60), push (30): seconds")
-    bench.add_argument("--protocol", choices=["jt808", "osmand", "mixed"], default="osmand",
-                       help="ingest (JT/T 808 times have one-second resolution: 1 Hz at most)")
+    bench.add_argument(
+        "--protocol",
+        choices=["jt808", "osmand", "mixed"],
+        default="osmand",
+        help="ingest (JT/T 808 times have one-second resolution: 1 Hz at most)",
+    )
     bench.set_defaults(handler=cmd_bench)
     return parser
 
@@ -179,8 +189,9 @@ def cmd_seed(args) -> int:
     runtime = _runtime()
     ensure_reference(runtime)
     with runtime.session() as session:
-        summary = seed_all(session, targets=args.targets, officers=args.officers, seed=args.seed,
-                           inspections=args.inspections)
+        summary = seed_all(
+            session, targets=args.targets, officers=args.officers, seed=args.seed, inspections=args.inspections
+        )
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 
@@ -201,16 +212,26 @@ def cmd_import(args) -> int:
         mapping[column] = field
     runtime = _runtime()
     ensure_reference(runtime)
-    importer = {"targets": registry.import_targets, "officers": registry.import_officers,
-                "devices": registry.import_devices, "townships": registry.import_townships}[args.kind]
+    importer = {
+        "targets": registry.import_targets,
+        "officers": registry.import_officers,
+        "devices": registry.import_devices,
+        "townships": registry.import_townships,
+    }[args.kind]
     kwargs = dict(mapping=mapping, rejects_path=args.rejects)
     if args.kind in ("targets", "townships"):
         kwargs["gcj02"] = args.gcj02
     try:
         with runtime.session() as session:
             report = importer(session, args.file, **kwargs)
-            audit.record(session, f"cli:{getpass.getuser()}", f"import_{args.kind}",
-                         subject=str(args.file.resolve()), detail=report.as_dict(), source="cli")
+            audit.record(
+                session,
+                f"cli:{getpass.getuser()}",
+                f"import_{args.kind}",
+                subject=str(args.file.resolve()),
+                detail=report.as_dict(),
+                source="cli",
+            )
     except ImportFileError as exc:
         print(f"lawgrid: import {args.kind}: {exc}", file=sys.stderr)
         return 1
@@ -228,8 +249,14 @@ def cmd_user_add(args) -> int:
     try:
         with runtime.session() as session:
             accounts.create_user(session, args.name, password, args.role, args.unit)
-            audit.record(session, f"cli:{getpass.getuser()}", "user_add", subject=args.name,
-                         detail={"role": args.role, "units": args.unit}, source="cli")
+            audit.record(
+                session,
+                f"cli:{getpass.getuser()}",
+                "user_add",
+                subject=args.name,
+                detail={"role": args.role, "units": args.unit},
+                source="cli",
+            )
     except accounts.AccountError as exc:
         print(f"lawgrid: user add: {exc}", file=sys.stderr)
         return 1
@@ -297,8 +324,7 @@ def cmd_ingest(args) -> int:
         service = IngestService(config, runtime.sessions, on_commit=on_commit, on_states=on_states)
         await service.start()
         mqtt = f", MQTT from {s.mqtt_url.split('@')[-1]}" if s.mqtt_url else ""
-        print(f"listening: JT/T 808 on {service.jt808.port}, OsmAnd on {service.osmand.port}{mqtt}",
-              flush=True)
+        print(f"listening: JT/T 808 on {service.jt808.port}, OsmAnd on {service.osmand.port}{mqtt}", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
@@ -313,10 +339,17 @@ def cmd_simulate(args) -> int:
 
     runtime = _runtime()
     s = runtime.settings
-    summary = run_simulation(runtime.sessions, devices=args.devices, rate=args.rate,
-                             duration=args.duration, protocol=args.protocol, host=args.host,
-                             jt808_port=args.jt808_port or s.jt808_port,
-                             osmand_port=args.osmand_port or s.osmand_port, seed=args.seed)
+    summary = run_simulation(
+        runtime.sessions,
+        devices=args.devices,
+        rate=args.rate,
+        duration=args.duration,
+        protocol=args.protocol,
+        host=args.host,
+        jt808_port=args.jt808_port or s.jt808_port,
+        osmand_port=args.osmand_port or s.osmand_port,
+        seed=args.seed,
+    )
     print(json.dumps(summary))
     return 0
 
@@ -333,9 +366,13 @@ def cmd_demo(args) -> int:
     if counts["target"] == 0:
         print(f"seeding a synthetic registry of {args.targets:,} targets (once)...", flush=True)
         with runtime.session() as session:
-            print(json.dumps(seed_all(session, targets=args.targets, officers=3000, seed=2026,
-                                                      inspections=args.inspections),
-                             ensure_ascii=False), flush=True)
+            print(
+                json.dumps(
+                    seed_all(session, targets=args.targets, officers=3000, seed=2026, inspections=args.inspections),
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
     accounts_created = create_demo_accounts(runtime)
     if accounts_created:
         print("demo accounts (passwords are shown only now):")
@@ -356,10 +393,27 @@ def _simulate_in_background(runtime, devices: int) -> None:
     s = runtime.settings
     import atexit
 
-    child = subprocess.Popen([sys.executable, "-m", "lawgrid.cli", "simulate", "--devices", str(devices),
-                              "--rate", "0.5", "--duration", str(7 * 24 * 3600), "--host", "127.0.0.1",
-                              "--jt808-port", str(s.jt808_port), "--osmand-port", str(s.osmand_port)],
-                             stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lawgrid.cli",
+            "simulate",
+            "--devices",
+            str(devices),
+            "--rate",
+            "0.5",
+            "--duration",
+            str(7 * 24 * 3600),
+            "--host",
+            "127.0.0.1",
+            "--jt808-port",
+            str(s.jt808_port),
+            "--osmand-port",
+            str(s.osmand_port),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     atexit.register(child.terminate)
 
 
@@ -373,8 +427,11 @@ def cmd_bench(args) -> int:
     ensure_reference(runtime)
     result = bench.run(args.name, runtime, args)
     if args.name == "ingest":
-        print(f"offered {result['offered_msgs_per_s']:,} msgs/s, stored {result['msgs_per_s']:,} msgs/s, "
-              f"lost {result['lost']}", file=sys.stderr)
+        print(
+            f"offered {result['offered_msgs_per_s']:,} msgs/s, stored {result['msgs_per_s']:,} msgs/s, "
+            f"lost {result['lost']}",
+            file=sys.stderr,
+        )
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -147,8 +147,14 @@ class EmbeddedCluster:
             os.chmod(self.paths.root, 0o755)
         self._own(self.paths.pgdata)
         result = self._run(
-            "initdb", "-D", str(self.paths.pgdata), "-U", SUPERUSER if _running_as_root()
-            else _server_user(), "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
+            "initdb",
+            "-D",
+            str(self.paths.pgdata),
+            "-U",
+            SUPERUSER if _running_as_root() else _server_user(),
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
             check=False,
         )
         if result.returncode != 0:
@@ -177,8 +183,18 @@ class EmbeddedCluster:
         if _running_as_root():
             shutil.chown(log, SUPERUSER, SUPERUSER)
         result = self._run(
-            "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.paths.pgdata), "-l", str(log),
-            "-o", f"-k {self.paths.socket_dir}", check=False,
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.paths.pgdata),
+            "-l",
+            str(log),
+            "-o",
+            f"-k {self.paths.socket_dir}",
+            check=False,
         )
         if result.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -197,8 +213,16 @@ class EmbeddedCluster:
 
     def psql(self, sql: str, db_name: str = "postgres") -> str:
         result = self._run(
-            "psql", "-h", str(self.paths.socket_dir), "-U", SUPERUSER if _running_as_root()
-            else _server_user(), "-d", db_name, "-Atqc", sql, check=False,
+            "psql",
+            "-h",
+            str(self.paths.socket_dir),
+            "-U",
+            SUPERUSER if _running_as_root() else _server_user(),
+            "-d",
+            db_name,
+            "-Atqc",
+            sql,
+            check=False,
         )
         if result.returncode != 0:
             raise EmbeddedDbError(result.stderr.strip())
@@ -234,5 +258,5 @@ def normalise_url(url: str) -> str:
     """Accept postgres:// and postgresql:// URLs and use the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

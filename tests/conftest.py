@@ -49,8 +49,7 @@ class Databases:
             self.cluster.drop_database(name)
             self.cluster.ensure_database(name)
         else:
-            admin = db.make_engine(self.base_url.render_as_string(hide_password=False),
-                                   isolation_level="AUTOCOMMIT")
+            admin = db.make_engine(self.base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -167,15 +166,25 @@ def browser(chromium_path):
 @pytest.fixture(scope="session")
 def live_app(runtime, users, tmp_path_factory):
     """The web app with its device listeners on free ports, served on a real socket."""
-    settings = Settings(database_url=runtime.url, secret_key="live-secret", ingest_host="127.0.0.1",
-                        jt808_port=0, osmand_port=0, data_dir=tmp_path_factory.mktemp("live"))
+    settings = Settings(
+        database_url=runtime.url,
+        secret_key="live-secret",
+        ingest_host="127.0.0.1",
+        jt808_port=0,
+        osmand_port=0,
+        data_dir=tmp_path_factory.mktemp("live"),
+    )
     rt = Runtime(settings, runtime.url, runtime.engine, runtime.sessions)
     app = create_app(settings, rt, with_ingest=True)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     ingest = app.server.extensions["lawgrid_ingest"]
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app,
-           "jt808": ingest.service.jt808.port, "osmand": ingest.service.osmand.port}
+    yield {
+        "url": f"http://127.0.0.1:{server.server_port}",
+        "app": app,
+        "jt808": ingest.service.jt808.port,
+        "osmand": ingest.service.osmand.port,
+    }
     server.shutdown()
     ingest.stop()
 
@@ -186,8 +195,7 @@ def inspection_history(engine):
     with their coverage facts; removed afterwards."""
     with Session(engine) as s:
         first = s.execute(text("SELECT coalesce(max(id), 0) FROM inspection")).scalar_one()
-        seed_inspection_history(s, 2000, end=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1), days=90,
-                                progress=False)
+        seed_inspection_history(s, 2000, end=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), days=90, progress=False)
         coverage.rebuild(s)
         s.commit()
     yield

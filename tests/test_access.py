@@ -32,8 +32,7 @@ def anon(app):
 def concrete_paths(app):
     """Every registered route with sample values for its variables, and its methods."""
     for rule in app.server.url_map.iter_rules():
-        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "x" if m.group(1) != "filename" else "x.js",
-                      rule.rule)
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "x" if m.group(1) != "filename" else "x.js", rule.rule)
         yield rule, path, sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
@@ -66,16 +65,21 @@ def test_every_dash_callback_refuses_an_anonymous_caller(app, anon, users):
     assert anon.get("/_dash-dependencies").status_code == 401
     assert len(callbacks) >= 3
     for output in (c["output"] for c in callbacks):
-        response = anon.post("/_dash-update-component", headers=ORIGIN, json={
-            "output": output, "outputs": [], "inputs": [], "changedPropIds": []})
+        response = anon.post(
+            "/_dash-update-component",
+            headers=ORIGIN,
+            json={"output": output, "outputs": [], "inputs": [], "changedPropIds": []},
+        )
         assert response.status_code == 401, output
 
 
 def test_role_restricted_routes_refuse_other_roles(app, users):
-    restricted = [(rule, path, methods, getattr(app.server.view_functions[rule.endpoint], "lawgrid_roles"))
-                  for rule, path, methods in concrete_paths(app)
-                  if getattr(app.server.view_functions.get(rule.endpoint), "lawgrid_roles", None)
-                  and len(getattr(app.server.view_functions[rule.endpoint], "lawgrid_roles")) < len(accounts.ROLES)]
+    restricted = [
+        (rule, path, methods, app.server.view_functions[rule.endpoint].lawgrid_roles)
+        for rule, path, methods in concrete_paths(app)
+        if getattr(app.server.view_functions.get(rule.endpoint), "lawgrid_roles", None)
+        and len(app.server.view_functions[rule.endpoint].lawgrid_roles) < len(accounts.ROLES)
+    ]
     assert {rule.rule for rule, *_ in restricted} >= {"/api/audit", "/api/ingest/stats"}
     for role, username in users.items():
         client = app.server.test_client()
@@ -83,8 +87,12 @@ def test_role_restricted_routes_refuse_other_roles(app, users):
         headers = {**ORIGIN, "X-CSRF-Token": csrf_token(client)}
         for rule, path, methods, roles in restricted:
             for method in methods:
-                status = client.open(path.replace("/x/", "/1/").replace("/x", "/ack"), method=method,
-                                     json={"comment": "c"}, headers=headers).status_code
+                status = client.open(
+                    path.replace("/x/", "/1/").replace("/x", "/ack"),
+                    method=method,
+                    json={"comment": "c"},
+                    headers=headers,
+                ).status_code
                 if role in roles:
                     assert status not in (401, 403), (role, method, rule.rule, status)
                 else:
@@ -92,12 +100,16 @@ def test_role_restricted_routes_refuse_other_roles(app, users):
 
 
 def test_unit_scope_is_applied_in_the_data_layer(session, users):
-    dispatcher = accounts.scope_for(session, session.execute(
-        text("SELECT id FROM app_user WHERE username = :u"), {"u": users["dispatcher"]}).scalar())
-    leader = accounts.scope_for(session, session.execute(
-        text("SELECT id FROM app_user WHERE username = :u"), {"u": users["leader"]}).scalar())
-    unit_officers = session.execute(text(
-        "SELECT count(*) FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = 'U001'")).scalar()
+    dispatcher = accounts.scope_for(
+        session,
+        session.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": users["dispatcher"]}).scalar(),
+    )
+    leader = accounts.scope_for(
+        session, session.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": users["leader"]}).scalar()
+    )
+    unit_officers = session.execute(
+        text("SELECT count(*) FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = 'U001'")
+    ).scalar()
     assert 0 < unit_officers
     assert queries.registry_counts(session, dispatcher)["officer"] == unit_officers
     assert queries.registry_counts(session, dispatcher)["device"] == 2 * unit_officers
@@ -111,11 +123,9 @@ def test_wrong_password_then_throttle_per_account(app):
         accounts.create_user(s, "t-throttle", PASSWORD, "leader")
     here = {"REMOTE_ADDR": "10.5.5.5"}
     for _ in range(accounts.THROTTLE_FAILURES):
-        r = client.post("/api/auth/token", json={"username": "t-throttle", "password": "nope"},
-                        environ_base=here)
+        r = client.post("/api/auth/token", json={"username": "t-throttle", "password": "nope"}, environ_base=here)
         assert r.status_code == 401 and r.get_json()["detail"] == "wrong username or password"
-    r = client.post("/api/auth/token", json={"username": "t-throttle", "password": PASSWORD},
-                    environ_base=here)
+    r = client.post("/api/auth/token", json={"username": "t-throttle", "password": PASSWORD}, environ_base=here)
     assert r.status_code == 429
     assert re.match(r"too many failed logins; try again in \d+ minutes", r.get_json()["detail"])
     page = login(client, "t-throttle", PASSWORD, address="10.9.9.9")
@@ -131,8 +141,12 @@ def test_throttle_per_address(app, users):
 
 
 def test_tokens_work_and_expire(runtime, users):
-    short = Runtime(Settings(database_url=runtime.url, secret_key="k", token_ttl_seconds=1),
-                    runtime.url, runtime.engine, runtime.sessions)
+    short = Runtime(
+        Settings(database_url=runtime.url, secret_key="k", token_ttl_seconds=1),
+        runtime.url,
+        runtime.engine,
+        runtime.sessions,
+    )
     client = create_app(short.settings, short).server.test_client()
     r = client.post("/api/auth/token", json={"username": users["auditor"], "password": PASSWORD})
     token = r.get_json()["access_token"]
@@ -182,8 +196,12 @@ def test_logins_and_failures_are_audited(app, users):
 
 
 def test_idle_session_times_out(runtime, users):
-    short = Runtime(Settings(database_url=runtime.url, secret_key="k", idle_timeout_minutes=0),
-                    runtime.url, runtime.engine, runtime.sessions)
+    short = Runtime(
+        Settings(database_url=runtime.url, secret_key="k", idle_timeout_minutes=0),
+        runtime.url,
+        runtime.engine,
+        runtime.sessions,
+    )
     client = create_app(short.settings, short).server.test_client()
     login(client, users["leader"], PASSWORD)
     time.sleep(0.05)
@@ -194,8 +212,16 @@ def test_user_add_from_the_command_line(db_url):
     import os
 
     env = {**os.environ, "LAWGRID_DATABASE_URL": db_url}
-    run = lambda *a, stdin: subprocess.run([sys.executable, "-m", "lawgrid.cli", "user", "add", *a],
-                                           input=stdin, env=env, capture_output=True, text=True)
+
+    def run(*a, stdin):
+        return subprocess.run(
+            [sys.executable, "-m", "lawgrid.cli", "user", "add", *a],
+            input=stdin,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
     ok = run("t-cli-disp", "--role", "dispatcher", "--unit", "U002", stdin="a-long-password\n")
     assert ok.returncode == 0, ok.stderr
     short = run("t-cli-2", "--role", "leader", stdin="short\n")
@@ -209,14 +235,17 @@ def test_user_add_from_the_command_line(db_url):
 def test_audit_page_is_for_auditors_only(app, users):
     deps_client = app.server.test_client()
     login(deps_client, users["auditor"], PASSWORD)
-    payload = {"output": "..audit-table.data...audit-count.children..",
-               "outputs": [{"id": "audit-table", "property": "data"},
-                           {"id": "audit-count", "property": "children"}],
-               "inputs": [{"id": "audit-actor", "property": "value", "value": users["auditor"]},
-                          {"id": "audit-action", "property": "value", "value": None},
-                          {"id": "audit-days", "property": "value", "value": 7},
-                          {"id": "lang", "property": "data", "value": "en"}],
-               "changedPropIds": ["audit-actor.value"]}
+    payload = {
+        "output": "..audit-table.data...audit-count.children..",
+        "outputs": [{"id": "audit-table", "property": "data"}, {"id": "audit-count", "property": "children"}],
+        "inputs": [
+            {"id": "audit-actor", "property": "value", "value": users["auditor"]},
+            {"id": "audit-action", "property": "value", "value": None},
+            {"id": "audit-days", "property": "value", "value": 7},
+            {"id": "lang", "property": "data", "value": "en"},
+        ],
+        "changedPropIds": ["audit-actor.value"],
+    }
     ok = deps_client.post("/_dash-update-component", json=payload, headers=ORIGIN)
     assert ok.status_code == 200, ok.get_data(as_text=True)[:300]
     rows = ok.get_json()["response"]["audit-table"]["data"]

@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from geo import db
-
 from geo.credit_code import check_character
 
 
@@ -19,15 +18,16 @@ def cli_env(databases):
 
 
 def lawgrid(env, *args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "lawgrid.cli", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lawgrid.cli", *args], env=env, input=stdin, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_db_upgrade_seed_and_import_from_the_command_line(cli_env, tmp_path):
     result = lawgrid(cli_env, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert f"schema is at {db.head_revision()}" in result.stdout
-    assert "\"townships\": 26" in result.stdout
+    assert '"townships": 26' in result.stdout
 
     result = lawgrid(cli_env, "seed", "--targets", "500", "--officers", "60", "--seed", "3")
     assert result.returncode == 0, result.stderr
@@ -49,8 +49,9 @@ def test_db_upgrade_seed_and_import_from_the_command_line(cli_env, tmp_path):
 
     engine = db.make_engine(cli_env["LAWGRID_DATABASE_URL"])
     with engine.connect() as c:
-        action, detail = c.execute(text(
-            "SELECT action, detail FROM audit_log WHERE action LIKE 'import_%' ORDER BY id DESC LIMIT 1")).one()
+        action, detail = c.execute(
+            text("SELECT action, detail FROM audit_log WHERE action LIKE 'import_%' ORDER BY id DESC LIMIT 1")
+        ).one()
     engine.dispose()
     assert action == "import_targets" and detail["loaded"] == 1 and detail["rejected"] == 1
 

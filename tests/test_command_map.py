@@ -58,16 +58,19 @@ def test_map_shows_townships_and_targets_and_a_domain_filter_narrows_them(page, 
         health = c.execute(text("SELECT count(*) FROM target WHERE 'health' = ANY(domains)")).scalar()
     assert 0 < cell_total(response) == health < SEED_TARGETS
     # The bubbles on the map now add up to the health targets only.
-    page.wait_for_function(f"""() => Array.from(document.querySelectorAll('.lg-cell div'))
+    page.wait_for_function(
+        f"""() => Array.from(document.querySelectorAll('.lg-cell div'))
         .map(d => d.textContent).reduce((s, t) => s + (t.endsWith('k') ? 0 : Number(t)), 0) === {health}""",
-                           timeout=5_000)
+        timeout=5_000,
+    )
     page.screenshot(path=str(artifacts / "map-domain-filter.png"))
 
 
 def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     with engine.connect() as c:
-        code, name = c.execute(text(
-            "SELECT credit_code, name FROM target WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")).one()
+        code, name = c.execute(
+            text("SELECT credit_code, name FROM target WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")
+        ).one()
     with page.expect_response(lambda r: "q=" in r.url):
         page.fill("#f-q", code)
         page.press("#f-q", "Enter")
@@ -111,9 +114,12 @@ def test_english_switch_translates_the_map(page, artifacts):
 
 def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine, users, artifacts):
     with engine.begin() as c:
-        dev_id, phone, officer = c.execute(text(
-            "SELECT d.id, d.identifier, o.name FROM device d JOIN officer o ON o.id = d.officer_id "
-            "WHERE d.protocol = 'jt808' ORDER BY d.id LIMIT 1 OFFSET 7")).one()
+        dev_id, phone, officer = c.execute(
+            text(
+                "SELECT d.id, d.identifier, o.name FROM device d JOIN officer o ON o.id = d.officer_id "
+                "WHERE d.protocol = 'jt808' ORDER BY d.id LIMIT 1 OFFSET 7"
+            )
+        ).one()
         c.execute(text("UPDATE alarm SET status = 'resolved' WHERE status <> 'resolved'"))
     page.reload()
     page.wait_for_selector(".lg-cell", timeout=15_000)
@@ -132,29 +138,37 @@ def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine,
     page.locator(f".lg-alarm:has-text('{officer}') button", has_text="确认").click()
     page.wait_for_selector(f".lg-alarm.acknowledged:has-text('{officer}')", timeout=5_000)
     with engine.connect() as c:
-        status, by, comment = c.execute(text(
-            "SELECT status, acked_by, ack_comment FROM alarm WHERE device_id = :d AND kind = 'sos' "
-            "ORDER BY id DESC LIMIT 1"), {"d": dev_id}).one()
-        audited = c.execute(text(
-            "SELECT count(*) FROM audit_log WHERE actor = :u AND action = 'alarm_ack'"),
-            {"u": users["operator"]}).scalar()
+        status, by, comment = c.execute(
+            text(
+                "SELECT status, acked_by, ack_comment FROM alarm WHERE device_id = :d AND kind = 'sos' "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"d": dev_id},
+        ).one()
+        audited = c.execute(
+            text("SELECT count(*) FROM audit_log WHERE actor = :u AND action = 'alarm_ack'"), {"u": users["operator"]}
+        ).scalar()
     assert (status, by, comment) == ("acknowledged", users["operator"], "已电话联系，正在前往")
     assert audited >= 1
     # Clicking the alarm centres the map on it.
     assert "km" in page.inner_text(".leaflet-control-scale")
     page.locator(f".lg-alarm:has-text('{officer}') b").click()
-    page.wait_for_function("""() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""",
-                           timeout=5_000)
+    page.wait_for_function(
+        """() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""", timeout=5_000
+    )
     page.screenshot(path=str(artifacts / "map-sos-acknowledged.png"))
 
 
 def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     with engine.begin() as c:
-        dev_id, ident, officer = c.execute(text(
-            "SELECT d.id, d.identifier, o.name FROM device d JOIN officer o ON o.id = d.officer_id "
-            "WHERE d.protocol = 'osmand' ORDER BY d.id DESC LIMIT 1")).one()
+        dev_id, ident, officer = c.execute(
+            text(
+                "SELECT d.id, d.identifier, o.name FROM device d JOIN officer o ON o.id = d.officer_id "
+                "WHERE d.protocol = 'osmand' ORDER BY d.id DESC LIMIT 1"
+            )
+        ).one()
         c.execute(text("DELETE FROM position WHERE device_id = :d"), {"d": dev_id})
-    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=40)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=40)
     # Walk east, stand still for six minutes, walk on: 24 fixes, one stop.
     walk = [(start + dt.timedelta(seconds=30 * k), 39.02, 117.60 + 0.0008 * k) for k in range(8)]
     walk += [(start + dt.timedelta(seconds=240 + 30 * k), 39.02, 117.6064) for k in range(1, 13)]
@@ -173,13 +187,15 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     page.get_by_placeholder("Search").fill(ident)  # the dropdown's search box
     page.get_by_role("option", name=ident).click()
     page.click("#replay-load")
-    page.wait_for_function("() => document.querySelector('#replay-summary').textContent.includes('24 个定位点')",
-                           timeout=5_000)
+    page.wait_for_function(
+        "() => document.querySelector('#replay-summary').textContent.includes('24 个定位点')", timeout=5_000
+    )
     assert "1 个停留点" in page.inner_text("#replay-summary")
     first = page.inner_text("#replay-time") or ""
     page.click("#replay-play")
     page.wait_for_function(
-        f"() => document.querySelector('#replay-time').textContent !== {json.dumps(first)}", timeout=3_000)
+        f"() => document.querySelector('#replay-time').textContent !== {json.dumps(first)}", timeout=3_000
+    )
     page.wait_for_timeout(800)
     page.click("#replay-play")  # pause
     paused_at = page.inner_text("#replay-time")
@@ -188,9 +204,16 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     page.wait_for_timeout(1_500)  # let the fly-to-bounds animation settle for the picture
     page.screenshot(path=str(artifacts / "track-replay.png"))
     with engine.connect() as c:
-        assert c.execute(text(
-            "SELECT count(*) FROM audit_log WHERE action = 'track_view' AND subject = :s "
-            "AND detail->>'via' = 'replay'"), {"s": f"device:{dev_id}"}).scalar() >= 1
+        assert (
+            c.execute(
+                text(
+                    "SELECT count(*) FROM audit_log WHERE action = 'track_view' AND subject = :s "
+                    "AND detail->>'via' = 'replay'"
+                ),
+                {"s": f"device:{dev_id}"},
+            ).scalar()
+            >= 1
+        )
 
 
 def test_a_gcj02_base_map_is_shifted_onto_wgs84(browser, runtime, users, artifacts):
@@ -205,8 +228,13 @@ def test_a_gcj02_base_map_is_shifted_onto_wgs84(browser, runtime, users, artifac
     from lawgrid.runtime import Runtime
     from lawgrid.settings import Settings
 
-    settings = Settings(database_url=runtime.url, secret_key="gcj", tile_crs="gcj02",
-                        tile_url="/no-tiles/{z}/{x}/{y}.png", tile_attribution="本地瓦片")
+    settings = Settings(
+        database_url=runtime.url,
+        secret_key="gcj",
+        tile_crs="gcj02",
+        tile_url="/no-tiles/{z}/{x}/{y}.png",
+        tile_attribution="本地瓦片",
+    )
     app = create_app(settings, Runtime(settings, runtime.url, runtime.engine, runtime.sessions))
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -220,7 +248,7 @@ def test_a_gcj02_base_map_is_shifted_onto_wgs84(browser, runtime, users, artifac
             p = m.getPane('tilePane'); return [m.getZoom(), c.lat, c.lng,
             parseFloat(p.style.marginLeft), parseFloat(p.style.marginTop)]; }""")
         glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
-        metres_per_px = 156_543.03 * math.cos(math.radians(lat)) / 2 ** zoom
+        metres_per_px = 156_543.03 * math.cos(math.radians(lat)) / 2**zoom
         east_m = (glon - lon) * 111_320 * math.cos(math.radians(lat))
         north_m = (glat - lat) * 110_574
         assert dx == pytest.approx(-east_m / metres_per_px, abs=0.6)
@@ -236,16 +264,20 @@ def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine,
     from geo import coverage
 
     page.get_by_label("按本月覆盖率着色").check()
-    page.wait_for_function("() => document.querySelector('#township-legend-title').innerText === '按本月覆盖率着色'",
-                           timeout=10_000)
-    page.wait_for_function("() => document.querySelector('#township-chart .gtitle').textContent"
-                           ".includes('覆盖率')", timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('#township-legend-title').innerText === '按本月覆盖率着色'", timeout=10_000
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#township-chart .gtitle').textContent.includes('覆盖率')", timeout=10_000
+    )
     window = coverage.parse_window(None, None, "month", today())
     with Session(engine) as s:
         expected = {code: n / d * 100 for code, (n, d) in coverage.brute_force(s, "township", window).items() if n}
         names = dict(s.execute(text("SELECT name, code FROM township")).all())
-    plotted = page.evaluate("() => { const d = document.querySelector('#township-chart .js-plotly-plot').data[0];"
-                            " return d.y.map((name, i) => [name, d.x[i]]); }")
+    plotted = page.evaluate(
+        "() => { const d = document.querySelector('#township-chart .js-plotly-plot').data[0];"
+        " return d.y.map((name, i) => [name, d.x[i]]); }"
+    )
     shown = {names[name]: x for name, x in plotted if x}
     assert shown.keys() == expected.keys()
     assert all(abs(shown[code] - expected[code]) < 1e-3 for code in expected)
@@ -254,11 +286,14 @@ def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine,
     page.click("#f-heat")
     page.get_by_role("option", name="检查热力：30天").click()
     with engine.connect() as c:
-        cells = c.execute(text(
-            "SELECT count(DISTINCT (floor(ST_X(t.geom) / 0.01), floor(ST_Y(t.geom) / 0.01))) FROM inspection i "
-            "JOIN target t ON t.id = i.target_id WHERE i.status = 'completed' "
-            "AND (timezone('Asia/Shanghai', i.completed_at))::date >= :d"),
-            {"d": today() - dt.timedelta(days=30)}).scalar_one()
+        cells = c.execute(
+            text(
+                "SELECT count(DISTINCT (floor(ST_X(t.geom) / 0.01), floor(ST_Y(t.geom) / 0.01))) FROM inspection i "
+                "JOIN target t ON t.id = i.target_id WHERE i.status = 'completed' "
+                "AND (timezone('Asia/Shanghai', i.completed_at))::date >= :d"
+            ),
+            {"d": today() - dt.timedelta(days=30)},
+        ).scalar_one()
     assert cells > 0
     page.wait_for_function(f"() => document.querySelectorAll('path.lg-heat').length === {cells}", timeout=10_000)
     page.screenshot(path=str(artifacts / "map-inspection-heat.png"))

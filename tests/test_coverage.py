@@ -19,8 +19,9 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 def load_history(session, n=1500, seed=11):
     """n completed inspections over the last 120 days by lawful-looking crews, with repeats:
     some targets inspected several times, some twice on one day, some in other domains."""
-    session.execute(text(
-        """
+    session.execute(
+        text(
+            """
         WITH pick AS (
             SELECT g AS k, t.id AS target_id, t.domains, t.township_code,
                    (SELECT p.unit_id FROM power_item p WHERE p.domain_key = t.domains[1]
@@ -35,19 +36,26 @@ def load_history(session, n=1500, seed=11):
         SELECT target_id, CASE WHEN k % 7 = 0 THEN 'health' ELSE domains[1] END, 'bulk', 2,
                timezone('Asia/Shanghai', done) + interval '2 hours', 2, 'history', 'completed',
                (ARRAY['compliant', 'violation', 'could_not_inspect'])[1 + k % 3], unit_id,
-               timezone('Asia/Shanghai', done) - interval '3 hours', timezone('Asia/Shanghai', done) - interval '1 hour',
+               timezone('Asia/Shanghai', done) - interval '3 hours',
+               timezone('Asia/Shanghai', done) - interval '1 hour',
                timezone('Asia/Shanghai', done)
         FROM pick WHERE unit_id IS NOT NULL
-        """), {"n": n, "seed": str(seed)})
-    # Two officers of the crew's unit on each.
-    session.execute(text(
         """
+        ),
+        {"n": n, "seed": str(seed)},
+    )
+    # Two officers of the crew's unit on each.
+    session.execute(
+        text(
+            """
         INSERT INTO inspection_officer (inspection_id, officer_id, due_day)
         SELECT i.id, o.id, (timezone('Asia/Shanghai', i.due_at))::date FROM inspection i
         CROSS JOIN LATERAL (SELECT id FROM officer WHERE unit_id = i.unit_id
                             ORDER BY md5(id::text || i.id) LIMIT 2) o
         WHERE i.created_by = 'history'
-        """))
+        """
+        )
+    )
 
 
 @pytest.fixture
@@ -57,8 +65,12 @@ def history(session):
     return session
 
 
-WINDOWS = [Window(dt.date(2026, 11, 1), TODAY), Window(dt.date(2026, 8, 1), dt.date(2026, 9, 30)),
-           Window(TODAY, TODAY), Window(dt.date(2025, 1, 1), TODAY)]
+WINDOWS = [
+    Window(dt.date(2026, 11, 1), TODAY),
+    Window(dt.date(2026, 8, 1), dt.date(2026, 9, 30)),
+    Window(TODAY, TODAY),
+    Window(dt.date(2025, 1, 1), TODAY),
+]
 
 
 def as_pairs(groups):
@@ -75,8 +87,9 @@ def test_every_grouping_equals_the_brute_force_recount(history, by):
 
 
 def test_a_target_counts_once_however_often_it_was_inspected(history):
-    target = history.execute(text(
-        "SELECT target_id FROM inspection WHERE created_by = 'history' GROUP BY 1 HAVING count(*) >= 3 LIMIT 1")).scalar()
+    target = history.execute(
+        text("SELECT target_id FROM inspection WHERE created_by = 'history' GROUP BY 1 HAVING count(*) >= 3 LIMIT 1")
+    ).scalar()
     visits = history.execute(text("SELECT count(*) FROM inspection WHERE target_id = :t"), {"t": target}).scalar()
     town = history.execute(text("SELECT township_code FROM target WHERE id = :t"), {"t": target}).scalar()
     window = WINDOWS[3]
@@ -89,16 +102,32 @@ def test_a_target_counts_once_however_often_it_was_inspected(history):
 
 def test_completing_a_task_updates_the_figures_at_once(history):
     window = Window(dt.date(2026, 1, 1), dt.datetime.now(BEIJING).date())
-    setting = history.execute(text(
-        """SELECT t.id, t.domains[1] AS domain FROM target t
+    setting = history.execute(
+        text(
+            """SELECT t.id, t.domains[1] AS domain FROM target t
            WHERE NOT EXISTS (SELECT 1 FROM inspection i WHERE i.target_id = t.id)
-             AND EXISTS (SELECT 1 FROM power_item p WHERE p.domain_key = t.domains[1]) LIMIT 1""")).one()
-    officers = history.execute(text(
-        "SELECT o.id FROM officer o JOIN power_item p ON p.unit_id = o.unit_id AND p.domain_key = :d "
-        "GROUP BY o.id, o.unit_id ORDER BY o.unit_id, o.id LIMIT 2"), {"d": setting.domain}).scalars().all()
+             AND EXISTS (SELECT 1 FROM power_item p WHERE p.domain_key = t.domains[1]) LIMIT 1"""
+        )
+    ).one()
+    officers = (
+        history.execute(
+            text(
+                "SELECT o.id FROM officer o JOIN power_item p ON p.unit_id = o.unit_id AND p.domain_key = :d "
+                "GROUP BY o.id, o.unit_id ORDER BY o.unit_id, o.id LIMIT 2"
+            ),
+            {"d": setting.domain},
+        )
+        .scalars()
+        .all()
+    )
     before = {by: as_pairs(coverage.coverage(history, by, window)) for by in ("district", "domain", "officer")}
-    task = dispatch.create_task(history, target_id=setting.id, domain_key=setting.domain,
-                                due_at=dt.datetime.now(BEIJING) + dt.timedelta(hours=2), actor="t")
+    task = dispatch.create_task(
+        history,
+        target_id=setting.id,
+        domain_key=setting.domain,
+        due_at=dt.datetime.now(BEIJING) + dt.timedelta(hours=2),
+        actor="t",
+    )
     dispatch.assign(history, task, officers, "t", override_reason="test crew")
     for status in ("accepted", "on_site"):
         dispatch.transition(history, task, status, "t")
@@ -109,8 +138,10 @@ def test_completing_a_task_updates_the_figures_at_once(history):
     for by in ("district", "domain", "officer", "unit", "township"):
         assert as_pairs(coverage.coverage(history, by, window)) == coverage.brute_force(history, by, window), by
     # The incremental facts are exactly what a rebuild makes.
-    facts = ("SELECT * FROM coverage_fact ORDER BY inspection_id",
-             "SELECT * FROM coverage_officer_fact ORDER BY inspection_id, officer_id")
+    facts = (
+        "SELECT * FROM coverage_fact ORDER BY inspection_id",
+        "SELECT * FROM coverage_officer_fact ORDER BY inspection_id, officer_id",
+    )
     incremental = [history.execute(text(sql)).all() for sql in facts]
     coverage.rebuild(history)
     assert [history.execute(text(sql)).all() for sql in facts] == incremental
@@ -129,12 +160,16 @@ def test_one_units_summary_is_that_units(history):
     unit = int(coverage.coverage(history, "unit", WINDOWS[3])[0]["key"])
     mine = coverage.summary(history, WINDOWS[3], Filter(unit_ids=frozenset({unit})))
     assert mine["scope"] == "unit"
-    assert (mine["coverage"]["numerator"], mine["coverage"]["denominator"]) == \
-        coverage.brute_force(history, "unit", WINDOWS[3])[str(unit)]
-    done = history.execute(text(
-        "SELECT count(*) FROM inspection WHERE status = 'completed' AND unit_id = :u "
-        "AND (timezone('Asia/Shanghai', completed_at))::date BETWEEN :s AND :e"),
-        {"u": unit, "s": WINDOWS[3].start, "e": WINDOWS[3].end}).scalar_one()
+    assert (mine["coverage"]["numerator"], mine["coverage"]["denominator"]) == coverage.brute_force(
+        history, "unit", WINDOWS[3]
+    )[str(unit)]
+    done = history.execute(
+        text(
+            "SELECT count(*) FROM inspection WHERE status = 'completed' AND unit_id = :u "
+            "AND (timezone('Asia/Shanghai', completed_at))::date BETWEEN :s AND :e"
+        ),
+        {"u": unit, "s": WINDOWS[3].start, "e": WINDOWS[3].end},
+    ).scalar_one()
     assert mine["inspections"] == done < coverage.summary(history, WINDOWS[3])["inspections"]
 
 
@@ -145,10 +180,11 @@ def test_trend_steps_equal_the_recount_of_each_step(history, step):
     points = coverage.trend(history, window, flt, step)
     assert len(points) == 10 and points[-1]["start"] <= TODAY.isoformat()
     ends = [dt.date.fromisoformat(p["start"]) - dt.timedelta(days=1) for p in points[1:]] + [TODAY]
-    for point, end in zip(points, ends):
+    for point, end in zip(points, ends, strict=True):
         step_window = Window(dt.date.fromisoformat(point["start"]), end)
-        assert (point["numerator"], point["denominator"]) == \
-            coverage.brute_force(history, "district", step_window, flt)["district"], point
+        assert (point["numerator"], point["denominator"]) == coverage.brute_force(
+            history, "district", step_window, flt
+        )["district"], point
 
 
 def test_response_times_are_binned(history):
@@ -169,10 +205,14 @@ def test_bad_windows_and_groupings_are_refused(session):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(start=st.integers(0, 150), length=st.integers(0, 120),
-       by=st.sampled_from(["township", "domain", "unit", "officer", "risk"]),
-       township=st.sampled_from([None, "120116001", "120116003"]),
-       domain=st.sampled_from([None, "market_regulation", "health"]), risk=st.sampled_from([None, 1, 4]))
+@given(
+    start=st.integers(0, 150),
+    length=st.integers(0, 120),
+    by=st.sampled_from(["township", "domain", "unit", "officer", "risk"]),
+    township=st.sampled_from([None, "120116001", "120116003"]),
+    domain=st.sampled_from([None, "market_regulation", "health"]),
+    risk=st.sampled_from([None, 1, 4]),
+)
 def test_invariants_on_random_windows(history, start, length, by, township, domain, risk):
     window = Window(TODAY - dt.timedelta(days=start), TODAY - dt.timedelta(days=start) + dt.timedelta(days=length))
     flt = Filter(township=township, domain=domain, risk=risk)

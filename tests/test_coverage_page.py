@@ -34,10 +34,13 @@ INSIDE_LARGEST_TOWNSHIP = """() => {
 
 
 def wait_for_bars(page, graph_id: str, texts: list[str]) -> None:
-    page.wait_for_function(f"""() => {{
+    page.wait_for_function(
+        f"""() => {{
         const plot = document.querySelector('#{graph_id} .js-plotly-plot');
         return plot && plot.data && plot.data[0] && [...plot.data[0].text].sort().join('|') === {"|".join(texts)!r};
-    }}""", timeout=20_000)
+    }}""",
+        timeout=20_000,
+    )
 
 
 def expected_texts(groups: dict) -> list[str]:
@@ -65,12 +68,17 @@ def selected(page, dropdown_id: str) -> str:
 
 
 def wait_for_kpi(page, numerator: int, denominator: int) -> None:
-    page.wait_for_function(f"() => (document.querySelector('#kpi-coverage') || {{}}).innerText"
-                           f"?.includes('{numerator:,} / {denominator:,}')", timeout=20_000)
+    page.wait_for_function(
+        f"() => (document.querySelector('#kpi-coverage') || {{}}).innerText"
+        f"?.includes('{numerator:,} / {denominator:,}')",
+        timeout=20_000,
+    )
 
 
 @pytest.mark.browser
-def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, users, engine, inspection_history, artifacts):
+def test_leaders_page_cross_filters_drills_down_and_exports(
+    browser, live_app, users, engine, inspection_history, artifacts
+):
     end = today()
     window = Window(end - dt.timedelta(days=60), end)
     with Session(engine) as s:
@@ -99,8 +107,9 @@ def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, u
         # The domain chart filters the map and the rest: click its tallest bar.
         page.locator("#cov-domain-chart .point path").first.click(force=True)
         with Session(engine) as s:
-            domain = s.execute(text("SELECT key FROM domain WHERE zh = :n"),
-                               {"n": selected(page, "cov-domain")}).scalar_one()
+            domain = s.execute(
+                text("SELECT key FROM domain WHERE zh = :n"), {"n": selected(page, "cov-domain")}
+            ).scalar_one()
             both = Filter(township=town, domain=domain)
             wait_for_kpi(page, *coverage.brute_force(s, "district", window, both)["district"])
             n, d = coverage.brute_force(s, "township", window, Filter(domain=domain))[town]
@@ -122,18 +131,28 @@ def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, u
         # Export the officers' table.
         page.click("#cov-table-by")
         page.get_by_role("option", name="执法人员").click()
-        page.wait_for_function("() => (document.querySelector('#cov-export-csv') || {}).href?.includes('by=officer')",
-                               timeout=10_000)
+        page.wait_for_function(
+            "() => (document.querySelector('#cov-export-csv') || {}).href?.includes('by=officer')", timeout=10_000
+        )
         with page.expect_download() as download:
             page.click("#cov-export-csv")
         rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
         assert rows[0][0] == "编码 key"
         assert {r[0]: (int(r[2]), int(r[3])) for r in rows[1:]} == officers
         with engine.connect() as c:
-            logged = c.execute(text("SELECT detail FROM audit_log WHERE action = 'coverage_export' AND actor = :a "
-                                    "ORDER BY id DESC LIMIT 1"), {"a": users["leader"]}).scalar_one()
-        assert (logged["format"], logged["township"], logged["domain"], logged["units"]) == \
-            ("csv", town, domain, [unit])
+            logged = c.execute(
+                text(
+                    "SELECT detail FROM audit_log WHERE action = 'coverage_export' AND actor = :a "
+                    "ORDER BY id DESC LIMIT 1"
+                ),
+                {"a": users["leader"]},
+            ).scalar_one()
+        assert (logged["format"], logged["township"], logged["domain"], logged["units"]) == (
+            "csv",
+            town,
+            domain,
+            [unit],
+        )
         page.screenshot(path=str(artifacts / "coverage-drill-down.png"), full_page=True)
 
         # Back to the district, filters cleared.
@@ -142,9 +161,11 @@ def test_leaders_page_cross_filters_drills_down_and_exports(browser, live_app, u
         wait_for_kpi(page, *district)
         assert "全区覆盖率" in page.inner_text("#kpi-coverage")
         page.click("#lang-switch")
-        page.wait_for_function("() => document.querySelector('#cov-heading').innerText === 'Inspection coverage'"
-                               " && document.querySelector('#kpi-coverage').innerText.includes('District coverage')",
-                               timeout=10_000)
+        page.wait_for_function(
+            "() => document.querySelector('#cov-heading').innerText === 'Inspection coverage'"
+            " && document.querySelector('#kpi-coverage').innerText.includes('District coverage')",
+            timeout=10_000,
+        )
         assert page.inner_text("#nav-coverage") == "Coverage"
     finally:
         page.close()

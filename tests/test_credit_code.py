@@ -1,5 +1,6 @@
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from geo.credit_code import ALPHABET, check_character, credit_code_error, make_codes
 
@@ -27,7 +28,7 @@ def test_any_single_character_change_breaks_the_check(first17):
     assert credit_code_error(code) is None
     pos = len(first17) // 2
     other = ALPHABET[(ALPHABET.index(code[pos]) + 1) % len(ALPHABET)]
-    assert credit_code_error(code[:pos] + other + code[pos + 1:]) is not None
+    assert credit_code_error(code[:pos] + other + code[pos + 1 :]) is not None
 
 
 def test_generated_codes_are_valid_and_distinct():

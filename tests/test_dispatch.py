@@ -16,8 +16,10 @@ NOON = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(hour=12, minu
 
 def find_setting(session, min_officers=3):
     """A target and domain for which one unit has at least min_officers lawful officers."""
-    row = session.execute(text(
-        """
+    row = (
+        session.execute(
+            text(
+                """
         SELECT t.id AS target_id, p.domain_key, o.unit_id, array_agg(DISTINCT o.id ORDER BY o.id) AS officers
         FROM target t
         JOIN officer_area a ON a.township_code = t.township_code
@@ -27,15 +29,22 @@ def find_setting(session, min_officers=3):
         WHERE t.id < 400
         GROUP BY 1, 2, 3 HAVING count(DISTINCT o.id) >= :n
         ORDER BY count(DISTINCT o.id) DESC, 1 LIMIT 1
-        """), {"n": min_officers}).mappings().one()
+        """
+            ),
+            {"n": min_officers},
+        )
+        .mappings()
+        .one()
+    )
     return dict(row)
 
 
 @pytest.fixture
 def setting(session):
     s = find_setting(session)
-    s["task"] = dispatch.create_task(session, target_id=s["target_id"], domain_key=s["domain_key"],
-                                     due_at=NOON, actor="t-dispatcher", source="map")
+    s["task"] = dispatch.create_task(
+        session, target_id=s["target_id"], domain_key=s["domain_key"], due_at=NOON, actor="t-dispatcher", source="map"
+    )
     return s
 
 
@@ -56,7 +65,9 @@ def test_candidates_are_lawful_crews_with_reasons(session, setting):
 
 BREAKERS = {
     "off_duty": "UPDATE officer SET duty_state = 'off_duty' WHERE id = :o",
-    "certificate": "UPDATE officer SET cert_valid_from = CURRENT_DATE - 400, cert_valid_to = CURRENT_DATE - 1 WHERE id = :o",
+    "certificate": (
+        "UPDATE officer SET cert_valid_from = CURRENT_DATE - 400, cert_valid_to = CURRENT_DATE - 1 WHERE id = :o"
+    ),
     "area": "DELETE FROM officer_area WHERE officer_id = :o",
     "recused": "INSERT INTO recusal (officer_id, target_id, reason, created_by) VALUES (:o, :t, '亲属经营', 'test')",
     "daily_cap": "UPDATE officer SET daily_task_cap = 1 WHERE id = :o",
@@ -68,15 +79,20 @@ def test_each_rule_excludes_on_recommendation_and_refuses_manual_assignment(sess
     a, b, c = setting["officers"][:3]
     if rule == "unit_power":
         # Move officer a to a unit without this domain (keeping his area, duty and certificate).
-        other = session.execute(text(
-            "SELECT id FROM enforcement_unit u WHERE NOT EXISTS (SELECT 1 FROM power_item p "
-            "WHERE p.unit_id = u.id AND p.domain_key = :d) LIMIT 1"), {"d": setting["domain_key"]}).scalar_one()
+        other = session.execute(
+            text(
+                "SELECT id FROM enforcement_unit u WHERE NOT EXISTS (SELECT 1 FROM power_item p "
+                "WHERE p.unit_id = u.id AND p.domain_key = :d) LIMIT 1"
+            ),
+            {"d": setting["domain_key"]},
+        ).scalar_one()
         session.execute(text("UPDATE officer SET unit_id = :u WHERE id = :o"), {"u": other, "o": a})
     else:
         session.execute(text(BREAKERS[rule]), {"o": a, "t": setting["target_id"]})
     if rule == "daily_cap":  # one task already today fills a cap of one
-        other_task = dispatch.create_task(session, target_id=setting["target_id"], domain_key=setting["domain_key"],
-                                          due_at=NOON, actor="t-dispatcher")
+        other_task = dispatch.create_task(
+            session, target_id=setting["target_id"], domain_key=setting["domain_key"], due_at=NOON, actor="t-dispatcher"
+        )
         dispatch.assign(session, other_task, [a, c], "t-dispatcher")
     result = dispatch.candidates(session, setting["task"])
     assert a not in {o["id"] for crew in result["crews"] for o in crew["officers"]}
@@ -99,20 +115,37 @@ def test_a_crew_needs_two_officers_of_one_unit(session, setting):
         dispatch.assign(session, setting["task"], [a], "t-dispatcher")
     assert {v["rule"] for v in refused.value.violations} == {"crew_size"}
     with pytest.raises(dispatch.DispatchError, match="at least two"):
-        dispatch.create_task(session, target_id=setting["target_id"], domain_key=setting["domain_key"],
-                             due_at=NOON, actor="x", crew_size=1)
+        dispatch.create_task(
+            session,
+            target_id=setting["target_id"],
+            domain_key=setting["domain_key"],
+            due_at=NOON,
+            actor="x",
+            crew_size=1,
+        )
     # An officer of another unit holding the domain, made lawful on his own for this target,
     # makes a mixed crew: refused unless the task is declared joint.
-    other = session.execute(text(
-        """SELECT o.id FROM officer o JOIN power_item p ON p.unit_id = o.unit_id AND p.domain_key = :d
-           WHERE o.unit_id <> :u ORDER BY o.id LIMIT 1"""),
-        {"d": setting["domain_key"], "u": setting["unit_id"]}).scalar_one()
-    session.execute(text(
-        "UPDATE officer SET duty_state = 'on_duty', cert_valid_from = CURRENT_DATE - 10, "
-        "cert_valid_to = CURRENT_DATE + 100 WHERE id = :o"), {"o": other})
-    session.execute(text(
-        "INSERT INTO officer_area (officer_id, township_code) SELECT :o, township_code FROM target "
-        "WHERE id = :t ON CONFLICT DO NOTHING"), {"o": other, "t": setting["target_id"]})
+    other = session.execute(
+        text(
+            """SELECT o.id FROM officer o JOIN power_item p ON p.unit_id = o.unit_id AND p.domain_key = :d
+           WHERE o.unit_id <> :u ORDER BY o.id LIMIT 1"""
+        ),
+        {"d": setting["domain_key"], "u": setting["unit_id"]},
+    ).scalar_one()
+    session.execute(
+        text(
+            "UPDATE officer SET duty_state = 'on_duty', cert_valid_from = CURRENT_DATE - 10, "
+            "cert_valid_to = CURRENT_DATE + 100 WHERE id = :o"
+        ),
+        {"o": other},
+    )
+    session.execute(
+        text(
+            "INSERT INTO officer_area (officer_id, township_code) SELECT :o, township_code FROM target "
+            "WHERE id = :t ON CONFLICT DO NOTHING"
+        ),
+        {"o": other, "t": setting["target_id"]},
+    )
     with pytest.raises(dispatch.Refused) as refused:
         dispatch.assign(session, setting["task"], [a, other], "t-dispatcher")
     assert {v["rule"] for v in refused.value.violations} == {"one_unit"}
@@ -127,9 +160,10 @@ def test_override_with_a_reason_is_allowed_and_audited(session, setting):
         dispatch.assign(session, setting["task"], [a, b], "t-admin", override_reason="  ")
     task = dispatch.assign(session, setting["task"], [a, b], "t-admin", override_reason="紧急情况，临时召回")
     assert task.status == "assigned" and task.officers == sorted([a, b])
-    detail = session.execute(text(
-        "SELECT detail FROM audit_log WHERE action = 'inspection_override' AND subject = :s"),
-        {"s": f"inspection:{setting['task']}"}).scalar_one()
+    detail = session.execute(
+        text("SELECT detail FROM audit_log WHERE action = 'inspection_override' AND subject = :s"),
+        {"s": f"inspection:{setting['task']}"},
+    ).scalar_one()
     assert detail["reason"] == "紧急情况，临时召回" and detail["rules"][0]["rule"] == "off_duty"
 
 
@@ -149,10 +183,13 @@ def test_lifecycle_is_timestamped_audited_and_guarded(session, setting):
     view = dispatch.task_view(session, tid)
     assert view["status"] == "completed" and view["result"] == "violation"
     assert [e["to"] for e in view["events"]] == ["created", "assigned", "accepted", "en_route", "on_site", "completed"]
-    stamps = [view[k] for k in ("created_at", "assigned_at", "accepted_at", "en_route_at", "on_site_at", "completed_at")]
+    stamps = [
+        view[k] for k in ("created_at", "assigned_at", "accepted_at", "en_route_at", "on_site_at", "completed_at")
+    ]
     assert all(stamps) and stamps == sorted(stamps)
-    actions = set(session.execute(text(
-        "SELECT action FROM audit_log WHERE subject = :s"), {"s": f"inspection:{tid}"}).scalars())
+    actions = set(
+        session.execute(text("SELECT action FROM audit_log WHERE subject = :s"), {"s": f"inspection:{tid}"}).scalars()
+    )
     assert {"inspection_create", "inspection_assign", "inspection_accepted", "inspection_completed"} <= actions
 
 
@@ -170,16 +207,20 @@ def test_arrival_is_detected_from_the_crews_telemetry(session, setting):
     tid = setting["task"]
     dispatch.assign(session, tid, [a, b], "t-dispatcher")
     dispatch.transition(session, tid, "accepted", "t-officer")
-    lon, lat = session.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM target WHERE id = :t"),
-                               {"t": setting["target_id"]}).one()
+    lon, lat = session.execute(
+        text("SELECT ST_X(geom), ST_Y(geom) FROM target WHERE id = :t"), {"t": setting["target_id"]}
+    ).one()
     device = session.execute(text("SELECT id FROM device WHERE officer_id = :o LIMIT 1"), {"o": a}).scalar_one()
 
     def place(dlat):
-        session.execute(text(
-            """INSERT INTO device_state (device_id, fix_time, last_seen, geom, state)
+        session.execute(
+            text(
+                """INSERT INTO device_state (device_id, fix_time, last_seen, geom, state)
                VALUES (:d, now(), now(), ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'online')
-               ON CONFLICT (device_id) DO UPDATE SET geom = EXCLUDED.geom, state = 'online'"""),
-            {"d": device, "x": lon, "y": lat + dlat})
+               ON CONFLICT (device_id) DO UPDATE SET geom = EXCLUDED.geom, state = 'online'"""
+            ),
+            {"d": device, "x": lon, "y": lat + dlat},
+        )
 
     place(0.01)  # about 1.1 km away
     assert dispatch.detect_arrivals(session) == []
@@ -194,10 +235,17 @@ def committed(engine):
     """A committed task (and cleanup) for tests that race real transactions."""
     with Session(engine) as s, s.begin():
         setting = find_setting(s)
-        setting["tasks"] = [dispatch.create_task(s, target_id=setting["target_id"], domain_key=setting["domain_key"],
-                                                 due_at=NOON, actor="t-dispatcher") for _ in range(2)]
-        caps = dict(s.execute(text("SELECT id, daily_task_cap FROM officer WHERE id = ANY(:i)"),
-                              {"i": setting["officers"]}).all())
+        setting["tasks"] = [
+            dispatch.create_task(
+                s, target_id=setting["target_id"], domain_key=setting["domain_key"], due_at=NOON, actor="t-dispatcher"
+            )
+            for _ in range(2)
+        ]
+        caps = dict(
+            s.execute(
+                text("SELECT id, daily_task_cap FROM officer WHERE id = ANY(:i)"), {"i": setting["officers"]}
+            ).all()
+        )
     yield setting
     with Session(engine) as s, s.begin():
         s.execute(text("DELETE FROM inspection WHERE id = ANY(:t)"), {"t": setting["tasks"]})
@@ -231,14 +279,17 @@ def race(engine, jobs):
 def test_two_dispatchers_assigning_one_task_exactly_one_wins(engine, committed):
     a, b, c = committed["officers"][:3]
     tid = committed["tasks"][0]
-    outcomes = race(engine, [lambda s: dispatch.assign(s, tid, [a, b], "t-d1"),
-                             lambda s: dispatch.assign(s, tid, [b, c], "t-d2")])
+    outcomes = race(
+        engine, [lambda s: dispatch.assign(s, tid, [a, b], "t-d1"), lambda s: dispatch.assign(s, tid, [b, c], "t-d2")]
+    )
     assert outcomes.count("ok") == 1
     loser = next(o for o in outcomes if o != "ok")
     assert isinstance(loser, dispatch.Conflict) and "assigned" in str(loser)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM inspection_officer WHERE inspection_id = :t"),
-                            {"t": tid}).scalar() == 2
+        assert (
+            conn.execute(text("SELECT count(*) FROM inspection_officer WHERE inspection_id = :t"), {"t": tid}).scalar()
+            == 2
+        )
 
 
 def test_one_officer_at_his_cap_cannot_be_given_two_tasks_at_once(engine, committed):
@@ -246,8 +297,9 @@ def test_one_officer_at_his_cap_cannot_be_given_two_tasks_at_once(engine, commit
     with engine.begin() as conn:
         conn.execute(text("UPDATE officer SET daily_task_cap = 1 WHERE id = :o"), {"o": a})
     t1, t2 = committed["tasks"]
-    outcomes = race(engine, [lambda s: dispatch.assign(s, t1, [a, b], "t-d1"),
-                             lambda s: dispatch.assign(s, t2, [a, c], "t-d2")])
+    outcomes = race(
+        engine, [lambda s: dispatch.assign(s, t1, [a, b], "t-d1"), lambda s: dispatch.assign(s, t2, [a, c], "t-d2")]
+    )
     assert outcomes.count("ok") == 1
     loser = next(o for o in outcomes if o != "ok")
     assert isinstance(loser, dispatch.Conflict) and "daily task cap" in str(loser)

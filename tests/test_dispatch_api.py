@@ -19,7 +19,8 @@ from tests.webutil import browser_login, jt808_report, run_async
 
 # Tasks here fall due tomorrow so their load does not touch the daily caps other tests use today.
 DUE = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=1)).replace(
-    hour=10, minute=0, second=0, microsecond=0)
+    hour=10, minute=0, second=0, microsecond=0
+)
 
 
 class Client:
@@ -41,31 +42,66 @@ def setting(engine):
     JT/T 808 devices made lawful for it: on duty, certified, their area covering its township.
     Their rows are restored afterwards."""
     with engine.begin() as c:
-        row = c.execute(text(
-            """SELECT t.id AS target_id, p.domain_key, u.id AS unit_id, t.township_code,
+        row = (
+            c.execute(
+                text(
+                    """SELECT t.id AS target_id, p.domain_key, u.id AS unit_id, t.township_code,
                       ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat
                FROM target t JOIN power_item p ON p.domain_key = ANY(t.domains)
                JOIN enforcement_unit u ON u.id = p.unit_id AND u.code = 'U001'
-               WHERE t.township_code IS NOT NULL ORDER BY t.id LIMIT 1""")).mappings().one()
-        officers = c.execute(text(
-            """SELECT o.id, o.duty_state, o.cert_valid_from, o.cert_valid_to FROM officer o
+               WHERE t.township_code IS NOT NULL ORDER BY t.id LIMIT 1"""
+                )
+            )
+            .mappings()
+            .one()
+        )
+        officers = (
+            c.execute(
+                text(
+                    """SELECT o.id, o.duty_state, o.cert_valid_from, o.cert_valid_to FROM officer o
                WHERE o.unit_id = :u AND EXISTS (SELECT 1 FROM device d WHERE d.officer_id = o.id
                                                AND d.protocol = 'jt808')
-               ORDER BY o.id LIMIT 4"""), {"u": row["unit_id"]}).mappings().all()
+               ORDER BY o.id LIMIT 4"""
+                ),
+                {"u": row["unit_id"]},
+            )
+            .mappings()
+            .all()
+        )
         ids = [o["id"] for o in officers]
-        c.execute(text("UPDATE officer SET duty_state = 'on_duty', cert_valid_from = CURRENT_DATE - 30, "
-                       "cert_valid_to = CURRENT_DATE + 365 WHERE id = ANY(:ids)"), {"ids": ids})
-        added = c.execute(text(
-            "INSERT INTO officer_area (officer_id, township_code) SELECT unnest(CAST(:ids AS int[])), :tw "
-            "ON CONFLICT DO NOTHING RETURNING officer_id"), {"ids": ids, "tw": row["township_code"]}).scalars().all()
+        c.execute(
+            text(
+                "UPDATE officer SET duty_state = 'on_duty', cert_valid_from = CURRENT_DATE - 30, "
+                "cert_valid_to = CURRENT_DATE + 365 WHERE id = ANY(:ids)"
+            ),
+            {"ids": ids},
+        )
+        added = (
+            c.execute(
+                text(
+                    "INSERT INTO officer_area (officer_id, township_code) SELECT unnest(CAST(:ids AS int[])), :tw "
+                    "ON CONFLICT DO NOTHING RETURNING officer_id"
+                ),
+                {"ids": ids, "tw": row["township_code"]},
+            )
+            .scalars()
+            .all()
+        )
     yield {**row, "officers": ids}
     with engine.begin() as c:  # leave no open task and no changed officer behind
         c.execute(text("UPDATE inspection SET status = 'cancelled' WHERE due_at = :d"), {"d": DUE})
         for o in officers:
-            c.execute(text("UPDATE officer SET duty_state = :duty_state, cert_valid_from = :cert_valid_from, "
-                           "cert_valid_to = :cert_valid_to WHERE id = :id"), dict(o))
-        c.execute(text("DELETE FROM officer_area WHERE township_code = :tw AND officer_id = ANY(:ids)"),
-                  {"tw": row["township_code"], "ids": added})
+            c.execute(
+                text(
+                    "UPDATE officer SET duty_state = :duty_state, cert_valid_from = :cert_valid_from, "
+                    "cert_valid_to = :cert_valid_to WHERE id = :id"
+                ),
+                dict(o),
+            )
+        c.execute(
+            text("DELETE FROM officer_area WHERE township_code = :tw AND officer_id = ANY(:ids)"),
+            {"tw": row["township_code"], "ids": added},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +115,10 @@ def dispatcher(live_app, users):
 
 
 def new_task(client, setting, **extra):
-    r = client.post("/api/inspections", {"target_id": setting["target_id"], "domain": setting["domain_key"],
-                                         "due_at": DUE.isoformat(), **extra})
+    r = client.post(
+        "/api/inspections",
+        {"target_id": setting["target_id"], "domain": setting["domain_key"], "due_at": DUE.isoformat(), **extra},
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -94,7 +132,7 @@ def test_bad_requests_get_a_clear_4xx(dispatcher, setting):
         ({**base, "crew_size": 1}, 400, "crew_size"),
         ({**base, "domain": "no_such_domain"}, 400, "no unit holds"),
         ({**base, "items": ["X-404"]}, 400, "power list"),
-        ({**base, "target_id": 10 ** 12}, 404, "no target"),
+        ({**base, "target_id": 10**12}, 404, "no target"),
     ]
     for body, status, words in cases:
         r = dispatcher.post("/api/inspections", body)
@@ -105,8 +143,12 @@ def test_bad_requests_get_a_clear_4xx(dispatcher, setting):
 
 
 def test_complaint_task_candidates_refusal_override_and_scope(admin, dispatcher, setting, users, live_app, engine):
-    task = new_task(dispatcher, setting, priority=1,
-                    complaint={"caller": "王女士", "phone": "13800000000", "report": "夜间施工噪声扰民"})
+    task = new_task(
+        dispatcher,
+        setting,
+        priority=1,
+        complaint={"caller": "王女士", "phone": "13800000000", "report": "夜间施工噪声扰民"},
+    )
     view = dispatcher.get(f"/api/inspections/{task}").json()
     assert view["source"] == "complaint" and view["complaint"]["report"] == "夜间施工噪声扰民"
     assert view["events"][0]["to"] == "created"
@@ -126,20 +168,34 @@ def test_complaint_task_candidates_refusal_override_and_scope(admin, dispatcher,
         # Only an administrator may override, and the override names its reason in the audit.
         r = dispatcher.post(f"/api/inspections/{task}/assign", {"officer_ids": [a, b], "override_reason": "急"})
         assert r.status_code == 403
-        r = admin.post(f"/api/inspections/{task}/assign", {"officer_ids": [a, b], "override_reason": "突发事件，临时召回"})
+        r = admin.post(
+            f"/api/inspections/{task}/assign", {"officer_ids": [a, b], "override_reason": "突发事件，临时召回"}
+        )
         assert r.status_code == 200 and r.json()["status"] == "assigned"
     finally:
         with engine.begin() as c:
             c.execute(text("UPDATE officer SET duty_state = 'on_duty' WHERE id = :o"), {"o": a})
     with engine.connect() as c:
-        audited = c.execute(text("SELECT actor, detail->>'reason' FROM audit_log WHERE action = 'inspection_override' "
-                                 "AND subject = :s"), {"s": f"inspection:{task}"}).one()
+        audited = c.execute(
+            text(
+                "SELECT actor, detail->>'reason' FROM audit_log WHERE action = 'inspection_override' AND subject = :s"
+            ),
+            {"s": f"inspection:{task}"},
+        ).one()
     assert audited == (users["admin"], "突发事件，临时召回")
 
     # A dispatcher of U001 may not send another unit's officers, nor see that unit's tasks.
     with engine.connect() as c:
-        foreign = c.execute(text("SELECT o.id FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id "
-                                 "WHERE u.code <> 'U001' ORDER BY o.id LIMIT 2")).scalars().all()
+        foreign = (
+            c.execute(
+                text(
+                    "SELECT o.id FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id "
+                    "WHERE u.code <> 'U001' ORDER BY o.id LIMIT 2"
+                )
+            )
+            .scalars()
+            .all()
+        )
     other = new_task(dispatcher, setting)
     r = dispatcher.post(f"/api/inspections/{other}/assign", {"officer_ids": foreign})
     assert r.status_code == 403 and "your own units" in r.json()["detail"]
@@ -171,27 +227,33 @@ def test_parallel_requests_for_one_task_exactly_one_wins(dispatcher, setting):
 
 def jt808_phone(engine, officer_id):
     with engine.connect() as c:
-        return c.execute(text("SELECT identifier FROM device WHERE officer_id = :o AND protocol = 'jt808' "
-                              "ORDER BY id LIMIT 1"), {"o": officer_id}).scalar_one()
+        return c.execute(
+            text("SELECT identifier FROM device WHERE officer_id = :o AND protocol = 'jt808' ORDER BY id LIMIT 1"),
+            {"o": officer_id},
+        ).scalar_one()
 
 
 def test_assignment_reaches_the_crews_terminal_then_lifecycle_and_arrival_are_pushed(
-        dispatcher, setting, live_app, engine, users):
+    dispatcher, setting, live_app, engine, users
+):
     task = new_task(dispatcher, setting)
     a, b = setting["officers"][2:4]
     phone = jt808_phone(engine, a)
     events = []
     listener = socketio.Client(reconnection=False)
     listener.on("inspection", lambda e: events.append(e), namespace="/live")
-    listener.connect(live_app["url"], namespaces=["/live"], transports=["websocket"],
-                     auth={"token": dispatcher.headers["Authorization"][7:]})
+    listener.connect(
+        live_app["url"],
+        namespaces=["/live"],
+        transports=["websocket"],
+        auth={"token": dispatcher.headers["Authorization"][7:]},
+    )
 
     async def terminal_sees_the_task():
         term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
         await term.connect()
         await term.login()
-        answer = await asyncio.to_thread(
-            dispatcher.post, f"/api/inspections/{task}/assign", {"officer_ids": [a, b]})
+        answer = await asyncio.to_thread(dispatcher.post, f"/api/inspections/{task}/assign", {"officer_ids": [a, b]})
         for _ in range(50):
             if term.texts:
                 break
@@ -229,22 +291,46 @@ def test_assignment_reaches_the_crews_terminal_then_lifecycle_and_arrival_are_pu
     seen = [e["status"] for e in events if e["id"] == task]
     assert seen == ["assigned", "accepted", "en_route", "on_site", "completed"]
     with engine.connect() as c:
-        actions = c.execute(text("SELECT action FROM audit_log WHERE subject = :s ORDER BY id"),
-                            {"s": f"inspection:{task}"}).scalars().all()
-    assert actions == ["inspection_create", "inspection_assign", "inspection_accepted", "inspection_en_route",
-                       "inspection_completed"]
+        actions = (
+            c.execute(text("SELECT action FROM audit_log WHERE subject = :s ORDER BY id"), {"s": f"inspection:{task}"})
+            .scalars()
+            .all()
+        )
+    assert actions == [
+        "inspection_create",
+        "inspection_assign",
+        "inspection_accepted",
+        "inspection_en_route",
+        "inspection_completed",
+    ]
 
 
 def test_random_plan_over_the_api_is_published_as_csv(dispatcher, setting, engine, users):
-    r = dispatcher.post("/api/plans", {"name": "测试抽查", "seed": "2026-11-25-api", "share": 0.002,
-                                       "due_at": DUE.isoformat(), "domains": [setting["domain_key"]]})
+    r = dispatcher.post(
+        "/api/plans",
+        {
+            "name": "测试抽查",
+            "seed": "2026-11-25-api",
+            "share": 0.002,
+            "due_at": DUE.isoformat(),
+            "domains": [setting["domain_key"]],
+        },
+    )
     assert r.status_code == 201, r.text
     plan = r.json()
     assert plan["drawn"] >= 1
     with engine.connect() as c:
-        units = c.execute(text(
-            "SELECT DISTINCT o.unit_id FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id "
-            "JOIN officer o ON o.id = io.officer_id WHERE i.plan_id = :p"), {"p": plan["plan_id"]}).scalars().all()
+        units = (
+            c.execute(
+                text(
+                    "SELECT DISTINCT o.unit_id FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id "
+                    "JOIN officer o ON o.id = io.officer_id WHERE i.plan_id = :p"
+                ),
+                {"p": plan["plan_id"]},
+            )
+            .scalars()
+            .all()
+        )
     assert set(units) <= {setting["unit_id"]}  # a U001 dispatcher draws U001 inspectors only
     csv = dispatcher.get(f"/api/plans/{plan['plan_id']}.csv")
     assert csv.status_code == 200 and "seed=2026-11-25-api" in csv.text
@@ -252,17 +338,22 @@ def test_random_plan_over_the_api_is_published_as_csv(dispatcher, setting, engin
     assert dispatcher.post("/api/plans", {"seed": "", "share": 0.01}).status_code == 400
     assert dispatcher.post("/api/plans", {"seed": "x", "share": "many"}).status_code == 400
     with engine.connect() as c:
-        assert c.execute(text("SELECT count(*) FROM audit_log WHERE action = 'plan_export' AND actor = :a "
-                              "AND subject = :s"), {"a": users["dispatcher"], "s": f"plan:{plan['plan_id']}"}).scalar() == 1
+        assert (
+            c.execute(
+                text("SELECT count(*) FROM audit_log WHERE action = 'plan_export' AND actor = :a AND subject = :s"),
+                {"a": users["dispatcher"], "s": f"plan:{plan['plan_id']}"},
+            ).scalar()
+            == 1
+        )
 
 
 @pytest.mark.browser
-def test_dispatcher_assigns_from_the_page_and_in_bulk(browser, live_app, dispatcher, setting, users, engine,
-                                                      artifacts):
+def test_dispatcher_assigns_from_the_page_and_in_bulk(browser, live_app, dispatcher, setting, users, engine, artifacts):
     urgent = new_task(dispatcher, setting, priority=1)
     for i, officer in enumerate(setting["officers"][:2]):  # two officers on patrol nearby
-        jt808_report(live_app["jt808"], jt808_phone(engine, officer), setting["lat"] + 0.01 * (i + 1),
-                     setting["lon"] - 0.01)
+        jt808_report(
+            live_app["jt808"], jt808_phone(engine, officer), setting["lat"] + 0.01 * (i + 1), setting["lon"] - 0.01
+        )
     page = browser.new_page(viewport={"width": 1500, "height": 950})
     try:
         browser_login(page, live_app["url"], users["dispatcher"], PASSWORD)
@@ -270,25 +361,34 @@ def test_dispatcher_assigns_from_the_page_and_in_bulk(browser, live_app, dispatc
         row = page.locator(f"#queue button:has-text('#{urgent} ')")
         row.wait_for(timeout=10_000)
         assert "紧急" in row.inner_text()
-        page.wait_for_function("() => [...document.querySelectorAll('#queue .lg-due')]"
-                               ".every(e => /^(剩余|已超时) /.test(e.textContent))", timeout=5_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#queue .lg-due')].every(e => /^(剩余|已超时) /.test(e.textContent))",
+            timeout=5_000,
+        )
         row.click()
         page.wait_for_selector("#candidates-heading", timeout=10_000)
         assert page.inner_text("#candidates-heading").startswith(f"#{urgent} ")
         page.wait_for_selector("#crew-1 .lg-assign", timeout=5_000)
         assert "公里" in page.inner_text("#crew-1")
-        page.wait_for_function("() => document.querySelectorAll('.lg-candidate').length >= 2",
-                               timeout=5_000)  # the crews on the map, from their live positions
+        page.wait_for_function(
+            "() => document.querySelectorAll('.lg-candidate').length >= 2", timeout=5_000
+        )  # the crews on the map, from their live positions
         page.screenshot(path=str(artifacts / "dispatch-candidates.png"))
         page.click("#crew-1 .lg-assign")
         page.wait_for_selector("#assign-ok", timeout=10_000)
         assert dispatcher.get(f"/api/inspections/{urgent}").json()["status"] == "assigned"
-        page.wait_for_function(f"""() => [...document.querySelectorAll('#queue button')]
-            .some(b => b.textContent.includes('#{urgent} ') && b.textContent.includes('已指派'))""", timeout=10_000)
+        page.wait_for_function(
+            f"""() => [...document.querySelectorAll('#queue button')]
+            .some(b => b.textContent.includes('#{urgent} ') && b.textContent.includes('已指派'))""",
+            timeout=10_000,
+        )
 
         bulk = [new_task(dispatcher, setting, priority=3) for _ in range(2)]
-        page.wait_for_function(f"""() => [...document.querySelectorAll('#queue button')]
-            .some(b => b.textContent.includes('#{bulk[-1]} '))""", timeout=10_000)  # pushed live
+        page.wait_for_function(
+            f"""() => [...document.querySelectorAll('#queue button')]
+            .some(b => b.textContent.includes('#{bulk[-1]} '))""",
+            timeout=10_000,
+        )  # pushed live
         page.click("#bulk-preview")
         page.wait_for_selector("#bulk-summary", timeout=20_000)
         assert "合计路程" in page.inner_text("#bulk-summary")
@@ -301,13 +401,14 @@ def test_dispatcher_assigns_from_the_page_and_in_bulk(browser, live_app, dispatc
         page.close()
 
 
-ON_TASK_RGB = [0x7b, 0x2c, 0xbf]  # lawgrid.liveColors.task
+ON_TASK_RGB = [0x7B, 0x2C, 0xBF]  # lawgrid.liveColors.task
 ON_TASK = ",".join(map(str, ON_TASK_RGB))
 
 
 @pytest.mark.browser
-def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(browser, live_app, dispatcher, setting, users,
-                                                                engine, artifacts):
+def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
+    browser, live_app, dispatcher, setting, users, engine, artifacts
+):
     officer = setting["officers"][0]
     phone = jt808_phone(engine, officer)
     with engine.begin() as c:  # earlier tests here left this module's crews on tasks
@@ -320,18 +421,22 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(browser, live_ap
         time.sleep(1.0)  # the socket connects after the page renders
         jt808_report(live_app["jt808"], phone, setting["lat"] + 0.02, setting["lon"] + 0.02)
         page.wait_for_function(f"() => window.lawgrid.painted({device})", timeout=5_000)
-        page.evaluate(f"() => {{ const d = window.lawgrid.live.get({device});"
-                      f" window.lawgrid.map.setView([d.lat, d.lon], 14, {{animate: false}}); }}")
+        page.evaluate(
+            f"() => {{ const d = window.lawgrid.live.get({device});"
+            f" window.lawgrid.map.setView([d.lat, d.lon], 14, {{animate: false}}); }}"
+        )
         assert page.evaluate(f"() => window.lawgrid.pixelAt({device})")[:3] != ON_TASK_RGB
 
         task = new_task(dispatcher, setting)
         r = dispatcher.post(f"/api/inspections/{task}/assign", {"officer_ids": setting["officers"][:2]})
         assert r.status_code == 200, r.text
-        page.wait_for_function(f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() === '{ON_TASK}'",
-                               timeout=5_000)
+        page.wait_for_function(
+            f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() === '{ON_TASK}'", timeout=5_000
+        )
         page.screenshot(path=str(artifacts / "map-crew-on-task.png"))
         assert dispatcher.post(f"/api/inspections/{task}/status", {"status": "cancelled"}).status_code == 200
-        page.wait_for_function(f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() !== '{ON_TASK}'",
-                               timeout=5_000)
+        page.wait_for_function(
+            f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() !== '{ON_TASK}'", timeout=5_000
+        )
     finally:
         page.close()

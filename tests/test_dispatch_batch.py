@@ -13,12 +13,18 @@ DUE = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(hour=16, minut
 
 
 def make_tasks(session, n=30):
-    rows = session.execute(text(
-        """SELECT t.id, t.domains[1] FROM target t
+    rows = session.execute(
+        text(
+            """SELECT t.id, t.domains[1] FROM target t
            WHERE EXISTS (SELECT 1 FROM power_item p WHERE p.domain_key = t.domains[1])
-           ORDER BY t.id LIMIT :n"""), {"n": n}).all()
-    return [dispatch.create_task(session, target_id=t, domain_key=d, due_at=DUE, actor="t-dispatcher",
-                                 source="bulk") for t, d in rows]
+           ORDER BY t.id LIMIT :n"""
+        ),
+        {"n": n},
+    ).all()
+    return [
+        dispatch.create_task(session, target_id=t, domain_key=d, due_at=DUE, actor="t-dispatcher", source="bulk")
+        for t, d in rows
+    ]
 
 
 def test_batch_plan_is_lawful_within_caps_and_optimal(session):
@@ -44,9 +50,13 @@ def test_batch_plan_is_lawful_within_caps_and_optimal(session):
     result = dispatch_batch.commit_plan(session, plan.assignments, "t-dispatcher")
     assert sorted(result["assigned"]) == sorted(a["inspection_id"] for a in plan.assignments)
     assert result["failed"] == []
-    events = session.execute(text(
-        "SELECT count(*) FROM inspection_event WHERE to_status = 'assigned' AND detail->>'via' = 'batch' "
-        "AND inspection_id = ANY(:t)"), {"t": tasks}).scalar()
+    events = session.execute(
+        text(
+            "SELECT count(*) FROM inspection_event WHERE to_status = 'assigned' AND detail->>'via' = 'batch' "
+            "AND inspection_id = ANY(:t)"
+        ),
+        {"t": tasks},
+    ).scalar()
     assert events == len(plan.assignments)
 
 
@@ -86,8 +96,14 @@ def drawn(session, plan_id):
 
 
 def test_random_plan_is_reproducible_stratified_and_lawful(session):
-    kwargs = dict(name="2026年第四季度市场监管双随机抽查", seed="binhai-2026Q4-market", share=0.05, due_at=DUE,
-                  actor="t-dispatcher", domains=["market_regulation"])
+    kwargs = dict(
+        name="2026年第四季度市场监管双随机抽查",
+        seed="binhai-2026Q4-market",
+        share=0.05,
+        due_at=DUE,
+        actor="t-dispatcher",
+        domains=["market_regulation"],
+    )
     first = session.begin_nested()
     a = random_plan.draw(session, **kwargs)
     rows_a = drawn(session, a["plan_id"])
@@ -95,13 +111,15 @@ def test_random_plan_is_reproducible_stratified_and_lawful(session):
     b = random_plan.draw(session, **kwargs)
     rows_b = drawn(session, b["plan_id"])
     assert rows_a == rows_b and len(rows_a) == a["drawn"]
-    population = session.execute(text(
-        "SELECT count(*) FROM target WHERE 'market_regulation' = ANY(domains) AND township_code IS NOT NULL")).scalar()
+    population = session.execute(
+        text("SELECT count(*) FROM target WHERE 'market_regulation' = ANY(domains) AND township_code IS NOT NULL")
+    ).scalar()
     assert b["drawn"] == round(0.05 * population) and b["population"] == population
     other = random_plan.draw(session, **{**kwargs, "seed": "another-seed"})
     assert drawn(session, other["plan_id"]) != rows_b
-    for task_id in session.execute(text(
-            "SELECT id FROM inspection WHERE plan_id = :p AND status = 'assigned'"), {"p": b["plan_id"]}).scalars():
+    for task_id in session.execute(
+        text("SELECT id FROM inspection WHERE plan_id = :p AND status = 'assigned'"), {"p": b["plan_id"]}
+    ).scalars():
         task = dispatch.load_task(session, task_id)
         pool = dispatch.officer_pool(session, task, task.officers)
         # Each officer's count now includes this task; the rule held when he was drawn.
@@ -114,18 +132,29 @@ def test_random_plan_is_reproducible_stratified_and_lawful(session):
 
 
 def test_a_second_draw_does_not_send_the_same_inspector_again(session):
-    town = session.execute(text(
-        "SELECT township_code FROM target WHERE township_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
-    kwargs = dict(name="复查", seed="same-seed", share=1.0, due_at=DUE, actor="t-dispatcher",
-                  townships=[town], risks=[4])
+    town = session.execute(
+        text(
+            "SELECT township_code FROM target WHERE township_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        )
+    ).scalar()
+    kwargs = dict(
+        name="复查", seed="same-seed", share=1.0, due_at=DUE, actor="t-dispatcher", townships=[town], risks=[4]
+    )
     first = random_plan.draw(session, **kwargs)
     second = random_plan.draw(session, **kwargs)
     crews = {}
     for plan in (first, second):
-        for target_id, officer_id in session.execute(text(
+        for target_id, officer_id in session.execute(
+            text(
                 "SELECT i.target_id, io.officer_id FROM inspection i JOIN inspection_officer io "
-                "ON io.inspection_id = i.id WHERE i.plan_id = :p"), {"p": plan["plan_id"]}):
+                "ON io.inspection_id = i.id WHERE i.plan_id = :p"
+            ),
+            {"p": plan["plan_id"]},
+        ):
             crews.setdefault((plan["plan_id"], target_id), set()).add(officer_id)
-    repeated = [t for (p, t), officers in crews.items() if p == second["plan_id"]
-                and officers & crews.get((first["plan_id"], t), set())]
+    repeated = [
+        t
+        for (p, t), officers in crews.items()
+        if p == second["plan_id"] and officers & crews.get((first["plan_id"], t), set())
+    ]
     assert first["assigned"] > 0 and repeated == []

@@ -27,8 +27,9 @@ def test_lifecycle_through_the_cli(open_dir):
     env.pop("LAWGRID_DATABASE_URL", None)
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "lawgrid.cli", "db", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "lawgrid.cli", "db", *args], env=env, capture_output=True, text=True, timeout=120
+        )
 
     assert run("status").returncode == 3  # not initialised yet
     started = run("start")

@@ -22,8 +22,14 @@ def service_factory(engine, tmp_path):
     started = []
 
     async def make(**kw):
-        config = IngestConfig(dsn=db.raw_psycopg_url(engine), spool_path=tmp_path / "spool.jsonl",
-                              host="127.0.0.1", jt808_port=0, osmand_port=0, **kw)
+        config = IngestConfig(
+            dsn=db.raw_psycopg_url(engine),
+            spool_path=tmp_path / "spool.jsonl",
+            host="127.0.0.1",
+            jt808_port=0,
+            osmand_port=0,
+            **kw,
+        )
         service = IngestService(config, db.make_sessionmaker(engine))
         await service.start()
         started.append(service)
@@ -35,15 +41,20 @@ def service_factory(engine, tmp_path):
 
 def registered(engine, protocol):
     with engine.connect() as c:
-        return c.execute(text(
-            "SELECT id, identifier FROM device WHERE protocol = :p ORDER BY id LIMIT 1"), {"p": protocol}).one()
+        return c.execute(
+            text("SELECT id, identifier FROM device WHERE protocol = :p ORDER BY id LIMIT 1"), {"p": protocol}
+        ).one()
 
 
 def positions(engine, device_id):
     with engine.connect() as c:
-        return c.execute(text(
-            "SELECT fix_time, ST_Y(geom), ST_X(geom), speed_kmh, attributes FROM position "
-            "WHERE device_id = :d ORDER BY fix_time"), {"d": device_id}).all()
+        return c.execute(
+            text(
+                "SELECT fix_time, ST_Y(geom), ST_X(geom), speed_kmh, attributes FROM position "
+                "WHERE device_id = :d ORDER BY fix_time"
+            ),
+            {"d": device_id},
+        ).all()
 
 
 def cleanup(engine, device_id):
@@ -71,11 +82,14 @@ def test_jt808_register_authenticate_report_and_bad_frames(engine, service_facto
         assert len(code) == 8
         assert await term.authenticate("WRONG") == codec.RESULT_FAILURE
         assert await term.authenticate() == codec.RESULT_OK
-        t0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=30)
+        t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=30)
         assert await term.location(*TANGGU, t0, speed_kmh=12.5) == codec.RESULT_OK
         # A frame with a bad check code between good ones: error response, counted, others kept.
-        bad = bytearray(codec.encode(codec.LOCATION, term.phone, 900,
-                                     codec.location_body(39.02, 117.67, t0 + dt.timedelta(seconds=1))))
+        bad = bytearray(
+            codec.encode(
+                codec.LOCATION, term.phone, 900, codec.location_body(39.02, 117.67, t0 + dt.timedelta(seconds=1))
+            )
+        )
         bad[-2] ^= 0x55
         err = asyncio.get_running_loop().create_future()
         term.waiting[900] = (err, 0)
@@ -84,8 +98,7 @@ def test_jt808_register_authenticate_report_and_bad_frames(engine, service_facto
         # An unknown message id gets "not supported".
         assert await term.send(0x0999, b"") == codec.RESULT_UNSUPPORTED
         # Batch upload, and a sub-packaged location in two parts.
-        locs = [codec.location_body(39.01 + i / 1000, 117.66, t0 + dt.timedelta(seconds=10 + i))
-                for i in range(3)]
+        locs = [codec.location_body(39.01 + i / 1000, 117.66, t0 + dt.timedelta(seconds=10 + i)) for i in range(3)]
         assert await term.send(codec.BATCH_LOCATION, codec.batch_body(locs)) == codec.RESULT_OK
         body = codec.location_body(39.03, 117.65, t0 + dt.timedelta(seconds=20), alarm=1)
         first = term.send(codec.LOCATION, body[:10], packet=(2, 1))
@@ -115,8 +128,7 @@ def test_jt808_register_authenticate_report_and_bad_frames(engine, service_facto
     assert stats["pipeline:duplicates"] == 1  # older than the last fix: dropped on insert
     with engine.connect() as c:
         alarm = c.execute(text("SELECT kind, status FROM alarm WHERE device_id = :d"), {"d": dev_id}).all()
-        state = c.execute(text("SELECT ST_Y(geom), state FROM device_state WHERE device_id = :d"),
-                          {"d": dev_id}).one()
+        state = c.execute(text("SELECT ST_Y(geom), state FROM device_state WHERE device_id = :d"), {"d": dev_id}).one()
     assert alarm == [("sos", "open")]
     assert state == (39.03, "online")
 
@@ -146,7 +158,7 @@ def test_jt808_2019_terminal(engine, service_factory):
         term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port, version=1)
         await term.connect()
         await term.login()
-        when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=5)
+        when = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=5)
         assert await term.location(39.05, 117.70, when, camera=1) == codec.RESULT_OK
         await term.close()
         await service.stop()
@@ -159,7 +171,7 @@ def test_jt808_2019_terminal(engine, service_factory):
 def test_osmand_variants(engine, service_factory):
     dev_id, ident = registered(engine, "osmand")
     cleanup(engine, dev_id)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     async def scenario():
         service = await service_factory()
@@ -168,16 +180,34 @@ def test_osmand_variants(engine, service_factory):
         # Query string with epoch seconds, speed in knots.
         out.append(await phone.position(39.0, 117.6, now - dt.timedelta(seconds=40), speed="10", batt="87"))
         # Form body with ISO 8601 time and an SOS alarm.
-        body = urlencode({"id": ident, "lat": 39.001, "lon": 117.601, "alarm": "sos",
-                          "timestamp": (now - dt.timedelta(seconds=30)).isoformat()})
-        out.append(await phone.request("POST", "/", body.encode(),
-                                       {"Content-Type": "application/x-www-form-urlencoded"}))
+        body = urlencode(
+            {
+                "id": ident,
+                "lat": 39.001,
+                "lon": 117.601,
+                "alarm": "sos",
+                "timestamp": (now - dt.timedelta(seconds=30)).isoformat(),
+            }
+        )
+        out.append(
+            await phone.request("POST", "/", body.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+        )
         # Newer JSON body.
-        doc = {"device_id": ident, "location": {
-            "timestamp": (now - dt.timedelta(seconds=20)).isoformat().replace("+00:00", "Z"),
-            "coords": {"latitude": 39.002, "longitude": 117.602, "speed": 2.0, "heading": 90,
-                       "accuracy": 5, "altitude": 3},
-            "battery": {"level": 0.5, "is_charging": True}}}
+        doc = {
+            "device_id": ident,
+            "location": {
+                "timestamp": (now - dt.timedelta(seconds=20)).isoformat().replace("+00:00", "Z"),
+                "coords": {
+                    "latitude": 39.002,
+                    "longitude": 117.602,
+                    "speed": 2.0,
+                    "heading": 90,
+                    "accuracy": 5,
+                    "altitude": 3,
+                },
+                "battery": {"level": 0.5, "is_charging": True},
+            },
+        }
         out.append(await phone.request("POST", "/", json.dumps(doc).encode(), {"Content-Type": "application/json"}))
         # Bad input: missing lat, unknown device, from the future, far away, bad JSON.
         out.append(await phone.request("GET", f"/?id={ident}&lon=117.6"))
@@ -213,10 +243,14 @@ def test_body_camera_events_need_the_device_code(engine, service_factory):
         await term.connect()
         await term.login()
         client = OsmAndPhone("-", "127.0.0.1", service.osmand.port)
-        base = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=60)
-        event = lambda kind, s: json.dumps({"protocol": "jt808", "id": phone, "event": kind,
-                                            "time": (base + dt.timedelta(seconds=s)).isoformat(),
-                                            "lat": 39.0, "lon": 117.6}).encode()
+        base = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)
+
+        def event(kind, s):
+            when = (base + dt.timedelta(seconds=s)).isoformat()
+            return json.dumps(
+                {"protocol": "jt808", "id": phone, "event": kind, "time": when, "lat": 39.0, "lon": 117.6}
+            ).encode()
+
         results = [
             await client.request("POST", "/events", event("recording_started", 1), {"X-Device-Auth": "nope"}),
             await client.request("POST", "/events", event("recording_started", 2), {"X-Device-Auth": term.auth_code}),

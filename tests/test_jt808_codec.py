@@ -4,7 +4,8 @@ import datetime as dt
 import struct
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingest.jt808 import codec
 
@@ -19,7 +20,7 @@ def raw_content(frame: bytes) -> bytes:
 
 def test_known_frame_from_the_standard_examples():
     # A 2013 heartbeat from terminal 013800000001, serial 1: 7e 0002 0000 013800000001 0001 cc 7e
-    payload = bytes.fromhex("00020000013800000001" "0001")
+    payload = bytes.fromhex("000200000138000000010001")
     frame = b"\x7e" + payload + bytes([codec.xor(payload)]) + b"\x7e"
     assert frame == codec.encode(codec.HEARTBEAT, PHONE, 1)
     msg = codec.decode(raw_content(frame))
@@ -42,8 +43,18 @@ def test_escape_roundtrip_and_no_bare_flags(data):
 
 
 def test_location_2013_with_alarms_hemispheres_and_additional_items():
-    body = codec.location_body(39.0131, 117.668309, WHEN, alarm=0b1 | 1 << 8, speed_kmh=36.5,
-                               course=270, altitude=12, camera=0b11, mileage_km=1234.5, signal=25)
+    body = codec.location_body(
+        39.0131,
+        117.668309,
+        WHEN,
+        alarm=0b1 | 1 << 8,
+        speed_kmh=36.5,
+        course=270,
+        altitude=12,
+        camera=0b11,
+        mileage_km=1234.5,
+        signal=25,
+    )
     frame = codec.encode(codec.LOCATION, PHONE, 7, body)
     msg = codec.decode(raw_content(frame))
     loc = codec.parse_location(msg.body)
@@ -58,8 +69,7 @@ def test_location_2013_with_alarms_hemispheres_and_additional_items():
 
 
 def test_2019_header_with_version_and_ten_byte_phone():
-    frame = codec.encode(codec.LOCATION, "12345678901234567890", 3,
-                         codec.location_body(39.0, 117.6, WHEN), version=1)
+    frame = codec.encode(codec.LOCATION, "12345678901234567890", 3, codec.location_body(39.0, 117.6, WHEN), version=1)
     msg = codec.decode(raw_content(frame))
     assert msg.header.is_2019 and msg.header.version == 1
     assert msg.header.phone == "12345678901234567890"

@@ -21,8 +21,9 @@ def token(url, username):
 
 
 def api(url, username, path, method="GET", **kw):
-    return requests.request(method, url + path, headers={"Authorization": f"Bearer {token(url, username)}"},
-                            timeout=10, **kw)
+    return requests.request(
+        method, url + path, headers={"Authorization": f"Bearer {token(url, username)}"}, timeout=10, **kw
+    )
 
 
 def listener(url, username):
@@ -37,10 +38,13 @@ def listener(url, username):
 def jt808_device(engine, in_unit: bool):
     op = "=" if in_unit else "<>"
     with engine.connect() as c:
-        return c.execute(text(
-            f"""SELECT d.id, d.identifier FROM device d JOIN officer o ON o.id = d.officer_id
+        return c.execute(
+            text(
+                f"""SELECT d.id, d.identifier FROM device d JOIN officer o ON o.id = d.officer_id
                 JOIN enforcement_unit u ON u.id = o.unit_id
-                WHERE d.protocol = 'jt808' AND u.code {op} 'U001' ORDER BY d.id DESC LIMIT 1""")).one()
+                WHERE d.protocol = 'jt808' AND u.code {op} 'U001' ORDER BY d.id DESC LIMIT 1"""
+            )
+        ).one()
 
 
 def test_anonymous_socket_is_refused(live_app):
@@ -71,8 +75,8 @@ def test_position_and_sos_reach_operators_and_only_the_right_unit(live_app, engi
     sent_at = run_async(devices())
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not (
-            {r[0] for _, rows in seen_op["positions"] for r in rows} >= {mine[0], theirs[0]}
-            and seen_disp["positions"]):
+        {r[0] for _, rows in seen_op["positions"] for r in rows} >= {mine[0], theirs[0]} and seen_disp["positions"]
+    ):
         time.sleep(0.05)
     op_ids = {r[0]: t for t, rows in seen_op["positions"] for r in rows}
     assert mine[0] in op_ids and theirs[0] in op_ids
@@ -106,7 +110,7 @@ def test_alarm_ack_and_resolve_over_rest(live_app, users):
 def test_track_officers_and_devices_respect_scope(live_app, engine, users):
     url = live_app["url"]
     mine, theirs = jt808_device(engine, True), jt808_device(engine, False)
-    start = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat()
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
     track = api(url, users["dispatcher"], f"/api/devices/{mine[0]}/track", params={"start": start})
     assert track.status_code == 200
     points = [f for f in track.json()["features"] if f["geometry"]["type"] == "Point"]
@@ -125,9 +129,19 @@ def test_track_officers_and_devices_respect_scope(live_app, engine, users):
 
 def test_simulator_feeds_a_running_server(live_app, runtime, engine):
     before = engine.connect().execute(text("SELECT count(*) FROM position")).scalar()
-    summary = run_async(lambda: run_simulation(
-        runtime.sessions, devices=20, rate=2, duration=3, protocol="mixed", host="127.0.0.1",
-        jt808_port=live_app["jt808"], osmand_port=live_app["osmand"], progress=False))
+    summary = run_async(
+        lambda: run_simulation(
+            runtime.sessions,
+            devices=20,
+            rate=2,
+            duration=3,
+            protocol="mixed",
+            host="127.0.0.1",
+            jt808_port=live_app["jt808"],
+            osmand_port=live_app["osmand"],
+            progress=False,
+        )
+    )
     after = engine.connect().execute(text("SELECT count(*) FROM position")).scalar()
     assert summary["devices"] == 20 and summary["failed"] == 0
     assert summary["acked"] >= 40
@@ -149,7 +163,9 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         jt808_report(live_app["jt808"], phone, 39.111111, 117.555555)
         page.wait_for_function(
             f"(() => {{ const d = window.lawgrid.live.get({dev_id});"
-            f" return d && d.lat === 39.111111 && window.lawgrid.painted({dev_id}); }})()", timeout=2_000)
+            f" return d && d.lat === 39.111111 && window.lawgrid.painted({dev_id}); }})()",
+            timeout=2_000,
+        )
         moved_in = time.monotonic() - t0
         assert moved_in < 2.0
         # Click the marker to select it, turn on follow mode, move again: the trail grows

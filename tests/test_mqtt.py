@@ -27,8 +27,7 @@ def broker(tmp_path_factory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     conf = tmp_path_factory.mktemp("mosquitto") / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 100000\n")
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n")
     proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 10
     while True:
@@ -37,7 +36,7 @@ def broker(tmp_path_factory):
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"mosquitto did not start: {proc.stdout.read().decode()}")
+                raise RuntimeError(f"mosquitto did not start: {proc.stdout.read().decode()}") from None
             time.sleep(0.05)
     yield f"mqtt://127.0.0.1:{port}", port
     proc.terminate()
@@ -48,10 +47,13 @@ def broker(tmp_path_factory):
 def mqtt_device(engine):
     with engine.begin() as c:
         officer = c.execute(text("SELECT id FROM officer ORDER BY id LIMIT 1")).scalar_one()
-        device_id = c.execute(text(
-            "INSERT INTO device (kind, protocol, identifier, officer_id) VALUES ('terminal', 'mqtt', :i, :o) "
-            "ON CONFLICT (protocol, identifier) DO UPDATE SET officer_id = EXCLUDED.officer_id RETURNING id"),
-            {"i": IDENT, "o": officer}).scalar_one()
+        device_id = c.execute(
+            text(
+                "INSERT INTO device (kind, protocol, identifier, officer_id) VALUES ('terminal', 'mqtt', :i, :o) "
+                "ON CONFLICT (protocol, identifier) DO UPDATE SET officer_id = EXCLUDED.officer_id RETURNING id"
+            ),
+            {"i": IDENT, "o": officer},
+        ).scalar_one()
     cleanup(engine, device_id)
     yield device_id
     cleanup(engine, device_id)
@@ -93,9 +95,15 @@ def wait_for(predicate, timeout=10.0):
 
 
 async def started(engine, tmp_path, url, client_id="lawgrid-ingest-test"):
-    config = IngestConfig(dsn=db.raw_psycopg_url(engine), spool_path=tmp_path / "spool.jsonl",
-                          host="127.0.0.1", jt808_port=0, osmand_port=0, mqtt_url=url,
-                          mqtt_client_id=client_id)
+    config = IngestConfig(
+        dsn=db.raw_psycopg_url(engine),
+        spool_path=tmp_path / "spool.jsonl",
+        host="127.0.0.1",
+        jt808_port=0,
+        osmand_port=0,
+        mqtt_url=url,
+        mqtt_client_id=client_id,
+    )
     service = IngestService(config, db.make_sessionmaker(engine))
     await service.start()
     await asyncio.wait_for(service.mqtt.subscribed.wait(), 10)
@@ -104,20 +112,22 @@ async def started(engine, tmp_path, url, client_id="lawgrid-ingest-test"):
 
 def test_positions_events_and_bad_messages(engine, tmp_path, broker, mqtt_device):
     url, port = broker
-    t0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=2)
+    t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=2)
 
     async def scenario():
         service = await started(engine, tmp_path, url)
         device = Publisher(port)
         try:
             await asyncio.to_thread(device.send, IDENT, fix(t0))
-            await asyncio.to_thread(device.send, IDENT, b"{not json")           # refused, counted
-            await asyncio.to_thread(device.send, IDENT, fix(t0, lat=52.5))      # far from Binhai
-            await asyncio.to_thread(device.send, "no-such-device", fix(t0))     # unknown device
+            await asyncio.to_thread(device.send, IDENT, b"{not json")  # refused, counted
+            await asyncio.to_thread(device.send, IDENT, fix(t0, lat=52.5))  # far from Binhai
+            await asyncio.to_thread(device.send, "no-such-device", fix(t0))  # unknown device
             # A batch in one message, with an SOS event.
-            await asyncio.to_thread(device.send, IDENT, [
-                fix(t0 + dt.timedelta(seconds=1), recording=True),
-                fix(t0 + dt.timedelta(seconds=2), event="sos")])
+            await asyncio.to_thread(
+                device.send,
+                IDENT,
+                [fix(t0 + dt.timedelta(seconds=1), recording=True), fix(t0 + dt.timedelta(seconds=2), event="sos")],
+            )
             assert await asyncio.to_thread(wait_for, lambda: len(positions(engine, mqtt_device)) == 3)
             assert await asyncio.to_thread(wait_for, lambda: len(device.rejections) == 3)
             return service.stats(), list(device.rejections)
@@ -137,8 +147,9 @@ def test_positions_events_and_bad_messages(engine, tmp_path, broker, mqtt_device
     assert rejections.count(("lawgrid/devices/no-such-device/rejected", "device no-such-device is not registered")) == 1
     with engine.connect() as c:
         alarm = c.execute(text("SELECT kind, status FROM alarm WHERE device_id = :d"), {"d": mqtt_device}).all()
-        state = c.execute(text("SELECT recording FROM device_state WHERE device_id = :d"),
-                          {"d": mqtt_device}).scalar_one()
+        state = c.execute(
+            text("SELECT recording FROM device_state WHERE device_id = :d"), {"d": mqtt_device}
+        ).scalar_one()
     assert alarm == [("sos", "open")]
     assert state is True
 
@@ -146,7 +157,7 @@ def test_positions_events_and_bad_messages(engine, tmp_path, broker, mqtt_device
 def test_messages_sent_while_the_listener_is_down_arrive_after_restart(engine, tmp_path, broker, mqtt_device):
     """The subscription is persistent: the broker keeps QoS 1 messages for the listener."""
     url, port = broker
-    t0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=5)
+    t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
 
     async def scenario():
         service = await started(engine, tmp_path, url, "lawgrid-ingest-restart")

@@ -30,8 +30,10 @@ def test_every_mapped_column_exists_in_the_migrated_schema(engine):
 
 
 def test_spatial_indexes_exist(session):
-    indexes = {r[0]: r[1] for r in session.execute(text(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"))}
+    indexes = {
+        r[0]: r[1]
+        for r in session.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"))
+    }
     assert "USING gist (geom)" in indexes["target_geom_gist"]
     assert "geography" in indexes["target_geog_gist"]
     assert "USING gist (geom)" in indexes["township_geom_gist"]
@@ -40,9 +42,15 @@ def test_spatial_indexes_exist(session):
 
 
 def test_metre_distances_use_the_geography_index(session):
-    plan = "\n".join(r[0] for r in session.execute(text(
-        "EXPLAIN SELECT id FROM target WHERE ST_DWithin(geom::geography, "
-        "ST_SetSRID(ST_MakePoint(117.66, 39.02), 4326)::geography, 500)")))
+    plan = "\n".join(
+        r[0]
+        for r in session.execute(
+            text(
+                "EXPLAIN SELECT id FROM target WHERE ST_DWithin(geom::geography, "
+                "ST_SetSRID(ST_MakePoint(117.66, 39.02), 4326)::geography, 500)"
+            )
+        )
+    )
     assert "target_geog_gist" in plan
 
 
@@ -62,20 +70,28 @@ def test_audit_log_is_append_only(session):
 
 def test_positions_land_in_their_month_partition(session):
     device = session.execute(text("SELECT id FROM device LIMIT 1")).scalar_one()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     session.execute(text("SELECT lawgrid_ensure_position_partitions(:t, 1)"), {"t": now})
-    session.execute(text(
-        "INSERT INTO position (device_id, fix_time, geom) "
-        "VALUES (:d, :t, ST_SetSRID(ST_MakePoint(117.66, 39.02), 4326))"), {"d": device, "t": now})
-    part = session.execute(text(
-        "SELECT tableoid::regclass::text FROM position WHERE device_id = :d"), {"d": device}).scalar()
+    session.execute(
+        text(
+            "INSERT INTO position (device_id, fix_time, geom) "
+            "VALUES (:d, :t, ST_SetSRID(ST_MakePoint(117.66, 39.02), 4326))"
+        ),
+        {"d": device, "t": now},
+    )
+    part = session.execute(
+        text("SELECT tableoid::regclass::text FROM position WHERE device_id = :d"), {"d": device}
+    ).scalar()
     assert part == f"position_{now:%Y%m}"
 
 
 def test_target_rejects_a_malformed_credit_code(session):
     with pytest.raises(IntegrityError):
         with session.begin_nested():
-            session.execute(text(
-                "INSERT INTO target (key, credit_code, name, kind, domains, risk_level, geom) "
-                "VALUES ('91O', '91O', 'x', 'entity', '{health}', 1, "
-                "ST_SetSRID(ST_MakePoint(117.66, 39.02), 4326))"))
+            session.execute(
+                text(
+                    "INSERT INTO target (key, credit_code, name, kind, domains, risk_level, geom) "
+                    "VALUES ('91O', '91O', 'x', 'entity', '{health}', 1, "
+                    "ST_SetSRID(ST_MakePoint(117.66, 39.02), 4326))"
+                )
+            )

@@ -18,30 +18,39 @@ def test_organisation_has_the_real_district_shape(session):
     assert counts["officer"] == SEED_OFFICERS
     assert counts["device"] == 2 * SEED_OFFICERS
     assert counts["target"] == SEED_TARGETS
-    per_officer = session.execute(text(
-        "SELECT DISTINCT count(*) FILTER (WHERE kind = 'terminal'), "
-        "count(*) FILTER (WHERE kind = 'body_camera') FROM device GROUP BY officer_id")).all()
+    per_officer = session.execute(
+        text(
+            "SELECT DISTINCT count(*) FILTER (WHERE kind = 'terminal'), "
+            "count(*) FILTER (WHERE kind = 'body_camera') FROM device GROUP BY officer_id"
+        )
+    ).all()
     assert per_officer == [(1, 1)]
 
 
 def test_some_certificates_are_expired_and_areas_lie_within_the_unit(session):
     expired = session.execute(text("SELECT count(*) FROM officer WHERE cert_valid_to < current_date")).scalar()
     assert 0 < expired < SEED_OFFICERS * 0.1
-    outside = session.execute(text(
-        """SELECT count(*) FROM officer_area oa JOIN officer o ON o.id = oa.officer_id
+    outside = session.execute(
+        text(
+            """SELECT count(*) FROM officer_area oa JOIN officer o ON o.id = oa.officer_id
            LEFT JOIN unit_area ua ON ua.unit_id = o.unit_id AND ua.township_code = oa.township_code
-           WHERE ua.unit_id IS NULL""")).scalar()
+           WHERE ua.unit_id IS NULL"""
+        )
+    ).scalar()
     assert outside == 0
-    without_area = session.execute(text(
-        "SELECT count(*) FROM officer o WHERE NOT EXISTS "
-        "(SELECT 1 FROM officer_area a WHERE a.officer_id = o.id)")).scalar()
+    without_area = session.execute(
+        text("SELECT count(*) FROM officer o WHERE NOT EXISTS (SELECT 1 FROM officer_area a WHERE a.officer_id = o.id)")
+    ).scalar()
     assert without_area == 0
 
 
 def test_every_unit_has_powers_in_its_domains(session):
-    rows = session.execute(text(
-        """SELECT u.id, u.domains, array_agg(DISTINCT p.domain_key) FROM enforcement_unit u
-           JOIN power_item p ON p.unit_id = u.id GROUP BY u.id""")).all()
+    rows = session.execute(
+        text(
+            """SELECT u.id, u.domains, array_agg(DISTINCT p.domain_key) FROM enforcement_unit u
+           JOIN power_item p ON p.unit_id = u.id GROUP BY u.id"""
+        )
+    ).all()
     assert len(rows) == 55
     assert all(set(doms) == set(powers) for _, doms, powers in rows)
 
@@ -50,27 +59,37 @@ def test_targets_are_valid_inside_and_joined_to_the_right_township(session):
     codes = session.execute(text("SELECT credit_code FROM target WHERE kind = 'entity'")).scalars().all()
     assert len(codes) > SEED_TARGETS * 0.8
     assert all(credit_code_error(c) is None for c in codes)
-    wrong = session.execute(text(
-        """SELECT count(*) FROM target t JOIN township w ON w.code = t.township_code
-           WHERE NOT ST_Covers(w.geom, t.geom)""")).scalar()
+    wrong = session.execute(
+        text(
+            """SELECT count(*) FROM target t JOIN township w ON w.code = t.township_code
+           WHERE NOT ST_Covers(w.geom, t.geom)"""
+        )
+    ).scalar()
     assert wrong == 0
-    outside = session.execute(text(
-        "SELECT count(*) FROM target t, district d WHERE NOT ST_Covers(d.geom, t.geom)")).scalar()
+    outside = session.execute(
+        text("SELECT count(*) FROM target t, district d WHERE NOT ST_Covers(d.geom, t.geom)")
+    ).scalar()
     assert outside == 0
     assert session.execute(text("SELECT count(*) FROM target WHERE township_code IS NULL")).scalar() == 0
 
 
 def test_density_is_urban(session):
     """Tanggu's streets hold far more targets per km² than the rural towns."""
-    dens = dict(session.execute(text(
-        """SELECT w.code, count(t.id) / (ST_Area(w.geom::geography) / 1e6)
-           FROM township w LEFT JOIN target t ON t.township_code = w.code GROUP BY w.code, w.geom""")).all())
+    dens = dict(
+        session.execute(
+            text(
+                """SELECT w.code, count(t.id) / (ST_Area(w.geom::geography) / 1e6)
+           FROM township w LEFT JOIN target t ON t.township_code = w.code GROUP BY w.code, w.geom"""
+            )
+        ).all()
+    )
     assert dens["120116001"] > 10 * dens["120116157"]  # 塘沽街道 vs 小王庄镇
 
 
 def _fingerprint(session) -> str:
-    rows = session.execute(text(
-        "SELECT key, name, domains::text, risk_level, ST_AsText(geom) FROM target ORDER BY key")).all()
+    rows = session.execute(
+        text("SELECT key, name, domains::text, risk_level, ST_AsText(geom) FROM target ORDER BY key")
+    ).all()
     officers = session.execute(text("SELECT cert_no, name, unit_id FROM officer ORDER BY cert_no")).all()
     return hashlib.sha256(repr((rows, officers)).encode()).hexdigest()
 

@@ -39,15 +39,23 @@ def own_cluster():
 
 
 def fixes(device_id, start, n, offset=0):
-    return [Fix(device_id=device_id, fix_time=start + dt.timedelta(seconds=offset + i),
-                lat=39.0 + (offset + i) / 10_000, lon=117.6, received_at=start) for i in range(n)]
+    return [
+        Fix(
+            device_id=device_id,
+            fix_time=start + dt.timedelta(seconds=offset + i),
+            lat=39.0 + (offset + i) / 10_000,
+            lon=117.6,
+            received_at=start,
+        )
+        for i in range(n)
+    ]
 
 
 def test_database_stop_and_start_loses_and_duplicates_nothing(own_cluster, tmp_path):
     cluster, engine, _ = own_cluster
     dsn = db.raw_psycopg_url(engine)
     spool = tmp_path / "spool.jsonl"
-    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=5)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
 
     async def scenario():
         first = Pipeline(dsn, spool, retry_s=0.2)
@@ -83,7 +91,7 @@ def test_replaying_the_same_spool_twice_stores_nothing_twice(own_cluster, tmp_pa
     _, engine, _ = own_cluster
     dsn = db.raw_psycopg_url(engine)
     spool_path = tmp_path / "spool.jsonl"
-    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=3)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=3)
 
     async def scenario():
         p = Pipeline(dsn, spool_path)

@@ -33,15 +33,19 @@ def test_cells_at_every_level_count_every_target_once(session, zoom):
 
 
 def test_filters_on_cells_match_a_recount(session):
-    town = session.execute(text(
-        "SELECT township_code FROM target WHERE township_code IS NOT NULL "
-        "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar_one()
+    town = session.execute(
+        text(
+            "SELECT township_code FROM target WHERE township_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        )
+    ).scalar_one()
     cases = [
         (dict(domains=["health"]), "domains && ARRAY['health']"),
         (dict(domains=["health", "market_regulation"]), "domains && ARRAY['health', 'market_regulation']"),
         (dict(risks=[3, 4]), "risk_level IN (3, 4)"),
-        (dict(townships=[town], domains=["market_regulation"], risks=[1]),
-         f"township_code = '{town}' AND domains && ARRAY['market_regulation'] AND risk_level = 1"),
+        (
+            dict(townships=[town], domains=["market_regulation"], risks=[1]),
+            f"township_code = '{town}' AND domains && ARRAY['market_regulation'] AND risk_level = 1",
+        ),
     ]
     for kw, where in cases:
         body = features(session, DISTRICT, 11, **kw)
@@ -63,15 +67,19 @@ def test_points_from_zoom_16_are_the_targets_in_the_box(session):
     body = features(session, box, 16)
     assert body["mode"] == "points" and body["truncated"] is False
     ids = {f["id"] for f in body["features"]}
-    expected = set(session.execute(text(
-        "SELECT id FROM target WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
-        dict(zip("wsen", box))).scalars())
+    expected = set(
+        session.execute(
+            text("SELECT id FROM target WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
+            dict(zip("wsen", box, strict=True)),
+        ).scalars()
+    )
     assert ids == expected and ids
 
 
 def test_search_by_credit_code_and_by_name(session):
-    tid, code, name = session.execute(text(
-        "SELECT id, credit_code, name FROM target WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")).one()
+    tid, code, name = session.execute(
+        text("SELECT id, credit_code, name FROM target WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")
+    ).one()
     body = features(session, DISTRICT, 10, q=code.lower())
     assert body["mode"] == "search" and body["features"][0]["id"] == tid
     body = features(session, DISTRICT, 10, q=name[4:8])
@@ -86,10 +94,13 @@ def test_township_counts_follow_the_filters(session):
 
 def test_refresh_follows_the_registry(session):
     before = features(session, DISTRICT, 10)
-    session.execute(text(  # targets no inspection or recusal refers to (other modules commit some)
-        "DELETE FROM target WHERE id IN (SELECT id FROM target t WHERE NOT EXISTS (SELECT 1 FROM inspection i "
-        "WHERE i.target_id = t.id) AND NOT EXISTS (SELECT 1 FROM recusal r WHERE r.target_id = t.id) "
-        "ORDER BY id LIMIT 100)"))
+    session.execute(
+        text(  # targets no inspection or recusal refers to (other modules commit some)
+            "DELETE FROM target WHERE id IN (SELECT id FROM target t WHERE NOT EXISTS (SELECT 1 FROM inspection i "
+            "WHERE i.target_id = t.id) AND NOT EXISTS (SELECT 1 FROM recusal r WHERE r.target_id = t.id) "
+            "ORDER BY id LIMIT 100)"
+        )
+    )
     target_map.refresh_target_cells(session)
     after = features(session, DISTRICT, 10)
     total = lambda b: sum(f["properties"]["n"] for f in b["features"])  # noqa: E731
@@ -114,16 +125,19 @@ def test_api_serves_viewports_and_cards(client, engine):
     assert card["id"] == tid and card["township"] and card["domains"][0]["zh"]
 
 
-@pytest.mark.parametrize("query, detail", [
-    ("zoom=10", "bbox"),
-    ("bbox=1,2,3&zoom=10", "west,south,east,north"),
-    ("bbox=118,38,117,39&zoom=10", "west < east"),
-    ("bbox=100,20,130,50&zoom=10", "larger than"),
-    ("bbox=117,38,118,39&zoom=ten", "zoom must be an integer"),
-    ("bbox=117,38,118,39&zoom=10&risk=9", "risk must be between 1 and 4"),
-    ("bbox=117,38,118,39&zoom=10&domain=astrology", "unknown domain"),
-    ("bbox=117,38,118,39&zoom=10&township=999", "township"),
-])
+@pytest.mark.parametrize(
+    "query, detail",
+    [
+        ("zoom=10", "bbox"),
+        ("bbox=1,2,3&zoom=10", "west,south,east,north"),
+        ("bbox=118,38,117,39&zoom=10", "west < east"),
+        ("bbox=100,20,130,50&zoom=10", "larger than"),
+        ("bbox=117,38,118,39&zoom=ten", "zoom must be an integer"),
+        ("bbox=117,38,118,39&zoom=10&risk=9", "risk must be between 1 and 4"),
+        ("bbox=117,38,118,39&zoom=10&domain=astrology", "unknown domain"),
+        ("bbox=117,38,118,39&zoom=10&township=999", "township"),
+    ],
+)
 def test_api_rejects_bad_viewports_with_a_reason(client, query, detail):
     r = client.get("/api/targets/map?" + query)
     assert r.status_code == 400
@@ -133,11 +147,11 @@ def test_api_rejects_bad_viewports_with_a_reason(client, query, detail):
 def test_api_lists_targets_with_filters_and_a_limit(client, engine):
     body = client.get("/api/targets?domain=health&risk=4&limit=10000").get_json()
     with engine.connect() as c:
-        expected = c.execute(text(
-            "SELECT count(*) FROM target WHERE 'health' = ANY(domains) AND risk_level = 4")).scalar()
+        expected = c.execute(
+            text("SELECT count(*) FROM target WHERE 'health' = ANY(domains) AND risk_level = 4")
+        ).scalar()
     assert len(body["features"]) == expected and body["truncated"] is False
-    assert all("health" in f["properties"]["domains"] and f["properties"]["risk_level"] == 4
-               for f in body["features"])
+    assert all("health" in f["properties"]["domains"] and f["properties"]["risk_level"] == 4 for f in body["features"])
     few = client.get("/api/targets?limit=5&bbox=117.0,38.5,118.1,39.4").get_json()
     assert len(few["features"]) == 5 and few["truncated"] is True
     lon, lat = few["features"][0]["geometry"]["coordinates"]

@@ -16,21 +16,24 @@ def test_voronoi_cells_tile_the_outline_without_gaps_or_overlaps():
     assert shapely.coverage_is_valid(cells)  # no overlaps, edges match exactly
     union = shapely.union_all(cells)
     assert union.symmetric_difference(shapely.set_precision(outline, GRID)).area == 0
-    for t, cell in zip(townships, cells):
+    for t, cell in zip(townships, cells, strict=True):
         assert cell.covers(shapely.Point(t.lon, t.lat)), t.name
 
 
 def test_townships_in_postgis_tile_the_district(session):
     """Exact on the 1 cm grid the polygons are snapped to."""
-    gaps, spill, overlaps, district_area = session.execute(text(
-        """
+    gaps, spill, overlaps, district_area = session.execute(
+        text(
+            """
         SELECT ST_Area(ST_Difference(d.geom, (SELECT ST_Union(geom, 1e-7) FROM township), 1e-7)),
                ST_Area(ST_Difference((SELECT ST_Union(geom, 1e-7) FROM township), d.geom, 1e-7)),
                (SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, b.geom))), 0)
                   FROM township a JOIN township b ON a.code < b.code AND a.geom && b.geom),
                ST_Area(d.geom)
         FROM district d
-        """)).one()
+        """
+        )
+    ).one()
     assert district_area > 0.2
     assert gaps == 0
     assert spill == 0

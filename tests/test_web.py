@@ -10,7 +10,6 @@ from tests.conftest import PASSWORD, SEED_TARGETS
 from tests.webutil import browser_login, login
 
 
-
 @pytest.fixture(scope="module")
 def app(runtime):
     return create_app(runtime.settings, runtime)
@@ -64,8 +63,7 @@ def test_map_page_draws_townships_offline_and_switches_language(browser, live_ur
         assert page.url.startswith(live_url + "/login")  # anonymous visitors are sent to log in
         page.screenshot(path=str(artifacts / "login.png"))
         browser_login(page, live_url, users["operator"], PASSWORD)
-        page.wait_for_selector("#township-layer path.leaflet-interactive, .leaflet-overlay-pane path",
-                               timeout=15_000)
+        page.wait_for_selector("#township-layer path.leaflet-interactive, .leaflet-overlay-pane path", timeout=15_000)
         # 26 township polygons (some townships are several pieces) plus the outline.
         assert page.locator(".leaflet-overlay-pane path").count() >= 27
         page.wait_for_selector("#township-chart .bars path", timeout=15_000)
@@ -78,10 +76,12 @@ def test_map_page_draws_townships_offline_and_switches_language(browser, live_ur
 
         page.click("#lang-switch")
         page.wait_for_function(
-            "document.querySelector('#overview-heading').innerText === 'Regulated targets by township'")
+            "document.querySelector('#overview-heading').innerText === 'Regulated targets by township'"
+        )
         assert page.inner_text("#lang-switch") == "中文"
         page.wait_for_function(
-            "document.querySelector('#township-chart .gtitle').textContent === 'Targets per township'")
+            "document.querySelector('#township-chart .gtitle').textContent === 'Targets per township'"
+        )
         page.screenshot(path=str(artifacts / "overview-en.png"))
         assert outside == [], f"the page reached outside the machine: {outside[:3]}"
     except Exception:
@@ -102,7 +102,8 @@ def test_auditor_filters_the_audit_trail_in_the_browser(browser, live_url, artif
         page.press("#audit-actor", "Enter")
         page.wait_for_function(
             "[...document.querySelectorAll('#audit-table td[data-dash-column=actor]')]"
-            f".every(td => td.innerText === '{users['auditor']}')")
+            f".every(td => td.innerText === '{users['auditor']}')"
+        )
         assert "login" in page.inner_text("#audit-table")
         page.screenshot(path=str(artifacts / "audit.png"))
     except Exception:

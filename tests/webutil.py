@@ -15,8 +15,12 @@ def csrf_token(client) -> str:
 
 def login(client, username: str, password: str, address: str = "127.0.0.1"):
     token = csrf_token(client)
-    return client.post("/login", data={"username": username, "password": password, "csrf": token},
-                       headers=ORIGIN, environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": token},
+        headers=ORIGIN,
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def browser_login(page, base_url: str, username: str, password: str) -> None:

@@ -18,36 +18,62 @@ COLUMNS = ("at", "actor", "action", "subject", "source", "detail")
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/audit", name="audit", layout=layout)
-    app.callback(Output("audit-table", "data"), Output("audit-count", "children"),
-                 Input("audit-actor", "value"), Input("audit-action", "value"),
-                 Input("audit-days", "value"), Input("lang", "data"))(filter_audit)
+    app.callback(
+        Output("audit-table", "data"),
+        Output("audit-count", "children"),
+        Input("audit-actor", "value"),
+        Input("audit-action", "value"),
+        Input("audit-days", "value"),
+        Input("lang", "data"),
+    )(filter_audit)
 
 
 def layout(**_query):
     scope = current_scope()
     if scope is None or scope.role not in ROLES:
         return html.Div(className="lg-page", id="audit-denied", children=t("common.forbidden"))
-    return html.Div(className="lg-page", children=[
-        html.H2(id="audit-heading", children=t("audit.heading"), style={"fontSize": "16px"}),
-        html.Div(className="lg-filters", children=[
-            dcc.Input(id="audit-actor", placeholder=t("audit.actor"), debounce=True),
-            dcc.Input(id="audit-action", placeholder=t("audit.action"), debounce=True),
-            dcc.Dropdown(id="audit-days", value=7, clearable=False, style={"width": "160px"},
-                         options=[{"label": f"{d} {t('audit.days')}", "value": d} for d in (1, 7, 30, 365)]),
-            html.Span(id="audit-count", className="lg-note"),
-        ]),
-        dash_table.DataTable(
-            id="audit-table", columns=[{"name": c, "id": c} for c in COLUMNS], page_size=25,
-            style_table={"overflowX": "auto"}, sort_action="native",
-            style_cell={"backgroundColor": "#13243d", "color": "#e6edf6", "fontSize": 12,
-                        "textAlign": "left", "maxWidth": 420, "whiteSpace": "normal"},
-            style_header={"backgroundColor": "#24406a", "fontWeight": "bold"}),
-    ])
+    return html.Div(
+        className="lg-page",
+        children=[
+            html.H2(id="audit-heading", children=t("audit.heading"), style={"fontSize": "16px"}),
+            html.Div(
+                className="lg-filters",
+                children=[
+                    dcc.Input(id="audit-actor", placeholder=t("audit.actor"), debounce=True),
+                    dcc.Input(id="audit-action", placeholder=t("audit.action"), debounce=True),
+                    dcc.Dropdown(
+                        id="audit-days",
+                        value=7,
+                        clearable=False,
+                        style={"width": "160px"},
+                        options=[{"label": f"{d} {t('audit.days')}", "value": d} for d in (1, 7, 30, 365)],
+                    ),
+                    html.Span(id="audit-count", className="lg-note"),
+                ],
+            ),
+            dash_table.DataTable(
+                id="audit-table",
+                columns=[{"name": c, "id": c} for c in COLUMNS],
+                page_size=25,
+                style_table={"overflowX": "auto"},
+                sort_action="native",
+                style_cell={
+                    "backgroundColor": "#13243d",
+                    "color": "#e6edf6",
+                    "fontSize": 12,
+                    "textAlign": "left",
+                    "maxWidth": 420,
+                    "whiteSpace": "normal",
+                },
+                style_header={"backgroundColor": "#24406a", "fontWeight": "bold"},
+            ),
+        ],
+    )
 
 
 def filter_audit(actor, action, days, lang):
     require_role(*ROLES)
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(days or 7))
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=int(days or 7))
     with current_app.extensions["lawgrid"].session() as session:
         rows = audit.search(session, actor=actor or None, action=action or None, start=start, limit=1000)
     for row in rows:

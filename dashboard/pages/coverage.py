@@ -29,8 +29,12 @@ RISK_COLORS = {"1": "#9ecae1", "2": "#fdd0a2", "3": "#fd8d3c", "4": "#d62728"}
 TREND_LENGTH = {"day": 30, "week": 12, "month": 12}  # steps shown, ending with the window's last day
 TABLES = ("unit", "body", "township", "domain", "officer", "risk")
 QUERY = Input("cov-query", "data")
-DARK = dict(paper_bgcolor="#13243d", plot_bgcolor="#13243d", font=dict(color="#e6edf6", size=11),
-            margin=dict(l=10, r=10, t=36, b=10))
+DARK = dict(
+    paper_bgcolor="#13243d",
+    plot_bgcolor="#13243d",
+    font=dict(color="#e6edf6", size=11),
+    margin=dict(l=10, r=10, t=36, b=10),
+)
 
 
 def _runtime():
@@ -39,40 +43,82 @@ def _runtime():
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/coverage", name="coverage", layout=layout)
-    app.callback(Output("cov-township", "value"), Output("cov-domain", "value"),
-                 Input("cov-towns", "clickData"), Input("cov-blind-chart", "clickData"),
-                 Input("cov-domain-chart", "clickData"), Input("cov-clear", "n_clicks"),
-                 State("cov-township", "value"), State("cov-domain", "value"),
-                 prevent_initial_call=True)(cross_filter)
-    app.callback(Output("cov-unit", "data"), Input("cov-unit-chart", "clickData"),
-                 Input("cov-crumb-district", "n_clicks"), State("cov-unit", "data"),
-                 prevent_initial_call=True)(drill)
-    app.callback(Output("cov-query", "data"), Output("cov-period", "value"), Output("cov-dates", "start_date"),
-                 Output("cov-dates", "end_date"), Output("cov-error", "children"),
-                 Input("cov-period", "value"), Input("cov-dates", "start_date"), Input("cov-dates", "end_date"),
-                 Input("cov-township", "value"), Input("cov-domain", "value"), Input("cov-unit", "data"),
-                 Input("cov-blind-days", "value"))(make_query)
+    app.callback(
+        Output("cov-township", "value"),
+        Output("cov-domain", "value"),
+        Input("cov-towns", "clickData"),
+        Input("cov-blind-chart", "clickData"),
+        Input("cov-domain-chart", "clickData"),
+        Input("cov-clear", "n_clicks"),
+        State("cov-township", "value"),
+        State("cov-domain", "value"),
+        prevent_initial_call=True,
+    )(cross_filter)
+    app.callback(
+        Output("cov-unit", "data"),
+        Input("cov-unit-chart", "clickData"),
+        Input("cov-crumb-district", "n_clicks"),
+        State("cov-unit", "data"),
+        prevent_initial_call=True,
+    )(drill)
+    app.callback(
+        Output("cov-query", "data"),
+        Output("cov-period", "value"),
+        Output("cov-dates", "start_date"),
+        Output("cov-dates", "end_date"),
+        Output("cov-error", "children"),
+        Input("cov-period", "value"),
+        Input("cov-dates", "start_date"),
+        Input("cov-dates", "end_date"),
+        Input("cov-township", "value"),
+        Input("cov-domain", "value"),
+        Input("cov-unit", "data"),
+        Input("cov-blind-days", "value"),
+    )(make_query)
     app.callback(Output("cov-kpis", "children"), QUERY, Input("lang", "data"))(kpi_cards)
-    app.callback(Output("cov-towns", "data"), Output("cov-towns", "hideout"), Output("cov-legend", "children"),
-                 QUERY, Input("cov-map-mode", "value"), Input("cov-blind-risk", "value"),
-                 Input("lang", "data"))(township_map)
-    app.callback(Output("cov-unit-chart", "figure"), Output("cov-crumbs-unit", "children"),
-                 QUERY, Input("lang", "data"))(unit_chart)
-    app.callback(Output("cov-trend", "figure"), QUERY, Input("cov-trend-step", "value"),
-                 Input("lang", "data"))(trend_chart)
+    app.callback(
+        Output("cov-towns", "data"),
+        Output("cov-towns", "hideout"),
+        Output("cov-legend", "children"),
+        QUERY,
+        Input("cov-map-mode", "value"),
+        Input("cov-blind-risk", "value"),
+        Input("lang", "data"),
+    )(township_map)
+    app.callback(
+        Output("cov-unit-chart", "figure"), Output("cov-crumbs-unit", "children"), QUERY, Input("lang", "data")
+    )(unit_chart)
+    app.callback(Output("cov-trend", "figure"), QUERY, Input("cov-trend-step", "value"), Input("lang", "data"))(
+        trend_chart
+    )
     app.callback(Output("cov-domain-chart", "figure"), QUERY, Input("lang", "data"))(domain_chart)
     app.callback(Output("cov-response-chart", "figure"), QUERY, Input("lang", "data"))(response_chart)
     app.callback(Output("cov-blind-chart", "figure"), QUERY, Input("lang", "data"))(blind_chart)
-    app.callback(Output("cov-table", "data"), Output("cov-table", "columns"), Output("cov-export-csv", "href"),
-                 Output("cov-export-xlsx", "href"), QUERY, Input("cov-table-by", "value"),
-                 Input("lang", "data"))(table)
-    app.callback(Output("cov-heading", "children"), Output("cov-period", "options"),
-                 Output("cov-township", "placeholder"), Output("cov-domain", "placeholder"),
-                 Output("cov-domain", "options"), Output("cov-blind-days", "options"), Output("cov-clear", "children"),
-                 Output("cov-map-mode", "options"), Output("cov-blind-risk", "options"),
-                 Output("cov-trend-step", "options"), Output("cov-table-by", "options"),
-                 Output("cov-crumb-district", "children"), Output("cov-table-heading", "children"),
-                 Input("lang", "data"))(translate)
+    app.callback(
+        Output("cov-table", "data"),
+        Output("cov-table", "columns"),
+        Output("cov-export-csv", "href"),
+        Output("cov-export-xlsx", "href"),
+        QUERY,
+        Input("cov-table-by", "value"),
+        Input("lang", "data"),
+    )(table)
+    app.callback(
+        Output("cov-heading", "children"),
+        Output("cov-period", "options"),
+        Output("cov-township", "placeholder"),
+        Output("cov-domain", "placeholder"),
+        Output("cov-domain", "options"),
+        Output("cov-blind-days", "options"),
+        Output("cov-clear", "children"),
+        Output("cov-map-mode", "options"),
+        Output("cov-blind-risk", "options"),
+        Output("cov-trend-step", "options"),
+        Output("cov-table-by", "options"),
+        Output("cov-crumb-district", "children"),
+        Output("cov-table-heading", "children"),
+        Input("lang", "data"),
+    )(translate)
 
 
 # -- layout ---------------------------------------------------------------------------------
@@ -85,77 +131,175 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
         domains = queries.domains(session)
     custom = bool(start or end)
     minx, miny, maxx, maxy = choropleth.district_bounds(district)
-    return html.Div(className="lg-page lg-cov", children=[
-        html.Div(className="lg-row", children=[
-            html.H2(id="cov-heading", children=t("cov.heading"), style={"fontSize": "16px", "margin": "0 12px 0 0"}),
-            html.Div(className="lg-crumbs", children=[
-                html.Button(id="cov-crumb-district", className="lg-crumb", children=t("cov.district"), n_clicks=0),
-                html.Span(id="cov-crumbs-unit"),
-            ]),
-        ]),
-        html.Div(className="lg-filterbar", children=[
-            dcc.Dropdown(id="cov-period", options=period_options("zh"), clearable=False, style={"minWidth": "130px"},
-                         value="custom" if custom else (period if period in PERIODS else "month")),
-            dcc.DatePickerRange(id="cov-dates", start_date=start, end_date=end, display_format="YYYY-MM-DD",
-                                first_day_of_week=1, minimum_nights=0),
-            dcc.Dropdown(id="cov-township", value=township if township in towns else None,
-                         placeholder=t("filter.township"), style={"minWidth": "170px"},
-                         options=[{"label": name, "value": code} for code, name in towns.items()]),
-            dcc.Dropdown(id="cov-domain", value=domain, placeholder=t("filter.domain"), style={"minWidth": "200px"},
-                         options=domain_options(domains, "zh")),
-            dcc.Dropdown(id="cov-blind-days", value=90, clearable=False, style={"minWidth": "150px"},
-                         options=blind_day_options("zh")),
-            html.Button(id="cov-clear", className="lg-btn", children=t("cov.clear"), n_clicks=0),
-            html.Span(id="cov-error", className="lg-error"),
-            dcc.Store(id="cov-query"),
-            dcc.Store(id="cov-unit"),
-            dcc.Store(id="cov-domain-names", data=domains),
-        ]),
-        html.Div(id="cov-kpis", className="lg-kpis"),
-        html.Div(className="lg-cov-grid", children=[
-            html.Div(className="lg-map-wrap", children=[
-                html.Div(className="lg-filterbar lg-map-tools", children=[
-                    dcc.RadioItems(id="cov-map-mode", value="coverage", inline=True, options=map_mode_options("zh")),
-                    dcc.Dropdown(id="cov-blind-risk", value="all", clearable=False, style={"minWidth": "140px"},
-                                 options=blind_risk_options("zh")),
-                ]),
-                dl.Map(id="cov-map", className="lg-cov-map", bounds=[[miny, minx], [maxy, maxx]], minZoom=8, maxZoom=16,
-                       attributionControl=False, children=[
-                           *basemap.tile_layers(runtime.settings),
-                           dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
-                           dl.GeoJSON(id="cov-towns", style={"variable": "lawgrid.valueStyle"},
-                                      hoverStyle={"weight": 3, "color": "#1f3b64"}),
-                           dl.ScaleControl(position="topright", imperial=False),
-                           dl.AttributionControl(position="bottomright", prefix=" | ".join(
-                               filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)]))),
-                       ]),
-                html.Div(id="cov-legend", className="lg-legend"),
-            ]),
-            html.Div(className="lg-scroll", children=_graph("cov-unit-chart")),
-        ]),
-        html.Div(className="lg-cov-charts", children=[
-            html.Div(className="lg-panel", children=[
-                dcc.RadioItems(id="cov-trend-step", value="month", inline=True, options=step_options("zh")),
-                _graph("cov-trend")]),
-            html.Div(className="lg-panel", children=_graph("cov-domain-chart")),
-            html.Div(className="lg-panel", children=_graph("cov-blind-chart")),
-            html.Div(className="lg-panel", children=_graph("cov-response-chart")),
-        ]),
-        html.Div(className="lg-panel", children=[
-            html.Div(className="lg-row", children=[
-                html.H3(id="cov-table-heading", children=t("cov.table")),
-                dcc.Dropdown(id="cov-table-by", value="unit", clearable=False, style={"minWidth": "150px"},
-                             className="lg-light",
-                             options=table_options("zh")),
-                html.A("CSV", id="cov-export-csv", className="lg-btn", download="", target="_blank"),
-                html.A("XLSX", id="cov-export-xlsx", className="lg-btn", download="", target="_blank"),
-            ]),
-            dash_table.DataTable(
-                id="cov-table", page_size=15, sort_action="native", style_table={"overflowX": "auto"},
-                style_cell={"backgroundColor": "#13243d", "color": "#e6edf6", "fontSize": 12, "textAlign": "left"},
-                style_header={"backgroundColor": "#24406a", "fontWeight": "bold"}),
-        ]),
-    ])
+    return html.Div(
+        className="lg-page lg-cov",
+        children=[
+            html.Div(
+                className="lg-row",
+                children=[
+                    html.H2(
+                        id="cov-heading", children=t("cov.heading"), style={"fontSize": "16px", "margin": "0 12px 0 0"}
+                    ),
+                    html.Div(
+                        className="lg-crumbs",
+                        children=[
+                            html.Button(
+                                id="cov-crumb-district", className="lg-crumb", children=t("cov.district"), n_clicks=0
+                            ),
+                            html.Span(id="cov-crumbs-unit"),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(
+                className="lg-filterbar",
+                children=[
+                    dcc.Dropdown(
+                        id="cov-period",
+                        options=period_options("zh"),
+                        clearable=False,
+                        style={"minWidth": "130px"},
+                        value="custom" if custom else (period if period in PERIODS else "month"),
+                    ),
+                    dcc.DatePickerRange(
+                        id="cov-dates",
+                        start_date=start,
+                        end_date=end,
+                        display_format="YYYY-MM-DD",
+                        first_day_of_week=1,
+                        minimum_nights=0,
+                    ),
+                    dcc.Dropdown(
+                        id="cov-township",
+                        value=township if township in towns else None,
+                        placeholder=t("filter.township"),
+                        style={"minWidth": "170px"},
+                        options=[{"label": name, "value": code} for code, name in towns.items()],
+                    ),
+                    dcc.Dropdown(
+                        id="cov-domain",
+                        value=domain,
+                        placeholder=t("filter.domain"),
+                        style={"minWidth": "200px"},
+                        options=domain_options(domains, "zh"),
+                    ),
+                    dcc.Dropdown(
+                        id="cov-blind-days",
+                        value=90,
+                        clearable=False,
+                        style={"minWidth": "150px"},
+                        options=blind_day_options("zh"),
+                    ),
+                    html.Button(id="cov-clear", className="lg-btn", children=t("cov.clear"), n_clicks=0),
+                    html.Span(id="cov-error", className="lg-error"),
+                    dcc.Store(id="cov-query"),
+                    dcc.Store(id="cov-unit"),
+                    dcc.Store(id="cov-domain-names", data=domains),
+                ],
+            ),
+            html.Div(id="cov-kpis", className="lg-kpis"),
+            html.Div(
+                className="lg-cov-grid",
+                children=[
+                    html.Div(
+                        className="lg-map-wrap",
+                        children=[
+                            html.Div(
+                                className="lg-filterbar lg-map-tools",
+                                children=[
+                                    dcc.RadioItems(
+                                        id="cov-map-mode", value="coverage", inline=True, options=map_mode_options("zh")
+                                    ),
+                                    dcc.Dropdown(
+                                        id="cov-blind-risk",
+                                        value="all",
+                                        clearable=False,
+                                        style={"minWidth": "140px"},
+                                        options=blind_risk_options("zh"),
+                                    ),
+                                ],
+                            ),
+                            dl.Map(
+                                id="cov-map",
+                                className="lg-cov-map",
+                                bounds=[[miny, minx], [maxy, maxx]],
+                                minZoom=8,
+                                maxZoom=16,
+                                attributionControl=False,
+                                children=[
+                                    *basemap.tile_layers(runtime.settings),
+                                    dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
+                                    dl.GeoJSON(
+                                        id="cov-towns",
+                                        style={"variable": "lawgrid.valueStyle"},
+                                        hoverStyle={"weight": 3, "color": "#1f3b64"},
+                                    ),
+                                    dl.ScaleControl(position="topright", imperial=False),
+                                    dl.AttributionControl(
+                                        position="bottomright",
+                                        prefix=" | ".join(
+                                            filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)])
+                                        ),
+                                    ),
+                                ],
+                            ),
+                            html.Div(id="cov-legend", className="lg-legend"),
+                        ],
+                    ),
+                    html.Div(className="lg-scroll", children=_graph("cov-unit-chart")),
+                ],
+            ),
+            html.Div(
+                className="lg-cov-charts",
+                children=[
+                    html.Div(
+                        className="lg-panel",
+                        children=[
+                            dcc.RadioItems(id="cov-trend-step", value="month", inline=True, options=step_options("zh")),
+                            _graph("cov-trend"),
+                        ],
+                    ),
+                    html.Div(className="lg-panel", children=_graph("cov-domain-chart")),
+                    html.Div(className="lg-panel", children=_graph("cov-blind-chart")),
+                    html.Div(className="lg-panel", children=_graph("cov-response-chart")),
+                ],
+            ),
+            html.Div(
+                className="lg-panel",
+                children=[
+                    html.Div(
+                        className="lg-row",
+                        children=[
+                            html.H3(id="cov-table-heading", children=t("cov.table")),
+                            dcc.Dropdown(
+                                id="cov-table-by",
+                                value="unit",
+                                clearable=False,
+                                style={"minWidth": "150px"},
+                                className="lg-light",
+                                options=table_options("zh"),
+                            ),
+                            html.A("CSV", id="cov-export-csv", className="lg-btn", download="", target="_blank"),
+                            html.A("XLSX", id="cov-export-xlsx", className="lg-btn", download="", target="_blank"),
+                        ],
+                    ),
+                    dash_table.DataTable(
+                        id="cov-table",
+                        page_size=15,
+                        sort_action="native",
+                        style_table={"overflowX": "auto"},
+                        style_cell={
+                            "backgroundColor": "#13243d",
+                            "color": "#e6edf6",
+                            "fontSize": 12,
+                            "textAlign": "left",
+                        },
+                        style_header={"backgroundColor": "#24406a", "fontWeight": "bold"},
+                    ),
+                ],
+            ),
+        ],
+    )
 
 
 def _graph(graph_id: str):
@@ -175,13 +319,16 @@ def blind_day_options(lang):
 
 
 def map_mode_options(lang):
-    return [{"label": t("cov.map.coverage", lang), "value": "coverage"},
-            {"label": t("cov.map.blind", lang), "value": "blind"}]
+    return [
+        {"label": t("cov.map.coverage", lang), "value": "coverage"},
+        {"label": t("cov.map.blind", lang), "value": "blind"},
+    ]
 
 
 def blind_risk_options(lang):
     return [{"label": t("cov.risk.all", lang), "value": "all"}] + [
-        {"label": t(f"risk.{r}", lang), "value": str(r)} for r in (4, 3, 2, 1)]
+        {"label": t(f"risk.{r}", lang), "value": str(r)} for r in (4, 3, 2, 1)
+    ]
 
 
 def step_options(lang):
@@ -241,9 +388,15 @@ def make_query(period, start, end, township, domain, unit, blind_days):
             window = coverage.parse_window(start[:10], end[:10], None, coverage_view.today())
         except coverage.CoverageError as exc:
             return no_update, period_out, no_update, no_update, str(exc)
-    query = {"start": window.start.isoformat(), "end": window.end.isoformat(), "township": township,
-             "domain": domain, "unit": (unit or {}).get("id"), "unit_name": (unit or {}).get("name"),
-             "blind_days": blind_days or 90}
+    query = {
+        "start": window.start.isoformat(),
+        "end": window.end.isoformat(),
+        "township": township,
+        "domain": domain,
+        "unit": (unit or {}).get("id"),
+        "unit_name": (unit or {}).get("name"),
+        "blind_days": blind_days or 90,
+    }
     return query, period_out, query["start"], query["end"], ""
 
 
@@ -272,25 +425,59 @@ def kpi_cards(query, lang):
     cov, results, plan = k["coverage"], k["results"], k["random_plan"]
     blind = k["blind_spots"]["by_risk"]
     cards = [
-        ("kpi-coverage", _pct(cov["ratio"]), t(_coverage_label(k["scope"], flt), lang),
-         f"{cov['numerator']:,} / {cov['denominator']:,}"),
-        ("kpi-inspections", f"{k['inspections']:,}", t("cov.kpi.inspections", lang),
-         t("cov.kpi.results", lang).format(**results)),
-        ("kpi-response", _num(k["response_p50_min"]), t("cov.kpi.response", lang),
-         f"P90 {_num(k['response_p90_min'])} · {t('cov.kpi.on_time', lang)} {_pct(k['on_time_share'])}"),
-        ("kpi-participation", _pct(k["participation"]), t("cov.kpi.participation", lang),
-         f"{k['officers_active']:,} / {k['officers_certified']:,} · "
-         f"{t('cov.kpi.per_officer', lang)} {_num(k['inspections_per_officer'])}"),
-        ("kpi-random", f"{plan['completed']:,} / {plan['planned']:,}", t("cov.kpi.random", lang),
-         _pct(plan["completed"] / plan["planned"]) if plan["planned"] else "—"),
+        (
+            "kpi-coverage",
+            _pct(cov["ratio"]),
+            t(_coverage_label(k["scope"], flt), lang),
+            f"{cov['numerator']:,} / {cov['denominator']:,}",
+        ),
+        (
+            "kpi-inspections",
+            f"{k['inspections']:,}",
+            t("cov.kpi.inspections", lang),
+            t("cov.kpi.results", lang).format(**results),
+        ),
+        (
+            "kpi-response",
+            _num(k["response_p50_min"]),
+            t("cov.kpi.response", lang),
+            f"P90 {_num(k['response_p90_min'])} · {t('cov.kpi.on_time', lang)} {_pct(k['on_time_share'])}",
+        ),
+        (
+            "kpi-participation",
+            _pct(k["participation"]),
+            t("cov.kpi.participation", lang),
+            f"{k['officers_active']:,} / {k['officers_certified']:,} · "
+            f"{t('cov.kpi.per_officer', lang)} {_num(k['inspections_per_officer'])}",
+        ),
+        (
+            "kpi-random",
+            f"{plan['completed']:,} / {plan['planned']:,}",
+            t("cov.kpi.random", lang),
+            _pct(plan["completed"] / plan["planned"]) if plan["planned"] else "—",
+        ),
     ]
     if blind:
-        cards.append(("kpi-blind", f"{sum(blind.values()):,}",
-                      t("cov.kpi.blind", lang).format(n=k["blind_spots"]["days"]),
-                      " · ".join(f"{t(f'risk.{r}', lang)} {blind.get(str(r), 0):,}" for r in (4, 3, 2, 1))))
-    return [html.Div(className="lg-card", id=card_id, children=[
-        html.Div(className="value", children=value), html.Div(className="label", children=label),
-        html.Div(className="lg-note", children=detail)]) for card_id, value, label, detail in cards]
+        cards.append(
+            (
+                "kpi-blind",
+                f"{sum(blind.values()):,}",
+                t("cov.kpi.blind", lang).format(n=k["blind_spots"]["days"]),
+                " · ".join(f"{t(f'risk.{r}', lang)} {blind.get(str(r), 0):,}" for r in (4, 3, 2, 1)),
+            )
+        )
+    return [
+        html.Div(
+            className="lg-card",
+            id=card_id,
+            children=[
+                html.Div(className="value", children=value),
+                html.Div(className="label", children=label),
+                html.Div(className="lg-note", children=detail),
+            ],
+        )
+        for card_id, value, label, detail in cards
+    ]
 
 
 def _coverage_label(scope: str, flt: coverage.Filter) -> str:
@@ -315,8 +502,11 @@ def township_map(query, mode, risk, lang):
         return no_update, no_update, no_update
     if mode == "blind":
         end = dt.date.fromisoformat(query["end"])
-        query = {**query, "start": (end - dt.timedelta(days=int(query["blind_days"]))).isoformat(),
-                 "risk": None if risk == "all" else risk}
+        query = {
+            **query,
+            "start": (end - dt.timedelta(days=int(query["blind_days"]))).isoformat(),
+            "risk": None if risk == "all" else risk,
+        }
     window, flt = _read(query, township=None)
     with _session() as session:
         groups = {g["key"]: g for g in coverage.coverage(session, "township", window, flt)}
@@ -330,15 +520,21 @@ def township_map(query, mode, risk, lang):
             p["tooltip"] = f"{p['name']}<br>{t('cov.map.blind', lang)}: {values[p['code']]:,}"
         else:
             values[p["code"]] = g["ratio"]
-            p["tooltip"] = (f"{p['name']}<br>{t('cov.map.coverage', lang)}: {_pct(g['ratio'])}"
-                            f" ({g['numerator']:,} / {g['denominator']:,})")
+            p["tooltip"] = (
+                f"{p['name']}<br>{t('cov.map.coverage', lang)}: {_pct(g['ratio'])}"
+                f" ({g['numerator']:,} / {g['denominator']:,})"
+            )
     if mode == "blind":
         breaks, colors = choropleth.breaks_for(list(values.values())), choropleth.BLIND_COLORS
     else:
         breaks, colors = choropleth.RATIO_BREAKS, choropleth.RATIO_COLORS
     hideout = {"values": values, "breaks": breaks, "colors": colors, "selected": query.get("township"), "mode": mode}
     top = max([v for v in values.values() if v is not None] or [0])
-    return towns, hideout, choropleth.legend(t("cov.map." + mode, lang), breaks, colors, top, percent=mode == "coverage")
+    return (
+        towns,
+        hideout,
+        choropleth.legend(t("cov.map." + mode, lang), breaks, colors, top, percent=mode == "coverage"),
+    )
 
 
 # -- charts ---------------------------------------------------------------------------------
@@ -352,15 +548,30 @@ def unit_chart(query, lang):
         groups = coverage.coverage(session, by, window, flt)
     groups.sort(key=lambda g: (g["ratio"] or 0, g["name"]))
     ids = [[g["key"], g["name"]] for g in groups] if by == "unit" else [g["key"] for g in groups]
-    figure = go.Figure(go.Bar(
-        x=[(g["ratio"] or 0) * 100 for g in groups], y=[g["name"] for g in groups], orientation="h",
-        customdata=ids, marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],
-        text=[f"{g['numerator']:,}/{g['denominator']:,}" for g in groups], textposition="auto",
-        hovertemplate="%{y}: %{x:.1f}% (%{text})<extra></extra>"))
-    title = t("cov.chart.officers", lang).format(unit=query.get("unit_name")) if by == "officer" \
+    figure = go.Figure(
+        go.Bar(
+            x=[(g["ratio"] or 0) * 100 for g in groups],
+            y=[g["name"] for g in groups],
+            orientation="h",
+            customdata=ids,
+            marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],
+            text=[f"{g['numerator']:,}/{g['denominator']:,}" for g in groups],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.1f}% (%{text})<extra></extra>",
+        )
+    )
+    title = (
+        t("cov.chart.officers", lang).format(unit=query.get("unit_name"))
+        if by == "officer"
         else t("cov.chart.units", lang)
-    figure.update_layout(title=title, height=max(360, 22 * len(groups) + 80), **DARK,
-                         xaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"), yaxis=dict(automargin=True))
+    )
+    figure.update_layout(
+        title=title,
+        height=max(360, 22 * len(groups) + 80),
+        **DARK,
+        xaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"),
+        yaxis=dict(automargin=True),
+    )
     crumb = [html.Span(" › "), html.Span(query["unit_name"], id="cov-crumb-unit")] if query.get("unit") else []
     return figure, crumb
 
@@ -373,17 +584,34 @@ def trend_chart(query, step, lang):
     window = coverage.recent_steps(window.end, step, TREND_LENGTH[step])
     with _session() as session:
         points = coverage.trend(session, window, flt, step)
-    figure = go.Figure([
-        go.Bar(x=[p["start"] for p in points], y=[p["inspections"] for p in points], name=t("cov.kpi.inspections", lang),
-               marker_color="#24406a", yaxis="y2"),
-        go.Scatter(x=[p["start"] for p in points], y=[(p["ratio"] or 0) * 100 for p in points], mode="lines+markers",
-                   name=t("cov.kpi.coverage", lang), line=dict(color="#ffd166"),
-                   hovertemplate="%{x}: %{y:.2f}%<extra></extra>"),
-    ])
-    figure.update_layout(title=t("cov.chart.trend", lang), height=320, **DARK, legend=dict(orientation="h", y=-0.2),
-                         xaxis=dict(type="category"),
-                         yaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"),
-                         yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"))
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=[p["start"] for p in points],
+                y=[p["inspections"] for p in points],
+                name=t("cov.kpi.inspections", lang),
+                marker_color="#24406a",
+                yaxis="y2",
+            ),
+            go.Scatter(
+                x=[p["start"] for p in points],
+                y=[(p["ratio"] or 0) * 100 for p in points],
+                mode="lines+markers",
+                name=t("cov.kpi.coverage", lang),
+                line=dict(color="#ffd166"),
+                hovertemplate="%{x}: %{y:.2f}%<extra></extra>",
+            ),
+        ]
+    )
+    figure.update_layout(
+        title=t("cov.chart.trend", lang),
+        height=320,
+        **DARK,
+        legend=dict(orientation="h", y=-0.2),
+        xaxis=dict(type="category"),
+        yaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"),
+        yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"),
+    )
     return figure
 
 
@@ -397,13 +625,22 @@ def domain_chart(query, lang):
         names = {d["key"]: d["en" if lang == "en" else "zh"] for d in queries.domains(session)}
     groups.sort(key=lambda g: -(g["ratio"] or 0))
     selected = query.get("domain")
-    figure = go.Figure(go.Bar(
-        x=[names.get(g["key"], g["name"]) for g in groups], y=[(g["ratio"] or 0) * 100 for g in groups],
-        customdata=[g["key"] for g in groups], marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],
-        marker_line=dict(color=["#ffd166" if g["key"] == selected else "#13243d" for g in groups], width=3),
-        hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
-    figure.update_layout(title=t("cov.chart.domains", lang), height=320, **DARK,
-                         yaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"))
+    figure = go.Figure(
+        go.Bar(
+            x=[names.get(g["key"], g["name"]) for g in groups],
+            y=[(g["ratio"] or 0) * 100 for g in groups],
+            customdata=[g["key"] for g in groups],
+            marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],
+            marker_line=dict(color=["#ffd166" if g["key"] == selected else "#13243d" for g in groups], width=3),
+            hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=t("cov.chart.domains", lang),
+        height=320,
+        **DARK,
+        yaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"),
+    )
     return figure
 
 
@@ -418,16 +655,34 @@ def blind_chart(query, lang):
         by_risk = {}
         for risk in ("1", "2", "3", "4"):
             window, flt = _read(query, start=start, township=None, risk=risk)
-            by_risk[risk] = {g["key"]: g["denominator"] - g["numerator"]
-                             for g in coverage.coverage(session, "township", window, flt)}
+            by_risk[risk] = {
+                g["key"]: g["denominator"] - g["numerator"] for g in coverage.coverage(session, "township", window, flt)
+            }
     order = sorted(names, key=lambda c: sum(by_risk[r].get(c, 0) for r in by_risk))
     selected = query.get("township")
     labels = [("▶ " if c == selected else "") + names[c] for c in order]
-    figure = go.Figure([go.Bar(y=labels, x=[by_risk[r].get(c, 0) for c in order], customdata=order, orientation="h",
-                               name=t(f"risk.{r}", lang), marker_color=RISK_COLORS[r]) for r in ("4", "3", "2", "1")])
-    figure.update_layout(barmode="stack", title=t("cov.chart.blind", lang).format(n=query["blind_days"]),
-                         height=max(320, 18 * len(order) + 90), **DARK, legend=dict(orientation="h", y=-0.08),
-                         xaxis=dict(gridcolor="#24406a"), yaxis=dict(automargin=True))
+    figure = go.Figure(
+        [
+            go.Bar(
+                y=labels,
+                x=[by_risk[r].get(c, 0) for c in order],
+                customdata=order,
+                orientation="h",
+                name=t(f"risk.{r}", lang),
+                marker_color=RISK_COLORS[r],
+            )
+            for r in ("4", "3", "2", "1")
+        ]
+    )
+    figure.update_layout(
+        barmode="stack",
+        title=t("cov.chart.blind", lang).format(n=query["blind_days"]),
+        height=max(320, 18 * len(order) + 90),
+        **DARK,
+        legend=dict(orientation="h", y=-0.08),
+        xaxis=dict(gridcolor="#24406a"),
+        yaxis=dict(automargin=True),
+    )
     return figure
 
 
@@ -438,14 +693,23 @@ def response_chart(query, lang):
     with _session() as session:
         bins = coverage.response_histogram(session, window, flt)
     x = [b["minutes"] for b in bins]
-    figure = go.Figure([
-        go.Bar(x=x, y=[b["on_time"] for b in bins], name=t("cov.kpi.on_time", lang), marker_color="#31a354"),
-        go.Bar(x=x, y=[b["inspections"] - b["on_time"] for b in bins], name=t("cov.late", lang),
-               marker_color="#de2d26"),
-    ])
-    figure.update_layout(barmode="stack", title=t("cov.chart.response", lang), height=320, **DARK,
-                         legend=dict(orientation="h", y=-0.2), xaxis=dict(title=t("devices.minutes", lang)),
-                         yaxis=dict(gridcolor="#24406a"))
+    figure = go.Figure(
+        [
+            go.Bar(x=x, y=[b["on_time"] for b in bins], name=t("cov.kpi.on_time", lang), marker_color="#31a354"),
+            go.Bar(
+                x=x, y=[b["inspections"] - b["on_time"] for b in bins], name=t("cov.late", lang), marker_color="#de2d26"
+            ),
+        ]
+    )
+    figure.update_layout(
+        barmode="stack",
+        title=t("cov.chart.response", lang),
+        height=320,
+        **DARK,
+        legend=dict(orientation="h", y=-0.2),
+        xaxis=dict(title=t("devices.minutes", lang)),
+        yaxis=dict(gridcolor="#24406a"),
+    )
     return figure
 
 
@@ -459,16 +723,36 @@ def table(query, by, lang):
         groups = coverage.coverage(session, by, window, flt)
     rows = [{**g, "ratio": _pct(g["ratio"])} for g in groups]
     columns = [{"name": t(f"cov.col.{c}", lang), "id": c} for c in coverage_view.COLUMNS]
-    args = {k: v for k, v in (("by", by), ("start", query["start"]), ("end", query["end"]),
-                              ("township", query.get("township")), ("domain", query.get("domain")),
-                              ("unit", query.get("unit"))) if v}
+    args = {
+        k: v
+        for k, v in (
+            ("by", by),
+            ("start", query["start"]),
+            ("end", query["end"]),
+            ("township", query.get("township")),
+            ("domain", query.get("domain")),
+            ("unit", query.get("unit")),
+        )
+        if v
+    }
     return rows, columns, f"/api/coverage.csv?{urlencode(args)}", f"/api/coverage.xlsx?{urlencode(args)}"
 
 
 def translate(lang):
     with _session() as session:
         domains = queries.domains(session)
-    return (t("cov.heading", lang), period_options(lang), t("filter.township", lang), t("filter.domain", lang),
-            domain_options(domains, lang), blind_day_options(lang), t("cov.clear", lang), map_mode_options(lang),
-            blind_risk_options(lang), step_options(lang), table_options(lang), t("cov.district", lang),
-            t("cov.table", lang))
+    return (
+        t("cov.heading", lang),
+        period_options(lang),
+        t("filter.township", lang),
+        t("filter.domain", lang),
+        domain_options(domains, lang),
+        blind_day_options(lang),
+        t("cov.clear", lang),
+        map_mode_options(lang),
+        blind_risk_options(lang),
+        step_options(lang),
+        table_options(lang),
+        t("cov.district", lang),
+        t("cov.table", lang),
+    )

@@ -24,29 +24,56 @@ MAX_WINDOW = dt.timedelta(days=31)
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/devices", name="devices", layout=layout)
     app.callback(
-        Output("replay-track", "data"), Output("replay-line", "positions"), Output("replay-stops", "children"),
-        Output("replay-slider", "max"), Output("replay-slider", "value"), Output("replay-summary", "children"),
+        Output("replay-track", "data"),
+        Output("replay-line", "positions"),
+        Output("replay-stops", "children"),
+        Output("replay-slider", "max"),
+        Output("replay-slider", "value"),
+        Output("replay-summary", "children"),
         Output("replay-map", "viewport"),
-        Input("replay-load", "n_clicks"), State("replay-device", "value"), State("replay-start", "value"),
-        State("replay-end", "value"), State("lang", "data"), prevent_initial_call=True)(load_track)
+        Input("replay-load", "n_clicks"),
+        State("replay-device", "value"),
+        State("replay-start", "value"),
+        State("replay-end", "value"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )(load_track)
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="replayToggle"),
-        Output("replay-timer", "disabled"), Output("replay-play", "className"),
-        Input("replay-play", "n_clicks"), State("replay-timer", "disabled"), prevent_initial_call=True)
+        Output("replay-timer", "disabled"),
+        Output("replay-play", "className"),
+        Input("replay-play", "n_clicks"),
+        State("replay-timer", "disabled"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="replayTick"),
-        Output("replay-slider", "value", allow_duplicate=True), Output("replay-timer", "disabled", allow_duplicate=True),
-        Input("replay-timer", "n_intervals"), State("replay-slider", "value"), State("replay-slider", "max"),
-        State("replay-speed", "value"), prevent_initial_call=True)
+        Output("replay-slider", "value", allow_duplicate=True),
+        Output("replay-timer", "disabled", allow_duplicate=True),
+        Input("replay-timer", "n_intervals"),
+        State("replay-slider", "value"),
+        State("replay-slider", "max"),
+        State("replay-speed", "value"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="replayShow"),
-        Output("replay-marker", "center"), Output("replay-time", "children"),
-        Input("replay-slider", "value"), State("replay-track", "data"), prevent_initial_call=True)
+        Output("replay-marker", "center"),
+        Output("replay-time", "children"),
+        Input("replay-slider", "value"),
+        State("replay-track", "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
-        Output("devices-heading", "children"), Output("replay-device", "placeholder"),
-        Output("replay-start-label", "children"), Output("replay-end-label", "children"),
-        Output("replay-load", "children"), Output("replay-play", "children"),
-        Output("replay-speed-label", "children"), Input("lang", "data"))(translate)
+        Output("devices-heading", "children"),
+        Output("replay-device", "placeholder"),
+        Output("replay-start-label", "children"),
+        Output("replay-end-label", "children"),
+        Output("replay-load", "children"),
+        Output("replay-play", "children"),
+        Output("replay-speed-label", "children"),
+        Input("lang", "data"),
+    )(translate)
 
 
 def layout(**_query):
@@ -56,53 +83,116 @@ def layout(**_query):
         district = queries.district_geojson(session)
         townships = queries.townships_geojson(session, simplify_m=30)
     now = dt.datetime.now(BEIJING).replace(second=0, microsecond=0)
-    options = [{"label": f"{d['officer']} · {t('kind.' + d['kind'])} · {d['identifier']}", "value": d["id"]}
-               for d in devices]
-    return html.Div(className="lg-body", children=[
-        html.Div(className="lg-map-wrap", children=[
-            dl.Map(id="replay-map", className="lg-map", center=[39.0, 117.65], zoom=10, minZoom=8, maxZoom=19,
-                   attributionControl=False,
-                   eventHandlers={"layeradd": {"variable": "lawgrid.watchTiles"}}, children=[
-                       *basemap.tile_layers(current_app.extensions["lawgrid"].settings),
-                       dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
-                       dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
-                       dl.Polyline(id="replay-line", positions=[], color="#3a86ff", weight=4),
-                       dl.LayerGroup(id="replay-stops"),
-                       dl.CircleMarker(id="replay-marker", center=[0, 0], radius=9, color="#ffffff",
-                                       fillColor="#d62828", fillOpacity=1, weight=2),
-                       dl.ScaleControl(position="topright", imperial=False),
-                   ]),
-        ]),
-        html.Div(className="lg-side", children=[
-            html.H2(id="devices-heading", children=t("devices.heading"), style={"fontSize": "16px"}),
-            html.Div(className="lg-panel", style={"color": "#1f2d3d"}, children=[
-                dcc.Dropdown(id="replay-device", options=options, placeholder=t("devices.device"),
-                             value=_default_device(devices)),
-                html.Label(id="replay-start-label", children=t("devices.start"), style={"color": "#e6edf6"}),
-                dcc.Input(id="replay-start", type="datetime-local",
-                          value=(now - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")),
-                html.Label(id="replay-end-label", children=t("devices.end"), style={"color": "#e6edf6"}),
-                dcc.Input(id="replay-end", type="datetime-local",
-                          value=(now + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")),
-                html.Button(id="replay-load", className="lg-lang", children=t("devices.load"),
-                            style={"marginLeft": "8px"}),
-            ]),
-            html.Div(className="lg-panel", children=[
-                html.Div(id="replay-summary", className="lg-note", children=t("devices.pick")),
-                dcc.Slider(id="replay-slider", min=0, max=0, step=1, value=0, marks=None,
-                           tooltip={"always_visible": False}),
-                html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center"}, children=[
-                    html.Button(id="replay-play", className="lg-lang", children=t("devices.play")),
-                    html.Span(id="replay-speed-label", children=t("devices.speed")),
-                    dcc.Dropdown(id="replay-speed", value=4, clearable=False, style={"width": "90px", "color": "#1f2d3d"},
-                                 options=[{"label": f"{s}×", "value": s} for s in SPEEDS]),
-                    html.Span(id="replay-time", className="lg-note"),
-                ]),
-            ]),
-            dcc.Interval(id="replay-timer", interval=250, disabled=True),
-            dcc.Store(id="replay-track"),
-        ]),
-    ])
+    options = [
+        {"label": f"{d['officer']} · {t('kind.' + d['kind'])} · {d['identifier']}", "value": d["id"]} for d in devices
+    ]
+    return html.Div(
+        className="lg-body",
+        children=[
+            html.Div(
+                className="lg-map-wrap",
+                children=[
+                    dl.Map(
+                        id="replay-map",
+                        className="lg-map",
+                        center=[39.0, 117.65],
+                        zoom=10,
+                        minZoom=8,
+                        maxZoom=19,
+                        attributionControl=False,
+                        eventHandlers={"layeradd": {"variable": "lawgrid.watchTiles"}},
+                        children=[
+                            *basemap.tile_layers(current_app.extensions["lawgrid"].settings),
+                            dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
+                            dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
+                            dl.Polyline(id="replay-line", positions=[], color="#3a86ff", weight=4),
+                            dl.LayerGroup(id="replay-stops"),
+                            dl.CircleMarker(
+                                id="replay-marker",
+                                center=[0, 0],
+                                radius=9,
+                                color="#ffffff",
+                                fillColor="#d62828",
+                                fillOpacity=1,
+                                weight=2,
+                            ),
+                            dl.ScaleControl(position="topright", imperial=False),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(
+                className="lg-side",
+                children=[
+                    html.H2(id="devices-heading", children=t("devices.heading"), style={"fontSize": "16px"}),
+                    html.Div(
+                        className="lg-panel",
+                        style={"color": "#1f2d3d"},
+                        children=[
+                            dcc.Dropdown(
+                                id="replay-device",
+                                options=options,
+                                placeholder=t("devices.device"),
+                                value=_default_device(devices),
+                            ),
+                            html.Label(
+                                id="replay-start-label", children=t("devices.start"), style={"color": "#e6edf6"}
+                            ),
+                            dcc.Input(
+                                id="replay-start",
+                                type="datetime-local",
+                                value=(now - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+                            ),
+                            html.Label(id="replay-end-label", children=t("devices.end"), style={"color": "#e6edf6"}),
+                            dcc.Input(
+                                id="replay-end",
+                                type="datetime-local",
+                                value=(now + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+                            ),
+                            html.Button(
+                                id="replay-load",
+                                className="lg-lang",
+                                children=t("devices.load"),
+                                style={"marginLeft": "8px"},
+                            ),
+                        ],
+                    ),
+                    html.Div(
+                        className="lg-panel",
+                        children=[
+                            html.Div(id="replay-summary", className="lg-note", children=t("devices.pick")),
+                            dcc.Slider(
+                                id="replay-slider",
+                                min=0,
+                                max=0,
+                                step=1,
+                                value=0,
+                                marks=None,
+                                tooltip={"always_visible": False},
+                            ),
+                            html.Div(
+                                style={"display": "flex", "gap": "8px", "alignItems": "center"},
+                                children=[
+                                    html.Button(id="replay-play", className="lg-lang", children=t("devices.play")),
+                                    html.Span(id="replay-speed-label", children=t("devices.speed")),
+                                    dcc.Dropdown(
+                                        id="replay-speed",
+                                        value=4,
+                                        clearable=False,
+                                        style={"width": "90px", "color": "#1f2d3d"},
+                                        options=[{"label": f"{s}×", "value": s} for s in SPEEDS],
+                                    ),
+                                    html.Span(id="replay-time", className="lg-note"),
+                                ],
+                            ),
+                        ],
+                    ),
+                    dcc.Interval(id="replay-timer", interval=250, disabled=True),
+                    dcc.Store(id="replay-track"),
+                ],
+            ),
+        ],
+    )
 
 
 def _default_device(devices: list[dict]):
@@ -132,23 +222,38 @@ def load_track(_clicks, device_id, start, end, lang):
         if not fleet.device_visible(session, scope, int(device_id)):
             return (None, *nothing, t("devices.pick", lang), dash.no_update)
         doc = telemetry.track(session, int(device_id), *window)
-        audit.record(session, scope.username, "track_view", subject=f"device:{device_id}",
-                     detail={"start": window[0].isoformat(), "end": window[1].isoformat(), "via": "replay"},
-                     source=client_address())
+        audit.record(
+            session,
+            scope.username,
+            "track_view",
+            subject=f"device:{device_id}",
+            detail={"start": window[0].isoformat(), "end": window[1].isoformat(), "via": "replay"},
+            source=client_address(),
+        )
     points = [f for f in doc["features"] if f["geometry"]["type"] == "Point"]
     if not points:
         return (None, *nothing, t("devices.empty", lang), dash.no_update)
     fixes = [(dt.datetime.fromisoformat(p["properties"]["time"]), *p["geometry"]["coordinates"]) for p in points]
-    track = [[lat, lon, when.astimezone(BEIJING).strftime("%H:%M:%S"), p["properties"].get("speed_kmh")]
-             for (when, lon, lat), p in zip(fixes, points)]
+    track = [
+        [lat, lon, when.astimezone(BEIJING).strftime("%H:%M:%S"), p["properties"].get("speed_kmh")]
+        for (when, lon, lat), p in zip(fixes, points, strict=True)
+    ]
     stops = find_stops(fixes)
     minutes = t("devices.minutes", lang)
     stop_markers = [
-        dl.CircleMarker(center=[s["lat"], s["lon"]], radius=7, color="#ff9f1c", fillOpacity=0.8,
-                        children=dl.Tooltip(f"{t('devices.stops', lang)} {i + 1}: "
-                                            f"{dt.datetime.fromisoformat(s['start']).astimezone(BEIJING):%H:%M}"
-                                            f" · {s['duration_s'] // 60} {minutes}"))
-        for i, s in enumerate(stops)]
+        dl.CircleMarker(
+            center=[s["lat"], s["lon"]],
+            radius=7,
+            color="#ff9f1c",
+            fillOpacity=0.8,
+            children=dl.Tooltip(
+                f"{t('devices.stops', lang)} {i + 1}: "
+                f"{dt.datetime.fromisoformat(s['start']).astimezone(BEIJING):%H:%M}"
+                f" · {s['duration_s'] // 60} {minutes}"
+            ),
+        )
+        for i, s in enumerate(stops)
+    ]
     lats, lons = [r[0] for r in track], [r[1] for r in track]
     viewport = {"bounds": [[min(lats), min(lons)], [max(lats), max(lons)]], "transition": "flyToBounds"}
     summary = t("devices.summary", lang).format(len(track), len(stops))
@@ -156,5 +261,12 @@ def load_track(_clicks, device_id, start, end, lang):
 
 
 def translate(lang):
-    return (t("devices.heading", lang), t("devices.device", lang), t("devices.start", lang),
-            t("devices.end", lang), t("devices.load", lang), t("devices.play", lang), t("devices.speed", lang))
+    return (
+        t("devices.heading", lang),
+        t("devices.device", lang),
+        t("devices.start", lang),
+        t("devices.end", lang),
+        t("devices.load", lang),
+        t("devices.play", lang),
+        t("devices.speed", lang),
+    )

@@ -27,27 +27,56 @@ def _runtime():
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/dispatch", name="dispatch", layout=layout)
-    app.callback(Output("queue", "children"), Output("dispatch-tasks", "data"), Output("dispatch-heading", "children"),
-                 Output("bulk-preview", "children"),
-                 Input("lang", "data"), Input("dispatch-socket", "data-inspection"), Input("dispatch-done", "data"),
-                 Input("queue-refresh", "n_intervals"))(render_queue)
-    app.callback(Output("dispatch-selected", "data"),
-                 Input({"type": "queue-task", "id": ALL}, "n_clicks"), Input("dispatch-tasks", "clickData"),
-                 prevent_initial_call=True)(select_task)
-    app.callback(Output("candidates", "children"), Output("dispatch-focus", "data"), Output("dispatch-crews", "data"),
-                 Output("dispatch-map", "viewport"),
-                 Input("dispatch-selected", "data"), Input("dispatch-done", "data"), Input("lang", "data"))(show_candidates)
-    app.callback(Output("dispatch-message", "children"), Output("dispatch-done", "data"),
-                 Input({"type": "assign-crew", "index": ALL}, "n_clicks"),
-                 State("dispatch-selected", "data"), State("dispatch-crews", "data"), State("lang", "data"),
-                 prevent_initial_call=True)(assign_from_panel)
-    app.callback(Output("bulk-plan", "children"), Output("bulk-assignments", "data"),
-                 Input("bulk-preview", "n_clicks"), State("lang", "data"), prevent_initial_call=True)(preview_plan)
-    app.callback(Output("dispatch-message", "children", allow_duplicate=True),
-                 Output("dispatch-done", "data", allow_duplicate=True),
-                 Output("bulk-plan", "children", allow_duplicate=True),
-                 Input("bulk-commit", "n_clicks"), State("bulk-assignments", "data"), State("lang", "data"),
-                 prevent_initial_call=True)(commit_plan)
+    app.callback(
+        Output("queue", "children"),
+        Output("dispatch-tasks", "data"),
+        Output("dispatch-heading", "children"),
+        Output("bulk-preview", "children"),
+        Input("lang", "data"),
+        Input("dispatch-socket", "data-inspection"),
+        Input("dispatch-done", "data"),
+        Input("queue-refresh", "n_intervals"),
+    )(render_queue)
+    app.callback(
+        Output("dispatch-selected", "data"),
+        Input({"type": "queue-task", "id": ALL}, "n_clicks"),
+        Input("dispatch-tasks", "clickData"),
+        prevent_initial_call=True,
+    )(select_task)
+    app.callback(
+        Output("candidates", "children"),
+        Output("dispatch-focus", "data"),
+        Output("dispatch-crews", "data"),
+        Output("dispatch-map", "viewport"),
+        Input("dispatch-selected", "data"),
+        Input("dispatch-done", "data"),
+        Input("lang", "data"),
+    )(show_candidates)
+    app.callback(
+        Output("dispatch-message", "children"),
+        Output("dispatch-done", "data"),
+        Input({"type": "assign-crew", "index": ALL}, "n_clicks"),
+        State("dispatch-selected", "data"),
+        State("dispatch-crews", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )(assign_from_panel)
+    app.callback(
+        Output("bulk-plan", "children"),
+        Output("bulk-assignments", "data"),
+        Input("bulk-preview", "n_clicks"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )(preview_plan)
+    app.callback(
+        Output("dispatch-message", "children", allow_duplicate=True),
+        Output("dispatch-done", "data", allow_duplicate=True),
+        Output("bulk-plan", "children", allow_duplicate=True),
+        Input("bulk-commit", "n_clicks"),
+        State("bulk-assignments", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )(commit_plan)
 
 
 def layout(task=None, **_query):
@@ -55,38 +84,66 @@ def layout(task=None, **_query):
     with _runtime().session() as session:
         district = queries.district_geojson(session)
     selected = int(task) if task and str(task).isdigit() else None
-    return html.Div(className="lg-body", children=[
-        html.Div(className="lg-map-wrap", children=[
-            dl.Map(id="dispatch-map", className="lg-map", center=[39.03, 117.65], zoom=10, minZoom=8, maxZoom=18,
-                   attributionControl=False, children=[
-                       *basemap.tile_layers(_runtime().settings),
-                       dl.GeoJSON(id="district-outline", data=district,
-                                  style={"color": "#24406a", "weight": 2, "fill": False}),
-                       dl.GeoJSON(id="dispatch-tasks", pointToLayer={"variable": "lawgrid.dispatchPoint"}),
-                       dl.GeoJSON(id="dispatch-focus", pointToLayer={"variable": "lawgrid.dispatchPoint"},
-                                  style={"variable": "lawgrid.dispatchStyle"}),
-                       dl.ScaleControl(position="topright", imperial=False),
-                       dl.AttributionControl(position="bottomright", prefix=basemap.attribution(_runtime().settings)
-                                             or t("map.attribution")),
-                   ]),
-            DashSocketIO(id="dispatch-socket", url="/live", eventNames=["inspection"]),
-            dcc.Interval(id="queue-refresh", interval=60_000),
-            dcc.Store(id="dispatch-selected", data=selected),
-            dcc.Store(id="dispatch-crews"),
-            dcc.Store(id="dispatch-done"),
-            dcc.Store(id="bulk-assignments"),
-        ]),
-        html.Div(className="lg-side", children=[
-            html.Div(className="lg-row", children=[
-                html.H2(id="dispatch-heading", style={"fontSize": "16px", "flex": "1"}),
-                html.Button(id="bulk-preview", className="lg-btn"),
-            ]),
-            html.Div(id="dispatch-message", className="lg-message", role="status"),
-            html.Div(id="bulk-plan"),
-            html.Div(id="queue", className="lg-queue"),
-            html.Div(id="candidates", className="lg-candidates"),
-        ]),
-    ])
+    return html.Div(
+        className="lg-body",
+        children=[
+            html.Div(
+                className="lg-map-wrap",
+                children=[
+                    dl.Map(
+                        id="dispatch-map",
+                        className="lg-map",
+                        center=[39.03, 117.65],
+                        zoom=10,
+                        minZoom=8,
+                        maxZoom=18,
+                        attributionControl=False,
+                        children=[
+                            *basemap.tile_layers(_runtime().settings),
+                            dl.GeoJSON(
+                                id="district-outline",
+                                data=district,
+                                style={"color": "#24406a", "weight": 2, "fill": False},
+                            ),
+                            dl.GeoJSON(id="dispatch-tasks", pointToLayer={"variable": "lawgrid.dispatchPoint"}),
+                            dl.GeoJSON(
+                                id="dispatch-focus",
+                                pointToLayer={"variable": "lawgrid.dispatchPoint"},
+                                style={"variable": "lawgrid.dispatchStyle"},
+                            ),
+                            dl.ScaleControl(position="topright", imperial=False),
+                            dl.AttributionControl(
+                                position="bottomright",
+                                prefix=basemap.attribution(_runtime().settings) or t("map.attribution"),
+                            ),
+                        ],
+                    ),
+                    DashSocketIO(id="dispatch-socket", url="/live", eventNames=["inspection"]),
+                    dcc.Interval(id="queue-refresh", interval=60_000),
+                    dcc.Store(id="dispatch-selected", data=selected),
+                    dcc.Store(id="dispatch-crews"),
+                    dcc.Store(id="dispatch-done"),
+                    dcc.Store(id="bulk-assignments"),
+                ],
+            ),
+            html.Div(
+                className="lg-side",
+                children=[
+                    html.Div(
+                        className="lg-row",
+                        children=[
+                            html.H2(id="dispatch-heading", style={"fontSize": "16px", "flex": "1"}),
+                            html.Button(id="bulk-preview", className="lg-btn"),
+                        ],
+                    ),
+                    html.Div(id="dispatch-message", className="lg-message", role="status"),
+                    html.Div(id="bulk-plan"),
+                    html.Div(id="queue", className="lg-queue"),
+                    html.Div(id="candidates", className="lg-candidates"),
+                ],
+            ),
+        ],
+    )
 
 
 def render_queue(lang, _event, _done, _tick):
@@ -94,20 +151,41 @@ def render_queue(lang, _event, _done, _tick):
     scope = current_scope()
     with _runtime().session() as session:
         tasks = dispatch.list_tasks(session, None if scope.district_wide else sorted(scope.unit_ids))
-    rows = [html.Button(id={"type": "queue-task", "id": task["id"]}, className="lg-queue-row", n_clicks=0, children=[
-        html.Span(t(f"priority.{task['priority']}", lang), className=f"lg-pri {PRIORITY_CLASS[task['priority']]}"),
-        html.Span(f"#{task['id']} {task['target_name']}", className="lg-queue-name"),
-        html.Span(task["domain_en" if lang == "en" else "domain_zh"], className="lg-note"),
-        html.Span(t(f"status.{task['status']}", lang), className=f"lg-status lg-status-{task['status']}"),
-        html.Span(className="lg-due", **{"data-due": task["due_at"]}),
-    ]) for task in tasks]
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [task["lon"], task["lat"]]},
-                 "properties": {"id": task["id"], "status": task["status"],
-                                "tooltip": f"#{task['id']} {task['target_name']} · {t('status.' + task['status'], lang)}"}}
-                for task in tasks]
-    return (rows or html.P(t("dispatch.empty", lang), className="lg-note"),
-            {"type": "FeatureCollection", "features": features},
-            f"{t('dispatch.heading', lang)}（{len(tasks)}）", t("dispatch.bulk", lang))
+    rows = [
+        html.Button(
+            id={"type": "queue-task", "id": task["id"]},
+            className="lg-queue-row",
+            n_clicks=0,
+            children=[
+                html.Span(
+                    t(f"priority.{task['priority']}", lang), className=f"lg-pri {PRIORITY_CLASS[task['priority']]}"
+                ),
+                html.Span(f"#{task['id']} {task['target_name']}", className="lg-queue-name"),
+                html.Span(task["domain_en" if lang == "en" else "domain_zh"], className="lg-note"),
+                html.Span(t(f"status.{task['status']}", lang), className=f"lg-status lg-status-{task['status']}"),
+                html.Span(className="lg-due", **{"data-due": task["due_at"]}),
+            ],
+        )
+        for task in tasks
+    ]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [task["lon"], task["lat"]]},
+            "properties": {
+                "id": task["id"],
+                "status": task["status"],
+                "tooltip": f"#{task['id']} {task['target_name']} · {t('status.' + task['status'], lang)}",
+            },
+        }
+        for task in tasks
+    ]
+    return (
+        rows or html.P(t("dispatch.empty", lang), className="lg-note"),
+        {"type": "FeatureCollection", "features": features},
+        f"{t('dispatch.heading', lang)}（{len(tasks)}）",
+        t("dispatch.bulk", lang),
+    )
 
 
 def select_task(_clicks, map_click):
@@ -133,35 +211,76 @@ def show_candidates(task_id, _done, lang):
             return html.P(str(exc), className="lg-error"), None, None, no_update
     may_assign = scope.role in dispatching.DISPATCHING and view["status"] in dispatch.ASSIGNABLE
     target = result["target"]
-    head = [html.H3(f"#{task_id} {target['name']}", id="candidates-heading"),
-            html.P(f"{t('status.' + view['status'], lang)} · {view['domain_en' if lang == 'en' else 'domain_zh']} · "
-                   + "、".join(o["name"] for o in view["officers"]), className="lg-note")]
+    head = [
+        html.H3(f"#{task_id} {target['name']}", id="candidates-heading"),
+        html.P(
+            f"{t('status.' + view['status'], lang)} · {view['domain_en' if lang == 'en' else 'domain_zh']} · "
+            + "、".join(o["name"] for o in view["officers"]),
+            className="lg-note",
+        ),
+    ]
     crews = []
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [target["lon"], target["lat"]]},
-                 "properties": {"kind": "target", "tooltip": target["name"]}}]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [target["lon"], target["lat"]]},
+            "properties": {"kind": "target", "tooltip": target["name"]},
+        }
+    ]
     for rank, crew in enumerate(result["crews"], start=1):
         names = "、".join(f"{o['name']}（{o['cert_no']}）" for o in crew["officers"])
-        crews.append(html.Div(className="lg-crew", id=f"crew-{rank}", children=[
-            html.Div(className="lg-row", children=[
-                html.Strong(f"{rank}. {crew['unit']}", style={"flex": "1"}),
-                html.Button(t("dispatch.assign", lang), id={"type": "assign-crew", "index": rank - 1},
-                            className="lg-btn lg-assign", n_clicks=0, disabled=not may_assign),
-            ]),
-            html.Div(names),
-            html.Ul([html.Li(r) for r in crew["reasons"]], className="lg-note"),
-        ]))
+        crews.append(
+            html.Div(
+                className="lg-crew",
+                id=f"crew-{rank}",
+                children=[
+                    html.Div(
+                        className="lg-row",
+                        children=[
+                            html.Strong(f"{rank}. {crew['unit']}", style={"flex": "1"}),
+                            html.Button(
+                                t("dispatch.assign", lang),
+                                id={"type": "assign-crew", "index": rank - 1},
+                                className="lg-btn lg-assign",
+                                n_clicks=0,
+                                disabled=not may_assign,
+                            ),
+                        ],
+                    ),
+                    html.Div(names),
+                    html.Ul([html.Li(r) for r in crew["reasons"]], className="lg-note"),
+                ],
+            )
+        )
         for o in crew["officers"]:
             if o["lon"] is None:
                 continue
-            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [o["lon"], o["lat"]]},
-                             "properties": {"kind": "officer", "rank": rank, "tooltip": f"{rank}. {o['name']}"}})
-            features.append({"type": "Feature", "properties": {"rank": rank},
-                             "geometry": {"type": "LineString",
-                                          "coordinates": [[o["lon"], o["lat"]], [target["lon"], target["lat"]]]}})
-    excluded = html.Details(className="lg-excluded", children=[
-        html.Summary(f"{t('dispatch.excluded', lang)}（{result['excluded_total']}）"),
-        html.Ul([html.Li(f"{e['name']} · {e['unit']}：{'；'.join(e['reasons'])}") for e in result["excluded"][:50]]),
-    ])
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [o["lon"], o["lat"]]},
+                    "properties": {"kind": "officer", "rank": rank, "tooltip": f"{rank}. {o['name']}"},
+                }
+            )
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"rank": rank},
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [[o["lon"], o["lat"]], [target["lon"], target["lat"]]],
+                    },
+                }
+            )
+    excluded = html.Details(
+        className="lg-excluded",
+        children=[
+            html.Summary(f"{t('dispatch.excluded', lang)}（{result['excluded_total']}）"),
+            html.Ul(
+                [html.Li(f"{e['name']} · {e['unit']}：{'；'.join(e['reasons'])}") for e in result["excluded"][:50]]
+            ),
+        ],
+    )
     crews_or_none = crews or [html.P(t("dispatch.no_crew", lang), className="lg-error")]
     panel = [*head, html.H4(t("dispatch.crews", lang)), *crews_or_none, excluded]
     if scope.role not in dispatching.DISPATCHING:
@@ -180,13 +299,17 @@ def assign_from_panel(clicks, task_id, crews, lang):
     try:
         result = dispatching.assign_crew(current_scope(), task_id, crew)
     except dispatch.Refused as exc:
-        return html.Span(f"✗ {'；'.join(dispatch.RULES[v['rule']][0 if lang == 'zh' else 1] for v in exc.violations)}",
-                         className="lg-error"), time.time()
+        return html.Span(
+            f"✗ {'；'.join(dispatch.RULES[v['rule']][0 if lang == 'zh' else 1] for v in exc.violations)}",
+            className="lg-error",
+        ), time.time()
     except (dispatch.Conflict, dispatch.NotFound, dispatching.Forbidden) as exc:
         return html.Span(f"✗ {exc}", className="lg-error"), time.time()
     sent = len(result["notified"]["delivered"])
-    return (html.Span(f"✓ #{task_id} {t('dispatch.assigned_ok', lang)}（{sent}）", className="lg-ok",
-                      id="assign-ok"), time.time())
+    return (
+        html.Span(f"✓ #{task_id} {t('dispatch.assigned_ok', lang)}（{sent}）", className="lg-ok", id="assign-ok"),
+        time.time(),
+    )
 
 
 def preview_plan(_clicks, lang):
@@ -198,18 +321,39 @@ def preview_plan(_clicks, lang):
     ours, greedy = plan["total_travel_m"], plan["greedy_total_travel_m"]
     shorter = f"{(1 - ours / greedy):.0%}" if greedy and plan["greedy_assigned"] == plan["assigned"] else "—"
     summary = t("dispatch.plan_summary", lang).format(
-        n=plan["assigned"], km=f"{ours / 1000:.1f}", gkm=f"{greedy / 1000:.1f}", pct=shorter,
-        u=len(plan["unassigned"]))
-    table = html.Table(className="lg-card-table", id="bulk-table", children=[
-        html.Tr([html.Th(t("dispatch.task", lang)), html.Th(""), html.Th(t("dispatch.travel", lang))]),
-        *[html.Tr([html.Td(f"#{a['inspection_id']} {a['target']}"), html.Td("、".join(a["officers"])),
-                   html.Td(f"{a['travel_m'] / 1000:.1f} km")]) for a in plan["assignments"][:200]],
-    ])
-    return html.Div(className="lg-plan", children=[
-        html.P(summary, id="bulk-summary"), table,
-        html.Button(t("dispatch.commit", lang), id="bulk-commit", className="lg-btn lg-assign", n_clicks=0,
-                    disabled=not plan["assignments"]),
-    ]), plan["assignments"]
+        n=plan["assigned"], km=f"{ours / 1000:.1f}", gkm=f"{greedy / 1000:.1f}", pct=shorter, u=len(plan["unassigned"])
+    )
+    table = html.Table(
+        className="lg-card-table",
+        id="bulk-table",
+        children=[
+            html.Tr([html.Th(t("dispatch.task", lang)), html.Th(""), html.Th(t("dispatch.travel", lang))]),
+            *[
+                html.Tr(
+                    [
+                        html.Td(f"#{a['inspection_id']} {a['target']}"),
+                        html.Td("、".join(a["officers"])),
+                        html.Td(f"{a['travel_m'] / 1000:.1f} km"),
+                    ]
+                )
+                for a in plan["assignments"][:200]
+            ],
+        ],
+    )
+    return html.Div(
+        className="lg-plan",
+        children=[
+            html.P(summary, id="bulk-summary"),
+            table,
+            html.Button(
+                t("dispatch.commit", lang),
+                id="bulk-commit",
+                className="lg-btn lg-assign",
+                n_clicks=0,
+                disabled=not plan["assignments"],
+            ),
+        ],
+    ), plan["assignments"]
 
 
 def commit_plan(clicks, assignments, lang):

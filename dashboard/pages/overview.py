@@ -18,8 +18,22 @@ from dashboard.auth import current_scope
 from dashboard.i18n import t
 from geo import coverage, dispatch, fleet, queries, target_map
 
-DOMAIN_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
-                  "#e377c2", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#ad494a", "#3182bd"]
+DOMAIN_PALETTE = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+    "#ad494a",
+    "#3182bd",
+]
 FILTERS = [Input("f-township", "value"), Input("f-domain", "value"), Input("f-risk", "value")]
 
 
@@ -32,46 +46,95 @@ def register(app: dash.Dash) -> None:
     # Live positions never pass through Python: socket -> clientside -> markers moved in place.
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
-        Output("live-applied", "data"), Input("live-socket", "data-positions"), prevent_initial_call=True)
+        Output("live-applied", "data"),
+        Input("live-socket", "data-positions"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
-        Output("live-applied", "data", allow_duplicate=True), Input("live-initial", "data"),
-        prevent_initial_call="initial_duplicate")
+        Output("live-applied", "data", allow_duplicate=True),
+        Input("live-initial", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="setOnTask"),
-        Output("live-on-task-applied", "data"), Input("live-on-task", "data"))
-    app.callback(Output("live-on-task", "data"), Input("live-socket", "data-inspection"),
-                 prevent_initial_call=True)(devices_on_task)
+        Output("live-on-task-applied", "data"),
+        Input("live-on-task", "data"),
+    )
+    app.callback(Output("live-on-task", "data"), Input("live-socket", "data-inspection"), prevent_initial_call=True)(
+        devices_on_task
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="setFollow"),
-        Output("live-follow", "className"), Input("live-follow", "value"), prevent_initial_call=True)
+        Output("live-follow", "className"),
+        Input("live-follow", "value"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="targetsUrl"),
-        Output("targets-layer", "url"), Input("overview-map", "bounds"), Input("overview-map", "zoom"),
-        *FILTERS, Input("f-q", "value"), State("overview-map", "center"))
+        Output("targets-layer", "url"),
+        Input("overview-map", "bounds"),
+        Input("overview-map", "zoom"),
+        *FILTERS,
+        Input("f-q", "value"),
+        State("overview-map", "center"),
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="zoomIntoCell"),
-        Output("overview-map", "viewport", allow_duplicate=True), Input("targets-layer", "clickData"),
-        State("overview-map", "zoom"), prevent_initial_call=True)
-    app.callback(Output("overview-map", "viewport", allow_duplicate=True), Input("f-q", "value"),
-                 *FILTERS, prevent_initial_call=True)(fly_to_search)
-    app.callback(Output("target-card", "children"), Input("targets-layer", "clickData"),
-                 Input("lang", "data"))(show_target_card)
-    app.callback(Output("township-layer", "hideout"), Output("township-legend", "children"),
-                 Output("township-chart", "figure"), *FILTERS, Input("f-colour", "value"), Input("lang", "data"),
-                 State("township-layer", "hideout"))(filter_townships)
+        Output("overview-map", "viewport", allow_duplicate=True),
+        Input("targets-layer", "clickData"),
+        State("overview-map", "zoom"),
+        prevent_initial_call=True,
+    )
     app.callback(
-        Output("overview-heading", "children"), Output("overview-approximate", "children"),
-        Output("card-targets-label", "children"), Output("card-units-label", "children"),
-        Output("card-officers-label", "children"), Output("card-devices-label", "children"),
-        Output("f-township", "placeholder"), Output("f-domain", "placeholder"),
-        Output("f-domain", "options"), Output("f-risk", "options"), Output("f-q", "placeholder"),
-        Output("f-heat", "options"), Output("f-heat", "placeholder"), Output("live-follow", "options"),
-        Output("f-colour", "options"), Input("lang", "data"))(translate_overview)
-    app.callback(Output("heat-layer", "data"), Output("heat-layer", "hideout"),
-                 Input("f-heat", "value"), Input("live-socket", "data-alarm"))(alarm_heat)
-    app.callback(Output("card-create-result", "children"), Input("card-create", "n_clicks"),
-                 State("card-target", "data"), State("lang", "data"), prevent_initial_call=True)(create_from_card)
+        Output("overview-map", "viewport", allow_duplicate=True),
+        Input("f-q", "value"),
+        *FILTERS,
+        prevent_initial_call=True,
+    )(fly_to_search)
+    app.callback(Output("target-card", "children"), Input("targets-layer", "clickData"), Input("lang", "data"))(
+        show_target_card
+    )
+    app.callback(
+        Output("township-layer", "hideout"),
+        Output("township-legend", "children"),
+        Output("township-chart", "figure"),
+        *FILTERS,
+        Input("f-colour", "value"),
+        Input("lang", "data"),
+        State("township-layer", "hideout"),
+    )(filter_townships)
+    app.callback(
+        Output("overview-heading", "children"),
+        Output("overview-approximate", "children"),
+        Output("card-targets-label", "children"),
+        Output("card-units-label", "children"),
+        Output("card-officers-label", "children"),
+        Output("card-devices-label", "children"),
+        Output("f-township", "placeholder"),
+        Output("f-domain", "placeholder"),
+        Output("f-domain", "options"),
+        Output("f-risk", "options"),
+        Output("f-q", "placeholder"),
+        Output("f-heat", "options"),
+        Output("f-heat", "placeholder"),
+        Output("live-follow", "options"),
+        Output("f-colour", "options"),
+        Input("lang", "data"),
+    )(translate_overview)
+    app.callback(
+        Output("heat-layer", "data"),
+        Output("heat-layer", "hideout"),
+        Input("f-heat", "value"),
+        Input("live-socket", "data-alarm"),
+    )(alarm_heat)
+    app.callback(
+        Output("card-create-result", "children"),
+        Input("card-create", "n_clicks"),
+        State("card-target", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )(create_from_card)
     alarm_panel.register(app, map_id="overview-map")
 
 
@@ -94,79 +157,139 @@ def layout(**_query):
     base_layers = basemap.tile_layers(runtime.settings)
     minx, miny, maxx, maxy = choropleth.district_bounds(district)
     colors = {d["key"]: DOMAIN_PALETTE[i % len(DOMAIN_PALETTE)] for i, d in enumerate(domains)}
-    return html.Div(className="lg-body", children=[
-      html.Div(className="lg-map-wrap", children=[
-        filter_bar(townships, domains),
-        dl.Map(
-            # centre and zoom, not bounds: dash-leaflet's viewport tracking compares against them
-            id="overview-map", className="lg-map", center=[(miny + maxy) / 2, (minx + maxx) / 2], zoom=10,
-            minZoom=8, maxZoom=18, trackViewport=True,
-            # The live layer is drawn by lawgrid.js on this map (see lawgrid.captureMap).
-            eventHandlers={"layeradd": {"variable": "lawgrid.captureMap"}},
-            attributionControl=False,
-            children=[
-                *base_layers,
-                dl.GeoJSON(id="district-outline", data=district,
-                           style={"color": "#24406a", "weight": 2, "fill": False}),
-                dl.GeoJSON(id="township-layer", data=townships,
-                           style={"variable": "lawgrid.townshipStyle"},
-                           hideout={"breaks": breaks, "colors": choropleth.COUNT_COLORS, "property": "targets"},
-                           hoverStyle={"weight": 3, "color": "#1f3b64"}),
-                dl.GeoJSON(id="heat-layer", style={"variable": "lawgrid.heatStyle"}, hideout={"max": 1}),
-                dl.GeoJSON(id="targets-layer", pointToLayer={"variable": "lawgrid.targetPoint"},
-                           hideout={"colors": colors}),
-                dl.ScaleControl(position="topright", imperial=False),
-                # The prefix carries every attribution: layers added before the control
-                # would not register theirs.
-                dl.AttributionControl(position="bottomright", prefix=" | ".join(
-                    filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)]))),
-            ],
-        ),
-        html.Div(id="township-legend", className="lg-legend", children=choropleth.legend(
-            t("overview.targets"), breaks, choropleth.COUNT_COLORS, max(values or [0]))),
-        html.Div(id="alarm-banner", className="lg-banner"),
-        DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm", "inspection"]),
-        dcc.Store(id="live-initial", data=live_rows(live_now)),
-        dcc.Store(id="live-on-task", data=on_task),
-        dcc.Store(id="live-on-task-applied"),
-        dcc.Store(id="live-applied"),
-      ]),
-        html.Div(className="lg-side", children=[
-            html.H2(id="overview-heading", children=t("overview.heading"), style={"fontSize": "16px"}),
-            html.Div(className="lg-cards", children=[
-                _card("card-targets", counts["target"], "overview.total"),
-                _card("card-units", counts["enforcement_unit"], "overview.units"),
-                _card("card-officers", counts["officer"], "overview.officers"),
-                _card("card-devices", counts["device"], "overview.devices"),
-            ]),
-            alarm_panel.panel(alarms, scope),
-            html.Div(id="target-card", className="lg-panel", children=target_card_view(None, "zh")),
-            dcc.Graph(id="township-chart", figure=township_chart(townships, "zh"),
-                      config={"displaylogo": False}, style={"height": "520px"}),
-            html.P(id="overview-approximate", className="lg-note", children=t("overview.approximate")),
-        ]),
-    ])
+    return html.Div(
+        className="lg-body",
+        children=[
+            html.Div(
+                className="lg-map-wrap",
+                children=[
+                    filter_bar(townships, domains),
+                    dl.Map(
+                        # centre and zoom, not bounds: dash-leaflet's viewport tracking compares against them
+                        id="overview-map",
+                        className="lg-map",
+                        center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                        zoom=10,
+                        minZoom=8,
+                        maxZoom=18,
+                        trackViewport=True,
+                        # The live layer is drawn by lawgrid.js on this map (see lawgrid.captureMap).
+                        eventHandlers={"layeradd": {"variable": "lawgrid.captureMap"}},
+                        attributionControl=False,
+                        children=[
+                            *base_layers,
+                            dl.GeoJSON(
+                                id="district-outline",
+                                data=district,
+                                style={"color": "#24406a", "weight": 2, "fill": False},
+                            ),
+                            dl.GeoJSON(
+                                id="township-layer",
+                                data=townships,
+                                style={"variable": "lawgrid.townshipStyle"},
+                                hideout={"breaks": breaks, "colors": choropleth.COUNT_COLORS, "property": "targets"},
+                                hoverStyle={"weight": 3, "color": "#1f3b64"},
+                            ),
+                            dl.GeoJSON(id="heat-layer", style={"variable": "lawgrid.heatStyle"}, hideout={"max": 1}),
+                            dl.GeoJSON(
+                                id="targets-layer",
+                                pointToLayer={"variable": "lawgrid.targetPoint"},
+                                hideout={"colors": colors},
+                            ),
+                            dl.ScaleControl(position="topright", imperial=False),
+                            # The prefix carries every attribution: layers added before the control
+                            # would not register theirs.
+                            dl.AttributionControl(
+                                position="bottomright",
+                                prefix=" | ".join(
+                                    filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)])
+                                ),
+                            ),
+                        ],
+                    ),
+                    html.Div(
+                        id="township-legend",
+                        className="lg-legend",
+                        children=choropleth.legend(
+                            t("overview.targets"), breaks, choropleth.COUNT_COLORS, max(values or [0])
+                        ),
+                    ),
+                    html.Div(id="alarm-banner", className="lg-banner"),
+                    DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm", "inspection"]),
+                    dcc.Store(id="live-initial", data=live_rows(live_now)),
+                    dcc.Store(id="live-on-task", data=on_task),
+                    dcc.Store(id="live-on-task-applied"),
+                    dcc.Store(id="live-applied"),
+                ],
+            ),
+            html.Div(
+                className="lg-side",
+                children=[
+                    html.H2(id="overview-heading", children=t("overview.heading"), style={"fontSize": "16px"}),
+                    html.Div(
+                        className="lg-cards",
+                        children=[
+                            _card("card-targets", counts["target"], "overview.total"),
+                            _card("card-units", counts["enforcement_unit"], "overview.units"),
+                            _card("card-officers", counts["officer"], "overview.officers"),
+                            _card("card-devices", counts["device"], "overview.devices"),
+                        ],
+                    ),
+                    alarm_panel.panel(alarms, scope),
+                    html.Div(id="target-card", className="lg-panel", children=target_card_view(None, "zh")),
+                    dcc.Graph(
+                        id="township-chart",
+                        figure=township_chart(townships, "zh"),
+                        config={"displaylogo": False},
+                        style={"height": "520px"},
+                    ),
+                    html.P(id="overview-approximate", className="lg-note", children=t("overview.approximate")),
+                ],
+            ),
+        ],
+    )
 
 
 def filter_bar(townships: dict, domains: list[dict]):
     towns = sorted((f["properties"] for f in townships["features"]), key=lambda p: p["code"])
-    return html.Div(className="lg-filterbar", children=[
-        dcc.Dropdown(id="f-township", multi=True, placeholder=t("filter.township"), style={"minWidth": "200px"},
-                     options=[{"label": p["name"], "value": p["code"]} for p in towns]),
-        dcc.Dropdown(id="f-domain", multi=True, placeholder=t("filter.domain"), style={"minWidth": "220px"},
-                     options=domain_options(domains, "zh")),
-        dcc.Checklist(id="f-risk", options=risk_options("zh"), value=[], inline=True,
-                      style={"color": "#e6edf6"}),
-        dcc.Input(id="f-q", type="search", debounce=True, placeholder=t("filter.search"),
-                  style={"width": "220px"}),
-        dcc.RadioItems(id="f-colour", options=colour_options("zh"), value="targets", inline=True),
-        dcc.Checklist(id="live-follow", options=[{"label": t("live.follow"), "value": "follow"}], value=[],
-                      inline=True, style={"color": "#e6edf6"}),
-        html.Span(id="live-selected", className="lg-note"),
-        dcc.Dropdown(id="f-heat", options=heat_options("zh"), value=None, placeholder=t("heat.off"),
-                     style={"minWidth": "170px"}),
-        dcc.Store(id="domain-names", data=domains),
-    ])
+    return html.Div(
+        className="lg-filterbar",
+        children=[
+            dcc.Dropdown(
+                id="f-township",
+                multi=True,
+                placeholder=t("filter.township"),
+                style={"minWidth": "200px"},
+                options=[{"label": p["name"], "value": p["code"]} for p in towns],
+            ),
+            dcc.Dropdown(
+                id="f-domain",
+                multi=True,
+                placeholder=t("filter.domain"),
+                style={"minWidth": "220px"},
+                options=domain_options(domains, "zh"),
+            ),
+            dcc.Checklist(id="f-risk", options=risk_options("zh"), value=[], inline=True, style={"color": "#e6edf6"}),
+            dcc.Input(id="f-q", type="search", debounce=True, placeholder=t("filter.search"), style={"width": "220px"}),
+            dcc.RadioItems(id="f-colour", options=colour_options("zh"), value="targets", inline=True),
+            dcc.Checklist(
+                id="live-follow",
+                options=[{"label": t("live.follow"), "value": "follow"}],
+                value=[],
+                inline=True,
+                style={"color": "#e6edf6"},
+            ),
+            html.Span(id="live-selected", className="lg-note"),
+            dcc.Dropdown(
+                id="f-heat",
+                options=heat_options("zh"),
+                value=None,
+                placeholder=t("heat.off"),
+                style={"minWidth": "170px"},
+            ),
+            dcc.Store(id="domain-names", data=domains),
+        ],
+    )
 
 
 def colour_options(lang: str) -> list[dict]:
@@ -191,7 +314,7 @@ def alarm_heat(window, _alarm):
         return {"type": "FeatureCollection", "features": []}, {"max": 1}
     if dash.ctx.triggered_id == "live-socket" and window.startswith("inspections"):
         return no_update, no_update
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=HEAT_WINDOWS[window])
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=HEAT_WINDOWS[window])
     scope = current_scope()
     with _runtime().session() as session:
         if window.startswith("inspections"):
@@ -213,13 +336,16 @@ def filter_townships(towns, domains, risks, colour_by, lang, hideout):
         names = queries.township_names(session)
         if colour_by == "coverage":
             window = coverage.parse_window(None, None, "month", coverage_view.today())
-            flt = coverage.Filter(domain=domains[0] if domains and len(domains) == 1 else None,
-                                  risk=risks[0] if risks and len(risks) == 1 else None,
-                                  unit_ids=current_scope().unit_ids)
+            flt = coverage.Filter(
+                domain=domains[0] if domains and len(domains) == 1 else None,
+                risk=risks[0] if risks and len(risks) == 1 else None,
+                unit_ids=current_scope().unit_ids,
+            )
             values = {g["key"]: g["ratio"] for g in coverage.coverage(session, "township", window, flt)}
         else:
             values = target_map.township_counts(
-                session, target_map.TargetFilter(domains=domains or [], risks=risks or []))
+                session, target_map.TargetFilter(domains=domains or [], risks=risks or [])
+            )
     shown = [code for code in names if not towns or code in towns]
     rows = [{"name": names[code], "code": code, "value": values.get(code) or 0} for code in shown]
     if colour_by == "coverage":
@@ -227,10 +353,15 @@ def filter_townships(towns, domains, risks, colour_by, lang, hideout):
         legend_children = choropleth.legend(t("overview.colour.coverage", lang), breaks, colors, 1, percent=True)
     else:
         breaks, colors = choropleth.breaks_for([r["value"] for r in rows]), choropleth.COUNT_COLORS
-        legend_children = choropleth.legend(t("overview.targets", lang), breaks, colors,
-                                            max([r["value"] for r in rows] or [0]))
-    hideout = {**(hideout or {}), "breaks": breaks, "colors": colors,
-               "counts": {code: values.get(code) or 0 for code in shown}}
+        legend_children = choropleth.legend(
+            t("overview.targets", lang), breaks, colors, max([r["value"] for r in rows] or [0])
+        )
+    hideout = {
+        **(hideout or {}),
+        "breaks": breaks,
+        "colors": colors,
+        "counts": {code: values.get(code) or 0 for code in shown},
+    }
     return hideout, legend_children, township_chart(rows, lang, percent=colour_by == "coverage")
 
 
@@ -270,18 +401,27 @@ def target_card_view(card: dict | None, lang: str):
         (t("card.township", lang), card["township"] or "—"),
         (t("card.risk", lang), t(f"risk.{card['risk_level']}", lang)),
         (t("card.address", lang), card["address"] or "—"),
-        (t("card.last_inspection", lang), card["last_inspection"][:10] if card["last_inspection"]
-         else t("card.none", lang)),
+        (
+            t("card.last_inspection", lang),
+            card["last_inspection"][:10] if card["last_inspection"] else t("card.none", lang),
+        ),
         (t("card.open_tasks", lang), str(card["open_tasks"])),
     ]
     scope = current_scope()
-    create = [] if scope is None or scope.role not in dispatching.CREATING else [
-        html.Button(t("card.create_task", lang), id="card-create", className="lg-btn", n_clicks=0),
-        html.Div(id="card-create-result")]
-    return [html.H3(card["name"], id="target-card-name"),
-            dcc.Store(id="card-target", data={"id": card["id"], "domains": [d["key"] for d in card["domains"]]}),
-            html.Table(className="lg-card-table", children=[
-                html.Tr([html.Td(k), html.Td(v)]) for k, v in rows]), *create]
+    create = (
+        []
+        if scope is None or scope.role not in dispatching.CREATING
+        else [
+            html.Button(t("card.create_task", lang), id="card-create", className="lg-btn", n_clicks=0),
+            html.Div(id="card-create-result"),
+        ]
+    )
+    return [
+        html.H3(card["name"], id="target-card-name"),
+        dcc.Store(id="card-target", data={"id": card["id"], "domains": [d["key"] for d in card["domains"]]}),
+        html.Table(className="lg-card-table", children=[html.Tr([html.Td(k), html.Td(v)]) for k, v in rows]),
+        *create,
+    ]
 
 
 def create_from_card(clicks, target, lang):
@@ -289,19 +429,21 @@ def create_from_card(clicks, target, lang):
     lang = lang or "zh"
     if not clicks or not target:
         return no_update
-    due = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=24)
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)
     error = None
     for domain in target["domains"]:
         try:
-            view = dispatching.create(current_scope(), target_id=target["id"], domain_key=domain, due_at=due,
-                                      source="map")
+            view = dispatching.create(
+                current_scope(), target_id=target["id"], domain_key=domain, due_at=due, source="map"
+            )
         except dispatching.Forbidden as exc:
             return html.Span(str(exc), className="lg-error")
         except dispatch.DispatchError as exc:  # no unit holds this domain: try the next
             error = exc
             continue
-        return dcc.Link(t("card.task_created", lang).format(id=view["id"]), href=f"/dispatch?task={view['id']}",
-                        id="card-task-link")
+        return dcc.Link(
+            t("card.task_created", lang).format(id=view["id"]), href=f"/dispatch?task={view['id']}", id="card-task-link"
+        )
     return html.Span(str(error), className="lg-error")
 
 
@@ -313,15 +455,22 @@ def devices_on_task(_event):
 
 def live_rows(devices: list[dict]) -> list[list]:
     """The devices' last known positions, as the rows the socket pushes."""
-    return [[d["id"], d["lat"], d["lon"], d["state"], d["recording"], "sos" in (d["alarms"] or []),
-             d["fix_time"]] for d in devices if d["lat"] is not None]
+    return [
+        [d["id"], d["lat"], d["lon"], d["state"], d["recording"], "sos" in (d["alarms"] or []), d["fix_time"]]
+        for d in devices
+        if d["lat"] is not None
+    ]
 
 
 def _card(card_id: str, value: int, label_key: str):
-    return html.Div(className="lg-card", id=card_id, children=[
-        html.Div(className="value", children=f"{value:,}"),
-        html.Div(className="label", children=t(label_key), id=f"{card_id}-label"),
-    ])
+    return html.Div(
+        className="lg-card",
+        id=card_id,
+        children=[
+            html.Div(className="value", children=f"{value:,}"),
+            html.Div(className="label", children=t(label_key), id=f"{card_id}-label"),
+        ],
+    )
 
 
 def township_chart(townships_or_rows, lang: str, percent: bool = False) -> go.Figure:
@@ -331,23 +480,44 @@ def township_chart(townships_or_rows, lang: str, percent: bool = False) -> go.Fi
         rows = [{"name": f["properties"]["name"], "value": f["properties"]["targets"]} for f in rows["features"]]
     rows = sorted(rows, key=lambda r: r["value"])
     scale = 100 if percent else 1
-    figure = go.Figure(go.Bar(
-        x=[r["value"] * scale for r in rows], y=[r["name"] for r in rows], orientation="h",
-        marker_color=[choropleth.ratio_colour(r["value"]) for r in rows] if percent else "#fd8d3c",
-        hovertemplate="%{y}: %{x:.1f}%<extra></extra>" if percent else "%{y}: %{x:,}<extra></extra>"))
+    figure = go.Figure(
+        go.Bar(
+            x=[r["value"] * scale for r in rows],
+            y=[r["name"] for r in rows],
+            orientation="h",
+            marker_color=[choropleth.ratio_colour(r["value"]) for r in rows] if percent else "#fd8d3c",
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>" if percent else "%{y}: %{x:,}<extra></extra>",
+        )
+    )
     figure.update_layout(
-        title=t("overview.chart_coverage" if percent else "overview.chart", lang), margin=dict(l=10, r=10, t=40, b=10),
-        paper_bgcolor="#13243d", plot_bgcolor="#13243d", font=dict(color="#e6edf6", size=11),
+        title=t("overview.chart_coverage" if percent else "overview.chart", lang),
+        margin=dict(l=10, r=10, t=40, b=10),
+        paper_bgcolor="#13243d",
+        plot_bgcolor="#13243d",
+        font=dict(color="#e6edf6", size=11),
         xaxis=dict(title="%" if percent else t("overview.targets", lang), gridcolor="#24406a"),
-        yaxis=dict(automargin=True))
+        yaxis=dict(automargin=True),
+    )
     return figure
 
 
 def translate_overview(lang):
     with _runtime().session() as session:
         domains = queries.domains(session)
-    return (t("overview.heading", lang), t("overview.approximate", lang), t("overview.total", lang),
-            t("overview.units", lang), t("overview.officers", lang), t("overview.devices", lang),
-            t("filter.township", lang), t("filter.domain", lang), domain_options(domains, lang),
-            risk_options(lang), t("filter.search", lang), heat_options(lang), t("heat.off", lang),
-            [{"label": t("live.follow", lang), "value": "follow"}], colour_options(lang))
+    return (
+        t("overview.heading", lang),
+        t("overview.approximate", lang),
+        t("overview.total", lang),
+        t("overview.units", lang),
+        t("overview.officers", lang),
+        t("overview.devices", lang),
+        t("filter.township", lang),
+        t("filter.domain", lang),
+        domain_options(domains, lang),
+        risk_options(lang),
+        t("filter.search", lang),
+        heat_options(lang),
+        t("heat.off", lang),
+        [{"label": t("live.follow", lang), "value": "follow"}],
+        colour_options(lang),
+    )

@@ -67,7 +67,7 @@ def unescape(data: bytes) -> bytes:
         b = data[i]
         if b == ESC:
             if i + 1 >= len(data) or data[i + 1] not in (0x01, 0x02):
-                raise FrameError("bad_escape", f"0x7d followed by {data[i + 1:i + 2].hex() or 'nothing'}")
+                raise FrameError("bad_escape", f"0x7d followed by {data[i + 1 : i + 2].hex() or 'nothing'}")
             out.append(ESC if data[i + 1] == 0x01 else FLAG)
             i += 2
         else:
@@ -188,8 +188,15 @@ def decode(content: bytes) -> Message:
     return Message(header, body)
 
 
-def encode(msg_id: int, phone: str, serial: int, body: bytes = b"", *, version: int | None = None,
-           packet: tuple[int, int] | None = None) -> bytes:
+def encode(
+    msg_id: int,
+    phone: str,
+    serial: int,
+    body: bytes = b"",
+    *,
+    version: int | None = None,
+    packet: tuple[int, int] | None = None,
+) -> bytes:
     """One complete frame, delimiters included. version set means the 2019 header."""
     if len(body) > 0x03FF:
         raise ValueError("body longer than 1023 bytes: sub-package it")
@@ -256,7 +263,7 @@ def parse_location(body: bytes) -> Location:
     i = 28
     while i + 2 <= len(body):
         item, length = body[i], body[i + 1]
-        value = body[i + 2:i + 2 + length]
+        value = body[i + 2 : i + 2 + length]
         if len(value) != length:
             raise FrameError("truncated", f"additional item {item:#04x}")
         if item == 0x01 and length == 4:
@@ -282,7 +289,7 @@ def parse_batch(body: bytes) -> list[Location]:
         if i + 2 > len(body):
             raise FrameError("truncated", "batch item length")
         (length,) = struct.unpack_from(">H", body, i)
-        out.append(parse_location(body[i + 2:i + 2 + length]))
+        out.append(parse_location(body[i + 2 : i + 2 + length]))
         i += 2 + length
     return out
 
@@ -305,14 +312,14 @@ def parse_registration(body: bytes, is_2019: bool) -> Registration:
         raise FrameError("truncated", f"registration body of {len(body)} bytes")
     province, city = struct.unpack_from(">HH", body, 0)
     i = 4
-    maker = body[i:i + maker_len].rstrip(b"\x00").decode("ascii", "replace")
+    maker = body[i : i + maker_len].rstrip(b"\x00").decode("ascii", "replace")
     i += maker_len
-    model = body[i:i + model_len].rstrip(b"\x00").decode("ascii", "replace")
+    model = body[i : i + model_len].rstrip(b"\x00").decode("ascii", "replace")
     i += model_len
-    tid = body[i:i + tid_len].rstrip(b"\x00").decode("ascii", "replace")
+    tid = body[i : i + tid_len].rstrip(b"\x00").decode("ascii", "replace")
     i += tid_len
     colour = body[i]
-    plate = body[i + 1:].decode("gbk", "replace")
+    plate = body[i + 1 :].decode("gbk", "replace")
     return Registration(province, city, maker, model, tid, colour, plate)
 
 
@@ -320,7 +327,7 @@ def parse_authentication(body: bytes, is_2019: bool) -> str:
     if is_2019:
         if not body:
             raise FrameError("truncated", "authentication")
-        return body[1:1 + body[0]].decode("ascii", "replace")
+        return body[1 : 1 + body[0]].decode("ascii", "replace")
     return body.decode("ascii", "replace")
 
 
@@ -341,16 +348,27 @@ def text_message(text: str, flags: int = 0x08, *, is_2019: bool = False) -> byte
 
 
 # -- builders used by the simulator and tests ------------------------------------------
-def location_body(lat: float, lon: float, when: dt.datetime, *, alarm: int = 0, status: int = 0x02,
-                  altitude: int = 5, speed_kmh: float = 0.0, course: int = 0,
-                  camera: int | None = None, mileage_km: float | None = None,
-                  signal: int | None = None) -> bytes:
+def location_body(
+    lat: float,
+    lon: float,
+    when: dt.datetime,
+    *,
+    alarm: int = 0,
+    status: int = 0x02,
+    altitude: int = 5,
+    speed_kmh: float = 0.0,
+    course: int = 0,
+    camera: int | None = None,
+    mileage_km: float | None = None,
+    signal: int | None = None,
+) -> bytes:
     if lat < 0:
         status |= 0x04
     if lon < 0:
         status |= 0x08
-    body = struct.pack(">IIIIHHH", alarm, status, round(abs(lat) * 1e6), round(abs(lon) * 1e6),
-                       altitude, round(speed_kmh * 10), course)
+    body = struct.pack(
+        ">IIIIHHH", alarm, status, round(abs(lat) * 1e6), round(abs(lon) * 1e6), altitude, round(speed_kmh * 10), course
+    )
     body += bytes.fromhex(when.astimezone(BEIJING).strftime("%y%m%d%H%M%S"))
     if mileage_km is not None:
         body += bytes([0x01, 4]) + struct.pack(">I", round(mileage_km * 10))
@@ -363,9 +381,14 @@ def location_body(lat: float, lon: float, when: dt.datetime, *, alarm: int = 0, 
 
 def registration_body(terminal_id: str = "CAM0001", *, is_2019: bool = False) -> bytes:
     maker_len, model_len, tid_len = (11, 30, 30) if is_2019 else (5, 20, 7)
-    return (struct.pack(">HH", 12, 116) + b"LGRID".ljust(maker_len, b"\x00")
-            + b"BODYCAM-1".ljust(model_len, b"\x00")
-            + terminal_id.encode()[:tid_len].ljust(tid_len, b"\x00") + bytes([0]) + "津A00000".encode("gbk"))
+    return (
+        struct.pack(">HH", 12, 116)
+        + b"LGRID".ljust(maker_len, b"\x00")
+        + b"BODYCAM-1".ljust(model_len, b"\x00")
+        + terminal_id.encode()[:tid_len].ljust(tid_len, b"\x00")
+        + bytes([0])
+        + "津A00000".encode("gbk")
+    )
 
 
 def authentication_body(code: str, *, is_2019: bool = False) -> bytes:

@@ -38,8 +38,7 @@ class Connection:
             self.writer.write(frame)
 
     def respond(self, header: codec.Header, result: int) -> None:
-        self.send(codec.PLATFORM_RESPONSE, codec.general_response(header.serial, header.msg_id, result),
-                  header.phone)
+        self.send(codec.PLATFORM_RESPONSE, codec.general_response(header.serial, header.msg_id, result), header.phone)
 
     def send_text(self, text: str) -> None:
         """Dispatch messages to the terminal's screen (0x8300)."""
@@ -114,8 +113,7 @@ class Connection:
             self.respond(header, codec.RESULT_OK)
             self.device = None
         elif mid in (codec.LOCATION, codec.BATCH_LOCATION):
-            locations = ([codec.parse_location(msg.body)] if mid == codec.LOCATION
-                         else codec.parse_batch(msg.body))
+            locations = [codec.parse_location(msg.body)] if mid == codec.LOCATION else codec.parse_batch(msg.body)
             fixes = [to_fix(self.device["id"], loc) for loc in locations]
             # Acknowledge once durable, without holding up the frames behind this one.
             task = asyncio.create_task(self._store_then_ack(header, fixes))
@@ -138,10 +136,19 @@ def to_fix(device_id: int, loc: codec.Location) -> Fix:
         alarms.append("storage_full")
     attributes = {k: v for k, v in loc.extras.items() if k != "camera"}
     attributes["status"] = loc.status
-    return Fix(device_id=device_id, fix_time=loc.time.astimezone(dt.timezone.utc), lat=loc.lat,
-               lon=loc.lon, received_at=dt.datetime.now(dt.timezone.utc), speed_kmh=loc.speed_kmh,
-               course=float(loc.course), altitude_m=float(loc.altitude_m), recording=loc.recording,
-               alarms=alarms, attributes=attributes)
+    return Fix(
+        device_id=device_id,
+        fix_time=loc.time.astimezone(dt.UTC),
+        lat=loc.lat,
+        lon=loc.lon,
+        received_at=dt.datetime.now(dt.UTC),
+        speed_kmh=loc.speed_kmh,
+        course=float(loc.course),
+        altitude_m=float(loc.altitude_m),
+        recording=loc.recording,
+        alarms=alarms,
+        attributes=attributes,
+    )
 
 
 class Jt808Server(TcpListener):

@@ -27,8 +27,9 @@ def bench_database(runtime) -> str:
         cluster.drop_database("lawgrid_bench")
         cluster.ensure_database("lawgrid_bench")
         return cluster.url("lawgrid_bench")
-    from geo import db
     from sqlalchemy import text as sql
+
+    from geo import db
 
     admin = db.make_engine(runtime.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

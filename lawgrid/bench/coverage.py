@@ -77,9 +77,11 @@ def run(runtime, args) -> dict:
             window = coverage.Window(end - dt.timedelta(days=days - 1), end)
             by = GROUPINGS[q % len(GROUPINGS)]
             pick = (q // len(GROUPINGS) + q) % 4  # each grouping meets several kinds of filter
-            flt = coverage.Filter(township=str(rng.choice(towns)) if pick == 1 else None,
-                                  domain=str(rng.choice(domains)) if pick == 2 else None,
-                                  risk=int(rng.integers(1, 5)) if pick == 3 else None)
+            flt = coverage.Filter(
+                township=str(rng.choice(towns)) if pick == 1 else None,
+                domain=str(rng.choice(domains)) if pick == 2 else None,
+                risk=int(rng.integers(1, 5)) if pick == 3 else None,
+            )
             a = time.perf_counter()
             groups = coverage.coverage(s, by, window, flt)
             ours.append((time.perf_counter() - a) * 1000)
@@ -89,20 +91,39 @@ def run(runtime, args) -> dict:
             got = {g["key"]: (g["numerator"], g["denominator"]) for g in groups}
             wrong = sum(got.get(k) != v for k, v in reference.items()) + len(set(got) - set(reference))
             mismatches += wrong
-            detail.append({"by": by, "days": days, "township": flt.township, "domain": flt.domain, "risk": flt.risk,
-                           "ms": round(ours[-1], 1), "brute_ms": round(brute[-1], 1), "mismatches": wrong})
+            detail.append(
+                {
+                    "by": by,
+                    "days": days,
+                    "township": flt.township,
+                    "domain": flt.domain,
+                    "risk": flt.risk,
+                    "ms": round(ours[-1], 1),
+                    "brute_ms": round(brute[-1], 1),
+                    "mismatches": wrong,
+                }
+            )
             _log(f"{by:<8} {days:>4} d  ours {ours[-1]:8.1f} ms  brute force {brute[-1]:9.1f} ms  mismatches {wrong}")
         page_s = leaders_page(s, END)
     engine.dispose()
     p95, base = float(np.percentile(ours, 95)), float(np.percentile(brute, 95))
     return {
-        "bench": "coverage", "targets": args.targets, "inspections": args.inspections, "facts": facts,
-        "load_s": round(load_s, 1), "rebuild_s": round(rebuild_s, 1), "queries": QUERIES,
-        "p50_ms": round(float(np.median(ours)), 1), "p95_ms": round(p95, 1), "max_ms": round(max(ours), 1),
+        "bench": "coverage",
+        "targets": args.targets,
+        "inspections": args.inspections,
+        "facts": facts,
+        "load_s": round(load_s, 1),
+        "rebuild_s": round(rebuild_s, 1),
+        "queries": QUERIES,
+        "p50_ms": round(float(np.median(ours)), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(max(ours), 1),
         "baseline": "brute-force recount (COUNT DISTINCT over inspections joined to targets, and COUNT over "
-                    "targets for the denominators) for the same windows and groupings",
-        "baseline_p95_ms": round(base, 1), "ratio": round(p95 / base, 4) if base else None,
-        "mismatches": mismatches, "leaders_page_s": page_s,
+        "targets for the denominators) for the same windows and groupings",
+        "baseline_p95_ms": round(base, 1),
+        "ratio": round(p95 / base, 4) if base else None,
+        "mismatches": mismatches,
+        "leaders_page_s": page_s,
         "target": "p95 <= 1000 ms for any grouping and window; mismatches = 0",
         "runs": detail,
     }

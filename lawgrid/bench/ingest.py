@@ -31,19 +31,44 @@ def run(runtime, args) -> dict:
         load_reference(s, REFERENCE_DIR)
         seed_organisation(s, officers=max(100, args.devices), seed=3)  # two devices each
     with tempfile.TemporaryDirectory() as tmp:
-        config = IngestConfig(dsn=db.raw_psycopg_url(engine), spool_path=Path(tmp) / "spool.jsonl",
-                              host="127.0.0.1", jt808_port=0, osmand_port=0)
+        config = IngestConfig(
+            dsn=db.raw_psycopg_url(engine),
+            spool_path=Path(tmp) / "spool.jsonl",
+            host="127.0.0.1",
+            jt808_port=0,
+            osmand_port=0,
+        )
         service = IngestService(config, sessions)
         background = BackgroundIngest(service)
         background.start()
         env = {**os.environ, "LAWGRID_DATABASE_URL": url}
         t0 = time.perf_counter()
         sim = subprocess.run(
-            [sys.executable, "-m", "lawgrid.cli", "simulate", "--devices", str(args.devices),
-             "--rate", str(args.rate), "--duration", str(args.duration), "--protocol", args.protocol,
-             "--host", "127.0.0.1", "--jt808-port", str(service.jt808.port),
-             "--osmand-port", str(service.osmand.port)],
-            env=env, capture_output=True, text=True, timeout=args.duration + 300)
+            [
+                sys.executable,
+                "-m",
+                "lawgrid.cli",
+                "simulate",
+                "--devices",
+                str(args.devices),
+                "--rate",
+                str(args.rate),
+                "--duration",
+                str(args.duration),
+                "--protocol",
+                args.protocol,
+                "--host",
+                "127.0.0.1",
+                "--jt808-port",
+                str(service.jt808.port),
+                "--osmand-port",
+                str(service.osmand.port),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=args.duration + 300,
+        )
         elapsed = time.perf_counter() - t0
         background.stop()
     if sim.returncode != 0:
@@ -68,16 +93,25 @@ def run(runtime, args) -> dict:
     sustained = stored / args.duration
     baseline_rate = stored / copy_s if copy_s else float("inf")
     return {
-        "bench": "ingest", "devices": summary["devices"], "rate_hz": args.rate,
-        "protocol": args.protocol, "duration_s": args.duration,
+        "bench": "ingest",
+        "devices": summary["devices"],
+        "rate_hz": args.rate,
+        "protocol": args.protocol,
+        "duration_s": args.duration,
         "offered_msgs_per_s": round(summary["sent"] / args.duration),
-        "msgs_per_s": round(sustained), "sent": summary["sent"], "acked": summary["acked"],
-        "stored": stored, "lost": max(0, summary["acked"] - stored), "failed": summary["failed"],
-        "p99_commit_ms": summary["ack_p99_ms"], "p95_commit_ms": summary["ack_p95_ms"],
+        "msgs_per_s": round(sustained),
+        "sent": summary["sent"],
+        "acked": summary["acked"],
+        "stored": stored,
+        "lost": max(0, summary["acked"] - stored),
+        "failed": summary["failed"],
+        "p99_commit_ms": summary["ack_p99_ms"],
+        "p95_commit_ms": summary["ack_p95_ms"],
         "server_p99_commit_ms": round(float(np.percentile(commit_ms, 99)), 1),
         "wall_s": round(elapsed, 1),
         "baseline": "plain COPY of the same stored rows into a table shaped like position",
-        "baseline_rows_per_s": round(baseline_rate), "ratio": round(sustained / baseline_rate, 4),
+        "baseline_rows_per_s": round(baseline_rate),
+        "ratio": round(sustained / baseline_rate, 4),
         "target": "10,000 msgs/s offered sustained, p99 <= 1000 ms, lost = 0",
         "note": "p99_commit_ms is device send -> acknowledgement, sent only after commit",
     }

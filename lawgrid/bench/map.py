@@ -29,8 +29,14 @@ from lawgrid.settings import Settings
 
 VIEW_PX = (1600, 900)
 ZOOMS = (10, 11, 12, 13, 14, 15, 16, 17)
-FILTERS = [{}, {"domain": "market_regulation"}, {"risk": "3,4"}, {}, {"domain": "health,transport"},
-           {"township": "120116001"}]
+FILTERS = [
+    {},
+    {"domain": "market_regulation"},
+    {"risk": "3,4"},
+    {},
+    {"domain": "health,transport"},
+    {"township": "120116001"},
+]
 
 
 def trace() -> list[tuple[tuple[float, float, float, float], int, dict]]:
@@ -40,7 +46,7 @@ def trace() -> list[tuple[tuple[float, float, float, float], int, dict]]:
     for i, (lon, lat) in enumerate(centres):
         for zoom in ZOOMS:
             for step, (dx, dy) in enumerate(((0, 0), (0.6, 0.2))):  # a pan of 60 % of the view
-                deg = 360 / 256 / 2 ** zoom
+                deg = 360 / 256 / 2**zoom
                 half_w, half_h = VIEW_PX[0] / 2 * deg, VIEW_PX[1] / 2 * deg * 0.777  # cos 39°
                 cx, cy = lon + dx * 2 * half_w, lat + dy * 2 * half_h
                 flt = FILTERS[(i + zoom + step) % len(FILTERS)]
@@ -50,9 +56,11 @@ def trace() -> list[tuple[tuple[float, float, float, float], int, dict]]:
 
 def _filter(params: dict) -> target_map.TargetFilter:
     split = lambda v: [x for x in v.split(",") if x]  # noqa: E731
-    return target_map.TargetFilter(townships=split(params.get("township", "")),
-                                   domains=split(params.get("domain", "")),
-                                   risks=[int(r) for r in split(params.get("risk", ""))])
+    return target_map.TargetFilter(
+        townships=split(params.get("township", "")),
+        domains=split(params.get("domain", "")),
+        risks=[int(r) for r in split(params.get("risk", ""))],
+    )
 
 
 def run(runtime, args) -> dict:
@@ -79,8 +87,9 @@ def run(runtime, args) -> dict:
     threading.Thread(target=web.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{web.server_port}"
     http = requests.Session()
-    token = http.post(base + "/api/auth/token", timeout=10,
-                      json={"username": "bench-operator", "password": password}).json()["access_token"]
+    token = http.post(
+        base + "/api/auth/token", timeout=10, json={"username": "bench-operator", "password": password}
+    ).json()["access_token"]
     http.headers["Authorization"] = f"Bearer {token}"
 
     ours, bare, sizes = [], [], []
@@ -107,11 +116,18 @@ def run(runtime, args) -> dict:
     engine.dispose()
     p95, base95 = float(np.percentile(ours, 95)), float(np.percentile(bare, 95))
     return {
-        "bench": "map", "targets": n, "viewports": len(ours), "seed_s": round(seed_s, 1),
-        "p50_ms": round(float(np.percentile(ours, 50)), 1), "p95_ms": round(p95, 1),
-        "max_ms": round(max(ours), 1), "p95_kb": round(float(np.percentile(sizes, 95)) / 1024, 1),
-        "baseline": "the same SQL run directly through psycopg", "baseline_p95_ms": round(base95, 1),
-        "ratio": round(p95 / base95, 2), **browser,
+        "bench": "map",
+        "targets": n,
+        "viewports": len(ours),
+        "seed_s": round(seed_s, 1),
+        "p50_ms": round(float(np.percentile(ours, 50)), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(max(ours), 1),
+        "p95_kb": round(float(np.percentile(sizes, 95)) / 1024, 1),
+        "baseline": "the same SQL run directly through psycopg",
+        "baseline_p95_ms": round(base95, 1),
+        "ratio": round(p95 / base95, 2),
+        **browser,
         "target": "p95 <= 150 ms, ratio <= 1.3; usable map <= 2000 ms; apply 3,000 positions <= 16 ms",
     }
 
@@ -141,9 +157,13 @@ def _browser_metrics(base: str, password: str) -> dict:
         page.wait_for_function("() => window.lawgrid && window.lawgrid.dots")
         apply = page.evaluate(APPLY_SCRIPT)
         browser.close()
-    return {"usable_map_ms": round(statistics.median(usable), 1), "usable_map_runs_ms": [round(u) for u in usable],
-            "apply_3000_first_ms": round(apply["first"], 2),
-            "apply_3000_p95_ms": round(apply["p95"], 2), "apply_3000_max_ms": round(apply["max"], 2)}
+    return {
+        "usable_map_ms": round(statistics.median(usable), 1),
+        "usable_map_runs_ms": [round(u) for u in usable],
+        "apply_3000_first_ms": round(apply["first"], 2),
+        "apply_3000_p95_ms": round(apply["p95"], 2),
+        "apply_3000_max_ms": round(apply["max"], 2),
+    }
 
 
 # 3,000 officers appear, then move 20 times; each batch is timed through lawgrid.applyRows

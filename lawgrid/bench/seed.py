@@ -43,9 +43,14 @@ def run(runtime, args) -> dict:
         session.close()
     ours_rate, base_rate = n / ours_s, n / baseline_s
     return {
-        "bench": "seed", "targets": n, "rows_written": count,
-        "seconds": round(ours_s, 2), "rows_per_s": round(ours_rate),
+        "bench": "seed",
+        "targets": n,
+        "rows_written": count,
+        "seconds": round(ours_s, 2),
+        "rows_per_s": round(ours_rate),
         "baseline": f"plain COPY of a pre-generated {size_mb:.0f} MB file into the same indexed table",
-        "baseline_seconds": round(baseline_s, 2), "baseline_rows_per_s": round(base_rate),
-        "ratio": round(ours_rate / base_rate, 3), "target": "ratio >= 0.5",
+        "baseline_seconds": round(baseline_s, 2),
+        "baseline_rows_per_s": round(base_rate),
+        "ratio": round(ours_rate / base_rate, 3),
+        "target": "ratio >= 0.5",
     }

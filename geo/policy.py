@@ -1,0 +1,126 @@
+"""Who may do what: the one place that decides. The REST API, the Dash pages, the CLI and
+the batch paths all ask here, so a rule changes in one line.
+
+`authorize(scope, permission)` answers the role question; the `*_in_scope` functions answer
+the unit-scope question for one object (outside the scope looks the same as absent: 404);
+`may_send` and `may_override` answer the dispatch questions. Each refusal is an error of
+`geo.errors` naming its rule; the caller's transaction rolls back, so the refusal is audited
+by `record_refusal` in a transaction of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo import audit, dispatch, fleet
+from geo.accounts import ROLES, Scope
+from geo.errors import Forbidden, LawGridError, NotFound, Unauthorized
+
+EVERYONE = frozenset(ROLES)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # reading the map, live state, coverage and tasks, inside the caller's scope
+    "view": EVERYONE,
+    "ingest.stats": frozenset({"admin", "operator"}),
+    "audit.read": frozenset({"auditor", "admin"}),
+    "alarm.act": frozenset({"operator", "admin", "dispatcher", "supervisor"}),
+    # operators raise tasks from the command map; dispatchers send crews
+    "task.create": frozenset({"admin", "dispatcher", "operator"}),
+    "task.assign": frozenset({"admin", "dispatcher"}),
+    "task.status": frozenset({"admin", "dispatcher", "operator"}),
+    "task.override": frozenset({"admin"}),
+    "plan.draw": frozenset({"admin", "dispatcher"}),
+    "recusal.add": frozenset({"admin", "dispatcher", "supervisor"}),
+    "user.manage": frozenset({"admin"}),
+}
+
+
+def system_scope(actor: str) -> Scope:
+    """The command line acts district-wide with the rights of whoever runs it on the server."""
+    return Scope(user_id=0, username=actor, role="admin", unit_ids=None)
+
+
+def allowed(scope: Scope | None, permission: str) -> bool:
+    return scope is not None and scope.role in PERMISSIONS[permission]
+
+
+def authorize(scope: Scope | None, permission: str) -> Scope:
+    """The scope, if its role holds the permission; otherwise Unauthorized or Forbidden."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    if scope is None:
+        raise Unauthorized("log in first (session) or send a bearer token")
+    if scope.role not in PERMISSIONS[permission]:
+        raise Forbidden(f"the {scope.role} role may not do this ({permission})", rule=f"role:{permission}")
+    return scope
+
+
+def may_override(scope: Scope) -> None:
+    """Overriding the lawful-crew rules is for administrators alone (and is audited)."""
+    if not allowed(scope, "task.override"):
+        raise Forbidden("only an administrator may override the rules", rule="role:task.override")
+
+
+def task_in_scope(session: Session, scope: Scope, task_id: int) -> None:
+    """A task is in scope if it is assigned to one of the caller's units, or unassigned and
+    one of his units could take it."""
+    if scope.district_wide:
+        if session.execute(text("SELECT 1 FROM inspection WHERE id = :i"), {"i": task_id}).first() is None:
+            raise NotFound(f"no inspection {task_id}")
+        return
+    if not dispatch.task_units(session, task_id) & _units(scope):
+        raise NotFound(f"no inspection {task_id} in your scope", rule="unit_scope")
+
+
+def officers_in_scope(session: Session, scope: Scope, officer_ids: Iterable[int]) -> None:
+    """A unit-scoped caller sends only his own units' officers."""
+    if scope.district_wide:
+        return
+    if not dispatch.officer_units(session, list(officer_ids)) <= _units(scope):
+        raise Forbidden("you may send only officers of your own units", rule="unit_scope")
+
+
+def plan_in_scope(session: Session, scope: Scope, plan_id: int) -> None:
+    """A random plan is in scope if any of its tasks is; district-wide roles see every plan."""
+    exists = session.execute(text("SELECT 1 FROM random_plan WHERE id = :p"), {"p": plan_id}).first()
+    if exists is None:
+        raise NotFound(f"no plan {plan_id}")
+    if scope.district_wide:
+        return
+    mine = session.execute(
+        text(
+            """SELECT 1 FROM inspection i
+           LEFT JOIN power_item p ON i.unit_id IS NULL AND p.domain_key = i.domain_key
+           WHERE i.plan_id = :p AND coalesce(i.unit_id, p.unit_id) = ANY(:u) LIMIT 1"""
+        ),
+        {"p": plan_id, "u": sorted(_units(scope))},
+    ).first()
+    if mine is None:
+        raise NotFound(f"no plan {plan_id} in your scope", rule="unit_scope")
+
+
+def device_in_scope(session: Session, scope: Scope, device_id: int) -> None:
+    if not fleet.device_visible(session, scope, device_id):
+        raise NotFound(f"no device {device_id} in your scope", rule="unit_scope")
+
+
+def _units(scope: Scope) -> frozenset[int]:
+    return scope.unit_ids or frozenset()
+
+
+REFUSAL_STATUSES = frozenset({401, 403, 404, 409, 422, 429})
+
+
+def record_refusal(
+    sessions: sessionmaker[Session], actor: str, exc: LawGridError, *, subject: str, source: str
+) -> None:
+    """Audit a refusal in its own transaction (the request's own has rolled back).
+    Plain 400s (malformed input) and 404s that name no rule are not refusals of a person's
+    wish, so they are not recorded; everything a rule or role refused is."""
+    if exc.status not in REFUSAL_STATUSES or (exc.status == 404 and not exc.rule):
+        return
+    detail = {"status": exc.status, "error": exc.code, "rule": exc.rule, "detail": exc.detail[:500]}
+    with sessions() as session, session.begin():
+        audit.record(session, actor, "refused", subject=subject, detail=detail, source=source)
