@@ -9,13 +9,13 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from flask import current_app
 
-from dashboard.alarms import ACTING_ROLES, AlarmRequestError, act_on_alarm
+from dashboard.alarms import act_on_alarm
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from geo import fleet
+from dashboard.rest import attempt, explain
+from geo import fleet, policy
 from geo.accounts import Scope
-
-BEIJING = dt.timezone(dt.timedelta(hours=8))
+from geo.timezone import BEIJING
 
 
 def panel(alarms: list[dict], scope: Scope | None):
@@ -31,7 +31,7 @@ def panel(alarms: list[dict], scope: Scope | None):
                 style={
                     "width": "100%",
                     "marginBottom": "6px",
-                    "display": "block" if scope and scope.role in ACTING_ROLES else "none",
+                    "display": "block" if policy.allowed(scope, "alarm.act") else "none",
                 },
             ),
             html.Div(id="alarm-message", className="lg-note"),
@@ -55,7 +55,7 @@ def alarm_rows(alarms: list[dict], lang: str, scope: Scope | None) -> list:
     live = _live(alarms)
     if not live:
         return [html.P(t("alarms.none", lang), className="lg-note")]
-    can_act = scope is not None and scope.role in ACTING_ROLES
+    can_act = policy.allowed(scope, "alarm.act")
     rows = []
     for a in live:
         when = dt.datetime.fromisoformat(a["at"]).astimezone(BEIJING).strftime("%m-%d %H:%M:%S")
@@ -136,10 +136,8 @@ def refresh(_alarm, clicks, lang, comment):
     message = ""
     trigger = dash.ctx.triggered_id
     if isinstance(trigger, dict) and trigger.get("type") == "alarm-act" and any(clicks or []):
-        try:
-            act_on_alarm(scope, int(trigger["id"]), trigger["action"], comment or "")
-        except (AlarmRequestError, fleet.NotFound, fleet.Conflict) as exc:
-            message = str(exc)
+        _, error = attempt(act_on_alarm, scope, int(trigger["id"]), trigger["action"], comment or "")
+        message = explain(error, lang) if error else ""
     with current_app.extensions["lawgrid"].session() as session:
         alarms = live_alarms(session, scope)
     return (

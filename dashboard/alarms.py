@@ -3,32 +3,28 @@ checks the request, moves the alarm, writes the audit entry and pushes the chang
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
-from dashboard.auth import client_address
-from geo import audit, fleet
+from dashboard.rest import client_address
+from geo import audit, fleet, policy
 from geo.accounts import Scope
-
-ACTING_ROLES = ("operator", "admin", "dispatcher", "supervisor")
-
-
-class AlarmRequestError(ValueError):
-    pass
+from geo.errors import InvalidInput
 
 
-def act_on_alarm(scope: Scope, alarm_id: int, action: str, comment) -> dict:
-    """Raises AlarmRequestError (bad request), fleet.NotFound or fleet.Conflict."""
-    if scope.role not in ACTING_ROLES:
-        raise AlarmRequestError("your role may not acknowledge or resolve alarms")
+def act_on_alarm(scope: Scope | None, alarm_id: int, action: str, comment: Any) -> dict[str, Any]:
+    """Raises Forbidden, InvalidInput, NotFound (outside the scope) or Conflict (already done)."""
+    who = policy.authorize(scope, "alarm.act")
     if not isinstance(comment, str) or len(comment) > 1000:
-        raise AlarmRequestError("comment must be text of at most 1000 characters")
+        raise InvalidInput("comment must be text of at most 1000 characters")
     if action == "resolve" and not comment.strip():
-        raise AlarmRequestError("say how the alarm was resolved (comment)")
+        raise InvalidInput("say how the alarm was resolved (comment)")
     with current_app.extensions["lawgrid"].session() as session:
-        alarm = fleet.transition_alarm(session, scope, alarm_id, action, comment)
+        alarm = fleet.transition_alarm(session, who, alarm_id, action, comment)
         audit.record(
             session,
-            scope.username,
+            who.username,
             f"alarm_{action}",
             subject=f"alarm:{alarm_id}",
             detail={"comment": comment},

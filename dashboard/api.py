@@ -1,207 +1,189 @@
-"""REST API (JSON; GeoJSON in EPSG:4326). Errors are {"error", "detail"} with a 4xx status.
-Every route is guarded by dashboard.auth; @requires narrows it to roles."""
+"""REST API, core routes: health, townships, devices and tracks, officers, alarms, ingest
+counters, the audit trail and the OpenAPI document. Routes are declared with
+`dashboard.rest.route` (typed query and body, permission, response); errors are
+`geo.errors` raised anywhere below and answered by one handler."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
-from flask import Blueprint, abort, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, request
+from pydantic import Field, model_validator
 
-from dashboard.alarms import ACTING_ROLES, AlarmRequestError, act_on_alarm
-from dashboard.auth import client_address, current_scope, requires
-from geo import audit, db, fleet, queries, telemetry
-from geo.accounts import ROLES
-
-BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-api = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _runtime():
-    return current_app.extensions["lawgrid"]
-
-
-@api.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return jsonify(error=exc.name.lower().replace(" ", "_"), detail=exc.description), exc.code
-
-
-@api.get("/health")
-def health():
-    runtime = _runtime()
-    summary = db.server_summary(runtime.engine)
-    return jsonify(status="ok", database=summary, revision=db.current_revision(runtime.engine))
+from dashboard.alarms import act_on_alarm
+from dashboard.rest import (
+    FeatureCollection,
+    IsoTime,
+    Listing,
+    Model,
+    Query,
+    Text,
+    api,
+    client_address,
+    openapi_document,
+    route,
+    runtime,
+    scope,
+)
+from geo import audit, db, fleet, policy, queries, telemetry
+from geo.errors import NotFound
 
 
-@api.get("/townships")
-@requires(*ROLES)
-def townships():
-    with _runtime().session() as session:
-        return jsonify(queries.townships_geojson(session))
+class Health(Model):
+    status: Literal["ok"]
+    database: dict[str, Any]
+    revision: str | None
 
 
-@api.get("/devices")
-@requires(*ROLES)
-def devices():
-    with _runtime().session() as session:
-        return jsonify(devices=fleet.devices(session, current_scope()))
+@route("GET", "/health", permission=None, response=Health, summary="Service and database status (no login)")
+def health() -> Health:
+    engine = runtime().engine
+    return Health(status="ok", database=db.server_summary(engine), revision=db.current_revision(engine))
 
 
-@api.get("/devices/<int:device_id>/track")
-@requires(*ROLES)
-def device_track(device_id: int):
-    """Fixes of one device in [start, end) as GeoJSON; ?simplify=metres simplifies the line."""
-    args = request.args
-    end = _parse_time(args.get("end"), "end") or dt.datetime.now(dt.UTC)
-    start = _parse_time(args.get("start"), "start") or end - dt.timedelta(hours=1)
-    if start >= end:
-        abort(400, description="start must be before end")
-    if end - start > dt.timedelta(days=31):
-        abort(400, description="a track spans at most 31 days")
-    simplify = _parse_number(args.get("simplify", "0"), "simplify", 0, 10_000, float)
-    scope = current_scope()
-    with _runtime().session() as session:
-        if not fleet.device_visible(session, scope, device_id):
-            abort(404, description=f"no device {device_id} in your scope")
-        doc = telemetry.track(session, device_id, start, end, simplify)
+@route(
+    "GET",
+    "/townships",
+    permission="view",
+    response=FeatureCollection,
+    summary="The 26 townships with their NBS codes and target counts (GeoJSON FeatureCollection)",
+)
+def townships() -> Any:
+    with runtime().session() as session:
+        return queries.townships_geojson(session)
+
+
+@route("GET", "/devices", permission="view", response=Listing, summary="Devices in your scope with their live state")
+def devices() -> Any:
+    with runtime().session() as session:
+        return {"devices": fleet.devices(session, scope())}
+
+
+class TrackQuery(Query):
+    start: IsoTime | None = Field(None, description="ISO 8601; default an hour before end")
+    end: IsoTime | None = Field(None, description="ISO 8601; default now")
+    simplify: float = Field(0.0, ge=0, le=10_000, allow_inf_nan=False, description="simplify the line (metres)")
+
+    @model_validator(mode="after")
+    def window(self) -> TrackQuery:
+        self.end = self.end or dt.datetime.now(dt.UTC)
+        self.start = self.start or self.end - dt.timedelta(hours=1)
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        if self.end - self.start > dt.timedelta(days=31):
+            raise ValueError("a track spans at most 31 days")
+        return self
+
+
+@route(
+    "GET",
+    "/devices/<id:device_id>/track",
+    permission="view",
+    query=TrackQuery,
+    response=FeatureCollection,
+    summary="A device's fixes in [start, end) as GeoJSON points and a line (audited)",
+)
+def device_track(device_id: int, query: TrackQuery) -> Any:
+    who = scope()
+    assert query.start is not None and query.end is not None
+    with runtime().session() as session:
+        policy.device_in_scope(session, who, device_id)
+        doc = telemetry.track(session, device_id, query.start, query.end, query.simplify)
         audit.record(
             session,
-            scope.username,
+            who.username,
             "track_view",
             subject=f"device:{device_id}",
-            detail={"start": start.isoformat(), "end": end.isoformat()},
+            detail={"start": query.start.isoformat(), "end": query.end.isoformat()},
             source=client_address(),
         )
-    return jsonify(doc)
+    return doc
 
 
-@api.get("/officers")
-@requires(*ROLES)
-def officers():
-    with _runtime().session() as session:
-        return jsonify(officers=fleet.officers_live(session, current_scope()))
+@route("GET", "/officers", permission="view", response=Listing, summary="Live state of every visible officer")
+def officers() -> Any:
+    with runtime().session() as session:
+        return {"officers": fleet.officers_live(session, scope())}
 
 
-@api.get("/alarms")
-@requires(*ROLES)
-def alarms():
-    status = request.args.get("status", "open")
-    if status not in ("open", "acknowledged", "resolved", "all"):
-        abort(400, description="status must be open, acknowledged, resolved or all")
-    limit = _parse_number(request.args.get("limit", "200"), "limit", 1, 2000)
-    with _runtime().session() as session:
-        rows = fleet.alarms(session, current_scope(), None if status == "all" else status, limit)
-    return jsonify(alarms=rows)
+class AlarmQuery(Query):
+    status: Literal["open", "acknowledged", "resolved", "all"] = "open"
+    limit: int = Field(200, ge=1, le=2000)
 
 
-@api.post("/alarms/<int:alarm_id>/<any(ack, resolve):action>")
-@requires(*ACTING_ROLES)
-def alarm_action(alarm_id: int, action: str):
-    body = request.get_json(silent=True) or {}
-    try:
-        return jsonify(act_on_alarm(current_scope(), alarm_id, action, body.get("comment", "")))
-    except AlarmRequestError as exc:
-        abort(400, description=str(exc))
-    except fleet.NotFound as exc:
-        abort(404, description=str(exc))
-    except fleet.Conflict as exc:
-        abort(409, description=str(exc))
+@route(
+    "GET",
+    "/alarms",
+    permission="view",
+    query=AlarmQuery,
+    response=Listing,
+    summary="Alarms in your scope, newest first",
+)
+def alarms(query: AlarmQuery) -> Any:
+    with runtime().session() as session:
+        rows = fleet.alarms(session, scope(), None if query.status == "all" else query.status, query.limit)
+    return {"alarms": rows}
 
 
-@api.get("/ingest/stats")
-@requires("admin", "operator")
-def ingest_stats():
+class AlarmAction(Model):
+    comment: Text = Field("", max_length=1000, description="required to resolve: how it was resolved")
+
+
+@route(
+    "POST",
+    "/alarms/<id:alarm_id>/<any(ack, resolve):action>",
+    permission="alarm.act",
+    body=AlarmAction,
+    summary="Acknowledge or resolve an alarm (audited, pushed live)",
+)
+def alarm_action(alarm_id: int, action: str, body: AlarmAction) -> Any:
+    return act_on_alarm(scope(), alarm_id, action, body.comment)
+
+
+@route("GET", "/ingest/stats", permission="ingest.stats", summary="Listener counters: accepted, refused by reason")
+def ingest_stats() -> Any:
     background = current_app.extensions.get("lawgrid_ingest")
     if background is None:
-        return jsonify(running=False, detail="device listeners run in a separate process (lawgrid ingest)")
-    return jsonify(running=True, counters=background.call(background.service.stats))
+        return {"running": False, "detail": "device listeners run in a separate process (lawgrid ingest)"}
+    return {"running": True, "counters": background.call(background.service.stats)}
 
 
-@api.get("/audit")
-@requires("auditor", "admin")
-def audit_log():
-    """The audit trail, newest first; filter by actor, action and a time window."""
-    args = request.args
-    start, end = _parse_time(args.get("start"), "start"), _parse_time(args.get("end"), "end")
-    limit = _parse_number(args.get("limit", "200"), "limit", 1, 5000)
-    with _runtime().session() as session:
+class AuditQuery(Query):
+    actor: Text | None = None
+    action: Text | None = None
+    start: IsoTime | None = None
+    end: IsoTime | None = None
+    limit: int = Field(200, ge=1, le=5000)
+
+
+@route(
+    "GET",
+    "/audit",
+    permission="audit.read",
+    query=AuditQuery,
+    response=Listing,
+    summary="The audit trail, newest first; filter by actor, action and a time window",
+)
+def audit_log(query: AuditQuery) -> Any:
+    with runtime().session() as session:
         rows = audit.search(
-            session,
-            actor=args.get("actor") or None,
-            action=args.get("action") or None,
-            start=start,
-            end=end,
-            limit=limit,
+            session, actor=query.actor, action=query.action, start=query.start, end=query.end, limit=query.limit
         )
-    return jsonify(entries=rows)
+    return {"entries": rows}
 
 
-def _parse_time(value: str | None, name: str) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        abort(400, description=f"{name} must be an ISO 8601 time, e.g. 2026-11-24T08:00:00+08:00")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
-
-
-def _parse_number(value: str, name: str, low, high, kind=int):
-    """value as int or float within [low, high], or a 400 naming the parameter."""
-    try:
-        number = kind(value)
-    except ValueError:
-        abort(400, description=f"{name} must be {'an integer' if kind is int else 'a number'}")
-    if not low <= number <= high:
-        abort(400, description=f"{name} must be between {low} and {high}")
-    return number
+@route("GET", "/openapi.json", permission="view", summary="This document")
+def openapi() -> Any:
+    return openapi_document()
 
 
 @api.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown_route(_unknown):
+def unknown_route(_unknown: str) -> Any:
     """Keep Dash's catch-all page route from answering unknown API paths with HTML."""
-    abort(404, description=f"no API route {request.method} {request.path}")
+    raise NotFound(f"no API route {request.method} {request.path}")
 
 
-@api.get("/openapi.json")
-def openapi():
-    return jsonify(OPENAPI)
+unknown_route.lawgrid_permission = "view"  # type: ignore[attr-defined]
 
-
-OPENAPI = {
-    "openapi": "3.1.0",
-    "info": {"title": "LawGrid API", "version": "0.1.0"},
-    "paths": {
-        "/api/health": {"get": {"summary": "Service and database status", "responses": {"200": {"description": "ok"}}}},
-        "/api/auth/token": {
-            "post": {
-                "summary": "Bearer token for {username, password}",
-                "responses": {
-                    "200": {"description": "token"},
-                    "401": {"description": "wrong credentials"},
-                    "429": {"description": "throttled"},
-                },
-            }
-        },
-        "/api/audit": {
-            "get": {
-                "summary": "Audit trail (auditor, admin); ?actor=&action=&start=&end=&limit=",
-                "responses": {"200": {"description": "entries"}},
-            }
-        },
-        "/api/devices": {"get": {"summary": "Devices in your scope with their live state"}},
-        "/api/devices/{id}/track": {"get": {"summary": "GeoJSON fixes in [start, end); ?simplify=metres"}},
-        "/api/officers": {"get": {"summary": "Live state of every visible officer"}},
-        "/api/alarms": {"get": {"summary": "Alarms; ?status=open|acknowledged|resolved|all"}},
-        "/api/alarms/{id}/ack": {"post": {"summary": "Acknowledge with {comment}"}},
-        "/api/alarms/{id}/resolve": {"post": {"summary": "Resolve with {comment}"}},
-        "/api/ingest/stats": {"get": {"summary": "Listener counters: accepted, refused by reason"}},
-        "/api/townships": {
-            "get": {
-                "summary": "Townships with target counts (GeoJSON FeatureCollection)",
-                "responses": {"200": {"description": "FeatureCollection"}},
-            }
-        },
-    },
-}
+__all__ = ["api"]

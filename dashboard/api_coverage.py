@@ -3,94 +3,103 @@ response-time distribution, and exports (CSV, XLSX) that are audited."""
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request
+from typing import Any, Literal
+
+from flask import Response
+from pydantic import Field
 
 from dashboard import coverage_view
-from dashboard.api import OPENAPI, _parse_number, _runtime, api
-from dashboard.auth import client_address, current_scope, requires
+from dashboard.rest import Code, Id, Query, client_address, route, runtime, scope
 from geo import coverage
-from geo.accounts import ROLES
+
+ISO_DATE = {"format": "date", "examples": ["2026-11-01"]}
 
 
-def query_from_args(args) -> tuple[str, coverage.Window, coverage.Filter]:
-    """?by=&start=&end= (ISO dates) or &period=day|week|month|quarter|year,
-    &township=&domain=&risk=&unit="""
-    try:
-        return args.get("by", "unit"), coverage_view.window_from(args), coverage_view.filter_from(args, current_scope())
-    except coverage.CoverageError as exc:
-        abort(400, description=str(exc))
-    except coverage_view.OutOfScope as exc:
-        abort(404, description=str(exc))
+class CoverageQuery(Query):
+    """A window (start and end dates, or a period ending today) and filters inside your scope."""
+
+    by: Literal[*coverage.GROUPINGS] = "unit"  # type: ignore[valid-type]
+    start: str | None = Field(None, max_length=10, json_schema_extra=ISO_DATE)
+    end: str | None = Field(None, max_length=10, json_schema_extra=ISO_DATE)
+    period: Literal["day", "week", "month", "quarter", "year"] | None = None
+    township: Code | None = None
+    domain: Code | None = None
+    risk: Literal[1, 2, 3, 4] | None = None
+    unit: Id | None = Field(None, description="drill down into one of your units")
+    blind_days: int = Field(90, ge=1, le=3650, description="summary: no inspection for this many days")
+    step: Literal["day", "week", "month"] = Field("month", description="trend: the step")
+
+    def resolve(self) -> tuple[coverage.Window, coverage.Filter]:
+        args = self.model_dump()
+        return coverage_view.window_from(args), coverage_view.filter_from(args, scope())
 
 
-def answer(compute):
-    try:
-        with _runtime().session() as session:
-            return compute(session)
-    except coverage.CoverageError as exc:
-        abort(400, description=str(exc))
-
-
-@api.get("/coverage")
-@requires(*ROLES)
-def coverage_groups():
-    by, window, flt = query_from_args(request.args)
-    groups = answer(lambda s: coverage.coverage(s, by, window, flt))
-    return jsonify(by=by, start=window.start.isoformat(), end=window.end.isoformat(), groups=groups)
-
-
-@api.get("/coverage/summary")
-@requires(*ROLES)
-def coverage_summary():
-    _by, window, flt = query_from_args(request.args)
-    days = _parse_number(request.args.get("blind_days", "90"), "blind_days", 1, 3650)
-    return jsonify(answer(lambda s: coverage.summary(s, window, flt, days)))
-
-
-@api.get("/coverage/trend")
-@requires(*ROLES)
-def coverage_trend():
-    _by, window, flt = query_from_args(request.args)
-    step = request.args.get("step", "month")
-    return jsonify(step=step, points=answer(lambda s: coverage.trend(s, window, flt, step)))
-
-
-@api.get("/coverage/response")
-@requires(*ROLES)
-def coverage_response():
-    _by, window, flt = query_from_args(request.args)
-    return jsonify(bins=answer(lambda s: coverage.response_histogram(s, window, flt)))
-
-
-@api.get("/coverage.<any(csv, xlsx):fmt>")
-@requires(*ROLES)
-def coverage_export(fmt: str):
-    by, window, flt = query_from_args(request.args)
-
-    def compute(session):
-        groups = coverage.coverage(session, by, window, flt)
-        return coverage_view.audited_export(session, current_scope(), client_address(), by, window, flt, groups, fmt)
-
-    body, mimetype, name = answer(compute)
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
-
-
-OPENAPI["paths"].update(
-    {
-        "/api/coverage": {
-            "get": {
-                "summary": "Coverage per group: ?by=unit|body|township|domain|officer|risk|district"
-                "&start=&end= (ISO dates) or &period=, &township=&domain=&risk=&unit="
-            }
-        },
-        "/api/coverage/summary": {
-            "get": {
-                "summary": "KPI cards for the window: coverage, results, response times,"
-                " participation, random plans, blind spots (?blind_days=)"
-            }
-        },
-        "/api/coverage/trend": {"get": {"summary": "Coverage per day, week or month of the window (?step=)"}},
-        "/api/coverage/response": {"get": {"summary": "Inspections by minutes from creation to arrival on site"}},
-        "/api/coverage.{csv|xlsx}": {"get": {"summary": "The same table as a file (audited)"}},
-    }
+@route(
+    "GET",
+    "/coverage",
+    permission="view",
+    query=CoverageQuery,
+    summary="Coverage per group: inspected targets over targets in scope, for the window",
 )
+def coverage_groups(query: CoverageQuery) -> Any:
+    window, flt = query.resolve()
+    with runtime().session() as session:
+        groups = coverage.coverage(session, query.by, window, flt)
+    return {"by": query.by, "start": window.start.isoformat(), "end": window.end.isoformat(), "groups": groups}
+
+
+@route(
+    "GET",
+    "/coverage/summary",
+    permission="view",
+    query=CoverageQuery,
+    summary="KPI cards: coverage, results, response times, participation, random plans, blind spots",
+)
+def coverage_summary(query: CoverageQuery) -> Any:
+    window, flt = query.resolve()
+    with runtime().session() as session:
+        return coverage.summary(session, window, flt, query.blind_days)
+
+
+@route(
+    "GET",
+    "/coverage/trend",
+    permission="view",
+    query=CoverageQuery,
+    summary="Coverage per day, week or month of the window",
+)
+def coverage_trend(query: CoverageQuery) -> Any:
+    window, flt = query.resolve()
+    with runtime().session() as session:
+        return {"step": query.step, "points": coverage.trend(session, window, flt, query.step)}
+
+
+@route(
+    "GET",
+    "/coverage/response",
+    permission="view",
+    query=CoverageQuery,
+    summary="Inspections by minutes from creation to arrival on site",
+)
+def coverage_response(query: CoverageQuery) -> Any:
+    window, flt = query.resolve()
+    with runtime().session() as session:
+        return {"bins": coverage.response_histogram(session, window, flt)}
+
+
+@route(
+    "GET",
+    "/coverage.<any(csv, xlsx):fmt>",
+    permission="view",
+    query=CoverageQuery,
+    produces="application/octet-stream",
+    summary="The coverage table as a CSV or XLSX file (audited)",
+)
+def coverage_export(fmt: str, query: CoverageQuery) -> Response:
+    window, flt = query.resolve()
+    with runtime().session() as session:
+        groups = coverage.coverage(session, query.by, window, flt)
+        body, mimetype, name = coverage_view.audited_export(
+            session, scope(), client_address(), query.by, window, flt, groups, fmt
+        )
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -1,294 +1,271 @@
 """REST routes of dispatch: inspection tasks, lawful crews, batch plans, recusals and random
-inspection plans. Rule breaks are 422 naming each rule, races 409, scope 403/404, bad input
-400. The actions themselves live in dashboard.dispatching, shared with the dispatcher page."""
+inspection plans. The actions live in dashboard.dispatching (shared with the dispatcher
+page), the rules in geo.dispatch and geo.policy; their errors answer for themselves
+(422 names each broken rule, 409 a race, 403/404 scope, 400 bad input)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
-from flask import Response, abort, jsonify, request
+from flask import Response
+from pydantic import Field
 
 from dashboard import dispatching
-from dashboard.api import OPENAPI, _parse_number, _parse_time, _runtime, api
-from dashboard.auth import client_address, current_scope, requires
-from dashboard.dispatching import (
-    CREATING,
-    DISPATCHING,
-    Forbidden,
-    assign_crew,
-    check_officer_scope,
-    check_task_scope,
+from dashboard.rest import Code, Id, IsoTime, Listing, Model, Query, Text, client_address, route, runtime, scope
+from geo import audit, dispatch, policy, random_plan
+
+
+class Complaint(Model):
+    """投诉举报: who called and what they reported."""
+
+    caller: Text | None = None
+    phone: Text | None = Field(None, max_length=40)
+    report: Text | None = None
+
+
+class NewInspection(Model):
+    target_id: Id
+    domain: Code = Field(description="enforcement domain key, e.g. market")
+    due_at: IsoTime
+    items: list[Code] = Field(default_factory=list, max_length=50, description="inspection item codes (power list)")
+    priority: int = Field(2, ge=1, le=3, description="1 urgent, 2 normal, 3 low")
+    crew_size: int = Field(2, ge=2, le=10, description="two or more certified officers (行政处罚法 第四十二条)")
+    source: Literal["api", "map", "complaint", "bulk"] | None = None
+    complaint: Complaint | None = None
+    note: Text | None = None
+
+
+class TaskView(Model):
+    model_config = Model.model_config | {"extra": "allow"}
+    id: int
+    status: str
+
+
+@route(
+    "POST",
+    "/inspections",
+    permission="task.create",
+    body=NewInspection,
+    response=TaskView,
+    status=201,
+    summary="Create an inspection task (from a complaint, the map, in bulk or by API)",
 )
-from geo import audit, dispatch, random_plan
-from geo.accounts import ROLES
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, description="send a JSON object (Content-Type: application/json)")
-    return body
-
-
-def _int_list(value, name: str) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        abort(400, description=f"{name} must be a list of integer ids")
-    return value
-
-
-def _errors(fn):
-    """Run fn(); dispatch errors become their 4xx answer."""
-    try:
-        return fn()
-    except dispatch.Refused as exc:
-        lang = request.args.get("lang", "zh")
-        return jsonify(
-            error="refused",
-            detail=str(exc),
-            violations=[{**v, "reason": dispatch.RULES[v["rule"]][0 if lang == "zh" else 1]} for v in exc.violations],
-        ), 422
-    except Forbidden as exc:
-        abort(403, description=str(exc))
-    except dispatch.Conflict as exc:
-        abort(409, description=str(exc))
-    except dispatch.NotFound as exc:
-        abort(404, description=str(exc))
-    except dispatch.DispatchError as exc:
-        abort(400, description=str(exc))
-
-
-@api.post("/inspections")
-@requires(*CREATING)
-def create_inspection():
-    body = _body()
-    for key in ("target_id", "domain", "due_at"):
-        if key not in body:
-            abort(400, description="target_id, domain and due_at are required")
-    if not isinstance(body["target_id"], int):
-        abort(400, description="target_id must be an integer")
-    due_at = _parse_time(str(body["due_at"]), "due_at")
-    complaint = body.get("complaint")
-    if complaint is not None and not isinstance(complaint, dict):
-        abort(400, description="complaint must be an object: {caller, phone, report}")
-    source = body.get("source", "complaint" if complaint else "api")
-    if source not in ("api", "map", "complaint", "bulk"):
-        abort(400, description="source must be api, map, complaint or bulk")
-    items = body.get("items") or []
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        abort(400, description="items must be a list of inspection item codes from the power list")
-    priority = _parse_number(str(body.get("priority", 2)), "priority", 1, 3)
-    crew_size = _parse_number(str(body.get("crew_size", 2)), "crew_size", 2, 10)
-    scope = current_scope()
-
-    return _errors(
-        lambda: (
-            jsonify(
-                dispatching.create(
-                    scope,
-                    target_id=body["target_id"],
-                    domain_key=str(body["domain"]),
-                    due_at=due_at,
-                    items=items,
-                    priority=priority,
-                    crew_size=crew_size,
-                    source=source,
-                    complaint=complaint,
-                    note=body.get("note"),
-                )
-            ),
-            201,
-        )
+def create_inspection(body: NewInspection) -> Any:
+    complaint = body.complaint.model_dump(exclude_none=True) if body.complaint else None
+    return dispatching.create(
+        scope(),
+        target_id=body.target_id,
+        domain_key=body.domain,
+        due_at=body.due_at,
+        items=body.items,
+        priority=body.priority,
+        crew_size=body.crew_size,
+        source=body.source or ("complaint" if complaint else "api"),
+        complaint=complaint,
+        note=body.note,
     )
 
 
-@api.get("/inspections")
-@requires(*ROLES)
-def list_inspections():
-    scope = current_scope()
-    limit = _parse_number(request.args.get("limit", "500"), "limit", 1, 5000)
-    units = None if scope.district_wide else sorted(scope.unit_ids)
-
-    def query():
-        with _runtime().session() as session:
-            return jsonify(inspections=dispatch.list_tasks(session, units, request.args.get("status", "open"), limit))
-
-    return _errors(query)
+class QueueQuery(Query):
+    status: Literal["open", "all", *dispatch.STATUSES] = "open"  # type: ignore[valid-type]
+    limit: int = Field(500, ge=1, le=5000)
 
 
-@api.get("/inspections/<int:task_id>")
-@requires(*ROLES)
-def get_inspection(task_id: int):
-    def query():
-        with _runtime().session() as session:
-            check_task_scope(session, current_scope(), task_id)
-            return jsonify(dispatch.task_view(session, task_id))
-
-    return _errors(query)
-
-
-@api.get("/inspections/<int:task_id>/candidates")
-@requires(*ROLES)
-def inspection_candidates(task_id: int):
-    limit = _parse_number(request.args.get("limit", "5"), "limit", 1, 50)
-    lang = request.args.get("lang", "zh")
-    if lang not in ("zh", "en"):
-        abort(400, description="lang must be zh or en")
-    scope = current_scope()
-
-    def query():
-        with _runtime().session() as session:
-            check_task_scope(session, current_scope(), task_id)
-            return jsonify(dispatch.candidates(session, task_id, limit, lang, scope.unit_ids))
-
-    return _errors(query)
-
-
-@api.post("/inspections/<int:task_id>/assign")
-@requires(*DISPATCHING)
-def assign_inspection(task_id: int):
-    body = _body()
-    officer_ids = _int_list(body.get("officer_ids"), "officer_ids")
-    override = body.get("override_reason")
-    return _errors(
-        lambda: jsonify(
-            assign_crew(current_scope(), task_id, officer_ids, joint=bool(body.get("joint")), override_reason=override)
-        )
-    )
-
-
-@api.post("/inspections/<int:task_id>/status")
-@requires(*DISPATCHING, "operator")
-def inspection_status(task_id: int):
-    body = _body()
-    return _errors(
-        lambda: jsonify(
-            dispatching.change_status(
-                current_scope(),
-                task_id,
-                str(body.get("status", "")),
-                result=body.get("result"),
-                comment=body.get("comment"),
-            )
-        )
-    )
-
-
-@api.post("/inspections/batch/plan")
-@requires(*DISPATCHING)
-def batch_plan():
-    body = request.get_json(silent=True) or {}
-    ids = body.get("inspection_ids")
-    ids = None if ids is None else _int_list(ids, "inspection_ids")
-    return _errors(lambda: jsonify(dispatching.plan(current_scope(), ids)))
-
-
-@api.post("/inspections/batch/commit")
-@requires(*DISPATCHING)
-def batch_commit():
-    assignments = _body().get("assignments")
-    if not isinstance(assignments, list) or not all(
-        isinstance(a, dict) and isinstance(a.get("inspection_id"), int) for a in assignments
-    ):
-        abort(400, description="assignments must be the plan's list of {inspection_id, officer_ids}")
-    for a in assignments:
-        _int_list(a.get("officer_ids"), "officer_ids")
-    return _errors(lambda: jsonify(dispatching.commit(current_scope(), assignments)))
-
-
-@api.post("/recusals")
-@requires("admin", "dispatcher", "supervisor")
-def add_recusal():
-    body = _body()
-    if not isinstance(body.get("officer_id"), int) or not isinstance(body.get("target_id"), int):
-        abort(400, description="officer_id and target_id (integers) and reason are required")
-    scope = current_scope()
-
-    def do():
-        with _runtime().session() as session:
-            check_officer_scope(session, scope, [body["officer_id"]])
-            dispatch.recuse(session, body["officer_id"], body["target_id"], str(body.get("reason", "")), scope.username)
-        return jsonify(officer_id=body["officer_id"], target_id=body["target_id"]), 201
-
-    return _errors(do)
-
-
-@api.post("/plans")
-@requires(*DISPATCHING)
-def draw_plan():
-    body = _body()
-    try:
-        share = float(body.get("share"))
-    except (TypeError, ValueError):
-        abort(400, description="share must be a number, e.g. 0.05 for 5 %")
-    due_at = _parse_time(str(body.get("due_at", "")), "due_at") or (dt.datetime.now(dt.UTC) + dt.timedelta(days=7))
-    scope = current_scope()
-
-    def do():
-        with _runtime().session() as session:
-            return jsonify(
-                random_plan.draw(
-                    session,
-                    name=str(body.get("name") or "双随机抽查"),
-                    seed=str(body.get("seed", "")),
-                    share=share,
-                    due_at=due_at,
-                    actor=scope.username,
-                    domains=body.get("domains"),
-                    townships=body.get("townships"),
-                    risks=body.get("risks"),
-                    unit_ids=scope.unit_ids,
-                )
-            ), 201
-
-    return _errors(do)
-
-
-@api.get("/plans/<int:plan_id>.csv")
-@requires(*ROLES)
-def plan_export(plan_id: int):
-    def do():
-        with _runtime().session() as session:
-            body = random_plan.plan_csv(session, plan_id)
-            audit.record(
-                session, current_scope().username, "plan_export", subject=f"plan:{plan_id}", source=client_address()
-            )
-        return Response(
-            "\ufeff" + body,
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename=plan-{plan_id}.csv"},
-        )
-
-    return _errors(do)
-
-
-OPENAPI["paths"].update(
-    {
-        "/api/inspections": {
-            "get": {"summary": "The queue: ?status=open|all|<status>&limit="},
-            "post": {"summary": "Create a task: {target_id, domain, due_at, items, priority, crew_size, complaint}"},
-        },
-        "/api/inspections/{id}": {"get": {"summary": "A task with its crew and timestamped events"}},
-        "/api/inspections/{id}/candidates": {
-            "get": {"summary": "Ranked lawful crews with reasons; excluded officers with the rule that excluded each"}
-        },
-        "/api/inspections/{id}/assign": {
-            "post": {
-                "summary": "{officer_ids, joint, override_reason (admin)}; 422 names"
-                " the broken rules, 409 if someone else was first"
-            }
-        },
-        "/api/inspections/{id}/status": {
-            "post": {
-                "summary": "{status, result, comment}: accepted, declined, en_route,"
-                " on_site, completed (with result), cancelled"
-            }
-        },
-        "/api/inspections/batch/plan": {"post": {"summary": "Optimal plan for open tasks {inspection_ids?}"}},
-        "/api/inspections/batch/commit": {"post": {"summary": "Commit a plan's {assignments}; rules re-checked"}},
-        "/api/recusals": {"post": {"summary": "Register a conflict of interest {officer_id, target_id, reason}"}},
-        "/api/plans": {
-            "post": {"summary": "Random inspection plan {name, seed, share, due_at, domains, townships, risks}"}
-        },
-        "/api/plans/{id}.csv": {"get": {"summary": "The plan's list and results, for publication (audited)"}},
-    }
+@route(
+    "GET",
+    "/inspections",
+    permission="view",
+    query=QueueQuery,
+    response=Listing,
+    summary="The queue by priority then due time: ?status=open|all|<status>",
 )
+def list_inspections(query: QueueQuery) -> Any:
+    who = scope()
+    units = None if who.district_wide else sorted(who.unit_ids or ())
+    with runtime().session() as session:
+        return {"inspections": dispatch.list_tasks(session, units, query.status, query.limit)}
+
+
+@route(
+    "GET",
+    "/inspections/<id:task_id>",
+    permission="view",
+    response=TaskView,
+    summary="A task with its crew and timestamped events",
+)
+def get_inspection(task_id: int) -> Any:
+    with runtime().session() as session:
+        policy.task_in_scope(session, scope(), task_id)
+        return dispatch.task_view(session, task_id)
+
+
+class CandidatesQuery(Query):
+    limit: int = Field(5, ge=1, le=50)
+    lang: Literal["zh", "en"] = "zh"
+
+
+@route(
+    "GET",
+    "/inspections/<id:task_id>/candidates",
+    permission="view",
+    query=CandidatesQuery,
+    summary="Ranked lawful crews with reasons; excluded officers with the rule that excluded each",
+)
+def inspection_candidates(task_id: int, query: CandidatesQuery) -> Any:
+    who = scope()
+    with runtime().session() as session:
+        policy.task_in_scope(session, who, task_id)
+        return dispatch.candidates(session, task_id, query.limit, query.lang, who.unit_ids)
+
+
+class Assignment(Model):
+    officer_ids: list[Id] = Field(min_length=1, max_length=20)
+    joint: bool = False
+    override_reason: Text | None = Field(None, description="administrators only: why the rules are overridden")
+
+
+@route(
+    "POST",
+    "/inspections/<id:task_id>/assign",
+    permission="task.assign",
+    body=Assignment,
+    response=TaskView,
+    summary="Send a crew; 422 names the broken rules, 409 if someone else was first",
+)
+def assign_inspection(task_id: int, body: Assignment) -> Any:
+    return dispatching.assign_crew(
+        scope(), task_id, body.officer_ids, joint=body.joint, override_reason=body.override_reason
+    )
+
+
+class StatusChange(Model):
+    status: Literal[*dispatch.TRANSITIONS]  # type: ignore[valid-type]
+    result: Literal[*dispatch.RESULTS] | None = None  # type: ignore[valid-type]
+    comment: Text | None = None
+
+
+@route(
+    "POST",
+    "/inspections/<id:task_id>/status",
+    permission="task.status",
+    body=StatusChange,
+    response=TaskView,
+    summary="Move a task: accepted, declined, en_route, on_site, completed (with result), cancelled",
+)
+def inspection_status(task_id: int, body: StatusChange) -> Any:
+    return dispatching.change_status(scope(), task_id, body.status, result=body.result, comment=body.comment)
+
+
+class BatchPlanRequest(Model):
+    inspection_ids: list[Id] | None = Field(None, max_length=5000, description="default: every open task")
+
+
+@route(
+    "POST",
+    "/inspections/batch/plan",
+    permission="task.assign",
+    body=BatchPlanRequest,
+    summary="The optimal plan (minimum total travel) for open tasks, with the greedy comparison",
+)
+def batch_plan(body: BatchPlanRequest) -> Any:
+    return dispatching.plan(scope(), body.inspection_ids)
+
+
+class PlannedAssignment(Model):
+    model_config = Model.model_config | {"extra": "ignore"}  # the plan's own fields come back too
+    inspection_id: Id
+    officer_ids: list[Id] = Field(min_length=1, max_length=20)
+
+
+class BatchCommit(Model):
+    assignments: list[PlannedAssignment] = Field(max_length=5000)
+
+
+@route(
+    "POST",
+    "/inspections/batch/commit",
+    permission="task.assign",
+    body=BatchCommit,
+    summary="Commit a plan's assignments; every rule is checked again",
+)
+def batch_commit(body: BatchCommit) -> Any:
+    return dispatching.commit(scope(), [a.model_dump() for a in body.assignments])
+
+
+class Recusal(Model):
+    officer_id: Id
+    target_id: Id
+    reason: Text = Field(min_length=1)
+
+
+@route(
+    "POST",
+    "/recusals",
+    permission="recusal.add",
+    body=Recusal,
+    status=201,
+    summary="Register a conflict of interest (回避): the officer is never sent to the target",
+)
+def add_recusal(body: Recusal) -> Any:
+    who = policy.authorize(scope(), "recusal.add")
+    with runtime().session() as session:
+        policy.officers_in_scope(session, who, [body.officer_id])
+        dispatch.recuse(session, body.officer_id, body.target_id, body.reason, who.username)
+    return {"officer_id": body.officer_id, "target_id": body.target_id}
+
+
+class PlanRequest(Model):
+    name: Text = "双随机抽查"
+    seed: Text = Field("", description="published, so anyone can redo the draw (required)")
+    share: float = Field(gt=0, le=1, allow_inf_nan=False, description="share of the population, e.g. 0.05")
+    due_at: IsoTime | None = Field(None, description="default a week from now")
+    domains: list[Code] | None = None
+    townships: list[Code] | None = None
+    risks: list[Literal[1, 2, 3, 4]] | None = None
+
+
+@route(
+    "POST",
+    "/plans",
+    permission="plan.draw",
+    body=PlanRequest,
+    status=201,
+    summary="Draw a random inspection plan (双随机): targets and inspectors at random, reproducible from the seed",
+)
+def draw_plan(body: PlanRequest) -> Any:
+    who = scope()
+    due_at = body.due_at or dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+    with runtime().session() as session:
+        return random_plan.draw(
+            session,
+            name=body.name,
+            seed=body.seed,
+            share=body.share,
+            due_at=due_at,
+            actor=who.username,
+            domains=body.domains,
+            townships=body.townships,
+            risks=body.risks,
+            unit_ids=who.unit_ids,
+        )
+
+
+@route(
+    "GET",
+    "/plans/<id:plan_id>.csv",
+    permission="view",
+    produces="text/csv",
+    summary="A plan's list and results, for publication (audited)",
+)
+def plan_export(plan_id: int) -> Response:
+    who = scope()
+    with runtime().session() as session:
+        policy.plan_in_scope(session, who, plan_id)
+        body = random_plan.plan_csv(session, plan_id)
+        audit.record(session, who.username, "plan_export", subject=f"plan:{plan_id}", source=client_address())
+    return Response(
+        "\ufeff" + body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=plan-{plan_id}.csv"},
+    )

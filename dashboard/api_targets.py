@@ -2,89 +2,75 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request
+from typing import Any
 
-from dashboard.api import OPENAPI, _parse_number, _runtime, api
-from dashboard.auth import requires
+from flask import Response
+from pydantic import Field
+
+from dashboard.rest import Code, Query, Text, route, runtime
 from geo import target_map
-from geo.accounts import ROLES
+from geo.errors import NotFound
 
 
-def filter_from_args(args) -> target_map.TargetFilter:
-    """?township=CODE&domain=KEY&risk=N (each repeatable or comma-separated) &q=TEXT"""
+class TargetQuery(Query):
+    """Filters; each list takes repeated or comma-separated values."""
 
-    def many(name):
-        return [v for raw in args.getlist(name) for v in raw.split(",") if v]
+    township: list[Code] = Field(default_factory=list, max_length=26)
+    domain: list[Code] = Field(default_factory=list, max_length=20)
+    risk: list[int] = Field(default_factory=list, max_length=4, description="risk levels 1 to 4")
+    q: Text = Field("", max_length=100, description="name or credit code contains")
 
-    risks = [_parse_number(v, "risk", 1, 4) for v in many("risk")]
-    try:
-        return target_map.TargetFilter(
-            townships=many("township"), domains=many("domain"), risks=risks, q=args.get("q", "")
-        )
-    except target_map.BadViewport as exc:
-        abort(400, description=str(exc))
+    def filter(self) -> target_map.TargetFilter:
+        return target_map.TargetFilter(townships=self.township, domains=self.domain, risks=self.risk, q=self.q)
 
 
-@api.get("/targets/map")
-@requires(*ROLES)
-def targets_map():
-    args = request.args
-    if "bbox" not in args or "zoom" not in args:
-        abort(400, description="bbox=west,south,east,north and zoom are required")
-    zoom = _parse_number(args["zoom"], "zoom", 0, 22)
-    flt = filter_from_args(args)
-    return _geojson(
-        lambda session: target_map.viewport_geojson(session, target_map.parse_bbox(args["bbox"]), zoom, flt)
-    )
+BBOX = Field(description="west,south,east,north in degrees (EPSG:4326)", max_length=200)
 
 
-@api.get("/targets")
-@requires(*ROLES)
-def targets():
-    """?bbox=w,s,e,n (optional) &township= &domain= &risk= &q= &limit= (1 to 10,000)"""
-    args = request.args
-    limit = _parse_number(args.get("limit", "1000"), "limit", 1, 10_000)
-    flt = filter_from_args(args)
-    bbox = args.get("bbox")
-    return _geojson(
-        lambda session: target_map.targets_geojson(session, flt, target_map.parse_bbox(bbox) if bbox else None, limit)
-    )
+class ViewportQuery(TargetQuery):
+    bbox: str = BBOX
+    zoom: int = Field(ge=0, le=22)
 
 
-def _geojson(query) -> Response:
-    """Run query(session), which returns GeoJSON text; a bad viewport is a 400 with its reason."""
-    try:
-        with _runtime().session() as session:
-            body = query(session)
-    except target_map.BadViewport as exc:
-        abort(400, description=str(exc))
+@route(
+    "GET",
+    "/targets/map",
+    permission="view",
+    query=ViewportQuery,
+    produces="application/geo+json",
+    summary="Targets in a viewport: grid cells below zoom 16, the targets themselves from 16 or with q",
+)
+def targets_map(query: ViewportQuery) -> Response:
+    bbox = target_map.parse_bbox(query.bbox)
+    with runtime().session() as session:
+        body = target_map.viewport_geojson(session, bbox, query.zoom, query.filter())
     return Response(body, mimetype="application/geo+json")
 
 
-@api.get("/targets/<int:target_id>")
-@requires(*ROLES)
-def target_card(target_id: int):
-    with _runtime().session() as session:
+class TargetsQuery(TargetQuery):
+    bbox: str | None = Field(None, description="west,south,east,north in degrees (EPSG:4326)", max_length=200)
+    limit: int = Field(1000, ge=1, le=10_000)
+
+
+@route(
+    "GET",
+    "/targets",
+    permission="view",
+    query=TargetsQuery,
+    produces="application/geo+json",
+    summary="Targets as GeoJSON under filters (1,000 by default, 10,000 at most; truncated says if more matched)",
+)
+def targets(query: TargetsQuery) -> Response:
+    bbox = target_map.parse_bbox(query.bbox) if query.bbox else None
+    with runtime().session() as session:
+        body = target_map.targets_geojson(session, query.filter(), bbox, query.limit)
+    return Response(body, mimetype="application/geo+json")
+
+
+@route("GET", "/targets/<id:target_id>", permission="view", summary="A target's card: name, credit code, domains")
+def target_card(target_id: int) -> Any:
+    with runtime().session() as session:
         card = target_map.target_card(session, target_id)
     if card is None:
-        abort(404, description=f"no target {target_id}")
-    return jsonify(card)
-
-
-OPENAPI["paths"].update(
-    {
-        "/api/targets": {
-            "get": {
-                "summary": "Targets as GeoJSON: ?bbox=w,s,e,n&township=&domain=&risk=&q=&limit="
-                " (1,000 by default, 10,000 at most; truncated says if more matched)"
-            }
-        },
-        "/api/targets/map": {
-            "get": {
-                "summary": "Targets in a viewport: ?bbox=w,s,e,n&zoom=&township=&domain="
-                "&risk=&q=; grid cells below zoom 16, targets from 16 or with q"
-            }
-        },
-        "/api/targets/{id}": {"get": {"summary": "A target's card: name, credit code, domains, township"}},
-    }
-)
+        raise NotFound(f"no target {target_id}")
+    return card

@@ -11,6 +11,7 @@ from flask import Flask, session
 
 from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANG, t
+from geo import policy
 
 PAGE_MODULES = (
     "dashboard.pages.overview",
@@ -76,7 +77,7 @@ def shell():
                                 id="nav-audit",
                                 children=t("nav.audit"),
                                 href="/audit",
-                                style={} if scope and scope.role in ("auditor", "admin") else {"display": "none"},
+                                style={} if policy.allowed(scope, "audit.read") else {"display": "none"},
                             ),
                             html.Button(id="lang-switch", className="lg-lang", children=t("lang.switch")),
                             html.Span(

@@ -8,41 +8,29 @@ import hmac
 import re
 import secrets
 from html import escape
+from typing import Literal
 from urllib.parse import urlparse
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, session
+from flask import Flask, current_app, g, redirect, request, session
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pydantic import Field
 
-from geo import accounts, audit
+from dashboard.rest import Model, Text, client_address, route
+from geo import accounts, audit, policy
+from geo.errors import Forbidden, Throttled, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/login", "/api/auth/token", "/api/health"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def requires(*roles: str):
-    """Restrict a Flask view to these roles (the guard enforces it before the view runs)."""
-
-    def decorate(view):
-        view.lawgrid_roles = frozenset(roles)
-        return view
-
-    return decorate
-
-
-def require_role(*roles: str) -> accounts.Scope:
-    """Inside a Dash callback or page layout: the caller's scope, or 403."""
-    scope = current_scope()
-    if scope is None or scope.role not in roles:
-        abort(403, description="your role may not do this")
-    return scope
+def require(permission: str) -> accounts.Scope:
+    """Inside a Dash callback or page layout: the caller's scope if he holds the permission
+    (geo.policy), else Unauthorized or Forbidden (answered and audited like the API's)."""
+    return policy.authorize(current_scope(), permission)
 
 
 def current_scope() -> accounts.Scope | None:
     return g.get("scope")
-
-
-def client_address() -> str:
-    return request.remote_addr or "unknown"
 
 
 def _runtime():
@@ -62,13 +50,13 @@ def _scope_from_token(token: str) -> accounts.Scope:
     try:
         data = _serializer().loads(token, max_age=ttl)
     except SignatureExpired:
-        abort(401, description="token expired; request a new one from POST /api/auth/token")
+        raise Unauthorized("token expired; request a new one from POST /api/auth/token") from None
     except BadSignature:
-        abort(401, description="invalid token")
+        raise Unauthorized("invalid token") from None
     with _runtime().session() as s:
         scope = accounts.scope_for(s, int(data["uid"]))
     if scope is None:
-        abort(401, description="account disabled")
+        raise Unauthorized("account disabled")
     return scope
 
 
@@ -122,16 +110,16 @@ def guard():
             # Dash's own POSTs carry no token; same-origin plus SameSite=Strict cookies
             # defend them. Forms and API calls with the cookie must carry the token too.
             if not _same_origin() or (not path.startswith("/_dash-") and not _csrf_ok()):
-                abort(403, description="cross-site request refused (CSRF check failed)")
+                raise Forbidden("cross-site request refused (CSRF check failed)", rule="csrf")
     if scope is None:
         if is_api or path.startswith("/_dash-") or request.method not in SAFE_METHODS:
-            abort(401, description="log in first (session) or send a bearer token")
+            raise Unauthorized("log in first (session) or send a bearer token")
         return redirect(f"/login?next={path}")
     g.scope = scope
-    view = current_app.view_functions.get(request.endpoint)
-    roles = getattr(view, "lawgrid_roles", None)
-    if roles is not None and scope.role not in roles:
-        abort(403, description=f"the {scope.role} role may not use {path}")
+    view = current_app.view_functions.get(request.endpoint or "")
+    permission = getattr(view, "lawgrid_permission", None)
+    if permission is not None:
+        policy.authorize(scope, permission)
     return None
 
 
@@ -147,7 +135,6 @@ def install(server: Flask) -> None:
     server.before_request(guard)
     server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", logout, methods=["POST"])
-    server.add_url_rule("/api/auth/token", "api_token", api_token, methods=["POST"])
 
 
 def _attempt(username: str, password: str) -> tuple[accounts.Scope | None, str | None]:
@@ -206,20 +193,33 @@ def logout():
     return redirect("/login")
 
 
-def api_token():
-    body = request.get_json(silent=True)
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("username"), str)
-        or not isinstance(body.get("password"), str)
-    ):
-        return jsonify(error="bad_request", detail='send JSON {"username": ..., "password": ...}'), 400
-    scope, reason = _attempt(body["username"], body["password"])
+class TokenRequest(Model):
+    username: Text = Field(max_length=200)
+    password: str = Field(max_length=1000)
+
+
+class Token(Model):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    role: str
+
+
+@route(
+    "POST",
+    "/auth/token",
+    permission=None,
+    body=TokenRequest,
+    response=Token,
+    summary="A bearer token for {username, password}; 401 wrong credentials, 429 throttled",
+)
+def api_token(body: TokenRequest) -> Token:
+    scope, reason = _attempt(body.username, body.password)
     if scope is None:
-        status = 429 if reason.startswith("too many") else 401
-        return jsonify(error="throttled" if status == 429 else "unauthorized", detail=reason), status
+        error = Throttled if (reason or "").startswith("too many") else Unauthorized
+        raise error(reason or "wrong username or password")
     ttl = _runtime().settings.token_ttl_seconds
-    return jsonify(access_token=issue_token(scope), token_type="bearer", expires_in=ttl, role=scope.role)
+    return Token(access_token=issue_token(scope), token_type="bearer", expires_in=ttl, role=scope.role)
 
 
 TEXT = {

@@ -7,17 +7,16 @@ import csv
 import datetime as dt
 import io
 
-from geo import audit, coverage
+from geo import audit, coverage, errors
 from geo.accounts import Scope
+from geo.timezone import BEIJING
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 COLUMNS = ("key", "name", "numerator", "denominator", "ratio")
 HEADINGS = ("编码 key", "名称 name", "已检查对象 inspected", "应检查对象 in scope", "覆盖率 coverage")
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-class OutOfScope(LookupError):
-    pass
+OutOfScope = errors.NotFound
 
 
 def today() -> dt.date:

@@ -1,80 +1,67 @@
-"""Dispatch actions shared by the REST API and the dispatcher page: one place checks the
-caller's scope, carries out the action, notifies the crew's terminals (JT/T 808 0x8300) and
-pushes the task's change to live clients.
+"""Dispatch actions shared by the REST API and the dispatcher page: each asks geo.policy
+whether the caller may act, carries the action out in the core, notifies the crew's
+terminals (JT/T 808 0x8300) and pushes the task's change to live clients.
 
 A unit-scoped dispatcher acts on his units' tasks (and the unassigned ones they could take)
 and sends only his units' officers; overriding the rules is for administrators alone."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
-from geo import dispatch, dispatch_batch
+from geo import dispatch, dispatch_batch, policy
 from geo.accounts import Scope
 
-DISPATCHING = ("admin", "dispatcher")
-CREATING = ("admin", "dispatcher", "operator")  # operators raise tasks from the command map
 
-
-class Forbidden(PermissionError):
-    """The caller may not do this (HTTP 403)."""
-
-
-def _runtime():
+def _runtime() -> Any:
     return current_app.extensions["lawgrid"]
 
 
-def check_task_scope(session, scope: Scope, task_id: int) -> None:
-    if not scope.district_wide and not dispatch.task_units(session, task_id) & scope.unit_ids:
-        raise dispatch.NotFound(f"no inspection {task_id} in your scope")
-
-
-def check_officer_scope(session, scope: Scope, officer_ids: list[int]) -> None:
-    if not scope.district_wide and not dispatch.officer_units(session, officer_ids) <= scope.unit_ids:
-        raise Forbidden("you may send only officers of your own units")
-
-
-def create(scope: Scope, **task) -> dict:
-    """A new inspection task (dispatch.create_task's arguments); raises Forbidden,
-    dispatch.DispatchError or NotFound."""
-    if scope.role not in CREATING:
-        raise Forbidden("your role may not create inspection tasks")
+def create(scope: Scope | None, **task: Any) -> dict[str, Any]:
+    """A new inspection task (dispatch.create_task's arguments)."""
+    who = policy.authorize(scope, "task.create")
     with _runtime().session() as session:
-        task_id = dispatch.create_task(session, actor=scope.username, **task)
+        task_id = dispatch.create_task(session, actor=who.username, **task)
     return notify(task_id)
 
 
 def assign_crew(
-    scope: Scope, task_id: int, officer_ids: list[int], *, joint: bool = False, override_reason: str | None = None
-) -> dict:
+    scope: Scope | None,
+    task_id: int,
+    officer_ids: list[int],
+    *,
+    joint: bool = False,
+    override_reason: str | None = None,
+) -> dict[str, Any]:
     """Raises Forbidden, dispatch.Refused (rules broken), Conflict (someone was first), NotFound."""
-    if scope.role not in DISPATCHING:
-        raise Forbidden("only dispatchers and administrators assign crews")
-    if override_reason and scope.role != "admin":
-        raise Forbidden("only an administrator may override the rules")
+    who = policy.authorize(scope, "task.assign")
+    if override_reason:
+        policy.may_override(who)
     with _runtime().session() as session:
-        check_task_scope(session, scope, task_id)
-        check_officer_scope(session, scope, officer_ids)
-        dispatch.assign(session, task_id, officer_ids, scope.username, joint=joint, override_reason=override_reason)
+        policy.task_in_scope(session, who, task_id)
+        policy.officers_in_scope(session, who, officer_ids)
+        dispatch.assign(session, task_id, officer_ids, who.username, joint=joint, override_reason=override_reason)
     return notify(task_id)
 
 
 def change_status(
-    scope: Scope, task_id: int, status: str, *, result: str | None = None, comment: str | None = None
-) -> dict:
+    scope: Scope | None, task_id: int, status: str, *, result: str | None = None, comment: str | None = None
+) -> dict[str, Any]:
     """Raises dispatch.DispatchError, Conflict (not allowed from the current status), NotFound."""
+    who = policy.authorize(scope, "task.status")
     with _runtime().session() as session:
-        check_task_scope(session, scope, task_id)
-        dispatch.transition(session, task_id, status, scope.username, result=result, comment=comment)
+        policy.task_in_scope(session, who, task_id)
+        dispatch.transition(session, task_id, status, who.username, result=result, comment=comment)
     return notify(task_id)
 
 
-def plan(scope: Scope, task_ids: list[int] | None = None) -> dict:
+def plan(scope: Scope | None, task_ids: list[int] | None = None) -> dict[str, Any]:
     """The optimal batch plan over the caller's units' crews, with the greedy comparison."""
-    if scope.role not in DISPATCHING:
-        raise Forbidden("only dispatchers and administrators assign crews")
+    who = policy.authorize(scope, "task.assign")
     with _runtime().session() as session:
-        result = dispatch_batch.plan_batch(session, task_ids, unit_ids=scope.unit_ids)
+        result = dispatch_batch.plan_batch(session, task_ids, unit_ids=who.unit_ids)
         dispatch_batch.describe(session, result.assignments)
     greedy = result.greedy or {"total_travel_m": 0, "assigned": 0}
     return {
@@ -84,12 +71,11 @@ def plan(scope: Scope, task_ids: list[int] | None = None) -> dict:
     }
 
 
-def commit(scope: Scope, assignments: list[dict]) -> dict:
-    if scope.role not in DISPATCHING:
-        raise Forbidden("only dispatchers and administrators assign crews")
+def commit(scope: Scope | None, assignments: list[dict[str, Any]]) -> dict[str, Any]:
+    who = policy.authorize(scope, "task.assign")
     with _runtime().session() as session:
-        check_officer_scope(session, scope, [o for a in assignments for o in a["officer_ids"]])
-        result = dispatch_batch.commit_plan(session, assignments, scope.username)
+        policy.officers_in_scope(session, who, [o for a in assignments for o in a["officer_ids"]])
+        result = dispatch_batch.commit_plan(session, assignments, who.username)
     for task_id in result["assigned"]:
         notify(task_id)
     return result

@@ -9,6 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.errors import InvalidInput
+
 ROLES = ("admin", "operator", "dispatcher", "leader", "supervisor", "auditor")
 UNIT_SCOPED_ROLES = ("dispatcher", "supervisor")
 MIN_PASSWORD_LENGTH = 10
@@ -19,7 +21,7 @@ THROTTLE_WINDOW_MIN = 15
 _hasher = PasswordHasher()
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput):
     """A request about accounts that cannot be honoured, with the reason."""
 
 

@@ -22,14 +22,14 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import queries, target_map
+from geo import errors, queries, target_map
 
 GROUPINGS = ("unit", "body", "township", "domain", "officer", "risk", "district")
 DAY_SQL = "(timezone('Asia/Shanghai', {col}))::date"
 
 
-class CoverageError(ValueError):
-    pass
+class CoverageError(errors.InvalidInput):
+    """A coverage question that cannot be answered as asked (HTTP 400)."""
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import audit, coverage
+from geo import audit, coverage, errors
+from geo.distance import haversine_m
+from geo.timezone import BEIJING
 
 RULES = {
     "unit_power": (
@@ -53,26 +55,19 @@ STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "completed
 ARRIVAL_RADIUS_M = 100.0
 
 
-class DispatchError(ValueError):
+class DispatchError(errors.InvalidInput):
     """A request that cannot be carried out as asked (HTTP 400)."""
 
 
-class NotFound(LookupError):
-    pass
+NotFound = errors.NotFound
+Conflict = errors.Conflict  # someone else changed the task or the officers first (HTTP 409)
 
 
-class Conflict(RuntimeError):
-    """Someone else changed the task or the officers first (HTTP 409)."""
+class Refused(errors.Refused):
+    """The crew breaks the lawful-crew rules (HTTP 422); each violation names its rule."""
 
-
-@dataclass
-class Refused(Exception):
-    """The crew breaks eligibility rules (HTTP 422); each violation names its rule."""
-
-    violations: list[dict]
-
-    def __str__(self) -> str:
-        return "; ".join(f"{v.get('officer', '')} {RULES[v['rule']][1]}".strip() for v in self.violations)
+    def __init__(self, violations: list[dict[str, Any]]) -> None:
+        super().__init__(violations, RULES)
 
 
 @dataclass
@@ -96,15 +91,6 @@ class Task:
     @property
     def due_day(self) -> dt.date:
         return self.due_at.astimezone(BEIJING).date()
-
-
-BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-
-def haversine_m(lon1, lat1, lon2, lat2) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
 # -- tasks ----------------------------------------------------------------------------

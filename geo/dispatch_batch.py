@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import dispatch
+from geo.distance import haversine_many_m
 
 UNASSIGNED_COST = 1e9  # metres: far above any real trip, so only a task with no lawful crew stays open
 
@@ -59,12 +60,6 @@ class BatchPlan:
             "build_s": round(self.build_s, 3),
             "crews": self.crews,
         }
-
-
-def _haversine(lon, lat, lons, lats):
-    p1, p2 = np.radians(lat), np.radians(lats)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
 
 
 def load_tasks(session: Session, task_ids: list[int] | None) -> list[dict]:
@@ -127,7 +122,9 @@ def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict]:
         free = members[:]
         while len(free) >= 2:
             a = free.pop(0)
-            d = _haversine(a["lon"], a["lat"], np.array([o["lon"] for o in free]), np.array([o["lat"] for o in free]))
+            d = haversine_many_m(
+                a["lon"], a["lat"], np.array([o["lon"] for o in free]), np.array([o["lat"] for o in free])
+            )
             b = free.pop(int(np.argmin(d)))
             crews.append(
                 Crew(
@@ -202,7 +199,7 @@ def plan_batch(
         mask = unit_ok & covers(task["township_code"]) & certified(task["due_at"].astimezone(dispatch.BEIJING).date())
         idx = np.flatnonzero(mask)
         if idx.size:
-            dist = _haversine(task["lon"], task["lat"], lons[idx], lats[idx])
+            dist = haversine_many_m(task["lon"], task["lat"], lons[idx], lats[idx])
             order = np.argsort(dist)[: k * 2]
             chosen = [
                 (int(idx[j]), float(dist[j]))

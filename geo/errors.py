@@ -33,6 +33,8 @@ class LawGridError(Exception):
 class InvalidInput(LawGridError):
     """The request is malformed or out of range (HTTP 400)."""
 
+    code = "bad_request"
+
 
 class Unauthorized(LawGridError):
     """Nobody we know is asking (HTTP 401)."""

@@ -5,16 +5,11 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import queries
+from geo import errors, queries
 from geo.accounts import Scope
 
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(ValueError):
-    pass
+NotFound = errors.NotFound
+Conflict = errors.Conflict
 
 
 def devices(session: Session, scope: Scope) -> list[dict]:

@@ -110,7 +110,7 @@ def _units(scope: Scope) -> frozenset[int]:
     return scope.unit_ids or frozenset()
 
 
-REFUSAL_STATUSES = frozenset({401, 403, 404, 409, 422, 429})
+REFUSAL_STATUSES = frozenset({403, 404, 409, 422})  # failed logins have their own entries
 
 
 def record_refusal(

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo import errors
+
 BASE_CELL_DEG = 0.0025
 LEVELS = 6
 POINTS_FROM_ZOOM = 16
@@ -25,8 +27,8 @@ SEARCH_LIMIT = 200
 MAX_BBOX_DEG = 5.0
 
 
-class BadViewport(ValueError):
-    pass
+class BadViewport(errors.InvalidInput):
+    """A viewport or filter that cannot be drawn (HTTP 400)."""
 
 
 @dataclass
@@ -42,7 +44,7 @@ class TargetFilter:
                 raise BadViewport(f"township {code!r} is not a 9-digit Binhai township code")
         for risk in self.risks:
             if risk not in (1, 2, 3, 4):
-                raise BadViewport(f"risk levels are 1 to 4, got {risk}")
+                raise BadViewport(f"risk must be between 1 and 4, got {risk}")
         self.q = self.q.strip()[:100]
 
 

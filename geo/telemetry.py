@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.bulk import copy_escape
+
 ALARM_KINDS = ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped", "storage_full", "offline")
 
 
@@ -53,12 +55,6 @@ class WriteResult:
     alarms: list[dict]  # alarms raised by this batch
 
 
-def _field(value) -> str:
-    if value is None:
-        return r"\N"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
 STAGE_SQL = """
 CREATE TEMP TABLE IF NOT EXISTS fix_stage (
     device_id integer, fix_time timestamptz, received_at timestamptz, lon double precision,
@@ -85,14 +81,14 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
                             f.received_at.isoformat(),
                             repr(f.lon),
                             repr(f.lat),
-                            _field(f.speed_kmh),
-                            _field(f.course),
-                            _field(f.altitude_m),
-                            _field(f.accuracy_m),
-                            _field(None if f.recording is None else ("t" if f.recording else "f")),
-                            _field(f.battery),
+                            copy_escape(f.speed_kmh),
+                            copy_escape(f.course),
+                            copy_escape(f.altitude_m),
+                            copy_escape(f.accuracy_m),
+                            copy_escape(None if f.recording is None else ("t" if f.recording else "f")),
+                            copy_escape(f.battery),
                             alarms,
-                            _field(json.dumps(f.attributes, ensure_ascii=False)),
+                            copy_escape(json.dumps(f.attributes, ensure_ascii=False)),
                         )
                     )
                     + "\n"

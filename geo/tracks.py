@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
-EARTH_R = 6_371_008.8
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    # Equirectangular: exact enough within a stop radius of tens of metres.
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    return EARTH_R * math.hypot(x, math.radians(lat2 - lat1))
+from geo.distance import local_m as _metres
 
 
 def find_stops(

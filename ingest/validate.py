@@ -8,20 +8,13 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from geo.distance import haversine_m
 from geo.telemetry import Fix
 
 # Binhai's bounding box with a margin: officers cross into neighbouring districts.
 BBOX = (116.9, 38.35, 118.3, 39.55)
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 IMPOSSIBLE_KMH = 250.0
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    r = 6_371_008.8
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 @dataclass

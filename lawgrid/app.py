@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, jsonify, request
+from flask import Flask
 from flask_socketio import SocketIO
-from werkzeug.exceptions import HTTPException
 
 from lawgrid.runtime import Runtime, open_runtime
 from lawgrid.settings import Settings, load_settings
@@ -21,20 +20,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import api_coverage, api_dispatch, api_targets, auth, basemap, live  # noqa: F401 (routes on api)
-
-    basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
-    from dashboard.api import api
+    from dashboard import api, api_coverage, api_dispatch, api_targets, auth, basemap, live, rest  # noqa: F401
     from dashboard.app import build_dash
 
+    basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
+    rest.install_errors(server)  # before the blueprint: its rules use the `id` converter
     auth.install(server)
-    server.register_blueprint(api)
-
-    @server.errorhandler(HTTPException)
-    def json_errors_for_api(exc: HTTPException):
-        if request.path.startswith(("/api/", "/_dash-")):
-            return jsonify(error=exc.name.lower().replace(" ", "_"), detail=exc.description), exc.code
-        return exc
+    server.register_blueprint(rest.api)
 
     socketio = SocketIO(server, async_mode="threading", message_queue=settings.redis_url, cors_allowed_origins=[])
     live.install(socketio)

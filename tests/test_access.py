@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from geo import accounts, queries
+from geo import accounts, policy, queries
 from lawgrid.app import create_app
 from lawgrid.runtime import Runtime
 from lawgrid.settings import Settings
@@ -74,11 +74,14 @@ def test_every_dash_callback_refuses_an_anonymous_caller(app, anon, users):
 
 
 def test_role_restricted_routes_refuse_other_roles(app, users):
+    def roles_of(rule):
+        permission = getattr(app.server.view_functions.get(rule.endpoint), "lawgrid_permission", None)
+        return policy.PERMISSIONS[permission] if permission else None
+
     restricted = [
-        (rule, path, methods, app.server.view_functions[rule.endpoint].lawgrid_roles)
+        (rule, path, methods, roles_of(rule))
         for rule, path, methods in concrete_paths(app)
-        if getattr(app.server.view_functions.get(rule.endpoint), "lawgrid_roles", None)
-        and len(app.server.view_functions[rule.endpoint].lawgrid_roles) < len(accounts.ROLES)
+        if roles_of(rule) and len(roles_of(rule)) < len(accounts.ROLES)
     ]
     assert {rule.rule for rule, *_ in restricted} >= {"/api/audit", "/api/ingest/stats"}
     for role, username in users.items():

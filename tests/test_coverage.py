@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from geo import coverage, dispatch
 from geo.coverage import Filter, Window
+from geo.timezone import BEIJING
 
 TODAY = dt.date(2026, 11, 20)
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def load_history(session, n=1500, seed=11):

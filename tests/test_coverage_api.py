@@ -95,7 +95,7 @@ def test_unit_drill_down_stays_inside_the_callers_units(live_app, users, engine)
     assert officers and {g["key"] for g in officers} <= theirs
 
     leader_headers = leader(url, users)
-    for bad, words in (({"risk": "9"}, "risk is"), ({"unit": "x"}, "unit is")):
+    for bad, words in (({"risk": "9"}, "risk must be one of"), ({"unit": "x"}, "unit must be an integer")):
         r = requests.get(url + "/api/coverage", params=bad, headers=leader_headers, timeout=10)
         assert r.status_code == 400 and words in r.json()["detail"], r.text
     trend = requests.get(

@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import dispatch
+from geo.timezone import BEIJING
 
-NOON = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(hour=12, minute=0, second=0, microsecond=0)
+NOON = dt.datetime.now(BEIJING).replace(hour=12, minute=0, second=0, microsecond=0)
 
 
 def find_setting(session, min_officers=3):

@@ -13,14 +13,13 @@ import requests
 import socketio
 from sqlalchemy import text
 
+from geo.timezone import BEIJING
 from ingest.devices import Jt808Terminal
 from tests.conftest import PASSWORD
 from tests.webutil import browser_login, jt808_report, run_async
 
 # Tasks here fall due tomorrow so their load does not touch the daily caps other tests use today.
-DUE = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=1)).replace(
-    hour=10, minute=0, second=0, microsecond=0
-)
+DUE = (dt.datetime.now(BEIJING) + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
 
 
 class Client:

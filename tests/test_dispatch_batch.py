@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from geo import dispatch, dispatch_batch, random_plan
+from geo.timezone import BEIJING
 
-DUE = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(hour=16, minute=0, second=0, microsecond=0)
+DUE = dt.datetime.now(BEIJING).replace(hour=16, minute=0, second=0, microsecond=0)
 
 
 def make_tasks(session, n=30):

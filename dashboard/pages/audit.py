@@ -8,9 +8,9 @@ import dash
 from dash import Input, Output, dash_table, dcc, html
 from flask import current_app
 
-from dashboard.auth import current_scope, require_role
+from dashboard.auth import current_scope, require
 from dashboard.i18n import t
-from geo import audit
+from geo import audit, policy
 
 ROLES = ("auditor", "admin")
 COLUMNS = ("at", "actor", "action", "subject", "source", "detail")
@@ -30,7 +30,7 @@ def register(app: dash.Dash) -> None:
 
 def layout(**_query):
     scope = current_scope()
-    if scope is None or scope.role not in ROLES:
+    if not policy.allowed(scope, "audit.read"):
         return html.Div(className="lg-page", id="audit-denied", children=t("common.forbidden"))
     return html.Div(
         className="lg-page",
@@ -72,7 +72,7 @@ def layout(**_query):
 
 
 def filter_audit(actor, action, days, lang):
-    require_role(*ROLES)
+    require("audit.read")
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=int(days or 7))
     with current_app.extensions["lawgrid"].session() as session:
         rows = audit.search(session, actor=actor or None, action=action or None, start=start, limit=1000)

@@ -19,10 +19,9 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 from flask import current_app
 
 from dashboard import basemap, choropleth, coverage_view
-from dashboard.auth import require_role
+from dashboard.auth import require
 from dashboard.i18n import t
 from geo import coverage, queries
-from geo.accounts import ROLES
 
 PERIODS = ("day", "week", "month", "quarter", "year", "custom")
 RISK_COLORS = {"1": "#9ecae1", "2": "#fdd0a2", "3": "#fd8d3c", "4": "#d62728"}
@@ -123,7 +122,7 @@ def register(app: dash.Dash) -> None:
 
 # -- layout ---------------------------------------------------------------------------------
 def layout(start=None, end=None, period=None, township=None, domain=None, **_query):
-    require_role(*ROLES)
+    require("view")
     runtime = _runtime()
     with runtime.session() as session:
         district = queries.district_geojson(session)
@@ -342,7 +341,7 @@ def table_options(lang):
 # -- selections -----------------------------------------------------------------------------
 def cross_filter(town_click, blind_click, domain_click, _clear, township, domain):
     """A click selects a township or a domain; clicking the selected one again clears it."""
-    require_role(*ROLES)
+    require("view")
     trigger = ctx.triggered_id
     if trigger == "cov-clear":
         return None, None
@@ -364,7 +363,7 @@ def _clicked(click) -> str | None:
 
 def drill(unit_click, _district, unit):
     """district → a unit (click its bar) → its officers; the district crumb goes back."""
-    require_role(*ROLES)
+    require("view")
     if ctx.triggered_id == "cov-crumb-district":
         return None
     picked = _clicked(unit_click)
@@ -376,7 +375,7 @@ def drill(unit_click, _district, unit):
 def make_query(period, start, end, township, domain, unit, blind_days):
     """The window and filters every chart reads. A period fills in the dates; picking dates
     makes the period custom."""
-    require_role(*ROLES)
+    require("view")
     period_out = no_update
     if ctx.triggered_id == "cov-dates":
         period = period_out = "custom"
@@ -403,7 +402,7 @@ def make_query(period, start, end, township, domain, unit, blind_days):
 def _read(query: dict, **changes) -> tuple[coverage.Window, coverage.Filter]:
     """The query as a window and a filter inside the caller's scope (changes drop a selection
     for the chart that shows that selection itself)."""
-    scope = require_role(*ROLES)
+    scope = require("view")
     args = {**query, **changes}
     try:
         return coverage_view.window_from(args), coverage_view.filter_from(args, scope)

@@ -14,9 +14,9 @@ from dashboard import basemap
 from dashboard.auth import client_address, current_scope
 from dashboard.i18n import t
 from geo import audit, fleet, queries, telemetry
+from geo.timezone import BEIJING
 from geo.tracks import find_stops
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 SPEEDS = (1, 4, 16, 60)
 MAX_WINDOW = dt.timedelta(days=31)
 

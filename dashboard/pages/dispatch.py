@@ -13,10 +13,10 @@ from dash_socketio import DashSocketIO
 from flask import current_app
 
 from dashboard import basemap, dispatching
-from dashboard.auth import current_scope, require_role
+from dashboard.auth import current_scope, require
 from dashboard.i18n import t
-from geo import dispatch, queries
-from geo.accounts import ROLES
+from dashboard.rest import attempt, explain
+from geo import dispatch, policy, queries
 
 PRIORITY_CLASS = {1: "lg-pri-urgent", 2: "lg-pri-normal", 3: "lg-pri-low"}
 
@@ -80,7 +80,7 @@ def register(app: dash.Dash) -> None:
 
 
 def layout(task=None, **_query):
-    require_role(*ROLES)
+    require("view")
     with _runtime().session() as session:
         district = queries.district_geojson(session)
     selected = int(task) if task and str(task).isdigit() else None
@@ -197,19 +197,22 @@ def select_task(_clicks, map_click):
     return no_update
 
 
+def _task_and_candidates(scope, task_id, lang):
+    with _runtime().session() as session:
+        policy.task_in_scope(session, scope, task_id)
+        return dispatch.task_view(session, task_id), dispatch.candidates(session, task_id, 5, lang, scope.unit_ids)
+
+
 def show_candidates(task_id, _done, lang):
     lang = lang or "zh"
     if not task_id:
         return html.P(t("dispatch.pick", lang), className="lg-note"), None, None, no_update
     scope = current_scope()
-    with _runtime().session() as session:
-        try:
-            dispatching.check_task_scope(session, scope, task_id)
-            view = dispatch.task_view(session, task_id)
-            result = dispatch.candidates(session, task_id, 5, lang, scope.unit_ids)
-        except dispatch.NotFound as exc:
-            return html.P(str(exc), className="lg-error"), None, None, no_update
-    may_assign = scope.role in dispatching.DISPATCHING and view["status"] in dispatch.ASSIGNABLE
+    found, error = attempt(_task_and_candidates, scope, task_id, lang)
+    if error:
+        return html.P(explain(error, lang), className="lg-error"), None, None, no_update
+    view, result = found
+    may_assign = policy.allowed(scope, "task.assign") and view["status"] in dispatch.ASSIGNABLE
     target = result["target"]
     head = [
         html.H3(f"#{task_id} {target['name']}", id="candidates-heading"),
@@ -283,7 +286,7 @@ def show_candidates(task_id, _done, lang):
     )
     crews_or_none = crews or [html.P(t("dispatch.no_crew", lang), className="lg-error")]
     panel = [*head, html.H4(t("dispatch.crews", lang)), *crews_or_none, excluded]
-    if scope.role not in dispatching.DISPATCHING:
+    if not policy.allowed(scope, "task.assign"):
         panel.insert(2, html.P(t("dispatch.read_only", lang), className="lg-note"))
     viewport = {"center": [target["lat"], target["lon"]], "zoom": 14, "transition": "flyTo"}
     crew_data = [[o["id"] for o in c["officers"]] for c in result["crews"]]
@@ -296,15 +299,9 @@ def assign_from_panel(clicks, task_id, crews, lang):
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"] or not crews or task_id is None:
         return no_update, no_update
     crew = crews[trigger["index"]]
-    try:
-        result = dispatching.assign_crew(current_scope(), task_id, crew)
-    except dispatch.Refused as exc:
-        return html.Span(
-            f"✗ {'；'.join(dispatch.RULES[v['rule']][0 if lang == 'zh' else 1] for v in exc.violations)}",
-            className="lg-error",
-        ), time.time()
-    except (dispatch.Conflict, dispatch.NotFound, dispatching.Forbidden) as exc:
-        return html.Span(f"✗ {exc}", className="lg-error"), time.time()
+    result, error = attempt(dispatching.assign_crew, current_scope(), task_id, crew)
+    if error:
+        return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), time.time()
     sent = len(result["notified"]["delivered"])
     return (
         html.Span(f"✓ #{task_id} {t('dispatch.assigned_ok', lang)}（{sent}）", className="lg-ok", id="assign-ok"),
@@ -314,7 +311,7 @@ def assign_from_panel(clicks, task_id, crews, lang):
 
 def preview_plan(_clicks, lang):
     lang = lang or "zh"
-    scope = require_role(*dispatching.DISPATCHING)
+    scope = require("task.assign")
     plan = dispatching.plan(scope)
     if not plan["assignments"] and not plan["unassigned"]:
         return html.P(t("dispatch.no_plan", lang), className="lg-note"), None
@@ -360,10 +357,9 @@ def commit_plan(clicks, assignments, lang):
     lang = lang or "zh"
     if not clicks or not assignments:
         return no_update, no_update, no_update
-    scope = require_role(*dispatching.DISPATCHING)
-    try:
-        result = dispatching.commit(scope, assignments)
-    except dispatching.Forbidden as exc:
-        return html.Span(f"✗ {exc}", className="lg-error"), no_update, no_update
+    scope = require("task.assign")
+    result, error = attempt(dispatching.commit, scope, assignments)
+    if error:
+        return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), no_update, no_update
     message = t("dispatch.committed", lang).format(n=len(result["assigned"]), f=len(result["failed"]))
     return html.Span(f"✓ {message}", className="lg-ok", id="bulk-ok"), time.time(), None

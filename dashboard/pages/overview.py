@@ -16,7 +16,9 @@ from flask import current_app
 from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from geo import coverage, dispatch, fleet, queries, target_map
+from dashboard.rest import explain, record_refusal
+from geo import coverage, dispatch, fleet, policy, queries, target_map
+from geo.errors import LawGridError
 
 DOMAIN_PALETTE = [
     "#1f77b4",
@@ -410,7 +412,7 @@ def target_card_view(card: dict | None, lang: str):
     scope = current_scope()
     create = (
         []
-        if scope is None or scope.role not in dispatching.CREATING
+        if not policy.allowed(scope, "task.create")
         else [
             html.Button(t("card.create_task", lang), id="card-create", className="lg-btn", n_clicks=0),
             html.Div(id="card-create-result"),
@@ -436,11 +438,12 @@ def create_from_card(clicks, target, lang):
             view = dispatching.create(
                 current_scope(), target_id=target["id"], domain_key=domain, due_at=due, source="map"
             )
-        except dispatching.Forbidden as exc:
-            return html.Span(str(exc), className="lg-error")
         except dispatch.DispatchError as exc:  # no unit holds this domain: try the next
             error = exc
             continue
+        except LawGridError as exc:
+            record_refusal(exc)
+            return html.Span(explain(exc, lang), className="lg-error")
         return dcc.Link(
             t("card.task_created", lang).format(id=view["id"]), href=f"/dispatch?task={view['id']}", id="card-task-link"
         )

@@ -11,9 +11,10 @@ import datetime as dt
 import struct
 from dataclasses import dataclass, field
 
+from geo.timezone import BEIJING
+
 FLAG = 0x7E
 ESC = 0x7D
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 MAX_FRAME = 2048  # longer means garbage or a lost delimiter
 
 # Message ids

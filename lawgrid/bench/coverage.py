@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from geo import coverage, db, target_map
 from geo.reference import load_reference
+from geo.timezone import BEIJING
 from ingest.seed import seed_inspection_history, seed_organisation, seed_targets
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
@@ -21,7 +22,7 @@ from lawgrid.runtime import REFERENCE_DIR
 QUERIES = 20
 GROUPINGS = ("unit", "body", "township", "domain", "officer", "risk")
 END = dt.date(2026, 11, 30)
-END_AT = dt.datetime(2026, 11, 30, 20, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+END_AT = dt.datetime(2026, 11, 30, 20, tzinfo=BEIJING)
 
 
 def _log(msg: str) -> None:

@@ -19,13 +19,13 @@ from sqlalchemy import text
 
 from geo import db, dispatch, dispatch_batch
 from geo.reference import load_reference
+from geo.timezone import BEIJING
 from ingest.seed import seed_organisation, seed_targets
 from lawgrid.bench import bench_database, psycopg_sql
 from lawgrid.runtime import REFERENCE_DIR
 
 ON_DUTY = 3_000
 SAMPLES = 200
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def _log(msg: str) -> None:
