@@ -211,6 +211,7 @@ class Token(Model):
     permission=None,
     body=TokenRequest,
     response=Token,
+    throttled=True,
     summary="A bearer token for {username, password}; 401 wrong credentials, 429 throttled",
 )
 def api_token(body: TokenRequest) -> Token:

@@ -145,6 +145,7 @@ class Operation:
     status: int = 200
     produces: str = "application/json"
     path_params: dict[str, str] = field(default_factory=dict)
+    throttled: bool = False
 
     @property
     def openapi_path(self) -> str:
@@ -165,6 +166,7 @@ def route(
     response: type[BaseModel] | None = None,
     status: int = 200,
     produces: str = "application/json",
+    throttled: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API route. The view receives its path parameters, then `query=` and `body=`
     as validated models; it returns a model, a dict, a Flask Response, or one of those with a
@@ -197,6 +199,7 @@ def route(
                 status,
                 produces,
                 {name: kind for kind, name in params.items()},
+                throttled,
             )
         )
         return view
@@ -430,6 +433,9 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.permission is not None:
         responses["401"] = {"description": "not logged in", **error}
         responses["403"] = {"description": "your role or unit may not do this", **error}
+    if op.throttled:
+        responses["401"] = {"description": "wrong credentials", **error}
+        responses["429"] = {"description": "too many failed attempts; try again later", **error}
     if op.path_params:
         responses["404"] = {"description": "no such object in your scope", **error}
     if op.method != "GET":

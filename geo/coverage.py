@@ -94,9 +94,24 @@ OFFICER_COLUMNS = """
 """
 
 
+COMPLETION_LOCK = 0x4C47_0001  # advisory-lock namespace: coverage facts per target ("LG" 1)
+
+
 def record_completion(session: Session, inspection_id: int) -> None:
     """Add a just-completed inspection to the facts. It is the newest row of every series it
-    joins, so each previous day is that series' latest day so far."""
+    joins, so each previous day is that series' latest day so far.
+
+    Completions of one target are serialised by a transaction-scoped advisory lock on the
+    target: a second completion waits for the first to commit, and its statements (each with
+    a fresh snapshot under READ COMMITTED) then see the first one's fact, so two inspections
+    of one target finished at the same moment count it once."""
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(:ns, CAST(i.target_id % 2147483647 AS integer)) "
+            "FROM inspection i WHERE i.id = :i"
+        ),
+        {"ns": COMPLETION_LOCK, "i": inspection_id},
+    )
     session.execute(
         text(
             f"""

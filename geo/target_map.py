@@ -59,14 +59,23 @@ def cell_size(level: int) -> float:
     return BASE_CELL_DEG * (1 << level)
 
 
+REFRESH_LOCK = 0x4C47_0002  # advisory-lock namespace: one cell refresh at a time ("LG" 2)
+
+
 def refresh_target_cells(session: Session) -> int:
-    """Rebuild the pyramid from the target table; returns the number of targets counted."""
+    """Rebuild the pyramid from the target table; returns the number of targets counted.
+
+    The new cells are built in target_cell_next while readers keep using target_cell; the
+    swap (drop, rename) is the last statement, so readers wait only from it to the commit.
+    Call it through geo.derived.registry_changed."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK})
     keys = list(session.execute(text("SELECT key FROM domain ORDER BY key")).scalars())
-    session.execute(text("TRUNCATE target_cell"))
+    session.execute(text("DROP TABLE IF EXISTS target_cell_next"))
+    session.execute(text("CREATE TABLE target_cell_next (LIKE target_cell INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
     session.execute(
         text(
             """
-        INSERT INTO target_cell (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
+        INSERT INTO target_cell_next (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
         SELECT 0, floor(ST_X(geom) / :size)::int, floor(ST_Y(geom) / :size)::int, township_code,
                risk_level, m.mask, count(*), sum(ST_X(geom)), sum(ST_Y(geom))
         FROM target t
@@ -83,15 +92,17 @@ def refresh_target_cells(session: Session) -> int:
         session.execute(
             text(
                 """
-            INSERT INTO target_cell (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
+            INSERT INTO target_cell_next (level, cx, cy, township_code, risk_level, domain_mask, n, sum_x, sum_y)
             SELECT :level, cx >> 1, cy >> 1, township_code, risk_level, domain_mask, sum(n), sum(sum_x), sum(sum_y)
-            FROM target_cell WHERE level = :level - 1
+            FROM target_cell_next WHERE level = :level - 1
             GROUP BY 2, 3, 4, 5, 6
             """
             ),
             {"level": level},
         )
-    total = session.execute(text("SELECT coalesce(sum(n), 0) FROM target_cell WHERE level = 0")).scalar_one()
+    total = session.execute(text("SELECT coalesce(sum(n), 0) FROM target_cell_next WHERE level = 0")).scalar_one()
+    session.execute(text("CREATE INDEX target_cell_next_xy ON target_cell_next (level, cx, cy)"))
+    session.execute(text("ANALYZE target_cell_next"))
     session.execute(
         text(
             """
@@ -102,7 +113,12 @@ def refresh_target_cells(session: Session) -> int:
         ),
         {"keys": keys, "n": total},
     )
-    session.execute(text("ANALYZE target_cell"))
+    session.execute(
+        text(
+            "DROP TABLE target_cell; ALTER TABLE target_cell_next RENAME TO target_cell; "
+            "ALTER INDEX target_cell_next_xy RENAME TO target_cell_level_xy"
+        )
+    )
     return int(total)
 
 

@@ -12,7 +12,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import queries, target_map
+from geo import derived, queries
 from geo.bulk import copy_escape, copy_text, create_target_stage, pg_text_array, upsert_targets_from_staging
 from geo.credit_code import credit_code_error
 from geo.gcj02 import gcj02_to_wgs84
@@ -194,7 +194,7 @@ def import_targets(
         counts = upsert_targets_from_staging(session)
         report.inserted, report.updated = counts["inserted"], counts["updated"]
         report.loaded = len(good)
-        target_map.refresh_target_cells(session)  # the map's cells follow the registry
+        derived.registry_changed(session)  # the map's cells and coverage facts follow the registry
     report.write_rejects(rejects_path)
     return report
 
@@ -336,6 +336,8 @@ def import_officers(
             text("INSERT INTO officer_area VALUES (:o, :t)"), [dict(o=officer_id[0], t=t) for t in sorted(set(towns))]
         )
         report.loaded += 1
+    if report.loaded:
+        derived.registry_changed(session)  # officer scopes decide coverage of officers
     report.write_rejects(rejects_path)
     return report
 
@@ -456,6 +458,7 @@ def import_townships(
             )
         ).rowcount
         report.notes.append(f"{moved} targets re-assigned to their new township")
+        derived.registry_changed(session)
     report.loaded = report.updated = len(replaced)
     report.write_rejects(rejects_path)
     return report

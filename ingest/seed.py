@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from geo import coverage, queries, target_map
+from geo import derived, queries
 from geo.bulk import TARGET_COPY_COLUMNS, copy_text
 from ingest import synthetic
 
@@ -121,11 +121,10 @@ def seed_all(
 ) -> dict:
     summary = seed_organisation(session, officers=officers, seed=seed)
     summary.update(seed_targets(session, targets=targets, seed=seed, progress=progress))
-    target_map.refresh_target_cells(session)
     if inspections:
         seed_inspection_history(session, inspections, end=dt.datetime.now(dt.UTC), days=365, progress=progress)
         summary["inspections"] = inspections
-        summary["coverage_facts"] = coverage.rebuild(session)
+    summary.update(derived.registry_changed(session))
     return summary
 
 
