@@ -92,7 +92,7 @@ def coverage_response(query: CoverageQuery) -> Any:
     "/coverage.<any(csv, xlsx):fmt>",
     permission="view",
     query=CoverageQuery,
-    produces="application/octet-stream",
+    produces="|".join(coverage_view.MIMETYPES.values()),
     summary="The coverage table as a CSV or XLSX file (audited)",
 )
 def coverage_export(fmt: str, query: CoverageQuery) -> Response:

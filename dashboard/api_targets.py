@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 from pydantic import Field
 
-from dashboard.rest import Code, Query, Text, route, runtime
+from dashboard.rest import Code, FeatureCollection, Query, Text, route, runtime
 from geo import target_map
 from geo.errors import NotFound
 
@@ -38,6 +38,7 @@ class ViewportQuery(TargetQuery):
     permission="view",
     query=ViewportQuery,
     produces="application/geo+json",
+    response=FeatureCollection,
     summary="Targets in a viewport: grid cells below zoom 16, the targets themselves from 16 or with q",
 )
 def targets_map(query: ViewportQuery) -> Response:
@@ -58,6 +59,7 @@ class TargetsQuery(TargetQuery):
     permission="view",
     query=TargetsQuery,
     produces="application/geo+json",
+    response=FeatureCollection,
     summary="Targets as GeoJSON under filters (1,000 by default, 10,000 at most; truncated says if more matched)",
 )
 def targets(query: TargetsQuery) -> Response:

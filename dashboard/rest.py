@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.json_schema import models_json_schema
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -165,7 +165,7 @@ def route(
     body: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
-    produces: str = "application/json",
+    produces: str = "application/json",  # a file route may name several: "text/csv|application/..."
     throttled: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API route. The view receives its path parameters, then `query=` and `body=`
@@ -319,6 +319,12 @@ def install_errors(server: Flask) -> None:
             return jsonify(error=(exc.name or "error").lower().replace(" ", "_"), detail=exc.description), exc.code
         return exc
 
+    @server.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError) -> Any:
+        # A reference to a row that is not there, or a duplicate the core did not foresee.
+        log.warning("the database refused a write on %s: %s", request.path, exc.orig)
+        return jsonify(error="conflict", detail=f"the request conflicts with stored data: {exc.orig}"[:300]), 409
+
     @server.errorhandler(DataError)
     def database_data_error(exc: DataError) -> Any:
         log.warning("the database refused a value on %s: %s", request.path, exc.orig)
@@ -425,7 +431,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.response is not None:
         ok["content"] = {op.produces: {"schema": _ref(op.response)}}
     elif op.produces != "application/json":
-        ok["content"] = {op.produces: {"schema": {"type": "string"}}}
+        ok["content"] = {kind: {"schema": {"type": "string"}} for kind in op.produces.split("|")}
     else:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}
     error = {"content": {"application/json": {"schema": _ref(Error)}}}
@@ -436,7 +442,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.throttled:
         responses["401"] = {"description": "wrong credentials", **error}
         responses["429"] = {"description": "too many failed attempts; try again later", **error}
-    if op.path_params:
+    if op.permission is not None:  # every object a route names may be absent or outside the scope
         responses["404"] = {"description": "no such object in your scope", **error}
     if op.method != "GET":
         responses["409"] = {"description": "the object's state does not allow it, or someone was first", **error}

@@ -516,6 +516,9 @@ def detect_arrivals(session: Session, radius_m: float = ARRIVAL_RADIUS_M) -> lis
 def recuse(session: Session, officer_id: int, target_id: int, reason: str, actor: str) -> None:
     if not reason.strip():
         raise DispatchError("say why the officer is recused")
+    for table, key in (("officer", officer_id), ("target", target_id)):
+        if session.execute(text(f"SELECT 1 FROM {table} WHERE id = :k"), {"k": key}).first() is None:
+            raise NotFound(f"no {table} {key}")
     session.execute(
         text(
             "INSERT INTO recusal (officer_id, target_id, reason, created_by) VALUES (:o, :t, :r, :a) "
