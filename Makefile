@@ -16,8 +16,11 @@ test: system venv
 bench: system venv
 	$(BIN)/lawgrid bench seed --targets 1000000
 
+# Fails on any finding: ruff's rules, ruff's format, mypy (strict on geo/).
 lint: venv
-	$(BIN)/python -m ruff check . || echo "ruff is not installed: $(BIN)/pip install ruff"
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
 
 system:
 	@bash scripts/install-system-deps.sh
@@ -26,7 +29,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,dev]'
 	@touch $(STAMP)
 
 clean:

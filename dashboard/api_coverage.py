@@ -12,7 +12,7 @@ from dashboard import coverage_view
 from dashboard.rest import Code, Id, Query, client_address, route, runtime, scope
 from geo import coverage
 
-ISO_DATE = {"format": "date", "examples": ["2026-11-01"]}
+ISO_DATE: dict[str, Any] = {"format": "date", "examples": ["2026-11-01"]}
 
 
 class CoverageQuery(Query):

@@ -246,7 +246,7 @@ def draw_plan(body: PlanRequest) -> Any:
             actor=who.username,
             domains=body.domains,
             townships=body.townships,
-            risks=body.risks,
+            risks=list(body.risks or []),
             unit_ids=who.unit_ids,
         )
 

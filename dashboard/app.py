@@ -25,12 +25,12 @@ PAGE_MODULES = (
 def build_dash(server: Flask) -> dash.Dash:
     app = dash.Dash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash accepts a Flask server
         use_pages=True,
         pages_folder="",
         assets_folder=str(importlib.resources.files("dashboard") / "assets"),
         title=t("app.title"),
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None: no "Updating..." title
         serve_locally=True,
         suppress_callback_exceptions=True,
     )

@@ -373,7 +373,9 @@ def openapi_document() -> dict[str, Any]:
     models: set[type[BaseModel]] = {Error}
     for op in OPERATIONS:
         models.update(m for m in (op.body, op.response) if m is not None)
-    keyed = [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)]
+    keyed: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        (m, "validation") for m in sorted(models, key=lambda m: m.__name__)
+    ]
     _, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
     schemas = defs.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}

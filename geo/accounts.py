@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,7 +39,7 @@ class Scope:
     def district_wide(self) -> bool:
         return self.unit_ids is None
 
-    def unit_filter(self, column: str) -> tuple[str, dict]:
+    def unit_filter(self, column: str) -> tuple[str, dict[str, Any]]:
         """SQL condition restricting `column` (a unit id) to this scope, and its params."""
         if self.unit_ids is None:
             return "true", {}
@@ -55,7 +56,7 @@ def create_user(session: Session, username: str, password: str, role: str, unit_
         raise AccountError(f"a {role} acts for one or more units: give --unit CODE")
     if role not in UNIT_SCOPED_ROLES and unit_codes:
         raise AccountError(f"a {role} is district-wide; --unit applies to dispatchers and supervisors")
-    units = dict(
+    units: dict[str, int] = dict(
         session.execute(text("SELECT code, id FROM enforcement_unit WHERE code = ANY(:c)"), {"c": unit_codes}).all()
     )
     missing = [c for c in unit_codes if c not in units]
@@ -70,7 +71,7 @@ def create_user(session: Session, username: str, password: str, role: str, unit_
     ).scalar_one()
     for unit_id in units.values():
         session.execute(text("INSERT INTO user_unit VALUES (:u, :unit)"), dict(u=user_id, unit=unit_id))
-    return user_id
+    return int(user_id)
 
 
 def scope_for(session: Session, user_id: int) -> Scope | None:
@@ -106,7 +107,7 @@ def throttled_minutes(session: Session, username: str, source: str) -> int:
     waited = session.execute(
         text("SELECT extract(epoch FROM clock_timestamp() - :last) / 60"), {"last": row.last}
     ).scalar()
-    return max(1, int(THROTTLE_WINDOW_MIN - float(waited)) + 1)
+    return max(1, int(THROTTLE_WINDOW_MIN - float(waited or 0)) + 1)
 
 
 def authenticate(session: Session, username: str, password: str, source: str) -> tuple[Scope | None, str | None]:
@@ -128,6 +129,6 @@ def authenticate(session: Session, username: str, password: str, source: str) ->
         text("INSERT INTO login_attempt (username, source, success) VALUES (:u, :s, :ok)"),
         dict(u=username, s=source, ok=ok),
     )
-    if not ok:
+    if not ok or row is None:
         return None, "wrong username or password"
     return scope_for(session, row.id), None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ def record(
     actor: str,
     action: str,
     subject: str | None = None,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
     source: str | None = None,
 ) -> None:
     session.execute(
@@ -40,7 +41,7 @@ def search(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     limit: int = 200,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     rows = session.execute(
         text(
             """

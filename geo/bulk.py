@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ TARGET_COPY_COLUMNS = (
 )
 
 
-def dbapi(session: Session):
+def dbapi(session: Session) -> Any:
     """The psycopg 3 connection under a session, in the session's transaction."""
     return session.connection().connection.dbapi_connection
 
@@ -48,7 +49,7 @@ def pg_text_array(values: Iterable[str]) -> str:
     return "{" + ",".join(values) + "}"
 
 
-def upsert_targets_from_staging(session: Session) -> dict:
+def upsert_targets_from_staging(session: Session) -> dict[str, Any]:
     """Move rows from the temp table target_stage into target, keyed on the registry key.
 
     The township comes from a spatial join in PostGIS. Returns counts of inserted and

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text
@@ -37,7 +38,7 @@ class Window:
     start: dt.date  # inclusive
     end: dt.date  # inclusive
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.start > self.end:
             raise CoverageError("start must not be after end")
         if (self.end - self.start).days > 3660:
@@ -59,7 +60,7 @@ class Group:
     inspected: int = 0
     targets: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "name": self.name,
@@ -189,7 +190,7 @@ def rebuild(session: Session) -> int:
         )
     )
     session.execute(text("ANALYZE coverage_fact; ANALYZE coverage_officer_fact"))
-    return session.execute(text("SELECT count(*) FROM coverage_fact")).scalar_one()
+    return int(session.execute(text("SELECT count(*) FROM coverage_fact")).scalar_one())
 
 
 # -- denominators -------------------------------------------------------------------------
@@ -204,14 +205,15 @@ def _strata(session: Session) -> tuple[list[str], list[tuple[str, int, int, int]
     return keys, [tuple(r) for r in rows]
 
 
-def _mask(keys: list[str], domains) -> int:
+def _mask(keys: list[str], domains: Any) -> int:
     return sum(1 << keys.index(d) for d in domains if d in keys)
 
 
-def _scopes(session: Session, by: str, flt: Filter) -> dict[str, dict]:
+def _scopes(session: Session, by: str, flt: Filter) -> dict[str, dict[str, Any]]:
     """Each group's name, townships and domains (None = any), for the denominators."""
     units = "CAST(:units AS int[]) IS NULL OR u.id = ANY(CAST(:units AS int[]))"
     params = {"units": sorted(flt.unit_ids) if flt.unit_ids is not None else None}
+    rows: Any
     if by in ("unit", "body"):
         key = "u.id" if by == "unit" else "b.id"
         name = "u.name" if by == "unit" else "b.name"
@@ -260,16 +262,16 @@ def _scopes(session: Session, by: str, flt: Filter) -> dict[str, dict]:
     return {str(r["key"]): dict(r) for r in rows}
 
 
-def denominators(session: Session, by: str, flt: Filter, scopes: dict[str, dict]) -> dict[str, int]:
+def denominators(session: Session, by: str, flt: Filter, scopes: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Targets in each group's scope, summed from the strata township by township (groups
     sharing a scope, such as officers with the same area, are summed once)."""
     keys, strata = _strata(session)
-    per_town: dict = {}
+    per_town: dict[str, Any] = {}
     for town, risk, m, count in strata:
         per_town.setdefault(town, []).append((m, risk, count))
     per_town = {town: np.array(rows, dtype=np.int64).reshape(-1, 3) for town, rows in per_town.items()}
     want = _mask(keys, [flt.domain]) if flt.domain else None
-    cache: dict[tuple, int] = {}
+    cache: dict[tuple[Any, ...], int] = {}
     out = {}
     for key, scope in scopes.items():
         towns = scope["towns"] if scope.get("towns") is not None else list(per_town)
@@ -320,7 +322,7 @@ def _fact_terms(by: str, flt: Filter) -> tuple[str, str, list[str]]:
     return prev, group, where
 
 
-def _params(window: Window, flt: Filter) -> dict:
+def _params(window: Window, flt: Filter) -> dict[str, Any]:
     return {"s": window.start, "e": window.end, "town": flt.township, "dom": flt.domain, "risk": flt.risk}
 
 
@@ -341,7 +343,7 @@ def numerators(session: Session, by: str, window: Window, flt: Filter) -> dict[s
         f"SELECT {group}, count(*) FILTER (WHERE {prev} IS NULL OR {prev} < :s) "
         f"FROM coverage_fact WHERE day BETWEEN :s AND :e AND {' AND '.join(where)} GROUP BY 1"
     )
-    counts = dict(session.execute(text(sql), w).all())
+    counts: dict[Any, int] = dict(session.execute(text(sql), w).all())
     if by == "body":  # a body acts for its unit
         bodies = session.execute(text("SELECT id::text, unit_id::text FROM enforcement_body")).all()
         counts = {b: counts.get(u, 0) for b, u in bodies}
@@ -397,7 +399,7 @@ def brute_force(session: Session, by: str, window: Window, flt: Filter = Filter(
     dom = "(CAST(:dom AS text) IS NULL OR :dom = ANY(t.domains))"
     town = "(CAST(:town AS text) IS NULL OR t.township_code = :town)"
     risk = "(CAST(:risk AS int) IS NULL OR t.risk_level = :risk)"
-    p = {"dom": flt.domain, "town": flt.township, "risk": flt.risk}
+    p: dict[str, Any] = {"dom": flt.domain, "town": flt.township, "risk": flt.risk}
     out = {}
     for key, scope in scopes.items():
         conds = [dom, town, risk]
@@ -420,7 +422,7 @@ def brute_force(session: Session, by: str, window: Window, flt: Filter = Filter(
 
 
 # -- the answer ---------------------------------------------------------------------------
-def coverage(session: Session, by: str, window: Window, flt: Filter = Filter()) -> list[dict]:
+def coverage(session: Session, by: str, window: Window, flt: Filter = Filter()) -> list[dict[str, Any]]:
     """Numerator, denominator and ratio per group, highest ratio first; groups with no
     target in scope are left out."""
     if by not in GROUPINGS:
@@ -439,7 +441,7 @@ def coverage(session: Session, by: str, window: Window, flt: Filter = Filter()) 
     return [g.as_dict() for g in groups]
 
 
-def _summary_terms(window: Window, flt: Filter) -> tuple[str, dict]:
+def _summary_terms(window: Window, flt: Filter) -> tuple[str, dict[str, Any]]:
     units = sorted(flt.unit_ids) if flt.unit_ids is not None else None
     w = {**_params(window, flt), "units": units}
     cond = (
@@ -462,7 +464,7 @@ UNIT_OFFICER = (
 )
 
 
-def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days: int = 90) -> dict:
+def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days: int = 90) -> dict[str, Any]:
     """The leaders' KPI cards for a window; for one unit (a drill-down or a unit-scoped
     viewer) the figures are that unit's."""
     cond, w = _summary_terms(window, flt)
@@ -543,7 +545,7 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
 RESPONSE_BINS_MIN = (15, 30, 60, 120, 240, 480, 1440)
 
 
-def response_histogram(session: Session, window: Window, flt: Filter = Filter()) -> list[dict]:
+def response_histogram(session: Session, window: Window, flt: Filter = Filter()) -> list[dict[str, Any]]:
     """Inspections by time from creation to arrival on site, in bins of minutes ("<15",
     "15-30", ... ">=1440"), with how many of each bin arrived within the due time."""
     cond, w = _summary_terms(window, flt)
@@ -572,7 +574,7 @@ def response_histogram(session: Session, window: Window, flt: Filter = Filter())
 TREND_STEPS = {"day": "day", "week": "week", "month": "month"}
 
 
-def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = "month") -> list[dict]:
+def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = "month") -> list[dict[str, Any]]:
     """Coverage of the district (or of the one unit in the filter) per day, week or month of
     the window: distinct targets inspected in each step over the targets in scope now. The
     same previous-day trick as numerators(), with each step's first day as s."""
@@ -582,11 +584,12 @@ def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = 
     prev, _group, where = _fact_terms(by, flt)
     if by == "unit":
         where.append("unit_id = ANY(CAST(:units AS int[]))")
-    first = f"date_trunc('{step}', day)::date"
+    first_sql = f"date_trunc('{step}', day)::date"
     rows = session.execute(
         text(
-            f"""SELECT {first} AS first, count(*) AS inspections,
-                   count(*) FILTER (WHERE {prev} IS NULL OR {prev} < greatest({first}, CAST(:s AS date))) AS inspected
+            f"""SELECT {first_sql} AS first, count(*) AS inspections,
+                   count(*) FILTER (WHERE {prev} IS NULL
+                                    OR {prev} < greatest({first_sql}, CAST(:s AS date))) AS inspected
             FROM coverage_fact WHERE day BETWEEN :s AND :e AND {" AND ".join(where)} GROUP BY 1 ORDER BY 1"""
         ),
         {**_params(window, flt), "units": sorted(flt.unit_ids or [])},
@@ -596,7 +599,7 @@ def trend(session: Session, window: Window, flt: Filter = Filter(), step: str = 
     found = {r.first: r for r in rows}
     out, day = [], window.start
     while day <= window.end:
-        first = {"day": day, "week": day - dt.timedelta(days=day.weekday()), "month": day.replace(day=1)}[step]
+        first: dt.date = {"day": day, "week": day - dt.timedelta(days=day.weekday()), "month": day.replace(day=1)}[step]
         r = found.get(first)
         inspected = r.inspected if r else 0
         out.append(
@@ -632,7 +635,7 @@ def _next_step(first: dt.date, step: str) -> dt.date:
 
 def inspection_heat(
     session: Session, since: dt.date, unit_ids: frozenset[int] | None = None, cell_deg: float = 0.01
-) -> dict:
+) -> dict[str, Any]:
     """Inspections completed since a day, counted at their targets on a grid of cell_deg
     squares (k: violations found), as GeoJSON cells for the heat map."""
     rows = session.execute(

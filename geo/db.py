@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -21,7 +22,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SESSION_OPTIONS = "-c jit=off"
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     connect_args = {"options": SESSION_OPTIONS, **kwargs.pop("connect_args", {})}
     return create_engine(url, pool_pre_ping=True, future=True, connect_args=connect_args, **kwargs)
 
@@ -65,7 +66,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+    assert head is not None, "no migrations"
+    return head
 
 
 def raw_psycopg_url(engine: Engine) -> str:
@@ -73,7 +76,7 @@ def raw_psycopg_url(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def server_summary(engine: Engine) -> dict:
+def server_summary(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         return {
             "postgres": conn.execute(text("SHOW server_version")).scalar(),

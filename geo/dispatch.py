@@ -105,7 +105,7 @@ def create_task(
     priority: int = 2,
     crew_size: int = 2,
     source: str = "api",
-    complaint: dict | None = None,
+    complaint: dict[str, Any] | None = None,
     plan_id: int | None = None,
     note: str | None = None,
 ) -> int:
@@ -161,7 +161,7 @@ def create_task(
         subject=f"inspection:{task_id}",
         detail={"target": target_id, "domain": domain_key, "source": source},
     )
-    return task_id
+    return int(task_id)
 
 
 def load_task(session: Session, task_id: int, *, lock: bool = False) -> Task:
@@ -186,7 +186,7 @@ def load_task(session: Session, task_id: int, *, lock: bool = False) -> Task:
     return Task(**{**row, "items": list(row["items"]), "officers": list(row["officers"])})
 
 
-def _event(session: Session, task_id: int, actor: str, old: str | None, new: str, detail: dict) -> None:
+def _event(session: Session, task_id: int, actor: str, old: str | None, new: str, detail: dict[str, Any]) -> None:
     session.execute(
         text(
             "INSERT INTO inspection_event (inspection_id, actor, from_status, to_status, detail) "
@@ -245,7 +245,7 @@ def officer_pool(
     *,
     unit_ids: frozenset[int] | None = None,
     max_excluded: int | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Officers who could matter for this task, each with every rule evaluated: the lawful
     ones first, then at most max_excluded of the others, fewest rules broken first (each row
     also carries excluded_total). Without officer_ids: the officers of units holding the
@@ -278,7 +278,7 @@ def officer_pool(
     return [dict(r) for r in rows]
 
 
-def violations(officer: dict, *, ignore_current: bool = False) -> list[str]:
+def violations(officer: dict[str, Any], *, ignore_current: bool = False) -> list[str]:
     """The rules this officer breaks for the task his pool row was evaluated against."""
     broken = [rule for rule in ("unit_power", "certificate", "area") if not officer[rule]]
     if not officer["on_duty"]:
@@ -290,7 +290,9 @@ def violations(officer: dict, *, ignore_current: bool = False) -> list[str]:
     return broken
 
 
-def crew_violations(task: Task, pool: list[dict], officer_ids: list[int], joint: bool) -> list[dict]:
+def crew_violations(
+    task: Task, pool: list[dict[str, Any]], officer_ids: list[int], joint: bool
+) -> list[dict[str, Any]]:
     found = {o["id"]: o for o in pool}
     out = [{"rule": "unknown_officer", "officer_id": i} for i in officer_ids if i not in found]
     for oid in officer_ids:
@@ -307,7 +309,7 @@ def crew_violations(task: Task, pool: list[dict], officer_ids: list[int], joint:
 # -- recommendation -------------------------------------------------------------------
 def candidates(
     session: Session, task_id: int, limit: int = 5, lang: str = "zh", unit_ids: frozenset[int] | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Ranked lawful crews with their reasons, and the excluded officers with their rules
     (only officers of unit_ids, for a unit-scoped dispatcher)."""
     task = load_task(session, task_id)
@@ -328,7 +330,7 @@ def candidates(
             )
         else:
             eligible.append(o)
-    by_unit: dict[int, list[dict]] = {}
+    by_unit: dict[int, list[dict[str, Any]]] = {}
     for o in eligible:
         by_unit.setdefault(o["unit_id"], []).append(o)
     crews = []
@@ -377,7 +379,7 @@ def candidates(
     }
 
 
-def _reasons(crew, travel, workload, familiarity, lang) -> list[str]:
+def _reasons(crew: Any, travel: Any, workload: Any, familiarity: Any, lang: str) -> list[str]:
     if lang == "zh":
         return [
             f"合计路程约 {travel / 1000:.1f} 公里",
@@ -531,7 +533,7 @@ def recuse(session: Session, officer_id: int, target_id: int, reason: str, actor
     )
 
 
-def task_view(session: Session, task_id: int) -> dict:
+def task_view(session: Session, task_id: int) -> dict[str, Any]:
     row = (
         session.execute(
             text(
@@ -565,7 +567,7 @@ def task_view(session: Session, task_id: int) -> dict:
 
 def list_tasks(
     session: Session, unit_ids: list[int] | None = None, status: str = "open", limit: int = 500
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The queue, by priority then due time. status: open (not completed or cancelled), all,
     or one status. A unit-scoped dispatcher sees his units' tasks and the unassigned ones his
     units could take."""

@@ -15,6 +15,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from geo import dispatch
 from geo.distance import haversine_many_m
+from geo.timezone import BEIJING
 
 UNASSIGNED_COST = 1e9  # metres: far above any real trip, so only a task with no lawful crew stays open
 
@@ -40,17 +42,17 @@ class Crew:
 
 @dataclass
 class BatchPlan:
-    assignments: list[dict] = field(default_factory=list)
-    unassigned: list[dict] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    unassigned: list[dict[str, Any]] = field(default_factory=list)
     total_travel_m: float = 0.0
     solve_s: float = 0.0
     build_s: float = 0.0
     candidates_per_task: int = 0
     crews: int = 0
-    problem: dict | None = None  # the pruned problem, for comparing solvers
-    greedy: dict | None = None  # the nearest-first baseline on the same candidates
+    problem: dict[str, Any] | None = None  # the pruned problem, for comparing solvers
+    greedy: dict[str, Any] | None = None  # the nearest-first baseline on the same candidates
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "assignments": self.assignments,
             "unassigned": self.unassigned,
@@ -62,7 +64,7 @@ class BatchPlan:
         }
 
 
-def load_tasks(session: Session, task_ids: list[int] | None) -> list[dict]:
+def load_tasks(session: Session, task_ids: list[int] | None) -> list[dict[str, Any]]:
     rows = (
         session.execute(
             text(
@@ -82,7 +84,7 @@ def load_tasks(session: Session, task_ids: list[int] | None) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict]:
+def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict[int, Any]]:
     """Two-person crews of on-duty officers, paired by proximity within each unit, and what
     the rules need to know about each member."""
     rows = (
@@ -113,7 +115,7 @@ def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict]:
         .all()
     )
     officers = {r["id"]: dict(r) for r in rows if r["capacity"] > 0 and r["lon"] is not None}
-    by_unit: dict[int, list[dict]] = defaultdict(list)
+    by_unit: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for o in officers.values():
         by_unit[o["unit_id"]].append(o)
     crews = []
@@ -148,12 +150,12 @@ def plan_batch(
     tasks = load_tasks(session, task_ids)
     if not tasks:
         return plan
-    day = min(t["due_at"] for t in tasks).astimezone(dispatch.BEIJING).date()
+    day = min(t["due_at"] for t in tasks).astimezone(BEIJING).date()
     crews, officers = build_crews(session, day)
     if unit_ids is not None:
         crews = [c for c in crews if c.unit_id in unit_ids]
     plan.crews = len(crews)
-    power: dict[str, dict[int, set]] = defaultdict(lambda: defaultdict(set))
+    power: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for unit_id, domain, item in session.execute(text("SELECT unit_id, domain_key, item_code FROM power_item")):
         power[domain][unit_id].add(item)
     recused = {tuple(r) for r in session.execute(text("SELECT officer_id, target_id FROM recusal"))}
@@ -164,14 +166,14 @@ def plan_batch(
     area_ok: dict[str, np.ndarray] = {}
     cert_ok: dict[dt.date, np.ndarray] = {}
 
-    def covers(township):
+    def covers(township: str) -> Any:
         if township not in area_ok:
             area_ok[township] = np.array(
                 [all(township in (officers[o]["areas"] or []) for o in c.officers) for c in crews], dtype=bool
             )
         return area_ok[township]
 
-    def certified(due_day):
+    def certified(due_day: dt.date) -> Any:
         if due_day not in cert_ok:
             cert_ok[due_day] = np.array(
                 [
@@ -185,7 +187,7 @@ def plan_batch(
     # Columns: one per crew slot (crew j repeated capacity_j times), then one "unassigned" per task.
     slot_start = np.concatenate([[0], np.cumsum([c.capacity for c in crews])])
     rows, cols, costs = [], [], []
-    candidate_sets = []
+    candidate_sets: list[list[tuple[int, float]]] = []
     for ti, task in enumerate(tasks):
         if task["crew_size"] != 2:
             plan.unassigned.append(
@@ -196,7 +198,7 @@ def plan_batch(
         holders = power.get(task["domain_key"], {})
         items = set(task["items"] or [])
         unit_ok = np.array([u in holders and items <= holders[u] for u in units], dtype=bool) if crews else np.array([])
-        mask = unit_ok & covers(task["township_code"]) & certified(task["due_at"].astimezone(dispatch.BEIJING).date())
+        mask = unit_ok & covers(task["township_code"]) & certified(task["due_at"].astimezone(BEIJING).date())
         idx = np.flatnonzero(mask)
         if idx.size:
             dist = haversine_many_m(task["lon"], task["lat"], lons[idx], lats[idx])
@@ -257,15 +259,15 @@ def plan_batch(
     return plan
 
 
-def describe(session: Session, assignments: list[dict]) -> None:
+def describe(session: Session, assignments: list[dict[str, Any]]) -> None:
     """Add the target's and officers' names to each planned assignment, for the preview."""
-    officers = dict(
+    officers: dict[int, str] = dict(
         session.execute(
             text("SELECT id, name FROM officer WHERE id = ANY(:ids)"),
             {"ids": [o for a in assignments for o in a["officer_ids"]]},
         ).all()
     )
-    targets = dict(
+    targets: dict[int, str] = dict(
         session.execute(
             text("SELECT i.id, t.name FROM inspection i JOIN target t ON t.id = i.target_id WHERE i.id = ANY(:ids)"),
             {"ids": [a["inspection_id"] for a in assignments]},
@@ -276,10 +278,10 @@ def describe(session: Session, assignments: list[dict]) -> None:
         a["officers"] = [officers.get(o, str(o)) for o in a["officer_ids"]]
 
 
-def _greedy(tasks, candidate_sets, crews) -> float:
+def _greedy(tasks: Any, candidate_sets: list[list[tuple[int, float]]], crews: Any) -> dict[str, Any]:
     """Baseline: in queue order each task takes its nearest crew that still has capacity."""
     left = [c.capacity for c in crews]
-    total, staffed = 0.0, []
+    total, staffed = 0.0, list[int]()
     for ti, chosen in enumerate(candidate_sets):
         for j, d in chosen:
             if left[j] > 0:
@@ -290,7 +292,7 @@ def _greedy(tasks, candidate_sets, crews) -> float:
     return {"total_travel_m": total, "assigned": len(staffed), "staffed": staffed}
 
 
-def exact_total(problem: dict, only: list[int] | None = None) -> tuple[float, int]:
+def exact_total(problem: dict[str, Any], only: list[int] | None = None) -> tuple[float, int]:
     """The same pruned problem solved by a different exact method (dense Hungarian); with
     only, the optimum for just those tasks (e.g. the ones a baseline staffed)."""
     dense = np.full((problem["n_tasks"], problem["n_cols"]), np.inf)
@@ -303,7 +305,7 @@ def exact_total(problem: dict, only: list[int] | None = None) -> tuple[float, in
     return float((chosen[real] - 1.0).sum()), int(real.sum())
 
 
-def commit_plan(session: Session, assignments: list[dict], actor: str) -> dict:
+def commit_plan(session: Session, assignments: list[dict[str, Any]], actor: str) -> dict[str, Any]:
     """Assign each planned crew, re-checking every rule under locks; a task that someone else
     took meanwhile is reported, the rest go through."""
     done, failed = [], []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,7 @@ NotFound = errors.NotFound
 Conflict = errors.Conflict
 
 
-def devices(session: Session, scope: Scope) -> list[dict]:
+def devices(session: Session, scope: Scope) -> list[dict[str, Any]]:
     where, params = scope.unit_filter("o.unit_id")
     rows = session.execute(
         text(
@@ -58,7 +60,7 @@ def device_visible(session: Session, scope: Scope, device_id: int) -> bool:
     )
 
 
-def officers_live(session: Session, scope: Scope) -> list[dict]:
+def officers_live(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Every visible officer with the freshest position of his devices."""
     where, params = scope.unit_filter("o.unit_id")
     rows = session.execute(
@@ -89,7 +91,7 @@ def device_units(session: Session) -> dict[int, int]:
     )
 
 
-def alarms(session: Session, scope: Scope, status: str | None = "open", limit: int = 200) -> list[dict]:
+def alarms(session: Session, scope: Scope, status: str | None = "open", limit: int = 200) -> list[dict[str, Any]]:
     where, params = scope.unit_filter("o.unit_id")
     rows = session.execute(
         text(
@@ -106,7 +108,7 @@ def alarms(session: Session, scope: Scope, status: str | None = "open", limit: i
     return [_plain(r) for r in rows]
 
 
-def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str, comment: str) -> dict:
+def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str, comment: str) -> dict[str, Any]:
     """Acknowledge (open -> acknowledged) or resolve (open/acknowledged -> resolved)."""
     where, params = scope.unit_filter("o.unit_id")
     current = session.execute(
@@ -134,7 +136,7 @@ def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str,
     return alarms_by_id(session, alarm_id)
 
 
-def alarms_by_id(session: Session, alarm_id: int) -> dict:
+def alarms_by_id(session: Session, alarm_id: int) -> dict[str, Any]:
     row = (
         session.execute(
             text(
@@ -149,14 +151,14 @@ def alarms_by_id(session: Session, alarm_id: int) -> dict:
     return _plain(row)
 
 
-def _plain(row) -> dict:
-    out = {}
+def _plain(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for k, v in dict(row).items():
         out[k] = v.isoformat() if hasattr(v, "isoformat") else (list(v) if isinstance(v, list) else v)
     return out
 
 
-def alarm_heat(session: Session, scope: Scope, since, cell_deg: float = 0.01) -> dict:
+def alarm_heat(session: Session, scope: Scope, since: Any, cell_deg: float = 0.01) -> dict[str, Any]:
     """Alarms since a time, counted on a grid of cell_deg squares, as GeoJSON polygons."""
     where, params = scope.unit_filter("o.unit_id")
     rows = session.execute(

@@ -6,6 +6,8 @@ fixed-point iteration, accurate to well under a centimetre around Tianjin.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _A = 6378245.0
@@ -44,13 +46,13 @@ def _delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon, lat):
+def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[Any, Any]:
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     dlon, dlat = _delta(lon, lat)
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat, iterations: int = 6):
+def gcj02_to_wgs84(lon: Any, lat: Any, iterations: int = 6) -> tuple[Any, Any]:
     glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     wlon, wlat = glon.copy(), glat.copy()
     for _ in range(iterations):

@@ -7,6 +7,7 @@ migrations index (see geo/migrations/versions).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -96,7 +97,7 @@ class EnforcementBody(Base):
 
 
 class PowerItem(Base):
-    """One line of the power list: a unit may exercise this power on this item."""
+    """One line of the power list[Any]: a unit may exercise this power on this item."""
 
     __tablename__ = "power_item"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -167,7 +168,7 @@ class Position(Base):
     course: Mapped[float | None] = mapped_column(Float)
     altitude_m: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
-    attributes: Mapped[dict] = mapped_column(JSONB)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 class AuditLog(Base):
@@ -179,7 +180,7 @@ class AuditLog(Base):
     actor: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(Text)
-    detail: Mapped[dict] = mapped_column(JSONB)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB)
     source: Mapped[str | None] = mapped_column(Text)
 
 

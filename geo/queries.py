@@ -4,6 +4,7 @@ plain Python objects (dicts, shapely geometries), never ORM rows."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from shapely import wkb
 from shapely.geometry.base import BaseGeometry
@@ -33,7 +34,7 @@ def township_polygons(session: Session) -> tuple[list[str], list[BaseGeometry], 
     return ([r[0] for r in rows], [wkb.loads(bytes(r[2])) for r in rows], {r[0]: r[1] for r in rows})
 
 
-def townships_geojson(session: Session, *, simplify_m: float = 0.0) -> dict:
+def townships_geojson(session: Session, *, simplify_m: float = 0.0) -> dict[str, Any]:
     """Townships with their target counts as an RFC 7946 FeatureCollection."""
     tolerance = simplify_m / 111_000.0
     rows = session.execute(
@@ -66,7 +67,7 @@ def townships_geojson(session: Session, *, simplify_m: float = 0.0) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def district_geojson(session: Session) -> dict:
+def district_geojson(session: Session) -> dict[str, Any]:
     row = session.execute(
         text("SELECT name, source, ST_AsGeoJSON(geom, 6) FROM district WHERE adcode = :a"),
         {"a": DISTRICT_ADCODE},
@@ -98,16 +99,16 @@ def known_domains(session: Session) -> set[str]:
     return set(session.execute(text("SELECT key FROM domain")).scalars())
 
 
-def domains(session: Session) -> list[dict]:
+def domains(session: Session) -> list[dict[str, Any]]:
     """Enforcement domains with their Chinese and English names, core domains first."""
     rows = session.execute(text("SELECT key, zh, en, core FROM domain ORDER BY NOT core, key")).mappings()
     return [dict(r) for r in rows]
 
 
-def grid_geojson(rows, cell_deg: float, tooltip: str) -> dict:
+def grid_geojson(rows: Any, cell_deg: float, tooltip: str) -> dict[str, Any]:
     """(cx, cy, n, k) grid counts as square GeoJSON cells for the heat maps; tooltip is a
     format string over n and k; "max" is the largest n."""
-    features = []
+    features: list[dict[str, Any]] = []
     for cx, cy, n, k in rows:
         w, s = cx * cell_deg, cy * cell_deg
         ring = [[w, s], [w + cell_deg, s], [w + cell_deg, s + cell_deg], [w, s + cell_deg], [w, s]]

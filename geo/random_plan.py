@@ -13,6 +13,7 @@ import hashlib
 import io
 import math
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text
@@ -50,7 +51,7 @@ def draw(
     townships: list[str] | None = None,
     risks: list[int] | None = None,
     unit_ids: frozenset[int] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Draw the plan and assign its inspectors (from unit_ids only, when given)."""
     domains, townships, risks = list(domains or []), list(townships or []), list(risks or [])
     if not 0 < share <= 1:
@@ -74,7 +75,7 @@ def draw(
         ),
         {"domains": domains, "towns": townships, "risks": risks},
     ).all()
-    strata: dict[tuple, list[int]] = defaultdict(list)
+    strata: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for tid, town, risk, domain in population:
         strata[(domain, town, risk)].append(tid)
     keys = sorted(strata)
@@ -145,7 +146,7 @@ def _draw_crew(
     return sorted(int(ids[j]) for j in rng.choice(len(ids), size=task.crew_size, replace=False))
 
 
-def plan_rows(session: Session, plan_id: int) -> list[dict]:
+def plan_rows(session: Session, plan_id: int) -> list[dict[str, Any]]:
     rows = (
         session.execute(
             text(

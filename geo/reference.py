@@ -7,6 +7,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import shapely
 from shapely.geometry import shape
@@ -30,7 +31,7 @@ class TownshipRow:
     centre_source: str
 
 
-def read_outline(reference_dir: Path) -> tuple[BaseGeometry, dict]:
+def read_outline(reference_dir: Path) -> tuple[BaseGeometry, dict[str, Any]]:
     doc = json.loads((reference_dir / "district_outline.geojson").read_text(encoding="utf-8"))
     feature = doc["features"][0]
     return shape(feature["geometry"]), feature["properties"]
@@ -46,8 +47,9 @@ def read_townships(reference_dir: Path) -> list[TownshipRow]:
         ]
 
 
-def read_taxonomy(reference_dir: Path) -> dict:
-    return json.loads((reference_dir / "taxonomy.json").read_text(encoding="utf-8"))
+def read_taxonomy(reference_dir: Path) -> dict[str, Any]:
+    taxonomy: dict[str, Any] = json.loads((reference_dir / "taxonomy.json").read_text(encoding="utf-8"))
+    return taxonomy
 
 
 DOMAIN_EN = {
@@ -65,7 +67,7 @@ DOMAIN_EN = {
 }
 
 
-def domain_rows(taxonomy: dict) -> list[dict]:
+def domain_rows(taxonomy: dict[str, Any]) -> list[dict[str, Any]]:
     domains = taxonomy["enforcement_domains"]
     rows = [dict(key=d["key"], zh=d["zh"], core=True) for d in domains["five_core"]]
     rows += [dict(key=d["key"], zh=d["zh"], core=False) for d in domains["other_domains_commonly_listed"]]
@@ -74,7 +76,7 @@ def domain_rows(taxonomy: dict) -> list[dict]:
     return rows
 
 
-def load_reference(session: Session, reference_dir: Path, *, replace_townships: bool = False) -> dict:
+def load_reference(session: Session, reference_dir: Path, *, replace_townships: bool = False) -> dict[str, Any]:
     """Idempotent: inserts what is missing. Township polygons are derived (approximate)
     unless real ones were imported; replace_townships re-derives them anyway."""
     outline, props = read_outline(reference_dir)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ class TargetFilter:
     risks: list[int] = field(default_factory=list)
     q: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for code in self.townships:
             if not re.fullmatch(r"120116\d{3}", code):
                 raise BadViewport(f"township {code!r} is not a 9-digit Binhai township code")
@@ -141,7 +142,7 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
 
 def viewport_sql(
     session: Session, bbox: tuple[float, float, float, float], zoom: int, flt: TargetFilter
-) -> tuple[str, dict]:
+) -> tuple[str, dict[str, Any]]:
     """The statement and parameters behind one viewport (also run bare by the benchmark)."""
     if flt.q:
         return SEARCH_SQL, _search_params(flt)
@@ -168,12 +169,12 @@ def viewport_sql(
     }
 
 
-def viewport_geojson(session: Session, bbox, zoom: int, flt: TargetFilter) -> str:
+def viewport_geojson(session: Session, bbox: tuple[float, float, float, float], zoom: int, flt: TargetFilter) -> str:
     sql, params = viewport_sql(session, bbox, zoom, flt)
-    return session.execute(text(sql), params).scalar_one()
+    return str(session.execute(text(sql), params).scalar_one())
 
 
-def _search_params(flt: TargetFilter) -> dict:
+def _search_params(flt: TargetFilter) -> dict[str, Any]:
     pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return {
         "towns": flt.townships,
@@ -259,12 +260,15 @@ def search_extent(session: Session, flt: TargetFilter) -> tuple[float, float, fl
     return None if row[0] is None else tuple(row)
 
 
-def targets_geojson(session: Session, flt: TargetFilter, bbox=None, limit: int = 1000) -> str:
+def targets_geojson(
+    session: Session, flt: TargetFilter, bbox: tuple[float, float, float, float] | None = None, limit: int = 1000
+) -> str:
     """Targets (all their registry fields) under the filters, optionally inside a box."""
     w, s, e, n = bbox or (-180.0, -90.0, 180.0, 90.0)
     search = _search_params(flt)
-    return session.execute(
-        text(f"""
+    return str(
+        session.execute(
+            text(f"""
         WITH p AS (
             SELECT t.* FROM target t
             WHERE t.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) AND {_FILTERS}
@@ -279,8 +283,9 @@ def targets_geojson(session: Session, flt: TargetFilter, bbox=None, limit: int =
                 FILTER (WHERE rn <= :limit), '[]'::json))::text
         FROM (SELECT p.*, row_number() OVER (ORDER BY id) AS rn FROM p) p
         """),
-        {**search, "q": flt.q, "w": w, "s": s, "e": e, "n": n, "limit": limit},
-    ).scalar_one()
+            {**search, "q": flt.q, "w": w, "s": s, "e": e, "n": n, "limit": limit},
+        ).scalar_one()
+    )
 
 
 def township_counts(session: Session, flt: TargetFilter) -> dict[str, int]:
@@ -302,7 +307,7 @@ def township_counts(session: Session, flt: TargetFilter) -> dict[str, int]:
     return {code: int(n) for code, n in rows}
 
 
-def target_card(session: Session, target_id: int) -> dict | None:
+def target_card(session: Session, target_id: int) -> dict[str, Any] | None:
     row = (
         session.execute(
             text(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -31,16 +32,16 @@ class Fix:
     recording: bool | None = None
     battery: float | None = None
     alarms: list[str] = field(default_factory=list)
-    attributes: dict = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["fix_time"] = self.fix_time.isoformat()
         d["received_at"] = self.received_at.isoformat()
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> Fix:
+    def from_json(cls, d: dict[str, Any]) -> Fix:
         d = dict(d)
         d["fix_time"] = dt.datetime.fromisoformat(d["fix_time"])
         d["received_at"] = dt.datetime.fromisoformat(d["received_at"])
@@ -51,8 +52,8 @@ class Fix:
 class WriteResult:
     stored: int
     duplicates: int
-    latest: list[dict]  # per device: the newest fix written, for live push
-    alarms: list[dict]  # alarms raised by this batch
+    latest: list[dict[str, Any]]  # per device: the newest fix written, for live push
+    alarms: list[dict[str, Any]]  # alarms raised by this batch
 
 
 STAGE_SQL = """
@@ -64,7 +65,7 @@ CREATE TEMP TABLE IF NOT EXISTS fix_stage (
 """
 
 
-def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
+def write_fixes(conn: Any, fixes: list[Fix]) -> WriteResult:
     """Write a batch in one transaction on a psycopg 3 connection (the caller commits).
 
     Duplicates by (device, fix time), in the batch or already stored, are dropped."""
@@ -72,7 +73,7 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
         cur.execute(STAGE_SQL)
         with cur.copy("COPY fix_stage FROM STDIN") as copy:
             for f in fixes:
-                alarms = "{" + ",".join(f.alarms) + "}"
+                alarm_array = "{" + ",".join(f.alarms) + "}"
                 copy.write(
                     "\t".join(
                         (
@@ -87,7 +88,7 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
                             copy_escape(f.accuracy_m),
                             copy_escape(None if f.recording is None else ("t" if f.recording else "f")),
                             copy_escape(f.battery),
-                            alarms,
+                            alarm_array,
                             copy_escape(json.dumps(f.attributes, ensure_ascii=False)),
                         )
                     )
@@ -185,7 +186,7 @@ def write_fixes(conn, fixes: list[Fix]) -> WriteResult:
     return WriteResult(stored, len(fixes) - stored, latest, alarms)
 
 
-def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> list[dict]:
+def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> list[dict[str, Any]]:
     """Recompute online/stale/offline from last_seen; returns the devices that changed.
     Devices of on-duty officers that go offline raise an 'offline' alarm."""
     changed = session.execute(
@@ -227,7 +228,7 @@ def ensure_partitions(session: Session, around: dt.datetime | None = None) -> No
 
 
 # -- device registry lookups used by listeners ------------------------------------------
-def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict | None:
+def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict[str, Any] | None:
     """Devices are matched on their identifier; JT/T 808 phone numbers ignore leading zeros."""
     if protocol == "jt808":
         row = session.execute(
@@ -250,7 +251,9 @@ def set_auth_code(session: Session, device_id: int, code: str | None) -> None:
 
 
 # -- reads for the API ------------------------------------------------------------------
-def track(session: Session, device_id: int, start: dt.datetime, end: dt.datetime, simplify_m: float = 0.0) -> dict:
+def track(
+    session: Session, device_id: int, start: dt.datetime, end: dt.datetime, simplify_m: float = 0.0
+) -> dict[str, Any]:
     rows = session.execute(
         text(
             """

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from geo.distance import local_m as _metres
 
 
 def find_stops(
     fixes: list[tuple[dt.datetime, float, float]], radius_m: float = 50.0, min_duration_s: float = 180.0
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Stops along a time-ordered track of (time, lon, lat): runs of fixes that stay within
     radius_m of the run's first fix for at least min_duration_s."""
     stops = []

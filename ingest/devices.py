@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import struct
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 from ingest.jt808 import codec
@@ -22,8 +23,8 @@ class Jt808Terminal:
         self.phone, self.host, self.port, self.version = phone, host, port, version
         self.serial = 0
         self.auth_code: str | None = None
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+        self.reader: Any = None  # asyncio.StreamReader once connected
+        self.writer: Any = None  # asyncio.StreamWriter once connected
         self.splitter = codec.FrameSplitter()
         self.waiting: dict[int, tuple[asyncio.Future, float]] = {}
         self.texts: list[str] = []
@@ -98,7 +99,8 @@ class Jt808Terminal:
     async def authenticate(self, code: str | None = None) -> int:
         return await asyncio.wait_for(
             self.send(
-                codec.AUTHENTICATE, codec.authentication_body(code or self.auth_code, is_2019=self.version is not None)
+                codec.AUTHENTICATE,
+                codec.authentication_body(code or self.auth_code or "", is_2019=self.version is not None),
             ),
             10,
         )
@@ -119,7 +121,8 @@ class OsmAndPhone:
 
     def __init__(self, device_id: str, host: str, port: int):
         self.device_id, self.host, self.port = device_id, host, port
-        self.reader = self.writer = None
+        self.reader: Any = None
+        self.writer: Any = None
         self.ack_ms: list[float] = []
 
     async def connect(self) -> None:

@@ -17,13 +17,14 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 
 from geo.telemetry import Fix
 from ingest.context import IngestContext
-from ingest.osmand import EVENTS, BadRequest, _number, parse_time
+from ingest.osmand import EVENTS, BadRequest, _number, _required, parse_time
 
 log = logging.getLogger("lawgrid.ingest.mqtt")
 
@@ -78,8 +79,8 @@ def parse_message(device_id: int, payload: bytes, now: dt.datetime) -> list[Fix]
                 device_id=device_id,
                 fix_time=parse_time(item.get("time")),
                 received_at=now,
-                lat=_number(item, "lat", required=True),
-                lon=_number(item, "lon", required=True),
+                lat=_required(item, "lat"),
+                lon=_required(item, "lon"),
                 speed_kmh=_number(item, "speed"),
                 course=_number(item, "course"),
                 altitude_m=_number(item, "altitude"),
@@ -115,7 +116,7 @@ class MqttListener:
             client.tls_set()
         client.on_connect = self._on_connect
         client.on_message = self._on_message
-        client.on_subscribe = lambda *a: self.loop.call_soon_threadsafe(self.subscribed.set)
+        client.on_subscribe = self._on_subscribe
         client.max_inflight_messages_set(1000)
         client.reconnect_delay_set(1, 30)
         self.client = client
@@ -134,7 +135,12 @@ class MqttListener:
         client.subscribe(TOPIC, qos=1)
         log.info("MQTT: subscribed to %s on %s:%s", TOPIC, self.options["host"], self.options["port"])
 
+    def _on_subscribe(self, *_args: Any) -> None:
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.subscribed.set)
+
     def _on_message(self, client, userdata, msg) -> None:
+        assert self.loop is not None
         asyncio.run_coroutine_threadsafe(self._handle(msg.topic, msg.payload, msg.mid, msg.qos), self.loop)
 
     async def _handle(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
@@ -146,7 +152,7 @@ class MqttListener:
             log.exception("MQTT message on %s could not be handled", topic)
             return
         # Acknowledged once the pipeline holds it durably (or once it was judged bad).
-        if qos > 0:
+        if qos > 0 and self.client is not None:
             self.client.ack(mid, qos)
 
     async def _accept(self, ident: str, payload: bytes) -> None:
@@ -164,4 +170,5 @@ class MqttListener:
             self._reject(ident, f"position rejected: {', '.join(sorted(set(rejected)))}")
 
     def _reject(self, ident: str, reason: str) -> None:
-        self.client.publish(f"lawgrid/devices/{ident}/rejected", reason, qos=0)
+        if self.client is not None:
+            self.client.publish(f"lawgrid/devices/{ident}/rejected", reason, qos=0)

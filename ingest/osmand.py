@@ -26,6 +26,12 @@ class BadRequest(ValueError):
     pass
 
 
+def _required(params: dict, *names: str) -> float:
+    value = _number(params, *names, required=True)
+    assert value is not None  # required=True raised otherwise
+    return value
+
+
 def _number(params: dict, *names: str, required: bool = False) -> float | None:
     for name in names:
         if name in params and params[name] not in ("", None):
@@ -63,8 +69,8 @@ def parse_osmand(params: dict) -> tuple[str, dict]:
     device_id = params.get("id") or params.get("deviceid")
     if not device_id:
         raise BadRequest("missing id")
-    lat = _number(params, "lat", required=True)
-    lon = _number(params, "lon", required=True)
+    lat = _required(params, "lat")
+    lon = _required(params, "lon")
     speed = _number(params, "speed")  # Traccar Client sends knots
     battery = _number(params, "batt", "battery")
     return device_id, dict(
@@ -92,7 +98,7 @@ def parse_osmand_json(body: dict) -> tuple[str, dict]:
     if not device_id:
         raise BadRequest("missing device_id")
     params = {"lat": coords.get("latitude"), "lon": coords.get("longitude")}
-    lat, lon = _number(params, "lat", required=True), _number(params, "lon", required=True)
+    lat, lon = _required(params, "lat"), _required(params, "lon")
     battery = location.get("battery") or {}
     level = battery.get("level")
     speed = coords.get("speed")  # metres per second
@@ -218,8 +224,8 @@ class OsmAndServer(TcpListener):
             self.ctx.refuse("events:unauthenticated")
             return 401, "unknown device or wrong X-Device-Auth code"
         try:
-            lat = _number(data, "lat", required=True)
-            lon = _number(data, "lon", required=True)
+            lat = _required(data, "lat")
+            lon = _required(data, "lon")
             when = parse_time(data.get("time"))
         except BadRequest as exc:
             return 400, str(exc)

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -89,7 +90,7 @@ class Pipeline:
         self.retry_s = retry_s
         self.stats: Counter = Counter()
         self.commit_ms: list[float] = []
-        self._queue: asyncio.Queue | None = None
+        self._queue: Any = None  # an asyncio.Queue, made on the pipeline's own loop
         self._conn: psycopg.Connection | None = None
         self._tasks: list[asyncio.Task] = []
 

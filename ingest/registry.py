@@ -133,7 +133,7 @@ def import_targets(
     if rows and not {"lon", "lat"} <= set(rows[0].values):
         raise ImportFileError(f"{path}: no longitude/latitude columns (经度/纬度, lon/lat) or point geometry")
     domains = queries.known_domains(session)
-    zh_to_key = dict(session.execute(text("SELECT zh, key FROM domain")).all())
+    zh_to_key: dict[str, str] = dict(session.execute(text("SELECT zh, key FROM domain")).all())
     outline = queries.district_outline(session)
     shapely.prepare(outline)
 
@@ -266,7 +266,7 @@ def import_officers(
     for uid, code in session.execute(text("SELECT unit_id, township_code FROM unit_area")).all():
         unit_area.setdefault(uid, set()).add(code)
     town_by_name = {name: code for code, name in queries.township_names(session).items()}
-    organ_of_unit = dict(
+    organ_of_unit: dict[int, int] = dict(
         session.execute(
             text("SELECT unit_id, min(id) FROM enforcement_body WHERE kind = 'organ' GROUP BY unit_id")
         ).all()
@@ -275,7 +275,7 @@ def import_officers(
     seen: dict[str, int] = {}
     for row in rows:
         v = row.values
-        cert = v.get("cert_no")
+        cert = str(v.get("cert_no") or "")
         problem = None
         unit_id = units.get(str(v.get("unit"))) if v.get("unit") else None
         start, end = _parse_date(v.get("cert_valid_from")), _parse_date(v.get("cert_valid_to"))
@@ -322,7 +322,7 @@ def import_officers(
                 cert=cert,
                 name=v["name"],
                 unit=unit_id,
-                body=organ_of_unit.get(unit_id),
+                body=organ_of_unit.get(unit_id) if unit_id is not None else None,
                 start=start,
                 end=end,
                 duty=duty,
@@ -348,7 +348,7 @@ def import_devices(
 ) -> ImportReport:
     report = ImportReport("devices", path)
     rows, _ = read_rows(path, DEVICE_FIELDS, mapping)
-    officers = dict(session.execute(text("SELECT cert_no, id FROM officer")).all())
+    officers: dict[str, int] = dict(session.execute(text("SELECT cert_no, id FROM officer")).all())
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         v = row.values
@@ -447,7 +447,7 @@ def import_townships(
             dict(wkt=geom.wkt, src=f"imported from {path.name}", code=code),
         )
     if replaced:
-        moved = session.execute(
+        moved = session.execute(  # type: ignore[attr-defined]  # an UPDATE's CursorResult
             text(
                 """
             UPDATE target t SET township_code = j.code

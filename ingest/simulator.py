@@ -14,6 +14,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -189,7 +190,7 @@ class Simulator:
                         camera=int(dev.recording) if dev.kind == "body_camera" else None,
                     )
                     pending.add(fut)
-                    fut.add_done_callback(lambda f: (pending.discard(f), self._count(f)))
+                    fut.add_done_callback(self._settled(pending))
                 else:
                     status, _ = await client.position(
                         dev.lat,
@@ -217,6 +218,15 @@ class Simulator:
             await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
         await self._close(client, pending)
 
+    def _settled(self, pending: set) -> Any:
+        """A done-callback: forget the send and count how it ended."""
+
+        def settled(fut: asyncio.Future) -> None:
+            pending.discard(fut)
+            self._count(fut)
+
+        return settled
+
     def _count(self, fut: asyncio.Future) -> None:
         if fut.cancelled() or fut.exception() is not None or fut.result() != codec.RESULT_OK:
             self.stats.failed += 1
@@ -225,9 +235,10 @@ class Simulator:
 
     async def _connect(self, dev: SimDevice):
         if dev.protocol == "jt808":
-            client = Jt808Terminal(dev.identifier, self.host, self.jt808_port)
-            await client.connect()
-            await client.login()
+            terminal = Jt808Terminal(dev.identifier, self.host, self.jt808_port)
+            await terminal.connect()
+            await terminal.login()
+            client: Jt808Terminal | OsmAndPhone = terminal
         else:
             client = OsmAndPhone(dev.identifier, self.host, self.osmand_port)
             await client.connect()

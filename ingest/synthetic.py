@@ -209,7 +209,9 @@ def build_organisation(townships: dict[str, str], rng: np.random.Generator) -> O
     """55 units and 92 bodies: every unit acts through its own organ, every department and
     eight town teams also through a commissioned or authorised organisation."""
     org = Organisation()
-    specs = [(name, doms, area, w, "department", None) for name, doms, area, w in DEPARTMENTS]
+    specs: list[tuple[str, list[str], list[str], float, str, str | None]] = [
+        (name, doms, area, w, "department", None) for name, doms, area, w in DEPARTMENTS
+    ]
     specs += [
         (f"{tname}综合执法大队", TOWN_TEAM_DOMAINS, [code], TOWN_TEAM_WEIGHT, "town_team", code)
         for code, tname in sorted(townships.items())

@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from lawgrid.embedded_db import EmbeddedCluster, EmbeddedDbError
 from lawgrid.settings import load_settings
 
 # Per-benchmark defaults for the options they share.
-BENCH_DEFAULTS = {
+BENCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "seed": {"targets": 1_000_000},
     "ingest": {"devices": 5000, "rate": 2.0, "duration": 60.0},
     "push": {"devices": 3000, "rate": 1.0, "duration": 30.0},

@@ -202,6 +202,8 @@ def _default_device(devices: list[dict]):
 
 
 def _window(start: str | None, end: str | None) -> tuple[dt.datetime, dt.datetime] | None:
+    if not start or not end:
+        return None
     try:
         s = dt.datetime.fromisoformat(start).replace(tzinfo=BEIJING)
         e = dt.datetime.fromisoformat(end).replace(tzinfo=BEIJING)

@@ -93,7 +93,7 @@ class FrameSplitter:
 
     def feed(self, data: bytes) -> list[bytes]:
         self._buf.extend(data)
-        frames = []
+        frames: list[bytes] = []
         while True:
             start = self._buf.find(FLAG)
             if start < 0:

@@ -68,6 +68,7 @@ class Connection:
             self.respond(header, codec.RESULT_BAD_MESSAGE)
 
     def _reassemble(self, header: codec.Header, body: bytes) -> bytes | None:
+        assert header.packet_total is not None and header.packet_index is not None  # a sub-package
         key = (header.msg_id, header.packet_total)
         parts = self.parts.setdefault(key, {})
         parts[header.packet_index] = body

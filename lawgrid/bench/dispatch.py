@@ -125,6 +125,7 @@ def run(runtime, args) -> dict:
         t0 = time.perf_counter()
         plan = dispatch_batch.plan_batch(s, task_ids)
         batch_s = time.perf_counter() - t0
+        assert plan.problem is not None and plan.greedy is not None
         t1 = time.perf_counter()
         exact, exact_assigned = dispatch_batch.exact_total(plan.problem)
         exact_s = time.perf_counter() - t1

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text as sql
@@ -79,7 +80,7 @@ def run(runtime, args) -> dict:
         stored = conn.execute(sql("SELECT count(*) FROM position")).scalar()
         # Baseline: the same rows through one plain COPY into a table shaped like position.
         conn.execute(sql("CREATE TEMP TABLE position_copy (LIKE position INCLUDING DEFAULTS INCLUDING INDEXES)"))
-        raw = conn.connection.dbapi_connection
+        raw: Any = conn.connection.dbapi_connection
         with raw.cursor() as cur:
             buf = bytearray()
             with cur.copy("COPY (SELECT * FROM position) TO STDOUT") as out:
@@ -90,6 +91,7 @@ def run(runtime, args) -> dict:
                 inp.write(bytes(buf))
             copy_s = time.perf_counter() - t1
     engine.dispose()
+    stored = stored or 0
     sustained = stored / args.duration
     baseline_rate = stored / copy_s if copy_s else float("inf")
     return {
