@@ -16,14 +16,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Float,
     ForeignKey,
     Integer,
     SmallInteger,
     String,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, REAL
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
@@ -38,7 +37,7 @@ class District(Base):
     adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
 
 
 class Township(Base):
@@ -49,8 +48,8 @@ class Township(Base):
     kind: Mapped[str] = mapped_column(Text)
     approximate: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(Text)
-    centre = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False))
+    centre = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
 
 
 class Domain(Base):
@@ -152,7 +151,7 @@ class Target(Base):
     risk_level: Mapped[int] = mapped_column(SmallInteger)  # 1 low .. 4 very high
     address: Mapped[str | None] = mapped_column(Text)
     township_code: Mapped[str | None] = mapped_column(ForeignKey("township.code"))
-    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -163,11 +162,11 @@ class Position(Base):
     device_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fix_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
-    speed_kmh: Mapped[float | None] = mapped_column(Float)
-    course: Mapped[float | None] = mapped_column(Float)
-    altitude_m: Mapped[float | None] = mapped_column(Float)
-    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    speed_kmh: Mapped[float | None] = mapped_column(REAL)
+    course: Mapped[float | None] = mapped_column(REAL)
+    altitude_m: Mapped[float | None] = mapped_column(REAL)
+    accuracy_m: Mapped[float | None] = mapped_column(REAL)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
@@ -217,11 +216,11 @@ class DeviceState(Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), primary_key=True)
     fix_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
-    speed_kmh: Mapped[float | None] = mapped_column(Float)
-    course: Mapped[float | None] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    speed_kmh: Mapped[float | None] = mapped_column(REAL)
+    course: Mapped[float | None] = mapped_column(REAL)
     recording: Mapped[bool | None] = mapped_column(Boolean)
-    battery: Mapped[float | None] = mapped_column(Float)
+    battery: Mapped[float | None] = mapped_column(REAL)
     alarms: Mapped[list[str]] = mapped_column(ARRAY(Text))
     state: Mapped[str] = mapped_column(Text)
 

@@ -123,7 +123,7 @@ def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine,
         c.execute(text("UPDATE alarm SET status = 'resolved' WHERE status <> 'resolved'"))
     page.reload()
     page.wait_for_selector(".lg-cell", timeout=15_000)
-    time.sleep(1.0)  # the socket connects after the page renders
+    page.wait_for_selector("body[data-live-socket=connected]", state="attached")
 
     jt808_report(live_app["jt808"], phone, 39.05, 117.70, alarm=1)
     page.wait_for_selector(f".lg-alarm:has-text('{officer}')", timeout=3_000)

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from geo.timezone import BEIJING
 from ingest.devices import Jt808Terminal
 from tests.conftest import PASSWORD
-from tests.webutil import browser_login, jt808_report, run_async
+from tests.webutil import browser_login, jt808_report, run_async, wait_for
 
 # Tasks here fall due tomorrow so their load does not touch the daily caps other tests use today.
 DUE = (dt.datetime.now(BEIJING) + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
@@ -285,7 +285,7 @@ def test_assignment_reaches_the_crews_terminal_then_lifecycle_and_arrival_are_pu
     assert r.status_code == 200 and r.json()["result"] == "violation"
     r = dispatcher.post(f"/api/inspections/{task}/status", {"status": "accepted"})
     assert r.status_code == 409
-    time.sleep(1)
+    wait_for(lambda: any(e["id"] == task and e["status"] == "completed" for e in events), what="the completed event")
     listener.disconnect()
     seen = [e["status"] for e in events if e["id"] == task]
     assert seen == ["assigned", "accepted", "en_route", "on_site", "completed"]
@@ -417,7 +417,7 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
     try:
         browser_login(page, live_app["url"], users["operator"], PASSWORD)
         page.wait_for_function("window.lawgrid && window.lawgrid.dots")
-        time.sleep(1.0)  # the socket connects after the page renders
+        page.wait_for_selector("body[data-live-socket=connected]", state="attached")
         jt808_report(live_app["jt808"], phone, setting["lat"] + 0.02, setting["lon"] + 0.02)
         page.wait_for_function(f"() => window.lawgrid.painted({device})", timeout=5_000)
         page.evaluate(

@@ -109,9 +109,11 @@ def test_jt808_register_authenticate_report_and_bad_frames(engine, service_facto
         assert await term.location(*TANGGU, t0, speed_kmh=12.5) == codec.RESULT_OK
         # Text message down to the terminal.
         assert service.jt808.send_text(phone, "请前往塘沽街道检查")
-        await asyncio.sleep(0.2)
+        for _ in range(250):  # the terminal's reader picks the text up off the socket
+            if term.texts:
+                break
+            await asyncio.sleep(0.02)
         assert term.texts == ["请前往塘沽街道检查"]
-        await asyncio.sleep(0.2)
         stats = service.stats()
         await term.close()
         await service.stop()

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from ingest.devices import Jt808Terminal
 from ingest.simulator import run_simulation
 from tests.conftest import PASSWORD
-from tests.webutil import browser_login, jt808_report, run_async
+from tests.webutil import browser_login, jt808_report, run_async, wait_for
 
 
 def token(url, username):
@@ -83,17 +83,24 @@ def test_position_and_sos_reach_operators_and_only_the_right_unit(live_app, engi
     assert op_ids[mine[0]] - sent_at[mine[0]] < 2.0  # pushed within two seconds
     disp_ids = {r[0] for _, rows in seen_disp["positions"] for r in rows}
     assert mine[0] in disp_ids and theirs[0] not in disp_ids  # unit scope holds on the socket
-    time.sleep(0.3)
-    assert {a["device_id"] for a in seen_op["alarm"]} >= {mine[0], theirs[0]}
+    wait_for(lambda: {a["device_id"] for a in seen_op["alarm"]} >= {mine[0], theirs[0]}, what="both SOS alarms")
     assert {a["device_id"] for a in seen_disp["alarm"]} == {mine[0]}
     operator.disconnect()
     dispatcher.disconnect()
 
 
-def test_alarm_ack_and_resolve_over_rest(live_app, users):
+def test_alarm_ack_and_resolve_over_rest(live_app, engine, users):
     url = live_app["url"]
-    open_alarms = api(url, users["operator"], "/api/alarms").json()["alarms"]
-    sos = next(a for a in open_alarms if a["kind"] == "sos")
+    device_id, phone = jt808_device(engine, True)
+    with engine.begin() as c:  # this test's own SOS, whatever ran before
+        c.execute(text("DELETE FROM alarm WHERE device_id = :d"), {"d": device_id})
+    jt808_report(live_app["jt808"], phone, 39.02, 117.65, alarm=1)
+
+    def open_sos():
+        alarms = api(url, users["operator"], "/api/alarms").json()["alarms"]
+        return next((a for a in alarms if a["kind"] == "sos" and a["device_id"] == device_id), None)
+
+    sos = wait_for(open_sos, what="the SOS alarm")
     path = f"/api/alarms/{sos['id']}"
     assert api(url, users["leader"], path + "/ack", "POST", json={}).status_code == 403
     ok = api(url, users["operator"], path + "/ack", "POST", json={"comment": "已联系执法人员"})
@@ -157,7 +164,7 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         browser_login(page, url, users["operator"], PASSWORD)
         page.wait_for_selector(".lg-cell", timeout=15_000)
         page.wait_for_function("window.lawgrid && window.lawgrid.dots")
-        time.sleep(1.0)  # the socket connects after the page renders
+        page.wait_for_selector("body[data-live-socket=connected]", state="attached")
 
         t0 = time.monotonic()
         jt808_report(live_app["jt808"], phone, 39.111111, 117.555555)
@@ -179,8 +186,8 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         page.wait_for_function(f"() => window.lawgrid.selected === {dev_id}", timeout=2_000)
         page.get_by_label("跟随选中人员").check()
 
-        time.sleep(1.1)  # JT/T 808 times have whole seconds: a fix in the same second is a duplicate
-        jt808_report(live_app["jt808"], phone, 39.12, 117.57)
+        # JT/T 808 times have whole seconds (a fix in the same second is a duplicate): the next second
+        jt808_report(live_app["jt808"], phone, 39.12, 117.57, when=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
         page.wait_for_function(f"() => window.lawgrid.live.get({dev_id}).lat === 39.12", timeout=3_000)
         assert page.evaluate("() => window.lawgrid.trailLine.getLatLngs().length") >= 2
         centre = page.evaluate("() => { const c = window.lawgrid.map.getCenter(); return [c.lat, c.lng]; }")

@@ -65,3 +65,17 @@ def jt808_report(port: int, phone: str, lat: float, lon: float, **kw) -> None:
         await term.close()
 
     run_async(report())
+
+
+def wait_for(condition, timeout: float = 5.0, interval: float = 0.05, what: str = "the condition"):
+    """Poll condition() until it returns something truthy; return it, or fail after timeout."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)

@@ -368,3 +368,12 @@ window.lawgrid.tickDue = function () {
     });
 };
 setInterval(window.lawgrid.tickDue, 1000);
+
+// The page says when its Socket.IO connection is up (tests and people can wait on it):
+// <body data-live-socket="connected">.
+Object.assign(window.dash_clientside.lawgrid, {
+    socketState: function (connected) {
+        document.body.dataset.liveSocket = connected ? "connected" : "waiting";
+        return window.dash_clientside.no_update;
+    },
+});

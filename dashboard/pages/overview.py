@@ -47,6 +47,11 @@ def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/", name="overview", layout=layout)
     # Live positions never pass through Python: socket -> clientside -> markers moved in place.
     app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="socketState"),
+        Output("live-socket-state", "data"),
+        Input("live-socket", "connected"),
+    )
+    app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
         Output("live-applied", "data"),
         Input("live-socket", "data-positions"),
@@ -218,6 +223,7 @@ def layout(**_query):
                     ),
                     html.Div(id="alarm-banner", className="lg-banner"),
                     DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm", "inspection"]),
+                    dcc.Store(id="live-socket-state"),
                     dcc.Store(id="live-initial", data=live_rows(live_now)),
                     dcc.Store(id="live-on-task", data=on_task),
                     dcc.Store(id="live-on-task-applied"),

@@ -1,16 +1,19 @@
-"""Alembic environment: the URL comes from the caller (geo.db.upgrade), never from a file."""
+"""Alembic environment: the URL comes from the caller (geo.db.upgrade), never from a file.
+
+The migrations (hand-written SQL) are the one truth of the schema: partitions, triggers,
+expression and partial indexes are beyond what the models describe. So no target metadata is
+given, and autogenerate cannot propose dropping what the models do not map; the models are a
+typed view of some tables, held equal to the migrated schema by tests/test_schema.py."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool
-
-from geo.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+    context.configure(url=url, target_metadata=None, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -18,13 +21,13 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
-        context.configure(connection=connectable, target_metadata=Base.metadata)
+        context.configure(connection=connectable, target_metadata=None)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata)
+        context.configure(connection=connection, target_metadata=None)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
