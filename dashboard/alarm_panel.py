@@ -7,12 +7,13 @@ import datetime as dt
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
-from flask import current_app
 
+from dashboard import ids
 from dashboard.alarms import act_on_alarm
 from dashboard.auth import current_scope
 from dashboard.i18n import t
 from dashboard.rest import attempt, explain
+from dashboard.rest import runtime as _runtime
 from geo import fleet, policy
 from geo.accounts import Scope
 from geo.timezone import BEIJING
@@ -21,11 +22,11 @@ from geo.timezone import BEIJING
 def panel(alarms: list[dict], scope: Scope | None):
     return html.Div(
         className="lg-panel",
-        id="alarm-panel",
+        id=ids.ALARM_PANEL,
         children=[
-            html.H3(id="alarms-heading", children=t("alarms.heading")),
+            html.H3(id=ids.ALARMS_HEADING, children=t("alarms.heading")),
             dcc.Input(
-                id="alarm-comment",
+                id=ids.ALARM_COMMENT,
                 type="text",
                 placeholder=t("alarms.comment"),
                 style={
@@ -34,9 +35,9 @@ def panel(alarms: list[dict], scope: Scope | None):
                     "display": "block" if policy.allowed(scope, "alarm.act") else "none",
                 },
             ),
-            html.Div(id="alarm-message", className="lg-note"),
-            html.Div(id="alarm-list", children=alarm_rows(alarms, "zh", scope)),
-            dcc.Store(id="alarm-data", data=_live(alarms)),
+            html.Div(id=ids.ALARM_MESSAGE, className="lg-note"),
+            html.Div(id=ids.ALARM_LIST, children=alarm_rows(alarms, "zh", scope)),
+            dcc.Store(id=ids.ALARM_DATA, data=_live(alarms)),
         ],
     )
 
@@ -67,14 +68,14 @@ def alarm_rows(alarms: list[dict], lang: str, scope: Scope | None) -> list:
                     html.Button(
                         t("alarms.ack", lang),
                         className="lg-lang",
-                        id={"type": "alarm-act", "action": "ack", "id": a["id"]},
+                        id={"type": ids.ALARM_ACT, "action": "ack", "id": a["id"]},
                     )
                 )
             buttons.append(
                 html.Button(
                     t("alarms.resolve", lang),
                     className="lg-lang",
-                    id={"type": "alarm-act", "action": "resolve", "id": a["id"]},
+                    id={"type": ids.ALARM_ACT, "action": "resolve", "id": a["id"]},
                 )
             )
         rows.append(
@@ -82,7 +83,7 @@ def alarm_rows(alarms: list[dict], lang: str, scope: Scope | None) -> list:
                 className=f"lg-alarm {a['status']}",
                 children=[
                     html.Div(
-                        id={"type": "alarm-locate", "id": a["id"]},
+                        id={"type": ids.ALARM_LOCATE, "id": a["id"]},
                         n_clicks=0,
                         children=[
                             html.B(kind),
@@ -106,28 +107,28 @@ _KINDS = {
 def register(app: dash.Dash, map_id: str) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="alarmAlert"),
-        Output("alarm-banner", "children"),
-        Output("alarm-banner", "style"),
-        Input("live-socket", "data-alarm"),
+        Output(ids.ALARM_BANNER, "children"),
+        Output(ids.ALARM_BANNER, "style"),
+        Input(ids.LIVE_SOCKET, "data-alarm"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="locateAlarm"),
         Output(map_id, "viewport", allow_duplicate=True),
-        Input({"type": "alarm-locate", "id": ALL}, "n_clicks"),
-        State("alarm-data", "data"),
+        Input({"type": ids.ALARM_LOCATE, "id": ALL}, "n_clicks"),
+        State(ids.ALARM_DATA, "data"),
         prevent_initial_call=True,
     )
     app.callback(
-        Output("alarm-list", "children"),
-        Output("alarm-data", "data"),
-        Output("alarm-message", "children"),
-        Output("alarms-heading", "children"),
-        Output("alarm-comment", "placeholder"),
-        Input("live-socket", "data-alarm"),
-        Input({"type": "alarm-act", "action": ALL, "id": ALL}, "n_clicks"),
-        Input("lang", "data"),
-        State("alarm-comment", "value"),
+        Output(ids.ALARM_LIST, "children"),
+        Output(ids.ALARM_DATA, "data"),
+        Output(ids.ALARM_MESSAGE, "children"),
+        Output(ids.ALARMS_HEADING, "children"),
+        Output(ids.ALARM_COMMENT, "placeholder"),
+        Input(ids.LIVE_SOCKET, "data-alarm"),
+        Input({"type": ids.ALARM_ACT, "action": ALL, "id": ALL}, "n_clicks"),
+        Input(ids.LANG, "data"),
+        State(ids.ALARM_COMMENT, "value"),
     )(refresh)
 
 
@@ -135,10 +136,10 @@ def refresh(_alarm, clicks, lang, comment):
     scope = current_scope()
     message = ""
     trigger = dash.ctx.triggered_id
-    if isinstance(trigger, dict) and trigger.get("type") == "alarm-act" and any(clicks or []):
+    if isinstance(trigger, dict) and trigger.get("type") == ids.ALARM_ACT and any(clicks or []):
         _, error = attempt(act_on_alarm, scope, int(trigger["id"]), trigger["action"], comment or "")
         message = explain(error, lang) if error else ""
-    with current_app.extensions["lawgrid"].session() as session:
+    with _runtime().session() as session:
         alarms = live_alarms(session, scope)
     return (
         alarm_rows(alarms, lang, scope),

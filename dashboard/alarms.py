@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 
 from dashboard.rest import client_address
+from dashboard.rest import runtime as _runtime
 from geo import audit, fleet, policy
 from geo.accounts import Scope
 from geo.errors import InvalidInput
@@ -20,7 +21,7 @@ def act_on_alarm(scope: Scope | None, alarm_id: int, action: str, comment: Any) 
         raise InvalidInput("comment must be text of at most 1000 characters")
     if action == "resolve" and not comment.strip():
         raise InvalidInput("say how the alarm was resolved (comment)")
-    with current_app.extensions["lawgrid"].session() as session:
+    with _runtime().session() as session:
         alarm = fleet.transition_alarm(session, who, alarm_id, action, comment)
         audit.record(
             session,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
+import json
 
 import dash
 from dash import Input, Output, State, dcc, html
 from flask import Flask, session
 
+from dashboard import ids
 from dashboard.auth import current_scope
-from dashboard.i18n import DEFAULT_LANG, t
+from dashboard.i18n import DEFAULT_LANG, js_strings, t
 from geo import policy
 
 PAGE_MODULES = (
@@ -37,19 +39,19 @@ def build_dash(server: Flask) -> dash.Dash:
     # Callbacks are bound to this app, not dash's global list: that list is handed to the
     # first app that serves a request, and a factory may build several apps per process.
     app.callback(
-        Output("lang", "data"), Input("lang-switch", "n_clicks"), State("lang", "data"), prevent_initial_call=True
+        Output(ids.LANG, "data"), Input(ids.LANG_SWITCH, "n_clicks"), State(ids.LANG, "data"), prevent_initial_call=True
     )(toggle_language)
     app.callback(
-        Output("app-title", "children"),
-        Output("nav-map", "children"),
-        Output("nav-dispatch", "children"),
-        Output("nav-coverage", "children"),
-        Output("nav-devices", "children"),
-        Output("nav-audit", "children"),
-        Output("lang-switch", "children"),
-        Output("logout", "children"),
-        Output("whoami", "children"),
-        Input("lang", "data"),
+        Output(ids.APP_TITLE, "children"),
+        Output(ids.NAV_MAP, "children"),
+        Output(ids.NAV_DISPATCH, "children"),
+        Output(ids.NAV_COVERAGE, "children"),
+        Output(ids.NAV_DEVICES, "children"),
+        Output(ids.NAV_AUDIT, "children"),
+        Output(ids.LANG_SWITCH, "children"),
+        Output(ids.LOGOUT, "children"),
+        Output(ids.WHOAMI, "children"),
+        Input(ids.LANG, "data"),
     )(translate_shell)
     for module in PAGE_MODULES:
         importlib.import_module(module).register(app)
@@ -61,27 +63,29 @@ def shell():
     scope = current_scope()
     return html.Div(
         [
-            dcc.Store(id="lang", storage_type="local", data=DEFAULT_LANG),
+            dcc.Store(id=ids.LANG, storage_type="local", data=DEFAULT_LANG),
+            # The browser code's words, from the same table as the pages' (lawgrid.t).
+            html.Div(id=ids.LG_I18N, hidden=True, **{"data-strings": json.dumps(js_strings(), ensure_ascii=False)}),
             html.Header(
                 className="lg-header",
                 children=[
-                    html.H1(id="app-title", children=t("app.title")),
+                    html.H1(id=ids.APP_TITLE, children=t("app.title")),
                     html.Nav(
                         className="lg-nav",
                         children=[
-                            dcc.Link(id="nav-map", children=t("nav.map"), href="/"),
-                            dcc.Link(id="nav-dispatch", children=t("nav.dispatch"), href="/dispatch"),
-                            dcc.Link(id="nav-coverage", children=t("nav.coverage"), href="/coverage"),
-                            dcc.Link(id="nav-devices", children=t("nav.devices"), href="/devices"),
+                            dcc.Link(id=ids.NAV_MAP, children=t("nav.map"), href="/"),
+                            dcc.Link(id=ids.NAV_DISPATCH, children=t("nav.dispatch"), href="/dispatch"),
+                            dcc.Link(id=ids.NAV_COVERAGE, children=t("nav.coverage"), href="/coverage"),
+                            dcc.Link(id=ids.NAV_DEVICES, children=t("nav.devices"), href="/devices"),
                             dcc.Link(
-                                id="nav-audit",
+                                id=ids.NAV_AUDIT,
                                 children=t("nav.audit"),
                                 href="/audit",
                                 style={} if policy.allowed(scope, "audit.read") else {"display": "none"},
                             ),
-                            html.Button(id="lang-switch", className="lg-lang", children=t("lang.switch")),
+                            html.Button(id=ids.LANG_SWITCH, className="lg-lang", children=t("lang.switch")),
                             html.Span(
-                                id="whoami",
+                                id=ids.WHOAMI,
                                 className="lg-whoami",
                                 children=f"{scope.username} · {t('role.' + scope.role)}" if scope else "",
                             ),
@@ -92,7 +96,7 @@ def shell():
                                 children=[
                                     dcc.Input(type="hidden", name="csrf", value=session.get("csrf", "")),
                                     html.Button(
-                                        id="logout", type="submit", className="lg-lang", children=t("nav.logout")
+                                        id=ids.LOGOUT, type="submit", className="lg-lang", children=t("nav.logout")
                                     ),
                                 ],
                             ),

@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import Field
 
 from dashboard.rest import Model, Text, client_address, route
+from dashboard.rest import runtime as _runtime
 from geo import accounts, audit, policy
 from geo.errors import Forbidden, Throttled, Unauthorized
 
@@ -31,10 +32,6 @@ def require(permission: str) -> accounts.Scope:
 
 def current_scope() -> accounts.Scope | None:
     return g.get("scope")
-
-
-def _runtime():
-    return current_app.extensions["lawgrid"]
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -9,6 +9,7 @@ than a metre across a street-level view and by about 20 m across the whole distr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import dash_leaflet as dl
 
@@ -76,3 +77,43 @@ def tile_layers(settings: Settings) -> list:
 
 def attribution(settings: Settings) -> str:
     return " | ".join(b.attribution for b in basemaps(settings) if b.attribution)
+
+
+DISTRICT_STYLE = {"color": "#24406a", "weight": 2, "fill": False}
+
+
+def leaflet_map(
+    map_id: str,
+    settings: Settings,
+    *layers: Any,
+    district: dict[str, Any] | None = None,
+    class_name: str = "lg-map",
+    on_layeradd: str = "lawgrid.watchTiles",
+    **view: Any,
+) -> dl.Map:
+    """Every page's map, so the base map and its GCJ-02 alignment hold everywhere: the
+    configured tiles (under the district outline, when given), then the page's layers, a
+    metric scale and one attribution control that carries every attribution. on_layeradd
+    must end in lawgrid.watchTiles (lawgrid.captureMap does, for the command map)."""
+    from dashboard.i18n import t
+
+    base: list[Any] = list(tile_layers(settings))
+    if district is not None:
+        base.append(dl.GeoJSON(id=f"{map_id}-district", data=district, style=DISTRICT_STYLE))
+    prefix = " | ".join(filter(None, [t("map.attribution"), attribution(settings)]))
+    return dl.Map(
+        id=map_id,
+        className=class_name,
+        minZoom=view.pop("minZoom", 8),
+        maxZoom=view.pop("maxZoom", 18),
+        attributionControl=False,
+        eventHandlers={"layeradd": {"variable": on_layeradd}},
+        children=[
+            *base,
+            *layers,
+            dl.ScaleControl(position="topright", imperial=False),
+            # The prefix carries every attribution: layers added before the control would not register theirs.
+            dl.AttributionControl(position="bottomright", prefix=prefix),
+        ],
+        **view,
+    )

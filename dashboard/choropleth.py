@@ -6,6 +6,8 @@ from __future__ import annotations
 import shapely.geometry
 from dash import html
 
+from dashboard import ids
+
 COUNT_COLORS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
 BLIND_COLORS = ["#fff5f0", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15"]
 # Coverage is read against fixed thresholds, so one month compares with the next.
@@ -49,4 +51,4 @@ def legend(title: str, breaks: list, colors: list[str], top, percent: bool = Fal
                 children=[html.Span(className="lg-swatch", style={"background": colour}), html.Span(label)],
             )
         )
-    return [html.Div(title, id="township-legend-title"), *rows]
+    return [html.Div(title, id=ids.TOWNSHIP_LEGEND_TITLE), *rows]

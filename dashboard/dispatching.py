@@ -11,12 +11,9 @@ from typing import Any
 
 from flask import current_app
 
+from dashboard.rest import runtime as _runtime
 from geo import dispatch, dispatch_batch, policy
 from geo.accounts import Scope
-
-
-def _runtime() -> Any:
-    return current_app.extensions["lawgrid"]
 
 
 def create(scope: Scope | None, **task: Any) -> dict[str, Any]:

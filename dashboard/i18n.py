@@ -29,6 +29,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Boundaries: Tianditu; township boundaries approximate",
     },
     "lang.switch": {"zh": "English", "en": "中文"},
+    # Shown by the browser code (lawgrid.t in dashboard/assets/lawgrid-00-core.js).
+    "js.state.online": {"zh": "在线", "en": "online"},
+    "js.state.task": {"zh": "执行任务", "en": "on task"},
+    "js.state.stale": {"zh": "信号延迟", "en": "stale"},
+    "js.state.offline": {"zh": "离线", "en": "offline"},
+    "js.due.in": {"zh": "剩余 ", "en": "due in "},
+    "js.due.over": {"zh": "已超时 ", "en": "overdue "},
+    "js.unit.h": {"zh": "小时", "en": "h "},
+    "js.unit.m": {"zh": "分", "en": "m "},
+    "js.unit.s": {"zh": "秒", "en": "s"},
     "nav.audit": {"zh": "审计", "en": "Audit"},
     "common.forbidden": {"zh": "您的角色无权查看此页面。", "en": "Your role may not view this page."},
     "audit.heading": {"zh": "审计记录（执法全过程记录）", "en": "Audit trail"},
@@ -208,6 +218,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "role.supervisor": {"zh": "单位负责人", "en": "Unit supervisor"},
     "role.auditor": {"zh": "审计员", "en": "Auditor"},
 }
+
+
+def js_strings() -> dict[str, dict[str, str]]:
+    """The strings the browser code shows, by language: {"zh": {key: text}, "en": {...}}."""
+    return {
+        lang: {k: v.get(lang) or v[DEFAULT_LANG] for k, v in STRINGS.items() if k.startswith("js.")} for lang in LANGS
+    }
 
 
 def t(key: str, lang: str | None = None) -> str:

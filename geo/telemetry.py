@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.bulk import copy_escape
+from geo.bulk import copy_escape, pg_text_array
 
 ALARM_KINDS = ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped", "storage_full", "offline")
 
@@ -73,7 +73,7 @@ def write_fixes(conn: Any, fixes: list[Fix]) -> WriteResult:
         cur.execute(STAGE_SQL)
         with cur.copy("COPY fix_stage FROM STDIN") as copy:
             for f in fixes:
-                alarm_array = "{" + ",".join(f.alarms) + "}"
+                alarm_array = pg_text_array(f.alarms)
                 copy.write(
                     "\t".join(
                         (

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from geo.errors import LawGridError
 from lawgrid.embedded_db import EmbeddedCluster, EmbeddedDbError
 from lawgrid.settings import load_settings
 
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args) or 0
     except EmbeddedDbError as exc:
         print(f"lawgrid: database: {exc}", file=sys.stderr)
+        return 1
+    except LawGridError as exc:  # the core refused: say why, as the API would
+        print(f"lawgrid: {args.command}: {exc.detail}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

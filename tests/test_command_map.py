@@ -216,9 +216,13 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
         )
 
 
-def test_a_gcj02_base_map_is_shifted_onto_wgs84(browser, runtime, users, artifacts):
-    """A local tile server in GCJ-02 (no request leaves the machine): the tile pane moves by
-    the GCJ-02 offset at the view's centre, about 540 m west and 100 m south here."""
+MAPS = {"/": "overview-map", "/dispatch": "dispatch-map", "/coverage": "cov-map", "/devices": "replay-map"}
+
+
+def test_a_gcj02_base_map_is_shifted_onto_wgs84_on_every_page(browser, runtime, users, artifacts):
+    """A local tile server in GCJ-02 (no request leaves the machine): on every page with a map
+    the tile pane moves by the GCJ-02 offset at the view's centre, about 540 m west and 100 m
+    south here, and the attribution names the tiles."""
     import threading
 
     from werkzeug.serving import make_server
@@ -242,18 +246,23 @@ def test_a_gcj02_base_map_is_shifted_onto_wgs84(browser, runtime, users, artifac
     page = browser.new_page(viewport={"width": 1500, "height": 950})
     try:
         browser_login(page, base, users["operator"], PASSWORD)
-        page.wait_for_selector(".lg-gcj02", state="attached", timeout=15_000)
-        page.wait_for_function("() => window.lawgrid.map && window.lawgrid.map.getPane('tilePane').style.marginLeft")
-        zoom, lat, lon, dx, dy = page.evaluate("""() => { const m = window.lawgrid.map, c = m.getCenter(),
-            p = m.getPane('tilePane'); return [m.getZoom(), c.lat, c.lng,
-            parseFloat(p.style.marginLeft), parseFloat(p.style.marginTop)]; }""")
-        glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
-        metres_per_px = 156_543.03 * math.cos(math.radians(lat)) / 2**zoom
-        east_m = (glon - lon) * 111_320 * math.cos(math.radians(lat))
-        north_m = (glat - lat) * 110_574
-        assert dx == pytest.approx(-east_m / metres_per_px, abs=0.6)
-        assert dy == pytest.approx(north_m / metres_per_px, abs=0.6)
-        assert "本地瓦片" in page.inner_text(".leaflet-control-attribution")
+        for path, map_id in MAPS.items():
+            page.goto(base + path)
+            page.wait_for_selector(f"#{map_id} .lg-gcj02", state="attached", timeout=15_000)
+            page.wait_for_function(
+                f"() => {{ const m = (window.lawgrid.maps || {{}})[{map_id!r}];"
+                f" return m && m.getPane('tilePane').style.marginLeft; }}"
+            )
+            zoom, lat, lon, dx, dy = page.evaluate(f"""() => {{ const m = window.lawgrid.maps[{map_id!r}],
+                c = m.getCenter(), p = m.getPane('tilePane'); return [m.getZoom(), c.lat, c.lng,
+                parseFloat(p.style.marginLeft), parseFloat(p.style.marginTop)]; }}""")
+            glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
+            metres_per_px = 156_543.03 * math.cos(math.radians(lat)) / 2**zoom
+            east_m = (glon - lon) * 111_320 * math.cos(math.radians(lat))
+            north_m = (glat - lat) * 110_574
+            assert dx == pytest.approx(-east_m / metres_per_px, abs=0.6), path
+            assert dy == pytest.approx(north_m / metres_per_px, abs=0.6), path
+            assert "本地瓦片" in page.inner_text(f"#{map_id} .leaflet-control-attribution"), path
     finally:
         page.close()
         server.shutdown()

@@ -16,18 +16,18 @@ import dash
 import dash_leaflet as dl
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
-from flask import current_app
 
-from dashboard import basemap, choropleth, coverage_view
+from dashboard import basemap, choropleth, coverage_view, ids
 from dashboard.auth import require
 from dashboard.i18n import t
+from dashboard.rest import runtime as _runtime
 from geo import coverage, queries
 
 PERIODS = ("day", "week", "month", "quarter", "year", "custom")
 RISK_COLORS = {"1": "#9ecae1", "2": "#fdd0a2", "3": "#fd8d3c", "4": "#d62728"}
 TREND_LENGTH = {"day": 30, "week": 12, "month": 12}  # steps shown, ending with the window's last day
 TABLES = ("unit", "body", "township", "domain", "officer", "risk")
-QUERY = Input("cov-query", "data")
+QUERY = Input(ids.COV_QUERY, "data")
 DARK = dict(
     paper_bgcolor="#13243d",
     plot_bgcolor="#13243d",
@@ -36,87 +36,83 @@ DARK = dict(
 )
 
 
-def _runtime():
-    return current_app.extensions["lawgrid"]
-
-
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/coverage", name="coverage", layout=layout)
     app.callback(
-        Output("cov-township", "value"),
-        Output("cov-domain", "value"),
-        Input("cov-towns", "clickData"),
-        Input("cov-blind-chart", "clickData"),
-        Input("cov-domain-chart", "clickData"),
-        Input("cov-clear", "n_clicks"),
-        State("cov-township", "value"),
-        State("cov-domain", "value"),
+        Output(ids.COV_TOWNSHIP, "value"),
+        Output(ids.COV_DOMAIN, "value"),
+        Input(ids.COV_TOWNS, "clickData"),
+        Input(ids.COV_BLIND_CHART, "clickData"),
+        Input(ids.COV_DOMAIN_CHART, "clickData"),
+        Input(ids.COV_CLEAR, "n_clicks"),
+        State(ids.COV_TOWNSHIP, "value"),
+        State(ids.COV_DOMAIN, "value"),
         prevent_initial_call=True,
     )(cross_filter)
     app.callback(
-        Output("cov-unit", "data"),
-        Input("cov-unit-chart", "clickData"),
-        Input("cov-crumb-district", "n_clicks"),
-        State("cov-unit", "data"),
+        Output(ids.COV_UNIT, "data"),
+        Input(ids.COV_UNIT_CHART, "clickData"),
+        Input(ids.COV_CRUMB_DISTRICT, "n_clicks"),
+        State(ids.COV_UNIT, "data"),
         prevent_initial_call=True,
     )(drill)
     app.callback(
-        Output("cov-query", "data"),
-        Output("cov-period", "value"),
-        Output("cov-dates", "start_date"),
-        Output("cov-dates", "end_date"),
-        Output("cov-error", "children"),
-        Input("cov-period", "value"),
-        Input("cov-dates", "start_date"),
-        Input("cov-dates", "end_date"),
-        Input("cov-township", "value"),
-        Input("cov-domain", "value"),
-        Input("cov-unit", "data"),
-        Input("cov-blind-days", "value"),
+        Output(ids.COV_QUERY, "data"),
+        Output(ids.COV_PERIOD, "value"),
+        Output(ids.COV_DATES, "start_date"),
+        Output(ids.COV_DATES, "end_date"),
+        Output(ids.COV_ERROR, "children"),
+        Input(ids.COV_PERIOD, "value"),
+        Input(ids.COV_DATES, "start_date"),
+        Input(ids.COV_DATES, "end_date"),
+        Input(ids.COV_TOWNSHIP, "value"),
+        Input(ids.COV_DOMAIN, "value"),
+        Input(ids.COV_UNIT, "data"),
+        Input(ids.COV_BLIND_DAYS, "value"),
     )(make_query)
-    app.callback(Output("cov-kpis", "children"), QUERY, Input("lang", "data"))(kpi_cards)
+    app.callback(Output(ids.COV_KPIS, "children"), QUERY, Input(ids.LANG, "data"))(kpi_cards)
     app.callback(
-        Output("cov-towns", "data"),
-        Output("cov-towns", "hideout"),
-        Output("cov-legend", "children"),
+        Output(ids.COV_TOWNS, "data"),
+        Output(ids.COV_TOWNS, "hideout"),
+        Output(ids.COV_LEGEND, "children"),
         QUERY,
-        Input("cov-map-mode", "value"),
-        Input("cov-blind-risk", "value"),
-        Input("lang", "data"),
+        Input(ids.COV_MAP_MODE, "value"),
+        Input(ids.COV_BLIND_RISK, "value"),
+        Input(ids.LANG, "data"),
     )(township_map)
     app.callback(
-        Output("cov-unit-chart", "figure"), Output("cov-crumbs-unit", "children"), QUERY, Input("lang", "data")
+        Output(ids.COV_UNIT_CHART, "figure"), Output(ids.COV_CRUMBS_UNIT, "children"), QUERY, Input(ids.LANG, "data")
     )(unit_chart)
-    app.callback(Output("cov-trend", "figure"), QUERY, Input("cov-trend-step", "value"), Input("lang", "data"))(
+    app.callback(Output(ids.COV_TREND, "figure"), QUERY, Input(ids.COV_TREND_STEP, "value"), Input(ids.LANG, "data"))(
         trend_chart
     )
-    app.callback(Output("cov-domain-chart", "figure"), QUERY, Input("lang", "data"))(domain_chart)
-    app.callback(Output("cov-response-chart", "figure"), QUERY, Input("lang", "data"))(response_chart)
-    app.callback(Output("cov-blind-chart", "figure"), QUERY, Input("lang", "data"))(blind_chart)
+    app.callback(Output(ids.COV_DOMAIN_CHART, "figure"), QUERY, Input(ids.LANG, "data"))(domain_chart)
+    app.callback(Output(ids.COV_RESPONSE_CHART, "figure"), QUERY, Input(ids.LANG, "data"))(response_chart)
+    app.callback(Output(ids.COV_BLIND_CHART, "figure"), QUERY, Input(ids.LANG, "data"))(blind_chart)
     app.callback(
-        Output("cov-table", "data"),
-        Output("cov-table", "columns"),
-        Output("cov-export-csv", "href"),
-        Output("cov-export-xlsx", "href"),
+        Output(ids.COV_TABLE, "data"),
+        Output(ids.COV_TABLE, "columns"),
+        Output(ids.COV_EXPORT_CSV, "href"),
+        Output(ids.COV_EXPORT_XLSX, "href"),
         QUERY,
-        Input("cov-table-by", "value"),
-        Input("lang", "data"),
+        Input(ids.COV_TABLE_BY, "value"),
+        Input(ids.LANG, "data"),
     )(table)
     app.callback(
-        Output("cov-heading", "children"),
-        Output("cov-period", "options"),
-        Output("cov-township", "placeholder"),
-        Output("cov-domain", "placeholder"),
-        Output("cov-domain", "options"),
-        Output("cov-blind-days", "options"),
-        Output("cov-clear", "children"),
-        Output("cov-map-mode", "options"),
-        Output("cov-blind-risk", "options"),
-        Output("cov-trend-step", "options"),
-        Output("cov-table-by", "options"),
-        Output("cov-crumb-district", "children"),
-        Output("cov-table-heading", "children"),
-        Input("lang", "data"),
+        Output(ids.COV_HEADING, "children"),
+        Output(ids.COV_PERIOD, "options"),
+        Output(ids.COV_TOWNSHIP, "placeholder"),
+        Output(ids.COV_DOMAIN, "placeholder"),
+        Output(ids.COV_DOMAIN, "options"),
+        Output(ids.COV_BLIND_DAYS, "options"),
+        Output(ids.COV_CLEAR, "children"),
+        Output(ids.COV_MAP_MODE, "options"),
+        Output(ids.COV_BLIND_RISK, "options"),
+        Output(ids.COV_TREND_STEP, "options"),
+        Output(ids.COV_TABLE_BY, "options"),
+        Output(ids.COV_CRUMB_DISTRICT, "children"),
+        Output(ids.COV_TABLE_HEADING, "children"),
+        Input(ids.LANG, "data"),
     )(translate)
 
 
@@ -137,15 +133,17 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                 className="lg-row",
                 children=[
                     html.H2(
-                        id="cov-heading", children=t("cov.heading"), style={"fontSize": "16px", "margin": "0 12px 0 0"}
+                        id=ids.COV_HEADING,
+                        children=t("cov.heading"),
+                        style={"fontSize": "16px", "margin": "0 12px 0 0"},
                     ),
                     html.Div(
                         className="lg-crumbs",
                         children=[
                             html.Button(
-                                id="cov-crumb-district", className="lg-crumb", children=t("cov.district"), n_clicks=0
+                                id=ids.COV_CRUMB_DISTRICT, className="lg-crumb", children=t("cov.district"), n_clicks=0
                             ),
-                            html.Span(id="cov-crumbs-unit"),
+                            html.Span(id=ids.COV_CRUMBS_UNIT),
                         ],
                     ),
                 ],
@@ -154,14 +152,14 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                 className="lg-filterbar",
                 children=[
                     dcc.Dropdown(
-                        id="cov-period",
+                        id=ids.COV_PERIOD,
                         options=period_options("zh"),
                         clearable=False,
                         style={"minWidth": "130px"},
                         value="custom" if custom else (period if period in PERIODS else "month"),
                     ),
                     dcc.DatePickerRange(
-                        id="cov-dates",
+                        id=ids.COV_DATES,
                         start_date=start,
                         end_date=end,
                         display_format="YYYY-MM-DD",
@@ -169,34 +167,34 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                         minimum_nights=0,
                     ),
                     dcc.Dropdown(
-                        id="cov-township",
+                        id=ids.COV_TOWNSHIP,
                         value=township if township in towns else None,
                         placeholder=t("filter.township"),
                         style={"minWidth": "170px"},
                         options=[{"label": name, "value": code} for code, name in towns.items()],
                     ),
                     dcc.Dropdown(
-                        id="cov-domain",
+                        id=ids.COV_DOMAIN,
                         value=domain,
                         placeholder=t("filter.domain"),
                         style={"minWidth": "200px"},
                         options=domain_options(domains, "zh"),
                     ),
                     dcc.Dropdown(
-                        id="cov-blind-days",
+                        id=ids.COV_BLIND_DAYS,
                         value=90,
                         clearable=False,
                         style={"minWidth": "150px"},
                         options=blind_day_options("zh"),
                     ),
-                    html.Button(id="cov-clear", className="lg-btn", children=t("cov.clear"), n_clicks=0),
-                    html.Span(id="cov-error", className="lg-error"),
-                    dcc.Store(id="cov-query"),
-                    dcc.Store(id="cov-unit"),
-                    dcc.Store(id="cov-domain-names", data=domains),
+                    html.Button(id=ids.COV_CLEAR, className="lg-btn", children=t("cov.clear"), n_clicks=0),
+                    html.Span(id=ids.COV_ERROR, className="lg-error"),
+                    dcc.Store(id=ids.COV_QUERY),
+                    dcc.Store(id=ids.COV_UNIT),
+                    dcc.Store(id=ids.COV_DOMAIN_NAMES, data=domains),
                 ],
             ),
-            html.Div(id="cov-kpis", className="lg-kpis"),
+            html.Div(id=ids.COV_KPIS, className="lg-kpis"),
             html.Div(
                 className="lg-cov-grid",
                 children=[
@@ -207,10 +205,13 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                                 className="lg-filterbar lg-map-tools",
                                 children=[
                                     dcc.RadioItems(
-                                        id="cov-map-mode", value="coverage", inline=True, options=map_mode_options("zh")
+                                        id=ids.COV_MAP_MODE,
+                                        value="coverage",
+                                        inline=True,
+                                        options=map_mode_options("zh"),
                                     ),
                                     dcc.Dropdown(
-                                        id="cov-blind-risk",
+                                        id=ids.COV_BLIND_RISK,
                                         value="all",
                                         clearable=False,
                                         style={"minWidth": "140px"},
@@ -218,34 +219,23 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                                     ),
                                 ],
                             ),
-                            dl.Map(
-                                id="cov-map",
-                                className="lg-cov-map",
+                            basemap.leaflet_map(
+                                ids.COV_MAP,
+                                runtime.settings,
+                                dl.GeoJSON(
+                                    id=ids.COV_TOWNS,
+                                    style={"variable": "lawgrid.valueStyle"},
+                                    hoverStyle={"weight": 3, "color": "#1f3b64"},
+                                ),
+                                district=district,
+                                class_name="lg-cov-map",
                                 bounds=[[miny, minx], [maxy, maxx]],
-                                minZoom=8,
                                 maxZoom=16,
-                                attributionControl=False,
-                                children=[
-                                    *basemap.tile_layers(runtime.settings),
-                                    dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
-                                    dl.GeoJSON(
-                                        id="cov-towns",
-                                        style={"variable": "lawgrid.valueStyle"},
-                                        hoverStyle={"weight": 3, "color": "#1f3b64"},
-                                    ),
-                                    dl.ScaleControl(position="topright", imperial=False),
-                                    dl.AttributionControl(
-                                        position="bottomright",
-                                        prefix=" | ".join(
-                                            filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)])
-                                        ),
-                                    ),
-                                ],
                             ),
-                            html.Div(id="cov-legend", className="lg-legend"),
+                            html.Div(id=ids.COV_LEGEND, className="lg-legend"),
                         ],
                     ),
-                    html.Div(className="lg-scroll", children=_graph("cov-unit-chart")),
+                    html.Div(className="lg-scroll", children=_graph(ids.COV_UNIT_CHART)),
                 ],
             ),
             html.Div(
@@ -254,13 +244,15 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                     html.Div(
                         className="lg-panel",
                         children=[
-                            dcc.RadioItems(id="cov-trend-step", value="month", inline=True, options=step_options("zh")),
-                            _graph("cov-trend"),
+                            dcc.RadioItems(
+                                id=ids.COV_TREND_STEP, value="month", inline=True, options=step_options("zh")
+                            ),
+                            _graph(ids.COV_TREND),
                         ],
                     ),
-                    html.Div(className="lg-panel", children=_graph("cov-domain-chart")),
-                    html.Div(className="lg-panel", children=_graph("cov-blind-chart")),
-                    html.Div(className="lg-panel", children=_graph("cov-response-chart")),
+                    html.Div(className="lg-panel", children=_graph(ids.COV_DOMAIN_CHART)),
+                    html.Div(className="lg-panel", children=_graph(ids.COV_BLIND_CHART)),
+                    html.Div(className="lg-panel", children=_graph(ids.COV_RESPONSE_CHART)),
                 ],
             ),
             html.Div(
@@ -269,21 +261,21 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                     html.Div(
                         className="lg-row",
                         children=[
-                            html.H3(id="cov-table-heading", children=t("cov.table")),
+                            html.H3(id=ids.COV_TABLE_HEADING, children=t("cov.table")),
                             dcc.Dropdown(
-                                id="cov-table-by",
+                                id=ids.COV_TABLE_BY,
                                 value="unit",
                                 clearable=False,
                                 style={"minWidth": "150px"},
                                 className="lg-light",
                                 options=table_options("zh"),
                             ),
-                            html.A("CSV", id="cov-export-csv", className="lg-btn", download="", target="_blank"),
-                            html.A("XLSX", id="cov-export-xlsx", className="lg-btn", download="", target="_blank"),
+                            html.A("CSV", id=ids.COV_EXPORT_CSV, className="lg-btn", download="", target="_blank"),
+                            html.A("XLSX", id=ids.COV_EXPORT_XLSX, className="lg-btn", download="", target="_blank"),
                         ],
                     ),
                     dash_table.DataTable(
-                        id="cov-table",
+                        id=ids.COV_TABLE,
                         page_size=15,
                         sort_action="native",
                         style_table={"overflowX": "auto"},
@@ -345,10 +337,10 @@ def cross_filter(town_click, blind_click, domain_click, _clear, township, domain
     trigger = ctx.triggered_id
     if trigger == "cov-clear":
         return None, None
-    if trigger == "cov-towns" and town_click:
+    if trigger == ids.COV_TOWNS and town_click:
         code = (town_click.get("properties") or {}).get("code")
         return (None if code == township else code), no_update
-    picked = _clicked(blind_click if trigger == "cov-blind-chart" else domain_click)
+    picked = _clicked(blind_click if trigger == ids.COV_BLIND_CHART else domain_click)
     if picked is None:
         return no_update, no_update
     if trigger == "cov-blind-chart":
@@ -364,7 +356,7 @@ def _clicked(click) -> str | None:
 def drill(unit_click, _district, unit):
     """district → a unit (click its bar) → its officers; the district crumb goes back."""
     require("view")
-    if ctx.triggered_id == "cov-crumb-district":
+    if ctx.triggered_id == ids.COV_CRUMB_DISTRICT:
         return None
     picked = _clicked(unit_click)
     if unit or picked is None:  # officers' bars do not drill further
@@ -377,7 +369,7 @@ def make_query(period, start, end, township, domain, unit, blind_days):
     makes the period custom."""
     require("view")
     period_out = no_update
-    if ctx.triggered_id == "cov-dates":
+    if ctx.triggered_id == ids.COV_DATES:
         period = period_out = "custom"
     if period != "custom" or not (start and end):
         period = "month" if period == "custom" else period
@@ -546,13 +538,13 @@ def unit_chart(query, lang):
     with _session() as session:
         groups = coverage.coverage(session, by, window, flt)
     groups.sort(key=lambda g: (g["ratio"] or 0, g["name"]))
-    ids = [[g["key"], g["name"]] for g in groups] if by == "unit" else [g["key"] for g in groups]
+    keys = [[g["key"], g["name"]] for g in groups] if by == "unit" else [g["key"] for g in groups]
     figure = go.Figure(
         go.Bar(
             x=[(g["ratio"] or 0) * 100 for g in groups],
             y=[g["name"] for g in groups],
             orientation="h",
-            customdata=ids,
+            customdata=keys,
             marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],
             text=[f"{g['numerator']:,}/{g['denominator']:,}" for g in groups],
             textposition="auto",
@@ -571,7 +563,7 @@ def unit_chart(query, lang):
         xaxis=dict(title="%", gridcolor="#24406a", rangemode="tozero"),
         yaxis=dict(automargin=True),
     )
-    crumb = [html.Span(" › "), html.Span(query["unit_name"], id="cov-crumb-unit")] if query.get("unit") else []
+    crumb = [html.Span(" › "), html.Span(query["unit_name"], id=ids.COV_CRUMB_UNIT)] if query.get("unit") else []
     return figure, crumb
 
 

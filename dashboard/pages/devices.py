@@ -8,11 +8,11 @@ import datetime as dt
 import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, dcc, html
-from flask import current_app
 
-from dashboard import basemap
+from dashboard import basemap, ids
 from dashboard.auth import client_address, current_scope
 from dashboard.i18n import t
+from dashboard.rest import runtime as _runtime
 from geo import audit, fleet, queries, telemetry
 from geo.timezone import BEIJING
 from geo.tracks import find_stops
@@ -24,61 +24,61 @@ MAX_WINDOW = dt.timedelta(days=31)
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/devices", name="devices", layout=layout)
     app.callback(
-        Output("replay-track", "data"),
-        Output("replay-line", "positions"),
-        Output("replay-stops", "children"),
-        Output("replay-slider", "max"),
-        Output("replay-slider", "value"),
-        Output("replay-summary", "children"),
-        Output("replay-map", "viewport"),
-        Input("replay-load", "n_clicks"),
-        State("replay-device", "value"),
-        State("replay-start", "value"),
-        State("replay-end", "value"),
-        State("lang", "data"),
+        Output(ids.REPLAY_TRACK, "data"),
+        Output(ids.REPLAY_LINE, "positions"),
+        Output(ids.REPLAY_STOPS, "children"),
+        Output(ids.REPLAY_SLIDER, "max"),
+        Output(ids.REPLAY_SLIDER, "value"),
+        Output(ids.REPLAY_SUMMARY, "children"),
+        Output(ids.REPLAY_MAP, "viewport"),
+        Input(ids.REPLAY_LOAD, "n_clicks"),
+        State(ids.REPLAY_DEVICE, "value"),
+        State(ids.REPLAY_START, "value"),
+        State(ids.REPLAY_END, "value"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(load_track)
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="replayToggle"),
-        Output("replay-timer", "disabled"),
-        Output("replay-play", "className"),
-        Input("replay-play", "n_clicks"),
-        State("replay-timer", "disabled"),
+        Output(ids.REPLAY_TIMER, "disabled"),
+        Output(ids.REPLAY_PLAY, "className"),
+        Input(ids.REPLAY_PLAY, "n_clicks"),
+        State(ids.REPLAY_TIMER, "disabled"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="replayTick"),
-        Output("replay-slider", "value", allow_duplicate=True),
-        Output("replay-timer", "disabled", allow_duplicate=True),
-        Input("replay-timer", "n_intervals"),
-        State("replay-slider", "value"),
-        State("replay-slider", "max"),
-        State("replay-speed", "value"),
+        Output(ids.REPLAY_SLIDER, "value", allow_duplicate=True),
+        Output(ids.REPLAY_TIMER, "disabled", allow_duplicate=True),
+        Input(ids.REPLAY_TIMER, "n_intervals"),
+        State(ids.REPLAY_SLIDER, "value"),
+        State(ids.REPLAY_SLIDER, "max"),
+        State(ids.REPLAY_SPEED, "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="replayShow"),
-        Output("replay-marker", "center"),
-        Output("replay-time", "children"),
-        Input("replay-slider", "value"),
-        State("replay-track", "data"),
+        Output(ids.REPLAY_MARKER, "center"),
+        Output(ids.REPLAY_TIME, "children"),
+        Input(ids.REPLAY_SLIDER, "value"),
+        State(ids.REPLAY_TRACK, "data"),
         prevent_initial_call=True,
     )
     app.callback(
-        Output("devices-heading", "children"),
-        Output("replay-device", "placeholder"),
-        Output("replay-start-label", "children"),
-        Output("replay-end-label", "children"),
-        Output("replay-load", "children"),
-        Output("replay-play", "children"),
-        Output("replay-speed-label", "children"),
-        Input("lang", "data"),
+        Output(ids.DEVICES_HEADING, "children"),
+        Output(ids.REPLAY_DEVICE, "placeholder"),
+        Output(ids.REPLAY_START_LABEL, "children"),
+        Output(ids.REPLAY_END_LABEL, "children"),
+        Output(ids.REPLAY_LOAD, "children"),
+        Output(ids.REPLAY_PLAY, "children"),
+        Output(ids.REPLAY_SPEED_LABEL, "children"),
+        Input(ids.LANG, "data"),
     )(translate)
 
 
 def layout(**_query):
     scope = current_scope()
-    with current_app.extensions["lawgrid"].session() as session:
+    with _runtime().session() as session:
         devices = fleet.devices(session, scope)
         district = queries.district_geojson(session)
         townships = queries.townships_geojson(session, simplify_m=30)
@@ -92,65 +92,58 @@ def layout(**_query):
             html.Div(
                 className="lg-map-wrap",
                 children=[
-                    dl.Map(
-                        id="replay-map",
-                        className="lg-map",
+                    basemap.leaflet_map(
+                        ids.REPLAY_MAP,
+                        _runtime().settings,
+                        dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
+                        dl.GeoJSON(data=district, style=basemap.DISTRICT_STYLE),
+                        dl.Polyline(id=ids.REPLAY_LINE, positions=[], color="#3a86ff", weight=4),
+                        dl.LayerGroup(id=ids.REPLAY_STOPS),
+                        dl.CircleMarker(
+                            id=ids.REPLAY_MARKER,
+                            center=[0, 0],
+                            radius=9,
+                            color="#ffffff",
+                            fillColor="#d62828",
+                            fillOpacity=1,
+                            weight=2,
+                        ),
                         center=[39.0, 117.65],
                         zoom=10,
-                        minZoom=8,
                         maxZoom=19,
-                        attributionControl=False,
-                        eventHandlers={"layeradd": {"variable": "lawgrid.watchTiles"}},
-                        children=[
-                            *basemap.tile_layers(current_app.extensions["lawgrid"].settings),
-                            dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
-                            dl.GeoJSON(data=district, style={"color": "#24406a", "weight": 2, "fill": False}),
-                            dl.Polyline(id="replay-line", positions=[], color="#3a86ff", weight=4),
-                            dl.LayerGroup(id="replay-stops"),
-                            dl.CircleMarker(
-                                id="replay-marker",
-                                center=[0, 0],
-                                radius=9,
-                                color="#ffffff",
-                                fillColor="#d62828",
-                                fillOpacity=1,
-                                weight=2,
-                            ),
-                            dl.ScaleControl(position="topright", imperial=False),
-                        ],
                     ),
                 ],
             ),
             html.Div(
                 className="lg-side",
                 children=[
-                    html.H2(id="devices-heading", children=t("devices.heading"), style={"fontSize": "16px"}),
+                    html.H2(id=ids.DEVICES_HEADING, children=t("devices.heading"), style={"fontSize": "16px"}),
                     html.Div(
                         className="lg-panel",
                         style={"color": "#1f2d3d"},
                         children=[
                             dcc.Dropdown(
-                                id="replay-device",
+                                id=ids.REPLAY_DEVICE,
                                 options=options,
                                 placeholder=t("devices.device"),
                                 value=_default_device(devices),
                             ),
                             html.Label(
-                                id="replay-start-label", children=t("devices.start"), style={"color": "#e6edf6"}
+                                id=ids.REPLAY_START_LABEL, children=t("devices.start"), style={"color": "#e6edf6"}
                             ),
                             dcc.Input(
-                                id="replay-start",
+                                id=ids.REPLAY_START,
                                 type="datetime-local",
                                 value=(now - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
                             ),
-                            html.Label(id="replay-end-label", children=t("devices.end"), style={"color": "#e6edf6"}),
+                            html.Label(id=ids.REPLAY_END_LABEL, children=t("devices.end"), style={"color": "#e6edf6"}),
                             dcc.Input(
-                                id="replay-end",
+                                id=ids.REPLAY_END,
                                 type="datetime-local",
                                 value=(now + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
                             ),
                             html.Button(
-                                id="replay-load",
+                                id=ids.REPLAY_LOAD,
                                 className="lg-lang",
                                 children=t("devices.load"),
                                 style={"marginLeft": "8px"},
@@ -160,9 +153,9 @@ def layout(**_query):
                     html.Div(
                         className="lg-panel",
                         children=[
-                            html.Div(id="replay-summary", className="lg-note", children=t("devices.pick")),
+                            html.Div(id=ids.REPLAY_SUMMARY, className="lg-note", children=t("devices.pick")),
                             dcc.Slider(
-                                id="replay-slider",
+                                id=ids.REPLAY_SLIDER,
                                 min=0,
                                 max=0,
                                 step=1,
@@ -173,22 +166,22 @@ def layout(**_query):
                             html.Div(
                                 style={"display": "flex", "gap": "8px", "alignItems": "center"},
                                 children=[
-                                    html.Button(id="replay-play", className="lg-lang", children=t("devices.play")),
-                                    html.Span(id="replay-speed-label", children=t("devices.speed")),
+                                    html.Button(id=ids.REPLAY_PLAY, className="lg-lang", children=t("devices.play")),
+                                    html.Span(id=ids.REPLAY_SPEED_LABEL, children=t("devices.speed")),
                                     dcc.Dropdown(
-                                        id="replay-speed",
+                                        id=ids.REPLAY_SPEED,
                                         value=4,
                                         clearable=False,
                                         style={"width": "90px", "color": "#1f2d3d"},
                                         options=[{"label": f"{s}×", "value": s} for s in SPEEDS],
                                     ),
-                                    html.Span(id="replay-time", className="lg-note"),
+                                    html.Span(id=ids.REPLAY_TIME, className="lg-note"),
                                 ],
                             ),
                         ],
                     ),
-                    dcc.Interval(id="replay-timer", interval=250, disabled=True),
-                    dcc.Store(id="replay-track"),
+                    dcc.Interval(id=ids.REPLAY_TIMER, interval=250, disabled=True),
+                    dcc.Store(id=ids.REPLAY_TRACK),
                 ],
             ),
         ],
@@ -220,7 +213,7 @@ def load_track(_clicks, device_id, start, end, lang):
     if window is None:
         return (None, *nothing, t("devices.bad_window", lang), dash.no_update)
     scope = current_scope()
-    with current_app.extensions["lawgrid"].session() as session:
+    with _runtime().session() as session:
         if not fleet.device_visible(session, scope, int(device_id)):
             return (None, *nothing, t("devices.pick", lang), dash.no_update)
         doc = telemetry.track(session, int(device_id), *window)

@@ -10,71 +10,67 @@ import dash
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash_socketio import DashSocketIO
-from flask import current_app
 
-from dashboard import basemap, dispatching
+from dashboard import basemap, dispatching, ids
 from dashboard.auth import current_scope, require
 from dashboard.i18n import t
 from dashboard.rest import attempt, explain
+from dashboard.rest import runtime as _runtime
 from geo import dispatch, policy, queries
 
 PRIORITY_CLASS = {1: "lg-pri-urgent", 2: "lg-pri-normal", 3: "lg-pri-low"}
 
 
-def _runtime():
-    return current_app.extensions["lawgrid"]
-
-
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/dispatch", name="dispatch", layout=layout)
     app.callback(
-        Output("queue", "children"),
-        Output("dispatch-tasks", "data"),
-        Output("dispatch-heading", "children"),
-        Output("bulk-preview", "children"),
-        Input("lang", "data"),
-        Input("dispatch-socket", "data-inspection"),
-        Input("dispatch-done", "data"),
-        Input("queue-refresh", "n_intervals"),
+        Output(ids.QUEUE, "children"),
+        Output(ids.DISPATCH_TASKS, "data"),
+        Output(ids.DISPATCH_HEADING, "children"),
+        Output(ids.BULK_PREVIEW, "children"),
+        Input(ids.LANG, "data"),
+        Input(ids.DISPATCH_SOCKET, "data-inspection"),
+        Input(ids.DISPATCH_DONE, "data"),
+        Input(ids.QUEUE_REFRESH, "n_intervals"),
     )(render_queue)
     app.callback(
-        Output("dispatch-selected", "data"),
-        Input({"type": "queue-task", "id": ALL}, "n_clicks"),
-        Input("dispatch-tasks", "clickData"),
+        Output(ids.DISPATCH_SELECTED, "data"),
+        Input({"type": ids.QUEUE_TASK, "id": ALL}, "n_clicks"),
+        Input(ids.DISPATCH_TASKS, "clickData"),
         prevent_initial_call=True,
     )(select_task)
     app.callback(
-        Output("candidates", "children"),
-        Output("dispatch-focus", "data"),
-        Output("dispatch-crews", "data"),
-        Output("dispatch-map", "viewport"),
-        Input("dispatch-selected", "data"),
-        Input("dispatch-done", "data"),
-        Input("lang", "data"),
+        Output(ids.CANDIDATES, "children"),
+        Output(ids.DISPATCH_FOCUS, "data"),
+        Output(ids.DISPATCH_CREWS, "data"),
+        Output(ids.DISPATCH_MAP, "viewport"),
+        Input(ids.DISPATCH_SELECTED, "data"),
+        Input(ids.DISPATCH_DONE, "data"),
+        Input(ids.LANG, "data"),
     )(show_candidates)
     app.callback(
-        Output("dispatch-message", "children"),
-        Output("dispatch-done", "data"),
-        Input({"type": "assign-crew", "index": ALL}, "n_clicks"),
-        State("dispatch-selected", "data"),
-        State("dispatch-crews", "data"),
-        State("lang", "data"),
+        Output(ids.DISPATCH_MESSAGE, "children"),
+        Output(ids.DISPATCH_DONE, "data"),
+        Input({"type": ids.ASSIGN_CREW, "index": ALL}, "n_clicks"),
+        State(ids.DISPATCH_SELECTED, "data"),
+        State(ids.DISPATCH_CREWS, "data"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(assign_from_panel)
     app.callback(
-        Output("bulk-plan", "children"),
-        Output("bulk-assignments", "data"),
-        Input("bulk-preview", "n_clicks"),
-        State("lang", "data"),
+        Output(ids.BULK_PLAN, "children"),
+        Output(ids.BULK_ASSIGNMENTS, "data"),
+        Input(ids.BULK_PREVIEW, "n_clicks"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(preview_plan)
     app.callback(
-        Output("dispatch-message", "children", allow_duplicate=True),
-        Output("dispatch-done", "data", allow_duplicate=True),
-        Output("bulk-plan", "children", allow_duplicate=True),
-        Input("bulk-commit", "n_clicks"),
-        State("bulk-assignments", "data"),
-        State("lang", "data"),
+        Output(ids.DISPATCH_MESSAGE, "children", allow_duplicate=True),
+        Output(ids.DISPATCH_DONE, "data", allow_duplicate=True),
+        Output(ids.BULK_PLAN, "children", allow_duplicate=True),
+        Input(ids.BULK_COMMIT, "n_clicks"),
+        State(ids.BULK_ASSIGNMENTS, "data"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(commit_plan)
 
@@ -90,40 +86,25 @@ def layout(task=None, **_query):
             html.Div(
                 className="lg-map-wrap",
                 children=[
-                    dl.Map(
-                        id="dispatch-map",
-                        className="lg-map",
+                    basemap.leaflet_map(
+                        ids.DISPATCH_MAP,
+                        _runtime().settings,
+                        dl.GeoJSON(id=ids.DISPATCH_TASKS, pointToLayer={"variable": "lawgrid.dispatchPoint"}),
+                        dl.GeoJSON(
+                            id=ids.DISPATCH_FOCUS,
+                            pointToLayer={"variable": "lawgrid.dispatchPoint"},
+                            style={"variable": "lawgrid.dispatchStyle"},
+                        ),
+                        district=district,
                         center=[39.03, 117.65],
                         zoom=10,
-                        minZoom=8,
-                        maxZoom=18,
-                        attributionControl=False,
-                        children=[
-                            *basemap.tile_layers(_runtime().settings),
-                            dl.GeoJSON(
-                                id="district-outline",
-                                data=district,
-                                style={"color": "#24406a", "weight": 2, "fill": False},
-                            ),
-                            dl.GeoJSON(id="dispatch-tasks", pointToLayer={"variable": "lawgrid.dispatchPoint"}),
-                            dl.GeoJSON(
-                                id="dispatch-focus",
-                                pointToLayer={"variable": "lawgrid.dispatchPoint"},
-                                style={"variable": "lawgrid.dispatchStyle"},
-                            ),
-                            dl.ScaleControl(position="topright", imperial=False),
-                            dl.AttributionControl(
-                                position="bottomright",
-                                prefix=basemap.attribution(_runtime().settings) or t("map.attribution"),
-                            ),
-                        ],
                     ),
-                    DashSocketIO(id="dispatch-socket", url="/live", eventNames=["inspection"]),
-                    dcc.Interval(id="queue-refresh", interval=60_000),
-                    dcc.Store(id="dispatch-selected", data=selected),
-                    dcc.Store(id="dispatch-crews"),
-                    dcc.Store(id="dispatch-done"),
-                    dcc.Store(id="bulk-assignments"),
+                    DashSocketIO(id=ids.DISPATCH_SOCKET, url="/live", eventNames=["inspection"]),
+                    dcc.Interval(id=ids.QUEUE_REFRESH, interval=60_000),
+                    dcc.Store(id=ids.DISPATCH_SELECTED, data=selected),
+                    dcc.Store(id=ids.DISPATCH_CREWS),
+                    dcc.Store(id=ids.DISPATCH_DONE),
+                    dcc.Store(id=ids.BULK_ASSIGNMENTS),
                 ],
             ),
             html.Div(
@@ -132,14 +113,14 @@ def layout(task=None, **_query):
                     html.Div(
                         className="lg-row",
                         children=[
-                            html.H2(id="dispatch-heading", style={"fontSize": "16px", "flex": "1"}),
-                            html.Button(id="bulk-preview", className="lg-btn"),
+                            html.H2(id=ids.DISPATCH_HEADING, style={"fontSize": "16px", "flex": "1"}),
+                            html.Button(id=ids.BULK_PREVIEW, className="lg-btn"),
                         ],
                     ),
-                    html.Div(id="dispatch-message", className="lg-message", role="status"),
-                    html.Div(id="bulk-plan"),
-                    html.Div(id="queue", className="lg-queue"),
-                    html.Div(id="candidates", className="lg-candidates"),
+                    html.Div(id=ids.DISPATCH_MESSAGE, className="lg-message", role="status"),
+                    html.Div(id=ids.BULK_PLAN),
+                    html.Div(id=ids.QUEUE, className="lg-queue"),
+                    html.Div(id=ids.CANDIDATES, className="lg-candidates"),
                 ],
             ),
         ],
@@ -153,7 +134,7 @@ def render_queue(lang, _event, _done, _tick):
         tasks = dispatch.list_tasks(session, None if scope.district_wide else sorted(scope.unit_ids))
     rows = [
         html.Button(
-            id={"type": "queue-task", "id": task["id"]},
+            id={"type": ids.QUEUE_TASK, "id": task["id"]},
             className="lg-queue-row",
             n_clicks=0,
             children=[
@@ -215,7 +196,7 @@ def show_candidates(task_id, _done, lang):
     may_assign = policy.allowed(scope, "task.assign") and view["status"] in dispatch.ASSIGNABLE
     target = result["target"]
     head = [
-        html.H3(f"#{task_id} {target['name']}", id="candidates-heading"),
+        html.H3(f"#{task_id} {target['name']}", id=ids.CANDIDATES_HEADING),
         html.P(
             f"{t('status.' + view['status'], lang)} · {view['domain_en' if lang == 'en' else 'domain_zh']} · "
             + "、".join(o["name"] for o in view["officers"]),
@@ -243,7 +224,7 @@ def show_candidates(task_id, _done, lang):
                             html.Strong(f"{rank}. {crew['unit']}", style={"flex": "1"}),
                             html.Button(
                                 t("dispatch.assign", lang),
-                                id={"type": "assign-crew", "index": rank - 1},
+                                id={"type": ids.ASSIGN_CREW, "index": rank - 1},
                                 className="lg-btn lg-assign",
                                 n_clicks=0,
                                 disabled=not may_assign,
@@ -304,7 +285,7 @@ def assign_from_panel(clicks, task_id, crews, lang):
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), time.time()
     sent = len(result["notified"]["delivered"])
     return (
-        html.Span(f"✓ #{task_id} {t('dispatch.assigned_ok', lang)}（{sent}）", className="lg-ok", id="assign-ok"),
+        html.Span(f"✓ #{task_id} {t('dispatch.assigned_ok', lang)}（{sent}）", className="lg-ok", id=ids.ASSIGN_OK),
         time.time(),
     )
 
@@ -322,7 +303,7 @@ def preview_plan(_clicks, lang):
     )
     table = html.Table(
         className="lg-card-table",
-        id="bulk-table",
+        id=ids.BULK_TABLE,
         children=[
             html.Tr([html.Th(t("dispatch.task", lang)), html.Th(""), html.Th(t("dispatch.travel", lang))]),
             *[
@@ -340,11 +321,11 @@ def preview_plan(_clicks, lang):
     return html.Div(
         className="lg-plan",
         children=[
-            html.P(summary, id="bulk-summary"),
+            html.P(summary, id=ids.BULK_SUMMARY),
             table,
             html.Button(
                 t("dispatch.commit", lang),
-                id="bulk-commit",
+                id=ids.BULK_COMMIT,
                 className="lg-btn lg-assign",
                 n_clicks=0,
                 disabled=not plan["assignments"],
@@ -362,4 +343,4 @@ def commit_plan(clicks, assignments, lang):
     if error:
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), no_update, no_update
     message = t("dispatch.committed", lang).format(n=len(result["assigned"]), f=len(result["failed"]))
-    return html.Span(f"✓ {message}", className="lg-ok", id="bulk-ok"), time.time(), None
+    return html.Span(f"✓ {message}", className="lg-ok", id=ids.BULK_OK), time.time(), None

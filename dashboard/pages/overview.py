@@ -11,12 +11,12 @@ import dash_leaflet as dl
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash_socketio import DashSocketIO
-from flask import current_app
 
-from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching
+from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching, ids
 from dashboard.auth import current_scope
 from dashboard.i18n import t
 from dashboard.rest import explain, record_refusal
+from dashboard.rest import runtime as _runtime
 from geo import coverage, dispatch, fleet, policy, queries, target_map
 from geo.errors import LawGridError
 
@@ -36,11 +36,7 @@ DOMAIN_PALETTE = [
     "#ad494a",
     "#3182bd",
 ]
-FILTERS = [Input("f-township", "value"), Input("f-domain", "value"), Input("f-risk", "value")]
-
-
-def _runtime():
-    return current_app.extensions["lawgrid"]
+FILTERS = [Input(ids.F_TOWNSHIP, "value"), Input(ids.F_DOMAIN, "value"), Input(ids.F_RISK, "value")]
 
 
 def register(app: dash.Dash) -> None:
@@ -48,101 +44,101 @@ def register(app: dash.Dash) -> None:
     # Live positions never pass through Python: socket -> clientside -> markers moved in place.
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="socketState"),
-        Output("live-socket-state", "data"),
-        Input("live-socket", "connected"),
+        Output(ids.LIVE_SOCKET_STATE, "data"),
+        Input(ids.LIVE_SOCKET, "connected"),
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
-        Output("live-applied", "data"),
-        Input("live-socket", "data-positions"),
+        Output(ids.LIVE_APPLIED, "data"),
+        Input(ids.LIVE_SOCKET, "data-positions"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="applyPositions"),
-        Output("live-applied", "data", allow_duplicate=True),
-        Input("live-initial", "data"),
+        Output(ids.LIVE_APPLIED, "data", allow_duplicate=True),
+        Input(ids.LIVE_INITIAL, "data"),
         prevent_initial_call="initial_duplicate",
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="setOnTask"),
-        Output("live-on-task-applied", "data"),
-        Input("live-on-task", "data"),
+        Output(ids.LIVE_ON_TASK_APPLIED, "data"),
+        Input(ids.LIVE_ON_TASK, "data"),
     )
-    app.callback(Output("live-on-task", "data"), Input("live-socket", "data-inspection"), prevent_initial_call=True)(
-        devices_on_task
-    )
+    app.callback(
+        Output(ids.LIVE_ON_TASK, "data"), Input(ids.LIVE_SOCKET, "data-inspection"), prevent_initial_call=True
+    )(devices_on_task)
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="setFollow"),
-        Output("live-follow", "className"),
-        Input("live-follow", "value"),
+        Output(ids.LIVE_FOLLOW, "className"),
+        Input(ids.LIVE_FOLLOW, "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="targetsUrl"),
-        Output("targets-layer", "url"),
-        Input("overview-map", "bounds"),
-        Input("overview-map", "zoom"),
+        Output(ids.TARGETS_LAYER, "url"),
+        Input(ids.OVERVIEW_MAP, "bounds"),
+        Input(ids.OVERVIEW_MAP, "zoom"),
         *FILTERS,
-        Input("f-q", "value"),
-        State("overview-map", "center"),
+        Input(ids.F_Q, "value"),
+        State(ids.OVERVIEW_MAP, "center"),
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="zoomIntoCell"),
-        Output("overview-map", "viewport", allow_duplicate=True),
-        Input("targets-layer", "clickData"),
-        State("overview-map", "zoom"),
+        Output(ids.OVERVIEW_MAP, "viewport", allow_duplicate=True),
+        Input(ids.TARGETS_LAYER, "clickData"),
+        State(ids.OVERVIEW_MAP, "zoom"),
         prevent_initial_call=True,
     )
     app.callback(
-        Output("overview-map", "viewport", allow_duplicate=True),
-        Input("f-q", "value"),
+        Output(ids.OVERVIEW_MAP, "viewport", allow_duplicate=True),
+        Input(ids.F_Q, "value"),
         *FILTERS,
         prevent_initial_call=True,
     )(fly_to_search)
-    app.callback(Output("target-card", "children"), Input("targets-layer", "clickData"), Input("lang", "data"))(
+    app.callback(Output(ids.TARGET_CARD, "children"), Input(ids.TARGETS_LAYER, "clickData"), Input(ids.LANG, "data"))(
         show_target_card
     )
     app.callback(
-        Output("township-layer", "hideout"),
-        Output("township-legend", "children"),
-        Output("township-chart", "figure"),
+        Output(ids.TOWNSHIP_LAYER, "hideout"),
+        Output(ids.TOWNSHIP_LEGEND, "children"),
+        Output(ids.TOWNSHIP_CHART, "figure"),
         *FILTERS,
-        Input("f-colour", "value"),
-        Input("lang", "data"),
-        State("township-layer", "hideout"),
+        Input(ids.F_COLOUR, "value"),
+        Input(ids.LANG, "data"),
+        State(ids.TOWNSHIP_LAYER, "hideout"),
     )(filter_townships)
     app.callback(
-        Output("overview-heading", "children"),
-        Output("overview-approximate", "children"),
-        Output("card-targets-label", "children"),
-        Output("card-units-label", "children"),
-        Output("card-officers-label", "children"),
-        Output("card-devices-label", "children"),
-        Output("f-township", "placeholder"),
-        Output("f-domain", "placeholder"),
-        Output("f-domain", "options"),
-        Output("f-risk", "options"),
-        Output("f-q", "placeholder"),
-        Output("f-heat", "options"),
-        Output("f-heat", "placeholder"),
-        Output("live-follow", "options"),
-        Output("f-colour", "options"),
-        Input("lang", "data"),
+        Output(ids.OVERVIEW_HEADING, "children"),
+        Output(ids.OVERVIEW_APPROXIMATE, "children"),
+        Output(ids.CARD_TARGETS_LABEL, "children"),
+        Output(ids.CARD_UNITS_LABEL, "children"),
+        Output(ids.CARD_OFFICERS_LABEL, "children"),
+        Output(ids.CARD_DEVICES_LABEL, "children"),
+        Output(ids.F_TOWNSHIP, "placeholder"),
+        Output(ids.F_DOMAIN, "placeholder"),
+        Output(ids.F_DOMAIN, "options"),
+        Output(ids.F_RISK, "options"),
+        Output(ids.F_Q, "placeholder"),
+        Output(ids.F_HEAT, "options"),
+        Output(ids.F_HEAT, "placeholder"),
+        Output(ids.LIVE_FOLLOW, "options"),
+        Output(ids.F_COLOUR, "options"),
+        Input(ids.LANG, "data"),
     )(translate_overview)
     app.callback(
-        Output("heat-layer", "data"),
-        Output("heat-layer", "hideout"),
-        Input("f-heat", "value"),
-        Input("live-socket", "data-alarm"),
+        Output(ids.HEAT_LAYER, "data"),
+        Output(ids.HEAT_LAYER, "hideout"),
+        Input(ids.F_HEAT, "value"),
+        Input(ids.LIVE_SOCKET, "data-alarm"),
     )(alarm_heat)
     app.callback(
-        Output("card-create-result", "children"),
-        Input("card-create", "n_clicks"),
-        State("card-target", "data"),
-        State("lang", "data"),
+        Output(ids.CARD_CREATE_RESULT, "children"),
+        Input(ids.CARD_CREATE, "n_clicks"),
+        State(ids.CARD_TARGET, "data"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(create_from_card)
-    alarm_panel.register(app, map_id="overview-map")
+    alarm_panel.register(app, map_id=ids.OVERVIEW_MAP)
 
 
 def layout(**_query):
@@ -161,7 +157,6 @@ def layout(**_query):
         p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"
     values = [f["properties"]["targets"] for f in townships["features"]]
     breaks = choropleth.breaks_for(values)
-    base_layers = basemap.tile_layers(runtime.settings)
     minx, miny, maxx, maxy = choropleth.district_bounds(district)
     colors = {d["key"]: DOMAIN_PALETTE[i % len(DOMAIN_PALETTE)] for i, d in enumerate(domains)}
     return html.Div(
@@ -171,69 +166,50 @@ def layout(**_query):
                 className="lg-map-wrap",
                 children=[
                     filter_bar(townships, domains),
-                    dl.Map(
+                    basemap.leaflet_map(
+                        ids.OVERVIEW_MAP,
+                        runtime.settings,
+                        dl.GeoJSON(
+                            id=ids.TOWNSHIP_LAYER,
+                            data=townships,
+                            style={"variable": "lawgrid.townshipStyle"},
+                            hideout={"breaks": breaks, "colors": choropleth.COUNT_COLORS, "property": "targets"},
+                            hoverStyle={"weight": 3, "color": "#1f3b64"},
+                        ),
+                        dl.GeoJSON(id=ids.HEAT_LAYER, style={"variable": "lawgrid.heatStyle"}, hideout={"max": 1}),
+                        dl.GeoJSON(
+                            id=ids.TARGETS_LAYER,
+                            pointToLayer={"variable": "lawgrid.targetPoint"},
+                            hideout={"colors": colors},
+                        ),
+                        district=district,
+                        # The live layer is drawn by lawgrid-02-live.js on this map (see lawgrid.captureMap).
+                        on_layeradd="lawgrid.captureMap",
                         # centre and zoom, not bounds: dash-leaflet's viewport tracking compares against them
-                        id="overview-map",
-                        className="lg-map",
                         center=[(miny + maxy) / 2, (minx + maxx) / 2],
                         zoom=10,
-                        minZoom=8,
-                        maxZoom=18,
                         trackViewport=True,
-                        # The live layer is drawn by lawgrid.js on this map (see lawgrid.captureMap).
-                        eventHandlers={"layeradd": {"variable": "lawgrid.captureMap"}},
-                        attributionControl=False,
-                        children=[
-                            *base_layers,
-                            dl.GeoJSON(
-                                id="district-outline",
-                                data=district,
-                                style={"color": "#24406a", "weight": 2, "fill": False},
-                            ),
-                            dl.GeoJSON(
-                                id="township-layer",
-                                data=townships,
-                                style={"variable": "lawgrid.townshipStyle"},
-                                hideout={"breaks": breaks, "colors": choropleth.COUNT_COLORS, "property": "targets"},
-                                hoverStyle={"weight": 3, "color": "#1f3b64"},
-                            ),
-                            dl.GeoJSON(id="heat-layer", style={"variable": "lawgrid.heatStyle"}, hideout={"max": 1}),
-                            dl.GeoJSON(
-                                id="targets-layer",
-                                pointToLayer={"variable": "lawgrid.targetPoint"},
-                                hideout={"colors": colors},
-                            ),
-                            dl.ScaleControl(position="topright", imperial=False),
-                            # The prefix carries every attribution: layers added before the control
-                            # would not register theirs.
-                            dl.AttributionControl(
-                                position="bottomright",
-                                prefix=" | ".join(
-                                    filter(None, [t("map.attribution"), basemap.attribution(runtime.settings)])
-                                ),
-                            ),
-                        ],
                     ),
                     html.Div(
-                        id="township-legend",
+                        id=ids.TOWNSHIP_LEGEND,
                         className="lg-legend",
                         children=choropleth.legend(
                             t("overview.targets"), breaks, choropleth.COUNT_COLORS, max(values or [0])
                         ),
                     ),
-                    html.Div(id="alarm-banner", className="lg-banner"),
-                    DashSocketIO(id="live-socket", url="/live", eventNames=["positions", "alarm", "inspection"]),
-                    dcc.Store(id="live-socket-state"),
-                    dcc.Store(id="live-initial", data=live_rows(live_now)),
-                    dcc.Store(id="live-on-task", data=on_task),
-                    dcc.Store(id="live-on-task-applied"),
-                    dcc.Store(id="live-applied"),
+                    html.Div(id=ids.ALARM_BANNER, className="lg-banner"),
+                    DashSocketIO(id=ids.LIVE_SOCKET, url="/live", eventNames=["positions", "alarm", "inspection"]),
+                    dcc.Store(id=ids.LIVE_SOCKET_STATE),
+                    dcc.Store(id=ids.LIVE_INITIAL, data=live_rows(live_now)),
+                    dcc.Store(id=ids.LIVE_ON_TASK, data=on_task),
+                    dcc.Store(id=ids.LIVE_ON_TASK_APPLIED),
+                    dcc.Store(id=ids.LIVE_APPLIED),
                 ],
             ),
             html.Div(
                 className="lg-side",
                 children=[
-                    html.H2(id="overview-heading", children=t("overview.heading"), style={"fontSize": "16px"}),
+                    html.H2(id=ids.OVERVIEW_HEADING, children=t("overview.heading"), style={"fontSize": "16px"}),
                     html.Div(
                         className="lg-cards",
                         children=[
@@ -244,14 +220,14 @@ def layout(**_query):
                         ],
                     ),
                     alarm_panel.panel(alarms, scope),
-                    html.Div(id="target-card", className="lg-panel", children=target_card_view(None, "zh")),
+                    html.Div(id=ids.TARGET_CARD, className="lg-panel", children=target_card_view(None, "zh")),
                     dcc.Graph(
-                        id="township-chart",
+                        id=ids.TOWNSHIP_CHART,
                         figure=township_chart(townships, "zh"),
                         config={"displaylogo": False},
                         style={"height": "520px"},
                     ),
-                    html.P(id="overview-approximate", className="lg-note", children=t("overview.approximate")),
+                    html.P(id=ids.OVERVIEW_APPROXIMATE, className="lg-note", children=t("overview.approximate")),
                 ],
             ),
         ],
@@ -264,38 +240,40 @@ def filter_bar(townships: dict, domains: list[dict]):
         className="lg-filterbar",
         children=[
             dcc.Dropdown(
-                id="f-township",
+                id=ids.F_TOWNSHIP,
                 multi=True,
                 placeholder=t("filter.township"),
                 style={"minWidth": "200px"},
                 options=[{"label": p["name"], "value": p["code"]} for p in towns],
             ),
             dcc.Dropdown(
-                id="f-domain",
+                id=ids.F_DOMAIN,
                 multi=True,
                 placeholder=t("filter.domain"),
                 style={"minWidth": "220px"},
                 options=domain_options(domains, "zh"),
             ),
-            dcc.Checklist(id="f-risk", options=risk_options("zh"), value=[], inline=True, style={"color": "#e6edf6"}),
-            dcc.Input(id="f-q", type="search", debounce=True, placeholder=t("filter.search"), style={"width": "220px"}),
-            dcc.RadioItems(id="f-colour", options=colour_options("zh"), value="targets", inline=True),
+            dcc.Checklist(id=ids.F_RISK, options=risk_options("zh"), value=[], inline=True, style={"color": "#e6edf6"}),
+            dcc.Input(
+                id=ids.F_Q, type="search", debounce=True, placeholder=t("filter.search"), style={"width": "220px"}
+            ),
+            dcc.RadioItems(id=ids.F_COLOUR, options=colour_options("zh"), value="targets", inline=True),
             dcc.Checklist(
-                id="live-follow",
+                id=ids.LIVE_FOLLOW,
                 options=[{"label": t("live.follow"), "value": "follow"}],
                 value=[],
                 inline=True,
                 style={"color": "#e6edf6"},
             ),
-            html.Span(id="live-selected", className="lg-note"),
+            html.Span(id=ids.LIVE_SELECTED, className="lg-note"),
             dcc.Dropdown(
-                id="f-heat",
+                id=ids.F_HEAT,
                 options=heat_options("zh"),
                 value=None,
                 placeholder=t("heat.off"),
                 style={"minWidth": "170px"},
             ),
-            dcc.Store(id="domain-names", data=domains),
+            dcc.Store(id=ids.DOMAIN_NAMES, data=domains),
         ],
     )
 
@@ -320,7 +298,7 @@ def alarm_heat(window, _alarm):
     kept current as they arrive."""
     if window not in HEAT_WINDOWS:
         return {"type": "FeatureCollection", "features": []}, {"max": 1}
-    if dash.ctx.triggered_id == "live-socket" and window.startswith("inspections"):
+    if dash.ctx.triggered_id == ids.LIVE_SOCKET and window.startswith("inspections"):
         return no_update, no_update
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=HEAT_WINDOWS[window])
     scope = current_scope()
@@ -390,7 +368,7 @@ def fly_to_search(q, towns, domains, risks):
 
 def show_target_card(feature, lang):
     if not feature or "id" not in (feature.get("properties") or {}):
-        if dash.ctx.triggered_id == "targets-layer":
+        if dash.ctx.triggered_id == ids.TARGETS_LAYER:
             return no_update  # a cell was clicked: the map zooms instead
         return target_card_view(None, lang)
     with _runtime().session() as session:
@@ -420,13 +398,13 @@ def target_card_view(card: dict | None, lang: str):
         []
         if not policy.allowed(scope, "task.create")
         else [
-            html.Button(t("card.create_task", lang), id="card-create", className="lg-btn", n_clicks=0),
-            html.Div(id="card-create-result"),
+            html.Button(t("card.create_task", lang), id=ids.CARD_CREATE, className="lg-btn", n_clicks=0),
+            html.Div(id=ids.CARD_CREATE_RESULT),
         ]
     )
     return [
-        html.H3(card["name"], id="target-card-name"),
-        dcc.Store(id="card-target", data={"id": card["id"], "domains": [d["key"] for d in card["domains"]]}),
+        html.H3(card["name"], id=ids.TARGET_CARD_NAME),
+        dcc.Store(id=ids.CARD_TARGET, data={"id": card["id"], "domains": [d["key"] for d in card["domains"]]}),
         html.Table(className="lg-card-table", children=[html.Tr([html.Td(k), html.Td(v)]) for k, v in rows]),
         *create,
     ]
@@ -451,7 +429,9 @@ def create_from_card(clicks, target, lang):
             record_refusal(exc)
             return html.Span(explain(exc, lang), className="lg-error")
         return dcc.Link(
-            t("card.task_created", lang).format(id=view["id"]), href=f"/dispatch?task={view['id']}", id="card-task-link"
+            t("card.task_created", lang).format(id=view["id"]),
+            href=f"/dispatch?task={view['id']}",
+            id=ids.CARD_TASK_LINK,
         )
     return html.Span(str(error), className="lg-error")
 

@@ -1,0 +1,58 @@
+// The command map's clientside callbacks: the targets layer's data URL, zooming into a
+// cell, and the alarm tone, banner and fly-to.
+Object.assign(window.dash_clientside.lawgrid, {
+    // The viewport's data URL: the layer fetches it itself, so no Python callback runs on a pan.
+    targetsUrl: function (bounds, zoom, towns, domains, risks, q, center) {
+        if (!bounds) {
+            // Before the first move the map reports only its centre and zoom.
+            const el = document.getElementById("overview-map");
+            if (!center || zoom === undefined || zoom === null || !el) { return window.dash_clientside.no_update; }
+            const degPerPx = 360 / 256 / Math.pow(2, zoom);
+            const dx = el.clientWidth / 2 * degPerPx;
+            const dy = el.clientHeight / 2 * degPerPx * Math.cos(center[0] * Math.PI / 180);
+            bounds = [[center[0] - dy, center[1] - dx], [center[0] + dy, center[1] + dx]];
+        }
+        const s = bounds[0][0], w = bounds[0][1], n = bounds[1][0], e = bounds[1][1];
+        if (zoom === undefined || zoom === null) {
+            const el = document.getElementById("overview-map");
+            const px = el ? el.clientWidth : 1200;
+            zoom = Math.floor(Math.log2(360 * px / 256 / Math.max(e - w, 1e-6)));
+        }
+        const params = new URLSearchParams();
+        params.set("bbox", [w, s, e, n].map(v => v.toFixed(5)).join(","));
+        params.set("zoom", String(Math.round(zoom)));
+        (towns || []).forEach(v => params.append("township", v));
+        (domains || []).forEach(v => params.append("domain", v));
+        (risks || []).forEach(v => params.append("risk", v));
+        if (q) { params.set("q", q); }
+        return "/api/targets/map?" + params.toString();
+    },
+    // Clicking a cell zooms into it; clicking a target leaves the card to Python.
+    zoomIntoCell: function (feature, zoom) {
+        if (!feature || !feature.properties || feature.properties.n === undefined) {
+            return window.dash_clientside.no_update;
+        }
+        const c = feature.geometry.coordinates;
+        return {center: [c[1], c[0]], zoom: Math.min((zoom || 10) + 2, 18), transition: "flyTo"};
+    },
+    // A new alarm: a short tone and a banner (the panel itself is rendered by Python).
+    alarmAlert: function (alarm) {
+        if (!alarm) { return window.dash_clientside.no_update; }
+        try {
+            const ctx = new (window.AudioContext || window.webkitAudioContext)();
+            const osc = ctx.createOscillator();
+            osc.frequency.value = 880; osc.connect(ctx.destination);
+            osc.start(); osc.stop(ctx.currentTime + 0.4);
+        } catch (e) { /* no audio device: the banner still shows */ }
+        window.lawgrid.alarmsSeen = (window.lawgrid.alarmsSeen || 0) + 1;
+        return [String(alarm.kind || "").toUpperCase() + " · #" + alarm.device_id + " · " +
+                (alarm.officer || ""), {display: alarm.status === "open" ? "block" : "none"}];
+    },
+    locateAlarm: function (clicks, alarms) {
+        const trig = window.dash_clientside.callback_context.triggered_id;
+        if (!trig || !clicks.some(Boolean)) { return window.dash_clientside.no_update; }
+        const a = (alarms || []).find(x => x.id === trig.id);
+        if (!a || a.lat === null) { return window.dash_clientside.no_update; }
+        return {center: [a.lat, a.lon], zoom: 16, transition: "flyTo"};
+    },
+});
