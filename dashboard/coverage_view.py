@@ -3,11 +3,9 @@ within the caller's scope, and writing a table as an audited CSV or XLSX file.""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
-from geo import audit, coverage, errors
+from geo import audit, coverage, errors, exports
 from geo.accounts import Scope
 from geo.timezone import BEIJING
 
@@ -51,26 +49,10 @@ def filter_from(args, scope: Scope) -> coverage.Filter:
 
 
 def export(groups: list[dict], fmt: str) -> bytes:
-    rows = [[g[c] for c in COLUMNS] for g in groups]
+    rows = [HEADINGS, *([g[c] for c in COLUMNS] for g in groups)]
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(HEADINGS)
-        writer.writerows(rows)
-        return ("\ufeff" + out.getvalue()).encode()  # the BOM lets Excel read the Chinese names
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "coverage"
-    sheet.append(HEADINGS)
-    for row in rows:
-        sheet.append(row)
-    for cell in sheet["E"][1:]:
-        cell.number_format = "0.0%"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        return ("\ufeff" + exports.csv_text(rows)).encode()  # the BOM lets Excel read the Chinese names
+    return exports.xlsx_bytes("coverage", rows, {5: "0.0%"})
 
 
 def audited_export(

@@ -7,10 +7,8 @@ is not drawn for it again. Inspectors go through dispatch.assign, so every rule 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import math
 from collections import defaultdict
 from typing import Any
@@ -19,7 +17,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import audit, dispatch
+from geo import audit, dispatch, exports
 
 MAX_TARGETS = 20_000
 
@@ -178,17 +176,14 @@ def plan_csv(session: Session, plan_id: int) -> str:
     )
     if plan is None:
         raise dispatch.NotFound(f"no plan {plan_id}")
-    out = io.StringIO()
-    out.write(
+    head = [
         f"# {plan['name']}；随机种子 seed={plan['seed']}；抽取比例 {float(plan['share']):.2%}；"
-        f"生成于 {plan['created_at']:%Y-%m-%d %H:%M}\n"
-    )
-    writer = csv.writer(out)
-    writer.writerow(
-        ["序号", "检查对象", "统一社会信用代码", "街镇", "执法领域", "风险等级", "检查人员", "状态", "检查结果"]
-    )
+        f"生成于 {plan['created_at']:%Y-%m-%d %H:%M}"
+    ]
+    columns = ["序号", "检查对象", "统一社会信用代码", "街镇", "执法领域", "风险等级", "检查人员", "状态", "检查结果"]
+    rows: list[list[Any]] = [head, columns]
     for n, r in enumerate(plan_rows(session, plan_id), start=1):
-        writer.writerow(
+        rows.append(
             [
                 n,
                 r["target"],
@@ -201,4 +196,4 @@ def plan_csv(session: Session, plan_id: int) -> str:
                 r["result"] or "",
             ]
         )
-    return out.getvalue()
+    return exports.csv_text(rows)

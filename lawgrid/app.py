@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import api, api_coverage, api_dispatch, api_targets, auth, basemap, live, rest  # noqa: F401
+    from dashboard import api, api_coverage, api_dispatch, api_targets, auth, basemap, live, rest, security  # noqa: F401
     from dashboard.app import build_dash
 
     basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.extensions["lawgrid_live"] = push
     if with_ingest:
         start_ingest(server, runtime, push)
-    return build_dash(server)
+    dash_app = build_dash(server)
+    security.install(server, dash_app, settings)  # after every callback: CSP hashes of Dash's inline scripts
+    return dash_app
 
 
 def start_ingest(server: Flask, runtime: Runtime, push) -> None:

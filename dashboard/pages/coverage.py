@@ -10,6 +10,7 @@ likewise for domains."""
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from urllib.parse import urlencode
 
 import dash
@@ -508,11 +509,11 @@ def township_map(query, mode, risk, lang):
         g = groups.get(p["code"], {"numerator": 0, "denominator": 0, "ratio": None})
         if mode == "blind":
             values[p["code"]] = g["denominator"] - g["numerator"]
-            p["tooltip"] = f"{p['name']}<br>{t('cov.map.blind', lang)}: {values[p['code']]:,}"
+            p["tooltip"] = f"{escape(p['name'])}<br>{t('cov.map.blind', lang)}: {values[p['code']]:,}"
         else:
             values[p["code"]] = g["ratio"]
             p["tooltip"] = (
-                f"{p['name']}<br>{t('cov.map.coverage', lang)}: {_pct(g['ratio'])}"
+                f"{escape(p['name'])}<br>{t('cov.map.coverage', lang)}: {_pct(g['ratio'])}"
                 f" ({g['numerator']:,} / {g['denominator']:,})"
             )
     if mode == "blind":
@@ -542,7 +543,7 @@ def unit_chart(query, lang):
     figure = go.Figure(
         go.Bar(
             x=[(g["ratio"] or 0) * 100 for g in groups],
-            y=[g["name"] for g in groups],
+            y=[escape(g["name"], quote=False) for g in groups],  # Plotly reads tags in labels
             orientation="h",
             customdata=keys,
             marker_color=[choropleth.ratio_colour(g["ratio"]) for g in groups],

@@ -5,6 +5,7 @@ its crews on the map, one-click assignment, and bulk assignment with a plan prev
 from __future__ import annotations
 
 import time
+from html import escape
 
 import dash
 import dash_leaflet as dl
@@ -156,7 +157,7 @@ def render_queue(lang, _event, _done, _tick):
             "properties": {
                 "id": task["id"],
                 "status": task["status"],
-                "tooltip": f"#{task['id']} {task['target_name']} · {t('status.' + task['status'], lang)}",
+                "tooltip": f"#{task['id']} {escape(task['target_name'])} · {t('status.' + task['status'], lang)}",
             },
         }
         for task in tasks
@@ -208,7 +209,7 @@ def show_candidates(task_id, _done, lang):
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [target["lon"], target["lat"]]},
-            "properties": {"kind": "target", "tooltip": target["name"]},
+            "properties": {"kind": "target", "tooltip": escape(target["name"])},
         }
     ]
     for rank, crew in enumerate(result["crews"], start=1):
@@ -243,7 +244,7 @@ def show_candidates(task_id, _done, lang):
                 {
                     "type": "Feature",
                     "geometry": {"type": "Point", "coordinates": [o["lon"], o["lat"]]},
-                    "properties": {"kind": "officer", "rank": rank, "tooltip": f"{rank}. {o['name']}"},
+                    "properties": {"kind": "officer", "rank": rank, "tooltip": f"{rank}. {escape(o['name'])}"},
                 }
             )
             features.append(

@@ -5,6 +5,7 @@ of officers and cameras, the alarm panel and target cards."""
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 
 import dash
 import dash_leaflet as dl
@@ -154,7 +155,7 @@ def layout(**_query):
         alarms = alarm_panel.live_alarms(session, scope)
     for feature in townships["features"]:
         p = feature["properties"]
-        p["tooltip"] = f"{p['name']}（{p['code']}）<br>{p['targets']:,}"
+        p["tooltip"] = f"{escape(p['name'])}（{escape(p['code'])}）<br>{p['targets']:,}"
     values = [f["properties"]["targets"] for f in townships["features"]]
     breaks = choropleth.breaks_for(values)
     minx, miny, maxx, maxy = choropleth.district_bounds(district)
