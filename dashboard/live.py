@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from flask import current_app
 from flask_socketio import SocketIO, join_room
@@ -121,6 +122,22 @@ class LivePush:
                 self.batches_sent += 1
             except Exception:
                 log.exception("live push failed")
+
+
+def origin_check(public_origins: list[str]) -> Any:
+    """Socket.IO's Origin check: a browser may open the live socket only from this site (the
+    Host it asked for) or a configured public origin; a socket from another origin carrying
+    the operator's cookie is refused at the handshake. Clients that send no Origin (device
+    gateways, bots) still need a session or a token to connect."""
+    allowed = {o.rstrip("/") for o in public_origins}
+
+    def check(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin is None:
+            return True
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin.rstrip("/") in allowed | {own}
+
+    return check
 
 
 def install(socketio: SocketIO) -> None:

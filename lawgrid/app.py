@@ -28,7 +28,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     auth.install(server)
     server.register_blueprint(rest.api)
 
-    socketio = SocketIO(server, async_mode="threading", message_queue=settings.redis_url, cors_allowed_origins=[])
+    socketio = SocketIO(
+        server,
+        async_mode="threading",
+        message_queue=settings.redis_url,
+        cors_allowed_origins=live.origin_check(settings.public_origins),
+    )
     live.install(socketio)
     push = live.LivePush(socketio, runtime.sessions, interval_s=settings.push_interval_s)
     push.start()

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     test_database_url: str | None = None
 
+    public_origins: list[str] = []
+    """Origins (scheme://host[:port]) the site is reached at behind a proxy, besides the Host
+    each request names; browsers' live sockets are accepted from these only."""
     secure_cookies: bool = False
     """Mark the session cookie Secure; turn on when served over HTTPS."""
     idle_timeout_minutes: int = 30

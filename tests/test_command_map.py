@@ -196,12 +196,21 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     page.wait_for_function(
         f"() => document.querySelector('#replay-time').textContent !== {json.dumps(first)}", timeout=3_000
     )
-    page.wait_for_timeout(800)
     page.click("#replay-play")  # pause
+    page.wait_for_function("() => !document.querySelector('#replay-play').className.includes('playing')")
+    # A tick already under way may still land: the clock is paused once two reads a tick apart agree.
+    page.wait_for_function(
+        """() => new Promise(done => { const read = () => document.querySelector('#replay-time').textContent;
+            const a = read(); setTimeout(() => done(read() === a), 300); })""",
+        timeout=5_000,
+    )
     paused_at = page.inner_text("#replay-time")
-    page.wait_for_timeout(600)
-    assert page.inner_text("#replay-time") == paused_at
-    page.wait_for_timeout(1_500)  # let the fly-to-bounds animation settle for the picture
+    # Nothing may happen now: three ticks of the 250 ms replay clock pass without a change.
+    page.wait_for_function(
+        f"""() => new Promise(done => setTimeout(() =>
+            done(document.querySelector('#replay-time').textContent === {json.dumps(paused_at)}), 750))""",
+        timeout=3_000,
+    )
     page.screenshot(path=str(artifacts / "track-replay.png"))
     with engine.connect() as c:
         assert (

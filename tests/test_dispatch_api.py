@@ -416,7 +416,7 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
         browser_login(page, live_app["url"], users["operator"], PASSWORD)
-        page.wait_for_function("window.lawgrid && window.lawgrid.dots")
+        page.wait_for_function("() => window.lawgrid && window.lawgrid.dots")
         page.wait_for_selector("body[data-live-socket=connected]", state="attached")
         jt808_report(live_app["jt808"], phone, setting["lat"] + 0.02, setting["lon"] + 0.02)
         page.wait_for_function(f"() => window.lawgrid.painted({device})", timeout=5_000)

@@ -164,14 +164,14 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
     try:
         browser_login(page, url, users["operator"], PASSWORD)
         page.wait_for_selector(".lg-cell", timeout=15_000)
-        page.wait_for_function("window.lawgrid && window.lawgrid.dots")
+        page.wait_for_function("() => window.lawgrid && window.lawgrid.dots")
         page.wait_for_selector("body[data-live-socket=connected]", state="attached")
 
         t0 = time.monotonic()
         jt808_report(live_app["jt808"], phone, 39.111111, 117.555555)
         page.wait_for_function(
-            f"(() => {{ const d = window.lawgrid.live.get({dev_id});"
-            f" return d && d.lat === 39.111111 && window.lawgrid.painted({dev_id}); }})()",
+            f"() => {{ const d = window.lawgrid.live.get({dev_id});"
+            f" return d && d.lat === 39.111111 && window.lawgrid.painted({dev_id}); }}",
             timeout=2_000,
         )
         moved_in = time.monotonic() - t0
@@ -199,3 +199,18 @@ def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, b
         raise
     finally:
         page.close()
+
+
+def test_a_socket_from_another_origin_is_refused(live_app):
+    """A page on another origin (another port, a sibling subdomain) cannot open the live
+    socket, whatever cookie its browser sends along; the site's own origin can."""
+    import websocket
+
+    ws_url = live_app["url"].replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    for foreign in ("http://127.0.0.1:1", "http://evil.example"):
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(ws_url, origin=foreign, timeout=5)
+        assert refused.value.status_code == 400
+    own = websocket.create_connection(ws_url, origin=live_app["url"], timeout=5)
+    assert own.recv().startswith("0{")  # the engine.io open packet
+    own.close()
