@@ -76,11 +76,11 @@ def test_map_page_draws_townships_offline_and_switches_language(browser, live_ur
 
         page.click("#lang-switch")
         page.wait_for_function(
-            "document.querySelector('#overview-heading').innerText === 'Regulated targets by township'"
+            "() => document.querySelector('#overview-heading').innerText === 'Regulated targets by township'"
         )
         assert page.inner_text("#lang-switch") == "中文"
         page.wait_for_function(
-            "document.querySelector('#township-chart .gtitle').textContent === 'Targets per township'"
+            "() => document.querySelector('#township-chart .gtitle').textContent === 'Targets per township'"
         )
         page.screenshot(path=str(artifacts / "overview-en.png"))
         assert outside == [], f"the page reached outside the machine: {outside[:3]}"
@@ -101,7 +101,7 @@ def test_auditor_filters_the_audit_trail_in_the_browser(browser, live_url, artif
         page.fill("#audit-actor", users["auditor"])
         page.press("#audit-actor", "Enter")
         page.wait_for_function(
-            "[...document.querySelectorAll('#audit-table td[data-dash-column=actor]')]"
+            "() => [...document.querySelectorAll('#audit-table td[data-dash-column=actor]')]"
             f".every(td => td.innerText === '{users['auditor']}')"
         )
         assert "login" in page.inner_text("#audit-table")
