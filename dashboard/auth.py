@@ -8,7 +8,7 @@ import hmac
 import re
 import secrets
 from html import escape
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from flask import Flask, current_app, g, redirect, request, session
@@ -39,7 +39,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(scope: accounts.Scope) -> str:
-    return _serializer().dumps({"uid": scope.user_id})
+    return _serializer().dumps({"uid": scope.user_id, "sv": scope.session_version})
 
 
 def _scope_from_token(token: str) -> accounts.Scope:
@@ -51,9 +51,9 @@ def _scope_from_token(token: str) -> accounts.Scope:
     except BadSignature:
         raise Unauthorized("invalid token") from None
     with _runtime().session() as s:
-        scope = accounts.scope_for(s, int(data["uid"]))
+        scope = accounts.scope_for(s, int(data["uid"]), int(data.get("sv", -1)))
     if scope is None:
-        raise Unauthorized("account disabled")
+        raise Unauthorized("token ended: logged out, password changed or account disabled; request a new one")
     return scope
 
 
@@ -68,7 +68,10 @@ def _scope_from_session() -> accounts.Scope | None:
         return None
     session["seen"] = now
     with _runtime().session() as s:
-        return accounts.scope_for(s, int(uid))
+        scope = accounts.scope_for(s, int(uid), int(session.get("sv", -1)))
+    if scope is None:  # ended elsewhere (logout, password change, account disabled)
+        session.clear()
+    return scope
 
 
 def scope_from_request(token: str | None = None) -> accounts.Scope | None:
@@ -161,7 +164,10 @@ def login():
                 session.clear()
                 session.permanent = True
                 session.update(
-                    uid=scope.user_id, csrf=secrets.token_urlsafe(32), seen=dt.datetime.now(dt.UTC).timestamp()
+                    uid=scope.user_id,
+                    sv=scope.session_version,
+                    csrf=secrets.token_urlsafe(32),
+                    seen=dt.datetime.now(dt.UTC).timestamp(),
                 )
                 target = request.args.get("next", "/")
                 return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
@@ -183,11 +189,48 @@ def login():
 
 
 def logout():
-    scope = current_scope()
-    with _runtime().session() as s:
-        audit.record(s, scope.username, "logout", source=client_address())
+    """Log out everywhere: every session and token of the account ends (a copied cookie too)."""
+    end_all_sessions("logout")
     session.clear()
     return redirect("/login")
+
+
+def end_all_sessions(action: str) -> None:
+    scope = policy.authorize(current_scope(), "view")
+    with _runtime().session() as s:
+        accounts.end_sessions(s, scope.user_id)
+        audit.record(s, scope.username, action, source=client_address())
+
+
+@route("POST", "/auth/logout", permission="view", summary="End every session and token of your account")
+def api_logout() -> Any:
+    end_all_sessions("logout")
+    session.clear()
+    return {"ended": True}
+
+
+class PasswordChange(Model):
+    current: str = Field(max_length=1000)
+    new: str = Field(max_length=1000)
+
+
+@route(
+    "POST",
+    "/auth/password",
+    permission="view",
+    body=PasswordChange,
+    summary="Change your password (ends every session and token; log in again)",
+)
+def change_own_password(body: PasswordChange) -> Any:
+    who = policy.authorize(current_scope(), "view")
+    scope, reason = _attempt(who.username, body.current)
+    if scope is None:
+        raise Forbidden(reason or "the current password is wrong", rule="current_password")
+    with _runtime().session() as s:
+        accounts.change_password(s, who.username, body.new)
+        audit.record(s, who.username, "password_change", subject=f"user:{who.username}", source=client_address())
+    session.clear()
+    return {"changed": True}
 
 
 class TokenRequest(Model):

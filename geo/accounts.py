@@ -10,11 +10,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.errors import InvalidInput
+from geo.errors import InvalidInput, NotFound
 
 ROLES = ("admin", "operator", "dispatcher", "leader", "supervisor", "auditor")
 UNIT_SCOPED_ROLES = ("dispatcher", "supervisor")
 MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable ... 4 very unguessable
 THROTTLE_FAILURES = 5  # failures within the window lock the account...
 THROTTLE_FAILURES_PER_ADDRESS = 20  # ...or the address (higher: many users share a NAT)
 THROTTLE_WINDOW_MIN = 15
@@ -34,6 +35,9 @@ class Scope:
     username: str
     role: str
     unit_ids: frozenset[int] | None
+    session_version: int = 0
+    """Written into the session cookie and tokens at login; a newer one in the database
+    (logout, password change, account disabled) ends them."""
 
     @property
     def district_wide(self) -> bool:
@@ -49,8 +53,7 @@ class Scope:
 def create_user(session: Session, username: str, password: str, role: str, unit_codes: list[str] | None = None) -> int:
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, username)
     unit_codes = unit_codes or []
     if role in UNIT_SCOPED_ROLES and not unit_codes:
         raise AccountError(f"a {role} acts for one or more units: give --unit CODE")
@@ -74,18 +77,78 @@ def create_user(session: Session, username: str, password: str, role: str, unit_
     return int(user_id)
 
 
-def scope_for(session: Session, user_id: int) -> Scope | None:
-    row = session.execute(
-        text("SELECT id, username, role FROM app_user WHERE id = :id AND active"), {"id": user_id}
-    ).first()
+def check_password(password: str, username: str = "") -> None:
+    """At least MIN_PASSWORD_LENGTH characters and not guessable: zxcvbn (its shipped lists of
+    common passwords, names and words, keyboard patterns, dates, l33t) must rate it 3 of 4."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    from zxcvbn import zxcvbn
+
+    verdict = zxcvbn(password[:100], user_inputs=[username, "lawgrid", "binhai", "滨海"])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        hint = verdict["feedback"].get("warning") or "it follows a common pattern"
+        raise AccountError(f"password is too easy to guess ({hint}); use a longer phrase of unrelated words")
+
+
+def _user(session: Session, username: str) -> Any:
+    row = session.execute(text("SELECT id, active FROM app_user WHERE username = :u"), {"u": username}).first()
     if row is None:
+        raise NotFound(f"no user {username!r}")
+    return row
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session and token of the user (they carry the old session version)."""
+    session.execute(text("UPDATE app_user SET session_version = session_version + 1 WHERE id = :id"), {"id": user_id})
+
+
+def change_password(session: Session, username: str, password: str) -> None:
+    row = _user(session, username)
+    check_password(password, username)
+    session.execute(
+        text("UPDATE app_user SET password_hash = :h, password_changed_at = now() WHERE id = :id"),
+        {"h": _hasher.hash(password), "id": row.id},
+    )
+    end_sessions(session, row.id)
+
+
+def set_active(session: Session, username: str, active: bool) -> None:
+    """Disable (or enable again) an account; disabling ends its sessions and tokens."""
+    row = _user(session, username)
+    session.execute(text("UPDATE app_user SET active = :a WHERE id = :id"), {"a": active, "id": row.id})
+    end_sessions(session, row.id)
+
+
+def users(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        text(
+            """SELECT u.id, u.username, u.role, u.active, u.created_at, u.password_changed_at,
+                      coalesce(array_agg(e.code ORDER BY e.code) FILTER (WHERE e.code IS NOT NULL), '{}') AS units
+               FROM app_user u LEFT JOIN user_unit uu ON uu.user_id = u.id
+               LEFT JOIN enforcement_unit e ON e.id = uu.unit_id
+               GROUP BY u.id ORDER BY u.username"""
+        )
+    ).mappings()
+    return [
+        {**r, "created_at": r["created_at"].isoformat(), "password_changed_at": r["password_changed_at"].isoformat()}
+        for r in rows
+    ]
+
+
+def scope_for(session: Session, user_id: int, session_version: int | None = None) -> Scope | None:
+    """The scope of an active account; None if disabled, or if session_version is given and
+    the account's sessions have been ended since (logout, password change)."""
+    row = session.execute(
+        text("SELECT id, username, role, session_version FROM app_user WHERE id = :id AND active"), {"id": user_id}
+    ).first()
+    if row is None or (session_version is not None and session_version != row.session_version):
         return None
     units = None
     if row.role in UNIT_SCOPED_ROLES:
         units = frozenset(
             session.execute(text("SELECT unit_id FROM user_unit WHERE user_id = :id"), {"id": user_id}).scalars()
         )
-    return Scope(row.id, row.username, row.role, units)
+    return Scope(row.id, row.username, row.role, units, row.session_version)
 
 
 def throttled_minutes(session: Session, username: str, source: str) -> int:

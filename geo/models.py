@@ -192,6 +192,7 @@ class AppUser(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer)
 
 
 class UserUnit(Base):

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
 
-    from dashboard import api, api_coverage, api_dispatch, api_targets, auth, basemap, live, rest, security  # noqa: F401
+    from dashboard import api, api_coverage, api_dispatch, api_targets, api_users, auth, basemap, live, rest, security  # noqa: F401
     from dashboard.app import build_dash
 
     basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason

@@ -81,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="enforcement unit code (dispatchers and supervisors; repeatable)",
     )
     add.set_defaults(handler=cmd_user_add)
+    passwd = user_sub.add_parser("passwd", help="set a password (read from stdin); ends the user's sessions")
+    passwd.add_argument("name")
+    passwd.set_defaults(handler=cmd_user_change)
+    for action, words in (
+        ("disable", "disable an account, ending its sessions and tokens"),
+        ("enable", "enable an account again"),
+    ):
+        sub_cmd = user_sub.add_parser(action, help=words)
+        sub_cmd.add_argument("name")
+        sub_cmd.set_defaults(handler=cmd_user_change)
 
     serve = sub.add_parser("serve", help="web dashboard, REST API, Socket.IO and device listeners")
     serve.add_argument("--host", default=None)
@@ -241,6 +251,27 @@ def cmd_import(args) -> int:
         print(f"lawgrid: import {args.kind}: {exc}", file=sys.stderr)
         return 1
     print(report.summary())
+    return 0
+
+
+def cmd_user_change(args) -> int:
+    """lawgrid user passwd|disable|enable NAME: each ends the user's sessions and tokens."""
+    import getpass
+
+    from geo import accounts, audit
+
+    password = None
+    if args.user_action == "passwd":
+        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+    with _runtime().session() as session:
+        if password is not None:
+            accounts.change_password(session, args.name, password)
+        else:
+            accounts.set_active(session, args.name, args.user_action == "enable")
+        audit.record(
+            session, f"cli:{getpass.getuser()}", f"user_{args.user_action}", subject=f"user:{args.name}", source="cli"
+        )
+    print(f"{args.user_action}: {args.name} (every session and token of the account has ended)")
     return 0
 
 

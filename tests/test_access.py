@@ -32,7 +32,8 @@ def anon(app):
 def concrete_paths(app):
     """Every registered route with sample values for its variables, and its methods."""
     for rule in app.server.url_map.iter_rules():
-        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "x" if m.group(1) != "filename" else "x.js", rule.rule)
+        path = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", rule.rule)  # the first choice of an any() segment
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "x" if m.group(1) != "filename" else "x.js", path)
         yield rule, path, sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
