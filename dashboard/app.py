@@ -21,6 +21,7 @@ PAGE_MODULES = (
     "dashboard.pages.coverage",
     "dashboard.pages.devices",
     "dashboard.pages.audit",
+    "dashboard.pages.accounts",
 )
 
 
@@ -48,6 +49,7 @@ def build_dash(server: Flask) -> dash.Dash:
         Output(ids.NAV_COVERAGE, "children"),
         Output(ids.NAV_DEVICES, "children"),
         Output(ids.NAV_AUDIT, "children"),
+        Output(ids.NAV_ACCOUNTS, "children"),
         Output(ids.LANG_SWITCH, "children"),
         Output(ids.LOGOUT, "children"),
         Output(ids.WHOAMI, "children"),
@@ -82,6 +84,12 @@ def shell():
                                 children=t("nav.audit"),
                                 href="/audit",
                                 style={} if policy.allowed(scope, "audit.read") else {"display": "none"},
+                            ),
+                            dcc.Link(
+                                id=ids.NAV_ACCOUNTS,
+                                children=t("nav.accounts"),
+                                href="/accounts",
+                                style={} if policy.allowed(scope, "user.manage") else {"display": "none"},
                             ),
                             html.Button(id=ids.LANG_SWITCH, className="lg-lang", children=t("lang.switch")),
                             html.Span(
@@ -123,6 +131,7 @@ def translate_shell(lang):
         t("nav.coverage", lang),
         t("nav.devices", lang),
         t("nav.audit", lang),
+        t("nav.accounts", lang),
         t("lang.switch", lang),
         t("nav.logout", lang),
         who,

@@ -10,6 +10,7 @@ import sys
 import uuid
 
 import pytest
+import requests
 from sqlalchemy import text
 
 from geo import accounts
@@ -124,3 +125,32 @@ def test_the_command_line_changes_passwords_and_disables_accounts(app, person, d
     assert token(app, person, "quiet-orchard-ferry-51")
     missing = cli("disable", "no-such-user")
     assert missing.returncode == 1 and "no user" in missing.stderr
+
+
+def test_the_accounts_page_disables_an_account_in_the_browser(browser, live_app, users, person):
+    from tests.webutil import browser_login
+
+    url = live_app["url"]
+    theirs = requests.post(url + "/api/auth/token", json={"username": person, "password": PASSWORD}, timeout=10)
+    bearer = {"Authorization": f"Bearer {theirs.json()['access_token']}"}
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    try:
+        browser_login(page, url, users["admin"], PASSWORD)
+        page.click("#nav-accounts")
+        button = page.locator(f"#accounts-table tr:has(td:text-is('{person}')) button")
+        button.wait_for(timeout=10_000)
+        assert button.inner_text() == "停用"
+        button.click()
+        page.wait_for_selector(f"#accounts-message:has-text('{person}')", timeout=10_000)
+        assert requests.get(url + "/api/alarms", headers=bearer, timeout=10).status_code == 401
+        assert page.locator(f"#accounts-table tr:has(td:text-is('{person}')) button").inner_text() == "启用"
+    finally:
+        page.close()
+    other = browser.new_page()
+    try:
+        browser_login(page=other, base_url=url, username=users["leader"], password=PASSWORD)
+        assert not other.is_visible("#nav-accounts")
+        other.goto(url + "/accounts")
+        other.wait_for_selector("#accounts-denied", timeout=10_000)
+    finally:
+        other.close()
