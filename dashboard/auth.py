@@ -138,9 +138,15 @@ def install(server: Flask) -> None:
 
 
 def _attempt(username: str, password: str) -> tuple[accounts.Scope | None, str | None]:
+    """Throttle, check, record: the throttle's decision commits before the password hash is
+    checked (so concurrent guesses each see the others), and the outcome after."""
     source = client_address()
     with _runtime().session() as s:
-        scope, reason = accounts.authenticate(s, username, password, source)
+        attempt, reason = accounts.begin_attempt(s, username, source)
+    scope = None
+    with _runtime().session() as s:
+        if attempt is not None:
+            scope, reason = accounts.finish_attempt(s, attempt, accounts.check_credentials(s, username, password))
         audit.record(
             s,
             username or "(empty)",

@@ -151,8 +151,32 @@ def scope_for(session: Session, user_id: int, session_version: int | None = None
     return Scope(row.id, row.username, row.role, units, row.session_version)
 
 
+LOGIN_LOCK = 0x4C47_0003  # advisory-lock namespace: one throttle decision per account at a time ("LG" 3)
+_DUMMY_HASH = _hasher.hash("lawgrid: an account that does not exist")
+KNOWN_ADDRESS_DAYS = 90
+
+
+def _known_address(session: Session, username: str, source: str) -> bool:
+    """The account has logged in from this address before: its owner, most likely."""
+    return (
+        session.execute(
+            text(
+                "SELECT 1 FROM login_attempt WHERE username = :u AND source = :s AND success "
+                "AND at > clock_timestamp() - make_interval(days => :d) LIMIT 1"
+            ),
+            dict(u=username, s=source, d=KNOWN_ADDRESS_DAYS),
+        ).first()
+        is not None
+    )
+
+
 def throttled_minutes(session: Session, username: str, source: str) -> int:
-    """Minutes until another attempt is allowed (0: allowed now)."""
+    """Minutes until this address may try this account again (0: now).
+
+    An account is held after THROTTLE_FAILURES failures within the window, from wherever they
+    came; an address after THROTTLE_FAILURES_PER_ADDRESS failures. Neither hold applies to an
+    address the account has logged in from before: guesses from elsewhere cannot lock the
+    owner out at his desk, nor a proxy's users out of their own accounts."""
     row = session.execute(
         text(
             """
@@ -167,31 +191,53 @@ def throttled_minutes(session: Session, username: str, source: str) -> int:
     ).one()
     if row.by_user < THROTTLE_FAILURES and row.by_source < THROTTLE_FAILURES_PER_ADDRESS:
         return 0
+    if _known_address(session, username, source):
+        return 0
     waited = session.execute(
         text("SELECT extract(epoch FROM clock_timestamp() - :last) / 60"), {"last": row.last}
     ).scalar()
     return max(1, int(THROTTLE_WINDOW_MIN - float(waited or 0)) + 1)
 
 
-def authenticate(session: Session, username: str, password: str, source: str) -> tuple[Scope | None, str | None]:
-    """(scope, None) on success, (None, reason) otherwise. Every attempt is recorded, so the
-    caller commits either way: a rolled-back failure would escape the throttle."""
+def begin_attempt(session: Session, username: str, source: str) -> tuple[int | None, str | None]:
+    """The throttle's decision, made under a lock on the account so that concurrent guesses
+    are counted one after another: (attempt id, None) to go on, recorded as a failure until
+    `finish_attempt` says otherwise; (None, reason) if held. The caller commits at once."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:u))"), {"ns": LOGIN_LOCK, "u": username})
     wait = throttled_minutes(session, username, source)
     if wait:
         return None, f"too many failed logins; try again in {wait} minutes"
+    attempt = session.execute(
+        text("INSERT INTO login_attempt (username, source, success) VALUES (:u, :s, false) RETURNING id"),
+        dict(u=username, s=source),
+    ).scalar_one()
+    return int(attempt), None
+
+
+def check_credentials(session: Session, username: str, password: str) -> int | None:
+    """The account's id if the password is right. An unknown or disabled account costs the
+    same hash as a known one, so the answer's time says nothing about which usernames exist."""
     row = session.execute(
         text("SELECT id, password_hash FROM app_user WHERE username = :u AND active"), {"u": username}
     ).first()
-    ok = False
-    if row is not None:
-        try:
-            ok = _hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    session.execute(
-        text("INSERT INTO login_attempt (username, source, success) VALUES (:u, :s, :ok)"),
-        dict(u=username, s=source, ok=ok),
-    )
-    if not ok or row is None:
+    try:
+        ok: bool = _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    return int(row.id) if ok and row is not None else None
+
+
+def finish_attempt(session: Session, attempt_id: int, user_id: int | None) -> tuple[Scope | None, str | None]:
+    if user_id is None:
         return None, "wrong username or password"
-    return scope_for(session, row.id), None
+    session.execute(text("UPDATE login_attempt SET success = true WHERE id = :i"), {"i": attempt_id})
+    return scope_for(session, user_id), None
+
+
+def authenticate(session: Session, username: str, password: str, source: str) -> tuple[Scope | None, str | None]:
+    """(scope, None) on success, (None, reason) otherwise, in one transaction (CLI and tests);
+    the web tier runs the three steps in transactions of their own, so the lock is short."""
+    attempt, reason = begin_attempt(session, username, source)
+    if attempt is None:
+        return None, reason
+    return finish_attempt(session, attempt, check_credentials(session, username, password))

@@ -19,6 +19,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server = Flask("lawgrid")
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.extensions["lawgrid"] = runtime
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from dashboard import api, api_coverage, api_dispatch, api_targets, api_users, auth, basemap, live, rest, security  # noqa: F401
     from dashboard.app import build_dash

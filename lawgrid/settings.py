@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     public_origins: list[str] = []
     """Origins (scheme://host[:port]) the site is reached at behind a proxy, besides the Host
     each request names; browsers' live sockets are accepted from these only."""
+    trusted_proxies: int = 0
+    """How many reverse proxies stand in front (0: none). Only then is X-Forwarded-For read for
+    the client's address (login throttling, the audit trail); otherwise anyone could pick it."""
     secure_cookies: bool = False
     """Mark the session cookie Secure; turn on when served over HTTPS."""
     idle_timeout_minutes: int = 30
