@@ -129,7 +129,7 @@ def import_targets(
     rejects_path: Path | None = None,
 ) -> ImportReport:
     report = ImportReport("targets", path)
-    rows, _ = read_rows(path, TARGET_FIELDS, mapping)
+    rows, _ = read_rows(path, TARGET_FIELDS, mapping, report.notes)
     if rows and not {"lon", "lat"} <= set(rows[0].values):
         raise ImportFileError(f"{path}: no longitude/latitude columns (经度/纬度, lon/lat) or point geometry")
     domains = queries.known_domains(session)
@@ -140,6 +140,9 @@ def import_targets(
     good: list[dict] = []
     seen: dict[str, int] = {}
     for row in rows:
+        if row.problem:
+            report.reject(row.line, row.problem)
+            continue
         record, reason = _validate_target(row.values, domains, zh_to_key)
         if reason:
             report.reject(row.line, reason)
@@ -258,7 +261,7 @@ def import_officers(
     session: Session, path: Path, *, mapping: dict[str, str] | None = None, rejects_path: Path | None = None
 ) -> ImportReport:
     report = ImportReport("officers", path)
-    rows, _ = read_rows(path, OFFICER_FIELDS, mapping)
+    rows, _ = read_rows(path, OFFICER_FIELDS, mapping, report.notes)
     units = {}
     for uid, code, name in session.execute(text("SELECT id, code, name FROM enforcement_unit")).all():
         units[code] = units[name] = uid
@@ -274,6 +277,9 @@ def import_officers(
 
     seen: dict[str, int] = {}
     for row in rows:
+        if row.problem:
+            report.reject(row.line, row.problem)
+            continue
         v = row.values
         cert = str(v.get("cert_no") or "")
         problem = None
@@ -347,10 +353,13 @@ def import_devices(
     session: Session, path: Path, *, mapping: dict[str, str] | None = None, rejects_path: Path | None = None
 ) -> ImportReport:
     report = ImportReport("devices", path)
-    rows, _ = read_rows(path, DEVICE_FIELDS, mapping)
+    rows, _ = read_rows(path, DEVICE_FIELDS, mapping, report.notes)
     officers: dict[str, int] = dict(session.execute(text("SELECT cert_no, id FROM officer")).all())
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
+        if row.problem:
+            report.reject(row.line, row.problem)
+            continue
         v = row.values
         kind = DEVICE_KIND_WORDS.get(str(v.get("kind") or "").lower())
         protocol = str(v.get("protocol") or "").lower().replace("/", "").replace(" ", "")

@@ -21,6 +21,62 @@ class ImportFileError(ValueError):
 class SourceRow:
     line: int  # 1-based line (CSV/XLSX row, header = 1) or feature number
     values: dict[str, object]
+    problem: str | None = None  # a row the file itself spoiled (NUL bytes, control characters)
+
+
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # an XLSX (a zip) that unpacks to more is refused unread
+MAX_ROWS = 2_000_000
+CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a CSV as people's tools write it: UTF-8 with or without a BOM, or
+    GB18030 (a superset of GBK: what Excel saves as CSV on a Chinese Windows)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "GB18030/GBK"
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"the file is neither UTF-8 nor GB18030/GBK text (byte {exc.start})") from None
+
+
+def read_xlsx(path: Path) -> pd.DataFrame:
+    """The first sheet in openpyxl's streaming mode (bounded memory), after refusing a file
+    that unpacks to more than MAX_UNPACKED_BYTES; trailing empty rows are not read."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError(f"unpacks to {unpacked / 2**20:,.0f} MB (more than {MAX_UNPACKED_BYTES // 2**20} MB)")
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(next(rows, ()))]
+        data, blank_run = [], 0
+        for values in rows:
+            if all(v is None or str(v).strip() == "" for v in values):
+                blank_run += 1
+                if blank_run > 1000:  # a sheet whose declared size runs far past its data
+                    break
+                data.append([""] * len(header))
+                continue
+            blank_run = 0
+            data.append(["" if v is None else str(v) for v in values[: len(header)]])
+            if len(data) > MAX_ROWS:
+                raise ImportFileError(f"more than {MAX_ROWS:,} rows; split the file")
+        while data and not any(data[-1]):
+            data.pop()
+    finally:
+        book.close()
+    return pd.DataFrame(data, columns=header, dtype=str)
 
 
 @dataclass
@@ -91,9 +147,13 @@ def apply_mapping(
 
 
 def read_rows(
-    path: Path, synonyms: dict[str, tuple[str, ...]], explicit: dict[str, str] | None = None
+    path: Path,
+    synonyms: dict[str, tuple[str, ...]],
+    explicit: dict[str, str] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[SourceRow], str | None]:
-    """Rows with mapped field names; spatial files add lon/lat of point geometries.
+    """Rows with mapped field names; spatial files add lon/lat of point geometries. A row with
+    NUL bytes or control characters comes back with its problem (reported, not fatal).
 
     Returns the rows and the CRS of a spatial file (None for tabular files)."""
     if not path.exists():
@@ -102,10 +162,15 @@ def read_rows(
     crs = None
     try:
         if suffix in {".csv", ".txt"}:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            import io
+
+            content, encoding = decode_text(path.read_bytes())
+            if notes is not None and encoding != "UTF-8":
+                notes.append(f"read as {encoding}")
+            frame = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False)
             first_line = 2
         elif suffix in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            frame = read_xlsx(path)
             first_line = 2
         elif suffix in SPATIAL:
             import geopandas as gpd
@@ -133,10 +198,18 @@ def read_rows(
     renamed = frame[list(mapping)].rename(columns=mapping)
     renamed = renamed.loc[:, ~renamed.columns.duplicated()]
     rows = [
-        SourceRow(first_line + i, {k: _clean(v) for k, v in rec.items()})
+        SourceRow(first_line + i, {k: _clean(v) for k, v in rec.items()}, _problem(rec))
         for i, rec in enumerate(renamed.to_dict("records"))
     ]
     return rows, crs
+
+
+def _problem(record: dict[str, object]) -> str | None:
+    for key, value in record.items():
+        if isinstance(value, str) and not CONTROL.isdisjoint(value):
+            kind = "a NUL byte" if "\x00" in value else "a control character"
+            return f"{key} contains {kind}"
+    return None
 
 
 def _clean(value: object) -> object:

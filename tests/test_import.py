@@ -239,3 +239,56 @@ def test_township_import_replaces_polygons_and_rejoins_targets(session, tmp_path
     assert town in ("120116001", "120116053")  # both polygons now cover it; lowest code wins
     area = session.execute(text("SELECT ST_Area(geom) FROM township WHERE code = '120116053'")).scalar()
     assert abs(area - box.area) < 1e-6
+
+
+def test_a_gbk_csv_from_excel_loads_and_says_how_it_was_read(session, tmp_path):
+    path = tmp_path / "gbk.csv"
+    lines = ["统一社会信用代码,名称,执法领域,经度,纬度", f"{code(60)},滨海食品商行,health,{TANGGU[0]},{TANGGU[1]}"]
+    path.write_bytes("\r\n".join(lines).encode("gbk"))
+    report = import_targets(session, path)
+    assert report.loaded == 1 and any("GB18030" in n for n in report.notes)
+    name = session.execute(text("SELECT name FROM target WHERE key = :k"), {"k": code(60)}).scalar()
+    assert name == "滨海食品商行"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).replace(code(60), code(61)).encode("utf-8"))
+    assert import_targets(session, bom).loaded == 1
+
+
+def test_nul_bytes_and_control_characters_reject_their_row_only(session, tmp_path):
+    path = tmp_path / "nul.csv"
+    rows = [
+        [code(62), "好公司", "health", *TANGGU],
+        [code(63), "坏\x00公司", "health", *TANGGU],
+        [code(64), "铃\x07公司", "health", *TANGGU],
+        [code(65), "又一家", "health", *TANGGU],
+    ]
+    write_csv(path, ["credit_code", "name", "domains", "lon", "lat"], rows)
+    report = import_targets(session, path)
+    assert report.loaded == 2
+    rejects = read_rejects(report.reject_file)
+    assert rejects == {3: "name contains a NUL byte", 4: "name contains a control character"}
+
+
+def test_a_large_xlsx_streams_and_a_zip_bomb_is_refused_unread(session, tmp_path):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from ingest import tables
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["credit_code", "name", "domains", "lon", "lat"])
+    for i in range(20_000):
+        sheet.append([code(100_000 + i), f"公司{i}", "health", TANGGU[0] + (i % 100) * 1e-4, TANGGU[1]])
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    report = import_targets(session, path)
+    assert report.loaded == 20_000 and not report.rejects
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (tables.MAX_UNPACKED_BYTES + 1))
+    assert bomb.stat().st_size < 2_000_000
+    with pytest.raises(ImportFileError, match="unpacks to"):
+        import_targets(session, bomb)
