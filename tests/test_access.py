@@ -257,3 +257,73 @@ def test_audit_page_is_for_auditors_only(app, users):
     operator = app.server.test_client()
     login(operator, users["operator"], PASSWORD)
     assert operator.post("/_dash-update-component", json=payload, headers=ORIGIN).status_code == 403
+
+
+@pytest.fixture
+def foreign_objects(engine):
+    """One object of each kind that belongs to a unit other than U001 (the scoped dispatcher's
+    and supervisor's): a device, an open alarm on it, a task and a random plan. Removed after."""
+    with engine.begin() as c:
+        unit, device, officer = c.execute(
+            text(
+                """SELECT o.unit_id, d.id, o.id FROM device d JOIN officer o ON o.id = d.officer_id
+                   JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code <> 'U001' ORDER BY d.id LIMIT 1"""
+            )
+        ).one()
+        alarm = c.execute(
+            text(
+                "INSERT INTO alarm (device_id, officer_id, kind, at, status) "
+                "VALUES (:d, :o, 'low_battery', now(), 'open') RETURNING id"
+            ),
+            {"d": device, "o": officer},
+        ).scalar()
+        plan = c.execute(
+            text(
+                "INSERT INTO random_plan (name, seed, share, due_at, created_by) "
+                "VALUES ('foreign', 's', 0.1, now(), 'scope-test') RETURNING id"
+            )
+        ).scalar()
+        task = c.execute(
+            text(
+                "INSERT INTO inspection (target_id, domain_key, source, plan_id, due_at, created_by, unit_id, status) "
+                "SELECT 1, p.domain_key, 'plan', :p, now(), 'scope-test', :u, 'assigned' FROM power_item p "
+                "WHERE p.unit_id = :u LIMIT 1 RETURNING id"
+            ),
+            {"p": plan, "u": unit},
+        ).scalar()
+    yield {"device_id": device, "alarm_id": alarm, "task_id": task, "plan_id": plan}
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM inspection_event WHERE inspection_id = :t"), {"t": task})
+        c.execute(text("DELETE FROM inspection WHERE id = :t"), {"t": task})
+        c.execute(text("DELETE FROM random_plan WHERE id = :p"), {"p": plan})
+        c.execute(text("DELETE FROM alarm WHERE id = :a"), {"a": alarm})
+
+
+BODIES = {
+    "ack": {"comment": "c"},
+    "resolve": {"comment": "c"},
+    "assign": {"officer_ids": [1, 2]},
+    "status": {"status": "cancelled"},
+}
+
+
+def test_every_route_taking_an_id_refuses_another_units_object(app, users, foreign_objects):
+    """Walk every API route whose path names an object, with another unit's object, as the
+    unit-scoped dispatcher and supervisor: not found (or forbidden by role), never shown."""
+    walked = set()
+    for role in ("dispatcher", "supervisor"):
+        client = app.server.test_client()
+        assert login(client, users[role], PASSWORD).status_code == 302
+        headers = {**ORIGIN, "X-CSRF-Token": csrf_token(client)}
+        for rule in app.server.url_map.iter_rules():
+            names = set(re.findall(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", rule.rule)) & set(foreign_objects)
+            if not rule.rule.startswith("/api/") or not names:
+                continue
+            path = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", rule.rule)
+            path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(foreign_objects[m.group(1)]), path)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                body = BODIES.get(path.rsplit("/", 1)[-1], {})  # valid, so the scope is what is judged
+                r = client.open(path, method=method, json=body, headers=headers)
+                assert r.status_code in (403, 404), (role, method, path, r.status_code, r.get_data(as_text=True)[:200])
+                walked.add((method, rule.rule))
+    assert len(walked) >= 7  # track, alarm ack/resolve, task, candidates, assign, status, plan CSV
