@@ -35,14 +35,16 @@ def listener(url, username):
     return client, received
 
 
-def jt808_device(engine, in_unit: bool):
+def jt808_device(engine, in_unit: bool, nth: int = 0):
+    """A JT/T 808 device in (or outside) unit U001; tests that report fixes take their own nth
+    one, since a second fix of one device within the same second is dropped as a duplicate."""
     op = "=" if in_unit else "<>"
     with engine.connect() as c:
         return c.execute(
             text(
                 f"""SELECT d.id, d.identifier FROM device d JOIN officer o ON o.id = d.officer_id
                 JOIN enforcement_unit u ON u.id = o.unit_id
-                WHERE d.protocol = 'jt808' AND u.code {op} 'U001' ORDER BY d.id DESC LIMIT 1"""
+                WHERE d.protocol = 'jt808' AND u.code {op} 'U001' ORDER BY d.id DESC LIMIT 1 OFFSET {int(nth)}"""
             )
         ).one()
 
@@ -91,7 +93,7 @@ def test_position_and_sos_reach_operators_and_only_the_right_unit(live_app, engi
 
 def test_alarm_ack_and_resolve_over_rest(live_app, engine, users):
     url = live_app["url"]
-    device_id, phone = jt808_device(engine, True)
+    device_id, phone = jt808_device(engine, True, nth=1)
     with engine.begin() as c:  # this test's own SOS, whatever ran before
         c.execute(text("DELETE FROM alarm WHERE device_id = :d"), {"d": device_id})
     jt808_report(live_app["jt808"], phone, 39.02, 117.65, alarm=1)
@@ -116,7 +118,7 @@ def test_alarm_ack_and_resolve_over_rest(live_app, engine, users):
 
 def test_track_officers_and_devices_respect_scope(live_app, engine, users):
     url = live_app["url"]
-    mine, theirs = jt808_device(engine, True), jt808_device(engine, False)
+    mine, theirs = jt808_device(engine, True, nth=2), jt808_device(engine, False)
     start = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
     jt808_report(live_app["jt808"], mine[1], 39.02, 117.65)  # its own fix (acknowledged once stored)
     track = api(url, users["dispatcher"], f"/api/devices/{mine[0]}/track", params={"start": start})
@@ -159,7 +161,7 @@ def test_simulator_feeds_a_running_server(live_app, runtime, engine):
 @pytest.mark.browser
 def test_a_jt808_position_moves_its_marker_on_the_map(live_app, engine, users, browser, artifacts):
     url = live_app["url"]
-    dev_id, phone = jt808_device(engine, True)
+    dev_id, phone = jt808_device(engine, True, nth=3)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
         browser_login(page, url, users["operator"], PASSWORD)
