@@ -185,7 +185,7 @@ def route(
         view.lawgrid_permission = permission  # type: ignore[attr-defined]  # the guard reads it
         view.lawgrid_public = permission is None  # type: ignore[attr-defined]
         api.add_url_rule(rule, fn.__name__, view, methods=[method])
-        params = dict(re.findall(r"<(\w+)(?:\([^)]*\))?:(\w+)>", rule))
+        params = {name: kind or "string" for kind, name in re.findall(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", rule)}
         OPERATIONS.append(
             Operation(
                 method,
@@ -198,7 +198,7 @@ def route(
                 response,
                 status,
                 produces,
-                {name: kind for kind, name in params.items()},
+                params,
                 throttled,
             )
         )
