@@ -71,6 +71,39 @@ def head_revision() -> str:
     return head
 
 
+def grant_app_role(owner_url: str, role: str) -> None:
+    """Make sure the app role exists (created if the owner may create roles) and holds exactly
+    what the app needs: rows of every table, but on the audit log only SELECT and INSERT; no
+    table, trigger or function of its own; the partition maintenance through a SECURITY
+    DEFINER function. Tables the owner creates later (the cell pyramid's swap) get the same."""
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"role name {role!r} must be letters, digits and underscores")
+    engine = make_engine(owner_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is None:
+                conn.execute(
+                    text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS')
+                )
+            database = conn.execute(text("SELECT current_database()")).scalar_one()
+            owner = conn.execute(text("SELECT current_user")).scalar_one()
+            for statement in (
+                f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO "{role}"',
+                f'GRANT USAGE ON SCHEMA public TO "{role}"',
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+                f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+                f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public '
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"',
+                f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public '
+                f'GRANT USAGE, SELECT ON SEQUENCES TO "{role}"',
+                f'REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit_log FROM "{role}"',
+                f'GRANT EXECUTE ON FUNCTION lawgrid_ensure_position_partitions(timestamptz, integer) TO "{role}"',
+            ):
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 def raw_psycopg_url(engine: Engine) -> str:
     """A libpq URL for psycopg.connect (COPY paths), from an SQLAlchemy engine."""
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

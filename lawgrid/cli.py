@@ -150,7 +150,7 @@ def cmd_db(args) -> int:
         if args.action == "url":
             print(url)
         elif args.action == "upgrade":
-            _upgrade_and_load_reference(url)
+            _upgrade_and_load_reference(settings)
         else:
             print(f"LAWGRID_DATABASE_URL is set: '{args.action}' applies only to the embedded cluster")
             return 0 if args.action == "status" else 2
@@ -169,25 +169,33 @@ def cmd_db(args) -> int:
     elif args.action == "url":
         print(cluster.url())
     elif args.action == "upgrade":
-        _upgrade_and_load_reference(cluster.start())
+        cluster.start()
+        _upgrade_and_load_reference(settings)
     return 0
 
 
-def _upgrade_and_load_reference(url: str) -> None:
-    """Migrate to the newest schema, then load the Binhai reference data if missing."""
+def _upgrade_and_load_reference(settings) -> None:
+    """Migrate to the newest schema as the owner, grant the app role what it needs, then load
+    the Binhai reference data if missing."""
     from geo import db
-    from lawgrid.runtime import open_runtime
+    from lawgrid.runtime import database_urls, open_runtime
 
-    db.upgrade(url)
+    owner, app = database_urls(settings)
+    runtime = open_runtime(settings, owner=True)  # migrates and grants
     print("database schema is at", db.head_revision())
-    loaded = ensure_reference(open_runtime(load_settings(), migrate=False, url=url))
+    if app != owner:
+        from sqlalchemy.engine import make_url
+
+        print(f"the web and ingest processes connect as role {make_url(app).username} (no ownership)")
+    loaded = ensure_reference(runtime)
     print("reference data:", json.dumps(loaded, ensure_ascii=False))
 
 
-def _runtime():
+def _runtime(owner: bool = False):
+    """The app role's connection; owner=True for maintenance (seed, imports, benchmarks)."""
     from lawgrid.runtime import open_runtime
 
-    return open_runtime(load_settings())
+    return open_runtime(load_settings(), owner=owner)
 
 
 def ensure_reference(runtime) -> dict:
@@ -201,7 +209,7 @@ def ensure_reference(runtime) -> dict:
 def cmd_seed(args) -> int:
     from ingest.seed import seed_all
 
-    runtime = _runtime()
+    runtime = _runtime(owner=True)
     ensure_reference(runtime)
     with runtime.session() as session:
         summary = seed_all(
@@ -225,7 +233,7 @@ def cmd_import(args) -> int:
             return 2
         column, field = pair.split("=", 1)
         mapping[column] = field
-    runtime = _runtime()
+    runtime = _runtime(owner=True)
     ensure_reference(runtime)
     importer = {
         "targets": registry.import_targets,
@@ -395,7 +403,7 @@ def cmd_demo(args) -> int:
     from ingest.seed import seed_all
     from lawgrid.app import create_app
 
-    runtime = _runtime()
+    runtime = _runtime(owner=True)
     print("reference data:", ensure_reference(runtime), flush=True)
     with runtime.session() as session:
         counts = queries.registry_counts(session)
@@ -415,7 +423,7 @@ def cmd_demo(args) -> int:
         for name, password, role in accounts_created:
             print(f"  {name:<18} {password}   {role}")
     settings = runtime.settings
-    app = create_app(settings, runtime, with_ingest=True)
+    app = create_app(settings, with_ingest=True)  # the web and ingest as the app role
     if not args.no_simulator:
         _simulate_in_background(runtime, args.simulate_devices)
     _run_web(app, args.host or settings.host, args.port or settings.port)
@@ -459,7 +467,7 @@ def cmd_bench(args) -> int:
     for name, value in BENCH_DEFAULTS[args.name].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    runtime = _runtime()
+    runtime = _runtime(owner=True)
     ensure_reference(runtime)
     result = bench.run(args.name, runtime, args)
     if args.name == "ingest":

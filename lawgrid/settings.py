@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """Any PostGIS 3 server; unset means the embedded cluster under data_dir."""
     data_dir: Path = Path("./data")
+    database_owner_url: str | None = None
+    """The schema owner's URL (migrations, seed, imports) when LAWGRID_DATABASE_URL is the app's."""
+    app_role: str = "lawgrid_app"
+    """The role the web and ingest processes connect as on the embedded cluster."""
     redis_url: str | None = None
     mqtt_url: str | None = None
     secret_key: str | None = None
