@@ -65,8 +65,11 @@ class IngestContext:
                 reasons.append(reason)
             else:
                 good.append(fix)
-        await self.pipeline.submit(good)
-        self.counters["accepted"] += len(good)
+        refused = await self.pipeline.submit(good)
+        if refused:  # the database refused them (kept in the pipeline's quarantine for review)
+            self.counters["refused:quarantined"] += len(refused)
+            reasons.extend("quarantined" for _ in refused)
+        self.counters["accepted"] += len(good) - len(refused)
         return reasons
 
     def refuse(self, reason: str) -> None:

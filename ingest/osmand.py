@@ -97,21 +97,29 @@ def parse_osmand_json(body: dict) -> tuple[str, dict]:
         raise BadRequest("JSON body needs location.coords and device_id") from None
     if not device_id:
         raise BadRequest("missing device_id")
+    if not isinstance(coords, dict):
+        raise BadRequest("location.coords must be an object")
+    # Every number goes through the one validated parser: a string, NaN or infinity is refused here.
     params = {"lat": coords.get("latitude"), "lon": coords.get("longitude")}
     lat, lon = _required(params, "lat"), _required(params, "lon")
     battery = location.get("battery") or {}
-    level = battery.get("level")
-    speed = coords.get("speed")  # metres per second
+    if not isinstance(battery, dict):
+        raise BadRequest("location.battery must be an object")
+    level = _number(battery, "level")
+    speed = _number(coords, "speed")  # metres per second
+    heading = _number(coords, "heading")  # -1: the phone knows no course
     extras = location.get("extras") or {}
+    if not isinstance(extras, dict):
+        extras = {}
     return str(device_id), dict(
         lat=lat,
         lon=lon,
         fix_time=parse_time(location.get("timestamp")),
         speed_kmh=None if speed is None or speed < 0 else float(speed) * 3.6,
-        course=coords.get("heading"),
-        altitude_m=coords.get("altitude"),
-        accuracy_m=coords.get("accuracy"),
-        battery=None if level is None or level < 0 else float(level) * 100,
+        course=None if heading is None or heading < 0 else heading,
+        altitude_m=_number(coords, "altitude"),
+        accuracy_m=_number(coords, "accuracy"),
+        battery=None if level is None or level < 0 else level * 100,
         alarms=["sos"] if extras.get("alarm") == "sos" else [],
         attributes={"charging": bool(battery.get("is_charging"))} if "is_charging" in battery else {},
     )

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,26 @@ class Spool:
         return len(self.batches())
 
 
+class Quarantine:
+    """Fixes the database refused (not for being down): one JSON line each, with the reason,
+    kept for review; nothing else of their batch is lost."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+
+    def add(self, fix: Fix, reason: str) -> None:
+        line = json.dumps({"reason": reason, "fix": fix.to_json()}, ensure_ascii=False, default=str) + "\n"
+        with self._lock, open(self.path, "a", encoding="utf-8") as f:
+            f.write(line)
+
+    def entries(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        with self._lock, open(self.path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+
 class Pipeline:
     def __init__(
         self,
@@ -89,7 +109,8 @@ class Pipeline:
         self.batch_wait_s = batch_wait_s
         self.retry_s = retry_s
         self.stats: Counter = Counter()
-        self.commit_ms: list[float] = []
+        self.commit_ms: deque[float] = deque(maxlen=100_000)  # the latest latencies, bounded
+        self.quarantine = Quarantine(spool_path.with_name(spool_path.stem + ".quarantine.jsonl"))
         self._queue: Any = None  # an asyncio.Queue, made on the pipeline's own loop
         self._conn: psycopg.Connection | None = None
         self._tasks: list[asyncio.Task] = []
@@ -111,13 +132,15 @@ class Pipeline:
             self._conn = None
 
     # -- producers ------------------------------------------------------------------------
-    async def submit(self, fixes: list[Fix]) -> None:
-        """Returns when the fixes are durable."""
+    async def submit(self, fixes: list[Fix]) -> list[str]:
+        """Returns when the fixes are durable, with the reasons of those the database refused
+        (quarantined, one reason each); the others are stored."""
         if not fixes:
-            return
+            return []
         done = asyncio.get_running_loop().create_future()
         await self._queue.put((fixes, done, time.perf_counter()))
-        await done
+        refused: list[str] = await done
+        return refused
 
     # -- writer ---------------------------------------------------------------------------
     async def _writer(self) -> None:
@@ -154,20 +177,25 @@ class Pipeline:
                     items.append(nxt)
                     count += len(nxt[0])
             if items:
-                await asyncio.to_thread(self._persist, [f for fixes, _, _ in items for f in fixes])
+                try:
+                    refused = await asyncio.to_thread(self._persist, [f for fixes, _, _ in items for f in fixes])
+                except Exception as exc:  # the writer itself never stops: these callers hear why
+                    log.exception("pipeline: a batch failed")
+                    for _, fut, _ in items:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
                 now = time.perf_counter()
-                for _, fut, t0 in items:
+                for fixes, fut, t0 in items:
                     self.commit_ms.append((now - t0) * 1000)
                     if not fut.done():
-                        fut.set_result(None)
+                        fut.set_result([refused[id(f)] for f in fixes if id(f) in refused])
             elif self.spool.pending():
                 await asyncio.to_thread(self._replay)
             if not stopping and self._queue.empty() and self.spool.pending():
                 await asyncio.sleep(self.retry_s)
                 if self._queue.empty():
                     await asyncio.to_thread(self._replay)
-        if len(self.commit_ms) > 200_000:
-            del self.commit_ms[:-100_000]
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
@@ -187,18 +215,44 @@ class Pipeline:
             raise
         return result
 
-    def _persist(self, fixes: list[Fix]) -> None:
-        """Write to the database, or to the spool when it is down (keeping order)."""
+    def _persist(self, fixes: list[Fix]) -> dict[int, str]:
+        """Write to the database, or to the spool when it is down (keeping order). A batch the
+        database refuses for any other reason is split until the offending fixes are found;
+        they go to the quarantine. Returns {id(fix): reason} of the quarantined."""
         if self.spool.pending():
             self._replay()
         if not self.spool.pending():
             try:
                 self._committed(self._write(fixes))
-                return
+                return {}
             except psycopg.OperationalError as exc:
                 log.warning("database unreachable (%s); spooling %d fixes", exc, len(fixes))
+            except Exception as exc:
+                return self._isolate(fixes, exc)
         self.spool.append(fixes)
         self.stats["spooled"] += len(fixes)
+        return {}
+
+    def _isolate(self, fixes: list[Fix], exc: Exception) -> dict[int, str]:
+        if len(fixes) == 1:
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+            self.quarantine.add(fixes[0], reason)
+            self.stats["quarantined"] += 1
+            if self.stats[f"quarantined:{type(exc).__name__}"] == 0:
+                log.warning("pipeline: quarantined a fix of device %s (%s)", fixes[0].device_id, reason)
+            self.stats[f"quarantined:{type(exc).__name__}"] += 1
+            return {id(fixes[0]): reason}
+        refused: dict[int, str] = {}
+        middle = len(fixes) // 2
+        for half in (fixes[:middle], fixes[middle:]):
+            try:
+                self._committed(self._write(half))
+            except psycopg.OperationalError:
+                self.spool.append(half)  # the database went away meanwhile: durable all the same
+                self.stats["spooled"] += len(half)
+            except Exception as error:
+                refused |= self._isolate(half, error)
+        return refused
 
     def _replay(self) -> None:
         batches = self.spool.batches()
@@ -206,7 +260,12 @@ class Pipeline:
             return
         try:
             for fixes in batches:
-                self._committed(self._write(fixes))
+                try:
+                    self._committed(self._write(fixes))
+                except psycopg.OperationalError:
+                    raise
+                except Exception as exc:  # a spooled fix the database now refuses: quarantined
+                    self._isolate(fixes, exc)
                 self.stats["replayed"] += len(fixes)
         except psycopg.OperationalError:
             return  # still down; everything stays in the spool, written again next time

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from geo import coverage, db
 from geo.reference import load_reference
 from ingest.seed import seed_all, seed_inspection_history
+from ingest.service import IngestConfig, IngestService
 from lawgrid.app import create_app
 from lawgrid.embedded_db import EmbeddedCluster, normalise_url
 from lawgrid.runtime import REFERENCE_DIR, Runtime
@@ -204,3 +205,26 @@ def inspection_history(engine):
         s.execute(text("DELETE FROM inspection WHERE id > :f"), {"f": first})
         coverage.rebuild(s)
         s.commit()
+
+
+@pytest.fixture
+def service_factory(engine, tmp_path):
+    """Start device listeners on free ports, writing to the test database (stop them in the test)."""
+    started = []
+
+    async def make(**kw):
+        config = IngestConfig(
+            dsn=db.raw_psycopg_url(engine),
+            spool_path=tmp_path / "spool.jsonl",
+            host="127.0.0.1",
+            jt808_port=0,
+            osmand_port=0,
+            **kw,
+        )
+        service = IngestService(config, db.make_sessionmaker(engine))
+        await service.start()
+        started.append(service)
+        return service
+
+    yield make
+    # Services are stopped inside each test's loop.

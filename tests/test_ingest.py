@@ -5,38 +5,13 @@ import datetime as dt
 import json
 from urllib.parse import urlencode
 
-import pytest
 from sqlalchemy import text
 
-from geo import db
 from ingest.devices import Jt808Terminal, OsmAndPhone
 from ingest.jt808 import codec
-from ingest.service import IngestConfig, IngestService
 from tests.webutil import run_async
 
 TANGGU = (39.0131, 117.668309)
-
-
-@pytest.fixture
-def service_factory(engine, tmp_path):
-    started = []
-
-    async def make(**kw):
-        config = IngestConfig(
-            dsn=db.raw_psycopg_url(engine),
-            spool_path=tmp_path / "spool.jsonl",
-            host="127.0.0.1",
-            jt808_port=0,
-            osmand_port=0,
-            **kw,
-        )
-        service = IngestService(config, db.make_sessionmaker(engine))
-        await service.start()
-        started.append(service)
-        return service
-
-    yield make
-    # Services are stopped inside each test's loop.
 
 
 def registered(engine, protocol):

@@ -1,0 +1,141 @@
+"""One bad fix stops nothing: a fix the database refuses is split out of its batch into the
+quarantine with its reason while its batch-mates are stored, and the writer goes on; a
+number that is not one is refused by the parser, over OsmAnd JSON as over the query string."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+
+from sqlalchemy import text
+
+from geo import db
+from geo.telemetry import Fix
+from ingest.devices import Jt808Terminal, OsmAndPhone
+from ingest.jt808 import codec
+from ingest.pipeline import Pipeline
+from tests.test_ingest import TANGGU, cleanup, positions, registered, run
+
+
+def fix(device_id: int, seconds_ago: float) -> Fix:
+    now = dt.datetime.now(dt.UTC)
+    return Fix(
+        device_id=device_id,
+        fix_time=now - dt.timedelta(seconds=seconds_ago),
+        received_at=now,
+        lat=TANGGU[0],
+        lon=TANGGU[1],
+    )
+
+
+def test_a_poison_fix_is_quarantined_and_its_batch_mates_are_stored(engine, tmp_path):
+    good_id, _ = registered(engine, "osmand")
+    cleanup(engine, good_id)
+
+    async def scenario():
+        pipeline = Pipeline(db.raw_psycopg_url(engine), tmp_path / "spool.jsonl", batch_wait_s=0.2)
+        await pipeline.start()
+        # In one batch: a fix of a device that no longer exists, between two good ones.
+        results = await asyncio.gather(
+            pipeline.submit([fix(good_id, 30)]),
+            pipeline.submit([fix(2_000_000_000, 29)]),
+            pipeline.submit([fix(good_id, 28)]),
+        )
+        t0 = time.monotonic()
+        after = await pipeline.submit([fix(good_id, 27)])  # the writer is still there
+        elapsed = time.monotonic() - t0
+        await pipeline.stop()
+        return results, after, elapsed, pipeline
+
+    (first, poison, third), after, elapsed, pipeline = run(scenario())
+    assert first == [] and third == [] and after == []
+    assert len(poison) == 1 and "ForeignKeyViolation" in poison[0]
+    assert len(positions(engine, good_id)) == 3
+    assert elapsed < 5
+    (entry,) = pipeline.quarantine.entries()
+    assert entry["fix"]["device_id"] == 2_000_000_000 and "ForeignKeyViolation" in entry["reason"]
+    assert pipeline.stats["quarantined"] == 1
+    cleanup(engine, good_id)
+
+
+def test_a_deleted_terminal_cannot_stop_another_terminals_fixes(engine, service_factory):
+    """A JT/T 808 terminal whose device row was deleted after it logged in sends a fix the
+    database refuses; a second terminal's fix right after it is stored."""
+    good_id, good_phone = registered(engine, "jt808")
+    cleanup(engine, good_id)
+    with engine.begin() as c:
+        officer = c.execute(text("SELECT officer_id FROM device WHERE id = :d"), {"d": good_id}).scalar()
+        doomed = c.execute(
+            text(
+                "INSERT INTO device (kind, protocol, identifier, officer_id) "
+                "VALUES ('terminal', 'jt808', '019900000001', :o) RETURNING id"
+            ),
+            {"o": officer},
+        ).scalar()
+
+    async def scenario():
+        service = await service_factory()
+        doomed_term = Jt808Terminal("019900000001", "127.0.0.1", service.jt808.port)
+        await doomed_term.connect()
+        await doomed_term.login()
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM device WHERE id = :d"), {"d": doomed})
+        assert await doomed_term.location(*TANGGU) == codec.RESULT_OK  # answered; kept for review
+        good = Jt808Terminal(good_phone, "127.0.0.1", service.jt808.port)
+        await good.connect()
+        await good.login()
+        t0 = time.monotonic()
+        assert await good.location(*TANGGU) == codec.RESULT_OK
+        elapsed = time.monotonic() - t0
+        stats = service.stats()
+        await doomed_term.close()
+        await good.close()
+        await service.stop()
+        return elapsed, stats
+
+    elapsed, stats = run(scenario())
+    assert elapsed < 1.0  # stored within a second of the poison
+    assert len(positions(engine, good_id)) == 1
+    assert stats.get("refused:quarantined") == 1
+    cleanup(engine, good_id)
+
+
+def test_a_non_numeric_json_heading_is_refused_and_the_next_fix_stored(engine, service_factory):
+    dev_id, ident = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+
+    def doc(seconds_ago, **coords):
+        when = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds_ago)).isoformat()
+        return json.dumps(
+            {
+                "device_id": ident,
+                "location": {"timestamp": when, "coords": {"latitude": 39.0, "longitude": 117.6, **coords}},
+            }
+        ).encode()
+
+    async def scenario():
+        service = await service_factory()
+        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        await phone.connect()
+        kind = {"Content-Type": "application/json"}
+        out = [
+            await phone.request("POST", "/", doc(30, heading="north"), kind),
+            await phone.request("POST", "/", doc(29, speed="fast"), kind),
+            await phone.request("POST", "/", doc(28, heading=-1, speed=1.0), kind),
+        ]
+        await phone.close()
+        await service.stop()
+        return out
+
+    out = run(scenario())
+    assert out[0][0] == 400 and "heading must be a number" in out[0][1]
+    assert out[1][0] == 400 and "speed must be a number" in out[1][1]
+    assert out[2][0] == 200
+    rows = positions(engine, dev_id)
+    assert len(rows) == 1
+    with engine.connect() as c:
+        course = c.execute(text("SELECT course FROM position WHERE device_id = :d"), {"d": dev_id}).scalar()
+    assert course is None  # heading -1: the phone knows no course
+    cleanup(engine, dev_id)
