@@ -58,10 +58,25 @@ def parse_time(value) -> dt.datetime:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise BadRequest(f"timestamp {text!r} is neither epoch seconds nor ISO 8601") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        return _plausible(parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC), text)
+    if not math.isfinite(number):
+        raise BadRequest(f"timestamp {text!r} is not a time")
     if number > 1e11:  # milliseconds
         number /= 1000
-    return dt.datetime.fromtimestamp(number, dt.UTC)
+    try:
+        parsed = dt.datetime.fromtimestamp(number, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadRequest(f"timestamp {text!r} is out of range") from None
+    return _plausible(parsed, text)
+
+
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # no fix of a device of ours is older
+
+
+def _plausible(when: dt.datetime, text: str) -> dt.datetime:
+    if when < EARLIEST:
+        raise BadRequest(f"timestamp {text!r} is before 2000: a clock that was never set")
+    return when
 
 
 def parse_osmand(params: dict) -> tuple[str, dict]:
@@ -69,6 +84,8 @@ def parse_osmand(params: dict) -> tuple[str, dict]:
     device_id = params.get("id") or params.get("deviceid")
     if not device_id:
         raise BadRequest("missing id")
+    if "lat" not in params and "lon" not in params and "," in str(params.get("location", "")):
+        params = {**params, "lat": params["location"].split(",", 1)[0], "lon": params["location"].split(",", 1)[1]}
     lat = _required(params, "lat")
     lon = _required(params, "lon")
     speed = _number(params, "speed")  # Traccar Client sends knots
@@ -186,9 +203,10 @@ class OsmAndServer(TcpListener):
         try:
             if url.path == "/events" and method == "POST":
                 return await self._event(headers, body)
-            if url.path != "/" or method not in ("GET", "POST"):
-                self.ctx.refuse("osmand:not_found")
-                return 404, "unknown path; send positions to /"
+            if method not in ("GET", "POST"):
+                self.ctx.refuse("osmand:bad_method")
+                return 405, "send positions with GET or POST"
+            # Any path: the Traccar Client keeps whatever path its server URL has.
             params = dict(parse_qsl(url.query, keep_blank_values=True))
             ctype = headers.get("content-type", "")
             if body and "json" in ctype:
@@ -200,6 +218,10 @@ class OsmAndServer(TcpListener):
             else:
                 if body:
                     params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+                if params.get("id") and not {"lat", "lon", "location"} & set(params):
+                    # Cell or Wi-Fi only: no position, but the phone is alive.
+                    self.ctx.counters["osmand:heartbeat"] += 1
+                    return 200, "OK (no position: heartbeat)"
                 ident, fields = parse_osmand(params)
         except BadRequest as exc:
             self.ctx.refuse("osmand:bad_request")
@@ -211,7 +233,12 @@ class OsmAndServer(TcpListener):
         fix = Fix(device_id=device["id"], received_at=dt.datetime.now(dt.UTC), **fields)
         rejected = await self.ctx.accept([fix])
         if rejected:
-            return 400, f"position rejected: {rejected[0]}"
+            # A data reason (duplicate, outside the district, too old, from the future): the
+            # phone re-sends its oldest fix until it hears 2xx, so it hears 2xx and its queue
+            # moves on; the fix is counted and kept for review.
+            if rejected[0] != "quarantined":  # (the pipeline keeps those itself)
+                self.ctx.pipeline.quarantine.add(fix, rejected[0])
+            return 200, f"OK; not stored ({rejected[0]}), kept for review"
         return 200, "OK"
 
     async def _event(self, headers: dict, body: bytes) -> tuple[int, str]:

@@ -139,3 +139,41 @@ def test_a_non_numeric_json_heading_is_refused_and_the_next_fix_stored(engine, s
         course = c.execute(text("SELECT course FROM position WHERE device_id = :d"), {"d": dev_id}).scalar()
     assert course is None  # heading -1: the phone knows no course
     cleanup(engine, dev_id)
+
+
+def test_the_traccar_client_as_it_behaves(engine, service_factory):
+    """Its queue moves on past a fix LawGrid will not store; any path, location=lat,lon and
+    position-less heartbeats are understood; impossible timestamps are malformed (400)."""
+    dev_id, ident = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+    now = dt.datetime.now(dt.UTC)
+
+    async def scenario():
+        service = await service_factory()
+        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        await phone.connect()
+        ts = int((now - dt.timedelta(seconds=40)).timestamp())
+        out = [
+            await phone.request("GET", f"/?id={ident}&lat=31.2&lon=121.5&timestamp={ts}"),  # Shanghai: outside
+            await phone.request("GET", f"/?id={ident}&lat=39.01&lon=117.66&timestamp={ts + 1}"),  # the next one
+            await phone.request("GET", f"/?id={ident}&lat=39.01&lon=117.66&timestamp={ts + 1}"),  # a lost answer: again
+            await phone.request("GET", f"/lawgrid/osmand?id={ident}&location=39.02,117.67&timestamp={ts + 2}"),
+            await phone.request("GET", f"/?id={ident}&cell=460,0,1234,5678"),  # no position at all
+        ]
+        for bad in ("1e308", "nan", "-1e20", "0", "-62135596800"):
+            out.append(await phone.request("GET", f"/?id={ident}&lat=39.0&lon=117.6&timestamp={bad}"))
+        quarantined = service.pipeline.quarantine.entries()
+        counters = service.stats()
+        await phone.close()
+        await service.stop()
+        return out, quarantined, counters
+
+    out, quarantined, counters = run(scenario())
+    assert [s for s, _ in out[:5]] == [200, 200, 200, 200, 200], out
+    assert "far_from_district" in out[0][1] and "duplicate" in out[2][1] and "heartbeat" in out[4][1]
+    assert [s for s, _ in out[5:]] == [400] * 5, out[5:]
+    rows = positions(engine, dev_id)
+    assert [round(r[1], 2) for r in rows] == [39.01, 39.02]  # both queued fixes behind the refused one
+    assert {q["reason"] for q in quarantined} >= {"far_from_district"}
+    assert counters.get("osmand:heartbeat") == 1
+    cleanup(engine, dev_id)
