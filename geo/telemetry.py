@@ -65,10 +65,15 @@ CREATE TEMP TABLE IF NOT EXISTS fix_stage (
 """
 
 
-def write_fixes(conn: Any, fixes: list[Fix]) -> WriteResult:
+LIVE_MAX_AGE_S = 24 * 3600
+
+
+def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_S) -> WriteResult:
     """Write a batch in one transaction on a psycopg 3 connection (the caller commits).
 
-    Duplicates by (device, fix time), in the batch or already stored, are dropped."""
+    Duplicates by (device, fix time), in the batch or already stored, are dropped. A fix older
+    than live_max_age_s (a terminal emptying a queue from last year) is stored as history but
+    moves no live state and raises no live alarm."""
     with conn.cursor() as cur:
         cur.execute(STAGE_SQL)
         with cur.copy("COPY fix_stage FROM STDIN") as copy:
@@ -127,6 +132,7 @@ def write_fixes(conn: Any, fixes: list[Fix]) -> WriteResult:
                        WHERE recording IS NOT NULL ORDER BY device_id, fix_time DESC) r USING (device_id)
             LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, battery FROM fix_stage
                        WHERE battery IS NOT NULL ORDER BY device_id, fix_time DESC) b USING (device_id)
+            WHERE f.fix_time > now() - make_interval(secs => %(age)s)
             ORDER BY f.device_id, f.fix_time DESC
             ON CONFLICT (device_id) DO UPDATE SET
                 fix_time = EXCLUDED.fix_time, geom = EXCLUDED.geom, speed_kmh = EXCLUDED.speed_kmh,
@@ -136,7 +142,8 @@ def write_fixes(conn: Any, fixes: list[Fix]) -> WriteResult:
             WHERE EXCLUDED.fix_time >= s.fix_time
             RETURNING device_id, ST_Y(geom), ST_X(geom), fix_time, speed_kmh, course, recording,
                       alarms, (xmax = 0) AS first_fix
-            """
+            """,
+            {"age": live_max_age_s},
         )
         latest = [
             dict(
@@ -163,12 +170,12 @@ def write_fixes(conn: Any, fixes: list[Fix]) -> WriteResult:
             JOIN device d ON d.id = st.device_id
             CROSS JOIN LATERAL unnest(st.alarms || CASE WHEN st.attributes ? 'recording_stopped'
                                                         THEN ARRAY['recording_stopped'] ELSE '{}' END) AS k(kind)
-            WHERE k.kind = ANY(%s)
+            WHERE k.kind = ANY(%s) AND st.fix_time > now() - make_interval(secs => %s)
             ORDER BY st.device_id, k.kind, st.fix_time
             ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO NOTHING
             RETURNING id, device_id, officer_id, kind, at, ST_Y(geom), ST_X(geom)
             """,
-            (list(ALARM_KINDS),),
+            (list(ALARM_KINDS), live_max_age_s),
         )
         alarms = [
             dict(

@@ -28,7 +28,7 @@ from ingest.osmand import EVENTS, BadRequest, _number, _required, parse_time
 
 log = logging.getLogger("lawgrid.ingest.mqtt")
 
-TOPIC = "lawgrid/devices/+/telemetry"
+TOPIC = "{prefix}/devices/+/telemetry"
 ALARMS = {"sos", "low_battery", "storage_full", "overspeed", "power_loss"}
 MAX_PAYLOAD = 256 * 1024
 
@@ -97,10 +97,12 @@ def parse_message(device_id: int, payload: bytes, now: dt.datetime) -> list[Fix]
 class MqttListener:
     """Subscribes on paho's network thread; each message is handled on the ingest loop."""
 
-    def __init__(self, ctx: IngestContext, url: str, client_id: str = "lawgrid-ingest"):
+    def __init__(self, ctx: IngestContext, url: str, client_id: str = "lawgrid-ingest", prefix: str = "lawgrid"):
         self.ctx = ctx
         self.options = parse_url(url)
         self.client_id = client_id
+        self.prefix = prefix.strip("/")
+        self.topic = TOPIC.format(prefix=self.prefix)
         self.client: mqtt.Client | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.subscribed = asyncio.Event()
@@ -132,8 +134,8 @@ class MqttListener:
         if reason.is_failure:
             log.error("MQTT broker refused the connection: %s", reason)
             return
-        client.subscribe(TOPIC, qos=1)
-        log.info("MQTT: subscribed to %s on %s:%s", TOPIC, self.options["host"], self.options["port"])
+        client.subscribe(self.topic, qos=1)
+        log.info("MQTT: subscribed to %s on %s:%s", self.topic, self.options["host"], self.options["port"])
 
     def _on_subscribe(self, *_args: Any) -> None:
         assert self.loop is not None
@@ -144,8 +146,8 @@ class MqttListener:
         asyncio.run_coroutine_threadsafe(self._handle(msg.topic, msg.payload, msg.mid, msg.qos), self.loop)
 
     async def _handle(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
-        parts = topic.split("/")
-        ident = parts[2] if len(parts) == 4 else ""
+        parts = topic[len(self.prefix) + 1 :].split("/") if topic.startswith(self.prefix + "/") else []
+        ident = parts[1] if len(parts) == 3 else ""
         try:
             await self._accept(ident, payload)
         except Exception:  # not acknowledged: the broker redelivers it after a reconnect
@@ -171,4 +173,4 @@ class MqttListener:
 
     def _reject(self, ident: str, reason: str) -> None:
         if self.client is not None:
-            self.client.publish(f"lawgrid/devices/{ident}/rejected", reason, qos=0)
+            self.client.publish(f"{self.prefix}/devices/{ident}/rejected", reason, qos=0)

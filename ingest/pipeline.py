@@ -101,6 +101,7 @@ class Pipeline:
         batch_max: int = 5000,
         batch_wait_s: float = 0.05,
         retry_s: float = 1.0,
+        live_max_age_s: int = 24 * 3600,
     ):
         self.dsn = dsn
         self.spool = Spool(spool_path)
@@ -108,6 +109,7 @@ class Pipeline:
         self.batch_max = batch_max
         self.batch_wait_s = batch_wait_s
         self.retry_s = retry_s
+        self.live_max_age_s = live_max_age_s
         self.stats: Counter = Counter()
         self.commit_ms: deque[float] = deque(maxlen=100_000)  # the latest latencies, bounded
         self.quarantine = Quarantine(spool_path.with_name(spool_path.stem + ".quarantine.jsonl"))
@@ -205,7 +207,7 @@ class Pipeline:
     def _write(self, fixes: list[Fix]) -> WriteResult:
         conn = self._connection()
         try:
-            result = write_fixes(conn, fixes)
+            result = write_fixes(conn, fixes, self.live_max_age_s)
             conn.commit()
         except psycopg.OperationalError:
             self._conn = None

@@ -32,6 +32,8 @@ class IngestConfig:
     sweep_every_s: float = 5.0
     mqtt_url: str | None = None
     mqtt_client_id: str = "lawgrid-ingest"  # the broker keeps this subscription's queue
+    mqtt_topic_prefix: str = "lawgrid"
+    live_max_age_s: int = 24 * 3600
 
     @classmethod
     def from_runtime(cls, runtime) -> IngestConfig:
@@ -46,6 +48,9 @@ class IngestConfig:
             stale_after_s=s.stale_after_s,
             offline_after_s=s.offline_after_s,
             mqtt_url=s.mqtt_url,
+            mqtt_client_id=s.mqtt_client_id,
+            mqtt_topic_prefix=s.mqtt_topic_prefix,
+            live_max_age_s=s.live_fix_max_age_s,
         )
 
 
@@ -60,7 +65,9 @@ class IngestService:
     ):
         self.config = config
         self.sessions = sessions
-        self.pipeline = Pipeline(config.dsn, config.spool_path, on_commit=on_commit)
+        self.pipeline = Pipeline(
+            config.dsn, config.spool_path, on_commit=on_commit, live_max_age_s=config.live_max_age_s
+        )
         self.ctx = IngestContext(sessions, self.pipeline)
         self.jt808 = Jt808Server(self.ctx, config.host, config.jt808_port)
         self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port)
@@ -68,7 +75,7 @@ class IngestService:
         if config.mqtt_url:
             from ingest.mqtt import MqttListener  # paho only matters when MQTT is configured
 
-            self.mqtt = MqttListener(self.ctx, config.mqtt_url, config.mqtt_client_id)
+            self.mqtt = MqttListener(self.ctx, config.mqtt_url, config.mqtt_client_id, config.mqtt_topic_prefix)
         self.on_states = on_states
         self.on_arrivals = on_arrivals  # inspection ids whose crew reached the target
         self._sweeper: asyncio.Task | None = None

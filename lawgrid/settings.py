@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     """The role the web and ingest processes connect as on the embedded cluster."""
     redis_url: str | None = None
     mqtt_url: str | None = None
+    mqtt_client_id: str = "lawgrid-ingest"
+    """The broker keeps this subscription's queue; two instances on one broker need two ids."""
+    mqtt_topic_prefix: str = "lawgrid"
+    """Topics are {prefix}/devices/{id}/telemetry (and .../rejected)."""
+    live_fix_max_age_s: int = 24 * 3600
+    """A fix older than this is history: stored, but it moves no live state and raises no alarm."""
     secret_key: str | None = None
     test_database_url: str | None = None
 

@@ -177,3 +177,37 @@ def test_the_traccar_client_as_it_behaves(engine, service_factory):
     assert {q["reason"] for q in quarantined} >= {"far_from_district"}
     assert counters.get("osmand:heartbeat") == 1
     cleanup(engine, dev_id)
+
+
+def test_a_fix_from_years_ago_is_history_not_live(engine, tmp_path):
+    """A terminal emptying its queue sends a 2013 fix with the SOS bit: it is stored in the
+    track, but it neither moves the device on the map nor raises a live alarm."""
+    dev_id, _ = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+    old = dt.datetime(2013, 5, 1, 8, 0, tzinfo=dt.UTC)
+
+    async def scenario():
+        pipeline = Pipeline(db.raw_psycopg_url(engine), tmp_path / "spool.jsonl")
+        await pipeline.start()
+        refused = await pipeline.submit(
+            [
+                Fix(
+                    device_id=dev_id,
+                    fix_time=old,
+                    received_at=dt.datetime.now(dt.UTC),
+                    lat=TANGGU[0],
+                    lon=TANGGU[1],
+                    alarms=["sos"],
+                )
+            ]
+        )
+        await pipeline.stop()
+        return refused
+
+    assert run(scenario()) == []
+    assert [r[0] for r in positions(engine, dev_id)] == [old]
+    with engine.connect() as c:
+        state = c.execute(text("SELECT count(*) FROM device_state WHERE device_id = :d"), {"d": dev_id}).scalar()
+        alarms = c.execute(text("SELECT count(*) FROM alarm WHERE device_id = :d"), {"d": dev_id}).scalar()
+    assert state == 0 and alarms == 0
+    cleanup(engine, dev_id)

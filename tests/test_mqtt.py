@@ -94,10 +94,11 @@ def wait_for(predicate, timeout=10.0):
     return False
 
 
-async def started(engine, tmp_path, url, client_id="lawgrid-ingest-test"):
+async def started(engine, tmp_path, url, client_id="lawgrid-ingest-test", prefix="lawgrid"):
     config = IngestConfig(
         dsn=db.raw_psycopg_url(engine),
-        spool_path=tmp_path / "spool.jsonl",
+        spool_path=tmp_path / f"spool-{client_id}.jsonl",
+        mqtt_topic_prefix=prefix,
         host="127.0.0.1",
         jt808_port=0,
         osmand_port=0,
@@ -175,3 +176,31 @@ def test_messages_sent_while_the_listener_is_down_arrive_after_restart(engine, t
     assert run_async(scenario())
     rows = positions(engine, mqtt_device)
     assert [r[0] for r in rows] == [t0 + dt.timedelta(seconds=i) for i in range(20)]
+
+
+def test_two_instances_with_their_own_client_ids_and_prefixes_share_a_broker(engine, tmp_path, broker, mqtt_device):
+    """Another LawGrid instance (a second site, a staging copy) on the same broker no longer
+    kicks the first off: each has its own client id and topic prefix."""
+    url, port = broker
+    t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=3)
+
+    async def scenario():
+        first = await started(engine, tmp_path, url, client_id="lawgrid-site-a")
+        second = await started(engine, tmp_path, url, client_id="lawgrid-site-b", prefix="binhai/site-b")
+        sender = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"device-{time.time_ns()}")
+        sender.connect("127.0.0.1", port)
+        sender.loop_start()
+        try:
+            body = json.dumps(fix(t0)).encode()
+            sender.publish(f"binhai/site-b/devices/{IDENT}/telemetry", body, qos=1).wait_for_publish(5)
+            assert await asyncio.to_thread(wait_for, lambda: len(positions(engine, mqtt_device)) == 1)
+            return first.mqtt.client.is_connected(), second.mqtt.client.is_connected(), first.stats()
+        finally:
+            sender.loop_stop()
+            sender.disconnect()
+            await first.stop()
+            await second.stop()
+
+    first_up, second_up, first_stats = run_async(scenario())
+    assert first_up and second_up  # neither took the other's session
+    assert first_stats.get("accepted", 0) == 0  # the first instance's topics are its own
