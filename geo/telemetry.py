@@ -193,6 +193,20 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
     return WriteResult(stored, len(fixes) - stored, latest, alarms)
 
 
+def touch(session: Session, heard: dict[int, dt.datetime]) -> None:
+    """Devices heard without a position (heartbeats): seen then, so they stay online; their
+    last position and fix time are left as they were."""
+    if heard:
+        session.execute(
+            text(
+                """UPDATE device_state s SET last_seen = greatest(s.last_seen, h.at)
+                   FROM unnest(CAST(:ids AS int[]), CAST(:ats AS timestamptz[])) AS h(device_id, at)
+                   WHERE s.device_id = h.device_id"""
+            ),
+            {"ids": list(heard), "ats": list(heard.values())},
+        )
+
+
 def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> list[dict[str, Any]]:
     """Recompute online/stale/offline from last_seen; returns the devices that changed.
     Devices of on-duty officers that go offline raise an 'offline' alarm."""

@@ -24,6 +24,7 @@ class IngestContext:
     validator: Validator = field(default_factory=Validator)
     counters: Counter = field(default_factory=Counter)
     _devices: dict[tuple[str, str], dict] = field(default_factory=dict)
+    heartbeats: dict[int, dt.datetime] = field(default_factory=dict)
 
     async def device(self, protocol: str, identifier: str) -> dict | None:
         """The registered device, or None; positive answers are cached."""
@@ -71,6 +72,15 @@ class IngestContext:
             reasons.extend("quarantined" for _ in refused)
         self.counters["accepted"] += len(good) - len(refused)
         return reasons
+
+    def heard(self, device_id: int) -> None:
+        """A heartbeat (no position): the next sweep marks the device seen, in one statement
+        for every device heard since the last."""
+        self.heartbeats[device_id] = dt.datetime.now(dt.UTC)
+
+    def take_heartbeats(self) -> dict[int, dt.datetime]:
+        heard, self.heartbeats = self.heartbeats, {}
+        return heard
 
     def refuse(self, reason: str) -> None:
         self.counters[f"refused:{reason}"] += 1

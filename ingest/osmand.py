@@ -219,9 +219,7 @@ class OsmAndServer(TcpListener):
                 if body:
                     params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
                 if params.get("id") and not {"lat", "lon", "location"} & set(params):
-                    # Cell or Wi-Fi only: no position, but the phone is alive.
-                    self.ctx.counters["osmand:heartbeat"] += 1
-                    return 200, "OK (no position: heartbeat)"
+                    return await self._heartbeat(str(params["id"]))
                 ident, fields = parse_osmand(params)
         except BadRequest as exc:
             self.ctx.refuse("osmand:bad_request")
@@ -240,6 +238,16 @@ class OsmAndServer(TcpListener):
                 self.ctx.pipeline.quarantine.add(fix, rejected[0])
             return 200, f"OK; not stored ({rejected[0]}), kept for review"
         return 200, "OK"
+
+    async def _heartbeat(self, ident: str) -> tuple[int, str]:
+        """Cell or Wi-Fi only: no position, but the phone is alive (it stays online)."""
+        device = await self.ctx.device("osmand", ident)
+        if device is None:
+            self.ctx.refuse("osmand:unknown_device")
+            return 403, f"device {ident} is not registered"
+        self.ctx.heard(device["id"])
+        self.ctx.counters["osmand:heartbeat"] += 1
+        return 200, "OK (no position: heartbeat)"
 
     async def _event(self, headers: dict, body: bytes) -> tuple[int, str]:
         """Body-camera event: {"protocol", "id", "event", "time", "lat"?, "lon"?} with the

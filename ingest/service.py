@@ -124,6 +124,7 @@ class IngestService:
     def _sweep(self) -> tuple[list[dict], list[int]]:
         """Devices gone stale or offline, and crews that reached their target (on site)."""
         with db.session_scope(self.sessions) as s:
+            telemetry.touch(s, self.ctx.take_heartbeats())
             changed = telemetry.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)
             arrived = dispatch.detect_arrivals(s)
         return changed, arrived

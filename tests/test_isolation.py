@@ -211,3 +211,43 @@ def test_a_fix_from_years_ago_is_history_not_live(engine, tmp_path):
         alarms = c.execute(text("SELECT count(*) FROM alarm WHERE device_id = :d"), {"d": dev_id}).scalar()
     assert state == 0 and alarms == 0
     cleanup(engine, dev_id)
+
+
+def test_a_terminal_that_only_beats_stays_online(engine, service_factory):
+    """Heartbeats keep a device seen: a JT/T 808 terminal that sends no position for longer
+    than the stale limit, but beats, is still online after the sweep."""
+    dev_id, phone = registered(engine, "jt808")
+    cleanup(engine, dev_id)
+
+    async def scenario():
+        service = await service_factory(stale_after_s=2, offline_after_s=600, sweep_every_s=0.2)
+        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        await term.connect()
+        await term.login()
+        assert await term.location(*TANGGU) == codec.RESULT_OK
+        with engine.begin() as c:  # the last position was long ago
+            c.execute(
+                text("UPDATE device_state SET last_seen = now() - interval '1 minute' WHERE device_id = :d"),
+                {"d": dev_id},
+            )
+        assert await term.send(codec.HEARTBEAT) == codec.RESULT_OK
+        deadline = time.monotonic() + 5
+        state = None
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            with engine.connect() as c:
+                state, seen = c.execute(
+                    text(
+                        "SELECT state, last_seen > now() - interval '10 seconds' FROM device_state WHERE device_id = :d"
+                    ),
+                    {"d": dev_id},
+                ).one()
+            if seen:
+                break
+        await term.close()
+        await service.stop()
+        return state, seen
+
+    state, seen = run(scenario())
+    assert seen and state == "online"
+    cleanup(engine, dev_id)

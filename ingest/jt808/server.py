@@ -108,6 +108,7 @@ class Connection:
             self.respond(header, codec.RESULT_FAILURE)
         elif mid == codec.HEARTBEAT or mid == codec.TERMINAL_RESPONSE:
             if mid == codec.HEARTBEAT:
+                ctx.heard(self.device["id"])  # keeps a terminal that only beats online
                 self.respond(header, codec.RESULT_OK)
         elif mid == codec.DEREGISTER:
             await ctx.revoke_auth_code(self.device)
