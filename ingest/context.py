@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from geo.telemetry import Fix
 from ingest.pipeline import Pipeline
 from ingest.validate import Validator
 
+log = logging.getLogger("lawgrid.ingest")
+
 
 @dataclass
 class IngestContext:
@@ -25,6 +28,7 @@ class IngestContext:
     counters: Counter = field(default_factory=Counter)
     _devices: dict[tuple[str, str], dict] = field(default_factory=dict)
     heartbeats: dict[int, dt.datetime] = field(default_factory=dict)
+    _logged: set[tuple[int, str]] = field(default_factory=set)
 
     async def device(self, protocol: str, identifier: str) -> dict | None:
         """The registered device, or None; positive answers are cached."""
@@ -64,6 +68,11 @@ class IngestContext:
             if reason:
                 self.counters[f"rejected:{reason}"] += 1
                 reasons.append(reason)
+                if (fix.device_id, reason) not in self._logged:  # once per reason per device
+                    self._logged.add((fix.device_id, reason))
+                    log.info(
+                        "device %s: a fix was not stored (%s); further ones are only counted", fix.device_id, reason
+                    )
             else:
                 good.append(fix)
         refused = await self.pipeline.submit(good)

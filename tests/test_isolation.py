@@ -251,3 +251,26 @@ def test_a_terminal_that_only_beats_stays_online(engine, service_factory):
     state, seen = run(scenario())
     assert seen and state == "online"
     cleanup(engine, dev_id)
+
+
+def test_dropped_fixes_are_logged_once_per_reason_per_device(engine, service_factory, caplog):
+    dev_id, ident = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+
+    async def scenario():
+        service = await service_factory()
+        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        await phone.connect()
+        for i in range(3):  # three fixes from Shanghai
+            assert (await phone.request("GET", f"/?id={ident}&lat=31.2&lon=121.5&timestamp={now - 30 + i}"))[0] == 200
+        counted = service.stats()["rejected:far_from_district"]
+        await phone.close()
+        await service.stop()
+        return counted
+
+    with caplog.at_level("INFO", logger="lawgrid.ingest"):
+        counted = run(scenario())
+    lines = [r for r in caplog.records if "far_from_district" in r.getMessage() and str(dev_id) in r.getMessage()]
+    assert counted == 3 and len(lines) == 1
+    cleanup(engine, dev_id)
