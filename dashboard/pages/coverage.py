@@ -336,7 +336,7 @@ def cross_filter(town_click, blind_click, domain_click, _clear, township, domain
     """A click selects a township or a domain; clicking the selected one again clears it."""
     require("view")
     trigger = ctx.triggered_id
-    if trigger == "cov-clear":
+    if trigger == ids.COV_CLEAR:
         return None, None
     if trigger == ids.COV_TOWNS and town_click:
         code = (town_click.get("properties") or {}).get("code")
@@ -344,7 +344,7 @@ def cross_filter(town_click, blind_click, domain_click, _clear, township, domain
     picked = _clicked(blind_click if trigger == ids.COV_BLIND_CHART else domain_click)
     if picked is None:
         return no_update, no_update
-    if trigger == "cov-blind-chart":
+    if trigger == ids.COV_BLIND_CHART:
         return (None if picked == township else picked), no_update
     return no_update, (None if picked == domain else picked)
 
@@ -418,32 +418,32 @@ def kpi_cards(query, lang):
     blind = k["blind_spots"]["by_risk"]
     cards = [
         (
-            "kpi-coverage",
+            ids.KPI_COVERAGE,
             _pct(cov["ratio"]),
             t(_coverage_label(k["scope"], flt), lang),
             f"{cov['numerator']:,} / {cov['denominator']:,}",
         ),
         (
-            "kpi-inspections",
+            ids.KPI_INSPECTIONS,
             f"{k['inspections']:,}",
             t("cov.kpi.inspections", lang),
             t("cov.kpi.results", lang).format(**results),
         ),
         (
-            "kpi-response",
+            ids.KPI_RESPONSE,
             _num(k["response_p50_min"]),
             t("cov.kpi.response", lang),
             f"P90 {_num(k['response_p90_min'])} · {t('cov.kpi.on_time', lang)} {_pct(k['on_time_share'])}",
         ),
         (
-            "kpi-participation",
+            ids.KPI_PARTICIPATION,
             _pct(k["participation"]),
             t("cov.kpi.participation", lang),
             f"{k['officers_active']:,} / {k['officers_certified']:,} · "
             f"{t('cov.kpi.per_officer', lang)} {_num(k['inspections_per_officer'])}",
         ),
         (
-            "kpi-random",
+            ids.KPI_RANDOM,
             f"{plan['completed']:,} / {plan['planned']:,}",
             t("cov.kpi.random", lang),
             _pct(plan["completed"] / plan["planned"]) if plan["planned"] else "—",
@@ -452,7 +452,7 @@ def kpi_cards(query, lang):
     if blind:
         cards.append(
             (
-                "kpi-blind",
+                ids.KPI_BLIND,
                 f"{sum(blind.values()):,}",
                 t("cov.kpi.blind", lang).format(n=k["blind_spots"]["days"]),
                 " · ".join(f"{t(f'risk.{r}', lang)} {blind.get(str(r), 0):,}" for r in (4, 3, 2, 1)),

@@ -172,7 +172,7 @@ def render_queue(lang, _event, _done, _tick):
 
 def select_task(_clicks, map_click):
     trigger = ctx.triggered_id
-    if trigger == "dispatch-tasks":
+    if trigger == ids.DISPATCH_TASKS:
         return ((map_click or {}).get("properties") or {}).get("id", no_update)
     if isinstance(trigger, dict) and ctx.triggered[0]["value"]:  # not a freshly drawn row
         return trigger["id"]

@@ -214,10 +214,10 @@ def layout(**_query):
                     html.Div(
                         className="lg-cards",
                         children=[
-                            _card("card-targets", counts["target"], "overview.total"),
-                            _card("card-units", counts["enforcement_unit"], "overview.units"),
-                            _card("card-officers", counts["officer"], "overview.officers"),
-                            _card("card-devices", counts["device"], "overview.devices"),
+                            _card(ids.CARD_TARGETS, counts["target"], "overview.total"),
+                            _card(ids.CARD_UNITS, counts["enforcement_unit"], "overview.units"),
+                            _card(ids.CARD_OFFICERS, counts["officer"], "overview.officers"),
+                            _card(ids.CARD_DEVICES, counts["device"], "overview.devices"),
                         ],
                     ),
                     alarm_panel.panel(alarms, scope),
