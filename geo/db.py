@@ -98,6 +98,7 @@ def grant_app_role(owner_url: str, role: str) -> None:
                 f'GRANT USAGE, SELECT ON SEQUENCES TO "{role}"',
                 f'REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit_log FROM "{role}"',
                 f'GRANT EXECUTE ON FUNCTION lawgrid_ensure_position_partitions(timestamptz, integer) TO "{role}"',
+                f'GRANT EXECUTE ON FUNCTION lawgrid_drop_position_partitions(timestamptz) TO "{role}"',
             ):
                 conn.execute(text(statement))
     finally:

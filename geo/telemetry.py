@@ -243,9 +243,27 @@ def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> 
     return [dict(device_id=r[0], state=r[1], lat=r[2], lon=r[3]) for r in changed]
 
 
-def ensure_partitions(session: Session, around: dt.datetime | None = None) -> None:
+def ensure_partitions(session: Session, around: dt.datetime | None = None) -> int:
+    """Last month's, this month's and next month's position partitions (so next month's
+    exists before it starts); returns how many were created."""
     around = around or dt.datetime.now(dt.UTC)
-    session.execute(text("SELECT lawgrid_ensure_position_partitions(:t - interval '1 month', 3)"), {"t": around})
+    created = session.execute(
+        text("SELECT lawgrid_ensure_position_partitions(:t - interval '1 month', 3)"), {"t": around}
+    ).scalar_one()
+    return int(created)
+
+
+def maintain_partitions(session: Session, now: dt.datetime, retention_months: int) -> dict[str, Any]:
+    """The daily upkeep of the position table: partitions ahead, months past the retention
+    dropped, and whether anything fell into the default partition (it should stay empty: a
+    row there blocks creating its month's partition)."""
+    created = ensure_partitions(session, now)
+    first_kept = dt.datetime(now.year, now.month, 1, tzinfo=dt.UTC)
+    for _ in range(retention_months):
+        first_kept = (first_kept - dt.timedelta(days=1)).replace(day=1)
+    dropped = session.execute(text("SELECT lawgrid_drop_position_partitions(:b)"), {"b": first_kept}).scalar_one()
+    stray = session.execute(text("SELECT count(*) FROM (SELECT 1 FROM position_default LIMIT 1000) d")).scalar_one()
+    return {"created": created, "dropped": list(dropped or []), "default_rows": int(stray), "kept_from": first_kept}
 
 
 # -- device registry lookups used by listeners ------------------------------------------

@@ -4,8 +4,10 @@ thread of the web process (`lawgrid serve`)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ class IngestConfig:
     mqtt_client_id: str = "lawgrid-ingest"  # the broker keeps this subscription's queue
     mqtt_topic_prefix: str = "lawgrid"
     live_max_age_s: int = 24 * 3600
+    retention_months: int = 13  # position history kept; older monthly partitions are dropped
 
     @classmethod
     def from_runtime(cls, runtime) -> IngestConfig:
@@ -51,6 +54,7 @@ class IngestConfig:
             mqtt_client_id=s.mqtt_client_id,
             mqtt_topic_prefix=s.mqtt_topic_prefix,
             live_max_age_s=s.live_fix_max_age_s,
+            retention_months=s.position_retention_months,
         )
 
 
@@ -62,8 +66,11 @@ class IngestService:
         on_commit: OnCommit | None = None,
         on_states=None,
         on_arrivals=None,
+        clock: Callable[[], dt.datetime] | None = None,
     ):
         self.config = config
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.maintained_on: dt.date | None = None  # the day the partitions were last looked after
         self.sessions = sessions
         self.pipeline = Pipeline(
             config.dsn, config.spool_path, on_commit=on_commit, live_max_age_s=config.live_max_age_s
@@ -83,7 +90,7 @@ class IngestService:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        await asyncio.to_thread(self._ensure_partitions)
+        await asyncio.to_thread(self.maintain)
         await self.pipeline.start()
         await self.jt808.start()
         await self.osmand.start()
@@ -101,12 +108,32 @@ class IngestService:
         await self.osmand.stop()
         await self.pipeline.stop()
 
-    def _ensure_partitions(self) -> None:
+    def maintain(self) -> dict | None:
+        """Once a day (at start, then at the first sweep of each new day): next month's
+        partition before it is needed, months past the retention dropped, and a warning if
+        anything fell into the default partition."""
+        now = self.clock()
+        if self.maintained_on == now.date():
+            return None
         try:
             with db.session_scope(self.sessions) as s:
-                telemetry.ensure_partitions(s)
-        except Exception as exc:  # the database may be down: the spool covers us
-            log.warning("could not ensure position partitions: %s", exc)
+                done = telemetry.maintain_partitions(s, now, self.config.retention_months)
+        except Exception as exc:  # the database may be down: the spool covers us; try again next sweep
+            log.warning("could not maintain position partitions: %s", exc)
+            return None
+        self.maintained_on = now.date()
+        self.ctx.counters["partitions:created"] += done["created"]
+        self.ctx.counters["partitions:dropped"] += len(done["dropped"])
+        if done["dropped"]:
+            log.info("position history before %s dropped: %s", done["kept_from"].date(), ", ".join(done["dropped"]))
+        if done["default_rows"]:
+            self.ctx.counters["partitions:default_not_empty"] = done["default_rows"]
+            log.error(
+                "%s fixes are in the default position partition: their month had no partition; move them "
+                "to one (they block creating it)",
+                done["default_rows"],
+            )
+        return done
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -123,6 +150,7 @@ class IngestService:
 
     def _sweep(self) -> tuple[list[dict], list[int]]:
         """Devices gone stale or offline, and crews that reached their target (on site)."""
+        self.maintain()
         with db.session_scope(self.sessions) as s:
             telemetry.touch(s, self.ctx.take_heartbeats())
             changed = telemetry.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     """The broker keeps this subscription's queue; two instances on one broker need two ids."""
     mqtt_topic_prefix: str = "lawgrid"
     """Topics are {prefix}/devices/{id}/telemetry (and .../rejected)."""
+    position_retention_months: int = 13
+    """Months of position history kept; ingest drops older monthly partitions once a day."""
     live_fix_max_age_s: int = 24 * 3600
     """A fix older than this is history: stored, but it moves no live state and raises no alarm."""
     secret_key: str | None = None
