@@ -133,6 +133,7 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
             LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, battery FROM fix_stage
                        WHERE battery IS NOT NULL ORDER BY device_id, fix_time DESC) b USING (device_id)
             WHERE f.fix_time > now() - make_interval(secs => %(age)s)
+              AND coalesce((f.attributes->>'valid')::boolean, true)  -- not a fix: history only
             ORDER BY f.device_id, f.fix_time DESC
             ON CONFLICT (device_id) DO UPDATE SET
                 fix_time = EXCLUDED.fix_time, geom = EXCLUDED.geom, speed_kmh = EXCLUDED.speed_kmh,
@@ -159,6 +160,15 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
             )
             for r in cur.fetchall()
         ]
+        # A device whose batch held only positions that are not fixes (or are old) was still
+        # heard: it stays online, where it last really was.
+        cur.execute(
+            """
+            UPDATE device_state s SET last_seen = f.received_at
+            FROM (SELECT device_id, max(received_at) AS received_at FROM fix_stage GROUP BY 1) f
+            WHERE s.device_id = f.device_id AND s.last_seen < f.received_at
+            """
+        )
         # Alarms: device flags, and a recording that stopped (flag true -> false in the batch
         # or against the stored state is caught by the recording=false fixes carrying it).
         cur.execute(

@@ -274,3 +274,36 @@ def test_dropped_fixes_are_logged_once_per_reason_per_device(engine, service_fac
     lines = [r for r in caplog.records if "far_from_district" in r.getMessage() and str(dev_id) in r.getMessage()]
     assert counted == 3 and len(lines) == 1
     cleanup(engine, dev_id)
+
+
+def test_a_position_that_is_not_a_fix_is_history_and_a_broken_trailing_item_spoils_nothing(engine, service_factory):
+    """JT/T 808 status bit 1 clear (no satellite fix): the position is stored as such but not
+    drawn live (the device keeps its last real position, and stays online). A malformed
+    trailing additional item: the position before it is kept."""
+    dev_id, phone = registered(engine, "jt808")
+    cleanup(engine, dev_id)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    async def scenario():
+        service = await service_factory()
+        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        await term.connect()
+        await term.login()
+        assert await term.location(39.05, 117.70, now - dt.timedelta(seconds=20)) == codec.RESULT_OK
+        broken = codec.location_body(39.06, 117.71, now - dt.timedelta(seconds=15)) + bytes([0x01, 4, 0x00])
+        assert await term.send(codec.LOCATION, broken) == codec.RESULT_OK
+        # The newest report has no satellite fix: it must not move the device on the map.
+        assert await term.location(39.30, 117.90, now - dt.timedelta(seconds=5), status=0x00) == codec.RESULT_OK
+        await term.close()
+        await service.stop()
+
+    run(scenario())
+    rows = positions(engine, dev_id)
+    assert [round(r[1], 2) for r in rows] == [39.05, 39.06, 39.30]
+    assert rows[1][4]["malformed_item"] == 1 and rows[2][4]["valid"] is False
+    with engine.connect() as c:
+        lat, state = c.execute(
+            text("SELECT ST_Y(geom), state FROM device_state WHERE device_id = :d"), {"d": dev_id}
+        ).one()
+    assert round(lat, 2) == 39.06 and state == "online"  # the not-a-fix position never became live
+    cleanup(engine, dev_id)

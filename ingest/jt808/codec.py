@@ -266,7 +266,9 @@ def parse_location(body: bytes) -> Location:
         item, length = body[i], body[i + 1]
         value = body[i + 2 : i + 2 + length]
         if len(value) != length:
-            raise FrameError("truncated", f"additional item {item:#04x}")
+            # A malformed trailing item spoils only itself: the position before it is intact.
+            loc.extras["malformed_item"] = item
+            break
         if item == 0x01 and length == 4:
             loc.extras["mileage_km"] = struct.unpack(">I", value)[0] / 10.0
         elif item == 0x03 and length == 2:

@@ -138,6 +138,8 @@ def to_fix(device_id: int, loc: codec.Location) -> Fix:
         alarms.append("storage_full")
     attributes = {k: v for k, v in loc.extras.items() if k != "camera"}
     attributes["status"] = loc.status
+    if not loc.fixed:  # status bit 1 clear: the terminal itself says this position is not a fix
+        attributes["valid"] = False
     return Fix(
         device_id=device_id,
         fix_time=loc.time.astimezone(dt.UTC),
