@@ -277,22 +277,47 @@ def maintain_partitions(session: Session, now: dt.datetime, retention_months: in
 
 
 # -- device registry lookups used by listeners ------------------------------------------
+DEVICE_COLUMNS = "id, protocol, identifier, auth_code, officer_id"
+
+
 def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict[str, Any] | None:
-    """Devices are matched on their identifier; JT/T 808 phone numbers ignore leading zeros."""
+    """Devices are matched on their identifier; a JT/T 808 number as its header carries it
+    (lawgrid_terminal_key: no leading zeros, lower-case hex), through an index."""
     if protocol == "jt808":
-        row = session.execute(
-            text(
-                "SELECT id, identifier, auth_code, officer_id FROM device "
-                "WHERE protocol = 'jt808' AND ltrim(identifier, '0') = ltrim(:i, '0')"
-            ),
-            {"i": identifier},
-        ).first()
+        sql = (
+            f"SELECT {DEVICE_COLUMNS} FROM device "
+            "WHERE protocol = 'jt808' AND lawgrid_terminal_key(identifier) = lawgrid_terminal_key(:i)"
+        )
+        row = session.execute(text(sql), {"i": identifier}).first()
     else:
         row = session.execute(
-            text("SELECT id, identifier, auth_code, officer_id FROM device WHERE protocol = :p AND identifier = :i"),
+            text(f"SELECT {DEVICE_COLUMNS} FROM device WHERE protocol = :p AND identifier = :i"),
             {"p": protocol, "i": identifier},
         ).first()
     return None if row is None else dict(row._mapping)
+
+
+def all_devices(session: Session) -> list[dict[str, Any]]:
+    """Every registered device, with the key it is looked up by (for the listeners' cache:
+    one query at start instead of one per login)."""
+    rows = session.execute(
+        text(
+            f"SELECT {DEVICE_COLUMNS}, CASE WHEN protocol = 'jt808' THEN lawgrid_terminal_key(identifier) "
+            "ELSE identifier END AS key FROM device"
+        )
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def claim_auth_code(session: Session, device_id: int, code: str) -> str:
+    """Give a device an authentication code if it has none; returns the code it has. A device
+    keeps its code across logins (so a login costs no write), until it deregisters."""
+    return str(
+        session.execute(
+            text("UPDATE device SET auth_code = coalesce(auth_code, :c) WHERE id = :d RETURNING auth_code"),
+            {"c": code, "d": device_id},
+        ).scalar_one()
+    )
 
 
 def set_auth_code(session: Session, device_id: int, code: str | None) -> None:

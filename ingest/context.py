@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hmac
 import logging
 import secrets
+import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo import db, telemetry
 from geo.telemetry import Fix
+from ingest.jt808 import codec
 from ingest.pipeline import Pipeline
 from ingest.validate import Validator
 
 log = logging.getLogger("lawgrid.ingest")
+
+
+NEGATIVE_TTL_S = 30.0  # an unknown device is asked about again after this long
 
 
 @dataclass
@@ -27,40 +35,85 @@ class IngestContext:
     validator: Validator = field(default_factory=Validator)
     counters: Counter = field(default_factory=Counter)
     _devices: dict[tuple[str, str], dict] = field(default_factory=dict)
+    _unknown: dict[tuple[str, str], float] = field(default_factory=dict)
     heartbeats: dict[int, dt.datetime] = field(default_factory=dict)
     _logged: set[tuple[int, str]] = field(default_factory=set)
+    # Logins wait on these threads, never on the pipeline's writer (nor it on them).
+    _lookups: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest-lookup")
+    )
+
+    @staticmethod
+    def key(protocol: str, identifier: str) -> tuple[str, str]:
+        return protocol, codec.terminal_key(identifier) if protocol == "jt808" else identifier
+
+    def preload(self) -> int:
+        """Every registered device into the cache, in one query (at start): a reconnect storm
+        after a restart then costs no database round trip per login."""
+        with db.session_scope(self.sessions) as s:
+            rows = telemetry.all_devices(s)
+        for row in rows:
+            self._devices[(row["protocol"], row.pop("key"))] = row
+        return len(rows)
 
     async def device(self, protocol: str, identifier: str) -> dict | None:
-        """The registered device, or None; positive answers are cached."""
-        key = (protocol, identifier.lstrip("0") if protocol == "jt808" else identifier)
-        if key in self._devices:
-            return self._devices[key]
-        found = await asyncio.to_thread(self._lookup, protocol, identifier)
+        """The registered device, or None. Known devices are answered from the cache; an
+        unknown one is looked up (indexed) at most once per NEGATIVE_TTL_S."""
+        key = self.key(protocol, identifier)
+        found = self._devices.get(key)
+        if found is not None:
+            return found
+        if self._unknown.get(key, 0.0) > time.monotonic():
+            return None
+        found = await self._off_loop(self._lookup, protocol, identifier)
         if found:
             self._devices[key] = found
+            self._unknown.pop(key, None)
+        else:
+            if len(self._unknown) > 100_000:  # a scan of random numbers must not grow this forever
+                self._unknown.clear()
+            self._unknown[key] = time.monotonic() + NEGATIVE_TTL_S
         return found
+
+    async def _off_loop(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._lookups, fn, *args)
 
     def _lookup(self, protocol: str, identifier: str) -> dict | None:
         with db.session_scope(self.sessions) as s:
             return telemetry.device_by_identifier(s, protocol, identifier)
 
+    def auth_matches(self, device: dict, code: str) -> bool:
+        expected = device.get("auth_code")
+        return bool(expected) and hmac.compare_digest(str(expected).encode(), code.encode())
+
     async def issue_auth_code(self, device: dict) -> str:
-        code = secrets.token_hex(4).upper()
-        await asyncio.to_thread(self._store_code, device["id"], code)
+        """The device's code: the one it already has (no write: a login costs nothing), or a
+        new one, stored once."""
+        if device.get("auth_code"):
+            return str(device["auth_code"])
+        code = await self._off_loop(self._claim_code, device["id"], secrets.token_hex(4).upper())
         device["auth_code"] = code
         return code
 
     async def revoke_auth_code(self, device: dict) -> None:
-        await asyncio.to_thread(self._store_code, device["id"], None)
+        """Deregistration: the code stops working; the next registration issues another."""
+        await self._off_loop(self._store_code, device["id"], None)
         device["auth_code"] = None
+
+    def _claim_code(self, device_id: int, code: str) -> str:
+        with db.session_scope(self.sessions) as s:
+            return telemetry.claim_auth_code(s, device_id, code)
 
     def _store_code(self, device_id: int, code: str | None) -> None:
         with db.session_scope(self.sessions) as s:
             telemetry.set_auth_code(s, device_id, code)
 
-    async def accept(self, fixes: list[Fix]) -> list[str]:
-        """Validate, hand the good fixes to the pipeline and return once they are durable.
-        Returns the reasons of the fixes that were dropped."""
+    def close(self) -> None:
+        self._lookups.shutdown(wait=False, cancel_futures=True)
+
+    def screen(self, fixes: list[Fix]) -> tuple[list[Fix], list[str]]:
+        """Validate: (the good fixes, the reasons of the dropped ones), counted and logged
+        once per reason per device."""
         now = dt.datetime.now(dt.UTC)
         good, reasons = [], []
         for fix in fixes:
@@ -75,12 +128,34 @@ class IngestContext:
                     )
             else:
                 good.append(fix)
-        refused = await self.pipeline.submit(good)
+        return good, reasons
+
+    def _settled(self, good: list[Fix], refused: list[str]) -> list[str]:
         if refused:  # the database refused them (kept in the pipeline's quarantine for review)
             self.counters["refused:quarantined"] += len(refused)
-            reasons.extend("quarantined" for _ in refused)
         self.counters["accepted"] += len(good) - len(refused)
-        return reasons
+        return ["quarantined" for _ in refused]
+
+    async def accept(self, fixes: list[Fix]) -> list[str]:
+        """Validate, hand the good fixes to the pipeline and return once they are durable.
+        Returns the reasons of the fixes that were dropped."""
+        good, reasons = self.screen(fixes)
+        refused = await self.pipeline.submit(good)
+        return reasons + self._settled(good, refused)
+
+    def accept_then(self, fixes: list[Fix], then: Callable[[list[str] | BaseException], None]) -> None:
+        """accept() without a task per call, for the hottest path (a JT/T 808 frame): `then`
+        runs on the loop once the fixes are durable, with the dropped fixes' reasons, or with
+        the exception if the batch could be neither stored nor spooled."""
+        good, reasons = self.screen(fixes)
+
+        def done(outcome: list[str] | BaseException) -> None:
+            then(outcome if isinstance(outcome, BaseException) else reasons + self._settled(good, outcome))
+
+        if good:
+            self.pipeline.enqueue(good, done)
+        else:
+            then(reasons)
 
     def heard(self, device_id: int) -> None:
         """A heartbeat (no position): the next sweep marks the device seen, in one statement

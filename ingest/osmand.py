@@ -143,8 +143,8 @@ def parse_osmand_json(body: dict) -> tuple[str, dict]:
 
 
 class OsmAndServer(TcpListener):
-    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5055):
-        super().__init__(ctx, host, port)
+    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5055, *, reuse_port: bool = False):
+        super().__init__(ctx, host, port, reuse_port=reuse_port)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -263,7 +263,7 @@ class OsmAndServer(TcpListener):
             return 400, f"event must be one of {', '.join(sorted(EVENTS))}"
         device = await self.ctx.device(protocol, ident)
         code = headers.get("x-device-auth")
-        if device is None or not device.get("auth_code") or code != device["auth_code"]:
+        if device is None or not self.ctx.auth_matches(device, code or ""):
             self.ctx.refuse("events:unauthenticated")
             return 401, "unknown device or wrong X-Device-Auth code"
         try:

@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from geo.telemetry import Fix, WriteResult, write_fixes
 log = logging.getLogger("lawgrid.ingest")
 
 OnCommit = Callable[[WriteResult], None]
+Done = Callable[[list[str] | BaseException], None]
 
 
 class Spool:
@@ -126,10 +128,12 @@ class Pipeline:
         self._queue: Any = None  # an asyncio.Queue, made on the pipeline's own loop
         self._conn: psycopg.Connection | None = None
         self._tasks: list[asyncio.Task] = []
+        self._executor: ThreadPoolExecutor | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         self._queue = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-writer")
         self._tasks = [asyncio.create_task(self._writer(), name="pipeline-writer")]
         if self.spool.pending():
             self.stats["spooled_at_start"] += 1
@@ -142,6 +146,9 @@ class Pipeline:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     # -- producers ------------------------------------------------------------------------
     async def submit(self, fixes: list[Fix]) -> list[str]:
@@ -150,9 +157,24 @@ class Pipeline:
         if not fixes:
             return []
         done = asyncio.get_running_loop().create_future()
-        await self._queue.put((fixes, done, time.perf_counter()))
+
+        def settle(outcome: list[str] | BaseException) -> None:
+            if done.done():
+                return
+            if isinstance(outcome, BaseException):
+                done.set_exception(outcome)
+            else:
+                done.set_result(outcome)
+
+        self.enqueue(fixes, settle)
         refused: list[str] = await done
         return refused
+
+    def enqueue(self, fixes: list[Fix], done: Done) -> None:
+        """Queue fixes for the next batch; `done` is called on the loop once they are durable,
+        with the reasons of those the database refused, or with the exception that kept the
+        batch from both the database and the spool. No task and no thread per call."""
+        self._queue.put_nowait((fixes, done, time.perf_counter()))
 
     # -- writer ---------------------------------------------------------------------------
     async def _writer(self) -> None:
@@ -190,24 +212,35 @@ class Pipeline:
                     count += len(nxt[0])
             if items:
                 try:
-                    refused = await asyncio.to_thread(self._persist, [f for fixes, _, _ in items for f in fixes])
+                    refused = await self._in_writer(self._persist, [f for fixes, _, _ in items for f in fixes])
                 except Exception as exc:  # the writer itself never stops: these callers hear why
                     log.exception("pipeline: a batch failed")
-                    for _, fut, _ in items:
-                        if not fut.done():
-                            fut.set_exception(exc)
+                    for _, done, _ in items:
+                        self._tell(done, exc)
                     continue
                 now = time.perf_counter()
-                for fixes, fut, t0 in items:
+                self.stats["batches"] += 1
+                for fixes, done, t0 in items:
                     self.commit_ms.append((now - t0) * 1000)
-                    if not fut.done():
-                        fut.set_result([refused[id(f)] for f in fixes if id(f) in refused])
+                    self._tell(done, [refused[id(f)] for f in fixes if id(f) in refused] if refused else [])
             elif self.spool.pending():
-                await asyncio.to_thread(self._replay)
+                await self._in_writer(self._replay)
             if not stopping and self._queue.empty() and self.spool.pending():
                 await asyncio.sleep(self.retry_s)
                 if self._queue.empty():
-                    await asyncio.to_thread(self._replay)
+                    await self._in_writer(self._replay)
+
+    async def _in_writer(self, fn, *args):
+        """The database work runs on the pipeline's own thread (one connection, in order), so
+        device logins on the shared executor never queue behind a batch, nor it behind them."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    @staticmethod
+    def _tell(done: Done, outcome: list[str] | BaseException) -> None:
+        try:
+            done(outcome)
+        except Exception:  # one caller's callback must not keep the others from hearing
+            log.exception("pipeline: a completion callback failed")
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:

@@ -17,6 +17,7 @@ from geo.bulk import copy_escape, copy_text, create_target_stage, pg_text_array,
 from geo.credit_code import credit_code_error
 from geo.gcj02 import gcj02_to_wgs84
 from geo.tiling import as_multipolygon
+from ingest.jt808.codec import terminal_key
 from ingest.tables import ImportFileError, ImportReport, apply_mapping, read_rows, split_list
 
 TARGET_FIELDS = {
@@ -91,7 +92,7 @@ DUTY_WORDS = {
     "on_task": "on_task",
     "执勤": "on_task",
 }
-JT808_ID = re.compile(r"^\d{11,20}$")
+JT808_ID = re.compile(r"^[0-9A-Fa-f]{11,20}$")  # BCD digits; hex where a vendor packs an IMEI
 OSMAND_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -355,6 +356,15 @@ def import_devices(
     report = ImportReport("devices", path)
     rows, _ = read_rows(path, DEVICE_FIELDS, mapping, report.notes)
     officers: dict[str, int] = dict(session.execute(text("SELECT cert_no, id FROM officer")).all())
+    # A terminal is known by its number as the frame header carries it (terminal_key): a file
+    # that spells a known number with other padding updates that device rather than adding one.
+    terminals: dict[str, str] = dict(
+        session.execute(
+            text("SELECT lawgrid_terminal_key(identifier), identifier FROM device WHERE protocol = 'jt808'")
+        )
+        .tuples()
+        .all()
+    )
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         if row.problem:
@@ -372,12 +382,14 @@ def import_devices(
         elif protocol not in ("jt808", "osmand", "mqtt"):
             problem = f"protocol {v.get('protocol')!r} is not jt808, osmand or mqtt"
         elif protocol == "jt808" and not JT808_ID.match(ident):
-            problem = f"JT/T 808 terminal phone number {ident!r} must be 11 to 20 digits"
+            problem = f"JT/T 808 terminal number {ident!r} must be 11 to 20 digits (or hex digits, for a packed IMEI)"
         elif protocol != "jt808" and not OSMAND_ID.match(ident):
             problem = f"device identifier {ident!r} must be 1-64 letters, digits or _.:-"
-        elif (protocol, ident) in seen:
+        if protocol == "jt808" and problem is None:
+            ident = terminals.setdefault(terminal_key(ident), ident.lower())
+        if problem is None and (protocol, ident) in seen:
             problem = f"duplicate device {protocol}:{ident} (first on line {seen[(protocol, ident)]})"
-        elif officer and str(officer) not in officers:
+        if problem is None and officer and str(officer) not in officers:
             problem = f"no officer with certificate {officer}"
         if problem:
             report.reject(row.line, problem)

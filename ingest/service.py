@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from geo import db, dispatch, telemetry
 from ingest.context import IngestContext
 from ingest.jt808.server import Jt808Server
+from ingest.listener import AcceptGuard, raise_open_file_limit
 from ingest.osmand import OsmAndServer
 from ingest.pipeline import OnCommit, Pipeline
 
@@ -37,6 +38,7 @@ class IngestConfig:
     mqtt_topic_prefix: str = "lawgrid"
     live_max_age_s: int = 24 * 3600
     retention_months: int = 13  # position history kept; older monthly partitions are dropped
+    reuse_port: bool = False  # SO_REUSEPORT: several `lawgrid ingest` processes share the ports
 
     @classmethod
     def from_runtime(cls, runtime) -> IngestConfig:
@@ -55,6 +57,7 @@ class IngestConfig:
             mqtt_topic_prefix=s.mqtt_topic_prefix,
             live_max_age_s=s.live_fix_max_age_s,
             retention_months=s.position_retention_months,
+            reuse_port=s.ingest_reuse_port,
         )
 
 
@@ -76,8 +79,8 @@ class IngestService:
             config.dsn, config.spool_path, on_commit=on_commit, live_max_age_s=config.live_max_age_s
         )
         self.ctx = IngestContext(sessions, self.pipeline)
-        self.jt808 = Jt808Server(self.ctx, config.host, config.jt808_port)
-        self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port)
+        self.jt808 = Jt808Server(self.ctx, config.host, config.jt808_port, reuse_port=config.reuse_port)
+        self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port, reuse_port=config.reuse_port)
         self.mqtt = None
         if config.mqtt_url:
             from ingest.mqtt import MqttListener  # paho only matters when MQTT is configured
@@ -90,7 +93,18 @@ class IngestService:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        before, after = raise_open_file_limit()
+        if after != before:
+            log.info("open-file limit raised from %d to %d (one per connected device)", before, after)
+        elif after < 8192:
+            log.warning("open-file limit is %d: at most about that many devices can connect at once", after)
+        AcceptGuard(self.ctx, self.loop).install()
         await asyncio.to_thread(self.maintain)
+        try:
+            known = await asyncio.to_thread(self.ctx.preload)
+            log.info("%d registered devices cached for login", known)
+        except Exception as exc:  # the database may be down at start: logins look devices up one by one
+            log.warning("could not preload the devices (%s); looking them up at login", exc)
         await self.pipeline.start()
         await self.jt808.start()
         await self.osmand.start()
@@ -107,6 +121,7 @@ class IngestService:
         await self.jt808.stop()
         await self.osmand.stop()
         await self.pipeline.stop()
+        self.ctx.close()
 
     def maintain(self) -> dict | None:
         """Once a day (at start, then at the first sweep of each new day): next month's

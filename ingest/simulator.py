@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import math
 import random
-import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ingest.devices import Jt808Terminal, OsmAndPhone
 from ingest.jt808 import codec
+from ingest.listener import raise_open_file_limit
 
 
 @dataclass
@@ -61,13 +61,6 @@ class SimStats:
             "ack_p95_ms": round(float(np.percentile(ack, 95)), 1),
             "ack_p99_ms": round(float(np.percentile(ack, 99)), 1),
         }
-
-
-def raise_open_file_limit() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def load_devices(session: Session, n: int, protocol: str, seed: int = 1) -> list[SimDevice]:

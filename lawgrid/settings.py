@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     ingest_host: str = "0.0.0.0"
     jt808_port: int = 5015
     osmand_port: int = 5055
+    ingest_reuse_port: bool = False
+    """SO_REUSEPORT on the device ports: run several `lawgrid ingest` processes on one port
+    when one core is not enough (the kernel spreads connections over them)."""
     stale_after_s: int = 60
     offline_after_s: int = 300
     push_interval_s: float = 0.5  # live positions coalesced into at most two batches a second

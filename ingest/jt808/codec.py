@@ -151,6 +151,13 @@ def bcd(data: bytes) -> str:
     return data.hex()
 
 
+def terminal_key(number: str) -> str:
+    """A terminal number as devices are matched on it: leading zeros dropped (the header pads
+    to 12 or 20 digits), lower-case hex where a vendor packs an IMEI, and the all-zero number
+    kept as "0" rather than emptied."""
+    return number.lower().lstrip("0") or "0"
+
+
 def to_bcd(digits: str, length: int) -> bytes:
     digits = digits.rjust(length * 2, "0")
     return bytes.fromhex(digits)
@@ -175,7 +182,7 @@ def decode(content: bytes) -> Message:
         phone = bcd(payload[4:10])
         (serial,) = struct.unpack_from(">H", payload, 10)
         offset = 12
-    header = Header(msg_id, props, phone.lstrip("0") or "0", serial, version)
+    header = Header(msg_id, props, terminal_key(phone), serial, version)
     if header.subpackaged:
         if len(payload) < offset + 4:
             raise FrameError("truncated", "sub-package fields", header)
@@ -246,12 +253,22 @@ class Location:
         return bool(self.extras.get("camera", 0) & 0x02)
 
 
+# Each byte's two BCD digits as a number, or -1 where a nibble is not a decimal digit.
+_BCD = tuple((hi * 10 + lo) if hi < 10 and lo < 10 else -1 for hi, lo in ((b >> 4, b & 0x0F) for b in range(256)))
+
+
 def parse_bcd_time(data: bytes) -> dt.datetime:
-    text = data.hex()
+    """YYMMDDhhmmss in Beijing time (the years are 2000-2099), without strptime: this runs
+    once per fix."""
+    if len(data) != 6:
+        raise FrameError("bad_time", data.hex())
+    yy, mo, dd, hh, mi, ss = (_BCD[b] for b in data)
+    if min(yy, mo, dd, hh, mi, ss) < 0:
+        raise FrameError("bad_time", data.hex())
     try:
-        return dt.datetime.strptime(text, "%y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        return dt.datetime(2000 + yy, mo, dd, hh, mi, ss, tzinfo=BEIJING)
     except ValueError as exc:
-        raise FrameError("bad_time", text) from exc
+        raise FrameError("bad_time", data.hex()) from exc
 
 
 def parse_location(body: bytes) -> Location:
@@ -308,8 +325,22 @@ class Registration:
     plate: str
 
 
+# Field widths of the registration body (maker, model, terminal id) by edition.
+REGISTRATION_LAYOUTS = {2019: (11, 30, 30), 2013: (5, 20, 7), 2011: (5, 8, 7)}
+
+
+def registration_edition(body: bytes, is_2019: bool) -> int:
+    """2019 says so in its header. 2011 and 2013 share a header and differ only in the model
+    field (8 bytes, then 20): a body too short for the 2013 layout with a one-byte plate is
+    the 2011 one."""
+    if is_2019:
+        return 2019
+    maker, model, tid = REGISTRATION_LAYOUTS[2013]
+    return 2013 if len(body) >= 4 + maker + model + tid + 1 + 1 else 2011
+
+
 def parse_registration(body: bytes, is_2019: bool) -> Registration:
-    maker_len, model_len, tid_len = (11, 30, 30) if is_2019 else (5, 20, 7)
+    maker_len, model_len, tid_len = REGISTRATION_LAYOUTS[registration_edition(body, is_2019)]
     need = 4 + maker_len + model_len + tid_len + 1
     if len(body) < need:
         raise FrameError("truncated", f"registration body of {len(body)} bytes")
@@ -382,8 +413,8 @@ def location_body(
     return body
 
 
-def registration_body(terminal_id: str = "CAM0001", *, is_2019: bool = False) -> bytes:
-    maker_len, model_len, tid_len = (11, 30, 30) if is_2019 else (5, 20, 7)
+def registration_body(terminal_id: str = "CAM0001", *, is_2019: bool = False, edition: int = 2013) -> bytes:
+    maker_len, model_len, tid_len = REGISTRATION_LAYOUTS[2019 if is_2019 else edition]
     return (
         struct.pack(">HH", 12, 116)
         + b"LGRID".ljust(maker_len, b"\x00")

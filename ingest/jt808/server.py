@@ -28,7 +28,9 @@ class Connection:
         self.phone: str | None = None
         self.version: int | None = None
         self.serial = 0
-        self.pending: set[asyncio.Task] = set()
+        self.key: str | None = None  # the authenticated terminal's number, as headers carry it
+        self.outstanding = 0  # positions waiting to be durable (then acknowledged)
+        self.settled = asyncio.Event()
         self.parts: dict[tuple[int, int], dict[int, bytes]] = {}
 
     def send(self, msg_id: int, body: bytes, phone: str | None = None) -> None:
@@ -93,17 +95,18 @@ class Connection:
         elif mid == codec.AUTHENTICATE:
             code = codec.parse_authentication(msg.body, header.is_2019)
             device = await ctx.device("jt808", header.phone)
-            if device is None or not device.get("auth_code") or device["auth_code"] != code:
+            if device is None or not ctx.auth_matches(device, code):
                 ctx.refuse("jt808:bad_authentication")
                 self.respond(header, codec.RESULT_FAILURE)
                 return
             self.device = device
+            self.key = codec.terminal_key(device["identifier"])
             ctx.counters["jt808:authenticated"] += 1
             self.respond(header, codec.RESULT_OK)
         elif mid not in codec.KNOWN_IDS:
             ctx.refuse("jt808:unsupported_message")
             self.respond(header, codec.RESULT_UNSUPPORTED)
-        elif self.device is None or self.device["identifier"].lstrip("0") != header.phone:
+        elif self.device is None or self.key != header.phone:
             ctx.refuse("jt808:unauthenticated")
             self.respond(header, codec.RESULT_FAILURE)
         elif mid == codec.HEARTBEAT or mid == codec.TERMINAL_RESPONSE:
@@ -113,23 +116,26 @@ class Connection:
         elif mid == codec.DEREGISTER:
             await ctx.revoke_auth_code(self.device)
             self.respond(header, codec.RESULT_OK)
-            self.device = None
+            self.device = self.key = None
         elif mid in (codec.LOCATION, codec.BATCH_LOCATION):
             locations = [codec.parse_location(msg.body)] if mid == codec.LOCATION else codec.parse_batch(msg.body)
-            fixes = [to_fix(self.device["id"], loc) for loc in locations]
-            # Acknowledge once durable, without holding up the frames behind this one.
-            task = asyncio.create_task(self._store_then_ack(header, fixes))
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
+            device_id = self.device["id"]
+            # Acknowledged once durable, without holding up the frames behind this one: the
+            # frame's cost here is its decoding and an append to the next batch.
+            self.outstanding += 1
+            self.ctx.accept_then(
+                [to_fix(device_id, loc) for loc in locations], lambda outcome: self._ack(header, outcome)
+            )
 
-    async def _store_then_ack(self, header: codec.Header, fixes: list[Fix]) -> None:
-        try:
-            await self.ctx.accept(fixes)
-        except Exception:
-            log.exception("storing JT/T 808 fixes failed")
+    def _ack(self, header: codec.Header, outcome: list[str] | BaseException) -> None:
+        self.outstanding -= 1
+        if isinstance(outcome, BaseException):
+            log.error("storing JT/T 808 fixes failed: %s", outcome)
             self.respond(header, codec.RESULT_FAILURE)
-            return
-        self.respond(header, codec.RESULT_OK)
+        else:
+            self.respond(header, codec.RESULT_OK)
+        if self.outstanding == 0:
+            self.settled.set()
 
 
 def to_fix(device_id: int, loc: codec.Location) -> Fix:
@@ -156,8 +162,8 @@ def to_fix(device_id: int, loc: codec.Location) -> Fix:
 
 
 class Jt808Server(TcpListener):
-    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5015):
-        super().__init__(ctx, host, port)
+    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5015, *, reuse_port: bool = False):
+        super().__init__(ctx, host, port, reuse_port=reuse_port)
         self.connections: dict[str, Connection] = {}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -168,13 +174,14 @@ class Jt808Server(TcpListener):
             while data := await reader.read(1 << 16):
                 for content in splitter.feed(data):
                     await conn.handle(content)
-                    if conn.phone:
+                    if conn.phone and self.connections.get(conn.phone) is not conn:
                         self.connections[conn.phone] = conn
-                if conn.pending:
-                    await writer.drain()
-            if conn.pending:
-                await asyncio.gather(*conn.pending, return_exceptions=True)
-                await writer.drain()
+                if writer.transport.get_write_buffer_size() > 1 << 16:
+                    await writer.drain()  # a terminal that does not read its answers is slowed down
+            while conn.outstanding:  # the terminal hung up: its last positions still get stored
+                conn.settled.clear()
+                await conn.settled.wait()
+            await writer.drain()
         except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -186,7 +193,7 @@ class Jt808Server(TcpListener):
 
     def send_text(self, phone: str, text: str) -> bool:
         """Push a text message to a connected terminal; False if it is not connected."""
-        conn = self.connections.get(phone.lstrip("0"))
+        conn = self.connections.get(codec.terminal_key(phone))
         if conn is None or conn.device is None:
             return False
         conn.send_text(text)

@@ -1,5 +1,7 @@
-"""Ingest: simulated devices (another process) over real sockets into the listeners and
-PostGIS of this process; baseline: plain COPY of the rows stored."""
+"""Ingest over OsmAnd (and mixed): simulated devices (another process) over real sockets into
+the listeners and PostGIS of this process; baseline: plain COPY of the rows stored. The
+phones wait for each answer before sending the next (closed loop, as the Traccar Client
+does). `--protocol jt808` is the open-loop bench of ingest_jt808.py."""
 
 from __future__ import annotations
 
@@ -24,6 +26,10 @@ from lawgrid.runtime import REFERENCE_DIR
 
 
 def run(runtime, args) -> dict:
+    if args.protocol == "jt808":
+        from lawgrid.bench.ingest_jt808 import run as run_jt808
+
+        return run_jt808(runtime, args)
     url = bench_database(runtime)
     db.upgrade(url)
     engine = db.make_engine(url, pool_size=5)
