@@ -68,6 +68,42 @@ CREATE TEMP TABLE IF NOT EXISTS fix_stage (
 LIVE_MAX_AGE_S = 24 * 3600
 
 
+def _number(value: float | None) -> str:
+    return r"\N" if value is None else str(value)
+
+
+def _stage_rows(fixes: list[Fix]) -> str:
+    """The batch in COPY text format, in one string. Times and attributes repeat across a
+    batch (a fleet reporting in the same second, the same status word), so each distinct one
+    is formatted once."""
+    times: dict[dt.datetime, str] = {}
+    attrs: dict[tuple[Any, ...], str] = {}
+    lines = []
+    for f in fixes:
+        fix_time = times.get(f.fix_time)
+        if fix_time is None:
+            fix_time = times[f.fix_time] = f.fix_time.isoformat()
+        received = times.get(f.received_at)
+        if received is None:
+            received = times[f.received_at] = f.received_at.isoformat()
+        try:
+            key: tuple[Any, ...] | None = tuple(f.attributes.items())
+            attributes = attrs.get(key)  # type: ignore[arg-type]
+        except TypeError:  # a nested value: not hashable, formatted on its own
+            key = attributes = None
+        if attributes is None:
+            attributes = copy_escape(json.dumps(f.attributes, ensure_ascii=False))
+            if key is not None:
+                attrs[key] = attributes
+        recording = r"\N" if f.recording is None else ("t" if f.recording else "f")
+        lines.append(
+            f"{f.device_id}\t{fix_time}\t{received}\t{f.lon!r}\t{f.lat!r}\t{_number(f.speed_kmh)}\t"
+            f"{_number(f.course)}\t{_number(f.altitude_m)}\t{_number(f.accuracy_m)}\t{recording}\t"
+            f"{_number(f.battery)}\t{pg_text_array(f.alarms)}\t{attributes}\n"
+        )
+    return "".join(lines)
+
+
 def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_S) -> WriteResult:
     """Write a batch in one transaction on a psycopg 3 connection (the caller commits).
 
@@ -77,28 +113,7 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
     with conn.cursor() as cur:
         cur.execute(STAGE_SQL)
         with cur.copy("COPY fix_stage FROM STDIN") as copy:
-            for f in fixes:
-                alarm_array = pg_text_array(f.alarms)
-                copy.write(
-                    "\t".join(
-                        (
-                            str(f.device_id),
-                            f.fix_time.isoformat(),
-                            f.received_at.isoformat(),
-                            repr(f.lon),
-                            repr(f.lat),
-                            copy_escape(f.speed_kmh),
-                            copy_escape(f.course),
-                            copy_escape(f.altitude_m),
-                            copy_escape(f.accuracy_m),
-                            copy_escape(None if f.recording is None else ("t" if f.recording else "f")),
-                            copy_escape(f.battery),
-                            alarm_array,
-                            copy_escape(json.dumps(f.attributes, ensure_ascii=False)),
-                        )
-                    )
-                    + "\n"
-                )
+            copy.write(_stage_rows(fixes))
         cur.execute(
             """
             WITH new AS (

@@ -358,13 +358,12 @@ def import_devices(
     officers: dict[str, int] = dict(session.execute(text("SELECT cert_no, id FROM officer")).all())
     # A terminal is known by its number as the frame header carries it (terminal_key): a file
     # that spells a known number with other padding updates that device rather than adding one.
-    terminals: dict[str, str] = dict(
-        session.execute(
+    terminals: dict[str, str] = {
+        key: ident
+        for key, ident in session.execute(
             text("SELECT lawgrid_terminal_key(identifier), identifier FROM device WHERE protocol = 'jt808'")
         )
-        .tuples()
-        .all()
-    )
+    }
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         if row.problem:

@@ -61,7 +61,7 @@ def test_location_2013_with_alarms_hemispheres_and_additional_items():
     assert (loc.lat, loc.lon) == (39.0131, 117.668309)
     assert loc.alarms == ["sos", "power_loss"]
     assert loc.speed_kmh == 36.5 and loc.course == 270 and loc.altitude_m == 12
-    assert loc.time == WHEN and loc.time.utcoffset() == dt.timedelta(hours=8)
+    assert loc.time == WHEN and loc.time.utcoffset() == dt.timedelta(0)  # read as Beijing time, kept as UTC
     assert loc.extras["mileage_km"] == 1234.5 and loc.extras["signal"] == 25
     assert loc.recording is True and loc.storage_full is True
     south_west = codec.parse_location(codec.location_body(-33.5, -70.25, WHEN))

@@ -8,6 +8,7 @@ body bytes. Times are BCD YYMMDDhhmmss in Beijing time (UTC+8).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import struct
 from dataclasses import dataclass, field
 
@@ -62,26 +63,25 @@ def escape(data: bytes) -> bytes:
 
 
 def unescape(data: bytes) -> bytes:
-    out = bytearray()
-    i = 0
-    while i < len(data):
-        b = data[i]
-        if b == ESC:
-            if i + 1 >= len(data) or data[i + 1] not in (0x01, 0x02):
-                raise FrameError("bad_escape", f"0x7d followed by {data[i + 1 : i + 2].hex() or 'nothing'}")
-            out.append(ESC if data[i + 1] == 0x01 else FLAG)
-            i += 2
-        else:
-            out.append(b)
-            i += 1
-    return bytes(out)
+    if ESC not in data:  # most frames: nothing escaped
+        return bytes(data)
+    pairs = data.count(b"\x7d\x02") + data.count(b"\x7d\x01")
+    if pairs != data.count(ESC):  # every 0x7d opens an escape pair (0x01 and 0x02 are never 0x7d)
+        at = next(i for i in range(len(data)) if data[i] == ESC and (i + 1 >= len(data) or data[i + 1] not in (1, 2)))
+        raise FrameError("bad_escape", f"0x7d followed by {data[at + 1 : at + 2].hex() or 'nothing'}")
+    return data.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
 
 
 def xor(data: bytes) -> int:
-    check = 0
-    for b in data:
-        check ^= b
-    return check
+    """The XOR of all bytes, folded as one big integer (no loop per byte)."""
+    if not data:
+        return 0
+    x = int.from_bytes(data, "big")
+    width = 1 << (len(data) - 1).bit_length()  # bytes, a power of two; leading zeros change nothing
+    while width > 1:
+        width >>= 1
+        x = (x >> (8 * width)) ^ (x & ((1 << (8 * width)) - 1))
+    return x
 
 
 class FrameSplitter:
@@ -158,6 +158,7 @@ def terminal_key(number: str) -> str:
     return number.lower().lstrip("0") or "0"
 
 
+@functools.lru_cache(maxsize=65536)  # a terminal's number is encoded in every answer it gets
 def to_bcd(digits: str, length: int) -> bytes:
     digits = digits.rjust(length * 2, "0")
     return bytes.fromhex(digits)
@@ -237,6 +238,8 @@ class Location:
 
     @property
     def alarms(self) -> list[str]:
+        if not self.alarm:
+            return []
         return [name for bit, name in ALARM_BITS.items() if self.alarm & (1 << bit)]
 
     @property
@@ -255,20 +258,29 @@ class Location:
 
 # Each byte's two BCD digits as a number, or -1 where a nibble is not a decimal digit.
 _BCD = tuple((hi * 10 + lo) if hi < 10 and lo < 10 else -1 for hi, lo in ((b >> 4, b & 0x0F) for b in range(256)))
+_BEIJING_OFFSET = dt.timedelta(hours=8)
+_times: dict[bytes, dt.datetime] = {}  # the fleet's fixes of one second share their 6 bytes
 
 
 def parse_bcd_time(data: bytes) -> dt.datetime:
-    """YYMMDDhhmmss in Beijing time (the years are 2000-2099), without strptime: this runs
-    once per fix."""
+    """YYMMDDhhmmss in Beijing time (the years are 2000-2099), as an aware UTC time. Without
+    strptime, and remembered for the second: this runs once per fix."""
+    known = _times.get(data)
+    if known is not None:
+        return known
     if len(data) != 6:
         raise FrameError("bad_time", data.hex())
     yy, mo, dd, hh, mi, ss = (_BCD[b] for b in data)
     if min(yy, mo, dd, hh, mi, ss) < 0:
         raise FrameError("bad_time", data.hex())
     try:
-        return dt.datetime(2000 + yy, mo, dd, hh, mi, ss, tzinfo=BEIJING)
+        when = dt.datetime(2000 + yy, mo, dd, hh, mi, ss, tzinfo=dt.UTC) - _BEIJING_OFFSET
     except ValueError as exc:
         raise FrameError("bad_time", data.hex()) from exc
+    if len(_times) >= 4096:
+        _times.clear()
+    _times[bytes(data)] = when
+    return when
 
 
 def parse_location(body: bytes) -> Location:
@@ -418,7 +430,7 @@ def registration_body(terminal_id: str = "CAM0001", *, is_2019: bool = False, ed
     return (
         struct.pack(">HH", 12, 116)
         + b"LGRID".ljust(maker_len, b"\x00")
-        + b"BODYCAM-1".ljust(model_len, b"\x00")
+        + b"BODYCAM-1"[:model_len].ljust(model_len, b"\x00")
         + terminal_id.encode()[:tid_len].ljust(tid_len, b"\x00")
         + bytes([0])
         + "津A00000".encode("gbk")

@@ -123,9 +123,9 @@ class Connection:
             # Acknowledged once durable, without holding up the frames behind this one: the
             # frame's cost here is its decoding and an append to the next batch.
             self.outstanding += 1
-            self.ctx.accept_then(
-                [to_fix(device_id, loc) for loc in locations], lambda outcome: self._ack(header, outcome)
-            )
+            now = dt.datetime.now(dt.UTC)
+            fixes = [to_fix(device_id, loc, now) for loc in locations]
+            self.ctx.accept_then(fixes, lambda outcome: self._ack(header, outcome))
 
     def _ack(self, header: codec.Header, outcome: list[str] | BaseException) -> None:
         self.outstanding -= 1
@@ -138,26 +138,28 @@ class Connection:
             self.settled.set()
 
 
-def to_fix(device_id: int, loc: codec.Location) -> Fix:
-    alarms = list(loc.alarms)
+def to_fix(device_id: int, loc: codec.Location, received_at: dt.datetime | None = None) -> Fix:
+    alarms = loc.alarms
     if loc.storage_full:
         alarms.append("storage_full")
-    attributes = {k: v for k, v in loc.extras.items() if k != "camera"}
+    attributes = {k: v for k, v in loc.extras.items() if k != "camera"} if loc.extras else {}
     attributes["status"] = loc.status
     if not loc.fixed:  # status bit 1 clear: the terminal itself says this position is not a fix
         attributes["valid"] = False
     return Fix(
-        device_id=device_id,
-        fix_time=loc.time.astimezone(dt.UTC),
-        lat=loc.lat,
-        lon=loc.lon,
-        received_at=dt.datetime.now(dt.UTC),
-        speed_kmh=loc.speed_kmh,
-        course=float(loc.course),
-        altitude_m=float(loc.altitude_m),
-        recording=loc.recording,
-        alarms=alarms,
-        attributes=attributes,
+        device_id,
+        loc.time,  # aware, UTC
+        loc.lat,
+        loc.lon,
+        received_at or dt.datetime.now(dt.UTC),
+        loc.speed_kmh,
+        float(loc.course),
+        float(loc.altitude_m),
+        None,
+        loc.recording,
+        None,
+        alarms,
+        attributes,
     )
 
 

@@ -71,6 +71,7 @@ class Terminal(asyncio.Protocol):
             if sent is None:
                 continue
             due, second = sent
+            self.load.last_ack = now
             self.load.latency.append((now - due) * 1000)
             if result == codec.RESULT_OK:
                 self.load.acked.extend((self.device_id, second))
@@ -108,6 +109,7 @@ class Load:
         self.latency = array("d")
         self.acked = array("q")
         self.failed = self.sent = self.bad_replies = self.login_failures = self.behind = 0
+        self.last_ack = 0.0
 
     async def connect(self, device_id: int, phone: str, gate: asyncio.Semaphore) -> Terminal | None:
         loop = asyncio.get_running_loop()
@@ -183,6 +185,7 @@ class Load:
             "failed": self.failed,
             "unanswered": unanswered,
             "generator_behind": self.behind,
+            "span_s": round(max(0.0, self.last_ack - start), 2),  # schedule start -> last acknowledgement
         }
 
 
