@@ -324,15 +324,21 @@ def all_devices(session: Session) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def claim_auth_code(session: Session, device_id: int, code: str) -> str:
-    """Give a device an authentication code if it has none; returns the code it has. A device
-    keeps its code across logins (so a login costs no write), until it deregisters."""
-    return str(
-        session.execute(
-            text("UPDATE device SET auth_code = coalesce(auth_code, :c) WHERE id = :d RETURNING auth_code"),
-            {"c": code, "d": device_id},
-        ).scalar_one()
+def claim_auth_codes(session: Session, offers: dict[int, str]) -> dict[int, str]:
+    """Give each device {id: code} that has no authentication code the one offered, in one
+    statement; returns the code each device has now. A device keeps its code across logins
+    (so a login costs no write), until it deregisters."""
+    if not offers:
+        return {}
+    rows = session.execute(
+        text(
+            "UPDATE device d SET auth_code = coalesce(d.auth_code, o.code) "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS o(id, code) "
+            "WHERE d.id = o.id RETURNING d.id, d.auth_code"
+        ),
+        {"ids": list(offers), "codes": list(offers.values())},
     )
+    return {device_id: code for device_id, code in rows}
 
 
 def set_auth_code(session: Session, device_id: int, code: str | None) -> None:

@@ -26,6 +26,7 @@ log = logging.getLogger("lawgrid.ingest")
 
 
 NEGATIVE_TTL_S = 30.0  # an unknown device is asked about again after this long
+CLAIM_WAIT_S = 0.02  # new authentication codes asked for within this long are stored together
 
 
 @dataclass
@@ -39,6 +40,8 @@ class IngestContext:
     heartbeats: dict[int, dt.datetime] = field(default_factory=dict)
     _logged: set[tuple[int, str]] = field(default_factory=set)
     # Logins wait on these threads, never on the pipeline's writer (nor it on them).
+    _claims: dict[int, list[asyncio.Future]] = field(default_factory=dict)
+    _claim_timer: asyncio.TimerHandle | None = None
     _lookups: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest-lookup")
     )
@@ -88,21 +91,47 @@ class IngestContext:
 
     async def issue_auth_code(self, device: dict) -> str:
         """The device's code: the one it already has (no write: a login costs nothing), or a
-        new one, stored once."""
+        new one, stored once. New codes asked for within CLAIM_WAIT_S of each other are
+        stored in one statement (thousands of new terminals on their first day)."""
         if device.get("auth_code"):
             return str(device["auth_code"])
-        code = await self._off_loop(self._claim_code, device["id"], secrets.token_hex(4).upper())
+        loop = asyncio.get_running_loop()
+        waiting = self._claims.setdefault(device["id"], [])
+        fut = loop.create_future()
+        waiting.append(fut)
+        if self._claim_timer is None:
+            self._claim_timer = loop.call_later(CLAIM_WAIT_S, lambda: asyncio.ensure_future(self._claim_batch()))
+        code: str = await fut
         device["auth_code"] = code
         return code
+
+    async def _claim_batch(self) -> None:
+        claims, self._claims, self._claim_timer = self._claims, {}, None
+        try:
+            codes = await self._off_loop(self._claim_codes, {d: secrets.token_hex(4).upper() for d in claims})
+        except Exception as exc:  # the database is down: these logins fail and are tried again
+            for futures in claims.values():
+                for fut in futures:
+                    if not fut.done():
+                        fut.set_exception(exc)
+            return
+        for device_id, futures in claims.items():
+            for fut in futures:
+                if fut.done():
+                    continue
+                if device_id in codes:
+                    fut.set_result(codes[device_id])
+                else:
+                    fut.set_exception(LookupError(f"device {device_id} is no longer registered"))
 
     async def revoke_auth_code(self, device: dict) -> None:
         """Deregistration: the code stops working; the next registration issues another."""
         await self._off_loop(self._store_code, device["id"], None)
         device["auth_code"] = None
 
-    def _claim_code(self, device_id: int, code: str) -> str:
+    def _claim_codes(self, offers: dict[int, str]) -> dict[int, str]:
         with db.session_scope(self.sessions) as s:
-            return telemetry.claim_auth_code(s, device_id, code)
+            return telemetry.claim_auth_codes(s, offers)
 
     def _store_code(self, device_id: int, code: str | None) -> None:
         with db.session_scope(self.sessions) as s:

@@ -89,7 +89,12 @@ class Connection:
                 ctx.refuse("jt808:unknown_terminal")
                 self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_NO_TERMINAL))
                 return
-            code = await ctx.issue_auth_code(device)
+            try:
+                code = await ctx.issue_auth_code(device)
+            except Exception as exc:  # no answer: the terminal registers again after its timeout
+                log.warning("terminal %s: no authentication code could be stored (%s)", header.phone, exc)
+                ctx.refuse("jt808:registration_failed")
+                return
             self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_OK, code))
             ctx.counters["jt808:registered"] += 1
         elif mid == codec.AUTHENTICATE:
