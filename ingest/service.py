@@ -39,6 +39,9 @@ class IngestConfig:
     live_max_age_s: int = 24 * 3600
     retention_months: int = 13  # position history kept; older monthly partitions are dropped
     reuse_port: bool = False  # SO_REUSEPORT: several `lawgrid ingest` processes share the ports
+    login_timeout_s: float = 60.0  # a JT/T 808 connection not authenticated by then is closed
+    idle_timeout_s: float = 600.0  # ... and one silent this long (terminals beat every minute or so)
+    max_per_address: int = 2000  # JT/T 808 connections per source address; 0 = no limit
 
     @classmethod
     def from_runtime(cls, runtime) -> IngestConfig:
@@ -58,6 +61,9 @@ class IngestConfig:
             live_max_age_s=s.live_fix_max_age_s,
             retention_months=s.position_retention_months,
             reuse_port=s.ingest_reuse_port,
+            login_timeout_s=s.jt808_login_timeout_s,
+            idle_timeout_s=s.jt808_idle_timeout_s,
+            max_per_address=s.ingest_max_connections_per_address,
         )
 
 
@@ -79,7 +85,15 @@ class IngestService:
             config.dsn, config.spool_path, on_commit=on_commit, live_max_age_s=config.live_max_age_s
         )
         self.ctx = IngestContext(sessions, self.pipeline)
-        self.jt808 = Jt808Server(self.ctx, config.host, config.jt808_port, reuse_port=config.reuse_port)
+        self.jt808 = Jt808Server(
+            self.ctx,
+            config.host,
+            config.jt808_port,
+            reuse_port=config.reuse_port,
+            login_timeout_s=config.login_timeout_s,
+            idle_timeout_s=config.idle_timeout_s,
+            max_per_address=config.max_per_address,
+        )
         self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port, reuse_port=config.reuse_port)
         self.mqtt = None
         if config.mqtt_url:

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     ingest_host: str = "0.0.0.0"
     jt808_port: int = 5015
     osmand_port: int = 5055
+    jt808_login_timeout_s: float = 60.0
+    """A JT/T 808 connection that has not authenticated within this long is closed."""
+    jt808_idle_timeout_s: float = 600.0
+    """A JT/T 808 connection silent this long is closed (terminals send a heartbeat)."""
+    ingest_max_connections_per_address: int = 2000
+    """JT/T 808 connections one source address may hold (0: no limit). Carriers' NAT puts
+    many terminals behind one address: size it to the largest such gateway."""
     ingest_reuse_port: bool = False
     """SO_REUSEPORT on the device ports: run several `lawgrid ingest` processes on one port
     when one core is not enough (the kernel spreads connections over them)."""

@@ -248,3 +248,87 @@ def test_running_out_of_descriptors_is_logged_once_and_accepting_resumes(tmp_pat
         child.wait()
     assert codec.decode(answer[1:-1]).header.msg_id == codec.PLATFORM_RESPONSE
     assert log.read_text().count("out of file descriptors") == 1  # not once per retry
+
+
+def _closed_by_peer(sock: socket.socket, within: float = 5.0) -> bool:
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_a_connection_serves_only_the_terminal_that_authenticated(engine, service_factory):
+    (a_id, a), (b_id, b) = terminals(engine, 2)
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=7)
+
+    async def scenario():
+        service = await service_factory()
+        term = Jt808Terminal(a, "127.0.0.1", service.jt808.port)
+        await term.connect()
+        # Before authenticating, nothing is buffered for reassembly.
+        early = await term.send(codec.LOCATION, b"\x00" * 10, packet=(2, 1))
+        await term.login()
+        too_many = await term.send(codec.LOCATION, b"\x00" * 10, packet=(1000, 1))
+        other = asyncio.get_running_loop().create_future()
+        term.waiting[4242] = (other, 0)
+        term.send_raw(codec.encode(codec.LOCATION, b, 4242, codec.location_body(*TANGGU, when)))
+        answer = await asyncio.wait_for(other, 5)
+        await asyncio.wait_for(term._reader_task, 5)  # the listener closed the line
+        stats = service.stats()
+        await service.stop()
+        return early, too_many, answer, stats
+
+    early, too_many, answer, stats = run_async(scenario())
+    assert early == codec.RESULT_FAILURE and too_many == codec.RESULT_BAD_MESSAGE
+    assert answer == codec.RESULT_FAILURE and stats["refused:jt808:other_terminal"] == 1
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM position WHERE device_id = :d"), {"d": b_id}).scalar() == 0
+
+
+def test_silent_and_unauthenticated_connections_are_closed(engine, service_factory):
+    _, phone = terminals(engine, 1)[0]
+
+    async def scenario():
+        service = await service_factory(login_timeout_s=0.3, idle_timeout_s=1.0)
+        port = service.jt808.port
+        silent = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port))
+        anonymous_closed = await asyncio.to_thread(_closed_by_peer, silent)
+        term = Jt808Terminal(phone, "127.0.0.1", port)
+        await term.connect()
+        await term.login()  # then says nothing more
+        await asyncio.wait_for(term._reader_task, 5)
+        stats = service.stats()
+        await service.stop()
+        silent.close()
+        return anonymous_closed, stats
+
+    anonymous_closed, stats = run_async(scenario())
+    assert anonymous_closed and stats["refused:jt808:login_timeout"] >= 1 and stats["jt808:idle_closed"] == 1
+
+
+def test_an_address_may_hold_only_so_many_connections(engine, service_factory):
+    async def scenario():
+        service = await service_factory(max_per_address=3)
+        port = service.jt808.port
+        held = [await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port)) for _ in range(3)]
+        while service.stats().get("jt808:connections", 0) < 3:
+            await asyncio.sleep(0.02)
+        extra = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port))
+        refused = await asyncio.to_thread(_closed_by_peer, extra)
+        held.pop().close()  # one leaves: there is room again
+        while service.jt808.per_address.get("127.0.0.1", 0) > 2:
+            await asyncio.sleep(0.02)
+        again = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port))
+        await asyncio.to_thread(again.sendall, codec.encode(codec.HEARTBEAT, "13800000001", 1))
+        again.settimeout(5)
+        answered = await asyncio.to_thread(again.recv, 64)
+        stats = service.stats()
+        await service.stop()
+        for s in [*held, extra, again]:
+            s.close()
+        return refused, answered, stats
+
+    refused, answered, stats = run_async(scenario())
+    assert refused and stats["refused:jt808:address_limit"] == 1
+    assert codec.decode(answered[1:-1]).header.msg_id == codec.PLATFORM_RESPONSE

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
+from collections import Counter
 
 from geo.telemetry import Fix
 from ingest.context import IngestContext
@@ -18,6 +20,10 @@ from ingest.jt808 import codec
 from ingest.listener import TcpListener
 
 log = logging.getLogger("lawgrid.jt808")
+
+MAX_PARTS = 128  # sub-packages of one message
+MAX_REASSEMBLY_BYTES = 256 * 1024  # per connection
+REASSEMBLY_AGE_S = 60.0
 
 
 class Connection:
@@ -29,6 +35,10 @@ class Connection:
         self.version: int | None = None
         self.serial = 0
         self.key: str | None = None  # the authenticated terminal's number, as headers carry it
+        self.parts_started: dict[tuple[int, int], float] = {}
+        self.buffered = 0  # bytes of sub-packages waiting for their other parts
+        self.closing = False
+        self.opened = self.heard = time.monotonic()
         self.outstanding = 0  # positions waiting to be durable (then acknowledged)
         self.settled = asyncio.Event()
         self.parts: dict[tuple[int, int], dict[int, bytes]] = {}
@@ -55,10 +65,25 @@ class Connection:
                 self.respond(exc.header, codec.RESULT_BAD_MESSAGE)
             return
         header = msg.header
+        if self.key is not None and header.phone != self.key:
+            # One connection, one terminal: another number on it is refused and the line closed.
+            self.ctx.refuse("jt808:other_terminal")
+            self.respond(header, codec.RESULT_FAILURE)
+            self.closing = True
+            return
         self.phone = header.phone
         self.version = header.version
         if header.subpackaged:
-            body = self._reassemble(header, msg.body)
+            if self.device is None:  # nothing is buffered for a terminal not yet authenticated
+                self.ctx.refuse("jt808:unauthenticated")
+                self.respond(header, codec.RESULT_FAILURE)
+                return
+            try:
+                body = self._reassemble(header, msg.body)
+            except codec.FrameError as exc:
+                self.ctx.refuse(f"jt808:{exc.reason}")
+                self.respond(header, codec.RESULT_BAD_MESSAGE)
+                return
             self.respond(header, codec.RESULT_OK)
             if body is None:
                 return
@@ -70,14 +95,32 @@ class Connection:
             self.respond(header, codec.RESULT_BAD_MESSAGE)
 
     def _reassemble(self, header: codec.Header, body: bytes) -> bytes | None:
+        """Bounded: at most MAX_PARTS parts, MAX_REASSEMBLY_BYTES buffered per connection,
+        and a set not completed within REASSEMBLY_AGE_S is dropped."""
         assert header.packet_total is not None and header.packet_index is not None  # a sub-package
+        now = time.monotonic()
+        for stale in [k for k, started in self.parts_started.items() if now - started > REASSEMBLY_AGE_S]:
+            self._drop_parts(stale)
+        if not 1 <= header.packet_index <= header.packet_total <= MAX_PARTS:
+            raise codec.FrameError("reassembly_limit", f"part {header.packet_index} of {header.packet_total}")
+        if self.buffered + len(body) > MAX_REASSEMBLY_BYTES:
+            self.parts.clear()
+            self.parts_started.clear()
+            self.buffered = 0
+            raise codec.FrameError("reassembly_limit", "too many bytes waiting for their other parts")
         key = (header.msg_id, header.packet_total)
         parts = self.parts.setdefault(key, {})
+        self.parts_started.setdefault(key, now)
+        self.buffered += len(body) - len(parts.get(header.packet_index, b""))
         parts[header.packet_index] = body
         if len(parts) < header.packet_total:
             return None
-        del self.parts[key]
+        self._drop_parts(key)
         return b"".join(parts[i] for i in sorted(parts))
+
+    def _drop_parts(self, key: tuple[int, int]) -> None:
+        self.buffered -= sum(len(b) for b in self.parts.pop(key, {}).values())
+        self.parts_started.pop(key, None)
 
     async def dispatch(self, msg: codec.Message) -> None:
         header, ctx = msg.header, self.ctx
@@ -169,20 +212,77 @@ def to_fix(device_id: int, loc: codec.Location, received_at: dt.datetime | None 
 
 
 class Jt808Server(TcpListener):
-    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5015, *, reuse_port: bool = False):
+    """The listener. A connection that has not authenticated within login_timeout_s, or has
+    sent nothing for idle_timeout_s, is closed; an address may hold at most
+    max_per_address connections (0: no limit; carriers' NAT puts many terminals behind one)."""
+
+    def __init__(
+        self,
+        ctx: IngestContext,
+        host: str = "0.0.0.0",
+        port: int = 5015,
+        *,
+        reuse_port: bool = False,
+        login_timeout_s: float = 60.0,
+        idle_timeout_s: float = 600.0,
+        max_per_address: int = 2000,
+    ):
         super().__init__(ctx, host, port, reuse_port=reuse_port)
-        self.connections: dict[str, Connection] = {}
+        self.connections: dict[str, Connection] = {}  # authenticated terminals, for downlink
+        self.open: set[Connection] = set()
+        self.per_address: Counter[str] = Counter()
+        self.login_timeout_s, self.idle_timeout_s, self.max_per_address = (
+            login_timeout_s,
+            idle_timeout_s,
+            max_per_address,
+        )
+        self._watchdog: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        self._watchdog = asyncio.create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._watchdog:
+            self._watchdog.cancel()
+        await super().stop()
+
+    async def _watch(self) -> None:
+        """One timer for every connection (no timeout per read on the hot path)."""
+        step = max(0.05, min(self.login_timeout_s, self.idle_timeout_s) / 4)
+        while True:
+            await asyncio.sleep(step)
+            now = time.monotonic()
+            for conn in list(self.open):
+                if conn.device is None and now - conn.opened > self.login_timeout_s:
+                    self.ctx.refuse("jt808:login_timeout")
+                elif now - conn.heard > self.idle_timeout_s:
+                    self.ctx.counters["jt808:idle_closed"] += 1
+                else:
+                    continue
+                conn.writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else "?"
+        if self.max_per_address and self.per_address[address] >= self.max_per_address:
+            self.ctx.refuse("jt808:address_limit")
+            writer.close()
+            return
+        self.per_address[address] += 1
         conn = Connection(self.ctx, writer)
+        self.open.add(conn)
         splitter = codec.FrameSplitter()
         self.ctx.counters["jt808:connections"] += 1
         try:
-            while data := await reader.read(1 << 16):
+            while not conn.closing and (data := await reader.read(1 << 16)):
+                conn.heard = time.monotonic()
                 for content in splitter.feed(data):
                     await conn.handle(content)
-                    if conn.phone and self.connections.get(conn.phone) is not conn:
-                        self.connections[conn.phone] = conn
+                    if conn.closing:
+                        break
+                    if conn.key and self.connections.get(conn.key) is not conn:
+                        self.connections[conn.key] = conn  # only once authenticated: no hijacked downlink
                 if writer.transport.get_write_buffer_size() > 1 << 16:
                     await writer.drain()  # a terminal that does not read its answers is slowed down
             while conn.outstanding:  # the terminal hung up: its last positions still get stored
@@ -194,8 +294,13 @@ class Jt808Server(TcpListener):
         finally:
             if splitter.garbage:
                 self.ctx.counters["refused:jt808:garbage"] += splitter.garbage
-            if conn.phone and self.connections.get(conn.phone) is conn:
-                del self.connections[conn.phone]
+            for key in {conn.key, conn.phone}:
+                if key and self.connections.get(key) is conn:
+                    del self.connections[key]
+            self.open.discard(conn)
+            self.per_address[address] -= 1
+            if self.per_address[address] <= 0:
+                del self.per_address[address]
             writer.close()
 
     def send_text(self, phone: str, text: str) -> bool:

@@ -192,6 +192,7 @@ def run(runtime, args) -> dict:
                     "LAWGRID_INGEST_HOST": "127.0.0.1",
                     "LAWGRID_JT808_PORT": str(port),
                     "LAWGRID_OSMAND_PORT": str(_free_port()),
+                    "LAWGRID_INGEST_MAX_CONNECTIONS_PER_ADDRESS": "0",  # the whole fleet comes from 127.0.0.1
                 }
                 for unset in ("LAWGRID_REDIS_URL", "LAWGRID_MQTT_URL", "LAWGRID_DATABASE_OWNER_URL"):
                     env.pop(unset, None)
