@@ -136,6 +136,8 @@ class Device(Base):
     identifier: Mapped[str] = mapped_column(Text)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"))
     auth_code: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(Text)
+    """How its vendor-defined JT/T 808 items are read (ingest/jt808/profiles.py)."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -222,6 +224,8 @@ class DeviceState(Base):
     course: Mapped[float | None] = mapped_column(REAL)
     recording: Mapped[bool | None] = mapped_column(Boolean)
     battery: Mapped[float | None] = mapped_column(REAL)
+    power_v: Mapped[float | None] = mapped_column(REAL)
+    """External power, volts, where the terminal reports it."""
     alarms: Mapped[list[str]] = mapped_column(ARRAY(Text))
     state: Mapped[str] = mapped_column(Text)
 

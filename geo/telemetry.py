@@ -137,10 +137,11 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
         cur.execute(
             """
             INSERT INTO device_state AS s (device_id, fix_time, last_seen, geom, speed_kmh, course,
-                                           recording, battery, alarms, state)
+                                           recording, battery, power_v, alarms, state)
             SELECT DISTINCT ON (f.device_id) f.device_id, f.fix_time, f.received_at,
                    ST_SetSRID(ST_MakePoint(f.lon, f.lat), 4326), f.speed_kmh, f.course,
-                   coalesce(f.recording, r.recording), coalesce(f.battery, b.battery), f.alarms, 'online'
+                   coalesce(f.recording, r.recording), coalesce(f.battery, b.battery),
+                   (f.attributes->>'power_v')::real, f.alarms, 'online'
             FROM fix_stage f
             -- the batch's newest known recording flag and battery, which the newest fix may lack
             LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, recording FROM fix_stage
@@ -153,7 +154,8 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
             ON CONFLICT (device_id) DO UPDATE SET
                 fix_time = EXCLUDED.fix_time, geom = EXCLUDED.geom, speed_kmh = EXCLUDED.speed_kmh,
                 course = EXCLUDED.course, recording = coalesce(EXCLUDED.recording, s.recording),
-                battery = coalesce(EXCLUDED.battery, s.battery), alarms = EXCLUDED.alarms,
+                battery = coalesce(EXCLUDED.battery, s.battery), power_v = coalesce(EXCLUDED.power_v, s.power_v),
+                alarms = EXCLUDED.alarms,
                 last_seen = greatest(s.last_seen, EXCLUDED.last_seen), state = 'online'
             WHERE EXCLUDED.fix_time >= s.fix_time
             RETURNING device_id, ST_Y(geom), ST_X(geom), fix_time, speed_kmh, course, recording,
@@ -292,7 +294,7 @@ def maintain_partitions(session: Session, now: dt.datetime, retention_months: in
 
 
 # -- device registry lookups used by listeners ------------------------------------------
-DEVICE_COLUMNS = "id, protocol, identifier, auth_code, officer_id"
+DEVICE_COLUMNS = "id, protocol, identifier, auth_code, officer_id, profile"
 
 
 def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict[str, Any] | None:

@@ -18,6 +18,8 @@ from geo.credit_code import credit_code_error
 from geo.gcj02 import gcj02_to_wgs84
 from geo.tiling import as_multipolygon
 from ingest.jt808.codec import terminal_key
+from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
+from ingest.jt808.profiles import PROFILES
 from ingest.tables import ImportFileError, ImportReport, apply_mapping, read_rows, split_list
 
 TARGET_FIELDS = {
@@ -46,6 +48,7 @@ DEVICE_FIELDS = {
     "protocol": ("协议", "protocol_name"),
     "identifier": ("设备号", "终端手机号", "终端号", "device_id", "id", "uniqueid"),
     "officer": ("执法证号", "cert_no", "officer_cert_no", "绑定人员"),
+    "profile": ("厂商协议", "设备型号协议", "vendor_profile", "profile"),
 }
 TOWNSHIP_FIELDS = {
     "code": ("code_9", "code_12", "adcode", "区划代码", "gb", "xzqdm"),
@@ -390,6 +393,9 @@ def import_devices(
             problem = f"duplicate device {protocol}:{ident} (first on line {seen[(protocol, ident)]})"
         if problem is None and officer and str(officer) not in officers:
             problem = f"no officer with certificate {officer}"
+        profile = str(v.get("profile") or DEFAULT_PROFILE.get(kind or "", "standard")).strip().lower()
+        if problem is None and profile not in PROFILES:
+            problem = f"vendor profile {profile!r} is not one of {', '.join(PROFILES)}"
         if problem:
             report.reject(row.line, problem)
             continue
@@ -397,14 +403,20 @@ def import_devices(
         inserted = session.execute(
             text(
                 """
-            INSERT INTO device (kind, protocol, identifier, officer_id)
-            VALUES (:kind, :protocol, :ident, :officer)
+            INSERT INTO device (kind, protocol, identifier, officer_id, profile)
+            VALUES (:kind, :protocol, :ident, :officer, :profile)
             ON CONFLICT (protocol, identifier) DO UPDATE SET kind = EXCLUDED.kind,
-                officer_id = EXCLUDED.officer_id
+                officer_id = EXCLUDED.officer_id, profile = EXCLUDED.profile
             RETURNING (xmax = 0)
             """
             ),
-            dict(kind=kind, protocol=protocol, ident=ident, officer=officers.get(str(officer)) if officer else None),
+            dict(
+                kind=kind,
+                protocol=protocol,
+                ident=ident,
+                officer=officers.get(str(officer)) if officer else None,
+                profile=profile,
+            ),
         ).scalar_one()
         report.inserted += bool(inserted)
         report.updated += not inserted

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from geo import derived, queries
 from geo.bulk import TARGET_COPY_COLUMNS, copy_text
 from ingest import synthetic
+from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 
 ORG_TABLES = "position, device, officer_area, officer, power_item, enforcement_body, unit_area, enforcement_unit"
 
@@ -81,8 +82,13 @@ def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.d
     copy_text(
         session,
         "device",
-        ("kind", "protocol", "identifier", "officer_id"),
-        ["".join(f"{d['kind']}\t{d['protocol']}\t{d['identifier']}\t{d['officer_id']}\n" for d in devices)],
+        ("kind", "protocol", "identifier", "officer_id", "profile"),
+        [
+            "".join(
+                f"{d['kind']}\t{d['protocol']}\t{d['identifier']}\t{d['officer_id']}\t{DEFAULT_PROFILE[d['kind']]}\n"
+                for d in devices
+            )
+        ],
     )
     session.execute(text("SELECT setval('officer_id_seq', (SELECT max(id) FROM officer))"))
     session.execute(text("SELECT setval('enforcement_unit_id_seq', (SELECT max(id) FROM enforcement_unit))"))

@@ -82,7 +82,7 @@ def test_a_deleted_terminal_cannot_stop_another_terminals_fixes(engine, service_
         await doomed_term.login()
         with engine.begin() as c:
             c.execute(text("DELETE FROM device WHERE id = :d"), {"d": doomed})
-        assert await doomed_term.location(*TANGGU) == codec.RESULT_OK  # answered; kept for review
+        assert await doomed_term.location(*TANGGU) == codec.RESULT_FAILURE  # refused; kept for review
         good = Jt808Terminal(good_phone, "127.0.0.1", service.jt808.port)
         await good.connect()
         await good.login()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.jt808 import codec
+from ingest.jt808 import codec, profiles
 
 PHONE = "13800000001"
 WHEN = dt.datetime(2026, 11, 24, 9, 30, 15, tzinfo=codec.BEIJING)
@@ -57,7 +57,7 @@ def test_location_2013_with_alarms_hemispheres_and_additional_items():
     )
     frame = codec.encode(codec.LOCATION, PHONE, 7, body)
     msg = codec.decode(raw_content(frame))
-    loc = codec.parse_location(msg.body)
+    loc = codec.parse_location(msg.body, profiles.PROFILES["lawgrid-camera"])
     assert (loc.lat, loc.lon) == (39.0131, 117.668309)
     assert loc.alarms == ["sos", "power_loss"]
     assert loc.speed_kmh == 36.5 and loc.course == 270 and loc.altitude_m == 12

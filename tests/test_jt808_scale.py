@@ -94,7 +94,7 @@ def test_unusual_terminal_numbers_import_log_in_and_report(engine, service_facto
     csv.write_text(f"设备类型,协议,设备号\n执法记录仪,JT/T 808,{number.upper()}\n", encoding="utf-8")
     with db.session_scope(db.make_sessionmaker(engine)) as s:
         report = registry.import_devices(s, csv)
-    assert report.loaded == 1, report.rejected
+    assert report.loaded == 1, report.rejects
     with engine.connect() as c:
         device_id = c.execute(
             text("SELECT id FROM device WHERE protocol = 'jt808' AND identifier = :i"), {"i": number.lower()}
@@ -332,3 +332,79 @@ def test_an_address_may_hold_only_so_many_connections(engine, service_factory):
     refused, answered, stats = run_async(scenario())
     assert refused and stats["refused:jt808:address_limit"] == 1
     assert codec.decode(answered[1:-1]).header.msg_id == codec.PLATFORM_RESPONSE
+
+
+def test_vendor_items_are_read_by_the_devices_profile():
+    from ingest.jt808 import profiles
+
+    when = dt.datetime(2026, 11, 30, 8, 0, 5, tzinfo=dt.UTC)
+    body = codec.location_body(*TANGGU, when, camera=0b11) + bytes([0xD3, 2, 0x00, 0x7C, 0xD4, 1, 87])
+    standard = codec.parse_location(body)  # a terminal of unknown firmware: nothing guessed
+    assert standard.recording is None and not standard.storage_full
+    assert standard.extras["vendor_items"] == {"e1": "03", "d3": "007c", "d4": "57"}
+    camera = codec.parse_location(body, profiles.PROFILES["lawgrid-camera"])
+    assert camera.recording is True and camera.storage_full
+    battery = codec.parse_location(body, profiles.PROFILES["battery-e1"])
+    assert battery.extras["battery_pct"] == 3 and battery.recording is None
+    huabao = codec.parse_location(body, profiles.PROFILES["huabao"])
+    assert huabao.extras["power_v"] == 12.4 and huabao.extras["battery_pct"] == 87
+
+
+def test_a_terminal_that_reports_battery_in_0xe1_raises_no_camera_alarm(engine, service_factory, tmp_path):
+    csv = tmp_path / "devices.csv"
+    csv.write_text(
+        "设备类型,协议,设备号,厂商协议\n"
+        "移动执法终端,JT/T 808,013977000001,battery-e1\n"
+        "移动执法终端,JT/T 808,013977000002,huabao\n"
+        "移动执法终端,JT/T 808,013977000003,acme\n",
+        encoding="utf-8",
+    )
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        report = registry.import_devices(s, csv)
+    assert report.loaded == 2 and [line for line, _ in report.rejects] == [4]
+    assert "vendor profile 'acme'" in report.rejects[0][1]
+    with engine.connect() as c:
+        ids = dict(
+            (ident, device_id)
+            for device_id, ident in c.execute(
+                text("SELECT id, identifier FROM device WHERE identifier LIKE '0139770000%'")
+            )
+        )
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    async def scenario():
+        service = await service_factory()
+        results = []
+        for number, extra in (("013977000001", b""), ("013977000002", bytes([0xD3, 2, 0x00, 0x7C, 0xD4, 1, 64]))):
+            term = Jt808Terminal(number, "127.0.0.1", service.jt808.port)
+            await term.connect()
+            await term.login()
+            for i, camera in enumerate((0b11, 0b10)):  # "recording, storage full", then "stopped"
+                body = codec.location_body(*TANGGU, now - dt.timedelta(seconds=10 - i), camera=camera) + extra
+                results.append(await term.send(codec.LOCATION, body))
+            await term.close()
+        await service.stop()
+        return results
+
+    try:
+        assert run_async(scenario()) == [codec.RESULT_OK] * 4
+        with engine.connect() as c:
+            states = {
+                r.device_id: r
+                for r in c.execute(
+                    text("SELECT device_id, battery, power_v, recording FROM device_state WHERE device_id = ANY(:i)"),
+                    {"i": list(ids.values())},
+                )
+            }
+            alarms = c.execute(
+                text("SELECT count(*) FROM alarm WHERE device_id = ANY(:i)"), {"i": list(ids.values())}
+            ).scalar()
+        first, second = states[ids["013977000001"]], states[ids["013977000002"]]
+        assert (first.battery, first.recording) == (2, None)  # 0xE1 = 0b10 read as 2 %
+        assert (second.battery, second.power_v) == (64, pytest.approx(12.4))
+        assert alarms == 0  # no "recording stopped", no "storage full"
+    finally:
+        with engine.begin() as c:
+            for table in ("position", "alarm", "device_state"):
+                c.execute(text(f"DELETE FROM {table} WHERE device_id = ANY(:i)"), {"i": list(ids.values())})
+            c.execute(text("DELETE FROM device WHERE id = ANY(:i)"), {"i": list(ids.values())})

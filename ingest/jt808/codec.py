@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import struct
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from geo.timezone import BEIJING
@@ -44,8 +45,9 @@ ALARM_BITS = {
     7: "low_battery",  # main power under-voltage
     8: "power_loss",  # main power off
 }
-# Vendor additional item (0xE0-0xFF are vendor-defined): body-camera state.
-ITEM_CAMERA = 0xE1  # 1 byte: bit 0 recording, bit 1 storage full
+# The vendor additional item LawGrid's body cameras use for their state (the lawgrid-camera
+# profile of ingest/jt808/profiles.py): 1 byte, bit 0 recording, bit 1 storage full.
+ITEM_CAMERA = 0xE1
 
 
 class FrameError(ValueError):
@@ -283,7 +285,9 @@ def parse_bcd_time(data: bytes) -> dt.datetime:
     return when
 
 
-def parse_location(body: bytes) -> Location:
+def parse_location(body: bytes, vendor: Mapping[int, Callable[[bytes], dict]] | None = None) -> Location:
+    """A location body. Standard additional items are read always; vendor items (0x80 on)
+    only as the device's profile says (ingest/jt808/profiles.py), otherwise kept raw."""
     if len(body) < 28:
         raise FrameError("truncated", f"location body of {len(body)} bytes")
     alarm, status, lat_raw, lon_raw, alt, speed, course = struct.unpack_from(">IIIIHHH", body, 0)
@@ -306,13 +310,17 @@ def parse_location(body: bytes) -> Location:
             loc.extras["signal"] = value[0]
         elif item == 0x31 and length == 1:
             loc.extras["satellites"] = value[0]
-        elif item == ITEM_CAMERA and length == 1:
-            loc.extras["camera"] = value[0]
+        elif item >= 0x80:
+            reader = vendor.get(item) if vendor else None
+            if reader is not None:
+                loc.extras.update(reader(value))
+            else:
+                loc.extras.setdefault("vendor_items", {})[f"{item:02x}"] = value[:32].hex()
         i += 2 + length
     return loc
 
 
-def parse_batch(body: bytes) -> list[Location]:
+def parse_batch(body: bytes, vendor: Mapping[int, Callable[[bytes], dict]] | None = None) -> list[Location]:
     if len(body) < 3:
         raise FrameError("truncated", "batch header")
     count, _kind = struct.unpack_from(">HB", body, 0)
@@ -321,7 +329,7 @@ def parse_batch(body: bytes) -> list[Location]:
         if i + 2 > len(body):
             raise FrameError("truncated", "batch item length")
         (length,) = struct.unpack_from(">H", body, i)
-        out.append(parse_location(body[i + 2 : i + 2 + length]))
+        out.append(parse_location(body[i + 2 : i + 2 + length], vendor))
         i += 2 + length
     return out
 

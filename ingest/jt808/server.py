@@ -16,7 +16,7 @@ from collections import Counter
 
 from geo.telemetry import Fix
 from ingest.context import IngestContext
-from ingest.jt808 import codec
+from ingest.jt808 import codec, profiles
 from ingest.listener import TcpListener
 
 log = logging.getLogger("lawgrid.jt808")
@@ -166,7 +166,11 @@ class Connection:
             self.respond(header, codec.RESULT_OK)
             self.device = self.key = None
         elif mid in (codec.LOCATION, codec.BATCH_LOCATION):
-            locations = [codec.parse_location(msg.body)] if mid == codec.LOCATION else codec.parse_batch(msg.body)
+            vendor = profiles.PROFILES.get(self.device.get("profile") or "standard")
+            if mid == codec.LOCATION:
+                locations = [codec.parse_location(msg.body, vendor)]
+            else:
+                locations = codec.parse_batch(msg.body, vendor)
             device_id = self.device["id"]
             # Acknowledged once durable, without holding up the frames behind this one: the
             # frame's cost here is its decoding and an append to the next batch.
@@ -180,7 +184,9 @@ class Connection:
         if isinstance(outcome, BaseException):
             log.error("storing JT/T 808 fixes failed: %s", outcome)
             self.respond(header, codec.RESULT_FAILURE)
-        else:
+        elif "quarantined" in outcome:  # the database refused it: kept for review, answered as refused
+            self.respond(header, codec.RESULT_FAILURE)
+        else:  # stored, or dropped for a data reason (counted): the terminal's queue moves on
             self.respond(header, codec.RESULT_OK)
         if self.outstanding == 0:
             self.settled.set()
@@ -190,7 +196,8 @@ def to_fix(device_id: int, loc: codec.Location, received_at: dt.datetime | None 
     alarms = loc.alarms
     if loc.storage_full:
         alarms.append("storage_full")
-    attributes = {k: v for k, v in loc.extras.items() if k != "camera"} if loc.extras else {}
+    extras = loc.extras
+    attributes = {k: v for k, v in extras.items() if k not in ("camera", "battery_pct")} if extras else {}
     attributes["status"] = loc.status
     if not loc.fixed:  # status bit 1 clear: the terminal itself says this position is not a fix
         attributes["valid"] = False
@@ -205,7 +212,7 @@ def to_fix(device_id: int, loc: codec.Location, received_at: dt.datetime | None 
         float(loc.altitude_m),
         None,
         loc.recording,
-        None,
+        extras.get("battery_pct"),
         alarms,
         attributes,
     )

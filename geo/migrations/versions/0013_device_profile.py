@@ -1,0 +1,28 @@
+"""Vendor profiles and external power: each device says how its vendor-defined JT/T 808 items
+are read (ingest/jt808/profiles.py; body cameras keep the camera-state reading they had, other
+terminals read none), and the device state keeps the external power voltage beside the battery.
+
+Revision ID: 0013
+"""
+
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+UPGRADE = r"""
+ALTER TABLE device ADD COLUMN profile text NOT NULL DEFAULT 'standard'
+    CHECK (profile IN ('standard', 'lawgrid-camera', 'battery-e1', 'huabao'));
+UPDATE device SET profile = 'lawgrid-camera' WHERE kind = 'body_camera';
+ALTER TABLE device_state ADD COLUMN power_v real;
+"""
+
+
+def upgrade() -> None:
+    op.execute(UPGRADE)
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE device_state DROP COLUMN power_v; ALTER TABLE device DROP COLUMN profile;")
