@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hmac
 import json
 import math
 from urllib.parse import parse_qsl, urlsplit
@@ -142,6 +143,12 @@ def parse_osmand_json(body: dict) -> tuple[str, dict]:
     )
 
 
+def _path_key(path: str) -> str | None:
+    """The key of a server URL ending in /k/KEY."""
+    parts = [p for p in path.split("/") if p]
+    return parts[-1] if len(parts) >= 2 and parts[-2] == "k" else None
+
+
 class OsmAndServer(TcpListener):
     def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5055, *, reuse_port: bool = False):
         super().__init__(ctx, host, port, reuse_port=reuse_port)
@@ -206,8 +213,10 @@ class OsmAndServer(TcpListener):
             if method not in ("GET", "POST"):
                 self.ctx.refuse("osmand:bad_method")
                 return 405, "send positions with GET or POST"
-            # Any path: the Traccar Client keeps whatever path its server URL has.
+            # Any path: the Traccar Client keeps whatever path its server URL has, which is
+            # where a device key goes (server URL http://host:5055/k/KEY), or ?key=KEY.
             params = dict(parse_qsl(url.query, keep_blank_values=True))
+            key = params.pop("key", None) or _path_key(url.path)
             ctype = headers.get("content-type", "")
             if body and "json" in ctype:
                 try:
@@ -219,15 +228,16 @@ class OsmAndServer(TcpListener):
                 if body:
                     params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
                 if params.get("id") and not {"lat", "lon", "location"} & set(params):
-                    return await self._heartbeat(str(params["id"]))
+                    return await self._heartbeat(str(params["id"]), key)
                 ident, fields = parse_osmand(params)
         except BadRequest as exc:
             self.ctx.refuse("osmand:bad_request")
             return 400, str(exc)
         device = await self.ctx.device("osmand", ident)
-        if device is None:
-            self.ctx.refuse("osmand:unknown_device")
-            return 403, f"device {ident} is not registered"
+        refusal = self._refusal(device, ident, key)
+        if refusal:
+            return refusal
+        assert device is not None
         fix = Fix(device_id=device["id"], received_at=dt.datetime.now(dt.UTC), **fields)
         rejected = await self.ctx.accept([fix])
         if rejected:
@@ -239,12 +249,24 @@ class OsmAndServer(TcpListener):
             return 200, f"OK; not stored ({rejected[0]}), kept for review"
         return 200, "OK"
 
-    async def _heartbeat(self, ident: str) -> tuple[int, str]:
-        """Cell or Wi-Fi only: no position, but the phone is alive (it stays online)."""
-        device = await self.ctx.device("osmand", ident)
+    def _refusal(self, device: dict | None, ident: str, key: str | None) -> tuple[int, str] | None:
+        """403 for a device not registered, or one with a key (device_key) asked without it."""
         if device is None:
             self.ctx.refuse("osmand:unknown_device")
             return 403, f"device {ident} is not registered"
+        expected = device.get("device_key")
+        if expected and not (key and hmac.compare_digest(str(expected).encode(), key.encode())):
+            self.ctx.refuse("osmand:bad_key")
+            return 403, f"device {ident} needs its key: server URL http://HOST:PORT/k/KEY (or ?key=KEY)"
+        return None
+
+    async def _heartbeat(self, ident: str, key: str | None = None) -> tuple[int, str]:
+        """Cell or Wi-Fi only: no position, but the phone is alive (it stays online)."""
+        device = await self.ctx.device("osmand", ident)
+        refusal = self._refusal(device, ident, key)
+        if refusal:
+            return refusal
+        assert device is not None
         self.ctx.heard(device["id"])
         self.ctx.counters["osmand:heartbeat"] += 1
         return 200, "OK (no position: heartbeat)"

@@ -49,6 +49,7 @@ DEVICE_FIELDS = {
     "identifier": ("设备号", "终端手机号", "终端号", "device_id", "id", "uniqueid"),
     "officer": ("执法证号", "cert_no", "officer_cert_no", "绑定人员"),
     "profile": ("厂商协议", "设备型号协议", "vendor_profile", "profile"),
+    "device_key": ("设备密钥", "key", "device_key"),
 }
 TOWNSHIP_FIELDS = {
     "code": ("code_9", "code_12", "adcode", "区划代码", "gb", "xzqdm"),
@@ -96,6 +97,7 @@ DUTY_WORDS = {
     "执勤": "on_task",
 }
 JT808_ID = re.compile(r"^[0-9A-Fa-f]{11,20}$")  # BCD digits; hex where a vendor packs an IMEI
+DEVICE_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 OSMAND_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -396,6 +398,9 @@ def import_devices(
         profile = str(v.get("profile") or DEFAULT_PROFILE.get(kind or "", "standard")).strip().lower()
         if problem is None and profile not in PROFILES:
             problem = f"vendor profile {profile!r} is not one of {', '.join(PROFILES)}"
+        device_key = str(v.get("device_key") or "").strip() or None
+        if problem is None and device_key and not DEVICE_KEY.match(device_key):
+            problem = "device key must be 8-128 letters, digits or -_ (it goes in the phone's server URL)"
         if problem:
             report.reject(row.line, problem)
             continue
@@ -403,10 +408,11 @@ def import_devices(
         inserted = session.execute(
             text(
                 """
-            INSERT INTO device (kind, protocol, identifier, officer_id, profile)
-            VALUES (:kind, :protocol, :ident, :officer, :profile)
+            INSERT INTO device (kind, protocol, identifier, officer_id, profile, device_key)
+            VALUES (:kind, :protocol, :ident, :officer, :profile, :device_key)
             ON CONFLICT (protocol, identifier) DO UPDATE SET kind = EXCLUDED.kind,
-                officer_id = EXCLUDED.officer_id, profile = EXCLUDED.profile
+                officer_id = EXCLUDED.officer_id, profile = EXCLUDED.profile,
+                device_key = coalesce(EXCLUDED.device_key, device.device_key)
             RETURNING (xmax = 0)
             """
             ),
@@ -416,6 +422,7 @@ def import_devices(
                 ident=ident,
                 officer=officers.get(str(officer)) if officer else None,
                 profile=profile,
+                device_key=device_key,
             ),
         ).scalar_one()
         report.inserted += bool(inserted)

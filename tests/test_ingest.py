@@ -246,3 +246,46 @@ def test_body_camera_events_need_the_device_code(engine, service_factory):
         kinds = c.execute(text("SELECT kind FROM alarm WHERE device_id = :d"), {"d": dev_id}).scalars().all()
         recording = c.execute(text("SELECT recording FROM device_state WHERE device_id = :d"), {"d": dev_id}).scalar()
     assert kinds == ["recording_stopped"] and recording is False
+
+
+def test_an_osmand_device_with_a_key_is_refused_without_it(engine, service_factory, tmp_path):
+    from geo import db
+    from ingest import registry
+
+    csv = tmp_path / "devices.csv"
+    csv.write_text(
+        "设备类型,协议,设备号,设备密钥\n移动执法终端,osmand,keyed-phone-1,Xq7-secret_2026\n", encoding="utf-8"
+    )
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        assert registry.import_devices(s, csv).loaded == 1
+    with engine.connect() as c:
+        device_id = c.execute(text("SELECT id FROM device WHERE identifier = 'keyed-phone-1'")).scalar_one()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def query(seconds_ago, **extra):
+        when = (now - dt.timedelta(seconds=seconds_ago)).timestamp()
+        return urlencode({"id": "keyed-phone-1", "lat": TANGGU[0], "lon": TANGGU[1], "timestamp": when, **extra})
+
+    async def scenario():
+        service = await service_factory()
+        phone = OsmAndPhone("keyed-phone-1", "127.0.0.1", service.osmand.port)
+        answers = [
+            (await phone.request("GET", "/?" + query(30)))[0],  # no key
+            (await phone.request("GET", "/?" + query(29, key="wrong-key-123")))[0],
+            (await phone.request("GET", "/?id=keyed-phone-1"))[0],  # a heartbeat without the key
+            (await phone.request("GET", "/?" + query(28, key="Xq7-secret_2026")))[0],
+            (await phone.request("GET", "/k/Xq7-secret_2026?" + query(27)))[0],  # the key in the server URL
+        ]
+        stats = service.stats()
+        await phone.close()
+        await service.stop()
+        return answers, stats
+
+    try:
+        answers, stats = run(scenario())
+        assert answers == [403, 403, 403, 200, 200] and stats["refused:osmand:bad_key"] == 3
+        assert len(positions(engine, device_id)) == 2
+    finally:
+        cleanup(engine, device_id)
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM device WHERE id = :d"), {"d": device_id})

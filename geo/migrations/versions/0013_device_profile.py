@@ -1,6 +1,7 @@
-"""Vendor profiles and external power: each device says how its vendor-defined JT/T 808 items
+"""Vendor profiles, external power and device keys: each device says how its vendor-defined JT/T 808 items
 are read (ingest/jt808/profiles.py; body cameras keep the camera-state reading they had, other
-terminals read none), and the device state keeps the external power voltage beside the battery.
+terminals read none); the device state keeps the external power voltage beside the battery;
+and an OsmAnd device may have a key it must send (a phone's server URL ending in /k/KEY).
 
 Revision ID: 0013
 """
@@ -17,6 +18,7 @@ ALTER TABLE device ADD COLUMN profile text NOT NULL DEFAULT 'standard'
     CHECK (profile IN ('standard', 'lawgrid-camera', 'battery-e1', 'huabao'));
 UPDATE device SET profile = 'lawgrid-camera' WHERE kind = 'body_camera';
 ALTER TABLE device_state ADD COLUMN power_v real;
+ALTER TABLE device ADD COLUMN device_key text CHECK (length(device_key) BETWEEN 8 AND 128);
 """
 
 
@@ -25,4 +27,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("ALTER TABLE device_state DROP COLUMN power_v; ALTER TABLE device DROP COLUMN profile;")
+    op.execute(
+        "ALTER TABLE device_state DROP COLUMN power_v; ALTER TABLE device DROP COLUMN profile, DROP COLUMN device_key;"
+    )
