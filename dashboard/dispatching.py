@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from dashboard.rest import runtime as _runtime
-from geo import dispatch, dispatch_batch, policy
+from geo import dispatch, dispatch_batch, downlink, policy
 from geo.accounts import Scope
 
 
@@ -40,7 +40,7 @@ def assign_crew(
         policy.task_in_scope(session, who, task_id)
         policy.officers_in_scope(session, who, officer_ids)
         dispatch.assign(session, task_id, officer_ids, who.username, joint=joint, override_reason=override_reason)
-    return notify(task_id)
+    return notify(task_id, sender=who.username)
 
 
 def change_status(
@@ -74,23 +74,32 @@ def commit(scope: Scope | None, assignments: list[dict[str, Any]]) -> dict[str, 
         policy.officers_in_scope(session, who, [o for a in assignments for o in a["officer_ids"]])
         result = dispatch_batch.commit_plan(session, assignments, who.username)
     for task_id in result["assigned"]:
-        notify(task_id)
+        notify(task_id, sender=who.username)
     return result
 
 
-def notify(task_id: int) -> dict:
-    """Send an assigned task to its crew's JT/T 808 terminals and push the change live;
-    returns the task's view with what was notified."""
+def notify(task_id: int, *, sender: str | None = None) -> dict:
+    """Push the task's change live; on an assignment (sender given), also queue the task for
+    its crew's JT/T 808 terminals (the outbox, geo/downlink.py) and wake the ingest process
+    that holds them. Returns the task's view with what was queued and what was sent."""
     with _runtime().session() as session:
         view = dispatch.task_view(session, task_id)
-        phones = dispatch.crew_terminals(session, task_id) if view["status"] == "assigned" else []
+        phones = dispatch.crew_terminals(session, task_id) if sender and view["status"] == "assigned" else []
         message = dispatch.task_message(session, task_id) if phones else ""
+        queued = downlink.queue_texts(session, phones, message, sender or "", task_id) if phones else {}
         units = dispatch.task_units(session, task_id)
-    delivered: list[str] = []
-    ingest = current_app.extensions.get("lawgrid_ingest")
-    if ingest is not None and phones:
-        delivered = [p for p in phones if ingest.call(ingest.service.jt808.send_text, p, message)]
+    sent: set[int] = set()
+    wake = current_app.extensions.get("lawgrid_downlink")
+    if wake is not None and queued:
+        sent = wake(list(queued))
     live = current_app.extensions.get("lawgrid_live")
     if live is not None:
         live.emit_inspection(view, units)
-    return {**view, "notified": {"terminals": phones, "delivered": delivered}}
+    return {
+        **view,
+        "notified": {
+            "terminals": phones,
+            "delivered": sorted(queued[m] for m in sent if m in queued),
+            "queued": sorted(queued[m] for m in queued if m not in sent),  # sent when they next log in
+        },
+    }

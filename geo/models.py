@@ -232,6 +232,19 @@ class DeviceState(Base):
     state: Mapped[str] = mapped_column(Text)
 
 
+class TerminalMessage(Base):
+    """The downlink outbox: a text for a JT/T 808 terminal, sent by the ingest process."""
+
+    __tablename__ = "terminal_message"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"))
+    task_id: Mapped[int | None] = mapped_column(BigInteger)  # inspection.id (not mapped here)
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Alarm(Base):
     __tablename__ = "alarm"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo import db, dispatch, telemetry
+from geo import db, dispatch, downlink, telemetry
 from ingest.context import IngestContext
 from ingest.jt808.server import Jt808Server
 from ingest.listener import AcceptGuard, raise_open_file_limit
 from ingest.osmand import OsmAndServer
 from ingest.pipeline import OnCommit, Pipeline
+from ingest.wake import RedisWake
 
 log = logging.getLogger("lawgrid.ingest")
 
@@ -39,6 +40,7 @@ class IngestConfig:
     live_max_age_s: int = 24 * 3600
     retention_months: int = 13  # position history kept; older monthly partitions are dropped
     reuse_port: bool = False  # SO_REUSEPORT: several `lawgrid ingest` processes share the ports
+    redis_url: str | None = None  # where web processes wake ingest to send queued texts
     login_timeout_s: float = 60.0  # a JT/T 808 connection not authenticated by then is closed
     idle_timeout_s: float = 600.0  # ... and one silent this long (terminals beat every minute or so)
     max_per_address: int = 2000  # JT/T 808 connections per source address; 0 = no limit
@@ -61,6 +63,7 @@ class IngestConfig:
             live_max_age_s=s.live_fix_max_age_s,
             retention_months=s.position_retention_months,
             reuse_port=s.ingest_reuse_port,
+            redis_url=s.redis_url,
             login_timeout_s=s.jt808_login_timeout_s,
             idle_timeout_s=s.jt808_idle_timeout_s,
             max_per_address=s.ingest_max_connections_per_address,
@@ -94,6 +97,7 @@ class IngestService:
             idle_timeout_s=config.idle_timeout_s,
             max_per_address=config.max_per_address,
         )
+        self.jt808.on_login = self._logged_in
         self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port, reuse_port=config.reuse_port)
         self.mqtt = None
         if config.mqtt_url:
@@ -103,6 +107,8 @@ class IngestService:
         self.on_states = on_states
         self.on_arrivals = on_arrivals  # inspection ids whose crew reached the target
         self._sweeper: asyncio.Task | None = None
+        self._waker: RedisWake | None = None
+        self._background: set[asyncio.Future] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -124,10 +130,59 @@ class IngestService:
         await self.osmand.start()
         if self.mqtt:
             await self.mqtt.start()
+        if self.config.redis_url:  # web processes wake this one when they queue a text
+            self._waker = RedisWake(self.config.redis_url, self.wake)
+            self._waker.start()
         self._sweeper = asyncio.create_task(self._sweep_forever())
         log.info("listening: JT/T 808 on %s, OsmAnd on %s", self.jt808.port, self.osmand.port)
 
+    async def deliver_pending(self, device_ids: list[int] | None = None) -> set[int]:
+        """Send the outbox's unsent texts to the connected terminals (those of device_ids, or
+        all); returns the ids of the messages sent. Database work off the loop."""
+        connected = self.jt808.authenticated()
+        wanted = [d for d in (device_ids if device_ids is not None else connected) if d in connected]
+        if not wanted:
+            return set()
+        loop = asyncio.get_running_loop()
+        messages = await loop.run_in_executor(None, self._unsent, wanted)
+        sent = []
+        for m in messages:
+            conn = self.jt808.authenticated().get(m["device_id"])
+            if conn is not None:
+                conn.send_text(m["body"])
+                sent.append(m["id"])
+        if sent:
+            await loop.run_in_executor(None, self._mark_sent, sent)
+            self.ctx.counters["jt808:texts_sent"] += len(sent)
+        return set(sent)
+
+    def _unsent(self, device_ids: list[int]) -> list[dict]:
+        with db.session_scope(self.sessions) as s:
+            return downlink.unsent(s, device_ids)
+
+    def _mark_sent(self, ids: list[int]) -> None:
+        with db.session_scope(self.sessions) as s:
+            downlink.mark_sent(s, ids)
+
+    def _logged_in(self, conn) -> None:
+        """A terminal authenticated: what was queued for it while it was away goes now."""
+        task = asyncio.ensure_future(self.deliver_pending([conn.device["id"]]))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def wake(self) -> None:
+        """Thread-safe: look in the outbox now (a web process queued something)."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._deliver_all)
+
+    def _deliver_all(self) -> None:
+        task = asyncio.ensure_future(self.deliver_pending())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def stop(self) -> None:
+        if self._waker is not None:
+            self._waker.stop()
         if self._sweeper:
             self._sweeper.cancel()
         if self.mqtt:
@@ -176,6 +231,10 @@ class IngestService:
                 self.on_states(changed)
             if arrived and self.on_arrivals:
                 self.on_arrivals(arrived)
+            try:  # the outbox, in case a wake-up was missed (Redis down, a message lost)
+                await self.deliver_pending()
+            except Exception as exc:
+                log.warning("sending queued texts failed: %s", exc)
 
     def _sweep(self) -> tuple[list[dict], list[int]]:
         """Devices gone stale or offline, and crews that reached their target (on site)."""
@@ -225,6 +284,10 @@ class BackgroundIngest:
     def call(self, fn, *args):
         """Run fn(*args) on the ingest loop (thread-safe) and return its result."""
         return asyncio.run_coroutine_threadsafe(_call(fn, *args), self._loop).result(10)
+
+    def await_(self, coroutine_fn, *args):
+        """Run coroutine_fn(*args) on the ingest loop (thread-safe) and return its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine_fn(*args), self._loop).result(10)
 
     def stop(self) -> None:
         if self._loop.is_running():

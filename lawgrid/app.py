@@ -45,9 +45,32 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.extensions["lawgrid_live"] = push
     if with_ingest:
         start_ingest(server, runtime, push)
+    server.extensions["lawgrid_downlink"] = downlink_wake(server, settings)
     dash_app = build_dash(server)
     security.install(server, dash_app, settings)  # after every callback: CSP hashes of Dash's inline scripts
     return dash_app
+
+
+def downlink_wake(server: Flask, settings: Settings):
+    """How this web process gets queued texts to the terminals: through its own listeners
+    (lawgrid serve), then by waking every ingest process over Redis (LAWGRID_REDIS_URL).
+    Called with the queued message ids; returns those already sent."""
+    background = server.extensions.get("lawgrid_ingest")
+
+    def wake(message_ids: list[int]) -> set[int]:
+        sent: set[int] = set()
+        if background is not None:
+            sent = background.await_(background.service.deliver_pending)
+        if settings.redis_url and set(message_ids) - sent:
+            from ingest.wake import publish
+
+            try:
+                publish(settings.redis_url)
+            except Exception:  # the ingest sweep still finds them in the outbox
+                server.logger.warning("could not wake the ingest processes over Redis", exc_info=True)
+        return sent
+
+    return wake
 
 
 def start_ingest(server: Flask, runtime: Runtime, push) -> None:

@@ -355,18 +355,20 @@ def cmd_ingest(args) -> int:
     runtime = _runtime()
     s = runtime.settings
     config = IngestConfig.from_runtime(runtime)
-    on_commit = on_states = None
+    on_commit = on_states = on_arrivals = None
     if s.redis_url:  # reach the browsers of every web process through the message queue
         from flask_socketio import SocketIO
 
         from dashboard.live import LivePush
 
-        push = LivePush(SocketIO(message_queue=s.redis_url), runtime.sessions)
+        push = LivePush(SocketIO(message_queue=s.redis_url), runtime.sessions, interval_s=s.push_interval_s)
         push.start()
-        on_commit, on_states = push.on_commit, push.on_states
+        on_commit, on_states, on_arrivals = push.on_commit, push.on_states, push.on_arrivals
 
     async def main():
-        service = IngestService(config, runtime.sessions, on_commit=on_commit, on_states=on_states)
+        service = IngestService(
+            config, runtime.sessions, on_commit=on_commit, on_states=on_states, on_arrivals=on_arrivals
+        )
         await service.start()
         mqtt = f", MQTT from {s.mqtt_url.split('@')[-1]}" if s.mqtt_url else ""
         print(f"listening: JT/T 808 on {service.jt808.port}, OsmAnd on {service.osmand.port}{mqtt}", flush=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages LawGrid needs, when they are missing:
 # PostgreSQL with PostGIS (the embedded database), Chromium (browser tests), CJK fonts and
-# Mosquitto (the MQTT tests start their own broker).
+# Mosquitto and Redis (the MQTT and multi-process tests start their own).
 # Idempotent and quick when everything is present. Without root it names what to install.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ have_postgis() { compgen -G "/usr/share/postgresql/*/extension/postgis.control" 
 have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; }
 have_chromium() { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }
 have_mosquitto() { command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; }
+have_redis() { command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ]; }
 have_cjk_font() { fc-list 2>/dev/null | grep -qi "noto.*cjk"; }
 
 missing=()
@@ -17,11 +18,12 @@ have_postgis || missing+=(postgis)
 have_chromium || missing+=(chromium)
 have_cjk_font || missing+=(fonts-noto-cjk)
 have_mosquitto || missing+=(mosquitto)
+have_redis || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "LawGrid needs these system packages: ${missing[*]}" >&2
-    echo "Install them as root, e.g.: sudo apt-get install postgresql postgresql-<version>-postgis-3 chromium fonts-noto-cjk mosquitto" >&2
+    echo "Install them as root, e.g.: sudo apt-get install postgresql postgresql-<version>-postgis-3 chromium fonts-noto-cjk mosquitto redis-server" >&2
     exit 1
 fi
 
@@ -37,3 +39,4 @@ fi
 if ! have_chromium; then apt_install chromium || apt_install chromium-browser; fi
 if ! have_cjk_font; then apt_install fonts-noto-cjk fontconfig; fi
 if ! have_mosquitto; then apt_install mosquitto; fi
+if ! have_redis; then apt_install redis-server; fi

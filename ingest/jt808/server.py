@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from geo.telemetry import Fix
 from ingest.context import IngestContext
@@ -39,6 +40,7 @@ class Connection:
         self.buffered = 0  # bytes of sub-packages waiting for their other parts
         self.closing = False
         self.opened = self.heard = time.monotonic()
+        self.on_login: Callable[[Connection], None] | None = None
         self.outstanding = 0  # positions waiting to be durable (then acknowledged)
         self.settled = asyncio.Event()
         self.parts: dict[tuple[int, int], dict[int, bytes]] = {}
@@ -151,6 +153,8 @@ class Connection:
             self.key = codec.terminal_key(device["identifier"])
             ctx.counters["jt808:authenticated"] += 1
             self.respond(header, codec.RESULT_OK)
+            if self.on_login is not None:
+                self.on_login(self)  # e.g. the texts queued for it while it was away
         elif mid not in codec.KNOWN_IDS:
             ctx.refuse("jt808:unsupported_message")
             self.respond(header, codec.RESULT_UNSUPPORTED)
@@ -244,6 +248,7 @@ class Jt808Server(TcpListener):
             max_per_address,
         )
         self._watchdog: asyncio.Task | None = None
+        self.on_login: Callable[[Connection], None] | None = None  # set by the service
 
     async def start(self) -> None:
         await super().start()
@@ -278,6 +283,7 @@ class Jt808Server(TcpListener):
             return
         self.per_address[address] += 1
         conn = Connection(self.ctx, writer)
+        conn.on_login = self.on_login
         self.open.add(conn)
         splitter = codec.FrameSplitter()
         self.ctx.counters["jt808:connections"] += 1
@@ -309,6 +315,10 @@ class Jt808Server(TcpListener):
             if self.per_address[address] <= 0:
                 del self.per_address[address]
             writer.close()
+
+    def authenticated(self) -> dict[int, Connection]:
+        """The connected, authenticated terminals by device id."""
+        return {c.device["id"]: c for c in self.connections.values() if c.device is not None}
 
     def send_text(self, phone: str, text: str) -> bool:
         """Push a text message to a connected terminal; False if it is not connected."""

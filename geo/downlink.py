@@ -1,0 +1,66 @@
+"""The downlink outbox (table terminal_message): texts for JT/T 808 terminals, written by
+whoever dispatches and sent by the ingest process that holds the terminal's connection, at
+once or when the terminal next authenticates. A message survives either process restarting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+CHANNEL = "lawgrid:downlink"  # the Redis channel that wakes the ingest processes
+
+
+def queue_texts(
+    session: Session, phones: list[str], body: str, actor: str, task_id: int | None = None
+) -> dict[int, str]:
+    """One message per JT/T 808 terminal number; returns {message id: terminal number}."""
+    if not phones:
+        return {}
+    rows = session.execute(
+        text(
+            """
+        WITH m AS (
+            INSERT INTO terminal_message (device_id, task_id, body, created_by)
+            SELECT d.id, :task, :body, :actor FROM device d
+            WHERE d.protocol = 'jt808' AND d.identifier = ANY(:phones)
+            RETURNING id, device_id
+        )
+        SELECT m.id, d.identifier FROM m JOIN device d ON d.id = m.device_id
+        """
+        ),
+        {"task": task_id, "body": body, "actor": actor, "phones": list(phones)},
+    )
+    return {message_id: phone for message_id, phone in rows}
+
+
+def unsent(session: Session, device_ids: list[int]) -> list[dict[str, Any]]:
+    """Messages not yet sent to these devices, oldest first."""
+    if not device_ids:
+        return []
+    rows = session.execute(
+        text(
+            "SELECT id, device_id, body FROM terminal_message WHERE sent_at IS NULL AND device_id = ANY(:d) ORDER BY id"
+        ),
+        {"d": list(device_ids)},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def mark_sent(session: Session, ids: list[int]) -> None:
+    if ids:
+        session.execute(
+            text("UPDATE terminal_message SET sent_at = now() WHERE id = ANY(:i) AND sent_at IS NULL"), {"i": ids}
+        )
+
+
+def sent(session: Session, ids: list[int]) -> set[int]:
+    """Which of these messages have been sent."""
+    if not ids:
+        return set()
+    return set(
+        session.execute(
+            text("SELECT id FROM terminal_message WHERE id = ANY(:i) AND sent_at IS NOT NULL"), {"i": ids}
+        ).scalars()
+    )

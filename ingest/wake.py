@@ -1,0 +1,63 @@
+"""Wake-ups over Redis: a web process that queues a text for a terminal (the outbox in
+geo/downlink.py) publishes on one channel; every ingest process listening there looks in
+the outbox, and the one holding the terminal's connection sends it. The outbox is the
+record: a wake-up lost while Redis is away costs at most one sweep (five seconds)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import redis
+
+from geo.downlink import CHANNEL
+
+log = logging.getLogger("lawgrid.ingest")
+
+
+class RedisWake:
+    def __init__(self, url: str, on_wake: Callable[[], None]):
+        self.url, self.on_wake = url, on_wake
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="redis-wake", daemon=True)
+        self._pubsub: redis.client.PubSub | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._pubsub is not None:
+            try:
+                self._pubsub.close()
+            except Exception:  # closing a broken connection
+                pass
+
+    def _run(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                client = redis.Redis.from_url(self.url, socket_keepalive=True, health_check_interval=30)
+                pubsub = self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                delay = 1.0
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        self.on_wake()
+            except Exception as exc:  # Redis away: the sweep still sends from the outbox
+                if self._stop.is_set():
+                    return
+                log.warning("Redis wake-ups unavailable (%s); retrying in %.0f s", exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
+
+def publish(url: str) -> None:
+    """Tell every ingest process to look in the outbox (a web process queued a text)."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.publish(CHANNEL, "1")
+    finally:
+        client.close()
