@@ -1,0 +1,193 @@
+"""Production's shape: `lawgrid ingest` in a process of its own and two web processes
+(`lawgrid serve --no-ingest`), talking through a real Redis (started here). Positions reach
+the browsers of both web processes; a task assigned on a web process reaches the crew's
+JT/T 808 terminals through the ingest process, at once if connected, on login if not;
+arrivals detected by ingest are pushed to the browsers."""
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+import redis
+import requests
+import socketio
+from sqlalchemy import text
+
+from ingest.devices import Jt808Terminal
+from tests import test_dispatch_api
+from tests.conftest import PASSWORD
+from tests.test_dispatch_api import DUE, Client, jt808_phone
+from tests.webutil import run_async, wait_for
+
+setting = test_dispatch_api.setting  # the lawful U001 crew and target, restored afterwards
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    client = redis.Redis(port=port)
+
+    def up():
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    wait_for(up, timeout=10, what="redis-server")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def processes(runtime, redis_url, users, tmp_path_factory):
+    base = {
+        **os.environ,
+        "LAWGRID_DATABASE_URL": runtime.url,
+        "LAWGRID_REDIS_URL": redis_url,
+        "LAWGRID_SECRET_KEY": "shared-by-every-process",
+        "LAWGRID_PUSH_INTERVAL_S": "0.2",
+    }
+    jt808, osmand = free_port(), free_port()
+    ingest_env = {
+        **base,
+        "LAWGRID_DATA_DIR": str(tmp_path_factory.mktemp("ingest")),
+        "LAWGRID_INGEST_HOST": "127.0.0.1",
+        "LAWGRID_JT808_PORT": str(jt808),
+        "LAWGRID_OSMAND_PORT": str(osmand),
+    }
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "lawgrid.cli", "ingest"], cwd=ROOT, env=ingest_env, stdout=subprocess.PIPE, text=True
+        )
+    ]
+    webs = []
+    for name in ("a", "b"):
+        port = free_port()
+        env = {**base, "LAWGRID_DATA_DIR": str(tmp_path_factory.mktemp(f"web-{name}"))}
+        cmd = [sys.executable, "-m", "lawgrid.cli", "serve", "--no-ingest", "--host", "127.0.0.1", "--port", str(port)]
+        started.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        webs.append(f"http://127.0.0.1:{port}")
+    try:
+        assert started[0].stdout is not None
+        line = started[0].stdout.readline()  # blocks until ingest listens (or exits)
+        assert line.startswith("listening"), line
+
+        def healthy(url):
+            try:
+                return requests.get(url + "/api/health", timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        for url in webs:
+            wait_for(lambda u=url: healthy(u), timeout=90, interval=0.25, what=f"the web process at {url}")
+        yield {"web": webs, "jt808": jt808}
+    finally:
+        for proc in started:
+            proc.terminate()
+        for proc in started:
+            proc.wait(20)
+
+
+def watch(url, username):
+    seen = {"positions": [], "inspection": []}
+    client = socketio.Client(reconnection=False)
+    client.on("positions", lambda rows: seen["positions"].extend(rows), namespace="/live")
+    client.on("inspection", lambda e: seen["inspection"].append(e), namespace="/live")
+    token = requests.post(url + "/api/auth/token", json={"username": username, "password": PASSWORD}, timeout=5)
+    client.connect(url, namespaces=["/live"], transports=["websocket"], auth={"token": token.json()["access_token"]})
+    return client, seen
+
+
+def test_web_and_ingest_processes_share_positions_texts_and_arrivals(processes, setting, users, engine):
+    web_a, web_b = processes["web"]
+    a, b = setting["officers"][:2]
+    phone_a, phone_b = jt808_phone(engine, a), jt808_phone(engine, b)
+    with engine.connect() as c:
+        device_a = c.execute(text("SELECT id FROM device WHERE identifier = :p"), {"p": phone_a}).scalar_one()
+    on_a, seen_a = watch(web_a, users["operator"])
+    on_b, seen_b = watch(web_b, users["operator"])
+    dispatcher_a, dispatcher_b = Client(web_a, users["dispatcher"]), Client(web_b, users["dispatcher"])
+
+    async def crew():
+        first = Jt808Terminal(phone_a, "127.0.0.1", processes["jt808"])
+        await first.connect()
+        await first.login()
+        # ~1 km away, a few seconds ago (JT/T 808 times are whole seconds: the report from the
+        # door below must not share its second, or it is a duplicate)
+        earlier = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=3)
+        assert await first.location(setting["lat"] - 0.01, setting["lon"], earlier) == 0
+        # Both web processes' browsers see it (ingest -> Redis -> every web process).
+        for seen in (seen_a, seen_b):
+            await asyncio.to_thread(wait_for, lambda s=seen: any(r[0] == device_a for r in s["positions"]), 10)
+        # A task assigned on web process A reaches the connected terminal through ingest.
+        r = await asyncio.to_thread(
+            dispatcher_a.post,
+            "/api/inspections",
+            {"target_id": setting["target_id"], "domain": setting["domain_key"], "due_at": DUE.isoformat()},
+        )
+        assert r.status_code == 201, r.text
+        task = r.json()["id"]
+        r = await asyncio.to_thread(dispatcher_a.post, f"/api/inspections/{task}/assign", {"officer_ids": [a, b]})
+        assert r.status_code == 200, r.text
+        queued = r.json()["notified"]["queued"]
+        for _ in range(200):
+            if first.texts:
+                break
+            await asyncio.sleep(0.05)
+        # The second officer's terminal was off: it gets the task when it logs in.
+        second = Jt808Terminal(phone_b, "127.0.0.1", processes["jt808"])
+        await second.connect()
+        await second.login()
+        for _ in range(200):
+            if second.texts:
+                break
+            await asyncio.sleep(0.05)
+        # The crew sets off (on web process B); the first terminal reports from the door.
+        for status in ("accepted", "en_route"):
+            r = await asyncio.to_thread(dispatcher_b.post, f"/api/inspections/{task}/status", {"status": status})
+            assert r.status_code == 200, r.text
+        assert await first.location(setting["lat"] + 0.0002, setting["lon"]) == 0
+        texts = (list(first.texts), list(second.texts))
+        await first.close()
+        await second.close()
+        return task, queued, texts
+
+    try:
+        task, queued, (texts_a, texts_b) = run_async(crew())
+        assert sorted(queued) == sorted([phone_a, phone_b])  # this web process holds no terminal: queued
+        assert len(texts_a) == 1 and f"检查任务{task}" in texts_a[0]
+        assert len(texts_b) == 1 and f"检查任务{task}" in texts_b[0]
+        # Ingest detects the arrival (its sweep) and both web processes push it.
+        wait_for(
+            lambda: dispatcher_b.get(f"/api/inspections/{task}").json()["status"] == "on_site",
+            timeout=20,
+            what="the arrival detected",
+        )
+        for seen in (seen_a, seen_b):
+            wait_for(
+                lambda s=seen: any(e["id"] == task and e["status"] == "on_site" for e in s["inspection"]),
+                timeout=20,
+                what="the arrival pushed",
+            )
+    finally:
+        on_a.disconnect()
+        on_b.disconnect()
