@@ -33,6 +33,7 @@ class LivePush:
         self._units: dict[int, int] = {}
         self._units_loaded = 0.0
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set when something waits to be pushed
         self._thread: threading.Thread | None = None
         self.batches_sent = 0
 
@@ -42,6 +43,7 @@ class LivePush:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     # Called from the ingest thread after each commit ----------------------------------
     def on_commit(self, result) -> None:
@@ -59,6 +61,7 @@ class LivePush:
                 ]
         for alarm in result.alarms:
             self.emit_scoped("alarm", alarm, alarm.get("device_id"))
+        self._wake.set()
 
     def on_states(self, changed: list[dict]) -> None:
         with self._lock:
@@ -72,6 +75,7 @@ class LivePush:
                     False,
                     None,
                 ]
+        self._wake.set()
 
     def emit_scoped(self, event: str, payload, device_id: int | None) -> None:
         self.socketio.emit(event, payload, to=DISTRICT_ROOM, namespace=NAMESPACE)
@@ -105,11 +109,21 @@ class LivePush:
         return self._units.get(device_id)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        """Leading edge, then coalesce: the first positions after a quiet spell go at once;
+        what follows within interval_s waits for the next batch (at most one per interval)."""
+        last = -self.interval_s
+        while not self._stop.is_set():
+            if not self._wake.wait(1.0):
+                continue
+            hold = last + self.interval_s - time.monotonic()
+            if hold > 0 and self._stop.wait(hold):
+                break
             with self._lock:
+                self._wake.clear()
                 rows, self._pending = list(self._pending.values()), {}
             if not rows:
                 continue
+            last = time.monotonic()
             try:
                 self.socketio.emit("positions", rows, to=DISTRICT_ROOM, namespace=NAMESPACE)
                 by_unit: dict[int, list] = {}

@@ -216,3 +216,36 @@ def test_a_socket_from_another_origin_is_refused(live_app):
     own = websocket.create_connection(ws_url, origin=live_app["url"], timeout=5)
     assert own.recv().startswith("0{")  # the engine.io open packet
     own.close()
+
+
+def test_the_first_positions_after_a_quiet_spell_go_at_once_then_are_coalesced(live_app, engine, users):
+    from dashboard.live import LivePush
+    from geo.telemetry import WriteResult
+
+    app = live_app["app"].server
+    push = LivePush(app.extensions["socketio"], app.extensions["lawgrid"].sessions, interval_s=3.0)  # quiet so far
+    push.start()
+    device_id, _ = jt808_device(engine, True, nth=5)
+    client, seen = listener(live_app["url"], users["operator"])
+
+    def fix(lat):
+        row = dict(device_id=device_id, lat=lat, lon=117.65, state="online", recording=None, alarms=[], fix_time=None)
+        return WriteResult(stored=1, duplicates=0, latest=[row], alarms=[])
+
+    def arrival(lat):
+        for at, rows in seen["positions"]:
+            if any(r[0] == device_id and r[1] == lat for r in rows):
+                return at
+        return None
+
+    try:
+        quiet_sent = time.monotonic()
+        push.on_commit(fix(39.0101))
+        first = wait_for(lambda: arrival(39.0101), timeout=5, what="the first position")
+        assert first - quiet_sent < 2.0  # at once, not after the 3 s interval
+        push.on_commit(fix(39.0102))  # right behind it: waits for the next batch
+        second = wait_for(lambda: arrival(39.0102), timeout=10, what="the coalesced position")
+        assert second - first >= 2.5  # one batch per interval at most
+    finally:
+        push.stop()
+        client.disconnect()

@@ -69,17 +69,25 @@ def run(runtime, args) -> dict:
 
         push_ms: list[float] = []
         floor_ms: list[float] = []
-        client = socketio.Client(reconnection=False)
+        per_client: list[list[float]] = []
+        clients = []
+        for _ in range(args.clients):  # logged-in dashboards, each receiving every batch
+            client = socketio.Client(reconnection=False)
+            mine: list[float] = []
+            per_client.append(mine)
 
-        def on_positions(rows):
-            now = time.time()
-            for row in rows:
-                if row[6]:
-                    push_ms.append((now - dt.datetime.fromisoformat(row[6]).timestamp()) * 1000)
+            def on_positions(rows, mine=mine):
+                now = time.time()
+                for row in rows:
+                    if row[6]:
+                        latency = (now - dt.datetime.fromisoformat(row[6]).timestamp()) * 1000
+                        push_ms.append(latency)
+                        mine.append(latency)
 
-        client.on("positions", on_positions, namespace=NAMESPACE)
-        client.on("bench_ping", lambda t: floor_ms.append((time.time() - t) * 1000), namespace=NAMESPACE)
-        client.connect(base, namespaces=[NAMESPACE], transports=["websocket"], auth={"token": token})
+            client.on("positions", on_positions, namespace=NAMESPACE)
+            client.on("bench_ping", lambda t: floor_ms.append((time.time() - t) * 1000), namespace=NAMESPACE)
+            client.connect(base, namespaces=[NAMESPACE], transports=["websocket"], auth={"token": token})
+            clients.append(client)
 
         stop = threading.Event()
 
@@ -116,7 +124,8 @@ def run(runtime, args) -> dict:
         )
         time.sleep(1.5)  # the last batches
         stop.set()
-        client.disconnect()
+        for client in clients:
+            client.disconnect()
         web.shutdown()
         ingest.stop()
         live.stop()
@@ -133,12 +142,14 @@ def run(runtime, args) -> dict:
     return {
         "bench": "push",
         "devices": devices,
+        "clients": args.clients,
         "push_interval_s": settings.push_interval_s,
         "rate_hz": args.rate,
         "duration_s": args.duration,
         "sent": summary["sent"],
         "acked": summary["acked"],
         "positions_received": len(push_ms),
+        "worst_client_p95_ms": round(max(float(np.percentile(m, 95)) for m in per_client if m), 1),
         "p50_push_ms": round(float(np.percentile(ours, 50)), 1),
         "p95_push_ms": round(p95, 1),
         "p99_push_ms": round(float(np.percentile(ours, 99)), 1),
@@ -147,5 +158,6 @@ def run(runtime, args) -> dict:
         "baseline_p95_ms": round(floor_p95, 1),
         "ratio": round(p95 / max(floor_p95, 0.1), 1),
         "target": "p95_push_ms <= 500 at 3,000 devices x 1 Hz",
-        "note": "includes up to 500 ms of deliberate coalescing (two batches a second)",
+        "note": "includes up to 500 ms of deliberate coalescing (at most two batches a second; the first "
+        "positions after a quiet spell go at once); the clients run in the bench's own process",
     }
