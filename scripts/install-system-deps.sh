@@ -10,7 +10,8 @@ have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; }
 have_chromium() { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }
 have_mosquitto() { command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; }
 have_redis() { command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ]; }
-have_cjk_font() { fc-list 2>/dev/null | grep -qi "noto.*cjk"; }
+# (not `fc-list | grep -q`: under pipefail grep's early exit can fail the pipe with SIGPIPE)
+have_cjk_font() { compgen -G "/usr/share/fonts/opentype/noto/Noto*CJK*" >/dev/null || fc-list 2>/dev/null | grep -i "noto.*cjk" >/dev/null; }
 
 missing=()
 have_postgres || missing+=(postgresql)
