@@ -485,8 +485,12 @@ def transition(
     return load_task(session, task_id)
 
 
-def detect_arrivals(session: Session, radius_m: float = ARRIVAL_RADIUS_M) -> list[int]:
-    """Crews whose live position is within radius_m of their target are on site."""
+def detect_arrivals(
+    session: Session, radius_m: float = ARRIVAL_RADIUS_M, device_ids: list[int] | None = None
+) -> list[int]:
+    """Crews whose live position is within radius_m of their target are on site. With
+    device_ids, only those devices' positions are judged (an ingest process judges the
+    devices that reported to it since its last sweep)."""
     rows = (
         session.execute(
             text(
@@ -497,11 +501,12 @@ def detect_arrivals(session: Session, radius_m: float = ARRIVAL_RADIUS_M) -> lis
           AND EXISTS (SELECT 1 FROM inspection_officer io JOIN device d ON d.officer_id = io.officer_id
                       JOIN device_state s ON s.device_id = d.id
                       WHERE io.inspection_id = i.id AND s.state = 'online'
+                        AND (CAST(:devices AS int[]) IS NULL OR d.id = ANY(CAST(:devices AS int[])))
                         AND ST_DWithin(s.geom::geography, t.geom::geography, :r))
         RETURNING i.id
         """
             ),
-            {"r": radius_m},
+            {"r": radius_m, "devices": device_ids},
         )
         .scalars()
         .all()

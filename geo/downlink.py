@@ -35,15 +35,29 @@ def queue_texts(
     return {message_id: phone for message_id, phone in rows}
 
 
+MAX_AGE_HOURS = 24  # a text older than this is no longer news: it is not sent
+
+
 def unsent(session: Session, device_ids: list[int]) -> list[dict[str, Any]]:
-    """Messages not yet sent to these devices, oldest first."""
+    """Messages still worth sending to these devices, oldest first: not sent yet, under a day
+    old, and (for a task's message) the task still open with the device's officer on its crew."""
     if not device_ids:
         return []
     rows = session.execute(
         text(
-            "SELECT id, device_id, body FROM terminal_message WHERE sent_at IS NULL AND device_id = ANY(:d) ORDER BY id"
+            """
+        SELECT m.id, m.device_id, m.body FROM terminal_message m
+        WHERE m.sent_at IS NULL AND m.device_id = ANY(:d)
+          AND m.created_at > now() - make_interval(hours => :age)
+          AND (m.task_id IS NULL OR EXISTS (
+                SELECT 1 FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id
+                JOIN device d ON d.officer_id = io.officer_id
+                WHERE i.id = m.task_id AND d.id = m.device_id
+                  AND i.status IN ('assigned', 'accepted', 'en_route', 'on_site')))
+        ORDER BY m.id
+        """
         ),
-        {"d": list(device_ids)},
+        {"d": list(device_ids), "age": MAX_AGE_HOURS},
     )
     return [dict(r._mapping) for r in rows]
 

@@ -138,6 +138,8 @@ class Device(Base):
     auth_code: Mapped[str | None] = mapped_column(Text)
     profile: Mapped[str] = mapped_column(Text)
     """How its vendor-defined JT/T 808 items are read (ingest/jt808/profiles.py)."""
+    terminal_id: Mapped[str | None] = mapped_column(Text)
+    """The terminal id a JT/T 808 terminal must name to register (终端ID)."""
     device_key: Mapped[str | None] = mapped_column(Text)
     """An OsmAnd device's key, sent in its server URL (/k/KEY); with one set, none is refused."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -294,7 +294,7 @@ def maintain_partitions(session: Session, now: dt.datetime, retention_months: in
 
 
 # -- device registry lookups used by listeners ------------------------------------------
-DEVICE_COLUMNS = "id, protocol, identifier, auth_code, officer_id, profile, device_key"
+DEVICE_COLUMNS = "id, protocol, identifier, auth_code, officer_id, profile, device_key, terminal_id"
 
 
 def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict[str, Any] | None:

@@ -38,6 +38,7 @@ class IngestContext:
     _devices: dict[tuple[str, str], dict] = field(default_factory=dict)
     _unknown: dict[tuple[str, str], float] = field(default_factory=dict)
     heartbeats: dict[int, dt.datetime] = field(default_factory=dict)
+    moved: set[int] = field(default_factory=set)  # devices with a fix stored since the last sweep
     _logged: set[tuple[int, str]] = field(default_factory=set)
     # Logins wait on these threads, never on the pipeline's writer (nor it on them).
     _claims: dict[int, list[asyncio.Future]] = field(default_factory=dict)
@@ -159,10 +160,15 @@ class IngestContext:
                 good.append(fix)
         return good, reasons
 
+    def take_moved(self) -> list[int]:
+        moved, self.moved = self.moved, set()
+        return list(moved)
+
     def _settled(self, good: list[Fix], refused: list[str]) -> list[str]:
         if refused:  # the database refused them (kept in the pipeline's quarantine for review)
             self.counters["refused:quarantined"] += len(refused)
         self.counters["accepted"] += len(good) - len(refused)
+        self.moved.update(f.device_id for f in good)
         return ["quarantined" for _ in refused]
 
     async def accept(self, fixes: list[Fix]) -> list[str]:

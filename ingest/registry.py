@@ -50,6 +50,8 @@ DEVICE_FIELDS = {
     "officer": ("执法证号", "cert_no", "officer_cert_no", "绑定人员"),
     "profile": ("厂商协议", "设备型号协议", "vendor_profile", "profile"),
     "device_key": ("设备密钥", "key", "device_key"),
+    "terminal_id": ("终端ID", "终端id", "终端编号", "terminal_id"),
+    "auth_code": ("鉴权码", "auth_code"),
 }
 TOWNSHIP_FIELDS = {
     "code": ("code_9", "code_12", "adcode", "区划代码", "gb", "xzqdm"),
@@ -97,6 +99,8 @@ DUTY_WORDS = {
     "执勤": "on_task",
 }
 JT808_ID = re.compile(r"^[0-9A-Fa-f]{11,20}$")  # BCD digits; hex where a vendor packs an IMEI
+TERMINAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
+AUTH_CODE = re.compile(r"^[A-Za-z0-9]{4,32}$")
 DEVICE_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 OSMAND_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -401,6 +405,12 @@ def import_devices(
         device_key = str(v.get("device_key") or "").strip() or None
         if problem is None and device_key and not DEVICE_KEY.match(device_key):
             problem = "device key must be 8-128 letters, digits or -_ (it goes in the phone's server URL)"
+        terminal_id = str(v.get("terminal_id") or "").strip() or None
+        if problem is None and terminal_id and not TERMINAL_ID.match(terminal_id):
+            problem = "terminal id (终端ID) must be 1-30 letters, digits or -_ as the terminal sends it"
+        auth_code = str(v.get("auth_code") or "").strip() or None
+        if problem is None and auth_code and not AUTH_CODE.match(auth_code):
+            problem = "authentication code (鉴权码) must be 4-32 letters or digits"
         if problem:
             report.reject(row.line, problem)
             continue
@@ -408,11 +418,13 @@ def import_devices(
         inserted = session.execute(
             text(
                 """
-            INSERT INTO device (kind, protocol, identifier, officer_id, profile, device_key)
-            VALUES (:kind, :protocol, :ident, :officer, :profile, :device_key)
+            INSERT INTO device (kind, protocol, identifier, officer_id, profile, device_key, terminal_id, auth_code)
+            VALUES (:kind, :protocol, :ident, :officer, :profile, :device_key, :terminal_id, :auth_code)
             ON CONFLICT (protocol, identifier) DO UPDATE SET kind = EXCLUDED.kind,
                 officer_id = EXCLUDED.officer_id, profile = EXCLUDED.profile,
-                device_key = coalesce(EXCLUDED.device_key, device.device_key)
+                device_key = coalesce(EXCLUDED.device_key, device.device_key),
+                terminal_id = coalesce(EXCLUDED.terminal_id, device.terminal_id),
+                auth_code = coalesce(EXCLUDED.auth_code, device.auth_code)
             RETURNING (xmax = 0)
             """
             ),
@@ -423,6 +435,8 @@ def import_devices(
                 officer=officers.get(str(officer)) if officer else None,
                 profile=profile,
                 device_key=device_key,
+                terminal_id=terminal_id,
+                auth_code=auth_code,
             ),
         ).scalar_one()
         report.inserted += bool(inserted)

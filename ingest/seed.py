@@ -16,6 +16,15 @@ from geo.bulk import TARGET_COPY_COLUMNS, copy_text
 from ingest import synthetic
 from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 
+NULL = r"\N"
+
+
+def terminal_id(device: dict) -> str:
+    """The terminal id a seeded JT/T 808 device registers with: the last seven digits of its
+    number, as the simulator's terminals send."""
+    return device["identifier"][-7:] if device["protocol"] == "jt808" else NULL
+
+
 ORG_TABLES = "position, device, officer_area, officer, power_item, enforcement_body, unit_area, enforcement_unit"
 
 
@@ -82,10 +91,11 @@ def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.d
     copy_text(
         session,
         "device",
-        ("kind", "protocol", "identifier", "officer_id", "profile"),
+        ("kind", "protocol", "identifier", "officer_id", "profile", "terminal_id"),
         [
             "".join(
-                f"{d['kind']}\t{d['protocol']}\t{d['identifier']}\t{d['officer_id']}\t{DEFAULT_PROFILE[d['kind']]}\n"
+                f"{d['kind']}\t{d['protocol']}\t{d['identifier']}\t{d['officer_id']}\t{DEFAULT_PROFILE[d['kind']]}\t"
+                f"{terminal_id(d)}\n"
                 for d in devices
             )
         ],

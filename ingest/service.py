@@ -223,8 +223,12 @@ class IngestService:
         while True:
             await asyncio.sleep(self.config.sweep_every_s)
             try:
-                changed, arrived = await asyncio.to_thread(self._sweep)
-            except Exception as exc:
+                # Taken on the loop, where they are filled; the database work runs off it.
+                heard, moved = self.ctx.take_heartbeats(), self.ctx.take_moved()
+                changed, arrived = await asyncio.to_thread(self._sweep, heard, moved)
+            except Exception as exc:  # kept for the next sweep (the newer heartbeat wins)
+                self.ctx.heartbeats = {**heard, **self.ctx.heartbeats}
+                self.ctx.moved.update(moved)
                 log.warning("state sweep failed: %s", exc)
                 continue
             if changed and self.on_states:
@@ -236,13 +240,14 @@ class IngestService:
             except Exception as exc:
                 log.warning("sending queued texts failed: %s", exc)
 
-    def _sweep(self) -> tuple[list[dict], list[int]]:
+    def _sweep(self, heard: dict, moved: list[int]) -> tuple[list[dict], list[int]]:
         """Devices gone stale or offline, and crews that reached their target (on site)."""
         self.maintain()
         with db.session_scope(self.sessions) as s:
-            telemetry.touch(s, self.ctx.take_heartbeats())
+            telemetry.touch(s, heard)
             changed = telemetry.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)
-            arrived = dispatch.detect_arrivals(s)
+            # Only the devices that reported to this process: each fix is judged once.
+            arrived = dispatch.detect_arrivals(s, device_ids=moved) if moved else []
         return changed, arrived
 
     def stats(self) -> dict:

@@ -69,8 +69,8 @@ def test_a_deleted_terminal_cannot_stop_another_terminals_fixes(engine, service_
         officer = c.execute(text("SELECT officer_id FROM device WHERE id = :d"), {"d": good_id}).scalar()
         doomed = c.execute(
             text(
-                "INSERT INTO device (kind, protocol, identifier, officer_id) "
-                "VALUES ('terminal', 'jt808', '019900000001', :o) RETURNING id"
+                "INSERT INTO device (kind, protocol, identifier, officer_id, terminal_id) "
+                "VALUES ('terminal', 'jt808', '019900000001', :o, '0000001') RETURNING id"
             ),
             {"o": officer},
         ).scalar()

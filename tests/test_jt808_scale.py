@@ -91,7 +91,9 @@ def test_a_terminal_is_found_through_the_index(engine):
 )
 def test_unusual_terminal_numbers_import_log_in_and_report(engine, service_factory, tmp_path, number, version):
     csv = tmp_path / "devices.csv"
-    csv.write_text(f"设备类型,协议,设备号\n执法记录仪,JT/T 808,{number.upper()}\n", encoding="utf-8")
+    csv.write_text(
+        f"设备类型,协议,设备号,终端ID\n执法记录仪,JT/T 808,{number.upper()},{number[-7:]}\n", encoding="utf-8"
+    )
     with db.session_scope(db.make_sessionmaker(engine)) as s:
         report = registry.import_devices(s, csv)
     assert report.loaded == 1, report.rejects
@@ -124,9 +126,9 @@ def test_unusual_terminal_numbers_import_log_in_and_report(engine, service_facto
 
 
 def test_a_2011_terminal_registers(engine, service_factory):
-    body = codec.registration_body("T2011AB", edition=2011)
-    assert len(body) < 38 and codec.parse_registration(body, False).terminal_id == "T2011AB"
     _, phone = terminals(engine, 1)[0]
+    body = codec.registration_body(phone[-7:], edition=2011)  # the terminal id it was imported with
+    assert len(body) < 38 and codec.parse_registration(body, False).terminal_id == phone[-7:]
 
     async def scenario():
         service = await service_factory()
@@ -360,10 +362,10 @@ def test_vendor_items_are_read_by_the_devices_profile():
 def test_a_terminal_that_reports_battery_in_0xe1_raises_no_camera_alarm(engine, service_factory, tmp_path):
     csv = tmp_path / "devices.csv"
     csv.write_text(
-        "设备类型,协议,设备号,厂商协议\n"
-        "移动执法终端,JT/T 808,013977000001,battery-e1\n"
-        "移动执法终端,JT/T 808,013977000002,huabao\n"
-        "移动执法终端,JT/T 808,013977000003,acme\n",
+        "设备类型,协议,设备号,厂商协议,终端ID\n"
+        "移动执法终端,JT/T 808,013977000001,battery-e1,7000001\n"
+        "移动执法终端,JT/T 808,013977000002,huabao,7000002\n"
+        "移动执法终端,JT/T 808,013977000003,acme,7000003\n",
         encoding="utf-8",
     )
     with db.session_scope(db.make_sessionmaker(engine)) as s:
@@ -415,3 +417,44 @@ def test_a_terminal_that_reports_battery_in_0xe1_raises_no_camera_alarm(engine, 
             for table in ("position", "alarm", "device_state"):
                 c.execute(text(f"DELETE FROM {table} WHERE device_id = ANY(:i)"), {"i": list(ids.values())})
             c.execute(text("DELETE FROM device WHERE id = ANY(:i)"), {"i": list(ids.values())})
+
+
+def test_only_the_imported_terminal_may_register_and_a_provisioned_code_needs_none(engine, service_factory, tmp_path):
+    csv = tmp_path / "devices.csv"
+    csv.write_text(
+        "设备类型,协议,设备号,终端ID,鉴权码\n"
+        "执法记录仪,JT/T 808,013966000001,CAM6601,\n"
+        "执法记录仪,JT/T 808,013966000002,,PROVISIONED42\n"
+        "执法记录仪,JT/T 808,013966000003,,bad code!\n",
+        encoding="utf-8",
+    )
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        report = registry.import_devices(s, csv)
+    assert report.loaded == 2 and [line for line, _ in report.rejects] == [4]
+
+    async def scenario():
+        service = await service_factory()
+        port = service.jt808.port
+        impostor = Jt808Terminal("013966000001", "127.0.0.1", port)
+        await impostor.connect()
+        wrong, _ = await impostor.send(codec.REGISTER, codec.registration_body("OTHER01"))
+        right, code = await impostor.send(codec.REGISTER, codec.registration_body("CAM6601"))
+        await impostor.close()
+        provisioned = Jt808Terminal("013966000002", "127.0.0.1", port)
+        await provisioned.connect()
+        unregistered, _ = await provisioned.send(codec.REGISTER, codec.registration_body("6000002"))
+        authenticated = await provisioned.authenticate("PROVISIONED42")
+        await provisioned.close()
+        stats = service.stats()
+        await service.stop()
+        return wrong, right, code, unregistered, authenticated, stats
+
+    try:
+        wrong, right, code, unregistered, authenticated, stats = run_async(scenario())
+        assert wrong == codec.REG_NO_TERMINAL and right == codec.REG_OK and len(code) == 8
+        assert unregistered == codec.REG_NO_TERMINAL  # no terminal id on record: nobody is handed its code
+        assert authenticated == codec.RESULT_OK
+        assert stats["refused:jt808:registration_mismatch"] == 2
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM device WHERE identifier LIKE '0139660000%'"))

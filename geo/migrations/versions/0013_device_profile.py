@@ -1,7 +1,8 @@
 """Vendor profiles, external power and device keys: each device says how its vendor-defined JT/T 808 items
 are read (ingest/jt808/profiles.py; body cameras keep the camera-state reading they had, other
 terminals read none); the device state keeps the external power voltage beside the battery;
-and an OsmAnd device may have a key it must send (a phone's server URL ending in /k/KEY).
+an OsmAnd device may have a key it must send (a phone's server URL ending in /k/KEY); and a
+JT/T 808 terminal registers only by naming the terminal id it was imported with.
 
 Revision ID: 0013
 """
@@ -19,6 +20,10 @@ ALTER TABLE device ADD COLUMN profile text NOT NULL DEFAULT 'standard'
 UPDATE device SET profile = 'lawgrid-camera' WHERE kind = 'body_camera';
 ALTER TABLE device_state ADD COLUMN power_v real;
 ALTER TABLE device ADD COLUMN device_key text CHECK (length(device_key) BETWEEN 8 AND 128);
+-- The terminal id a JT/T 808 terminal must name when it registers (from the import; the
+-- devices seeded so far get the last seven digits of their number, as the simulator sends).
+ALTER TABLE device ADD COLUMN terminal_id text CHECK (length(terminal_id) BETWEEN 1 AND 30);
+UPDATE device SET terminal_id = right(identifier, 7) WHERE protocol = 'jt808';
 """
 
 
@@ -28,5 +33,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "ALTER TABLE device_state DROP COLUMN power_v; ALTER TABLE device DROP COLUMN profile, DROP COLUMN device_key;"
+        "ALTER TABLE device_state DROP COLUMN power_v; "
+        "ALTER TABLE device DROP COLUMN profile, DROP COLUMN device_key, DROP COLUMN terminal_id;"
     )
