@@ -45,7 +45,10 @@ def targets_map(query: ViewportQuery) -> Response:
     bbox = target_map.parse_bbox(query.bbox)
     with runtime().session() as session:
         body = target_map.viewport_geojson(session, bbox, query.zoom, query.filter())
-    return Response(body, mimetype="application/geo+json")
+    response = Response(body, mimetype="application/geo+json")
+    response.add_etag()  # a map panned back to where it was gets 304, not the same answer again
+    response.headers["Cache-Control"] = "private, no-cache"  # revalidated each time: the registry changes
+    return response
 
 
 class TargetsQuery(TargetQuery):

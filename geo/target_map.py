@@ -141,7 +141,11 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
 
 
 def viewport_sql(
-    session: Session, bbox: tuple[float, float, float, float], zoom: int, flt: TargetFilter
+    session: Session,
+    bbox: tuple[float, float, float, float],
+    zoom: int,
+    flt: TargetFilter,
+    point_limit: int = POINT_LIMIT,
 ) -> tuple[str, dict[str, Any]]:
     """The statement and parameters behind one viewport (also run bare by the benchmark)."""
     if flt.q:
@@ -150,7 +154,7 @@ def viewport_sql(
     w, s, e, n = bbox
     common = {"towns": flt.townships, "risks": flt.risks, "domains": flt.domains}
     if level is None:
-        return POINTS_SQL, {**common, "w": w, "s": s, "e": e, "n": n, "limit": POINT_LIMIT}
+        return POINTS_SQL, {**common, "w": w, "s": s, "e": e, "n": n, "limit": point_limit}
     keys = domain_keys(session)
     unknown = [d for d in flt.domains if d not in keys]
     if unknown:
@@ -169,8 +173,15 @@ def viewport_sql(
     }
 
 
-def viewport_geojson(session: Session, bbox: tuple[float, float, float, float], zoom: int, flt: TargetFilter) -> str:
-    sql, params = viewport_sql(session, bbox, zoom, flt)
+def viewport_geojson(
+    session: Session,
+    bbox: tuple[float, float, float, float],
+    zoom: int,
+    flt: TargetFilter,
+    point_limit: int = POINT_LIMIT,
+) -> str:
+    """GeoJSON of a viewport: at most point_limit targets, `truncated` when there are more."""
+    sql, params = viewport_sql(session, bbox, zoom, flt, point_limit)
     return str(session.execute(text(sql), params).scalar_one())
 
 
@@ -192,15 +203,18 @@ _FILTERS = """
     AND (cardinality(CAST(:domains AS text[])) = 0 OR t.domains && CAST(:domains AS text[]))
 """
 
+# p holds up to limit + 1 rows: the extra one only says the answer is truncated (the map then
+# asks the user to zoom in); exactly `limit` features are sent.
 _POINT_FEATURES = """
     SELECT json_build_object('type', 'FeatureCollection', 'mode', :mode,
-        'truncated', count(*) > :limit,
+        'truncated', count(*) > :limit, 'limit', :limit,
         'features', coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', id,
             'geometry', json_build_object('type', 'Point', 'coordinates',
                                           json_build_array(round(x::numeric, 6), round(y::numeric, 6))),
-            'properties', json_build_object('id', id, 'name', name, 'd', d, 'r', r))), '[]'::json))::text
-    FROM p
+            'properties', json_build_object('id', id, 'name', name, 'd', d, 'r', r)))
+            FILTER (WHERE rn <= :limit), '[]'::json))::text
+    FROM (SELECT *, row_number() OVER () AS rn FROM p) numbered
 """
 
 POINTS_SQL = f"""

@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     from dashboard.app import build_dash
 
     basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
+    install_compression(server)
     rest.install_errors(server)  # before the blueprint: its rules use the `id` converter
     auth.install(server)
     server.register_blueprint(rest.api)
@@ -49,6 +50,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     dash_app = build_dash(server)
     security.install(server, dash_app, settings)  # after every callback: CSP hashes of Dash's inline scripts
     return dash_app
+
+
+def install_compression(server: Flask) -> None:
+    """Compressed answers (zstd, brotli or gzip, as the browser accepts) for pages, scripts,
+    JSON and GeoJSON; a route's strong ETag is kept per encoding and If-None-Match answered
+    with 304. Exports (CSV, XLSX) and Socket.IO are left as they are."""
+    from flask_compress import Compress
+
+    server.config.update(
+        COMPRESS_MIMETYPES=[
+            "application/json",
+            "application/geo+json",
+            "text/html",
+            "text/css",
+            "application/javascript",
+            "text/javascript",
+        ],
+        COMPRESS_ALGORITHM=["zstd", "br", "gzip"],
+        COMPRESS_BR_LEVEL=4,
+        COMPRESS_MIN_SIZE=1024,
+    )
+    Compress(server)
 
 
 def downlink_wake(server: Flask, settings: Settings):

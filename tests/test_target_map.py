@@ -76,6 +76,20 @@ def test_points_from_zoom_16_are_the_targets_in_the_box(session):
     assert ids == expected and ids
 
 
+def test_a_busy_viewport_sends_exactly_its_cap_and_says_it_is_truncated(session):
+    lon, lat = session.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM target ORDER BY id LIMIT 1")).one()
+    box = (lon - 0.05, lat - 0.05, lon + 0.05, lat + 0.05)
+    inside = session.execute(
+        text("SELECT count(*) FROM target WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
+        dict(zip("wsen", box, strict=True)),
+    ).scalar()
+    cap = inside - 1
+    body = json.loads(target_map.viewport_geojson(session, box, 16, target_map.TargetFilter(), point_limit=cap))
+    assert len(body["features"]) == cap and body["truncated"] is True and body["limit"] == cap
+    whole = json.loads(target_map.viewport_geojson(session, box, 16, target_map.TargetFilter(), point_limit=inside))
+    assert len(whole["features"]) == inside and whole["truncated"] is False
+
+
 def test_search_by_credit_code_and_by_name(session):
     tid, code, name = session.execute(
         text("SELECT id, credit_code, name FROM target WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")
@@ -181,3 +195,17 @@ def test_base_map_settings_are_checked_at_start(runtime):
     assert amap.crs == "gcj02"
     layers = basemaps(Settings(database_url=runtime.url, basemap="tianditu", tianditu_key="k"))
     assert len(layers) == 2 and all(layer.url.endswith("tk=k") for layer in layers)
+
+
+def test_viewports_travel_compressed_and_a_map_panned_back_gets_304(client):
+    import gzip
+
+    url = "/api/targets/map?bbox=117.0,38.5,118.1,39.4&zoom=10"
+    plain = client.get(url)
+    packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert len(packed.data) < len(plain.data) / 3  # GeoJSON compresses well
+    assert json.loads(gzip.decompress(packed.data)) == plain.get_json()
+    etag = packed.headers["ETag"]
+    again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304 and not again.data
