@@ -20,6 +20,6 @@ RUN pip install -e '.[prod]'
 
 USER lawgrid
 EXPOSE 8050 5015 5055
-# Migrate, load the Binhai reference data if missing, then serve. One process with many
-# threads: each websocket holds a thread; scale out with more containers and Redis.
-CMD ["sh", "-c", "lawgrid db upgrade && exec gunicorn --workers 1 --threads 64 --bind 0.0.0.0:8050 'lawgrid.wsgi:server'"]
+# Migrate, load the Binhai reference data if missing, then serve: one gevent worker, where an
+# open dashboard is a greenlet, not a thread; scale out with more containers and Redis.
+CMD ["sh", "-c", "lawgrid db upgrade && exec gunicorn -k gevent --workers 1 --worker-connections 4000 --bind 0.0.0.0:8050 'lawgrid.wsgi:server'"]

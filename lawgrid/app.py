@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     socketio = SocketIO(
         server,
-        async_mode="threading",
+        async_mode=settings.async_mode,
         message_queue=settings.redis_url,
         cors_allowed_origins=live.origin_check(settings.public_origins),
     )

@@ -16,10 +16,11 @@ from lawgrid.settings import load_settings
 BENCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "seed": {"targets": 1_000_000},
     "ingest": {"devices": 5000, "rate": 2.0, "duration": 60.0},
-    "push": {"devices": 3000, "rate": 1.0, "duration": 30.0},
+    "push": {"devices": 3000, "rate": 1.0, "duration": 30.0, "clients": 1},
     "map": {"targets": 1_000_000},
     "dispatch": {"targets": 100_000},
     "coverage": {"targets": 1_000_000},
+    "screens": {"clients": 500},
 }
 
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8050
+    async_mode: str = "threading"
+    """Socket.IO's concurrency: threading (lawgrid serve, tests) or gevent (the production
+    server, gunicorn -k gevent, where an open dashboard is a greenlet, not a thread)."""
     basemap: str = "none"
     """none (offline: the district on a plain background) | tianditu | autonavi | osm."""
     tianditu_key: str | None = None
