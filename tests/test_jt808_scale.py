@@ -129,6 +129,9 @@ def test_a_2011_terminal_registers(engine, service_factory):
     _, phone = terminals(engine, 1)[0]
     body = codec.registration_body(phone[-7:], edition=2011)  # the terminal id it was imported with
     assert len(body) < 38 and codec.parse_registration(body, False).terminal_id == phone[-7:]
+    # With a 17-character VIN for a plate, a 2011 body is as long as a 2013 one: both readings.
+    vin = body[: 4 + 5 + 8 + 7 + 1] + b"LGRIDVIN000000017"  # province, city, maker, model, id, colour
+    assert phone[-7:] in [r.terminal_id for r in codec.registration_readings(vin, False)]
 
     async def scenario():
         service = await service_factory()

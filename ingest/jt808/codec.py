@@ -359,8 +359,25 @@ def registration_edition(body: bytes, is_2019: bool) -> int:
     return 2013 if len(body) >= 4 + maker + model + tid + 1 + 1 else 2011
 
 
-def parse_registration(body: bytes, is_2019: bool) -> Registration:
-    maker_len, model_len, tid_len = REGISTRATION_LAYOUTS[registration_edition(body, is_2019)]
+def registration_readings(body: bytes, is_2019: bool) -> list[Registration]:
+    """Every layout the body can be read in: 2019 by its header; a 2011/2013 header by both
+    field widths that fit (a 2011 body with a long plate is as long as a 2013 one), the likelier
+    first. The listener accepts the reading whose terminal id is the one on record."""
+    if is_2019:
+        return [parse_registration(body, True)]
+    readings = []
+    for edition in sorted((2013, 2011), key=lambda e: e != registration_edition(body, False)):
+        try:
+            readings.append(parse_registration(body, False, edition))
+        except FrameError:
+            continue
+    if not readings:
+        raise FrameError("truncated", f"registration body of {len(body)} bytes")
+    return readings
+
+
+def parse_registration(body: bytes, is_2019: bool, edition: int | None = None) -> Registration:
+    maker_len, model_len, tid_len = REGISTRATION_LAYOUTS[edition or registration_edition(body, is_2019)]
     need = 4 + maker_len + model_len + tid_len + 1
     if len(body) < need:
         raise FrameError("truncated", f"registration body of {len(body)} bytes")

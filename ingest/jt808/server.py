@@ -128,14 +128,14 @@ class Connection:
         header, ctx = msg.header, self.ctx
         mid = header.msg_id
         if mid == codec.REGISTER:
-            registration = codec.parse_registration(msg.body, header.is_2019)
+            readings = codec.registration_readings(msg.body, header.is_2019)
             device = await ctx.device("jt808", header.phone)
             if device is None:
                 ctx.refuse("jt808:unknown_terminal")
                 self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_NO_TERMINAL))
                 return
-            expected = device.get("terminal_id")
-            if not expected or expected.upper() != registration.terminal_id.upper():
+            expected = (device.get("terminal_id") or "").upper()
+            if not expected or all(r.terminal_id.upper() != expected for r in readings):
                 # Registration hands out the authentication code: only to the terminal the
                 # device was imported with (its 终端ID). A device with a provisioned code and
                 # no terminal id authenticates directly.
