@@ -8,6 +8,7 @@ import asyncio
 import logging
 import resource
 import time
+from collections import Counter
 
 from ingest.context import IngestContext
 
@@ -63,10 +64,31 @@ class AcceptGuard:
 
 
 class TcpListener:
-    def __init__(self, ctx: IngestContext, host: str, port: int, *, reuse_port: bool = False):
+    protocol = "tcp"  # the counters' prefix
+
+    def __init__(self, ctx: IngestContext, host: str, port: int, *, reuse_port: bool = False, max_per_address: int = 0):
         self.ctx, self.host, self.port = ctx, host, port
         self.reuse_port = reuse_port  # several ingest processes on one port, the kernel spreading them
+        self.max_per_address = max_per_address  # 0: no limit
+        self.per_address: Counter[str] = Counter()
         self._server: asyncio.AbstractServer | None = None
+
+    def admit(self, writer: asyncio.StreamWriter) -> str | None:
+        """The peer's address if it may hold one more connection; None (refused, counted, the
+        connection closed) if it already holds max_per_address."""
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else "?"
+        if self.max_per_address and self.per_address[address] >= self.max_per_address:
+            self.ctx.refuse(f"{self.protocol}:address_limit")
+            writer.close()
+            return None
+        self.per_address[address] += 1
+        return address
+
+    def release(self, address: str) -> None:
+        self.per_address[address] -= 1
+        if self.per_address[address] <= 0:
+            del self.per_address[address]
 
     async def start(self) -> None:
         """Listen; port 0 picks a free port, readable from .port afterwards."""

@@ -150,13 +150,36 @@ def _path_key(path: str) -> str | None:
 
 
 class OsmAndServer(TcpListener):
-    def __init__(self, ctx: IngestContext, host: str = "0.0.0.0", port: int = 5055, *, reuse_port: bool = False):
-        super().__init__(ctx, host, port, reuse_port=reuse_port)
+    """HTTP/1.1 keep-alive, as the Traccar Client speaks it. A request must arrive whole within
+    read_timeout_s of the connection falling silent (an idle keep-alive connection is closed
+    then, a slow one too); an address may hold at most max_per_address connections."""
+
+    protocol = "osmand"
+
+    def __init__(
+        self,
+        ctx: IngestContext,
+        host: str = "0.0.0.0",
+        port: int = 5055,
+        *,
+        reuse_port: bool = False,
+        read_timeout_s: float = 120.0,
+        max_per_address: int = 2000,
+    ):
+        super().__init__(ctx, host, port, reuse_port=reuse_port, max_per_address=max_per_address)
+        self.read_timeout_s = read_timeout_s
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        address = self.admit(writer)
+        if address is None:
+            return
         try:
             while True:
-                request = await self._read_request(reader)
+                try:
+                    request = await asyncio.wait_for(self._read_request(reader), self.read_timeout_s)
+                except TimeoutError:
+                    self.ctx.counters["osmand:idle_closed"] += 1
+                    break
                 if request is None:
                     break
                 method, target, headers, body = request
@@ -175,6 +198,7 @@ class OsmAndServer(TcpListener):
         except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
             pass
         finally:
+            self.release(address)
             writer.close()
 
     async def _read_request(self, reader):

@@ -23,6 +23,8 @@ from ingest.wake import RedisWake
 
 log = logging.getLogger("lawgrid.ingest")
 
+LOGIN_BATCH_S = 0.2  # terminals that log in within this long have their queued texts looked up together
+
 
 @dataclass
 class IngestConfig:
@@ -98,7 +100,14 @@ class IngestService:
             max_per_address=config.max_per_address,
         )
         self.jt808.on_login = self._logged_in
-        self.osmand = OsmAndServer(self.ctx, config.host, config.osmand_port, reuse_port=config.reuse_port)
+        self.osmand = OsmAndServer(
+            self.ctx,
+            config.host,
+            config.osmand_port,
+            reuse_port=config.reuse_port,
+            read_timeout_s=config.idle_timeout_s / 5,
+            max_per_address=config.max_per_address,
+        )
         self.mqtt = None
         if config.mqtt_url:
             from ingest.mqtt import MqttListener  # paho only matters when MQTT is configured
@@ -109,6 +118,8 @@ class IngestService:
         self._sweeper: asyncio.Task | None = None
         self._waker: RedisWake | None = None
         self._background: set[asyncio.Future] = set()
+        self._just_logged_in: set[int] = set()
+        self._login_timer: asyncio.TimerHandle | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -165,10 +176,28 @@ class IngestService:
             downlink.mark_sent(s, ids)
 
     def _logged_in(self, conn) -> None:
-        """A terminal authenticated: what was queued for it while it was away goes now."""
-        task = asyncio.ensure_future(self.deliver_pending([conn.device["id"]]))
+        """A terminal authenticated: what was queued for it while it was away goes now. The
+        terminals logging in within LOGIN_BATCH_S are looked up in one query (a reconnect
+        storm of thousands costs a handful, not one each)."""
+        self._just_logged_in.add(conn.device["id"])
+        if self._login_timer is None and self.loop is not None:
+            self._login_timer = self.loop.call_later(LOGIN_BATCH_S, self._deliver_to_logged_in)
+
+    def _deliver_to_logged_in(self) -> None:
+        ids, self._just_logged_in, self._login_timer = list(self._just_logged_in), set(), None
+        self._spawn(self.deliver_pending(ids))
+
+    def _spawn(self, coroutine) -> None:
+        """Run in the background; a failure is logged (the sweep sends from the outbox later)."""
+        task = asyncio.ensure_future(coroutine)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+
+        def done(t: asyncio.Future) -> None:
+            self._background.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.warning("sending queued texts failed: %s", t.exception())
+
+        task.add_done_callback(done)
 
     def wake(self) -> None:
         """Thread-safe: look in the outbox now (a web process queued something)."""
@@ -176,9 +205,7 @@ class IngestService:
             self.loop.call_soon_threadsafe(self._deliver_all)
 
     def _deliver_all(self) -> None:
-        task = asyncio.ensure_future(self.deliver_pending())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self.deliver_pending())
 
     async def stop(self) -> None:
         if self._waker is not None:

@@ -289,3 +289,28 @@ def test_an_osmand_device_with_a_key_is_refused_without_it(engine, service_facto
         cleanup(engine, device_id)
         with engine.begin() as c:
             c.execute(text("DELETE FROM device WHERE id = :d"), {"d": device_id})
+
+
+def test_the_osmand_listener_limits_each_address_and_closes_silent_connections(service_factory):
+    import socket
+
+    async def scenario():
+        service = await service_factory(max_per_address=2, idle_timeout_s=2.5)  # read timeout: 0.5 s
+        port = service.osmand.port
+        held = [await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port)) for _ in range(2)]
+        while sum(service.osmand.per_address.values()) < 2:
+            await asyncio.sleep(0.02)
+        extra = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port))
+        extra.settimeout(5)
+        refused = await asyncio.to_thread(extra.recv, 64)  # closed at once: b""
+        held[0].settimeout(5)
+        silent = await asyncio.to_thread(held[0].recv, 64)  # closed after the read timeout
+        stats = service.stats()
+        await service.stop()
+        for s in [*held, extra]:
+            s.close()
+        return refused, silent, stats
+
+    refused, silent, stats = run(scenario())
+    assert refused == b"" and silent == b""
+    assert stats["refused:osmand:address_limit"] == 1 and stats["osmand:idle_closed"] >= 1

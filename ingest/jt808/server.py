@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 
 from geo.telemetry import Fix
@@ -235,6 +234,8 @@ class Jt808Server(TcpListener):
     sent nothing for idle_timeout_s, is closed; an address may hold at most
     max_per_address connections (0: no limit; carriers' NAT puts many terminals behind one)."""
 
+    protocol = "jt808"
+
     def __init__(
         self,
         ctx: IngestContext,
@@ -246,15 +247,10 @@ class Jt808Server(TcpListener):
         idle_timeout_s: float = 600.0,
         max_per_address: int = 2000,
     ):
-        super().__init__(ctx, host, port, reuse_port=reuse_port)
+        super().__init__(ctx, host, port, reuse_port=reuse_port, max_per_address=max_per_address)
         self.connections: dict[str, Connection] = {}  # authenticated terminals, for downlink
         self.open: set[Connection] = set()
-        self.per_address: Counter[str] = Counter()
-        self.login_timeout_s, self.idle_timeout_s, self.max_per_address = (
-            login_timeout_s,
-            idle_timeout_s,
-            max_per_address,
-        )
+        self.login_timeout_s, self.idle_timeout_s = login_timeout_s, idle_timeout_s
         self._watchdog: asyncio.Task | None = None
         self.on_login: Callable[[Connection], None] | None = None  # set by the service
 
@@ -283,13 +279,9 @@ class Jt808Server(TcpListener):
                 conn.writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        address = str(peer[0]) if peer else "?"
-        if self.max_per_address and self.per_address[address] >= self.max_per_address:
-            self.ctx.refuse("jt808:address_limit")
-            writer.close()
+        address = self.admit(writer)
+        if address is None:
             return
-        self.per_address[address] += 1
         conn = Connection(self.ctx, writer)
         conn.on_login = self.on_login
         self.open.add(conn)
@@ -319,9 +311,7 @@ class Jt808Server(TcpListener):
                 if key and self.connections.get(key) is conn:
                     del self.connections[key]
             self.open.discard(conn)
-            self.per_address[address] -= 1
-            if self.per_address[address] <= 0:
-                del self.per_address[address]
+            self.release(address)
             writer.close()
 
     def authenticated(self) -> dict[int, Connection]:

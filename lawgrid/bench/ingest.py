@@ -44,6 +44,7 @@ def run(runtime, args) -> dict:
             host="127.0.0.1",
             jt808_port=0,
             osmand_port=0,
+            max_per_address=0,  # the whole fleet comes from 127.0.0.1
         )
         service = IngestService(config, sessions)
         background = BackgroundIngest(service)

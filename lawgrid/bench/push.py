@@ -56,6 +56,7 @@ def run(runtime, args) -> dict:
             osmand_port=0,
             data_dir=Path(tmp),
             push_interval_s=runtime.settings.push_interval_s,
+            ingest_max_connections_per_address=0,  # the whole fleet comes from 127.0.0.1
         )
         app = create_app(settings, Runtime(settings, url, engine, sessions), with_ingest=True)
         web = make_server("127.0.0.1", 0, app.server, threaded=True)
