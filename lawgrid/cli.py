@@ -333,6 +333,17 @@ def create_demo_accounts(runtime) -> list[tuple[str, str, str]]:
     return created
 
 
+def write_private(path, text: str) -> None:
+    """A file only its owner can read (0600 from its creation, never world-readable)."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
 def cmd_serve(args) -> int:
     from lawgrid.app import create_app
 
@@ -343,7 +354,11 @@ def cmd_serve(args) -> int:
 
 
 def _run_web(app, host: str, port: int) -> None:
+    import logging
+
     socketio = app.server.extensions["socketio"]
+    if not app.server.extensions["lawgrid"].settings.access_log:  # a line per request buries the rest
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     print(f"LawGrid dashboard at http://{host}:{port}", flush=True)
     # Werkzeug serves the demo and tests; production runs gunicorn (see Dockerfile).
     socketio.run(app.server, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
@@ -422,13 +437,19 @@ def cmd_demo(args) -> int:
                 ),
                 flush=True,
             )
+    accounts_file = runtime.settings.resolved_data_dir / "demo-accounts.txt"
     accounts_created = create_demo_accounts(runtime)
     if accounts_created:
-        print("demo accounts (passwords are shown only now):")
-        for name, password, role in accounts_created:
-            print(f"  {name:<18} {password}   {role}")
+        write_private(accounts_file, "".join(f"{n}\t{pw}\t{role}\n" for n, pw, role in accounts_created))
+    if accounts_file.exists():
+        print(f"demo accounts (name, password, role): {accounts_file} (readable only by you)", flush=True)
+    else:
+        print("the accounts were made before the demo's; set a password with `lawgrid user passwd NAME`", flush=True)
     settings = runtime.settings
     app = create_app(settings, with_ingest=True)  # the web and ingest as the app role
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill`: exit cleanly, the simulator with it
     if not args.no_simulator:
         _simulate_in_background(runtime, args.simulate_devices)
     _run_web(app, args.host or settings.host, args.port or settings.port)
@@ -441,6 +462,12 @@ def _simulate_in_background(runtime, devices: int) -> None:
 
     s = runtime.settings
     import atexit
+
+    def die_with_parent() -> None:  # Linux: the kernel ends the simulator when the demo ends, however
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
     child = subprocess.Popen(
         [
@@ -462,6 +489,7 @@ def _simulate_in_background(runtime, devices: int) -> None:
             str(s.osmand_port),
         ],
         stdout=subprocess.DEVNULL,
+        preexec_fn=die_with_parent if sys.platform == "linux" else None,
     )
     atexit.register(child.terminate)
 

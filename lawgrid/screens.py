@@ -38,9 +38,9 @@ def start_server(database_url: str, data_dir: Path, secret: str, timeout: float 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if requests.get(url + "/api/health", timeout=2).status_code == 200:
+            if requests.get(url + "/api/health", timeout=5).status_code == 200:
                 return proc, url
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still building the app
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8050
+    access_log: bool = False
+    """A log line per web request (lawgrid serve, lawgrid demo); off so the rest stays readable."""
     async_mode: str = "threading"
     """Socket.IO's concurrency: threading (lawgrid serve, tests) or gevent (the production
     server, gunicorn -k gevent, where an open dashboard is a greenlet, not a thread)."""

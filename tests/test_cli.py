@@ -67,3 +67,73 @@ def test_bad_mapping_syntax_is_explained(cli_env, tmp_path):
     result = lawgrid(cli_env, "import", "targets", str(tmp_path / "x.csv"), "--map", "oops")
     assert result.returncode == 2
     assert "COLUMN=FIELD" in result.stderr
+
+
+def test_the_demo_keeps_its_accounts_private_stays_quiet_and_takes_its_simulator_with_it(databases, tmp_path):
+    import signal
+    import stat
+    import time
+
+    import requests
+
+    from lawgrid.screens import free_port
+
+    env = {
+        **os.environ,
+        "LAWGRID_DATABASE_URL": databases.fresh("lawgrid_demo"),
+        "LAWGRID_DATA_DIR": str(tmp_path),
+        "LAWGRID_JT808_PORT": str(free_port()),
+        "LAWGRID_OSMAND_PORT": str(free_port()),
+    }
+    port = free_port()
+
+    def start():
+        return subprocess.Popen(
+            [sys.executable, "-m", "lawgrid.cli", "demo", "--targets", "300", "--inspections", "50"]
+            + ["--simulate-devices", "3", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def until_serving(proc):
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("LawGrid dashboard at"):
+                return lines
+        raise AssertionError("the demo stopped: " + "".join(lines[-20:]))
+
+    def simulators():
+        out = subprocess.run(
+            ["pgrep", "-f", f"simulate .*--osmand-port {env['LAWGRID_OSMAND_PORT']}"], text=True, capture_output=True
+        ).stdout
+        return out.split()
+
+    demo = start()
+    try:
+        first = "".join(until_serving(demo))
+        accounts = tmp_path / "demo-accounts.txt"
+        assert f"demo accounts (name, password, role): {accounts}" in first
+        assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
+        admin = next(line.split("\t") for line in accounts.read_text().splitlines() if line.startswith("demo-admin"))
+        assert admin[1] not in first  # the password is in the file, not on the screen
+        for _ in range(5):
+            assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=10).status_code == 200
+        deadline = time.monotonic() + 30
+        while not simulators():
+            assert time.monotonic() < deadline, "the demo's simulator did not start"
+            time.sleep(0.2)
+        demo.send_signal(signal.SIGTERM)  # as `kill` would
+        rest = demo.communicate(timeout=30)[0]
+        assert "GET /api/health" not in rest and "GET /api/health" not in first  # no access log by default
+        deadline = time.monotonic() + 15
+        while simulators():
+            assert time.monotonic() < deadline, "the simulator outlived the demo"
+            time.sleep(0.2)
+        demo = start()  # a second run says where the accounts are again
+        assert f"demo accounts (name, password, role): {accounts}" in "".join(until_serving(demo))
+    finally:
+        demo.kill()
+        demo.wait(30)
