@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import requests
 from werkzeug.serving import make_server
 
@@ -66,18 +67,23 @@ def run(runtime, args) -> dict:
             base + "/api/auth/token", timeout=10, json={"username": "bench-operator", "password": password}
         ).json()["access_token"]
 
-        # The dashboards run in a process of their own: decoding their batches must not take
-        # the server's interpreter (it would measure the bench, not the push).
-        watchers = subprocess.Popen(
-            [sys.executable, "-m", "lawgrid.bench.push_clients", "--url", base, "--token", token]
-            + ["--clients", str(args.clients)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert watchers.stdout is not None and watchers.stdin is not None
-        if watchers.stdout.readline().strip() != "connected":
-            raise RuntimeError("the Socket.IO clients did not connect")
+        # The dashboards run in processes of their own (five to a process): decoding their
+        # batches must not take the server's interpreter, nor pile up in one client process.
+        shares = [min(5, args.clients - i) for i in range(0, args.clients, 5)]
+        watchers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "lawgrid.bench.push_clients", "--url", base, "--token", token]
+                + ["--clients", str(n), "--out", str(Path(tmp) / f"push-{i}.f64")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i, n in enumerate(shares)
+        ]
+        for w in watchers:
+            assert w.stdout is not None
+            if w.stdout.readline().strip() != "connected":
+                raise RuntimeError("the Socket.IO clients did not connect")
 
         stop = threading.Event()
 
@@ -114,7 +120,18 @@ def run(runtime, args) -> dict:
         )
         time.sleep(1.5)  # the last batches
         stop.set()
-        seen = json.loads(watchers.communicate("", timeout=120)[0].strip().splitlines()[-1])
+        parts = [json.loads(w.communicate("", timeout=120)[0].strip().splitlines()[-1]) for w in watchers]
+        every = np.concatenate([np.fromfile(Path(tmp) / f"push-{i}.f64") for i in range(len(watchers))])
+        floor = np.array([x for part in parts for x in part["floor_ms"]] or [0.0])
+        seen = {
+            "received": sum(part["received"] for part in parts),
+            "p50_ms": round(float(np.percentile(every, 50)), 1),
+            "p95_ms": round(float(np.percentile(every, 95)), 1),
+            "p99_ms": round(float(np.percentile(every, 99)), 1),
+            "worst_client_p95_ms": max((x for part in parts for x in part["client_p95_ms"]), default=None),
+            "floor_p95_ms": round(float(np.percentile(floor, 95)), 1),
+            "floor_received": sum(part["floor_received"] for part in parts),
+        }
         web.shutdown()
         ingest.stop()
         live.stop()

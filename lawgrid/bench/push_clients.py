@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", required=True)
     p.add_argument("--token", required=True)
     p.add_argument("--clients", type=int, default=1)
+    p.add_argument("--out", help="write every latency (ms, float64) here")
     args = p.parse_args(argv)
     per_client: list[list[float]] = []
     floor: list[float] = []
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         client.disconnect()
     every = np.array([x for m in per_client for x in m] or [0.0])
     pings = np.array(floor or [0.0])
+    if args.out:
+        every.tofile(args.out)
     print(
         json.dumps(
             {
@@ -55,11 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                 "p50_ms": round(float(np.percentile(every, 50)), 1),
                 "p95_ms": round(float(np.percentile(every, 95)), 1),
                 "p99_ms": round(float(np.percentile(every, 99)), 1),
-                "worst_client_p95_ms": round(max(float(np.percentile(m, 95)) for m in per_client if m), 1)
-                if any(per_client)
-                else None,
+                "client_p95_ms": [round(float(np.percentile(m, 95)), 1) for m in per_client if m],
                 "floor_p95_ms": round(float(np.percentile(pings, 95)), 1),
                 "floor_received": len(floor),
+                "floor_ms": floor,
             }
         ),
         flush=True,
