@@ -119,8 +119,19 @@ def test_the_demo_keeps_its_accounts_private_stays_quiet_and_takes_its_simulator
         assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
         admin = next(line.split("\t") for line in accounts.read_text().splitlines() if line.startswith("demo-admin"))
         assert admin[1] not in first  # the password is in the file, not on the screen
+
+        def healthy():  # the line above comes just before the server binds its port
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/api/health", timeout=10).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        deadline = time.monotonic() + 30
+        while not healthy():
+            assert time.monotonic() < deadline, "the demo's web server did not answer"
+            time.sleep(0.2)
         for _ in range(5):
-            assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=10).status_code == 200
+            assert healthy()
         deadline = time.monotonic() + 30
         while not simulators():
             assert time.monotonic() < deadline, "the demo's simulator did not start"

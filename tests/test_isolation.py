@@ -307,3 +307,57 @@ def test_a_position_that_is_not_a_fix_is_history_and_a_broken_trailing_item_spoi
         ).one()
     assert round(lat, 2) == 39.06 and state == "online"  # the not-a-fix position never became live
     cleanup(engine, dev_id)
+
+
+def test_memory_stays_flat_over_a_million_submits(databases, tmp_path):
+    """A million fixes through the listener's path (validation, pipeline, PostGIS): the
+    process's memory after a million is what it was after 100,000 (a bounded latency window,
+    state per device only)."""
+    import gc
+    import os
+
+    from ingest.context import IngestContext
+    from ingest.pipeline import Pipeline
+
+    def resident() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    url = databases.fresh("lawgrid_memory")
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with engine.begin() as c:
+        device = c.execute(
+            text("INSERT INTO device (kind, protocol, identifier) VALUES ('terminal', 'osmand', 'mem') RETURNING id")
+        ).scalar_one()
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=1_100_000)
+
+    async def submit_all():
+        pipeline = Pipeline(db.raw_psycopg_url(engine), tmp_path / "spool.jsonl")
+        await pipeline.start()
+        ctx = IngestContext(db.make_sessionmaker(engine), pipeline)
+        sizes = {}
+        second = 0
+        for group in range(100):  # ten listeners' submits of 1,000 at a time, batched together
+            submits = []
+            for _ in range(10):
+                fixes = []
+                for _ in range(1000):
+                    second += 1
+                    when = start + dt.timedelta(seconds=second)
+                    fixes.append(Fix(device, when, 39.01 + second % 100 / 1e5, 117.66, when))
+                submits.append(ctx.accept(fixes))
+            await asyncio.gather(*submits)
+            if group in (9, 99):  # after 100,000 and after 1,000,000
+                gc.collect()
+                sizes[group] = resident()
+        await pipeline.stop()
+        ctx.close()
+        return sizes, ctx.counters["accepted"]
+
+    sizes, accepted = run(submit_all())
+    with engine.connect() as c:
+        stored = c.execute(text("SELECT count(*) FROM position WHERE device_id = :d"), {"d": device}).scalar()
+    engine.dispose()
+    assert accepted == stored == 1_000_000
+    assert sizes[99] - sizes[9] < 16 * 1024 * 1024, sizes  # ten times the fixes, not ten times the memory
