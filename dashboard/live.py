@@ -1,4 +1,4 @@
-"""Live push over Socket.IO: positions coalesced into at most two batches a second, alarms
+"""Live push over Socket.IO: positions coalesced into at most one batch per interval (0.2 s), alarms
 at once. Each client joins rooms by its scope, so a unit-scoped user receives only his
 units' devices."""
 
@@ -24,7 +24,7 @@ def unit_room(unit_id: int) -> str:
 
 
 class LivePush:
-    def __init__(self, socketio: SocketIO, sessions, interval_s: float = 0.5):
+    def __init__(self, socketio: SocketIO, sessions, interval_s: float = 0.2):
         self.socketio = socketio
         self.sessions = sessions
         self.interval_s = interval_s

@@ -160,6 +160,6 @@ def run(runtime, args) -> dict:
         "baseline_p95_ms": seen["floor_p95_ms"],
         "ratio": round(seen["p95_ms"] / max(seen["floor_p95_ms"], 0.1), 1),
         "target": "p95_push_ms <= 500 at 3,000 devices x 1 Hz",
-        "note": "includes up to 500 ms of deliberate coalescing (at most two batches a second; the first "
+        "note": "includes up to push_interval_s of deliberate coalescing (the first "
         "positions after a quiet spell go at once); the clients run in a process of their own",
     }

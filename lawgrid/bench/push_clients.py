@@ -17,6 +17,8 @@ import time
 import numpy as np
 import socketio
 
+SAMPLE = 10  # one position in this many is timed
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
@@ -34,8 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         client = socketio.Client(reconnection=False)
 
         def on_positions(rows, mine=mine):
+            # Every tenth position is timed: enough for the percentiles, and cheap enough that
+            # twenty clients on this machine do not starve the server they are measuring.
             now = time.time()
-            for row in rows:
+            for row in rows[::SAMPLE]:
                 if row[6]:
                     mine.append((now - dt.datetime.fromisoformat(row[6]).timestamp()) * 1000)
 
@@ -54,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "received": int(sum(len(m) for m in per_client)),
+                "received": int(sum(len(m) for m in per_client)) * SAMPLE,  # (approximately: sampled)
                 "p50_ms": round(float(np.percentile(every, 50)), 1),
                 "p95_ms": round(float(np.percentile(every, 95)), 1),
                 "p99_ms": round(float(np.percentile(every, 99)), 1),
