@@ -177,6 +177,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "cov.heading": {"zh": "执法检查覆盖率", "en": "Inspection coverage"},
     "cov.district": {"zh": "滨海新区", "en": "Binhai New Area"},
     "cov.clear": {"zh": "清除筛选", "en": "Clear filters"},
+    "cov.period.last30": {"zh": "近30天", "en": "Last 30 days"},
     "cov.period.day": {"zh": "今日", "en": "Today"},
     "cov.period.week": {"zh": "本周", "en": "This week"},
     "cov.period.month": {"zh": "本月", "en": "This month"},

@@ -652,8 +652,9 @@ def inspection_heat(
 
 
 def parse_window(start: str | None, end: str | None, period: str | None, today: dt.date) -> Window:
-    """An explicit [start, end] (ISO dates), or a period ending today: day, week, month,
-    quarter, year. The current month by default."""
+    """An explicit [start, end] (ISO dates), or a period ending today: last30 (the last 30
+    days), day, week, month, quarter, year. The current month by default (the API's; the
+    leaders' page opens on the last 30 days)."""
     if start or end:
         try:
             s = dt.date.fromisoformat(start) if start else today.replace(day=1)
@@ -663,6 +664,7 @@ def parse_window(start: str | None, end: str | None, period: str | None, today: 
         return Window(s, e)
     period = period or "month"
     firsts = {
+        "last30": today - dt.timedelta(days=29),  # the 30 days up to today: never an empty 1st of the month
         "day": today,
         "week": today - dt.timedelta(days=today.weekday()),
         "month": today.replace(day=1),
@@ -670,5 +672,5 @@ def parse_window(start: str | None, end: str | None, period: str | None, today: 
         "year": today.replace(month=1, day=1),
     }
     if period not in firsts:
-        raise CoverageError("period must be day, week, month, quarter or year")
+        raise CoverageError("period must be last30, day, week, month, quarter or year")
     return Window(firsts[period], today)

@@ -169,3 +169,40 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         assert page.inner_text("#nav-coverage") == "Coverage"
     finally:
         page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1366, 768), (1600, 1000)], ids=["1366x768", "1600x1000"])
+def test_the_page_opens_on_the_last_30_days_and_sorts_coverage_as_numbers(
+    browser, live_app, users, inspection_history, artifacts, size
+):
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    try:
+        browser_login(page, live_app["url"], users["leader"], PASSWORD)
+        page.goto(f"{live_app['url']}/coverage")
+        first = (today() - dt.timedelta(days=29)).isoformat()
+        page.wait_for_function(  # the range picker shows the 30 days up to today
+            "(first) => (document.querySelector('#cov-dates') || {}).value === first",  # the start date's input
+            arg=first,
+            timeout=20_000,
+        )
+        assert "近30天" in page.inner_text("#cov-period")
+        page.wait_for_selector('#cov-table td[data-dash-column="ratio"]', timeout=20_000)
+        sort = '#cov-table th[data-dash-column="ratio"] .column-header--sort'
+
+        def shown():
+            cells = page.locator('#cov-table td[data-dash-column="ratio"]').all_inner_texts()
+            return [float(c.rstrip("%")) for c in cells if c.strip()]
+
+        page.click(sort)  # ascending: the units with none first
+        page.click(sort)  # descending: the best covered first (as text, 6.0 % would come before 31.2 %)
+        deadline = time.monotonic() + 10
+        while True:  # until the clicks have re-sorted the table
+            values = shown()
+            if len(set(values)) > 2 and values == sorted(values, reverse=True):
+                break
+            assert time.monotonic() < deadline, f"coverage not sorted as numbers: {values}"
+            time.sleep(0.1)
+        page.screenshot(path=str(artifacts / f"coverage-sorted-{size[0]}.png"))
+    finally:
+        page.close()

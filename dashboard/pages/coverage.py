@@ -17,6 +17,8 @@ import dash
 import dash_leaflet as dl
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash.dash_table import FormatTemplate
+from dash.dash_table.Format import Format, Group
 
 from dashboard import basemap, choropleth, coverage_view, ids
 from dashboard.auth import require
@@ -24,7 +26,8 @@ from dashboard.i18n import t
 from dashboard.rest import runtime as _runtime
 from geo import coverage, queries
 
-PERIODS = ("day", "week", "month", "quarter", "year", "custom")
+PERIODS = ("last30", "day", "week", "month", "quarter", "year", "custom")
+DEFAULT_PERIOD = "last30"  # on the 1st of a month 本月 is one day: an empty map
 RISK_COLORS = {"1": "#9ecae1", "2": "#fdd0a2", "3": "#fd8d3c", "4": "#d62728"}
 TREND_LENGTH = {"day": 30, "week": 12, "month": 12}  # steps shown, ending with the window's last day
 TABLES = ("unit", "body", "township", "domain", "officer", "risk")
@@ -157,7 +160,7 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                         options=period_options("zh"),
                         clearable=False,
                         style={"minWidth": "130px"},
-                        value="custom" if custom else (period if period in PERIODS else "month"),
+                        value="custom" if custom else (period if period in PERIODS else DEFAULT_PERIOD),
                     ),
                     dcc.DatePickerRange(
                         id=ids.COV_DATES,
@@ -373,7 +376,7 @@ def make_query(period, start, end, township, domain, unit, blind_days):
     if ctx.triggered_id == ids.COV_DATES:
         period = period_out = "custom"
     if period != "custom" or not (start and end):
-        period = "month" if period == "custom" else period
+        period = DEFAULT_PERIOD if period in ("custom", None) else period
         window = coverage.parse_window(None, None, period, coverage_view.today())
     else:
         try:
@@ -476,6 +479,15 @@ def _coverage_label(scope: str, flt: coverage.Filter) -> str:
     if scope == "unit":
         return "cov.kpi.coverage_unit"
     return "cov.kpi.coverage_filtered" if flt.township or flt.domain else "cov.kpi.coverage"
+
+
+def _column(column: str, lang: str) -> dict:
+    spec: dict[str, object] = {"name": t(f"cov.col.{column}", lang), "id": column}
+    if column in ("numerator", "denominator"):
+        spec |= {"type": "numeric", "format": Format(group=Group.yes)}
+    elif column == "ratio":
+        spec |= {"type": "numeric", "format": FormatTemplate.percentage(1)}
+    return spec
 
 
 def _pct(ratio) -> str:
@@ -713,8 +725,8 @@ def table(query, by, lang):
     window, flt = _read(query)
     with _session() as session:
         groups = coverage.coverage(session, by, window, flt)
-    rows = [{**g, "ratio": _pct(g["ratio"])} for g in groups]
-    columns = [{"name": t(f"cov.col.{c}", lang), "id": c} for c in coverage_view.COLUMNS]
+    rows = groups  # numbers stay numbers, so the table sorts 3.2 % below 26.6 %
+    columns = [_column(c, lang) for c in coverage_view.COLUMNS]
     args = {
         k: v
         for k, v in (
