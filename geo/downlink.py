@@ -67,14 +67,3 @@ def mark_sent(session: Session, ids: list[int]) -> None:
         session.execute(
             text("UPDATE terminal_message SET sent_at = now() WHERE id = ANY(:i) AND sent_at IS NULL"), {"i": ids}
         )
-
-
-def sent(session: Session, ids: list[int]) -> set[int]:
-    """Which of these messages have been sent."""
-    if not ids:
-        return set()
-    return set(
-        session.execute(
-            text("SELECT id FROM terminal_message WHERE id = ANY(:i) AND sent_at IS NOT NULL"), {"i": ids}
-        ).scalars()
-    )

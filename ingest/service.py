@@ -157,8 +157,9 @@ class IngestService:
         loop = asyncio.get_running_loop()
         messages = await loop.run_in_executor(None, self._unsent, wanted)
         sent = []
+        connected = self.jt808.authenticated()  # again: terminals may have come and gone meanwhile
         for m in messages:
-            conn = self.jt808.authenticated().get(m["device_id"])
+            conn = connected.get(m["device_id"])
             if conn is not None:
                 conn.send_text(m["body"])
                 sent.append(m["id"])

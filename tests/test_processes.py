@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
@@ -19,6 +18,7 @@ import socketio
 from sqlalchemy import text
 
 from ingest.devices import Jt808Terminal
+from lawgrid.screens import free_port
 from tests import test_dispatch_api
 from tests.conftest import PASSWORD
 from tests.test_dispatch_api import DUE, Client, jt808_phone
@@ -26,12 +26,6 @@ from tests.webutil import run_async, wait_for
 
 setting = test_dispatch_api.setting  # the lawful U001 crew and target, restored afterwards
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

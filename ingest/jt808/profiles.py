@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
+from ingest.jt808.codec import ITEM_CAMERA
+
 Reader = Callable[[bytes], dict]
 
 
@@ -42,9 +44,9 @@ PROFILES: dict[str, dict[int, Reader]] = {
     # No vendor item interpreted: the safe default for a terminal of unknown firmware.
     "standard": {},
     # The body cameras LawGrid ships with: 0xE1, one byte, bit 0 recording, bit 1 storage full.
-    "lawgrid-camera": {0xE1: _camera},
+    "lawgrid-camera": {ITEM_CAMERA: _camera},
     # Terminals that report their battery level (percent) in 0xE1.
-    "battery-e1": {0xE1: _battery_pct},
+    "battery-e1": {ITEM_CAMERA: _battery_pct},  # the same id, another meaning
     # Huabao-family firmware: external power (0.1 V), battery level, battery voltage (0.01 V),
     # and 0xEE = signal, external power (mV), battery (mV), satellites.
     "huabao": {

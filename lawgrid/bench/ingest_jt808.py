@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,14 +27,9 @@ from geo.reference import load_reference
 from ingest.seed import seed_organisation
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
+from lawgrid.screens import free_port
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cpu_s(pid: int) -> float:
@@ -183,7 +177,7 @@ def run(runtime, args) -> dict:
         devices_file = Path(tmp) / "devices.json"
         devices_file.write_text(json.dumps([[r[0], r[1], r[2], r[3]] for r in rows]))
         for name in ("lawgrid", "baseline"):
-            port = _free_port()
+            port = free_port()
             if name == "lawgrid":
                 env = {
                     **os.environ,
@@ -191,7 +185,7 @@ def run(runtime, args) -> dict:
                     "LAWGRID_DATA_DIR": str(Path(tmp) / "data"),
                     "LAWGRID_INGEST_HOST": "127.0.0.1",
                     "LAWGRID_JT808_PORT": str(port),
-                    "LAWGRID_OSMAND_PORT": str(_free_port()),
+                    "LAWGRID_OSMAND_PORT": str(free_port()),
                     "LAWGRID_INGEST_MAX_CONNECTIONS_PER_ADDRESS": "0",  # the whole fleet comes from 127.0.0.1
                 }
                 for unset in ("LAWGRID_REDIS_URL", "LAWGRID_MQTT_URL", "LAWGRID_DATABASE_OWNER_URL"):
