@@ -101,6 +101,15 @@ class LivePush:
                 view, units = dispatch.task_view(s, task_id), dispatch.task_units(s, task_id)
             self.emit_inspection(view, units)
 
+    def emit_warnings(self, raised: list[dict[str, Any]]) -> None:
+        by_unit: dict[int, list] = {}
+        for w in raised:
+            by_unit.setdefault(w.get("unit_id") or 0, []).append(w)
+        self.socketio.emit("case_warning", raised, to=DISTRICT_ROOM, namespace=NAMESPACE)
+        for unit, rows in by_unit.items():
+            if unit:
+                self.socketio.emit("case_warning", rows, to=unit_room(unit), namespace=NAMESPACE)
+
     def _unit_of(self, device_id: int) -> int | None:
         if device_id not in self._units or time.monotonic() - self._units_loaded > 300:
             with db.session_scope(self.sessions) as s:
@@ -136,6 +145,49 @@ class LivePush:
                 self.batches_sent += 1
             except Exception:
                 log.exception("live push failed")
+
+
+def push_warnings(raised: list[dict[str, Any]]) -> None:
+    """Case warnings raised or escalated by a step (call after its commit): to the unit's room
+    (its reviewers, heads and officers) and to the district room (oversight)."""
+    push = current_app.extensions.get("lawgrid_live")
+    if push is not None and raised:
+        push.emit_warnings(raised)
+
+
+class CaseSweep:
+    """Judges every case clock every interval (and at start), pushing what it raised. Several
+    web processes may each run one: the upsert changes a row once, so each warning is pushed
+    by the process that raised it."""
+
+    def __init__(self, push: LivePush, interval_s: float):
+        self.push, self.interval_s = push, interval_s
+        self._stop = threading.Event()
+        self.last: dict[str, Any] = {}
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="case-sweep", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_once(self) -> list[dict[str, Any]]:
+        from geo import case_clocks
+
+        started = time.monotonic()
+        with db.session_scope(self.push.sessions) as s:
+            raised = case_clocks.sweep(s)
+        self.last = {"raised": len(raised), "seconds": round(time.monotonic() - started, 3)}
+        self.push.emit_warnings(raised)
+        return raised
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.warning("the case warning sweep failed", exc_info=True)
+            self._stop.wait(self.interval_s)
 
 
 def origin_check(public_origins: list[str]) -> Any:

@@ -30,13 +30,14 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.json_schema import models_json_schema
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from geo import policy
+from geo.case_rules import RULES as CASE_RULES
 from geo.accounts import Scope
-from geo.errors import InvalidInput, LawGridError, Refused, Unauthorized
+from geo.errors import InvalidInput, LawGridError, Refused, Unauthorized, from_database
 from geo.timezone import BEIJING
 
 log = logging.getLogger(__name__)
@@ -324,6 +325,15 @@ def install_errors(server: Flask) -> None:
         # A reference to a row that is not there, or a duplicate the core did not foresee.
         log.warning("the database refused a write on %s: %s", request.path, exc.orig)
         return jsonify(error="conflict", detail=f"the request conflicts with stored data: {exc.orig}"[:300]), 409
+
+    @server.errorhandler(DBAPIError)
+    def database_refusal(exc: DBAPIError) -> Any:
+        # A rule the database holds (a trigger or gate function of 0015), refused on commit or
+        # on a path the core did not check first: answered like the core's own refusals.
+        refused = from_database(exc, CASE_RULES)
+        if refused is None:
+            raise exc
+        return domain_error(refused)
 
     @server.errorhandler(DataError)
     def database_data_error(exc: DataError) -> Any:

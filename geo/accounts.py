@@ -12,8 +12,23 @@ from sqlalchemy.orm import Session
 
 from geo.errors import InvalidInput, NotFound
 
-ROLES = ("admin", "operator", "dispatcher", "leader", "supervisor", "auditor")
-UNIT_SCOPED_ROLES = ("dispatcher", "supervisor")
+ROLES = (
+    "admin",
+    "operator",
+    "dispatcher",
+    "leader",
+    "supervisor",
+    "auditor",
+    # case handling (办案)
+    "officer",  # 办案人员: linked to his officer row, acts for its unit
+    "legal_reviewer",  # 法制审核人员
+    "case_reviewer",  # 案件审核人员
+    "organ_head",  # 行政机关负责人: files, approves and decides
+    "hearing_officer",  # 听证主持人
+    "oversight",  # 执法监督机构: reads every unit's cases and warnings
+)
+UNIT_SCOPED_ROLES = ("dispatcher", "supervisor", "officer", "legal_reviewer", "case_reviewer", "organ_head",
+                     "hearing_officer")
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable ... 4 very unguessable
 THROTTLE_FAILURES = 5  # failures within the window lock the account...
@@ -38,6 +53,9 @@ class Scope:
     session_version: int = 0
     """Written into the session cookie and tokens at login; a newer one in the database
     (logout, password change, account disabled) ends them."""
+    officer_id: int | None = None
+    """The officer row of the account, if it is an officer's (officers, and anyone else who
+    holds an enforcement certificate): handlers never review or hear their own cases."""
 
     @property
     def district_wide(self) -> bool:
@@ -50,15 +68,39 @@ class Scope:
         return f"{column} = ANY(:scope_units)", {"scope_units": sorted(self.unit_ids)}
 
 
-def create_user(session: Session, username: str, password: str, role: str, unit_codes: list[str] | None = None) -> int:
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    unit_codes: list[str] | None = None,
+    *,
+    officer_cert: str | None = None,
+    legal_qualification_no: str | None = None,
+) -> int:
+    """An account. An officer's account names his certificate (`officer_cert`) and acts for
+    his officer row's unit; a legal reviewer may carry his 法律职业资格 number."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     check_password(password, username)
-    unit_codes = unit_codes or []
+    unit_codes = list(unit_codes or [])
+    officer_id = None
+    if officer_cert is not None:
+        found = session.execute(
+            text("SELECT o.id, u.code FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE o.cert_no = :c"),
+            {"c": officer_cert},
+        ).first()
+        if found is None:
+            raise AccountError(f"no officer holds certificate {officer_cert!r}")
+        officer_id = found.id
+        if role == "officer" and not unit_codes:
+            unit_codes = [found.code]
+    elif role == "officer":
+        raise AccountError("an officer's account names his certificate: give --officer CERT_NO")
     if role in UNIT_SCOPED_ROLES and not unit_codes:
         raise AccountError(f"a {role} acts for one or more units: give --unit CODE")
     if role not in UNIT_SCOPED_ROLES and unit_codes:
-        raise AccountError(f"a {role} is district-wide; --unit applies to dispatchers and supervisors")
+        raise AccountError(f"a {role} is district-wide; --unit applies to {', '.join(UNIT_SCOPED_ROLES)}")
     units: dict[str, int] = dict(
         session.execute(text("SELECT code, id FROM enforcement_unit WHERE code = ANY(:c)"), {"c": unit_codes}).all()
     )
@@ -69,8 +111,11 @@ def create_user(session: Session, username: str, password: str, role: str, unit_
     if exists:
         raise AccountError(f"user {username!r} already exists")
     user_id = session.execute(
-        text("INSERT INTO app_user (username, password_hash, role) VALUES (:u, :h, :r) RETURNING id"),
-        dict(u=username, h=_hasher.hash(password), r=role),
+        text(
+            "INSERT INTO app_user (username, password_hash, role, officer_id, legal_qualification_no) "
+            "VALUES (:u, :h, :r, :o, :q) RETURNING id"
+        ),
+        dict(u=username, h=_hasher.hash(password), r=role, o=officer_id, q=legal_qualification_no),
     ).scalar_one()
     for unit_id in units.values():
         session.execute(text("INSERT INTO user_unit VALUES (:u, :unit)"), dict(u=user_id, unit=unit_id))
@@ -139,7 +184,8 @@ def scope_for(session: Session, user_id: int, session_version: int | None = None
     """The scope of an active account; None if disabled, or if session_version is given and
     the account's sessions have been ended since (logout, password change)."""
     row = session.execute(
-        text("SELECT id, username, role, session_version FROM app_user WHERE id = :id AND active"), {"id": user_id}
+        text("SELECT id, username, role, session_version, officer_id FROM app_user WHERE id = :id AND active"),
+        {"id": user_id},
     ).first()
     if row is None or (session_version is not None and session_version != row.session_version):
         return None
@@ -148,7 +194,7 @@ def scope_for(session: Session, user_id: int, session_version: int | None = None
         units = frozenset(
             session.execute(text("SELECT unit_id FROM user_unit WHERE user_id = :id"), {"id": user_id}).scalars()
         )
-    return Scope(row.id, row.username, row.role, units, row.session_version)
+    return Scope(row.id, row.username, row.role, units, row.session_version, row.officer_id)
 
 
 LOGIN_LOCK = 0x4C47_0003  # advisory-lock namespace: one throttle decision per account at a time ("LG" 3)

@@ -97,6 +97,7 @@ def grant_app_role(owner_url: str, role: str) -> None:
                 f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public '
                 f'GRANT USAGE, SELECT ON SEQUENCES TO "{role}"',
                 f'REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit_log FROM "{role}"',
+                f'REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON case_event FROM "{role}"',
                 f'GRANT EXECUTE ON FUNCTION lawgrid_ensure_position_partitions(timestamptz, integer) TO "{role}"',
                 f'GRANT EXECUTE ON FUNCTION lawgrid_drop_position_partitions(timestamptz) TO "{role}"',
             ):

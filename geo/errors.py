@@ -108,3 +108,23 @@ class Throttled(LawGridError):
 
 
 ERRORS: tuple[type[LawGridError], ...] = (InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, Refused, Throttled)
+
+
+DATABASE_REFUSAL = "LG422"
+"""The SQLSTATE of a rule a trigger or gate function of the database refused (0015)."""
+
+
+def from_database(exc: Exception, reasons: dict[str, tuple[str, str]] | None = None) -> LawGridError | None:
+    """A database refusal (SQLSTATE LG422, message "rule[,rule]: reason") as the Refused it
+    stands for; None for any other database error."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) != DATABASE_REFUSAL:
+        return None
+    diag = getattr(orig, "diag", None)
+    message = (getattr(diag, "message_primary", None) or str(orig)).strip()
+    rules, _, reason = message.partition(": ")
+    return Refused(
+        [{"rule": r, "enforced_by": "database"} for r in rules.split(",") if r],
+        reasons,
+        detail=reason or message,
+    )

@@ -34,6 +34,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "plan.draw": frozenset({"admin", "dispatcher"}),
     "recusal.add": frozenset({"admin", "dispatcher", "supervisor"}),
     "user.manage": frozenset({"admin"}),
+    # cases (办案): each step names one of these (geo.cases.ACTIONS); scope is the case's unit
+    "case.view": EVERYONE,
+    "case.source": frozenset({"admin", "operator", "dispatcher", "supervisor", "officer", "organ_head"}),
+    "case.manage": frozenset({"supervisor", "organ_head"}),  # 办案机构负责人: verify sources, receive 备案
+    "case.approve": frozenset({"organ_head"}),  # 行政机关负责人: 立案, approvals, decisions, 结案
+    "case.handle": frozenset({"officer"}),  # 办案人员, and only on their own cases
+    "case.review": frozenset({"legal_reviewer", "case_reviewer"}),
+    "case.hearing": frozenset({"hearing_officer"}),
+    "case.oversee": frozenset({"oversight", "leader", "auditor", "admin", "supervisor", "organ_head"}),
+    "calendar.manage": frozenset({"admin"}),
 }
 
 

@@ -13,6 +13,8 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
+
+from geo import workdays
 from sqlalchemy.orm import Session
 
 from geo.tiling import as_multipolygon, voronoi_tiling
@@ -136,4 +138,5 @@ def load_reference(session: Session, reference_dir: Path, *, replace_townships: 
         "townships": len(townships),
         "domains": len(domain_rows(taxonomy)),
         "power_types": len(taxonomy["power_types"]["items"]),
+        "calendar_days": workdays.seed(session),
     }

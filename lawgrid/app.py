@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         n = settings.trusted_proxies
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from dashboard import api, api_coverage, api_dispatch, api_targets, api_users, auth, basemap, live, rest, security  # noqa: F401
+    from dashboard import api, api_cases, api_coverage, api_dispatch, api_targets, api_users, auth, basemap, live, rest, security  # noqa: F401
     from dashboard.app import build_dash
 
     basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
@@ -44,6 +44,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     push = live.LivePush(socketio, runtime.sessions, interval_s=settings.push_interval_s)
     push.start()
     server.extensions["lawgrid_live"] = push
+    if settings.case_sweep_interval_s > 0:
+        sweep = live.CaseSweep(push, settings.case_sweep_interval_s)
+        sweep.start()
+        server.extensions["lawgrid_case_sweep"] = sweep
     if with_ingest:
         start_ingest(server, runtime, push)
     server.extensions["lawgrid_downlink"] = downlink_wake(server, settings)

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     push_interval_s: float = (
         0.2  # live positions: the first after a quiet spell at once, then at most five batches a second
     )
+    case_sweep_interval_s: float = 300.0  # every case clock judged this often (0: off); each step judges its own
 
     host: str = "127.0.0.1"
     port: int = 8050

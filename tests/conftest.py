@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from geo import coverage, db
+from geo import coverage, db, workdays
 from geo.reference import load_reference
 from ingest.seed import seed_all, seed_inspection_history
 from ingest.service import IngestConfig, IngestService
@@ -81,6 +81,9 @@ def db_url(databases) -> str:
     engine = db.make_engine(url)
     with db.session_scope(db.make_sessionmaker(engine)) as session:
         load_reference(session, REFERENCE_DIR)
+        # the package knows the State Council's schedule to the end of its last year; deadlines
+        # beyond it are tested on weekends-only days, marked as such (never in production)
+        workdays.extend_provisional(session, dt.date.today() + dt.timedelta(days=500), source="test: weekends only")
         seed_all(session, targets=SEED_TARGETS, officers=SEED_OFFICERS, seed=11, progress=False)
     engine.dispose()
     return url

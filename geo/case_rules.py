@@ -1,0 +1,152 @@
+"""The rules of case handling by name, with the reason a user reads (Chinese, English) and
+the statutory figures they use. The names are the contract: the API's 422 answers, the
+audit trail, the case file's "why not" and the database's refusals (0015) all use them.
+Sources: ../shared/domain/CASE-PROCEDURE.md (行政处罚法 = 处罚法; 市场监督管理行政处罚程序规定 = 程序规定)."""
+
+from __future__ import annotations
+
+RULES: dict[str, tuple[str, str]] = {
+    # the database's own gates (migration 0015)
+    "calendar_unknown": (
+        "工作日历未覆盖该期限，请管理员录入节假日安排",
+        "the working-day calendar does not reach this deadline; an administrator must enter the holiday schedule",
+    ),
+    "two_officers": ("办案人员不得少于两人（处罚法第四十二条）", "two or more officers handle a case (Art. 42)"),
+    "certificate_valid": ("办案人员须持有有效执法证件", "every officer holds a valid enforcement certificate"),
+    "officer_unit": ("办案人员须属于立案单位", "officers belong to the unit that filed the case"),
+    "recused": ("办案人员与当事人有利害关系，应当回避（处罚法第四十三条）", "an officer is recused from this party (Art. 43)"),
+    "reviewer_not_handler": ("办案人员不得作为审核人员（程序规定第四十九条）", "a handler may not review his own case"),
+    "first_legal_review_qualification": (
+        "初次从事法制审核的人员须取得法律职业资格（处罚法第五十八条）",
+        "a first-time legal reviewer holds the legal professional qualification (Art. 58)",
+    ),
+    "review_passed": (
+        "未经法制审核或审核未通过、或审核后事实、事项、处罚已变更，不得作出决定（处罚法第五十八条）",
+        "no decision without a passed review of the right kind of the facts, item and penalty as they now stand",
+    ),
+    "decision_time_limit": (
+        "已超过九十日办案期限且无批准的延期（处罚法第六十条、程序规定第六十四条）",
+        "past the 90-day limit without an approved extension (Art. 60)",
+    ),
+    "panel_discussion": (
+        "情节复杂或重大违法案件须经负责人集体讨论（处罚法第五十七条）",
+        "a complex or major case is decided after a collective discussion of the organ's heads (Art. 57)",
+    ),
+    "notice_served": ("作出处罚决定前须告知当事人（处罚法第四十四、六十二条）", "the party is notified before a penalty"),
+    "notice_window": (
+        "告知后五个工作日陈述申辩期未满，且当事人未书面放弃（程序规定第五十七条）",
+        "the party's five working days after notice have not elapsed and were not waived in writing",
+    ),
+    "not_heavier_than_notified": (
+        "处罚不得重于告知的内容，加重须重新告知（处罚法第四十五条）",
+        "no penalty heavier than the one notified without a new notice (Art. 45)",
+    ),
+    "hearing_report": ("当事人要求听证的，须待听证报告后决定（处罚法第六十五条）", "a requested hearing is reported first"),
+    "host_not_handler": ("调查人员不得主持听证（处罚法第六十四条）", "an investigator may not chair the hearing (Art. 64)"),
+    "simple_procedure_limits": (
+        "简易程序仅限警告或对公民二百元、对组织三千元以下罚款（处罚法第五十一条）",
+        "the simple procedure is a warning or a fine of at most 200 yuan (person) / 3,000 yuan (organisation)",
+    ),
+    # the core's
+    "stale_version": ("案件已被他人更新，请刷新后重试", "someone else changed the case; reload it"),
+    "handler_only": ("仅本案办案人员可办理此步骤", "only the case's officers take this step"),
+    "item_power_penalty": (
+        "立案单位须持有该事项的行政处罚职权",
+        "the unit holds the penalty power for this item",
+    ),
+    "limitation": (
+        "违法行为在二年内未被发现的，不再给予行政处罚（处罚法第三十六条）",
+        "the act was not discovered within two years (Art. 36)",
+    ),
+    "rights_notice": (
+        "首次调查取证时须告知当事人陈述、申辩、申请回避的权利（程序规定第二十一条）",
+        "the first evidence-taking tells the party of the rights to state, defend and ask for recusal",
+    ),
+    "evidence_required": ("违法事实不清、证据不足的，不得给予行政处罚（处罚法第四十条）", "no penalty without evidence"),
+    "report_complete": (
+        "调查终结报告须写明事实、处理意见及自由裁量的理由（程序规定第四十八条）",
+        "the investigation report states the facts, the proposal and the reasons for the discretion",
+    ),
+    "review_kind": ("该案须经法制审核", "this case needs a legal review"),
+    "review_checks": (
+        "同意意见须逐项审核七项内容（程序规定第五十三条）",
+        "an agreeing opinion checks all seven points",
+    ),
+    "review_reasons": ("审核意见须写明理由", "an opinion other than agree gives reasons"),
+    "penalty_proposed": ("须先提出处罚意见", "a penalty is proposed first"),
+    "hearing_right": ("告知未含听证权利（未达听证标准）", "the notice gave no hearing right"),
+    "hearing_request_window": (
+        "听证申请须在告知后五个工作日内提出（处罚法第六十四条）",
+        "a hearing is asked for within five working days of the notice (Art. 64)",
+    ),
+    "hearing_notice_7wd": (
+        "听证通知须在举行听证七个工作日前送达（处罚法第六十四条）",
+        "the hearing notice is served seven working days before the hearing (Art. 64)",
+    ),
+    "host_role": ("听证主持人须为听证人员", "the host is a hearing officer"),
+    "host_only": ("仅听证主持人可办理此步骤", "only the hearing's host takes this step"),
+    "statements_adoption": (
+        "决定书须写明陈述、申辩的采纳情况及理由（程序规定第六十二条）",
+        "the decision states whether the party's statements were adopted and why",
+    ),
+    "education_required": ("不予处罚的，应当对当事人进行教育（处罚法第三十三条）", "no penalty comes with education"),
+    "extension_once": (
+        "延长三十日由负责人批准一次，再延长须经负责人集体讨论（程序规定第六十四条）",
+        "the first 30-day extension is the head's; any further one needs a collective discussion",
+    ),
+    "verify_extension_once": ("核查期限只能延长一次（程序规定第十八条）", "the verification period is extended once"),
+    "not_a_complaint": ("仅投诉需作出受理决定", "only a complaint is accepted or refused"),
+    "reporter_real_name": ("仅实名举报人需告知立案结果", "only a real-name reporter is told"),
+    "service_method": (
+        "电子送达须经当事人签署送达地址确认书，留置送达须有见证人（程序规定第八十二、八十三条）",
+        "electronic service needs the party's address confirmation; leaving it needs a witness",
+    ),
+    "date_in_future": ("日期不得晚于今天", "a date that has not come yet"),
+    "date_order": ("日期早于前一步骤", "a date before the previous step"),
+}
+
+# 市场监管行政处罚听证办法 第五条 (Tianjin's own figure not found: CASE-PROCEDURE.md Q1)
+HEARING_FINE_NATURAL_YUAN = 10_000
+HEARING_FINE_ORG_YUAN = 100_000
+HEARING_KINDS = frozenset({"suspend_business", "close_down", "restrict_practice", "demote_qualification", "revoke_licence"})
+PENALTY_KINDS = (
+    "warning",
+    "criticism",
+    "fine",
+    "confiscation",
+    "suspend_licence",
+    "demote_qualification",
+    "revoke_licence",
+    "restrict_business",
+    "suspend_business",
+    "close_down",
+    "restrict_practice",
+)
+SIMPLE_FINE_NATURAL_YUAN = 200  # 处罚法 第五十一条 (not the 1996 figures of 50 / 1,000)
+SIMPLE_FINE_ORG_YUAN = 3_000
+LIMITATION_YEARS = 2  # 处罚法 第三十六条 (five years for life, health and financial safety: flag the case)
+DECISION_DAYS = 90  # 处罚法 第六十条
+FIRST_EXTENSION_DAYS = 30  # 程序规定 第六十四条
+VERIFY_WD = 15  # 程序规定 第十八条
+ACCEPT_WD = 7  # 投诉举报办法 第十四条
+REPORTER_WD = 5  # 投诉举报办法 第三十一条
+REVIEW_WD = 10  # 程序规定 第五十五条
+RESPONSE_WD = 5  # 程序规定 第五十七条
+HEARING_NOTICE_WD = 7  # 处罚法 第六十四条
+HEARING_HOST_WD = 3  # 听证办法 第十八条
+HEARING_REPORT_WD = 5  # 听证办法 第二十九条
+SERVICE_WD = 7  # 处罚法 第六十一条
+CLOSE_WD = 15  # 程序规定 第七十七条
+ONSITE_FILE_WD = 7  # 程序规定 第七十条
+REVIEW_CHECKS = ("jurisdiction", "party", "facts_evidence", "characterisation", "basis", "procedure", "penalty")
+"""程序规定 第五十三条: 管辖权; 当事人基本情况; 事实清楚、证据充分; 定性准确; 适用依据正确; 程序合法; 处理适当."""
+EVIDENCE_KINDS = ("书证", "物证", "视听资料", "电子数据", "证人证言", "当事人陈述", "鉴定意见", "勘验笔录", "现场笔录")
+NOT_FILE_GROUNDS = ("minor_corrected", "first_minor_corrected", "no_fault", "no_violation", "limitation", "other")
+
+
+def hearing_right(penalty: dict, party_kind: str) -> bool:
+    """Whether the notice must offer a hearing (处罚法 第六十三条 with the sector's figures)."""
+    kinds = set(penalty.get("kinds") or ())
+    amount = float(penalty.get("fine_yuan") or 0) + float(penalty.get("confiscation_yuan") or 0)
+    floor = HEARING_FINE_NATURAL_YUAN if party_kind == "natural" else HEARING_FINE_ORG_YUAN
+    return bool(kinds & HEARING_KINDS) or amount >= floor
