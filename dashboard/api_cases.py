@@ -28,37 +28,68 @@ class SourceQuery(Query):
     limit: int = Field(200, ge=1, le=2000)
 
 
-@route("POST", "/case-sources", permission="case.source", body=case_sources.NewSource, status=201,
-       summary="Register a case source (complaint, report, transfer, assignment, monitoring)")
+@route(
+    "POST",
+    "/case-sources",
+    permission="case.source",
+    body=case_sources.NewSource,
+    status=201,
+    summary="Register a case source (complaint, report, transfer, assignment, monitoring)",
+)
 def create_source(body: case_sources.NewSource) -> Any:
     with runtime().session() as session:
         return case_sources.register(session, scope(), body)
 
 
-@route("GET", "/case-sources", permission="case.view", query=SourceQuery, response=Listing,
-       summary="Case sources with their clocks: ?status=open|registered|verifying|filed|not_filed|transferred")
+@route(
+    "GET",
+    "/case-sources",
+    permission="case.view",
+    query=SourceQuery,
+    response=Listing,
+    summary="Case sources with their clocks: ?status=open|registered|verifying|filed|not_filed|transferred",
+)
 def list_sources(query: SourceQuery) -> Any:
     with runtime().session() as session:
         return {"sources": case_sources.listing(session, scope(), query.status, query.limit)}
 
 
-@route("POST", "/case-sources/<id:source_id>/actions", permission="case.view", body=case_sources.SourceAction,
-       summary="A step on a source: verify, accept (a complaint), extend, not_file, transfer, tell_reporter")
+@route(
+    "POST",
+    "/case-sources/<id:source_id>/actions",
+    permission="case.view",
+    body=case_sources.SourceAction,
+    summary="A step on a source: verify, accept (a complaint), extend, not_file, transfer, tell_reporter",
+)
 def source_action(source_id: int, body: case_sources.SourceAction) -> Any:
     who = policy.authorize(scope(), case_sources.SOURCE_PERMISSIONS[body.action])
     with runtime().session() as session:
         return case_sources.act(session, who, source_id, body)
 
 
-@route("POST", "/cases", permission="case.approve", body=cases.NewCase, response=CaseView, status=201,
-       summary="File a case from a source (立案): two or more certified officers, the unit's penalty item")
+@route(
+    "POST",
+    "/cases",
+    permission="case.approve",
+    body=cases.NewCase,
+    response=CaseView,
+    status=201,
+    summary="File a case from a source (立案): two or more certified officers, the unit's penalty item",
+)
 def create_case(body: cases.NewCase) -> Any:
     with runtime().session() as session:
         return cases.file_case(session, scope(), body)
 
 
-@route("POST", "/cases/onsite", permission="case.handle", body=cases.OnsiteCase, response=CaseView, status=201,
-       summary="A simple-procedure decision on the spot (当场处罚): a warning, or ≤200 / ≤3,000 yuan")
+@route(
+    "POST",
+    "/cases/onsite",
+    permission="case.handle",
+    body=cases.OnsiteCase,
+    response=CaseView,
+    status=201,
+    summary="A simple-procedure decision on the spot (当场处罚): a warning, or ≤200 / ≤3,000 yuan",
+)
 def create_onsite(body: cases.OnsiteCase) -> Any:
     with runtime().session() as session:
         return cases.open_onsite(session, scope(), body)
@@ -73,17 +104,35 @@ class CaseQuery(Query):
     offset: int = Field(0, ge=0, le=10**7)
 
 
-@route("GET", "/cases", permission="case.view", query=CaseQuery, response=Listing,
-       summary="Cases by unit, status and warning, nearest deadline first")
+@route(
+    "GET",
+    "/cases",
+    permission="case.view",
+    query=CaseQuery,
+    response=Listing,
+    summary="Cases by unit, status and warning, nearest deadline first",
+)
 def list_cases(query: CaseQuery) -> Any:
     with runtime().session() as session:
-        return case_views.list_cases(session, scope(), status=query.status, unit_id=query.unit,
-                                     warning=query.warning, queue=query.queue, limit=query.limit,
-                                     offset=query.offset)
+        return case_views.list_cases(
+            session,
+            scope(),
+            status=query.status,
+            unit_id=query.unit,
+            warning=query.warning,
+            queue=query.queue,
+            limit=query.limit,
+            offset=query.offset,
+        )
 
 
-@route("GET", "/cases/<id:case_id>", permission="case.view", response=CaseView,
-       summary="A case file: parties, officers, clocks, events, documents and the steps you may take now")
+@route(
+    "GET",
+    "/cases/<id:case_id>",
+    permission="case.view",
+    response=CaseView,
+    summary="A case file: parties, officers, clocks, events, documents and the steps you may take now",
+)
 def get_case(case_id: int) -> Any:
     with runtime().session() as session:
         return case_views.case_file(session, scope(), case_id)
@@ -95,8 +144,14 @@ class StepHead(Model):
     version: int | None = Field(None, ge=1, description="the case version you saw; 409 if it changed")
 
 
-@route("POST", "/cases/<id:case_id>/actions", permission="case.view", body=StepHead, response=CaseView,
-       summary="Take a step of the procedure: {action, version?, ...its fields}")
+@route(
+    "POST",
+    "/cases/<id:case_id>/actions",
+    permission="case.view",
+    body=StepHead,
+    response=CaseView,
+    summary="Take a step of the procedure: {action, version?, ...its fields}",
+)
 def case_action(case_id: int, body: StepHead) -> Any:
     data = dict(json_body())
     name, version = data.pop("action"), data.pop("version", None)
@@ -110,8 +165,15 @@ class ReviewBody(cases.ReviewBody):
     version: int | None = Field(None, ge=1)
 
 
-@route("POST", "/cases/<id:case_id>/reviews", permission="case.review", body=ReviewBody, response=CaseView,
-       status=201, summary="A reviewer's opinion (法制审核 / 案件审核) with the seven checked points")
+@route(
+    "POST",
+    "/cases/<id:case_id>/reviews",
+    permission="case.review",
+    body=ReviewBody,
+    response=CaseView,
+    status=201,
+    summary="A reviewer's opinion (法制审核 / 案件审核) with the seven checked points",
+)
 def case_review(case_id: int, body: ReviewBody) -> Any:
     return _step(case_id, "review", cases.ReviewBody(**body.model_dump(exclude={"version"})), body.version), 201
 
@@ -128,8 +190,13 @@ class WarningQuery(Query):
     limit: int = Field(500, ge=1, le=5000)
 
 
-@route("GET", "/warnings", permission="case.view", query=WarningQuery,
-       summary="Case and source warnings (amber, red, breach) with counts per unit")
+@route(
+    "GET",
+    "/warnings",
+    permission="case.view",
+    query=WarningQuery,
+    summary="Case and source warnings (amber, red, breach) with counts per unit",
+)
 def list_warnings(query: WarningQuery) -> Any:
     with runtime().session() as session:
         return case_views.warnings_board(session, scope(), query.limit)
@@ -140,13 +207,21 @@ class CalendarQuery(Query):
     end: dt.date
 
 
-@route("GET", "/calendar", permission="case.view", query=CalendarQuery, response=Listing,
-       summary="Working days and holidays between start and end, with the source of each day")
+@route(
+    "GET",
+    "/calendar",
+    permission="case.view",
+    query=CalendarQuery,
+    response=Listing,
+    summary="Working days and holidays between start and end, with the source of each day",
+)
 def get_calendar(query: CalendarQuery) -> Any:
     with runtime().session() as session:
         first, last = workdays.known_range(session)
-        return {"days": workdays.days(session, query.start, query.end),
-                "known": [first.isoformat() if first else None, last.isoformat() if last else None]}
+        return {
+            "days": workdays.days(session, query.start, query.end),
+            "known": [first.isoformat() if first else None, last.isoformat() if last else None],
+        }
 
 
 class CalendarDay(Model):
@@ -160,10 +235,16 @@ class CalendarBody(Model):
     source: str = Field("administrator", min_length=1, max_length=200)
 
 
-@route("PUT", "/calendar", permission="calendar.manage", body=CalendarBody,
-       summary="Override days or enter the next year's schedule (audited)")
+@route(
+    "PUT",
+    "/calendar",
+    permission="calendar.manage",
+    body=CalendarBody,
+    summary="Override days or enter the next year's schedule (audited)",
+)
 def put_calendar(body: CalendarBody) -> Any:
     with runtime().session() as session:
-        n = workdays.set_days(session, [workdays.Day(d.day, d.workday, d.note) for d in body.days],
-                              scope().username, body.source)
+        n = workdays.set_days(
+            session, [workdays.Day(d.day, d.workday, d.note) for d in body.days], scope().username, body.source
+        )
     return {"updated": n}

@@ -35,8 +35,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from geo import policy
-from geo.case_rules import RULES as CASE_RULES
 from geo.accounts import Scope
+from geo.case_rules import RULES as CASE_RULES
 from geo.errors import InvalidInput, LawGridError, Refused, Unauthorized, from_database
 from geo.timezone import BEIJING
 

@@ -27,8 +27,15 @@ ROLES = (
     "hearing_officer",  # 听证主持人
     "oversight",  # 执法监督机构: reads every unit's cases and warnings
 )
-UNIT_SCOPED_ROLES = ("dispatcher", "supervisor", "officer", "legal_reviewer", "case_reviewer", "organ_head",
-                     "hearing_officer")
+UNIT_SCOPED_ROLES = (
+    "dispatcher",
+    "supervisor",
+    "officer",
+    "legal_reviewer",
+    "case_reviewer",
+    "organ_head",
+    "hearing_officer",
+)
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable ... 4 very unguessable
 THROTTLE_FAILURES = 5  # failures within the window lock the account...

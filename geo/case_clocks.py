@@ -20,8 +20,9 @@ from geo.errors import Refused
 CASE_CLOCKS = ("decide", "review", "hearing_host", "hearing_report", "service", "close", "file")
 SOURCE_CLOCKS = ("verify", "accept", "reporter")
 LEVELS = ("amber", "red", "breach")
-RUNNING = "('filed','investigating','under_review','awaiting_approval','approved','notified','statements'," \
-          "'hearing_reported')"
+RUNNING = (
+    "('filed','investigating','under_review','awaiting_approval','approved','notified','statements','hearing_reported')"
+)
 
 _CLOCKS_SQL = f"""
 SELECT 'case:' || e.id AS subject, e.id AS case_id, NULL::bigint AS source_id, e.unit_id, k.clock, k.due,
@@ -71,8 +72,11 @@ def sweep(
         "cases": (cases or []) if only else None,
         "sources": (sources or []) if only else None,
     }
-    subjects = "TRUE" if not only else "(w.case_id = ANY(CAST(:cases AS bigint[])) OR " \
-                                       "w.source_id = ANY(CAST(:sources AS bigint[])))"
+    subjects = (
+        "TRUE"
+        if not only
+        else "(w.case_id = ANY(CAST(:cases AS bigint[])) OR w.source_id = ANY(CAST(:sources AS bigint[])))"
+    )
     rows = session.execute(
         text(
             f"""
@@ -139,6 +143,14 @@ def clocks(session: Session, case: dict[str, Any], today: dt.date | None = None)
     ).mappings()
     out = [{**r, "due": r["due"].isoformat()} for r in rows]
     if case["status"] in ("suspended", "hearing_requested", "hearing_held"):
-        out.append({"clock": "decide", "due": None, "paused": True, "level": None, "workdays_left": None,
-                    "elapsed": (today - case["filed_on"]).days - case["paused_days"]})
+        out.append(
+            {
+                "clock": "decide",
+                "due": None,
+                "paused": True,
+                "level": None,
+                "workdays_left": None,
+                "elapsed": (today - case["filed_on"]).days - case["paused_days"],
+            }
+        )
     return out

@@ -14,7 +14,10 @@ RULES: dict[str, tuple[str, str]] = {
     "two_officers": ("办案人员不得少于两人（处罚法第四十二条）", "two or more officers handle a case (Art. 42)"),
     "certificate_valid": ("办案人员须持有有效执法证件", "every officer holds a valid enforcement certificate"),
     "officer_unit": ("办案人员须属于立案单位", "officers belong to the unit that filed the case"),
-    "recused": ("办案人员与当事人有利害关系，应当回避（处罚法第四十三条）", "an officer is recused from this party (Art. 43)"),
+    "recused": (
+        "办案人员与当事人有利害关系，应当回避（处罚法第四十三条）",
+        "an officer is recused from this party (Art. 43)",
+    ),
     "reviewer_not_handler": ("办案人员不得作为审核人员（程序规定第四十九条）", "a handler may not review his own case"),
     "first_legal_review_qualification": (
         "初次从事法制审核的人员须取得法律职业资格（处罚法第五十八条）",
@@ -32,7 +35,10 @@ RULES: dict[str, tuple[str, str]] = {
         "情节复杂或重大违法案件须经负责人集体讨论（处罚法第五十七条）",
         "a complex or major case is decided after a collective discussion of the organ's heads (Art. 57)",
     ),
-    "notice_served": ("作出处罚决定前须告知当事人（处罚法第四十四、六十二条）", "the party is notified before a penalty"),
+    "notice_served": (
+        "作出处罚决定前须告知当事人（处罚法第四十四、六十二条）",
+        "the party is notified before a penalty",
+    ),
     "notice_window": (
         "告知后五个工作日陈述申辩期未满，且当事人未书面放弃（程序规定第五十七条）",
         "the party's five working days after notice have not elapsed and were not waived in writing",
@@ -41,8 +47,14 @@ RULES: dict[str, tuple[str, str]] = {
         "处罚不得重于告知的内容，加重须重新告知（处罚法第四十五条）",
         "no penalty heavier than the one notified without a new notice (Art. 45)",
     ),
-    "hearing_report": ("当事人要求听证的，须待听证报告后决定（处罚法第六十五条）", "a requested hearing is reported first"),
-    "host_not_handler": ("调查人员不得主持听证（处罚法第六十四条）", "an investigator may not chair the hearing (Art. 64)"),
+    "hearing_report": (
+        "当事人要求听证的，须待听证报告后决定（处罚法第六十五条）",
+        "a requested hearing is reported first",
+    ),
+    "host_not_handler": (
+        "调查人员不得主持听证（处罚法第六十四条）",
+        "an investigator may not chair the hearing (Art. 64)",
+    ),
     "simple_procedure_limits": (
         "简易程序仅限警告或对公民二百元、对组织三千元以下罚款（处罚法第五十一条）",
         "the simple procedure is a warning or a fine of at most 200 yuan (person) / 3,000 yuan (organisation)",
@@ -62,7 +74,10 @@ RULES: dict[str, tuple[str, str]] = {
         "首次调查取证时须告知当事人陈述、申辩、申请回避的权利（程序规定第二十一条）",
         "the first evidence-taking tells the party of the rights to state, defend and ask for recusal",
     ),
-    "evidence_required": ("违法事实不清、证据不足的，不得给予行政处罚（处罚法第四十条）", "no penalty without evidence"),
+    "evidence_required": (
+        "违法事实不清、证据不足的，不得给予行政处罚（处罚法第四十条）",
+        "no penalty without evidence",
+    ),
     "report_complete": (
         "调查终结报告须写明事实、处理意见及自由裁量的理由（程序规定第四十八条）",
         "the investigation report states the facts, the proposal and the reasons for the discretion",
@@ -108,7 +123,9 @@ RULES: dict[str, tuple[str, str]] = {
 # 市场监管行政处罚听证办法 第五条 (Tianjin's own figure not found: CASE-PROCEDURE.md Q1)
 HEARING_FINE_NATURAL_YUAN = 10_000
 HEARING_FINE_ORG_YUAN = 100_000
-HEARING_KINDS = frozenset({"suspend_business", "close_down", "restrict_practice", "demote_qualification", "revoke_licence"})
+HEARING_KINDS = frozenset(
+    {"suspend_business", "close_down", "restrict_practice", "demote_qualification", "revoke_licence"}
+)
 PENALTY_KINDS = (
     "warning",
     "criticism",

@@ -52,7 +52,10 @@ def register(session: Session, scope: Scope, body: NewSource, *, today: dt.date 
         raise NotFound(f"no unit {body.unit_id} in your scope", rule="unit_scope")
     if session.execute(text("SELECT 1 FROM enforcement_unit WHERE id = :u"), {"u": body.unit_id}).first() is None:
         raise NotFound(f"no unit {body.unit_id}")
-    if body.target_id and session.execute(text("SELECT 1 FROM target WHERE id = :t"), {"t": body.target_id}).first() is None:
+    if (
+        body.target_id
+        and session.execute(text("SELECT 1 FROM target WHERE id = :t"), {"t": body.target_id}).first() is None
+    ):
         raise NotFound(f"no target {body.target_id}")
     reporter = body.reporter
     source_id = session.execute(
@@ -75,15 +78,24 @@ def register(session: Session, scope: Scope, body: NewSource, *, today: dt.date 
             "by": scope.username,
         },
     ).scalar_one()
-    audit.record(session, scope.username, "case_source_register", subject=f"case_source:{source_id}",
-                 detail={"kind": body.kind, "unit": body.unit_id})
+    audit.record(
+        session,
+        scope.username,
+        "case_source_register",
+        subject=f"case_source:{source_id}",
+        detail={"kind": body.kind, "unit": body.unit_id},
+    )
     return get(session, scope, int(source_id))
 
 
 def load(session: Session, scope: Scope, source_id: int, *, lock: bool = False) -> Any:
-    row = session.execute(
-        text("SELECT * FROM case_source WHERE id = :i" + (" FOR UPDATE" if lock else "")), {"i": source_id}
-    ).mappings().first()
+    row = (
+        session.execute(
+            text("SELECT * FROM case_source WHERE id = :i" + (" FOR UPDATE" if lock else "")), {"i": source_id}
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no case source {source_id}")
     if not scope.district_wide and row["unit_id"] not in (scope.unit_ids or ()):
@@ -170,8 +182,13 @@ def act(session: Session, scope: Scope, source_id: int, body: SourceAction, *, t
         sets["reporter_told_on"] = on
     assignments = ", ".join(f"{k} = :{k}" for k in sets)
     session.execute(text(f"UPDATE case_source SET {assignments} WHERE id = :id"), {**sets, "id": source_id})
-    audit.record(session, scope.username, f"case_source_{a}", subject=f"case_source:{source_id}",
-                 detail={k: str(v) for k, v in sets.items()})
+    audit.record(
+        session,
+        scope.username,
+        f"case_source_{a}",
+        subject=f"case_source:{source_id}",
+        detail={k: str(v) for k, v in sets.items()},
+    )
     return get(session, scope, source_id)
 
 
@@ -188,8 +205,12 @@ def mark_filed(session: Session, source_id: int, on: dt.date, actor: str) -> Non
             "UPDATE case_source SET status = 'filed', outcome_on = :on, outcome_by = :a, "
             "reporter_notify_due = :due WHERE id = :i"
         ),
-        {"on": on, "a": actor, "i": source_id,
-         "due": workdays.wd_after(session, on, REPORTER_WD) if row.reporter_real_name else None},
+        {
+            "on": on,
+            "a": actor,
+            "i": source_id,
+            "due": workdays.wd_after(session, on, REPORTER_WD) if row.reporter_real_name else None,
+        },
     )
 
 

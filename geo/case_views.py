@@ -18,8 +18,19 @@ LEVEL_RANK = "CASE w.level WHEN 'breach' THEN 3 WHEN 'red' THEN 2 WHEN 'amber' T
 QUEUES = {
     # who acts next, by role: the statuses that wait on him
     "review": ("under_review",),
-    "approval": ("filed", "awaiting_approval", "notified", "statements", "hearing_reported", "hearing_requested",
-                 "served", "performed", "terminated", "investigating", "suspended"),
+    "approval": (
+        "filed",
+        "awaiting_approval",
+        "notified",
+        "statements",
+        "hearing_reported",
+        "hearing_requested",
+        "served",
+        "performed",
+        "terminated",
+        "investigating",
+        "suspended",
+    ),
 }
 
 
@@ -49,8 +60,10 @@ def list_cases(
     if queue == "review":
         cond += " AND e.status = 'under_review'"
         if scope.role == "case_reviewer":
-            cond += " AND EXISTS (SELECT 1 FROM case_review r WHERE r.case_id = e.id AND r.decided_at IS NULL " \
-                    "AND r.kind = 'case')"
+            cond += (
+                " AND EXISTS (SELECT 1 FROM case_review r WHERE r.case_id = e.id AND r.decided_at IS NULL "
+                "AND r.kind = 'case')"
+            )
     elif queue == "approval":
         cond += " AND e.status = ANY(:queue)"
         params["queue"] = list(QUEUES["approval"])
@@ -80,33 +93,56 @@ def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | Non
     def rows(sql: str) -> list[dict[str, Any]]:
         return [_plain(r) for r in session.execute(text(sql), {"c": case_id}).mappings()]
 
-    events = rows("SELECT id, at, actor, action, from_status, to_status, detail FROM case_event "
-                  "WHERE case_id = :c ORDER BY id")
+    events = rows(
+        "SELECT id, at, actor, action, from_status, to_status, detail FROM case_event WHERE case_id = :c ORDER BY id"
+    )
     out = _plain(case)
     out.update(
-        unit_name=session.execute(text("SELECT name FROM enforcement_unit WHERE id = :u"),
-                                  {"u": case["unit_id"]}).scalar(),
-        party={"kind": case["party_kind"], "name": case["party_name"], "id_no": case["party_id_no"],
-               "address": case["party_address"]},
-        officers=rows("SELECT o.id, o.name, o.cert_no, co.role, o.cert_valid_to FROM case_officer co "
-                      "JOIN officer o ON o.id = co.officer_id WHERE co.case_id = :c ORDER BY o.id"),
+        unit_name=session.execute(
+            text("SELECT name FROM enforcement_unit WHERE id = :u"), {"u": case["unit_id"]}
+        ).scalar(),
+        party={
+            "kind": case["party_kind"],
+            "name": case["party_name"],
+            "id_no": case["party_id_no"],
+            "address": case["party_address"],
+        },
+        officers=rows(
+            "SELECT o.id, o.name, o.cert_no, co.role, o.cert_valid_to FROM case_officer co "
+            "JOIN officer o ON o.id = co.officer_id WHERE co.case_id = :c ORDER BY o.id"
+        ),
         clocks=[_plain(c) for c in case_clocks.clocks(session, case, today)],
         warnings=rows("SELECT clock, due, level, raised_at FROM case_warning WHERE case_id = :c ORDER BY due"),
         events=events,
-        evidence=[{"at": e["at"], "by": e["actor"], **e["detail"]} for e in events
-                  if e["action"] == "record_evidence"],
-        reviews=rows("SELECT r.id, r.kind, r.submitted_on, r.due, r.opinion, r.reasons, r.checks, r.decided_at, "
-                     "u.username AS reviewer FROM case_review r LEFT JOIN app_user u ON u.id = r.reviewer_user "
-                     "WHERE r.case_id = :c ORDER BY r.id"),
-        notices=rows("SELECT id, proposed, hearing_right, served_on, response_due, waived_on FROM case_notice "
-                     "WHERE case_id = :c ORDER BY id"),
-        statements=rows("SELECT received_on, form, content, recheck_result, reasons FROM case_statement "
-                        "WHERE case_id = :c ORDER BY id"),
-        hearing=(rows("SELECT h.requested_on, u.username AS host, h.notice_served_on, h.hearing_on, h.held_on, "
-                      "h.outcome, h.report_on FROM case_hearing h LEFT JOIN app_user u ON u.id = h.host_user "
-                      "WHERE h.case_id = :c") or [None])[0],
-        decision=(rows("SELECT kind, decision_no, decided_on, signed_by, penalty, statements_adopted, education "
-                       "FROM case_decision WHERE case_id = :c") or [None])[0],
+        evidence=[{"at": e["at"], "by": e["actor"], **e["detail"]} for e in events if e["action"] == "record_evidence"],
+        reviews=rows(
+            "SELECT r.id, r.kind, r.submitted_on, r.due, r.opinion, r.reasons, r.checks, r.decided_at, "
+            "u.username AS reviewer FROM case_review r LEFT JOIN app_user u ON u.id = r.reviewer_user "
+            "WHERE r.case_id = :c ORDER BY r.id"
+        ),
+        notices=rows(
+            "SELECT id, proposed, hearing_right, served_on, response_due, waived_on FROM case_notice "
+            "WHERE case_id = :c ORDER BY id"
+        ),
+        statements=rows(
+            "SELECT received_on, form, content, recheck_result, reasons FROM case_statement "
+            "WHERE case_id = :c ORDER BY id"
+        ),
+        hearing=(
+            rows(
+                "SELECT h.requested_on, u.username AS host, h.notice_served_on, h.hearing_on, h.held_on, "
+                "h.outcome, h.report_on FROM case_hearing h LEFT JOIN app_user u ON u.id = h.host_user "
+                "WHERE h.case_id = :c"
+            )
+            or [None]
+        )[0],
+        decision=(
+            rows(
+                "SELECT kind, decision_no, decided_on, signed_by, penalty, statements_adopted, education "
+                "FROM case_decision WHERE case_id = :c"
+            )
+            or [None]
+        )[0],
         services=rows("SELECT document, method, served_on, receiver FROM case_service WHERE case_id = :c ORDER BY id"),
         documents=_documents(case, events),
         actions=cases.available(session, scope, case, today),
@@ -139,8 +175,9 @@ def _documents(case: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[
         names = DOCUMENTS.get(e["action"])
         if names:
             number = (e["detail"] or {}).get("decision_no")
-            docs.append({"type": e["action"], "zh": names[0], "en": names[1], "at": e["at"], "by": e["actor"],
-                         "doc_no": number})
+            docs.append(
+                {"type": e["action"], "zh": names[0], "en": names[1], "at": e["at"], "by": e["actor"], "doc_no": number}
+            )
     return docs
 
 

@@ -45,8 +45,16 @@ from geo.case_rules import (
 )
 from geo.errors import Conflict, InvalidInput, LawGridError, NotFound, Refused, from_database
 
-PRE_DECISION = ("filed", "investigating", "under_review", "awaiting_approval", "approved", "notified", "statements",
-                "hearing_reported")
+PRE_DECISION = (
+    "filed",
+    "investigating",
+    "under_review",
+    "awaiting_approval",
+    "approved",
+    "notified",
+    "statements",
+    "hearing_reported",
+)
 PAUSED = ("suspended", "hearing_requested", "hearing_held")
 FINISHED = ("closed", "onsite_filed")
 
@@ -70,8 +78,11 @@ class Penalty(Body):
         return self
 
     def as_json(self) -> dict[str, Any]:
-        return {"kinds": list(self.kinds), "fine_yuan": float(self.fine_yuan),
-                "confiscation_yuan": float(self.confiscation_yuan)}
+        return {
+            "kinds": list(self.kinds),
+            "fine_yuan": float(self.fine_yuan),
+            "confiscation_yuan": float(self.confiscation_yuan),
+        }
 
 
 class Party(Body):
@@ -126,14 +137,32 @@ def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date |
     if broken:
         raise Refused(broken, RULES)
     case_id = _insert_case(
-        session, scope, "ordinary", "filed", unit_id, source["target_id"], party, item, body.facts, today,
-        source_id=body.source_id, major=body.major, act_ended_on=body.act_ended_on,
+        session,
+        scope,
+        "ordinary",
+        "filed",
+        unit_id,
+        source["target_id"],
+        party,
+        item,
+        body.facts,
+        today,
+        source_id=body.source_id,
+        major=body.major,
+        act_ended_on=body.act_ended_on,
         legal_review_reason=body.legal_review_reason,
     )
     _add_officers(session, case_id, body.officer_ids)
     case_sources.mark_filed(session, body.source_id, today, scope.username)
-    _event(session, case_id, scope.username, "file", None, "filed",
-           {"officers": body.officer_ids, "item": body.item_code, "source": body.source_id})
+    _event(
+        session,
+        case_id,
+        scope.username,
+        "file",
+        None,
+        "filed",
+        {"officers": body.officer_ids, "item": body.item_code, "source": body.source_id},
+    )
     return _finish(session, scope, case_id, "file")
 
 
@@ -156,16 +185,36 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
     if party is None:
         raise InvalidInput("party is required: give target_id or party")
     penalty = body.penalty.as_json()
-    case_id = _insert_case(session, scope, "simple", "onsite_decided", unit_id, body.target_id, party, item,
-                           body.facts, today, proposed=penalty)
+    case_id = _insert_case(
+        session,
+        scope,
+        "simple",
+        "onsite_decided",
+        unit_id,
+        body.target_id,
+        party,
+        item,
+        body.facts,
+        today,
+        proposed=penalty,
+    )
     _add_officers(session, case_id, body.officer_ids)
-    _gates(session, "SELECT lawgrid_decision_gates(:c, 'penalty', CAST(:p AS jsonb), :d)",
-           {"c": case_id, "p": json.dumps(penalty), "d": today})
-    _insert_decision(session, scope, case_id, unit_id, "penalty", penalty, today, "onsite",
-                     statements=body.statement)
+    _gates(
+        session,
+        "SELECT lawgrid_decision_gates(:c, 'penalty', CAST(:p AS jsonb), :d)",
+        {"c": case_id, "p": json.dumps(penalty), "d": today},
+    )
+    _insert_decision(session, scope, case_id, unit_id, "penalty", penalty, today, "onsite", statements=body.statement)
     _update(session, case_id, decided_on=today, file_due=workdays.wd_after(session, today, ONSITE_FILE_WD))
-    _event(session, case_id, scope.username, "decide_onsite", None, "onsite_decided",
-           {"penalty": penalty, "officers": body.officer_ids, "statement": body.statement})
+    _event(
+        session,
+        case_id,
+        scope.username,
+        "decide_onsite",
+        None,
+        "onsite_decided",
+        {"penalty": penalty, "officers": body.officer_ids, "statement": body.statement},
+    )
     return _finish(session, scope, case_id, "onsite")
 
 
@@ -200,8 +249,16 @@ class Action:
 ACTIONS: dict[str, Action] = {}
 
 
-def action(name: str, label: tuple[str, str], sources: tuple[str, ...], permission: str, body: type[BaseModel],
-           *, check: Callable[[Ctx], list[str]] | None = None, handler: bool = False):
+def action(
+    name: str,
+    label: tuple[str, str],
+    sources: tuple[str, ...],
+    permission: str,
+    body: type[BaseModel],
+    *,
+    check: Callable[[Ctx], list[str]] | None = None,
+    handler: bool = False,
+):
     def register(run: Callable[[Ctx, Any], tuple[str | None, dict[str, Any]]]):
         ACTIONS[name] = Action(name, label, sources, permission, body, run, check, handler)
         return run
@@ -218,8 +275,14 @@ class StartInvestigation(Body):
     note: str | None = Note
 
 
-@action("start_investigation", ("开始调查", "Start the investigation"), ("filed",), "case.handle",
-        StartInvestigation, handler=True)
+@action(
+    "start_investigation",
+    ("开始调查", "Start the investigation"),
+    ("filed",),
+    "case.handle",
+    StartInvestigation,
+    handler=True,
+)
 def _start(ctx: Ctx, body: StartInvestigation):
     if not body.rights_told:
         raise Refused([{"rule": "rights_notice"}], RULES)
@@ -236,8 +299,12 @@ class Evidence(Body):
 @action("record_evidence", ("登记证据", "Record evidence"), ("investigating",), "case.handle", Evidence, handler=True)
 def _evidence(ctx: Ctx, body: Evidence):
     on = _past(body.collected_on, ctx.today)
-    return None, {"kind": body.kind, "description": body.description, "collected_on": on.isoformat(),
-                  "original": body.original}
+    return None, {
+        "kind": body.kind,
+        "description": body.description,
+        "collected_on": on.isoformat(),
+        "original": body.original,
+    }
 
 
 class Facts(Body):
@@ -246,8 +313,14 @@ class Facts(Body):
     discretion_reason: str | None = Field(None, max_length=2000)
 
 
-@action("update_facts", ("修改事实或处罚意见", "Change facts or the proposal"),
-        ("investigating", "statements", "hearing_reported"), "case.handle", Facts, handler=True)
+@action(
+    "update_facts",
+    ("修改事实或处罚意见", "Change facts or the proposal"),
+    ("investigating", "statements", "hearing_reported"),
+    "case.handle",
+    Facts,
+    handler=True,
+)
 def _facts(ctx: Ctx, body: Facts):
     sets: dict[str, Any] = {"facts_version": ctx.case["facts_version"] + 1}
     if body.facts is not None:
@@ -257,7 +330,10 @@ def _facts(ctx: Ctx, body: Facts):
     if body.discretion_reason is not None:
         sets["discretion_reason"] = body.discretion_reason
     _update(ctx.session, ctx.id, **sets)
-    return None, {"facts_version": sets["facts_version"], "proposed": body.proposed.as_json() if body.proposed else None}
+    return None, {
+        "facts_version": sets["facts_version"],
+        "proposed": body.proposed.as_json() if body.proposed else None,
+    }
 
 
 class Report(Body):
@@ -271,22 +347,40 @@ def _has_evidence(ctx: Ctx) -> list[str]:
     return [] if found else ["evidence_required"]
 
 
-@action("close_investigation", ("调查终结，提交审核", "Close the investigation and send to review"),
-        ("investigating",), "case.handle", Report, check=_has_evidence, handler=True)
+@action(
+    "close_investigation",
+    ("调查终结，提交审核", "Close the investigation and send to review"),
+    ("investigating",),
+    "case.handle",
+    Report,
+    check=_has_evidence,
+    handler=True,
+)
 def _close_investigation(ctx: Ctx, body: Report):
     broken = _has_evidence(ctx)
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
     version = ctx.case["facts_version"] + 1
-    _update(ctx.session, ctx.id, facts=body.facts, proposed=json.dumps(body.proposed.as_json()),
-            discretion_reason=body.discretion_reason, facts_version=version)
+    _update(
+        ctx.session,
+        ctx.id,
+        facts=body.facts,
+        proposed=json.dumps(body.proposed.as_json()),
+        discretion_reason=body.discretion_reason,
+        facts_version=version,
+    )
     kind = _open_review(ctx, version)
     return "under_review", {"review": kind, "proposed": body.proposed.as_json(), "facts_version": version}
 
 
-@action("resubmit_review", ("重新提交审核", "Send back to review"),
-        ("awaiting_approval", "approved", "notified", "statements", "hearing_reported"), "case.handle", Plain,
-        handler=True)
+@action(
+    "resubmit_review",
+    ("重新提交审核", "Send back to review"),
+    ("awaiting_approval", "approved", "notified", "statements", "hearing_reported"),
+    "case.handle",
+    Plain,
+    handler=True,
+)
 def _resubmit(ctx: Ctx, body: Plain):
     return "under_review", {"review": _open_review(ctx, ctx.case["facts_version"]), "note": body.note}
 
@@ -319,14 +413,22 @@ def _review(ctx: Ctx, body: ReviewBody):
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
     if body.qualification:
-        ctx.session.execute(text("UPDATE app_user SET legal_qualification_no = coalesce(legal_qualification_no, :q) "
-                                 "WHERE id = :u"), {"q": body.qualification, "u": ctx.scope.user_id})
+        ctx.session.execute(
+            text("UPDATE app_user SET legal_qualification_no = coalesce(legal_qualification_no, :q) WHERE id = :u"),
+            {"q": body.qualification, "u": ctx.scope.user_id},
+        )
     row = ctx.session.execute(
         text("""UPDATE case_review SET reviewer_user = :u, reviewer_qualification = :q, checks = CAST(:ch AS jsonb),
                     opinion = :o, reasons = :r, decided_at = clock_timestamp()
                 WHERE case_id = :c AND decided_at IS NULL RETURNING id, kind, due"""),
-        {"u": ctx.scope.user_id, "q": body.qualification, "ch": json.dumps(body.checks), "o": body.opinion,
-         "r": body.reasons, "c": ctx.id},
+        {
+            "u": ctx.scope.user_id,
+            "q": body.qualification,
+            "ch": json.dumps(body.checks),
+            "o": body.opinion,
+            "r": body.reasons,
+            "c": ctx.id,
+        },
     ).first()
     _update(ctx.session, ctx.id, review_due=None)
     late = ctx.today > row.due
@@ -341,8 +443,10 @@ class Ground(Body):
 
 @action("suspend", ("中止调查", "Suspend"), ("investigating",), "case.approve", Ground)
 def _suspend(ctx: Ctx, body: Ground):
-    ctx.session.execute(text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) VALUES (:c, :k, :d, :a)"),
-                        {"c": ctx.id, "k": body.kind, "d": ctx.today, "a": ctx.scope.username})
+    ctx.session.execute(
+        text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) VALUES (:c, :k, :d, :a)"),
+        {"c": ctx.id, "k": body.kind, "d": ctx.today, "a": ctx.scope.username},
+    )
     return "suspended", {"ground": body.ground, "kind": body.kind}
 
 
@@ -372,8 +476,10 @@ def _extend(ctx: Ctx, body: Extension):
     if not body.by_panel and (earlier or body.days > FIRST_EXTENSION_DAYS):
         raise Refused([{"rule": "extension_once"}], RULES)
     ctx.session.execute(
-        text("INSERT INTO case_extension (case_id, kind, days, by_panel, reason, approved_by) "
-             "VALUES (:c, 'decide', :d, :p, :r, :a)"),
+        text(
+            "INSERT INTO case_extension (case_id, kind, days, by_panel, reason, approved_by) "
+            "VALUES (:c, 'decide', :d, :p, :r, :a)"
+        ),
         {"c": ctx.id, "d": body.days, "p": body.by_panel, "r": body.reason, "a": ctx.scope.username},
     )
     days = ctx.case["extension_days"] + body.days
@@ -385,8 +491,9 @@ def _needs_proposal(ctx: Ctx) -> list[str]:
     return [] if ctx.case["proposed"] else ["penalty_proposed"]
 
 
-@action("approve", ("批准告知", "Approve the notice"), ("awaiting_approval",), "case.approve", Plain,
-        check=_needs_proposal)
+@action(
+    "approve", ("批准告知", "Approve the notice"), ("awaiting_approval",), "case.approve", Plain, check=_needs_proposal
+)
 def _approve(ctx: Ctx, body: Plain):
     if _needs_proposal(ctx):
         raise Refused([{"rule": "penalty_proposed"}], RULES)
@@ -410,12 +517,24 @@ def _notify(ctx: Ctx, body: Serve):
     ctx.session.execute(
         text("""INSERT INTO case_notice (case_id, proposed, hearing_right, served_on, response_due, facts_version,
                     created_by) VALUES (:c, CAST(:p AS jsonb), :h, :s, :d, :v, :a)"""),
-        {"c": ctx.id, "p": json.dumps(proposed), "h": right, "s": on, "d": due, "v": ctx.case["facts_version"],
-         "a": ctx.scope.username},
+        {
+            "c": ctx.id,
+            "p": json.dumps(proposed),
+            "h": right,
+            "s": on,
+            "d": due,
+            "v": ctx.case["facts_version"],
+            "a": ctx.scope.username,
+        },
     )
     _update(ctx.session, ctx.id, response_due=due)
-    return "notified", {"served_on": on.isoformat(), "hearing_right": right, "response_due": due.isoformat(),
-                        "proposed": proposed, "method": body.method}
+    return "notified", {
+        "served_on": on.isoformat(),
+        "hearing_right": right,
+        "response_due": due.isoformat(),
+        "proposed": proposed,
+        "method": body.method,
+    }
 
 
 class Waiver(Body):
@@ -423,12 +542,20 @@ class Waiver(Body):
     note: str = Field(min_length=1, max_length=2000, description="the party's written waiver")
 
 
-@action("waive", ("当事人书面放弃陈述申辩", "The party waives in writing"), ("notified",), "case.handle", Waiver,
-        handler=True)
+@action(
+    "waive",
+    ("当事人书面放弃陈述申辩", "The party waives in writing"),
+    ("notified",),
+    "case.handle",
+    Waiver,
+    handler=True,
+)
 def _waive(ctx: Ctx, body: Waiver):
     on = _past(body.waived_on, ctx.today)
-    ctx.session.execute(text("UPDATE case_notice SET waived_on = :d WHERE id = (SELECT max(id) FROM case_notice "
-                             "WHERE case_id = :c)"), {"d": on, "c": ctx.id})
+    ctx.session.execute(
+        text("UPDATE case_notice SET waived_on = :d WHERE id = (SELECT max(id) FROM case_notice WHERE case_id = :c)"),
+        {"d": on, "c": ctx.id},
+    )
     return None, {"waived_on": on.isoformat(), "note": body.note}
 
 
@@ -440,15 +567,28 @@ class Statement(Body):
     reasons: str = Field(min_length=1, max_length=2000)
 
 
-@action("record_statement", ("记录陈述申辩及复核", "Record statements and the re-check"),
-        ("notified", "statements"), "case.handle", Statement, handler=True)
+@action(
+    "record_statement",
+    ("记录陈述申辩及复核", "Record statements and the re-check"),
+    ("notified", "statements"),
+    "case.handle",
+    Statement,
+    handler=True,
+)
 def _statement(ctx: Ctx, body: Statement):
     on = _past(body.received_on, ctx.today)
     ctx.session.execute(
         text("""INSERT INTO case_statement (case_id, received_on, form, content, recheck_result, reasons, created_by)
                 VALUES (:c, :d, :f, :t, :r, :why, :a)"""),
-        {"c": ctx.id, "d": on, "f": body.form, "t": body.content, "r": body.recheck_result, "why": body.reasons,
-         "a": ctx.scope.username},
+        {
+            "c": ctx.id,
+            "d": on,
+            "f": body.form,
+            "t": body.content,
+            "r": body.recheck_result,
+            "why": body.reasons,
+            "a": ctx.scope.username,
+        },
     )
     return "statements", {"form": body.form, "recheck_result": body.recheck_result}
 
@@ -465,8 +605,15 @@ def _hearing_check(ctx: Ctx) -> list[str]:
     return rules + (["hearing_request_window"] if ctx.today > notice.response_due else [])
 
 
-@action("request_hearing", ("当事人申请听证", "The party asks for a hearing"), ("notified",), "case.handle",
-        HearingRequest, check=_hearing_check, handler=True)
+@action(
+    "request_hearing",
+    ("当事人申请听证", "The party asks for a hearing"),
+    ("notified",),
+    "case.handle",
+    HearingRequest,
+    check=_hearing_check,
+    handler=True,
+)
 def _request_hearing(ctx: Ctx, body: HearingRequest):
     on = _past(body.requested_on, ctx.today)
     notice = ctx.one("SELECT hearing_right, response_due FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1")
@@ -475,10 +622,13 @@ def _request_hearing(ctx: Ctx, body: HearingRequest):
         broken.append("hearing_request_window")
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
-    ctx.session.execute(text("INSERT INTO case_hearing (case_id, requested_on) VALUES (:c, :d)"),
-                        {"c": ctx.id, "d": on})
-    ctx.session.execute(text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) "
-                             "VALUES (:c, 'hearing', :d, :a)"), {"c": ctx.id, "d": on, "a": ctx.scope.username})
+    ctx.session.execute(
+        text("INSERT INTO case_hearing (case_id, requested_on) VALUES (:c, :d)"), {"c": ctx.id, "d": on}
+    )
+    ctx.session.execute(
+        text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) VALUES (:c, 'hearing', :d, :a)"),
+        {"c": ctx.id, "d": on, "a": ctx.scope.username},
+    )
     _update(ctx.session, ctx.id, hearing_host_due=workdays.wd_after(ctx.session, on, HEARING_HOST_WD))
     return "hearing_requested", {"requested_on": on.isoformat()}
 
@@ -490,11 +640,17 @@ class Schedule(Body):
     public: bool = True
 
 
-@action("schedule_hearing", ("指定听证主持人并通知", "Name the host and give notice"), ("hearing_requested",),
-        "case.approve", Schedule)
+@action(
+    "schedule_hearing",
+    ("指定听证主持人并通知", "Name the host and give notice"),
+    ("hearing_requested",),
+    "case.approve",
+    Schedule,
+)
 def _schedule(ctx: Ctx, body: Schedule):
-    host = ctx.session.execute(text("SELECT id, role FROM app_user WHERE username = :u AND active"),
-                               {"u": body.host}).first()
+    host = ctx.session.execute(
+        text("SELECT id, role FROM app_user WHERE username = :u AND active"), {"u": body.host}
+    ).first()
     broken = []
     if host is None or host.role != "hearing_officer":
         broken.append("host_role")
@@ -503,8 +659,10 @@ def _schedule(ctx: Ctx, body: Schedule):
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
     ctx.session.execute(
-        text("UPDATE case_hearing SET host_user = :h, notice_served_on = :n, hearing_on = :d, public = :p "
-             "WHERE case_id = :c"),
+        text(
+            "UPDATE case_hearing SET host_user = :h, notice_served_on = :n, hearing_on = :d, public = :p "
+            "WHERE case_id = :c"
+        ),
         {"h": host.id, "n": body.notice_served_on, "d": body.hearing_on, "p": body.public, "c": ctx.id},
     )
     _update(ctx.session, ctx.id, hearing_host_due=None)
@@ -522,8 +680,9 @@ class Held(Body):
     transcript: str = Field(min_length=1, max_length=20000, description="听证笔录, signed or the refusal noted")
 
 
-@action("hold_hearing", ("举行听证", "Hold the hearing"), ("hearing_requested",), "case.hearing", Held,
-        check=_host_check)
+@action(
+    "hold_hearing", ("举行听证", "Hold the hearing"), ("hearing_requested",), "case.hearing", Held, check=_host_check
+)
 def _hold(ctx: Ctx, body: Held):
     on = _past(body.held_on, ctx.today)
     broken = _host_check(ctx)
@@ -532,8 +691,10 @@ def _hold(ctx: Ctx, body: Held):
         broken.append("date_order")
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
-    ctx.session.execute(text("UPDATE case_hearing SET held_on = :d, outcome = :o, transcript = :t WHERE case_id = :c"),
-                        {"d": on, "o": body.outcome, "t": body.transcript, "c": ctx.id})
+    ctx.session.execute(
+        text("UPDATE case_hearing SET held_on = :d, outcome = :o, transcript = :t WHERE case_id = :c"),
+        {"d": on, "o": body.outcome, "t": body.transcript, "c": ctx.id},
+    )
     _update(ctx.session, ctx.id, hearing_report_due=workdays.wd_after(ctx.session, on, HEARING_REPORT_WD))
     return "hearing_held", {"held_on": on.isoformat(), "outcome": body.outcome}
 
@@ -542,18 +703,32 @@ class HearingReport(Body):
     report: str = Field(min_length=1, max_length=20000)
 
 
-@action("report_hearing", ("提交听证报告", "Report on the hearing"), ("hearing_held",), "case.hearing",
-        HearingReport, check=_host_check)
+@action(
+    "report_hearing",
+    ("提交听证报告", "Report on the hearing"),
+    ("hearing_held",),
+    "case.hearing",
+    HearingReport,
+    check=_host_check,
+)
 def _report(ctx: Ctx, body: HearingReport):
     if _host_check(ctx):
         raise Refused([{"rule": "host_only"}], RULES)
-    ctx.session.execute(text("UPDATE case_hearing SET report = :r, report_on = :d WHERE case_id = :c"),
-                        {"r": body.report, "d": ctx.today, "c": ctx.id})
+    ctx.session.execute(
+        text("UPDATE case_hearing SET report = :r, report_on = :d WHERE case_id = :c"),
+        {"r": body.report, "d": ctx.today, "c": ctx.id},
+    )
     days = _end_pause(ctx)
     # A heard case directly concerns the party's major rights (处罚法 第五十八条(二)): its legal
     # review comes after the hearing, so the hearing counts as a change of the facts (I).
-    _update(ctx.session, ctx.id, hearing_report_due=None, legal_review_required=True,
-            legal_review_reason="经过听证（处罚法第五十八条第一款第二项）", facts_version=ctx.case["facts_version"] + 1)
+    _update(
+        ctx.session,
+        ctx.id,
+        hearing_report_due=None,
+        legal_review_required=True,
+        legal_review_reason="经过听证（处罚法第五十八条第一款第二项）",
+        facts_version=ctx.case["facts_version"] + 1,
+    )
     return "hearing_reported", {"paused_days": days}
 
 
@@ -564,15 +739,27 @@ class Panel(Body):
     conclusion: str = Field(min_length=1, max_length=2000)
 
 
-@action("record_panel", ("记录集体讨论", "Record the collective discussion"),
-        ("awaiting_approval", "notified", "statements", "hearing_reported"), "case.approve", Panel)
+@action(
+    "record_panel",
+    ("记录集体讨论", "Record the collective discussion"),
+    ("awaiting_approval", "notified", "statements", "hearing_reported"),
+    "case.approve",
+    Panel,
+)
 def _panel(ctx: Ctx, body: Panel):
     on = _past(body.held_on, ctx.today)
     ctx.session.execute(
         text("""INSERT INTO case_panel (case_id, held_on, participants, minutes, conclusion, facts_version, created_by)
                 VALUES (:c, :d, :p, :m, :k, :v, :a)"""),
-        {"c": ctx.id, "d": on, "p": body.participants, "m": body.minutes, "k": body.conclusion,
-         "v": ctx.case["facts_version"], "a": ctx.scope.username},
+        {
+            "c": ctx.id,
+            "d": on,
+            "p": body.participants,
+            "m": body.minutes,
+            "k": body.conclusion,
+            "v": ctx.case["facts_version"],
+            "a": ctx.scope.username,
+        },
     )
     return None, {"participants": body.participants, "conclusion": body.conclusion}
 
@@ -590,29 +777,57 @@ def _decision_check(ctx: Ctx) -> list[str]:
 
 
 def _gate_rules(ctx: Ctx, kind: str, penalty: dict | None) -> list[str]:
-    row = ctx.one("SELECT lawgrid_decision_gates(:c, :k, CAST(:p AS jsonb), :d) AS g", k=kind,
-                  p=json.dumps(penalty) if penalty else None, d=ctx.today)
+    row = ctx.one(
+        "SELECT lawgrid_decision_gates(:c, :k, CAST(:p AS jsonb), :d) AS g",
+        k=kind,
+        p=json.dumps(penalty) if penalty else None,
+        d=ctx.today,
+    )
     return list(row.g)
 
 
-@action("decide", ("作出决定", "Decide"), ("awaiting_approval", "notified", "statements", "hearing_reported"),
-        "case.approve", Decide, check=_decision_check)
+@action(
+    "decide",
+    ("作出决定", "Decide"),
+    ("awaiting_approval", "notified", "statements", "hearing_reported"),
+    "case.approve",
+    Decide,
+    check=_decision_check,
+)
 def _decide(ctx: Ctx, body: Decide):
     penalty = (body.penalty.as_json() if body.penalty else ctx.case["proposed"]) if body.kind == "penalty" else None
     broken = _gate_rules(ctx, body.kind, penalty)
     if body.kind == "penalty" and penalty is None:
         broken.append("penalty_proposed")
-    if body.kind == "penalty" and ctx.one("SELECT 1 FROM case_statement WHERE case_id = :c LIMIT 1") \
-            and not body.statements_adopted:
+    if (
+        body.kind == "penalty"
+        and ctx.one("SELECT 1 FROM case_statement WHERE case_id = :c LIMIT 1")
+        and not body.statements_adopted
+    ):
         broken.append("statements_adoption")
     if body.kind == "no_penalty_minor" and not body.education:
         broken.append("education_required")
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
-    number = _insert_decision(ctx.session, ctx.scope, ctx.id, ctx.case["unit_id"], body.kind, penalty, ctx.today,
-                              "decision", statements=body.statements_adopted, education=body.education)
-    _update(ctx.session, ctx.id, decided_on=ctx.today, response_due=None,
-            service_due=workdays.wd_after(ctx.session, ctx.today, SERVICE_WD))
+    number = _insert_decision(
+        ctx.session,
+        ctx.scope,
+        ctx.id,
+        ctx.case["unit_id"],
+        body.kind,
+        penalty,
+        ctx.today,
+        "decision",
+        statements=body.statements_adopted,
+        education=body.education,
+    )
+    _update(
+        ctx.session,
+        ctx.id,
+        decided_on=ctx.today,
+        response_due=None,
+        service_due=workdays.wd_after(ctx.session, ctx.today, SERVICE_WD),
+    )
     return "decided", {"decision_no": number, "kind": body.kind, "penalty": penalty}
 
 
@@ -633,8 +848,9 @@ class Performance(Body):
     reference: str = Field(min_length=1, max_length=200, description="bank serial or receipt of the payment")
 
 
-@action("record_performance", ("登记履行", "Record performance"), ("executing",), "case.handle", Performance,
-        handler=True)
+@action(
+    "record_performance", ("登记履行", "Record performance"), ("executing",), "case.handle", Performance, handler=True
+)
 def _performed(ctx: Ctx, body: Performance):
     on = _past(body.performed_on, ctx.today)
     _update(ctx.session, ctx.id, close_due=workdays.wd_after(ctx.session, on, CLOSE_WD))
@@ -657,9 +873,11 @@ def _file_onsite(ctx: Ctx, body: Plain):
 
 # -- performing and explaining --------------------------------------------------------------
 def load(session: Session, scope: Scope, case_id: int, *, lock: bool = False) -> dict[str, Any]:
-    row = session.execute(
-        text("SELECT * FROM enf_case WHERE id = :i" + (" FOR UPDATE" if lock else "")), {"i": case_id}
-    ).mappings().first()
+    row = (
+        session.execute(text("SELECT * FROM enf_case WHERE id = :i" + (" FOR UPDATE" if lock else "")), {"i": case_id})
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no case {case_id}")
     if not scope.district_wide and row["unit_id"] not in (scope.unit_ids or ()):
@@ -667,8 +885,16 @@ def load(session: Session, scope: Scope, case_id: int, *, lock: bool = False) ->
     return dict(row)
 
 
-def perform(session: Session, scope: Scope, case_id: int, name: str, data: dict[str, Any] | BaseModel,
-            *, version: int | None = None, today: dt.date | None = None) -> dict[str, Any]:
+def perform(
+    session: Session,
+    scope: Scope,
+    case_id: int,
+    name: str,
+    data: dict[str, Any] | BaseModel,
+    *,
+    version: int | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
     """Take one step on a case, by any path. Raises an error of geo.errors naming the rule."""
     step = ACTIONS.get(name)
     if step is None:
@@ -677,7 +903,9 @@ def perform(session: Session, scope: Scope, case_id: int, name: str, data: dict[
     body = data if isinstance(data, BaseModel) else validate(step.body, data)
     case = load(session, scope, case_id, lock=True)
     if version is not None and version != case["version"]:
-        raise Conflict(f"case {case_id} is at version {case['version']}, not {version}: reload it", rule="stale_version")
+        raise Conflict(
+            f"case {case_id} is at version {case['version']}, not {version}: reload it", rule="stale_version"
+        )
     if case["status"] not in step.sources:
         raise Conflict(f"case {case_id} is {case['status']}; {name} applies to {', '.join(step.sources)}")
     ctx = Ctx(session, scope, case, today or dt.date.today())
@@ -692,8 +920,10 @@ def perform(session: Session, scope: Scope, case_id: int, name: str, data: dict[
             raise
         raise refused from None
     status = to or case["status"]
-    session.execute(text("UPDATE enf_case SET status = :s, version = version + 1, updated_at = now() WHERE id = :i"),
-                    {"s": status, "i": case_id})
+    session.execute(
+        text("UPDATE enf_case SET status = :s, version = version + 1, updated_at = now() WHERE id = :i"),
+        {"s": status, "i": case_id},
+    )
     _event(session, case_id, scope.username, name, case["status"], status, detail)
     return _finish(session, scope, case_id, name, detail)
 
@@ -713,12 +943,14 @@ def available(session: Session, scope: Scope, case: dict[str, Any], today: dt.da
                 rules += step.check(ctx)
             except LawGridError as exc:
                 rules.append(exc.rule or exc.code)
-        out.append({
-            "action": step.name,
-            "label": {"zh": step.label[0], "en": step.label[1]},
-            "allowed": not rules,
-            "rules": [{"rule": r, "zh": RULES.get(r, (r, r))[0], "en": RULES.get(r, (r, r))[1]} for r in rules],
-        })
+        out.append(
+            {
+                "action": step.name,
+                "label": {"zh": step.label[0], "en": step.label[1]},
+                "allowed": not rules,
+                "rules": [{"rule": r, "zh": RULES.get(r, (r, r))[0], "en": RULES.get(r, (r, r))[1]} for r in rules],
+            }
+        )
     return out
 
 
@@ -726,25 +958,42 @@ def validate(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-                    for e in exc.errors(include_url=False, include_input=False)]
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
         raise InvalidInput("; ".join(f"{p['field']}: {p['message']}" for p in problems), errors=problems) from None
 
 
 # -- helpers ----------------------------------------------------------------------------------
 def _finish(session: Session, scope: Scope, case_id: int, name: str, detail: dict | None = None) -> dict[str, Any]:
     case_clocks.refresh(session, case_id)
-    audit.record(session, scope.username, f"case_{name}", subject=f"case:{case_id}",
-                 detail=json.loads(json.dumps(detail or {}, default=str)))
+    audit.record(
+        session,
+        scope.username,
+        f"case_{name}",
+        subject=f"case:{case_id}",
+        detail=json.loads(json.dumps(detail or {}, default=str)),
+    )
     return load(session, scope, case_id)
 
 
-def _event(session: Session, case_id: int, actor: str, name: str, frm: str | None, to: str | None, detail: dict) -> None:
+def _event(
+    session: Session, case_id: int, actor: str, name: str, frm: str | None, to: str | None, detail: dict
+) -> None:
     session.execute(
-        text("INSERT INTO case_event (case_id, actor, action, from_status, to_status, detail) "
-             "VALUES (:c, :a, :n, :f, :t, CAST(:d AS jsonb))"),
-        {"c": case_id, "a": actor, "n": name, "f": frm, "t": to,
-         "d": json.dumps({k: v for k, v in detail.items() if v is not None}, ensure_ascii=False, default=str)},
+        text(
+            "INSERT INTO case_event (case_id, actor, action, from_status, to_status, detail) "
+            "VALUES (:c, :a, :n, :f, :t, CAST(:d AS jsonb))"
+        ),
+        {
+            "c": case_id,
+            "a": actor,
+            "n": name,
+            "f": frm,
+            "t": to,
+            "d": json.dumps({k: v for k, v in detail.items() if v is not None}, ensure_ascii=False, default=str),
+        },
     )
 
 
@@ -763,8 +1012,9 @@ def _gates(session: Session, sql: str, params: dict[str, Any]) -> None:
 def _is_handler(ctx: Ctx) -> bool:
     if ctx.scope.officer_id is None:
         return False
-    return ctx.one("SELECT 1 FROM case_officer WHERE case_id = :c AND officer_id = :o", o=ctx.scope.officer_id) \
-        is not None
+    return (
+        ctx.one("SELECT 1 FROM case_officer WHERE case_id = :c AND officer_id = :o", o=ctx.scope.officer_id) is not None
+    )
 
 
 def _open_review(ctx: Ctx, facts_version: int) -> str:
@@ -802,8 +1052,15 @@ def _serve(ctx: Ctx, body: Serve, document: str) -> dt.date:
     ctx.session.execute(
         text("""INSERT INTO case_service (case_id, document, method, served_on, receiver, witness, address_confirmed)
                 VALUES (:c, :doc, :m, :d, :r, :w, :ac)"""),
-        {"c": ctx.id, "doc": document, "m": body.method, "d": on, "r": body.receiver, "w": body.witness,
-         "ac": body.address_confirmed},
+        {
+            "c": ctx.id,
+            "doc": document,
+            "m": body.method,
+            "d": on,
+            "r": body.receiver,
+            "w": body.witness,
+            "ac": body.address_confirmed,
+        },
     )
     return on
 
@@ -824,8 +1081,10 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 def _penalty_item(session: Session, unit_id: int, item_code: str) -> Any:
     return session.execute(
-        text("SELECT item_code, item_name, legal_basis, legal_review FROM power_item "
-             "WHERE unit_id = :u AND item_code = :i AND power_type_key = 'penalty'"),
+        text(
+            "SELECT item_code, item_name, legal_basis, legal_review FROM power_item "
+            "WHERE unit_id = :u AND item_code = :i AND power_type_key = 'penalty'"
+        ),
         {"u": unit_id, "i": item_code},
     ).first()
 
@@ -833,12 +1092,14 @@ def _penalty_item(session: Session, unit_id: int, item_code: str) -> Any:
 def _party_of_target(session: Session, target_id: int | None) -> Party | None:
     if target_id is None:
         return None
-    row = session.execute(text("SELECT kind, name, credit_code, address FROM target WHERE id = :t"),
-                          {"t": target_id}).first()
+    row = session.execute(
+        text("SELECT kind, name, credit_code, address FROM target WHERE id = :t"), {"t": target_id}
+    ).first()
     if row is None:
         raise NotFound(f"no target {target_id}")
-    return Party(kind="legal" if row.kind == "entity" else "other", name=row.name, id_no=row.credit_code,
-                 address=row.address)
+    return Party(
+        kind="legal" if row.kind == "entity" else "other", name=row.name, id_no=row.credit_code, address=row.address
+    )
 
 
 def _officer_unit(session: Session, officer_id: int | None) -> int:
@@ -848,10 +1109,24 @@ def _officer_unit(session: Session, officer_id: int | None) -> int:
     return int(unit)
 
 
-def _insert_case(session: Session, scope: Scope, procedure: str, status: str, unit_id: int, target_id: int | None,
-                 party: Party, item: Any, facts: str, today: dt.date, *, source_id: int | None = None,
-                 major: bool = False, act_ended_on: dt.date | None = None, legal_review_reason: str | None = None,
-                 proposed: dict | None = None) -> int:
+def _insert_case(
+    session: Session,
+    scope: Scope,
+    procedure: str,
+    status: str,
+    unit_id: int,
+    target_id: int | None,
+    party: Party,
+    item: Any,
+    facts: str,
+    today: dt.date,
+    *,
+    source_id: int | None = None,
+    major: bool = False,
+    act_ended_on: dt.date | None = None,
+    legal_review_reason: str | None = None,
+    proposed: dict | None = None,
+) -> int:
     legal = bool(item.legal_review or major or legal_review_reason)
     reason = legal_review_reason or ("法制审核目录事项" if item.legal_review else "重大案件" if major else None)
     number = _number(session, unit_id, "case" if procedure == "ordinary" else "onsite", today.year)
@@ -863,11 +1138,30 @@ def _insert_case(session: Session, scope: Scope, procedure: str, status: str, un
                     created_by)
                 VALUES (:no, :src, :proc, :st, :u, :t, :pk, :pn, :pid, :pa, :ic, :iname, :basis, :facts,
                     CAST(:prop AS jsonb), :legal, :lr, :major, :ended, :filed, :due, :by) RETURNING id"""),
-        {"no": number, "src": source_id, "proc": procedure, "st": status, "u": unit_id, "t": target_id,
-         "pk": party.kind, "pn": party.name, "pid": party.id_no, "pa": party.address, "ic": item.item_code,
-         "iname": item.item_name, "basis": item.legal_basis, "facts": facts,
-         "prop": json.dumps(proposed) if proposed else None, "legal": legal, "lr": reason, "major": major,
-         "ended": act_ended_on, "filed": today, "due": due, "by": scope.username},
+        {
+            "no": number,
+            "src": source_id,
+            "proc": procedure,
+            "st": status,
+            "u": unit_id,
+            "t": target_id,
+            "pk": party.kind,
+            "pn": party.name,
+            "pid": party.id_no,
+            "pa": party.address,
+            "ic": item.item_code,
+            "iname": item.item_name,
+            "basis": item.legal_basis,
+            "facts": facts,
+            "prop": json.dumps(proposed) if proposed else None,
+            "legal": legal,
+            "lr": reason,
+            "major": major,
+            "ended": act_ended_on,
+            "filed": today,
+            "due": due,
+            "by": scope.username,
+        },
     ).scalar_one()
     return int(case_id)
 
@@ -878,15 +1172,27 @@ def _add_officers(session: Session, case_id: int, officer_ids: list[int]) -> Non
     found = session.execute(text("SELECT count(*) FROM officer WHERE id = ANY(:o)"), {"o": officer_ids}).scalar_one()
     if found != len(officer_ids):
         raise NotFound("an officer in officer_ids does not exist")
-    session.execute(text("INSERT INTO case_officer (case_id, officer_id) SELECT :c, unnest(CAST(:o AS int[]))"),
-                    {"c": case_id, "o": officer_ids})
+    session.execute(
+        text("INSERT INTO case_officer (case_id, officer_id) SELECT :c, unnest(CAST(:o AS int[]))"),
+        {"c": case_id, "o": officer_ids},
+    )
     day = session.execute(text("SELECT filed_on FROM enf_case WHERE id = :c"), {"c": case_id}).scalar_one()
     _gates(session, "SELECT lawgrid_crew_gates(:c, :d)", {"c": case_id, "d": day})
 
 
-def _insert_decision(session: Session, scope: Scope, case_id: int, unit_id: int, kind: str, penalty: dict | None,
-                     today: dt.date, doc_type: str, *, statements: str | None = None,
-                     education: str | None = None) -> str:
+def _insert_decision(
+    session: Session,
+    scope: Scope,
+    case_id: int,
+    unit_id: int,
+    kind: str,
+    penalty: dict | None,
+    today: dt.date,
+    doc_type: str,
+    *,
+    statements: str | None = None,
+    education: str | None = None,
+) -> str:
     number = _number(session, unit_id, doc_type, today.year)
     version = session.execute(text("SELECT facts_version FROM enf_case WHERE id = :c"), {"c": case_id}).scalar_one()
     try:
@@ -895,8 +1201,17 @@ def _insert_decision(session: Session, scope: Scope, case_id: int, unit_id: int,
                 text("""INSERT INTO case_decision (case_id, kind, decision_no, decided_on, signed_by, penalty,
                             statements_adopted, education, facts_version)
                         VALUES (:c, :k, :no, :d, :by, CAST(:p AS jsonb), :s, :e, :v)"""),
-                {"c": case_id, "k": kind, "no": number, "d": today, "by": scope.username,
-                 "p": json.dumps(penalty) if penalty else None, "s": statements, "e": education, "v": version},
+                {
+                    "c": case_id,
+                    "k": kind,
+                    "no": number,
+                    "d": today,
+                    "by": scope.username,
+                    "p": json.dumps(penalty) if penalty else None,
+                    "s": statements,
+                    "e": education,
+                    "v": version,
+                },
             )
     except DBAPIError as exc:
         refused = from_database(exc, RULES)
@@ -913,8 +1228,10 @@ def _number(session: Session, unit_id: int, doc_type: str, year: int) -> str:
     """`prefix〔year〕n号` without leading zeros (GB/T 9704); the prefix per unit is configuration
     not found for Binhai (CASE-PROCEDURE.md Q9): 津滨 + unit code + the document's word."""
     n = session.execute(
-        text("INSERT INTO doc_counter VALUES (:u, :t, :y, 1) ON CONFLICT (unit_id, doc_type, year) "
-             "DO UPDATE SET last_no = doc_counter.last_no + 1 RETURNING last_no"),
+        text(
+            "INSERT INTO doc_counter VALUES (:u, :t, :y, 1) ON CONFLICT (unit_id, doc_type, year) "
+            "DO UPDATE SET last_no = doc_counter.last_no + 1 RETURNING last_no"
+        ),
         {"u": unit_id, "t": doc_type, "y": year},
     ).scalar_one()
     code = session.execute(text("SELECT code FROM enforcement_unit WHERE id = :u"), {"u": unit_id}).scalar_one()

@@ -13,10 +13,9 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
-
-from geo import workdays
 from sqlalchemy.orm import Session
 
+from geo import workdays
 from geo.tiling import as_multipolygon, voronoi_tiling
 
 DISTRICT_ADCODE = "120116"

@@ -32,7 +32,6 @@ FIRST_YEAR = 2020
 PROVISIONAL = "provisional: weekends only, not the State Council schedule"
 
 
-
 def package_years() -> range:
     last = max(d.year for d in chinese_calendar.holidays)
     return range(FIRST_YEAR, last + 1)
@@ -176,14 +175,10 @@ def days(session: Session, start: dt.date, end: dt.date) -> list[dict[str, Any]]
     if (end - start).days > 800:
         raise InvalidInput("ask for at most 800 days at a time")
     rows = session.execute(
-        text(
-            "SELECT day, is_workday, source, note FROM work_calendar WHERE day BETWEEN :a AND :b ORDER BY day"
-        ),
+        text("SELECT day, is_workday, source, note FROM work_calendar WHERE day BETWEEN :a AND :b ORDER BY day"),
         {"a": start, "b": end},
     )
-    return [
-        {"day": r.day.isoformat(), "workday": r.is_workday, "source": r.source, "note": r.note} for r in rows
-    ]
+    return [{"day": r.day.isoformat(), "workday": r.is_workday, "source": r.source, "note": r.note} for r in rows]
 
 
 def is_calendar_error(exc: LawGridError) -> bool:

@@ -25,7 +25,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         n = settings.trusted_proxies
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from dashboard import api, api_cases, api_coverage, api_dispatch, api_targets, api_users, auth, basemap, live, rest, security  # noqa: F401
+    from dashboard import (  # noqa: F401
+        api,
+        api_cases,
+        api_coverage,
+        api_dispatch,
+        api_targets,
+        api_users,
+        auth,
+        basemap,
+        live,
+        rest,
+        security,
+    )
     from dashboard.app import build_dash
 
     basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason

@@ -148,11 +148,32 @@ def users(engine) -> dict[str, str]:
 
     names = {}
     with db.session_scope(db.make_sessionmaker(engine)) as s:
+        certs = officer_certs(s, "U001", 2)
         for role in accounts.ROLES:
             units = ["U001"] if role in accounts.UNIT_SCOPED_ROLES else []
-            accounts.create_user(s, f"t-{role}", PASSWORD, role, units)
+            extra = {}
+            if role == "officer":
+                units, extra = [], {"officer_cert": certs[0]}
+            if role == "legal_reviewer":
+                extra = {"legal_qualification_no": "A20231200001"}
+            accounts.create_user(s, f"t-{role}", PASSWORD, role, units, **extra)
             names[role] = f"t-{role}"
+        accounts.create_user(s, "t-officer2", PASSWORD, "officer", officer_cert=certs[1])
+        names["officer2"] = "t-officer2"
     return names
+
+
+def officer_certs(s, unit_code: str, n: int) -> list[str]:
+    """Certificates of officers of a unit valid for the next year, lowest ids first."""
+    return list(
+        s.execute(
+            text(
+                "SELECT o.cert_no FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = :u "
+                "AND current_date + 365 BETWEEN o.cert_valid_from AND o.cert_valid_to ORDER BY o.id LIMIT :n"
+            ),
+            {"u": unit_code, "n": n},
+        ).scalars()
+    )
 
 
 @pytest.fixture(scope="session")

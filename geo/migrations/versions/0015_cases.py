@@ -425,7 +425,7 @@ BEGIN
         IF p_kind <> 'penalty' OR NOT kinds <@ ARRAY['warning', 'fine']
            OR fine > (CASE WHEN c.party_kind = 'natural' THEN 200 ELSE 3000 END)
            OR ('fine' = ANY(kinds)) <> (fine > 0) THEN
-            res := res || 'simple_procedure_limits';
+            res := array_append(res, 'simple_procedure_limits');
         END IF;
         RETURN res;
     END IF;
@@ -433,40 +433,40 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM case_review r WHERE r.case_id = p_case AND r.opinion = 'agree'
                    AND r.facts_version = c.facts_version
                    AND (r.kind = 'legal' OR NOT c.legal_review_required)) THEN
-        res := res || 'review_passed';
+        res := array_append(res, 'review_passed');
     END IF;
     -- (g) within the 90-day limit, or an approved extension
     IF p_day > c.decision_due THEN
-        res := res || 'decision_time_limit';
+        res := array_append(res, 'decision_time_limit');
     END IF;
     -- 集体讨论 for major cases (行政处罚法 第五十七条第二款)
     IF c.major AND NOT EXISTS (SELECT 1 FROM case_panel WHERE case_id = p_case
                                AND facts_version = c.facts_version) THEN
-        res := res || 'panel_discussion';
+        res := array_append(res, 'panel_discussion');
     END IF;
     IF p_kind = 'penalty' THEN
         SELECT * INTO n FROM case_notice WHERE case_id = p_case ORDER BY id DESC LIMIT 1;
         IF n.id IS NULL THEN
-            res := res || 'notice_served';
+            res := array_append(res, 'notice_served');
         ELSE
             -- (b) the party's five working days elapsed, waived in writing, or statements re-checked
             IF NOT (p_day > n.response_due OR n.waived_on IS NOT NULL
                     OR EXISTS (SELECT 1 FROM case_statement s WHERE s.case_id = p_case
                                AND s.received_on >= n.served_on)) THEN
-                res := res || 'notice_window';
+                res := array_append(res, 'notice_window');
             END IF;
             -- (d) nothing heavier than notified without a new 告知
             IF fine > coalesce((n.proposed->>'fine_yuan')::numeric, 0)
                OR coalesce((p_penalty->>'confiscation_yuan')::numeric, 0)
                   > coalesce((n.proposed->>'confiscation_yuan')::numeric, 0)
                OR NOT kinds <@ coalesce(ARRAY(SELECT jsonb_array_elements_text(n.proposed->'kinds')), '{}') THEN
-                res := res || 'not_heavier_than_notified';
+                res := array_append(res, 'not_heavier_than_notified');
             END IF;
         END IF;
         -- (c) a hearing asked for is held and reported first
         SELECT * INTO h FROM case_hearing WHERE case_id = p_case;
         IF h.id IS NOT NULL AND h.report_on IS NULL THEN
-            res := res || 'hearing_report';
+            res := array_append(res, 'hearing_report');
         END IF;
     END IF;
     RETURN res;
@@ -512,9 +512,12 @@ CREATE TRIGGER case_hearing_host BEFORE INSERT OR UPDATE ON case_hearing
 
 -- the crew holds at commit: officers may be added in any order inside the filing transaction
 CREATE FUNCTION lawgrid_check_crew() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE broken text[]; cid bigint := coalesce(NEW.id, OLD.id); d date;
+DECLARE broken text[]; cid bigint; d date;
 BEGIN
-    IF TG_TABLE_NAME = 'case_officer' THEN cid := coalesce(NEW.case_id, OLD.case_id); END IF;
+    IF TG_TABLE_NAME = 'enf_case' THEN cid := NEW.id;
+    ELSIF TG_OP = 'DELETE' THEN cid := OLD.case_id;
+    ELSE cid := NEW.case_id;
+    END IF;
     SELECT filed_on INTO d FROM enf_case WHERE id = cid;
     IF d IS NULL THEN RETURN NULL; END IF;  -- the case itself is gone
     broken := lawgrid_crew_gates(cid, d);

@@ -1,0 +1,96 @@
+"""Helpers of the case tests: a violation found on inspection, the scopes of the test
+accounts, and a case walked to a given step through the one core path (geo.cases.perform)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import text
+
+from geo import accounts, cases, workdays
+
+REPORT = {
+    "facts": "超标价销售商品，有价签照片与销售记录为证",
+    "proposed": {"kinds": ["fine"], "fine_yuan": 5000},
+    "discretion_reason": "初次违法、主动改正，按从轻档",
+}
+ALL_CHECKS = {
+    k: True for k in ("jurisdiction", "party", "facts_evidence", "characterisation", "basis", "procedure", "penalty")
+}
+
+
+def scope(session, username: str) -> accounts.Scope:
+    uid = session.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": username}).scalar_one()
+    found = accounts.scope_for(session, uid)
+    assert found is not None
+    return found
+
+
+def violation(session, *, note: str = "价格违法：超标价销售") -> dict[str, Any]:
+    """An inspection of a U001 target completed with a violation; returns its case source."""
+    target = session.execute(
+        text("SELECT id FROM target WHERE kind = 'entity' AND 'market_regulation' = ANY(domains) ORDER BY id LIMIT 1")
+    ).scalar_one()
+    unit = session.execute(text("SELECT id FROM enforcement_unit WHERE code = 'U001'")).scalar_one()
+    inspection = session.execute(
+        text(
+            "INSERT INTO inspection (target_id, domain_key, source, due_at, status, unit_id, created_by, note) "
+            "VALUES (:t, 'market_regulation', 'api', now(), 'on_site', :u, 'test', :n) RETURNING id"
+        ),
+        {"t": target, "u": unit, "n": note},
+    ).scalar_one()
+    session.execute(
+        text("UPDATE inspection SET status = 'completed', result = 'violation', completed_at = now() WHERE id = :i"),
+        {"i": inspection},
+    )
+    return dict(
+        session.execute(text("SELECT * FROM case_source WHERE inspection_id = :i"), {"i": inspection}).mappings().one()
+    )
+
+
+def handlers(session) -> list[int]:
+    return list(
+        session.execute(
+            text("SELECT officer_id FROM app_user WHERE username IN ('t-officer', 't-officer2') ORDER BY username")
+        ).scalars()
+    )
+
+
+def file(session, *, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
+    source = violation(session)
+    body = {
+        "source_id": source["id"],
+        "item_code": "market_regulation.04",
+        "officer_ids": handlers(session),
+        "facts": "检查发现",
+        **overrides,
+    }
+    return cases.file_case(session, scope(session, "t-organ_head"), cases.validate(cases.NewCase, body), today=today)
+
+
+def step(session, case: dict[str, Any], who: str, name: str, today: dt.date | None = None, **data: Any) -> dict:
+    return cases.perform(session, scope(session, who), case["id"], name, data, today=today)
+
+
+def to_review(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
+    case = file(session, today=today, **overrides)
+    case = step(session, case, "t-officer", "start_investigation", today, rights_told=True)
+    case = step(session, case, "t-officer", "record_evidence", today, kind="书证", description="价签照片 3 张")
+    return step(session, case, "t-officer", "close_investigation", today, **REPORT)
+
+
+def to_notified(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
+    case = to_review(session, today, **overrides)
+    reviewer = "t-legal_reviewer" if case["legal_review_required"] else "t-case_reviewer"
+    case = step(session, case, reviewer, "review", today, opinion="agree", checks=ALL_CHECKS)
+    case = step(session, case, "t-organ_head", "approve", today)
+    return step(session, case, "t-officer", "notify", today)
+
+
+def after_window(session, case: dict[str, Any]) -> dt.date:
+    """The first day the party's five working days after the notice have run out."""
+    due = session.execute(
+        text("SELECT response_due FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1"), {"c": case["id"]}
+    ).scalar_one()
+    return workdays.wd_after(session, due, 1)
