@@ -22,6 +22,9 @@ PAGE_MODULES = (
     "dashboard.pages.devices",
     "dashboard.pages.audit",
     "dashboard.pages.accounts",
+    "dashboard.pages.cases",
+    "dashboard.pages.case_sources",
+    "dashboard.pages.case_file",
 )
 
 
@@ -46,6 +49,7 @@ def build_dash(server: Flask) -> dash.Dash:
         Output(ids.APP_TITLE, "children"),
         Output(ids.NAV_MAP, "children"),
         Output(ids.NAV_DISPATCH, "children"),
+        Output(ids.NAV_CASES, "children"),
         Output(ids.NAV_COVERAGE, "children"),
         Output(ids.NAV_DEVICES, "children"),
         Output(ids.NAV_AUDIT, "children"),
@@ -77,6 +81,7 @@ def shell():
                         children=[
                             dcc.Link(id=ids.NAV_MAP, children=t("nav.map"), href="/"),
                             dcc.Link(id=ids.NAV_DISPATCH, children=t("nav.dispatch"), href="/dispatch"),
+                            dcc.Link(id=ids.NAV_CASES, children=t("nav.cases"), href="/cases"),
                             dcc.Link(id=ids.NAV_COVERAGE, children=t("nav.coverage"), href="/coverage"),
                             dcc.Link(id=ids.NAV_DEVICES, children=t("nav.devices"), href="/devices"),
                             dcc.Link(
@@ -128,6 +133,7 @@ def translate_shell(lang):
         t("app.title", lang),
         t("nav.map", lang),
         t("nav.dispatch", lang),
+        t("nav.cases", lang),
         t("nav.coverage", lang),
         t("nav.devices", lang),
         t("nav.audit", lang),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.i18n_cases import CASE_STRINGS
+
 DEFAULT_LANG = "zh"
 LANGS = ("zh", "en")
 
@@ -234,6 +236,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "role.leader": {"zh": "领导", "en": "Leader"},
     "role.supervisor": {"zh": "单位负责人", "en": "Unit supervisor"},
     "role.auditor": {"zh": "审计员", "en": "Auditor"},
+    **CASE_STRINGS,
 }
 
 

@@ -152,3 +152,25 @@ TOWNSHIP_LAYER = "township-layer"
 TOWNSHIP_LEGEND = "township-legend"
 TOWNSHIP_LEGEND_TITLE = "township-legend-title"
 WHOAMI = "whoami"
+
+# cases (办案)
+CASES_TABLE = "cases-table"
+CASES_STATUS = "cases-status"
+CASES_WARNING = "cases-warning"
+CASES_COUNT = "cases-count"
+CASES_HEADING = "cases-heading"
+CASES_QUEUE = "cases-queue"
+CASE_ID = "case-id"
+CASE_BODY = "case-body"
+CASE_FORM = "case-form"
+CASE_ACTION = "case-action"  # the chosen step
+CASE_ACTION_BUTTON = "case-action-button"  # pattern: {"type": ..., "action": name}
+CASE_FIELD = "case-field"  # pattern: {"type": ..., "name": field}
+CASE_SUBMIT = "case-submit"
+CASE_MESSAGE = "case-message"
+CASE_DONE = "case-done"
+WARNINGS_CHART = "warnings-chart"
+WARNINGS_TABLE = "warnings-table"
+WARNINGS_SOCKET = "warnings-socket"
+WARNINGS_HEADING = "warnings-heading"
+NAV_CASES = "nav-cases"

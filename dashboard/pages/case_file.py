@@ -1,0 +1,239 @@
+"""The case file (/case/<id>): the party, officers, every clock, the timeline, evidence and
+documents, and the next steps: each one the user may take has a form built from the step's
+own request model (geo.cases.ACTIONS), each one he may not shows why. Submitting goes
+through geo.cases.perform, the API's path, with the version the page showed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from decimal import Decimal
+from typing import Any, Literal, get_args, get_origin
+
+import dash
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from pydantic import BaseModel
+
+from dashboard import ids
+from dashboard.auth import require
+from dashboard.i18n import t
+from dashboard.live import push_warnings
+from dashboard.rest import attempt, explain
+from dashboard.rest import runtime as _runtime
+from geo import case_views, cases
+
+LEVEL_CLASS = {"amber": "lg-level-amber", "red": "lg-level-red", "breach": "lg-level-breach"}
+
+
+def register(app: dash.Dash) -> None:
+    dash.register_page(__name__, path_template="/case/<case_id>", name="case", layout=layout)
+    app.callback(
+        Output(ids.CASE_BODY, "children"),
+        Output(ids.CASE_ID, "data"),
+        Input(ids.CASE_DONE, "data"),
+        Input(ids.LANG, "data"),
+        State(ids.CASE_ID, "data"),
+    )(render)
+    app.callback(
+        Output(ids.CASE_FORM, "children"),
+        Output(ids.CASE_ACTION, "data"),
+        Input({"type": ids.CASE_ACTION_BUTTON, "action": ALL}, "n_clicks"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(choose)
+    app.callback(
+        Output(ids.CASE_MESSAGE, "children"),
+        Output(ids.CASE_DONE, "data"),
+        Output(ids.CASE_FORM, "children", allow_duplicate=True),
+        Input(ids.CASE_SUBMIT, "n_clicks"),
+        State(ids.CASE_ACTION, "data"),
+        State({"type": ids.CASE_FIELD, "name": ALL}, "value"),
+        State({"type": ids.CASE_FIELD, "name": ALL}, "id"),
+        State(ids.CASE_ID, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(submit)
+
+
+def layout(case_id=None, **_query):
+    require("case.view")
+    try:
+        key = int(case_id)
+    except (TypeError, ValueError):
+        key = 0
+    return html.Div(
+        className="lg-page lg-case",
+        children=[
+            dcc.Store(id=ids.CASE_ID, data={"id": key}),
+            dcc.Store(id=ids.CASE_ACTION),
+            dcc.Store(id=ids.CASE_DONE, data=0),
+            html.Div(id=ids.CASE_BODY),
+            html.Div(id=ids.CASE_MESSAGE, className="lg-message", role="status"),
+            html.Div(id=ids.CASE_FORM, className="lg-case-form"),
+        ],
+    )
+
+
+def render(_done, lang, case_ref):
+    """The file as it stands; the version shown is kept for the next submit (409 if stale)."""
+    who = require("case.view")
+    case_id = int((case_ref or {}).get("id") or 0)
+    with _runtime().session() as session:
+        view, error = attempt(case_views.case_file, session, who, case_id)
+    if error is not None:
+        return html.Div(explain(error, lang), className="lg-message"), no_update
+    party = view["party"]
+    body = html.Div(
+        [
+            html.H2(f"{view['case_no']} · {t('case.status.' + view['status'], lang)}", id="case-heading",
+                    **{"data-status": view["status"], "data-version": str(view["version"])}),
+            html.P(f"{t('case.item', lang)}：{view['item_name']}（{view['legal_basis']}） · {view['unit_name']}"),
+            _section(t("case.party", lang), html.P(" · ".join(str(v) for v in (
+                party["name"], party["id_no"], party["address"]) if v))),
+            _section(t("case.officers", lang), html.Ul([html.Li(f"{o['name']}（{o['cert_no']}）")
+                                                        for o in view["officers"]])),
+            _section(t("case.clocks", lang), _clocks(view["clocks"], lang)),
+            _section(t("case.actions", lang), _actions(view["actions"], lang), id="case-actions"),
+            _section(t("case.evidence", lang), html.Ul([html.Li(f"{e['kind']}：{e['description']}")
+                                                        for e in view["evidence"]] or [t("case.none", lang)])),
+            _section(t("case.documents", lang), html.Ul([
+                html.Li(f"{d['zh' if lang != 'en' else 'en']} {d['doc_no'] or ''} · {d['at'][:16]} · {d['by']}")
+                for d in view["documents"]])),
+            _section(t("case.timeline", lang), html.Ol(
+                [html.Li(f"{e['at'][:16].replace('T', ' ')} {e['actor']}：{_label(e['action'], lang)}"
+                         + (f" → {t('case.status.' + e['to_status'], lang)}" if e["to_status"] else ""))
+                 for e in view["events"]], id="case-timeline")),
+        ]
+    )
+    return body, {"id": case_id, "version": view["version"]}
+
+
+def _section(title: str, body: Any, **kw: Any) -> html.Section:
+    return html.Section([html.H3(title, style={"fontSize": "14px"}), body], **kw)
+
+
+def _label(action: str, lang: str | None) -> str:
+    step = cases.ACTIONS.get(action)
+    if step is not None:
+        return step.label[1 if lang == "en" else 0]
+    return {"file": ("立案", "filed"), "decide_onsite": ("当场处罚", "decided on the spot")}.get(
+        action, (action, action))[1 if lang == "en" else 0]
+
+
+def _clocks(clocks: list[dict[str, Any]], lang: str | None) -> Any:
+    if not clocks:
+        return html.P(t("case.none", lang))
+    rows = []
+    for c in clocks:
+        due = t("case.paused", lang) if c.get("paused") else c["due"]
+        left = "" if c.get("workdays_left") is None else str(c["workdays_left"])
+        level = t(f"case.level.{c['level']}", lang) if c.get("level") else ""
+        rows.append(html.Tr([html.Td(t(f"case.clock.{c['clock']}", lang)), html.Td(due), html.Td(left),
+                             html.Td(level)], className=LEVEL_CLASS.get(c.get("level") or "", "")))
+    head = html.Tr([html.Th(t(k, lang)) for k in ("col.clock", "col.due", "col.left", "col.level")])
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="lg-table", id="case-clocks")
+
+
+def _actions(actions: list[dict[str, Any]], lang: str | None) -> Any:
+    items = []
+    for a in actions:
+        label = a["label"]["en" if lang == "en" else "zh"]
+        if a["allowed"]:
+            items.append(html.Li(html.Button(label, id={"type": ids.CASE_ACTION_BUTTON, "action": a["action"]},
+                                             className="lg-button", **{"data-action": a["action"]})))
+        else:
+            why = "；".join(r["en" if lang == "en" else "zh"] for r in a["rules"])
+            items.append(html.Li([html.Span(label, className="lg-disabled"),
+                                  html.Span(f" {t('case.not_allowed', lang)}{why}", className="lg-note")],
+                                 **{"data-refused": a["action"]}))
+    return html.Ul(items or [html.Li(t("case.none", lang))])
+
+
+# -- forms from the steps' request models ---------------------------------------------------
+def choose(clicks, lang):
+    if not ctx.triggered_id or not any(clicks):
+        return no_update, no_update
+    name = ctx.triggered_id["action"]
+    step = cases.ACTIONS[name]
+    fields = [_widget(path, annotation) for path, annotation in _fields(step.body)]
+    return html.Div([html.H3(step.label[1 if lang == "en" else 0], style={"fontSize": "14px"}), *fields,
+                     html.Button(t("case.submit", lang), id=ids.CASE_SUBMIT, className="lg-button")]), name
+
+
+def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any]]:
+    out = []
+    for name, info in model.model_fields.items():
+        annotation = _unwrap(info.annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out += _fields(annotation, f"{prefix}{name}.")
+        else:
+            out.append((f"{prefix}{name}", annotation))
+    return out
+
+
+def _unwrap(annotation: Any) -> Any:
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _widget(path: str, annotation: Any) -> html.Div:
+    key = {"type": ids.CASE_FIELD, "name": path}
+    origin = get_origin(annotation)
+    if annotation is bool:
+        control: Any = dcc.Checklist(id=key, options=[{"label": path, "value": "yes"}], value=[])
+    elif origin is Literal:
+        control = dcc.Dropdown(id=key, options=list(get_args(annotation)), clearable=True)
+    elif origin is list and get_origin(get_args(annotation)[0]) is Literal:
+        control = dcc.Dropdown(id=key, options=list(get_args(get_args(annotation)[0])), multi=True)
+    elif origin is dict:
+        control = dcc.Checklist(id=key, options=list(get_args(get_args(annotation)[0])), value=[], inline=True)
+    elif annotation in (int, Decimal, float):
+        control = dcc.Input(id=key, type="number")
+    elif annotation is dt.date:
+        control = dcc.Input(id=key, type="text", placeholder="YYYY-MM-DD")
+    else:
+        control = dcc.Textarea(id=key, style={"width": "100%", "height": "48px"})
+    return html.Div([html.Div(path, className="lg-field-name"), control], className="lg-field",
+                    **{"data-field": path})
+
+
+def _data(values: list[Any], keys: list[dict[str, str]], model: type[BaseModel]) -> dict[str, Any]:
+    kinds = dict(_fields(model))
+    data: dict[str, Any] = {}
+    for value, key in zip(values, keys, strict=True):
+        path, annotation = key["name"], kinds.get(key["name"])
+        if annotation is bool:
+            value = bool(value)
+        elif get_origin(annotation) is dict:
+            value = {k: True for k in value or []}
+        elif annotation == list[str] and isinstance(value, str):
+            value = [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
+        elif value in (None, "", []):
+            continue
+        node = data
+        *parents, leaf = path.split(".")
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return data
+
+
+def submit(clicks, name, values, keys, case_ref, lang):
+    if not name or not clicks:  # the form's button appearing is no click
+        return no_update, no_update, no_update
+    who = require("case.view")
+    step = cases.ACTIONS[name]
+    data = _data(values, keys, step.body)
+    with _runtime().session() as session:
+        _case, error = attempt(cases.perform, session, who, int(case_ref["id"]), name, data,
+                               version=(case_ref or {}).get("version"))
+        raised = session.info.pop("raised_warnings", [])
+    if error is not None:
+        return html.Div(explain(error, lang), className="lg-message lg-error", id="case-error"), no_update, \
+            no_update
+    push_warnings(raised)
+    done = t("case.done", lang).format(step.label[1 if lang == "en" else 0])
+    return html.Div(done, id="case-ok"), dt.datetime.now().isoformat(), []

@@ -1,0 +1,196 @@
+"""办案 pages: the cases of the caller's units by state, nearest deadline first, warnings in
+colour (/cases); the reviewer's queue (/cases/review, 审核); the organ head's queue
+(/cases/approval, 待审批); and the supervisors' warnings board (/cases/warnings), refreshed
+live when the sweep or a step raises a warning."""
+
+from __future__ import annotations
+
+import functools
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, dash_table, dcc, html
+from dash_socketio import DashSocketIO
+
+from dashboard import ids
+from dashboard.auth import require
+from dashboard.i18n import t
+from dashboard.rest import runtime as _runtime
+from geo import case_views
+
+LEVEL_COLOURS = {"amber": "#8a6d00", "red": "#8f1d1d", "breach": "#4a0d0d"}
+COLUMNS = ("case_no", "party", "unit", "status", "next_due", "clock", "warning")
+CELL = {"backgroundColor": "#13243d", "color": "#e6edf6", "fontSize": 12, "textAlign": "left", "whiteSpace": "normal"}
+HEADER = {"backgroundColor": "#24406a", "fontWeight": "bold"}
+
+
+def register(app: dash.Dash) -> None:
+    dash.register_page(__name__, path="/cases", name="cases", layout=layout)
+    for queue in ("review", "approval"):
+        dash.register_page(f"{__name__}.{queue}", path=f"/cases/{queue}", name=f"cases-{queue}",
+                           layout=functools.partial(layout, queue=queue))
+    dash.register_page(f"{__name__}.warnings", path="/cases/warnings", name="case-warnings", layout=warnings_layout)
+    app.callback(
+        Output(ids.CASES_TABLE, "data"),
+        Output(ids.CASES_TABLE, "columns"),
+        Output(ids.CASES_COUNT, "children"),
+        Output(ids.CASES_HEADING, "children"),
+        Input(ids.CASES_STATUS, "value"),
+        Input(ids.CASES_WARNING, "value"),
+        Input(ids.CASES_QUEUE, "data"),
+        Input(ids.LANG, "data"),
+    )(show_cases)
+    app.callback(
+        Output(ids.WARNINGS_CHART, "figure"),
+        Output(ids.WARNINGS_TABLE, "data"),
+        Output(ids.WARNINGS_TABLE, "columns"),
+        Output(ids.WARNINGS_HEADING, "children"),
+        Input(ids.WARNINGS_SOCKET, "data-case_warning"),
+        Input(ids.LANG, "data"),
+    )(show_warnings)
+
+
+def layout(queue=None, **_query):
+    require("case.view")
+    statuses = ["open", "all", *case_views_statuses()]
+    return html.Div(
+        className="lg-page",
+        children=[
+            dcc.Store(id=ids.CASES_QUEUE, data=queue),
+            html.Nav(
+                className="lg-subnav",
+                children=[
+                    dcc.Link(t(f"nav.{key}"), href=href, style={"marginRight": "12px"})
+                    for key, href in (("cases", "/cases"), ("case_sources", "/cases/sources"),
+                                      ("case_review", "/cases/review"),
+                                      ("case_approval", "/cases/approval"), ("case_warnings", "/cases/warnings"))
+                ],
+            ),
+            html.H2(id=ids.CASES_HEADING, style={"fontSize": "16px"}),
+            html.Div(
+                className="lg-filters",
+                style={} if queue is None else {"display": "none"},
+                children=[
+                    dcc.Dropdown(id=ids.CASES_STATUS, value="open", clearable=False, style={"width": "200px"},
+                                 options=[{"label": _status_label(s), "value": s} for s in statuses]),
+                    dcc.Dropdown(id=ids.CASES_WARNING, value=None, placeholder=t("cases.any_warning"),
+                                 style={"width": "160px"},
+                                 options=[{"label": t(f"case.level.{lv}"), "value": lv}
+                                          for lv in ("amber", "red", "breach")]),
+                ],
+            ),
+            html.Span(id=ids.CASES_COUNT, className="lg-note"),
+            dash_table.DataTable(
+                id=ids.CASES_TABLE,
+                page_size=25,
+                sort_action="native",
+                markdown_options={"link_target": "_self"},
+                style_table={"overflowX": "auto"},
+                style_cell=CELL,
+                style_header=HEADER,
+                style_data_conditional=[
+                    {"if": {"filter_query": f'{{level}} = "{lv}"'}, "backgroundColor": colour}
+                    for lv, colour in LEVEL_COLOURS.items()
+                ],
+            ),
+        ],
+    )
+
+
+def case_views_statuses() -> list[str]:
+    from dashboard.i18n_cases import _STATUSES
+
+    return list(_STATUSES)
+
+
+def _status_label(status: str, lang: str | None = None) -> str:
+    if status == "open":
+        return t("cases.all_open", lang)
+    if status == "all":
+        return t("cases.all", lang)
+    return t(f"case.status.{status}", lang)
+
+
+def show_cases(status, warning, queue, lang):
+    who = require("case.view")
+    with _runtime().session() as session:
+        rows = case_views.list_cases(session, who, status="open" if queue else status, warning=warning,
+                                     queue=queue, limit=1000)["cases"]
+    data = [
+        {
+            "case_no": f"[{r['case_no']}](/case/{r['id']})",
+            "party": r["party_name"],
+            "unit": r["unit_name"],
+            "status": t(f"case.status.{r['status']}", lang),
+            "next_due": r["next_due"] or "",
+            "clock": t(f"case.clock.{r['next_clock']}", lang) if r["next_clock"] else "",
+            "warning": t(f"case.level.{r['warning']}", lang) if r["warning"] else "",
+            "level": r["warning"] or "",
+        }
+        for r in rows
+    ]
+    columns = [{"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
+               for c in COLUMNS]
+    heading = t(f"cases.heading.{queue}" if queue else "cases.heading", lang)
+    return data, columns, t("cases.count", lang).format(len(data)), heading
+
+
+def warnings_layout(**_query):
+    require("case.view")
+    return html.Div(
+        className="lg-page",
+        children=[
+            DashSocketIO(id=ids.WARNINGS_SOCKET, url="/live", eventNames=["case_warning"]),
+            html.H2(id=ids.WARNINGS_HEADING, style={"fontSize": "16px"}),
+            dcc.Graph(id=ids.WARNINGS_CHART, config={"displaylogo": False}),
+            dash_table.DataTable(
+                id=ids.WARNINGS_TABLE,
+                page_size=25,
+                sort_action="native",
+                markdown_options={"link_target": "_self"},
+                style_table={"overflowX": "auto"},
+                style_cell=CELL,
+                style_header=HEADER,
+                style_data_conditional=[
+                    {"if": {"filter_query": f'{{level}} = "{lv}"'}, "backgroundColor": colour}
+                    for lv, colour in LEVEL_COLOURS.items()
+                ],
+            ),
+        ],
+    )
+
+
+def show_warnings(_pushed, lang):
+    who = require("case.view")
+    with _runtime().session() as session:
+        board = case_views.warnings_board(session, who, limit=1000)
+    units = sorted({r["unit_name"] or "—" for r in board["by_unit"]})
+    figure = go.Figure(
+        [
+            go.Bar(
+                name=t(f"case.level.{lv}", lang),
+                x=units,
+                y=[sum(r["n"] for r in board["by_unit"] if (r["unit_name"] or "—") == u and r["level"] == lv)
+                   for u in units],
+                marker_color={"amber": "#f2b705", "red": "#e03131", "breach": "#7a1010"}[lv],
+            )
+            for lv in ("amber", "red", "breach")
+        ]
+    )
+    figure.update_layout(barmode="stack", title=t("warnings.chart", lang), template="plotly_dark", height=320,
+                         margin={"l": 40, "r": 10, "t": 40, "b": 80})
+    data = [
+        {
+            "case_no": f"[{w['case_no']}](/case/{w['case_id']})" if w["case_id"] else w["subject"],
+            "party": w["title"],
+            "unit": w["unit_name"],
+            "clock": t(f"case.clock.{w['clock']}", lang),
+            "due": w["due"],
+            "warning": t(f"case.level.{w['level']}", lang),
+            "level": w["level"],
+        }
+        for w in board["warnings"]
+    ]
+    columns = [{"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
+               for c in ("case_no", "party", "unit", "clock", "due", "warning")]
+    return figure, data, columns, t("warnings.heading", lang)
