@@ -34,7 +34,7 @@ FROM enf_case e CROSS JOIN LATERAL (VALUES
     ('hearing_report', e.hearing_report_due, NULL), ('service', e.service_due, NULL),
     ('close', e.close_due, NULL), ('file', e.file_due, NULL)) AS k(clock, due, elapsed)
 WHERE e.status NOT IN ('closed', 'onsite_filed') AND k.due IS NOT NULL
-  AND (CAST(:cases AS bigint[]) IS NULL OR e.id = ANY(CAST(:cases AS bigint[])))
+  {{case_filter}}
 UNION ALL
 SELECT 'source:' || s.id, NULL, s.id, s.unit_id, k.clock, k.due, NULL
 FROM case_source s CROSS JOIN LATERAL (VALUES
@@ -44,8 +44,20 @@ FROM case_source s CROSS JOIN LATERAL (VALUES
     ('reporter', CASE WHEN s.reporter_told_on IS NULL THEN s.reporter_notify_due END)) AS k(clock, due)
 WHERE (s.status IN ('registered', 'verifying') OR (s.reporter_notify_due IS NOT NULL AND s.reporter_told_on IS NULL))
   AND k.due IS NOT NULL
-  AND (CAST(:sources AS bigint[]) IS NULL OR s.id = ANY(CAST(:sources AS bigint[])))
+  {{source_filter}}
 """
+
+
+def _clocks_sql(only: bool) -> str:
+    """All running clocks, or (only) those of :cases and :sources; two texts, so that each
+    plan is the right one (an index probe for a step, a scan for the sweep)."""
+    if not only:
+        return _CLOCKS_SQL.format(case_filter="", source_filter="")
+    return _CLOCKS_SQL.format(
+        case_filter="AND e.id = ANY(CAST(:cases AS bigint[]))",
+        source_filter="AND s.id = ANY(CAST(:sources AS bigint[]))",
+    )
+
 
 _LEVEL_SQL = """
 CASE WHEN k.due < CAST(:today AS date) THEN 'breach'
@@ -80,7 +92,7 @@ def sweep(
     rows = session.execute(
         text(
             f"""
-            WITH clocks AS ({_CLOCKS_SQL}),
+            WITH clocks AS ({_clocks_sql(only)}),
             judged AS (
                 SELECT k.*, {_LEVEL_SQL} AS level
                 FROM clocks k JOIN work_calendar w ON w.day = k.due
@@ -110,11 +122,10 @@ def refresh(session: Session, case_id: int, today: dt.date | None = None) -> lis
     session.execute(
         text(
             f"""
-            UPDATE enf_case e SET next_due = n.due, next_clock = n.clock
-            FROM (SELECT e2.id, (SELECT k.due FROM ({_CLOCKS_SQL}) k ORDER BY k.due LIMIT 1) AS due,
-                         (SELECT k.clock FROM ({_CLOCKS_SQL}) k ORDER BY k.due LIMIT 1) AS clock
-                  FROM enf_case e2 WHERE e2.id = :case_id) n
-            WHERE e.id = n.id
+            UPDATE enf_case SET (next_due, next_clock) = (
+                SELECT k.due, k.clock FROM ({_clocks_sql(True)}) k WHERE k.case_id IS NOT NULL
+                ORDER BY k.due LIMIT 1)
+            WHERE id = :case_id
             """
         ),
         {"case_id": case_id, "today": today, "cases": [case_id], "sources": []},
@@ -134,7 +145,7 @@ def clocks(session: Session, case: dict[str, Any], today: dt.date | None = None)
         text(
             f"""
             SELECT k.clock, k.due, k.elapsed, w.ordinal - t.ordinal AS workdays_left, {_LEVEL_SQL} AS level
-            FROM ({_CLOCKS_SQL}) k JOIN work_calendar w ON w.day = k.due
+            FROM ({_clocks_sql(True)}) k JOIN work_calendar w ON w.day = k.due
             CROSS JOIN (SELECT ordinal FROM work_calendar WHERE day = CAST(:today AS date)) t
             ORDER BY k.due
             """

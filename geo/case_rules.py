@@ -5,6 +5,8 @@ Sources: ../shared/domain/CASE-PROCEDURE.md (行政处罚法 = 处罚法; 市场
 
 from __future__ import annotations
 
+from typing import Any
+
 RULES: dict[str, tuple[str, str]] = {
     # the database's own gates (migration 0015)
     "calendar_unknown": (
@@ -161,7 +163,7 @@ EVIDENCE_KINDS = ("书证", "物证", "视听资料", "电子数据", "证人证
 NOT_FILE_GROUNDS = ("minor_corrected", "first_minor_corrected", "no_fault", "no_violation", "limitation", "other")
 
 
-def hearing_right(penalty: dict, party_kind: str) -> bool:
+def hearing_right(penalty: dict[str, Any], party_kind: str) -> bool:
     """Whether the notice must offer a hearing (处罚法 第六十三条 with the sector's figures)."""
     kinds = set(penalty.get("kinds") or ())
     amount = float(penalty.get("fine_yuan") or 0) + float(penalty.get("confiscation_yuan") or 0)

@@ -138,7 +138,9 @@ SOURCE_PERMISSIONS = {
 }
 
 
-def act(session: Session, scope: Scope, source_id: int, body: SourceAction, *, today: dt.date | None = None) -> dict:
+def act(
+    session: Session, scope: Scope, source_id: int, body: SourceAction, *, today: dt.date | None = None
+) -> dict[str, Any]:
     """A step on a source (the caller's permission is checked by the caller: SOURCE_PERMISSIONS)."""
     today = today or dt.date.today()
     on = body.on or today

@@ -128,21 +128,19 @@ def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | Non
             "SELECT received_on, form, content, recheck_result, reasons FROM case_statement "
             "WHERE case_id = :c ORDER BY id"
         ),
-        hearing=(
+        hearing=_first(
             rows(
                 "SELECT h.requested_on, u.username AS host, h.notice_served_on, h.hearing_on, h.held_on, "
                 "h.outcome, h.report_on FROM case_hearing h LEFT JOIN app_user u ON u.id = h.host_user "
                 "WHERE h.case_id = :c"
             )
-            or [None]
-        )[0],
-        decision=(
+        ),
+        decision=_first(
             rows(
                 "SELECT kind, decision_no, decided_on, signed_by, penalty, statements_adopted, education "
                 "FROM case_decision WHERE case_id = :c"
             )
-            or [None]
-        )[0],
+        ),
         services=rows("SELECT document, method, served_on, receiver FROM case_service WHERE case_id = :c ORDER BY id"),
         documents=_documents(case, events),
         actions=cases.available(session, scope, case, today),
@@ -202,6 +200,10 @@ def warnings_board(session: Session, scope: Scope, limit: int = 500) -> dict[str
         {**params, "lim": limit},
     ).mappings()
     return {"by_unit": [_plain(r) for r in by_unit], "warnings": [_plain(r) for r in items]}
+
+
+def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return rows[0] if rows else None
 
 
 def _plain(row: Any) -> dict[str, Any]:

@@ -247,6 +247,8 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {}
+Step = tuple[str | None, dict[str, Any]]
+Run = Callable[[Ctx, Any], Step]
 
 
 def action(
@@ -258,8 +260,8 @@ def action(
     *,
     check: Callable[[Ctx], list[str]] | None = None,
     handler: bool = False,
-):
-    def register(run: Callable[[Ctx, Any], tuple[str | None, dict[str, Any]]]):
+) -> Callable[[Run], Run]:
+    def register(run: Run) -> Run:
         ACTIONS[name] = Action(name, label, sources, permission, body, run, check, handler)
         return run
 
@@ -283,7 +285,7 @@ class StartInvestigation(Body):
     StartInvestigation,
     handler=True,
 )
-def _start(ctx: Ctx, body: StartInvestigation):
+def _start(ctx: Ctx, body: StartInvestigation) -> Step:
     if not body.rights_told:
         raise Refused([{"rule": "rights_notice"}], RULES)
     return "investigating", {"rights_told": True, "note": body.note}
@@ -297,7 +299,7 @@ class Evidence(Body):
 
 
 @action("record_evidence", ("登记证据", "Record evidence"), ("investigating",), "case.handle", Evidence, handler=True)
-def _evidence(ctx: Ctx, body: Evidence):
+def _evidence(ctx: Ctx, body: Evidence) -> Step:
     on = _past(body.collected_on, ctx.today)
     return None, {
         "kind": body.kind,
@@ -321,7 +323,7 @@ class Facts(Body):
     Facts,
     handler=True,
 )
-def _facts(ctx: Ctx, body: Facts):
+def _facts(ctx: Ctx, body: Facts) -> Step:
     sets: dict[str, Any] = {"facts_version": ctx.case["facts_version"] + 1}
     if body.facts is not None:
         sets["facts"] = body.facts
@@ -356,7 +358,7 @@ def _has_evidence(ctx: Ctx) -> list[str]:
     check=_has_evidence,
     handler=True,
 )
-def _close_investigation(ctx: Ctx, body: Report):
+def _close_investigation(ctx: Ctx, body: Report) -> Step:
     broken = _has_evidence(ctx)
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
@@ -381,7 +383,7 @@ def _close_investigation(ctx: Ctx, body: Report):
     Plain,
     handler=True,
 )
-def _resubmit(ctx: Ctx, body: Plain):
+def _resubmit(ctx: Ctx, body: Plain) -> Step:
     return "under_review", {"review": _open_review(ctx, ctx.case["facts_version"]), "note": body.note}
 
 
@@ -404,7 +406,7 @@ def _review_check(ctx: Ctx) -> list[str]:
 
 
 @action("review", ("审核", "Review"), ("under_review",), "case.review", ReviewBody, check=_review_check)
-def _review(ctx: Ctx, body: ReviewBody):
+def _review(ctx: Ctx, body: ReviewBody) -> Step:
     broken = _review_check(ctx)
     if body.opinion == "agree" and not all(body.checks.get(k) for k in REVIEW_CHECKS):
         broken.append("review_checks")
@@ -431,6 +433,8 @@ def _review(ctx: Ctx, body: ReviewBody):
         },
     ).first()
     _update(ctx.session, ctx.id, review_due=None)
+    if row is None:
+        raise Conflict(f"case {ctx.id} has no open review")
     late = ctx.today > row.due
     to = "awaiting_approval" if body.opinion == "agree" else "investigating"
     return to, {"review_id": row.id, "kind": row.kind, "opinion": body.opinion, "reasons": body.reasons, "late": late}
@@ -442,7 +446,7 @@ class Ground(Body):
 
 
 @action("suspend", ("中止调查", "Suspend"), ("investigating",), "case.approve", Ground)
-def _suspend(ctx: Ctx, body: Ground):
+def _suspend(ctx: Ctx, body: Ground) -> Step:
     ctx.session.execute(
         text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) VALUES (:c, :k, :d, :a)"),
         {"c": ctx.id, "k": body.kind, "d": ctx.today, "a": ctx.scope.username},
@@ -451,13 +455,13 @@ def _suspend(ctx: Ctx, body: Ground):
 
 
 @action("resume", ("恢复调查", "Resume"), ("suspended",), "case.approve", Plain)
-def _resume(ctx: Ctx, body: Plain):
+def _resume(ctx: Ctx, body: Plain) -> Step:
     days = _end_pause(ctx)
     return "investigating", {"paused_days": days, "note": body.note}
 
 
 @action("terminate", ("终止调查", "Terminate"), ("investigating", "suspended"), "case.approve", Ground)
-def _terminate(ctx: Ctx, body: Ground):
+def _terminate(ctx: Ctx, body: Ground) -> Step:
     if ctx.case["status"] == "suspended":
         _end_pause(ctx)
     _update(ctx.session, ctx.id, close_due=workdays.wd_after(ctx.session, ctx.today, CLOSE_WD))
@@ -471,7 +475,7 @@ class Extension(Body):
 
 
 @action("extend", ("延长办案期限", "Extend the time limit"), PRE_DECISION + PAUSED, "case.approve", Extension)
-def _extend(ctx: Ctx, body: Extension):
+def _extend(ctx: Ctx, body: Extension) -> Step:
     earlier = ctx.one("SELECT count(*) AS n FROM case_extension WHERE case_id = :c AND kind = 'decide'").n
     if not body.by_panel and (earlier or body.days > FIRST_EXTENSION_DAYS):
         raise Refused([{"rule": "extension_once"}], RULES)
@@ -494,7 +498,7 @@ def _needs_proposal(ctx: Ctx) -> list[str]:
 @action(
     "approve", ("批准告知", "Approve the notice"), ("awaiting_approval",), "case.approve", Plain, check=_needs_proposal
 )
-def _approve(ctx: Ctx, body: Plain):
+def _approve(ctx: Ctx, body: Plain) -> Step:
     if _needs_proposal(ctx):
         raise Refused([{"rule": "penalty_proposed"}], RULES)
     return "approved", {"note": body.note}
@@ -509,7 +513,7 @@ class Serve(Body):
 
 
 @action("notify", ("送达告知书", "Serve the notice"), ("approved",), "case.handle", Serve, handler=True)
-def _notify(ctx: Ctx, body: Serve):
+def _notify(ctx: Ctx, body: Serve) -> Step:
     on = _serve(ctx, body, "notice")
     proposed = ctx.case["proposed"]
     right = hearing_right(proposed, ctx.case["party_kind"])
@@ -550,7 +554,7 @@ class Waiver(Body):
     Waiver,
     handler=True,
 )
-def _waive(ctx: Ctx, body: Waiver):
+def _waive(ctx: Ctx, body: Waiver) -> Step:
     on = _past(body.waived_on, ctx.today)
     ctx.session.execute(
         text("UPDATE case_notice SET waived_on = :d WHERE id = (SELECT max(id) FROM case_notice WHERE case_id = :c)"),
@@ -575,7 +579,7 @@ class Statement(Body):
     Statement,
     handler=True,
 )
-def _statement(ctx: Ctx, body: Statement):
+def _statement(ctx: Ctx, body: Statement) -> Step:
     on = _past(body.received_on, ctx.today)
     ctx.session.execute(
         text("""INSERT INTO case_statement (case_id, received_on, form, content, recheck_result, reasons, created_by)
@@ -614,7 +618,7 @@ def _hearing_check(ctx: Ctx) -> list[str]:
     check=_hearing_check,
     handler=True,
 )
-def _request_hearing(ctx: Ctx, body: HearingRequest):
+def _request_hearing(ctx: Ctx, body: HearingRequest) -> Step:
     on = _past(body.requested_on, ctx.today)
     notice = ctx.one("SELECT hearing_right, response_due FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1")
     broken = [] if notice.hearing_right else ["hearing_right"]
@@ -647,7 +651,7 @@ class Schedule(Body):
     "case.approve",
     Schedule,
 )
-def _schedule(ctx: Ctx, body: Schedule):
+def _schedule(ctx: Ctx, body: Schedule) -> Step:
     host = ctx.session.execute(
         text("SELECT id, role FROM app_user WHERE username = :u AND active"), {"u": body.host}
     ).first()
@@ -663,7 +667,13 @@ def _schedule(ctx: Ctx, body: Schedule):
             "UPDATE case_hearing SET host_user = :h, notice_served_on = :n, hearing_on = :d, public = :p "
             "WHERE case_id = :c"
         ),
-        {"h": host.id, "n": body.notice_served_on, "d": body.hearing_on, "p": body.public, "c": ctx.id},
+        {
+            "h": host.id if host else None,
+            "n": body.notice_served_on,
+            "d": body.hearing_on,
+            "p": body.public,
+            "c": ctx.id,
+        },
     )
     _update(ctx.session, ctx.id, hearing_host_due=None)
     return None, {"host": body.host, "hearing_on": body.hearing_on.isoformat(), "public": body.public}
@@ -683,7 +693,7 @@ class Held(Body):
 @action(
     "hold_hearing", ("举行听证", "Hold the hearing"), ("hearing_requested",), "case.hearing", Held, check=_host_check
 )
-def _hold(ctx: Ctx, body: Held):
+def _hold(ctx: Ctx, body: Held) -> Step:
     on = _past(body.held_on, ctx.today)
     broken = _host_check(ctx)
     scheduled = ctx.one("SELECT hearing_on FROM case_hearing WHERE case_id = :c")
@@ -711,7 +721,7 @@ class HearingReport(Body):
     HearingReport,
     check=_host_check,
 )
-def _report(ctx: Ctx, body: HearingReport):
+def _report(ctx: Ctx, body: HearingReport) -> Step:
     if _host_check(ctx):
         raise Refused([{"rule": "host_only"}], RULES)
     ctx.session.execute(
@@ -746,7 +756,7 @@ class Panel(Body):
     "case.approve",
     Panel,
 )
-def _panel(ctx: Ctx, body: Panel):
+def _panel(ctx: Ctx, body: Panel) -> Step:
     on = _past(body.held_on, ctx.today)
     ctx.session.execute(
         text("""INSERT INTO case_panel (case_id, held_on, participants, minutes, conclusion, facts_version, created_by)
@@ -776,7 +786,7 @@ def _decision_check(ctx: Ctx) -> list[str]:
     return _gate_rules(ctx, kind, ctx.case["proposed"])
 
 
-def _gate_rules(ctx: Ctx, kind: str, penalty: dict | None) -> list[str]:
+def _gate_rules(ctx: Ctx, kind: str, penalty: dict[str, Any] | None) -> list[str]:
     row = ctx.one(
         "SELECT lawgrid_decision_gates(:c, :k, CAST(:p AS jsonb), :d) AS g",
         k=kind,
@@ -794,7 +804,7 @@ def _gate_rules(ctx: Ctx, kind: str, penalty: dict | None) -> list[str]:
     Decide,
     check=_decision_check,
 )
-def _decide(ctx: Ctx, body: Decide):
+def _decide(ctx: Ctx, body: Decide) -> Step:
     penalty = (body.penalty.as_json() if body.penalty else ctx.case["proposed"]) if body.kind == "penalty" else None
     broken = _gate_rules(ctx, body.kind, penalty)
     if body.kind == "penalty" and penalty is None:
@@ -832,7 +842,7 @@ def _decide(ctx: Ctx, body: Decide):
 
 
 @action("serve", ("送达决定书", "Serve the decision"), ("decided",), "case.handle", Serve, handler=True)
-def _serve_decision(ctx: Ctx, body: Serve):
+def _serve_decision(ctx: Ctx, body: Serve) -> Step:
     on = _serve(ctx, body, "decision")
     decision = ctx.one("SELECT kind, penalty FROM case_decision WHERE case_id = :c")
     owes = decision.kind == "penalty" and float((decision.penalty or {}).get("fine_yuan") or 0) > 0
@@ -851,21 +861,21 @@ class Performance(Body):
 @action(
     "record_performance", ("登记履行", "Record performance"), ("executing",), "case.handle", Performance, handler=True
 )
-def _performed(ctx: Ctx, body: Performance):
+def _performed(ctx: Ctx, body: Performance) -> Step:
     on = _past(body.performed_on, ctx.today)
     _update(ctx.session, ctx.id, close_due=workdays.wd_after(ctx.session, on, CLOSE_WD))
     return "performed", {"performed_on": on.isoformat(), "reference": body.reference}
 
 
 @action("close", ("结案", "Close the case"), ("served", "performed", "terminated"), "case.approve", Plain)
-def _close(ctx: Ctx, body: Plain):
+def _close(ctx: Ctx, body: Plain) -> Step:
     late = ctx.case["close_due"] is not None and ctx.today > ctx.case["close_due"]
     _update(ctx.session, ctx.id, closed_on=ctx.today, close_due=None)
     return "closed", {"note": body.note, "late": late}
 
 
 @action("file_onsite", ("当场处罚备案", "File the on-the-spot decision"), ("onsite_decided",), "case.manage", Plain)
-def _file_onsite(ctx: Ctx, body: Plain):
+def _file_onsite(ctx: Ctx, body: Plain) -> Step:
     late = ctx.today > ctx.case["file_due"]
     _update(ctx.session, ctx.id, file_due=None, closed_on=ctx.today)
     return "onsite_filed", {"note": body.note, "late": late}
@@ -928,7 +938,9 @@ def perform(
     return _finish(session, scope, case_id, name, detail)
 
 
-def available(session: Session, scope: Scope, case: dict[str, Any], today: dt.date | None = None) -> list[dict]:
+def available(
+    session: Session, scope: Scope, case: dict[str, Any], today: dt.date | None = None
+) -> list[dict[str, Any]]:
     """The steps that apply to the case now: each allowed, or refused with its rules."""
     ctx = Ctx(session, scope, case, today or dt.date.today())
     out = []
@@ -966,7 +978,9 @@ def validate(model: type[BaseModel], data: Any) -> Any:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _finish(session: Session, scope: Scope, case_id: int, name: str, detail: dict | None = None) -> dict[str, Any]:
+def _finish(
+    session: Session, scope: Scope, case_id: int, name: str, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     case_clocks.refresh(session, case_id)
     audit.record(
         session,
@@ -979,7 +993,7 @@ def _finish(session: Session, scope: Scope, case_id: int, name: str, detail: dic
 
 
 def _event(
-    session: Session, case_id: int, actor: str, name: str, frm: str | None, to: str | None, detail: dict
+    session: Session, case_id: int, actor: str, name: str, frm: str | None, to: str | None, detail: dict[str, Any]
 ) -> None:
     session.execute(
         text(
@@ -1125,7 +1139,7 @@ def _insert_case(
     major: bool = False,
     act_ended_on: dt.date | None = None,
     legal_review_reason: str | None = None,
-    proposed: dict | None = None,
+    proposed: dict[str, Any] | None = None,
 ) -> int:
     legal = bool(item.legal_review or major or legal_review_reason)
     reason = legal_review_reason or ("法制审核目录事项" if item.legal_review else "重大案件" if major else None)
@@ -1186,7 +1200,7 @@ def _insert_decision(
     case_id: int,
     unit_id: int,
     kind: str,
-    penalty: dict | None,
+    penalty: dict[str, Any] | None,
     today: dt.date,
     doc_type: str,
     *,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,7 +126,7 @@ def set_days(session: Session, days: list[Day], actor: str, source: str) -> int:
     return len(days)
 
 
-def _walk(day: dt.date, step: int):
+def _walk(day: dt.date, step: int) -> Iterator[dt.date]:
     while True:
         day += dt.timedelta(days=step)
         yield day
@@ -151,7 +152,8 @@ def parse_csv(data: str) -> tuple[list[Day], list[str]]:
 def _call(session: Session, sql: str, params: dict[str, Any]) -> dt.date:
     try:
         with session.begin_nested():
-            return session.execute(text(sql), params).scalar_one()
+            day: dt.date = session.execute(text(sql), params).scalar_one()
+            return day
     except DBAPIError as exc:
         error = from_database(exc, REASONS)
         if error is None:

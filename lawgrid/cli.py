@@ -21,6 +21,7 @@ BENCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "dispatch": {"targets": 100_000},
     "coverage": {"targets": 1_000_000},
     "screens": {"clients": 500},
+    "cases": {"targets": 20_000},
 }
 
 
@@ -73,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = user.add_subparsers(dest="user_action", required=True)
     add = user_sub.add_parser("add", help="create an account; the password is read from stdin")
     add.add_argument("name")
-    add.add_argument("--role", required=True, help="admin, operator, dispatcher, leader, supervisor, auditor")
+    add.add_argument(
+        "--role",
+        required=True,
+        help="a role: admin, operator, dispatcher, leader, supervisor, auditor, "
+        "officer, legal_reviewer, case_reviewer, organ_head, hearing_officer, oversight",
+    )
     add.add_argument(
         "--unit",
         action="append",
@@ -81,7 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="enforcement unit code (dispatchers and supervisors; repeatable)",
     )
+    add.add_argument("--officer", help="an officer's certificate number: links the account to him")
+    add.add_argument("--qualification", help="a legal reviewer's 法律职业资格 number")
     add.set_defaults(handler=cmd_user_add)
+    calendar = sub.add_parser("calendar", help="working-day calendar")
+    calendar_sub = calendar.add_subparsers(dest="calendar_action", required=True)
+    cal_import = calendar_sub.add_parser(
+        "import", help="day,workday|holiday[,note] per line (the next year's schedule)"
+    )
+    cal_import.add_argument("file")
+    cal_import.add_argument("--source", default="国务院办公厅节假日安排", help="where the days come from")
+    cal_import.set_defaults(handler=cmd_calendar)
     passwd = user_sub.add_parser("passwd", help="set a password (read from stdin); ends the user's sessions")
     passwd.add_argument("name")
     passwd.set_defaults(handler=cmd_user_change)
@@ -129,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--tasks", type=int, default=1_000, help="dispatch")
     bench.add_argument("--inspections", type=int, default=5_000_000, help="coverage")
     bench.add_argument("--seed", type=int, default=7, help="seed")
+    bench.add_argument("--cases", type=int, default=100_000, help="cases: open cases")
     bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
     bench.add_argument("--rate", type=float, help="ingest (2), push (1): fixes per second per device")
     bench.add_argument("--duration", type=float, help="ingest (60), push (30): seconds")
@@ -218,8 +235,41 @@ def cmd_seed(args) -> int:
         summary = seed_all(
             session, targets=args.targets, officers=args.officers, seed=args.seed, inspections=args.inspections
         )
+    summary["cases"] = seed_demo_cases(runtime)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
+
+
+def seed_demo_cases(runtime, n: int = 60) -> dict:
+    """Cases in every state (some near and past their deadlines). The working days past the
+    package's last year are entered as weekends only, marked as demo data, until an
+    administrator enters the State Council's schedule (`lawgrid calendar import`)."""
+    import datetime as dt
+
+    from geo import workdays
+    from ingest.seed_cases import seed_cases
+
+    with runtime.session() as session:
+        workdays.extend_provisional(session, dt.date.today() + dt.timedelta(days=400), source="demo: weekends only")
+        return seed_cases(session, n)
+
+
+def cmd_calendar(args) -> int:
+    """Enter the next year's schedule or override days; every change is audited."""
+    import getpass
+    from pathlib import Path
+
+    from geo import workdays
+
+    runtime = _runtime()
+    days, errors = workdays.parse_csv(Path(args.file).read_text(encoding="utf-8"))
+    for error in errors:
+        print(f"lawgrid: calendar import: {error}", file=sys.stderr)
+    with runtime.session() as session:
+        n = workdays.set_days(session, days, f"cli:{getpass.getuser()}", args.source)
+        first, last = workdays.known_range(session)
+    print(json.dumps({"imported": n, "rejected_lines": len(errors), "known": [str(first), str(last)]}))
+    return 1 if errors else 0
 
 
 def cmd_import(args) -> int:
@@ -295,7 +345,15 @@ def cmd_user_add(args) -> int:
     runtime = _runtime()
     try:
         with runtime.session() as session:
-            accounts.create_user(session, args.name, password, args.role, args.unit)
+            accounts.create_user(
+                session,
+                args.name,
+                password,
+                args.role,
+                args.unit,
+                officer_cert=args.officer,
+                legal_qualification_no=args.qualification,
+            )
             audit.record(
                 session,
                 f"cli:{getpass.getuser()}",
@@ -324,10 +382,18 @@ def create_demo_accounts(runtime) -> list[tuple[str, str, str]]:
         if session.execute(text("SELECT count(*) FROM app_user")).scalar():
             return []
         unit = session.execute(text("SELECT code FROM enforcement_unit ORDER BY id LIMIT 1")).scalar()
+        cert = session.execute(
+            text(
+                "SELECT o.cert_no FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = :u "
+                "AND current_date BETWEEN o.cert_valid_from AND o.cert_valid_to ORDER BY o.id LIMIT 1"
+            ),
+            {"u": unit},
+        ).scalar()
         for role in accounts.ROLES:
             password = secrets.token_urlsafe(9)
-            units = [unit] if role in accounts.UNIT_SCOPED_ROLES else []
-            accounts.create_user(session, f"demo-{role}", password, role, units)
+            units = [unit] if role in accounts.UNIT_SCOPED_ROLES and role != "officer" else []
+            extra = {"officer_cert": cert} if role == "officer" else {}
+            accounts.create_user(session, f"demo-{role}", password, role, units, **extra)
             audit.record(session, "demo", "user_add", subject=f"demo-{role}", detail={"role": role})
             created.append((f"demo-{role}", password, role))
     return created
@@ -437,6 +503,7 @@ def cmd_demo(args) -> int:
                 ),
                 flush=True,
             )
+        print("demo cases:", json.dumps(seed_demo_cases(runtime), ensure_ascii=False), flush=True)
     accounts_file = runtime.settings.resolved_data_dir / "demo-accounts.txt"
     accounts_created = create_demo_accounts(runtime)
     if accounts_created:

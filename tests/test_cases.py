@@ -439,3 +439,14 @@ def test_two_reviewers_racing_on_one_case_exactly_one_wins(engine):
             text("SELECT count(*) FROM case_review WHERE case_id = :c AND opinion IS NOT NULL"), {"c": case["id"]}
         ).scalar_one()
     assert decided == 1
+
+
+def test_demo_cases_cover_the_states_with_clocks_near_and_past_due(session):
+    from ingest.seed_cases import seed_cases
+
+    made = seed_cases(session, 36)
+    assert made["cases"] == 36 and made["sources"] >= 3
+    states = set(session.execute(text("SELECT status FROM enf_case WHERE created_by LIKE 'seed-head-%'")).scalars())
+    assert {"filed", "investigating", "under_review", "awaiting_approval", "notified", "decided", "closed"} <= states
+    levels = set(session.execute(text("SELECT level FROM case_warning")).scalars())
+    assert levels & {"red", "breach"}

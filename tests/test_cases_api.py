@@ -36,8 +36,12 @@ def unit_id(engine, code: str) -> int:
 def new_case(client, tokens, engine) -> dict:
     source = client.post(
         "/api/case-sources",
-        json={"kind": "complaint", "unit_id": unit_id(engine, "U001"), "summary": "消费者投诉：超标价销售",
-              "reporter": {"name": "王某", "phone": "13800000000", "real_name": True}},
+        json={
+            "kind": "complaint",
+            "unit_id": unit_id(engine, "U001"),
+            "summary": "消费者投诉：超标价销售",
+            "reporter": {"name": "王某", "phone": "13800000000", "real_name": True},
+        },
         headers=tokens["t-dispatcher"],
     )
     assert source.status_code == 201, source.get_json()
@@ -47,8 +51,13 @@ def new_case(client, tokens, engine) -> dict:
         target = c.execute(text("SELECT id FROM target WHERE kind = 'entity' ORDER BY id LIMIT 1")).scalar_one()
     r = client.post(
         "/api/cases",
-        json={"source_id": source.get_json()["id"], "item_code": "market_regulation.04", "officer_ids": officers,
-              "party": {"kind": "legal", "name": "某超市有限公司"}, "facts": "投诉核查"},
+        json={
+            "source_id": source.get_json()["id"],
+            "item_code": "market_regulation.04",
+            "officer_ids": officers,
+            "party": {"kind": "legal", "name": "某超市有限公司"},
+            "facts": "投诉核查",
+        },
         headers=tokens["t-organ_head"],
     )
     assert r.status_code == 201, r.get_json()
@@ -64,10 +73,16 @@ def act(client, tokens, who: str, case: dict, action: str, **fields):
 def test_a_case_over_the_api_with_an_early_decision_refused_and_audited(client, tokens, engine):
     case = new_case(client, tokens, engine)
     assert act(client, tokens, "t-officer", case, "start_investigation", rights_told=True).status_code == 200
-    assert act(client, tokens, "t-officer", case, "record_evidence", kind="现场笔录", description="现场检查").status_code == 200
+    assert (
+        act(client, tokens, "t-officer", case, "record_evidence", kind="现场笔录", description="现场检查").status_code
+        == 200
+    )
     assert act(client, tokens, "t-officer", case, "close_investigation", **REPORT).status_code == 200
-    r = client.post(f"/api/cases/{case['id']}/reviews", json={"opinion": "agree", "checks": ALL_CHECKS},
-                    headers=tokens["t-case_reviewer"])
+    r = client.post(
+        f"/api/cases/{case['id']}/reviews",
+        json={"opinion": "agree", "checks": ALL_CHECKS},
+        headers=tokens["t-case_reviewer"],
+    )
     assert r.status_code == 201 and r.get_json()["status"] == "awaiting_approval"
     early = act(client, tokens, "t-organ_head", case, "decide", kind="penalty")
     assert early.status_code == 422
@@ -120,13 +135,14 @@ def test_lists_warnings_and_the_calendar(client, tokens, engine):
     assert dues == sorted(dues)
     assert client.get("/api/cases?warning=purple", headers=tokens["t-oversight"]).status_code == 400
     sources = client.get("/api/case-sources?status=filed", headers=tokens["t-oversight"]).get_json()["sources"]
-    assert sources and sources[0]["reporter_notify_due"]
+    assert any(s["reporter_notify_due"] for s in sources)  # a real-name complainant is told
     board = client.get("/api/warnings", headers=tokens["t-oversight"])
     assert board.status_code == 200 and set(board.get_json()) == {"by_unit", "warnings"}
     days = client.get("/api/calendar?start=2026-09-30&end=2026-10-11", headers=tokens["t-officer"]).get_json()
     assert [d["day"] for d in days["days"] if d["workday"]] == ["2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10"]
     bad = client.get("/api/calendar?start=2026-10-11&end=2026-09-30", headers=tokens["t-officer"])
     assert bad.status_code == 400
-    put = client.put("/api/calendar", json={"days": [{"day": "2026-10-12", "workday": True}]},
-                     headers=tokens["t-officer"])
+    put = client.put(
+        "/api/calendar", json={"days": [{"day": "2026-10-12", "workday": True}]}, headers=tokens["t-officer"]
+    )
     assert put.status_code == 403

@@ -51,8 +51,9 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
         source = violation(s, note="浏览器测试：超标价销售")
         labels = [
             f"{r.name}（{r.cert_no}）"
-            for r in s.execute(text("SELECT name, cert_no FROM officer WHERE id = ANY(:o) ORDER BY id"),
-                               {"o": handlers(s)})
+            for r in s.execute(
+                text("SELECT name, cert_no FROM officer WHERE id = ANY(:o) ORDER BY id"), {"o": handlers(s)}
+            )
         ]
         s.commit()
     base = live_app["url"]
@@ -72,9 +73,17 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     officer = as_user(browser, live_app, "t-officer")
     take(officer, case_url, "start_investigation", tick=["rights_told"])
     take(officer, case_url, "record_evidence", pick={"kind": "书证"}, fill={"description": "价签照片三张"})
-    take(officer, case_url, "close_investigation", pick={"proposed.kinds": "fine"},
-         fill={"facts": "超标价销售，价签与销售记录为证", "proposed.fine_yuan": "5000",
-               "discretion_reason": "初次违法，从轻"})
+    take(
+        officer,
+        case_url,
+        "close_investigation",
+        pick={"proposed.kinds": "fine"},
+        fill={
+            "facts": "超标价销售，价签与销售记录为证",
+            "proposed.fine_yuan": "5000",
+            "discretion_reason": "初次违法，从轻",
+        },
+    )
 
     reviewer = as_user(browser, live_app, "t-case_reviewer")
     reviewer.goto(base + "/cases/review")

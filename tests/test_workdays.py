@@ -14,7 +14,7 @@ from sqlalchemy import text
 from geo import workdays
 from geo.errors import InvalidInput, Refused
 
-KNOWN = st.dates(min_value=dt.date(2021, 1, 1), max_value=dt.date(2026, 10, 31))
+KNOWN = st.dates(min_value=dt.date(2021, 1, 1), max_value=dt.date(2026, 9, 30))  # + 90 days stays in 2026
 SLOW_DB = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

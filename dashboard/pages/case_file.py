@@ -86,24 +86,49 @@ def render(_done, lang, case_ref):
     party = view["party"]
     body = html.Div(
         [
-            html.H2(f"{view['case_no']} · {t('case.status.' + view['status'], lang)}", id="case-heading",
-                    **{"data-status": view["status"], "data-version": str(view["version"])}),
+            html.H2(
+                f"{view['case_no']} · {t('case.status.' + view['status'], lang)}",
+                id="case-heading",
+                **{"data-status": view["status"], "data-version": str(view["version"])},
+            ),
             html.P(f"{t('case.item', lang)}：{view['item_name']}（{view['legal_basis']}） · {view['unit_name']}"),
-            _section(t("case.party", lang), html.P(" · ".join(str(v) for v in (
-                party["name"], party["id_no"], party["address"]) if v))),
-            _section(t("case.officers", lang), html.Ul([html.Li(f"{o['name']}（{o['cert_no']}）")
-                                                        for o in view["officers"]])),
+            _section(
+                t("case.party", lang),
+                html.P(" · ".join(str(v) for v in (party["name"], party["id_no"], party["address"]) if v)),
+            ),
+            _section(
+                t("case.officers", lang), html.Ul([html.Li(f"{o['name']}（{o['cert_no']}）") for o in view["officers"]])
+            ),
             _section(t("case.clocks", lang), _clocks(view["clocks"], lang)),
             _section(t("case.actions", lang), _actions(view["actions"], lang), id="case-actions"),
-            _section(t("case.evidence", lang), html.Ul([html.Li(f"{e['kind']}：{e['description']}")
-                                                        for e in view["evidence"]] or [t("case.none", lang)])),
-            _section(t("case.documents", lang), html.Ul([
-                html.Li(f"{d['zh' if lang != 'en' else 'en']} {d['doc_no'] or ''} · {d['at'][:16]} · {d['by']}")
-                for d in view["documents"]])),
-            _section(t("case.timeline", lang), html.Ol(
-                [html.Li(f"{e['at'][:16].replace('T', ' ')} {e['actor']}：{_label(e['action'], lang)}"
-                         + (f" → {t('case.status.' + e['to_status'], lang)}" if e["to_status"] else ""))
-                 for e in view["events"]], id="case-timeline")),
+            _section(
+                t("case.evidence", lang),
+                html.Ul(
+                    [html.Li(f"{e['kind']}：{e['description']}") for e in view["evidence"]] or [t("case.none", lang)]
+                ),
+            ),
+            _section(
+                t("case.documents", lang),
+                html.Ul(
+                    [
+                        html.Li(f"{d['zh' if lang != 'en' else 'en']} {d['doc_no'] or ''} · {d['at'][:16]} · {d['by']}")
+                        for d in view["documents"]
+                    ]
+                ),
+            ),
+            _section(
+                t("case.timeline", lang),
+                html.Ol(
+                    [
+                        html.Li(
+                            f"{e['at'][:16].replace('T', ' ')} {e['actor']}：{_label(e['action'], lang)}"
+                            + (f" → {t('case.status.' + e['to_status'], lang)}" if e["to_status"] else "")
+                        )
+                        for e in view["events"]
+                    ],
+                    id="case-timeline",
+                ),
+            ),
         ]
     )
     return body, {"id": case_id, "version": view["version"]}
@@ -118,7 +143,8 @@ def _label(action: str, lang: str | None) -> str:
     if step is not None:
         return step.label[1 if lang == "en" else 0]
     return {"file": ("立案", "filed"), "decide_onsite": ("当场处罚", "decided on the spot")}.get(
-        action, (action, action))[1 if lang == "en" else 0]
+        action, (action, action)
+    )[1 if lang == "en" else 0]
 
 
 def _clocks(clocks: list[dict[str, Any]], lang: str | None) -> Any:
@@ -129,8 +155,12 @@ def _clocks(clocks: list[dict[str, Any]], lang: str | None) -> Any:
         due = t("case.paused", lang) if c.get("paused") else c["due"]
         left = "" if c.get("workdays_left") is None else str(c["workdays_left"])
         level = t(f"case.level.{c['level']}", lang) if c.get("level") else ""
-        rows.append(html.Tr([html.Td(t(f"case.clock.{c['clock']}", lang)), html.Td(due), html.Td(left),
-                             html.Td(level)], className=LEVEL_CLASS.get(c.get("level") or "", "")))
+        rows.append(
+            html.Tr(
+                [html.Td(t(f"case.clock.{c['clock']}", lang)), html.Td(due), html.Td(left), html.Td(level)],
+                className=LEVEL_CLASS.get(c.get("level") or "", ""),
+            )
+        )
     head = html.Tr([html.Th(t(k, lang)) for k in ("col.clock", "col.due", "col.left", "col.level")])
     return html.Table([html.Thead(head), html.Tbody(rows)], className="lg-table", id="case-clocks")
 
@@ -140,13 +170,27 @@ def _actions(actions: list[dict[str, Any]], lang: str | None) -> Any:
     for a in actions:
         label = a["label"]["en" if lang == "en" else "zh"]
         if a["allowed"]:
-            items.append(html.Li(html.Button(label, id={"type": ids.CASE_ACTION_BUTTON, "action": a["action"]},
-                                             className="lg-button", **{"data-action": a["action"]})))
+            items.append(
+                html.Li(
+                    html.Button(
+                        label,
+                        id={"type": ids.CASE_ACTION_BUTTON, "action": a["action"]},
+                        className="lg-button",
+                        **{"data-action": a["action"]},
+                    )
+                )
+            )
         else:
             why = "；".join(r["en" if lang == "en" else "zh"] for r in a["rules"])
-            items.append(html.Li([html.Span(label, className="lg-disabled"),
-                                  html.Span(f" {t('case.not_allowed', lang)}{why}", className="lg-note")],
-                                 **{"data-refused": a["action"]}))
+            items.append(
+                html.Li(
+                    [
+                        html.Span(label, className="lg-disabled"),
+                        html.Span(f" {t('case.not_allowed', lang)}{why}", className="lg-note"),
+                    ],
+                    **{"data-refused": a["action"]},
+                )
+            )
     return html.Ul(items or [html.Li(t("case.none", lang))])
 
 
@@ -157,8 +201,13 @@ def choose(clicks, lang):
     name = ctx.triggered_id["action"]
     step = cases.ACTIONS[name]
     fields = [_widget(path, annotation) for path, annotation in _fields(step.body)]
-    return html.Div([html.H3(step.label[1 if lang == "en" else 0], style={"fontSize": "14px"}), *fields,
-                     html.Button(t("case.submit", lang), id=ids.CASE_SUBMIT, className="lg-button")]), name
+    return html.Div(
+        [
+            html.H3(step.label[1 if lang == "en" else 0], style={"fontSize": "14px"}),
+            *fields,
+            html.Button(t("case.submit", lang), id=ids.CASE_SUBMIT, className="lg-button"),
+        ]
+    ), name
 
 
 def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any]]:
@@ -196,8 +245,8 @@ def _widget(path: str, annotation: Any) -> html.Div:
         control = dcc.Input(id=key, type="text", placeholder="YYYY-MM-DD")
     else:
         control = dcc.Textarea(id=key, style={"width": "100%", "height": "48px"})
-    return html.Div([html.Div(path, className="lg-field-name"), control], className="lg-field",
-                    **{"data-field": path})
+    attrs: dict[str, Any] = {"data-field": path}
+    return html.Div([html.Div(path, className="lg-field-name"), control], className="lg-field", **attrs)
 
 
 def _data(values: list[Any], keys: list[dict[str, str]], model: type[BaseModel]) -> dict[str, Any]:
@@ -228,12 +277,12 @@ def submit(clicks, name, values, keys, case_ref, lang):
     step = cases.ACTIONS[name]
     data = _data(values, keys, step.body)
     with _runtime().session() as session:
-        _case, error = attempt(cases.perform, session, who, int(case_ref["id"]), name, data,
-                               version=(case_ref or {}).get("version"))
+        _case, error = attempt(
+            cases.perform, session, who, int(case_ref["id"]), name, data, version=(case_ref or {}).get("version")
+        )
         raised = session.info.pop("raised_warnings", [])
     if error is not None:
-        return html.Div(explain(error, lang), className="lg-message lg-error", id="case-error"), no_update, \
-            no_update
+        return html.Div(explain(error, lang), className="lg-message lg-error", id="case-error"), no_update, no_update
     push_warnings(raised)
     done = t("case.done", lang).format(step.label[1 if lang == "en" else 0])
     return html.Div(done, id="case-ok"), dt.datetime.now().isoformat(), []

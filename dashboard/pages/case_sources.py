@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from dashboard import ids
 from dashboard.auth import require
-from dashboard.i18n import t
 from dashboard.pages.cases import CELL, HEADER
 from dashboard.rest import attempt, explain
 from dashboard.rest import runtime as _runtime
@@ -18,9 +17,22 @@ from geo import case_sources, cases, policy
 
 SOURCES_TABLE = "sources-table"
 NEW_KIND, NEW_SUMMARY, NEW_REPORTER, NEW_PHONE, NEW_REAL, NEW_UNIT, NEW_SUBMIT = (
-    "source-kind", "source-summary", "source-reporter", "source-phone", "source-real", "source-unit", "source-submit")
+    "source-kind",
+    "source-summary",
+    "source-reporter",
+    "source-phone",
+    "source-real",
+    "source-unit",
+    "source-submit",
+)
 FILE_SOURCE, FILE_ITEM, FILE_OFFICERS, FILE_FACTS, FILE_MAJOR, FILE_SUBMIT = (
-    "file-source", "file-item", "file-officers", "file-facts", "file-major", "file-submit")
+    "file-source",
+    "file-item",
+    "file-officers",
+    "file-facts",
+    "file-major",
+    "file-submit",
+)
 SOURCES_MESSAGE, SOURCES_DONE = "sources-message", "sources-done"
 
 
@@ -42,16 +54,25 @@ def register(app: dash.Dash) -> None:
         Output(SOURCES_MESSAGE, "children"),
         Output(SOURCES_DONE, "data"),
         Input(NEW_SUBMIT, "n_clicks"),
-        State(NEW_KIND, "value"), State(NEW_SUMMARY, "value"), State(NEW_REPORTER, "value"),
-        State(NEW_PHONE, "value"), State(NEW_REAL, "value"), State(NEW_UNIT, "value"), State(ids.LANG, "data"),
+        State(NEW_KIND, "value"),
+        State(NEW_SUMMARY, "value"),
+        State(NEW_REPORTER, "value"),
+        State(NEW_PHONE, "value"),
+        State(NEW_REAL, "value"),
+        State(NEW_UNIT, "value"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(register_source)
     app.callback(
         Output(SOURCES_MESSAGE, "children", allow_duplicate=True),
         Output(SOURCES_DONE, "data", allow_duplicate=True),
         Input(FILE_SUBMIT, "n_clicks"),
-        State(FILE_SOURCE, "value"), State(FILE_ITEM, "value"), State(FILE_OFFICERS, "value"),
-        State(FILE_FACTS, "value"), State(FILE_MAJOR, "value"), State(ids.LANG, "data"),
+        State(FILE_SOURCE, "value"),
+        State(FILE_ITEM, "value"),
+        State(FILE_OFFICERS, "value"),
+        State(FILE_FACTS, "value"),
+        State(FILE_MAJOR, "value"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(file_source)
 
@@ -66,20 +87,34 @@ def layout(**_query):
         children=[
             dcc.Store(id=SOURCES_DONE, data=0),
             html.H2("案源 / Case sources", style={"fontSize": "16px"}),
-            dash_table.DataTable(id=SOURCES_TABLE, page_size=15, sort_action="native", style_cell=CELL,
-                                 style_header=HEADER, style_table={"overflowX": "auto"},
-                                 columns=[{"name": c, "id": c} for c in
-                                          ("id", "kind", "summary", "status", "received_on", "verify_due",
-                                           "accept_due")]),
+            dash_table.DataTable(
+                id=SOURCES_TABLE,
+                page_size=15,
+                sort_action="native",
+                style_cell=CELL,
+                style_header=HEADER,
+                style_table={"overflowX": "auto"},
+                columns=[
+                    {"name": c, "id": c}
+                    for c in ("id", "kind", "summary", "status", "received_on", "verify_due", "accept_due")
+                ],
+            ),
             html.Div(id=SOURCES_MESSAGE, className="lg-message", role="status"),
             html.Section(
                 style={} if policy.allowed(who, "case.source") else {"display": "none"},
                 children=[
                     html.H3("登记案源 / Register a source", style={"fontSize": "14px"}),
-                    dcc.Dropdown(id=NEW_KIND, value="complaint", clearable=False,
-                                 options=["complaint", "report", "transfer", "assigned", "monitoring"]),
-                    dcc.Dropdown(id=NEW_UNIT, options=[{"label": n, "value": i} for i, n in units],
-                                 value=units[0][0] if units else None),
+                    dcc.Dropdown(
+                        id=NEW_KIND,
+                        value="complaint",
+                        clearable=False,
+                        options=["complaint", "report", "transfer", "assigned", "monitoring"],
+                    ),
+                    dcc.Dropdown(
+                        id=NEW_UNIT,
+                        options=[{"label": n, "value": i} for i, n in units],
+                        value=units[0][0] if units else None,
+                    ),
                     dcc.Textarea(id=NEW_SUMMARY, placeholder="summary", style={"width": "100%"}),
                     dcc.Input(id=NEW_REPORTER, placeholder="reporter"),
                     dcc.Input(id=NEW_PHONE, placeholder="phone"),
@@ -107,8 +142,9 @@ def show(_done, lang):
     who = require("case.view")
     with _runtime().session() as session:
         rows = case_sources.listing(session, who, "open", 500)
-    table = [{k: r[k] for k in ("id", "kind", "summary", "status", "received_on", "verify_due", "accept_due")}
-             for r in rows]
+    table = [
+        {k: r[k] for k in ("id", "kind", "summary", "status", "received_on", "verify_due", "accept_due")} for r in rows
+    ]
     return table, [{"label": f"#{r['id']} {r['summary'][:40]}", "value": r["id"]} for r in rows]
 
 
@@ -119,19 +155,33 @@ def unit_choices(source_id):
     with _runtime().session() as session:
         source = case_sources.load(session, who, int(source_id))
         items = session.execute(
-            text("SELECT item_code, item_name FROM power_item WHERE unit_id = :u AND power_type_key = 'penalty' "
-                 "ORDER BY item_code"), {"u": source["unit_id"]}).all()
+            text(
+                "SELECT item_code, item_name FROM power_item WHERE unit_id = :u AND power_type_key = 'penalty' "
+                "ORDER BY item_code"
+            ),
+            {"u": source["unit_id"]},
+        ).all()
         officers = session.execute(
-            text("SELECT id, name, cert_no FROM officer WHERE unit_id = :u AND current_date BETWEEN cert_valid_from "
-                 "AND cert_valid_to ORDER BY id"), {"u": source["unit_id"]}).all()
-    return ([{"label": f"{c} {n}", "value": c} for c, n in items],
-            [{"label": f"{n}（{c}）", "value": i} for i, n, c in officers])
+            text(
+                "SELECT id, name, cert_no FROM officer WHERE unit_id = :u AND current_date BETWEEN cert_valid_from "
+                "AND cert_valid_to ORDER BY id"
+            ),
+            {"u": source["unit_id"]},
+        ).all()
+    return (
+        [{"label": f"{c} {n}", "value": c} for c, n in items],
+        [{"label": f"{n}（{c}）", "value": i} for i, n, c in officers],
+    )
 
 
 def register_source(_clicks, kind, summary, reporter, phone, real, unit, lang):
     who = require("case.source")
-    data = {"kind": kind, "unit_id": unit, "summary": summary or "",
-            "reporter": {"name": reporter, "phone": phone, "real_name": bool(real)} if reporter or phone else None}
+    data = {
+        "kind": kind,
+        "unit_id": unit,
+        "summary": summary or "",
+        "reporter": {"name": reporter, "phone": phone, "real_name": bool(real)} if reporter or phone else None,
+    }
     with _runtime().session() as session:
         body, error = attempt(cases.validate, case_sources.NewSource, data)
         if error is None:
@@ -143,8 +193,13 @@ def register_source(_clicks, kind, summary, reporter, phone, real, unit, lang):
 
 def file_source(_clicks, source_id, item, officers, facts, major, lang):
     who = require("case.approve")
-    data = {"source_id": source_id, "item_code": item, "officer_ids": officers or [], "facts": facts or "",
-            "major": bool(major)}
+    data = {
+        "source_id": source_id,
+        "item_code": item,
+        "officer_ids": officers or [],
+        "facts": facts or "",
+        "major": bool(major),
+    }
     with _runtime().session() as session:
         body, error = attempt(cases.validate, cases.NewCase, data)
         if error is None:

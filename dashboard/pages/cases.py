@@ -27,8 +27,12 @@ HEADER = {"backgroundColor": "#24406a", "fontWeight": "bold"}
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/cases", name="cases", layout=layout)
     for queue in ("review", "approval"):
-        dash.register_page(f"{__name__}.{queue}", path=f"/cases/{queue}", name=f"cases-{queue}",
-                           layout=functools.partial(layout, queue=queue))
+        dash.register_page(
+            f"{__name__}.{queue}",
+            path=f"/cases/{queue}",
+            name=f"cases-{queue}",
+            layout=functools.partial(layout, queue=queue),
+        )
     dash.register_page(f"{__name__}.warnings", path="/cases/warnings", name="case-warnings", layout=warnings_layout)
     app.callback(
         Output(ids.CASES_TABLE, "data"),
@@ -61,9 +65,13 @@ def layout(queue=None, **_query):
                 className="lg-subnav",
                 children=[
                     dcc.Link(t(f"nav.{key}"), href=href, style={"marginRight": "12px"})
-                    for key, href in (("cases", "/cases"), ("case_sources", "/cases/sources"),
-                                      ("case_review", "/cases/review"),
-                                      ("case_approval", "/cases/approval"), ("case_warnings", "/cases/warnings"))
+                    for key, href in (
+                        ("cases", "/cases"),
+                        ("case_sources", "/cases/sources"),
+                        ("case_review", "/cases/review"),
+                        ("case_approval", "/cases/approval"),
+                        ("case_warnings", "/cases/warnings"),
+                    )
                 ],
             ),
             html.H2(id=ids.CASES_HEADING, style={"fontSize": "16px"}),
@@ -71,12 +79,20 @@ def layout(queue=None, **_query):
                 className="lg-filters",
                 style={} if queue is None else {"display": "none"},
                 children=[
-                    dcc.Dropdown(id=ids.CASES_STATUS, value="open", clearable=False, style={"width": "200px"},
-                                 options=[{"label": _status_label(s), "value": s} for s in statuses]),
-                    dcc.Dropdown(id=ids.CASES_WARNING, value=None, placeholder=t("cases.any_warning"),
-                                 style={"width": "160px"},
-                                 options=[{"label": t(f"case.level.{lv}"), "value": lv}
-                                          for lv in ("amber", "red", "breach")]),
+                    dcc.Dropdown(
+                        id=ids.CASES_STATUS,
+                        value="open",
+                        clearable=False,
+                        style={"width": "200px"},
+                        options=[{"label": _status_label(s), "value": s} for s in statuses],
+                    ),
+                    dcc.Dropdown(
+                        id=ids.CASES_WARNING,
+                        value=None,
+                        placeholder=t("cases.any_warning"),
+                        style={"width": "160px"},
+                        options=[{"label": t(f"case.level.{lv}"), "value": lv} for lv in ("amber", "red", "breach")],
+                    ),
                 ],
             ),
             html.Span(id=ids.CASES_COUNT, className="lg-note"),
@@ -114,8 +130,9 @@ def _status_label(status: str, lang: str | None = None) -> str:
 def show_cases(status, warning, queue, lang):
     who = require("case.view")
     with _runtime().session() as session:
-        rows = case_views.list_cases(session, who, status="open" if queue else status, warning=warning,
-                                     queue=queue, limit=1000)["cases"]
+        rows = case_views.list_cases(
+            session, who, status="open" if queue else status, warning=warning, queue=queue, limit=1000
+        )["cases"]
     data = [
         {
             "case_no": f"[{r['case_no']}](/case/{r['id']})",
@@ -129,8 +146,10 @@ def show_cases(status, warning, queue, lang):
         }
         for r in rows
     ]
-    columns = [{"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
-               for c in COLUMNS]
+    columns = [
+        {"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
+        for c in COLUMNS
+    ]
     heading = t(f"cases.heading.{queue}" if queue else "cases.heading", lang)
     return data, columns, t("cases.count", lang).format(len(data)), heading
 
@@ -170,15 +189,22 @@ def show_warnings(_pushed, lang):
             go.Bar(
                 name=t(f"case.level.{lv}", lang),
                 x=units,
-                y=[sum(r["n"] for r in board["by_unit"] if (r["unit_name"] or "—") == u and r["level"] == lv)
-                   for u in units],
+                y=[
+                    sum(r["n"] for r in board["by_unit"] if (r["unit_name"] or "—") == u and r["level"] == lv)
+                    for u in units
+                ],
                 marker_color={"amber": "#f2b705", "red": "#e03131", "breach": "#7a1010"}[lv],
             )
             for lv in ("amber", "red", "breach")
         ]
     )
-    figure.update_layout(barmode="stack", title=t("warnings.chart", lang), template="plotly_dark", height=320,
-                         margin={"l": 40, "r": 10, "t": 40, "b": 80})
+    figure.update_layout(
+        barmode="stack",
+        title=t("warnings.chart", lang),
+        template="plotly_dark",
+        height=320,
+        margin={"l": 40, "r": 10, "t": 40, "b": 80},
+    )
     data = [
         {
             "case_no": f"[{w['case_no']}](/case/{w['case_id']})" if w["case_id"] else w["subject"],
@@ -191,6 +217,8 @@ def show_warnings(_pushed, lang):
         }
         for w in board["warnings"]
     ]
-    columns = [{"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
-               for c in ("case_no", "party", "unit", "clock", "due", "warning")]
+    columns = [
+        {"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
+        for c in ("case_no", "party", "unit", "clock", "due", "warning")
+    ]
     return figure, data, columns, t("warnings.heading", lang)

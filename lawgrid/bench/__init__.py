@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage", "screens")
+NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage", "screens", "cases")
 
 
 def run(name: str, runtime, args) -> dict:

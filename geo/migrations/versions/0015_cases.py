@@ -371,6 +371,7 @@ CREATE TABLE case_warning (
     PRIMARY KEY (subject, clock)
 );
 CREATE INDEX case_warning_case ON case_warning (case_id);
+CREATE INDEX case_warning_source ON case_warning (source_id);
 CREATE INDEX case_warning_unit ON case_warning (unit_id, level);
 
 -- Gates ------------------------------------------------------------------------------------

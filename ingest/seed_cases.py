@@ -1,0 +1,164 @@
+"""Demo cases: violations found on inspection walked through the real procedure (geo.cases,
+every gate checked) to every state, filed on past days so that some clocks are near and
+some past their deadlines; complaints waiting to be verified; on-the-spot decisions. The
+reviewers and heads who act are seed accounts that cannot log in (disabled)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo import accounts, case_clocks, case_sources, cases, workdays
+from geo.errors import LawGridError
+
+ALL_CHECKS = {
+    k: True for k in ("jurisdiction", "party", "facts_evidence", "characterisation", "basis", "procedure", "penalty")
+}
+REPORT = {
+    "facts": "经查，当事人超出明码标价销售商品，有价签照片、销售小票为证",
+    "proposed": {"kinds": ["fine"], "fine_yuan": 5000},
+    "discretion_reason": "初次违法、及时改正，按从轻档",
+}
+WALK: list[tuple[str, str, dict[str, Any]]] = [
+    ("officer", "start_investigation", {"rights_told": True}),
+    ("officer", "record_evidence", {"kind": "现场笔录", "description": "现场检查笔录一份"}),
+    ("officer", "close_investigation", REPORT),
+    ("reviewer", "review", {"opinion": "agree", "checks": ALL_CHECKS}),
+    ("head", "approve", {}),
+    ("officer", "notify", {}),
+    ("officer", "waive", {"note": "当事人书面放弃陈述申辩"}),
+    ("head", "decide", {"kind": "penalty"}),
+    ("officer", "serve", {}),
+    ("officer", "record_performance", {"reference": "非税缴款凭证（演示）"}),
+    ("head", "close", {}),
+]
+
+
+def _account(session: Session, name: str, role: str, unit: str, **extra: Any) -> accounts.Scope:
+    uid = session.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": name}).scalar()
+    if uid is None:
+        uid = accounts.create_user(session, name, secrets.token_urlsafe(24) + "Aa1!", role, [unit], **extra)
+        session.execute(text("UPDATE app_user SET active = false WHERE id = :i"), {"i": uid})
+    row = session.execute(text("SELECT username, officer_id FROM app_user WHERE id = :i"), {"i": uid}).one()
+    units = frozenset(session.execute(text("SELECT unit_id FROM user_unit WHERE user_id = :i"), {"i": uid}).scalars())
+    return accounts.Scope(uid, row.username, role, units, 0, row.officer_id)
+
+
+def seed_cases(session: Session, n: int = 60, *, today: dt.date | None = None) -> dict[str, Any]:
+    """n ordinary cases spread over the units holding a penalty power, stopped at every step."""
+    today = today or dt.date.today()
+    units = session.execute(
+        text(
+            """SELECT u.id, u.code, min(p.item_code) AS item FROM enforcement_unit u
+               JOIN power_item p ON p.unit_id = u.id AND p.power_type_key = 'penalty'
+               WHERE (SELECT count(*) FROM officer o WHERE o.unit_id = u.id
+                      AND :d + 120 BETWEEN o.cert_valid_from AND o.cert_valid_to) >= 3
+               GROUP BY u.id, u.code ORDER BY u.id LIMIT 8"""
+        ),
+        {"d": today},
+    ).all()
+    made = {"cases": 0, "sources": 0, "onsite": 0}
+    for index in range(n):
+        unit = units[index % len(units)]
+        certs = list(
+            session.execute(
+                text(
+                    "SELECT cert_no, id FROM officer WHERE unit_id = :u AND :d - 120 >= cert_valid_from "
+                    "AND :d + 120 <= cert_valid_to ORDER BY id LIMIT 3"
+                ),
+                {"u": unit.id, "d": today},
+            )
+        )
+        if len(certs) < 3:
+            continue
+        actors = {
+            "officer": _account(session, f"seed-officer-{unit.code}", "officer", unit.code, officer_cert=certs[0][0]),
+            "reviewer": _account(session, f"seed-reviewer-{unit.code}", "case_reviewer", unit.code),
+            "head": _account(session, f"seed-head-{unit.code}", "organ_head", unit.code),
+        }
+        target = session.execute(
+            text(
+                "SELECT t.id FROM target t JOIN unit_area a ON a.township_code = t.township_code AND a.unit_id = :u "
+                "WHERE t.kind = 'entity' ORDER BY t.id OFFSET :o LIMIT 1"
+            ),
+            {"u": unit.id, "o": index},
+        ).scalar()
+        if target is None:
+            continue
+        stop = index % (len(WALK) + 1)
+        filed = workdays.wd_after(session, today - dt.timedelta(days=5 + (index * 7) % 95), 1)
+        filed = min(filed, today)
+        source = _violation(session, unit.id, target, filed)
+        case = cases.file_case(
+            session,
+            actors["head"],
+            cases.validate(
+                cases.NewCase,
+                {
+                    "source_id": source,
+                    "item_code": unit.item,
+                    "officer_ids": [certs[0][1], certs[1][1]],
+                    "facts": "检查发现涉嫌违法",
+                },
+            ),
+            today=filed,
+        )
+        day = filed
+        for who, name, data in WALK[:stop]:
+            if name == "decide":
+                day = max(day, _after_notice(session, case["id"]))
+            day = min(day, today)
+            try:
+                case = cases.perform(session, actors[who], case["id"], name, data, today=day)
+            except LawGridError:  # a step refused on these dates (e.g. the window): the case waits there
+                break
+        made["cases"] += 1
+    for index in range(max(3, n // 10)):
+        unit = units[index % len(units)]
+        scope = accounts.Scope(0, "seed", "admin", None)
+        case_sources.register(
+            session,
+            scope,
+            case_sources.NewSource(
+                target_id=None,
+                domain=None,
+                kind="complaint",
+                unit_id=unit.id,
+                summary=f"群众投诉：商户超标价销售（演示 {index + 1}）",
+                reporter=case_sources.Reporter(
+                    name="匿名" if index % 2 else "王先生", phone="022-00000000", real_name=index % 2 == 0
+                ),
+                received_on=today - dt.timedelta(days=index * 3),
+            ),
+            today=today,
+        )
+        made["sources"] += 1
+    case_clocks.sweep(session, today)
+    return made
+
+
+def _violation(session: Session, unit_id: int, target_id: int, day: dt.date) -> int:
+    completed = dt.datetime.combine(day, dt.time(10, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    inspection = session.execute(
+        text(
+            "INSERT INTO inspection (target_id, domain_key, source, due_at, status, result, unit_id, created_by, "
+            "note, completed_at) SELECT :t, domain_key, 'api', :at, 'completed', 'violation', :u, 'seed', "
+            "'检查发现价格违法（演示）', :at FROM power_item WHERE unit_id = :u AND power_type_key = 'penalty' "
+            "LIMIT 1 RETURNING id"
+        ),
+        {"t": target_id, "u": unit_id, "at": completed},
+    ).scalar_one()
+    return int(
+        session.execute(text("SELECT id FROM case_source WHERE inspection_id = :i"), {"i": inspection}).scalar_one()
+    )
+
+
+def _after_notice(session: Session, case_id: int) -> dt.date:
+    due = session.execute(
+        text("SELECT served_on FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1"), {"c": case_id}
+    ).scalar()
+    return due or dt.date.today()
