@@ -63,7 +63,7 @@ def bulk_cases(session, n: int, today: dt.date) -> None:
             nu AS (SELECT count(*) AS n FROM units),
             g AS (SELECT i, (SELECT id FROM units, nu WHERE units.k = i % nu.n) AS unit_id,
                          (CAST(:statuses AS text[]))[1 + (i * 7919) % cardinality(CAST(:statuses AS text[]))] AS status,
-                         CAST(:today AS date) - ((i * 104729) % 100) AS filed
+                         CAST(:today AS date) - ((i * 104729) % 100)::int AS filed
                   FROM generate_series(1::bigint, :n) i)
             INSERT INTO enf_case (case_no, procedure, status, unit_id, party_kind, party_name, item_code, item_name,
                                   legal_basis, facts, proposed, filed_on, decision_due, review_due, service_due,
