@@ -42,6 +42,7 @@ _CLOCKS = {
     "accept": ("投诉受理", "accept the complaint"),
     "reporter": ("告知举报人", "tell the reporter"),
 }
+STATUSES = tuple(_STATUSES)
 assert set(_CLOCKS) == set(CASE_CLOCKS) | set(SOURCE_CLOCKS)
 
 CASE_STRINGS: dict[str, dict[str, str]] = {

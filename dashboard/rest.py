@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -38,6 +38,7 @@ from geo import policy
 from geo.accounts import Scope
 from geo.case_rules import RULES as CASE_RULES
 from geo.errors import InvalidInput, LawGridError, Refused, Unauthorized, from_database
+from geo.requests import parse
 from geo.timezone import BEIJING
 
 log = logging.getLogger(__name__)
@@ -259,39 +260,6 @@ def json_body() -> Any:
     if not isinstance(body, dict):
         raise InvalidInput(f"send a JSON object, not a JSON {type(body).__name__}")
     return body
-
-
-def parse(model: type[BaseModel], data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = [_problem(model, e) for e in exc.errors(include_url=False, include_input=False)]
-        raise InvalidInput("; ".join(p["message"] for p in problems), errors=problems) from None
-
-
-def _problem(model: type[BaseModel], error: Any) -> dict[str, Any]:
-    loc = [str(part) for part in error["loc"]]
-    name = ".".join(loc) or "body"
-    kind, ctx = error["type"], error.get("ctx") or {}
-    info = model.model_fields.get(loc[0]) if loc else None
-    bounds = [getattr(m, attr) for m in (info.metadata if info else []) for attr in ("ge", "le") if hasattr(m, attr)]
-    if kind == "missing":
-        text = f"{name} is required"
-    elif kind == "extra_forbidden":
-        text = f"{name} is not a field of this request"
-    elif kind in ("int_parsing", "int_type", "int_from_float"):
-        text = f"{name} must be an integer"
-    elif kind in ("float_parsing", "float_type", "finite_number"):
-        text = f"{name} must be a finite number"
-    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and len(bounds) == 2:
-        text = f"{name} must be between {bounds[0]} and {bounds[1]}"
-    elif kind == "literal_error":
-        text = f"{name} must be one of {ctx.get('expected', '')}".replace("'", "")
-    elif kind == "value_error":
-        text = f"{name} {str(ctx.get('error', error['msg']))}"
-    else:
-        text = f"{name}: {error['msg']}"
-    return {"field": name, "type": kind, "message": text}
 
 
 def respond(result: Any, default_status: int) -> Any:

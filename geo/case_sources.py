@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import audit, workdays
+from geo import audit, db, workdays
 from geo.accounts import Scope
 from geo.case_rules import ACCEPT_WD, NOT_FILE_GROUNDS, REPORTER_WD, RULES, VERIFY_WD
 from geo.errors import Conflict, InvalidInput, NotFound, Refused
@@ -104,7 +104,7 @@ def load(session: Session, scope: Scope, source_id: int, *, lock: bool = False) 
 
 
 def get(session: Session, scope: Scope, source_id: int) -> dict[str, Any]:
-    return _jsonable(dict(load(session, scope, source_id)))
+    return db.jsonable(dict(load(session, scope, source_id)))
 
 
 def listing(session: Session, scope: Scope, status: str | None, limit: int) -> list[dict[str, Any]]:
@@ -117,7 +117,7 @@ def listing(session: Session, scope: Scope, status: str | None, limit: int) -> l
     rows = session.execute(
         text(f"SELECT * FROM case_source WHERE {cond} ORDER BY verify_due, id LIMIT :lim"), {**params, "lim": limit}
     ).mappings()
-    return [_jsonable(dict(r)) for r in rows]
+    return [db.jsonable(dict(r)) for r in rows]
 
 
 class SourceAction(_Body):
@@ -219,7 +219,3 @@ def mark_filed(session: Session, source_id: int, on: dt.date, actor: str) -> Non
 def _need(value: str | None, name: str) -> None:
     if not (value and value.strip()):
         raise InvalidInput(f"{name} is required")
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in row.items()}

@@ -10,28 +10,25 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import case_clocks, cases
+from geo import case_clocks, cases, db
 from geo.accounts import Scope
 
 OPEN_FILTER = "e.status NOT IN ('closed', 'onsite_filed')"
 LEVEL_RANK = "CASE w.level WHEN 'breach' THEN 3 WHEN 'red' THEN 2 WHEN 'amber' THEN 1 END"
-QUEUES = {
-    # who acts next, by role: the statuses that wait on him
-    "review": ("under_review",),
-    "approval": (
-        "filed",
-        "awaiting_approval",
-        "notified",
-        "statements",
-        "hearing_reported",
-        "hearing_requested",
-        "served",
-        "performed",
-        "terminated",
-        "investigating",
-        "suspended",
-    ),
-}
+APPROVAL_QUEUE = (
+    "filed",
+    "awaiting_approval",
+    "notified",
+    "statements",
+    "hearing_reported",
+    "hearing_requested",
+    "served",
+    "performed",
+    "terminated",
+    "investigating",
+    "suspended",
+)
+"""The statuses in which the organ head may have a step to take (待审批)."""
 
 
 def list_cases(
@@ -66,7 +63,7 @@ def list_cases(
             )
     elif queue == "approval":
         cond += " AND e.status = ANY(:queue)"
-        params["queue"] = list(QUEUES["approval"])
+        params["queue"] = list(APPROVAL_QUEUE)
     rows = session.execute(
         text(
             f"""
@@ -83,7 +80,7 @@ def list_cases(
         ),
         {**params, "limit": limit, "offset": offset},
     ).mappings()
-    return {"cases": [_plain(r) for r in rows]}
+    return {"cases": [db.jsonable(r) for r in rows]}
 
 
 def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | None = None) -> dict[str, Any]:
@@ -91,12 +88,12 @@ def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | Non
     today = today or dt.date.today()
 
     def rows(sql: str) -> list[dict[str, Any]]:
-        return [_plain(r) for r in session.execute(text(sql), {"c": case_id}).mappings()]
+        return [db.jsonable(r) for r in session.execute(text(sql), {"c": case_id}).mappings()]
 
     events = rows(
         "SELECT id, at, actor, action, from_status, to_status, detail FROM case_event WHERE case_id = :c ORDER BY id"
     )
-    out = _plain(case)
+    out = db.jsonable(case)
     out.update(
         unit_name=session.execute(
             text("SELECT name FROM enforcement_unit WHERE id = :u"), {"u": case["unit_id"]}
@@ -111,7 +108,7 @@ def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | Non
             "SELECT o.id, o.name, o.cert_no, co.role, o.cert_valid_to FROM case_officer co "
             "JOIN officer o ON o.id = co.officer_id WHERE co.case_id = :c ORDER BY o.id"
         ),
-        clocks=[_plain(c) for c in case_clocks.clocks(session, case, today)],
+        clocks=[db.jsonable(c) for c in case_clocks.clocks(session, case, today)],
         warnings=rows("SELECT clock, due, level, raised_at FROM case_warning WHERE case_id = :c ORDER BY due"),
         events=events,
         evidence=[{"at": e["at"], "by": e["actor"], **e["detail"]} for e in events if e["action"] == "record_evidence"],
@@ -199,12 +196,8 @@ def warnings_board(session: Session, scope: Scope, limit: int = 500) -> dict[str
         ),
         {**params, "lim": limit},
     ).mappings()
-    return {"by_unit": [_plain(r) for r in by_unit], "warnings": [_plain(r) for r in items]}
+    return {"by_unit": [db.jsonable(r) for r in by_unit], "warnings": [db.jsonable(r) for r in items]}
 
 
 def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return rows[0] if rows else None
-
-
-def _plain(row: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in dict(row).items()}

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from geo import audit, case_clocks, case_sources, policy, workdays
+from geo import audit, case_clocks, case_sources, db, policy, workdays
 from geo.accounts import Scope
 from geo.case_rules import (
     CLOSE_WD,
@@ -43,7 +42,8 @@ from geo.case_rules import (
     SERVICE_WD,
     hearing_right,
 )
-from geo.errors import Conflict, InvalidInput, LawGridError, NotFound, Refused, from_database
+from geo.errors import Conflict, InvalidInput, LawGridError, NotFound, Refused
+from geo.requests import parse
 
 PRE_DECISION = (
     "filed",
@@ -199,11 +199,6 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         proposed=penalty,
     )
     _add_officers(session, case_id, body.officer_ids)
-    _gates(
-        session,
-        "SELECT lawgrid_decision_gates(:c, 'penalty', CAST(:p AS jsonb), :d)",
-        {"c": case_id, "p": json.dumps(penalty), "d": today},
-    )
     _insert_decision(session, scope, case_id, unit_id, "penalty", penalty, today, "onsite", statements=body.statement)
     _update(session, case_id, decided_on=today, file_due=workdays.wd_after(session, today, ONSITE_FILE_WD))
     _event(
@@ -921,14 +916,8 @@ def perform(
     ctx = Ctx(session, scope, case, today or dt.date.today())
     if step.handler and not _is_handler(ctx):
         raise Refused([{"rule": "handler_only"}], RULES)
-    try:
-        with session.begin_nested():
-            to, detail = step.run(ctx, body)
-    except DBAPIError as exc:
-        refused = from_database(exc, RULES)
-        if refused is None:
-            raise
-        raise refused from None
+    with db.refusals(session, RULES):
+        to, detail = step.run(ctx, body)
     status = to or case["status"]
     session.execute(
         text("UPDATE enf_case SET status = :s, version = version + 1, updated_at = now() WHERE id = :i"),
@@ -943,12 +932,13 @@ def available(
 ) -> list[dict[str, Any]]:
     """The steps that apply to the case now: each allowed, or refused with its rules."""
     ctx = Ctx(session, scope, case, today or dt.date.today())
+    handler = _is_handler(ctx)
     out = []
     for step in ACTIONS.values():
         if case["status"] not in step.sources:
             continue
         rules = [] if policy.allowed(scope, step.permission) else [f"role:{step.permission}"]
-        if step.handler and not _is_handler(ctx):
+        if step.handler and not handler:
             rules.append("handler_only")
         if not rules and step.check is not None:
             try:
@@ -966,15 +956,8 @@ def available(
     return out
 
 
-def validate(model: type[BaseModel], data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
-        raise InvalidInput("; ".join(f"{p['field']}: {p['message']}" for p in problems), errors=problems) from None
+validate = parse
+"""A step's fields from a dict (the API, pages and CLI give dicts), each bad one named."""
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -1209,29 +1192,23 @@ def _insert_decision(
 ) -> str:
     number = _number(session, unit_id, doc_type, today.year)
     version = session.execute(text("SELECT facts_version FROM enf_case WHERE id = :c"), {"c": case_id}).scalar_one()
-    try:
-        with session.begin_nested():
-            session.execute(
-                text("""INSERT INTO case_decision (case_id, kind, decision_no, decided_on, signed_by, penalty,
-                            statements_adopted, education, facts_version)
-                        VALUES (:c, :k, :no, :d, :by, CAST(:p AS jsonb), :s, :e, :v)"""),
-                {
-                    "c": case_id,
-                    "k": kind,
-                    "no": number,
-                    "d": today,
-                    "by": scope.username,
-                    "p": json.dumps(penalty) if penalty else None,
-                    "s": statements,
-                    "e": education,
-                    "v": version,
-                },
-            )
-    except DBAPIError as exc:
-        refused = from_database(exc, RULES)
-        if refused is None:
-            raise
-        raise refused from None
+    with db.refusals(session, RULES):
+        session.execute(
+            text("""INSERT INTO case_decision (case_id, kind, decision_no, decided_on, signed_by, penalty,
+                        statements_adopted, education, facts_version)
+                    VALUES (:c, :k, :no, :d, :by, CAST(:p AS jsonb), :s, :e, :v)"""),
+            {
+                "c": case_id,
+                "k": kind,
+                "no": number,
+                "d": today,
+                "by": scope.username,
+                "p": json.dumps(penalty) if penalty else None,
+                "s": statements,
+                "e": education,
+                "v": version,
+            },
+        )
     return number
 
 

@@ -12,7 +12,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from geo.errors import from_database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,6 +32,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def jsonable(row: Any) -> dict[str, Any]:
+    """A result row as JSON-ready values: dates and times in ISO 8601, arrays as lists."""
+    out: dict[str, Any] = {}
+    for k, v in dict(row).items():
+        out[k] = v.isoformat() if hasattr(v, "isoformat") else (list(v) if isinstance(v, list) else v)
+    return out
+
+
+@contextmanager
+def refusals(session: Session, reasons: dict[str, tuple[str, str]]) -> Iterator[None]:
+    """A savepoint in which a rule the database refuses (SQLSTATE LG422: a gate or trigger of
+    migration 0015) comes out as the `Refused` naming it; the outer transaction lives on."""
+    try:
+        with session.begin_nested():
+            yield
+    except DBAPIError as exc:
+        refused = from_database(exc, reasons)
+        if refused is None:
+            raise
+        raise refused from None
 
 
 @contextmanager

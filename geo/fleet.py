@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import errors, queries
+from geo import db, errors, queries
 from geo.accounts import Scope
 
 NotFound = errors.NotFound
@@ -28,7 +28,7 @@ def devices(session: Session, scope: Scope) -> list[dict[str, Any]]:
         ),
         params,
     ).mappings()
-    return [_plain(r) for r in rows]
+    return [db.jsonable(r) for r in rows]
 
 
 ON_TASK = ("assigned", "accepted", "en_route", "on_site")
@@ -81,7 +81,7 @@ def officers_live(session: Session, scope: Scope) -> list[dict[str, Any]]:
         ),
         params,
     ).mappings()
-    return [_plain(r) for r in rows]
+    return [db.jsonable(r) for r in rows]
 
 
 def device_units(session: Session) -> dict[int, int]:
@@ -105,7 +105,7 @@ def alarms(session: Session, scope: Scope, status: str | None = "open", limit: i
         ),
         {"status": status, "limit": limit, **params},
     ).mappings()
-    return [_plain(r) for r in rows]
+    return [db.jsonable(r) for r in rows]
 
 
 def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str, comment: str) -> dict[str, Any]:
@@ -148,14 +148,7 @@ def alarms_by_id(session: Session, alarm_id: int) -> dict[str, Any]:
         .mappings()
         .one()
     )
-    return _plain(row)
-
-
-def _plain(row: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in dict(row).items():
-        out[k] = v.isoformat() if hasattr(v, "isoformat") else (list(v) if isinstance(v, list) else v)
-    return out
+    return db.jsonable(row)
 
 
 def alarm_heat(session: Session, scope: Scope, since: Any, cell_deg: float = 0.01) -> dict[str, Any]:

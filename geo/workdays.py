@@ -19,12 +19,11 @@ from typing import Any
 
 import chinese_calendar
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from geo import audit
+from geo import audit, db
 from geo.case_rules import RULES as REASONS
-from geo.errors import InvalidInput, LawGridError, Refused, from_database
+from geo.errors import InvalidInput
 
 PACKAGE_SOURCE = f"chinesecalendar {getattr(chinese_calendar, '__version__', '')} (国务院办公厅节假日安排)".replace(
     "  ", " "
@@ -150,15 +149,9 @@ def parse_csv(data: str) -> tuple[list[Day], list[str]]:
 
 
 def _call(session: Session, sql: str, params: dict[str, Any]) -> dt.date:
-    try:
-        with session.begin_nested():
-            day: dt.date = session.execute(text(sql), params).scalar_one()
-            return day
-    except DBAPIError as exc:
-        error = from_database(exc, REASONS)
-        if error is None:
-            raise
-        raise error from None
+    with db.refusals(session, REASONS):
+        day: dt.date = session.execute(text(sql), params).scalar_one()
+    return day
 
 
 def wd_after(session: Session, start: dt.date, n: int) -> dt.date:
@@ -181,7 +174,3 @@ def days(session: Session, start: dt.date, end: dt.date) -> list[dict[str, Any]]
         {"a": start, "b": end},
     )
     return [{"day": r.day.isoformat(), "workday": r.is_workday, "source": r.source, "note": r.note} for r in rows]
-
-
-def is_calendar_error(exc: LawGridError) -> bool:
-    return isinstance(exc, Refused) and exc.rule == "calendar_unknown"

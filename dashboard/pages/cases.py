@@ -15,6 +15,7 @@ from dash_socketio import DashSocketIO
 from dashboard import ids
 from dashboard.auth import require
 from dashboard.i18n import t
+from dashboard.i18n_cases import STATUSES
 from dashboard.rest import runtime as _runtime
 from geo import case_views
 
@@ -56,7 +57,7 @@ def register(app: dash.Dash) -> None:
 
 def layout(queue=None, **_query):
     require("case.view")
-    statuses = ["open", "all", *case_views_statuses()]
+    statuses = ["open", "all", *STATUSES]
     return html.Div(
         className="lg-page",
         children=[
@@ -96,27 +97,26 @@ def layout(queue=None, **_query):
                 ],
             ),
             html.Span(id=ids.CASES_COUNT, className="lg-note"),
-            dash_table.DataTable(
-                id=ids.CASES_TABLE,
-                page_size=25,
-                sort_action="native",
-                markdown_options={"link_target": "_self"},
-                style_table={"overflowX": "auto"},
-                style_cell=CELL,
-                style_header=HEADER,
-                style_data_conditional=[
-                    {"if": {"filter_query": f'{{level}} = "{lv}"'}, "backgroundColor": colour}
-                    for lv, colour in LEVEL_COLOURS.items()
-                ],
-            ),
+            _table(ids.CASES_TABLE),
         ],
     )
 
 
-def case_views_statuses() -> list[str]:
-    from dashboard.i18n_cases import _STATUSES
-
-    return list(_STATUSES)
+def _table(table_id):
+    """Cases or warnings: 25 a page, sortable, case numbers as links, rows in their level's colour."""
+    return dash_table.DataTable(
+        id=table_id,
+        page_size=25,
+        sort_action="native",
+        markdown_options={"link_target": "_self"},
+        style_table={"overflowX": "auto"},
+        style_cell=CELL,
+        style_header=HEADER,
+        style_data_conditional=[
+            {"if": {"filter_query": f'{{level}} = "{lv}"'}, "backgroundColor": colour}
+            for lv, colour in LEVEL_COLOURS.items()
+        ],
+    )
 
 
 def _status_label(status: str, lang: str | None = None) -> str:
@@ -162,19 +162,7 @@ def warnings_layout(**_query):
             DashSocketIO(id=ids.WARNINGS_SOCKET, url="/live", eventNames=["case_warning"]),
             html.H2(id=ids.WARNINGS_HEADING, style={"fontSize": "16px"}),
             dcc.Graph(id=ids.WARNINGS_CHART, config={"displaylogo": False}),
-            dash_table.DataTable(
-                id=ids.WARNINGS_TABLE,
-                page_size=25,
-                sort_action="native",
-                markdown_options={"link_target": "_self"},
-                style_table={"overflowX": "auto"},
-                style_cell=CELL,
-                style_header=HEADER,
-                style_data_conditional=[
-                    {"if": {"filter_query": f'{{level}} = "{lv}"'}, "backgroundColor": colour}
-                    for lv, colour in LEVEL_COLOURS.items()
-                ],
-            ),
+            _table(ids.WARNINGS_TABLE),
         ],
     )
 
