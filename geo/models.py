@@ -106,6 +106,7 @@ class PowerItem(Base):
     item_code: Mapped[str] = mapped_column(Text)
     item_name: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(Text)
+    legal_review: Mapped[bool] = mapped_column(Boolean)  # on the 法制审核 catalogue
 
 
 class Officer(Base):
@@ -199,6 +200,8 @@ class AppUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     session_version: Mapped[int] = mapped_column(Integer)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), unique=True)
+    legal_qualification_no: Mapped[str | None] = mapped_column(Text)
 
 
 class UserUnit(Base):

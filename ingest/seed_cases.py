@@ -39,7 +39,14 @@ WALK: list[tuple[str, str, dict[str, Any]]] = [
 
 
 def _account(session: Session, name: str, role: str, unit: str, **extra: Any) -> accounts.Scope:
-    uid = session.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": name}).scalar()
+    # an officer who already has an account (the demo's) acts under it: one account per officer
+    uid = session.execute(
+        text(
+            "SELECT id FROM app_user WHERE username = :u OR officer_id = "
+            "(SELECT id FROM officer WHERE cert_no = :c) ORDER BY username = :u DESC LIMIT 1"
+        ),
+        {"u": name, "c": extra.get("officer_cert")},
+    ).scalar()
     if uid is None:
         uid = accounts.create_user(session, name, secrets.token_urlsafe(24) + "Aa1!", role, [unit], **extra)
         session.execute(text("UPDATE app_user SET active = false WHERE id = :i"), {"i": uid})

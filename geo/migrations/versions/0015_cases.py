@@ -534,6 +534,7 @@ CREATE CONSTRAINT TRIGGER case_officer_crew AFTER INSERT OR UPDATE OR DELETE ON 
 """
 
 DOWNGRADE = r"""
+DROP TRIGGER inspection_violation_source ON inspection;
 DROP TABLE case_warning, case_service, case_decision, case_panel, case_hearing, case_statement, case_notice,
     case_review, case_extension, case_pause, case_event, case_officer, enf_case, doc_counter, case_source,
     work_calendar CASCADE;
