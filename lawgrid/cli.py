@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--officer", help="an officer's certificate number: links the account to him")
     add.add_argument("--qualification", help="a legal reviewer's 法律职业资格 number")
     add.set_defaults(handler=cmd_user_add)
+    case = sub.add_parser("case", help="take a step of a case as a named user; every rule applies, refusals audited")
+    case.add_argument("case_id", type=int)
+    case.add_argument("action", help="a step of geo.cases.ACTIONS, e.g. decide")
+    case.add_argument("--as", dest="as_user", required=True, help="the account taking the step")
+    case.add_argument("--data", default="{}", help='the step\'s fields as a JSON object, e.g. {"kind": "penalty"}')
+    case.set_defaults(handler=cmd_case)
     calendar = sub.add_parser("calendar", help="working-day calendar")
     calendar_sub = calendar.add_subparsers(dest="calendar_action", required=True)
     cal_import = calendar_sub.add_parser(
@@ -252,6 +258,43 @@ def seed_demo_cases(runtime, n: int = 60) -> dict:
     with runtime.session() as session:
         workdays.extend_provisional(session, dt.date.today() + dt.timedelta(days=400), source="demo: weekends only")
         return seed_cases(session, n)
+
+
+def cmd_case(args) -> int:
+    """The same path as the API's and the pages' (geo.cases.perform), as the named account."""
+    import getpass
+
+    from sqlalchemy import text
+
+    from dashboard.rest import explain
+    from geo import accounts, cases, policy
+
+    try:
+        data = json.loads(args.data)
+    except json.JSONDecodeError as exc:
+        print(f"lawgrid: case: --data is not JSON: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(data, dict):
+        print("lawgrid: case: --data must be a JSON object", file=sys.stderr)
+        return 2
+    runtime = _runtime()
+    with runtime.session() as session:
+        uid = session.execute(text("SELECT id FROM app_user WHERE username = :u AND active"), {"u": args.as_user})
+        found = uid.scalar()
+        scope = accounts.scope_for(session, found) if found else None
+    if scope is None:
+        print(f"lawgrid: case: no active account {args.as_user!r}", file=sys.stderr)
+        return 2
+    try:
+        with runtime.session() as session:
+            case = cases.perform(session, scope, args.case_id, args.action, data)
+    except LawGridError as exc:
+        source = f"cli:{getpass.getuser()}"
+        policy.record_refusal(runtime.sessions, scope.username, exc, subject=f"cli case {args.case_id}", source=source)
+        print(f"lawgrid: case: {explain(exc)} ({exc.rule or exc.code})", file=sys.stderr)
+        return 1
+    print(json.dumps({"id": case["id"], "status": case["status"], "version": case["version"]}))
+    return 0
 
 
 def cmd_calendar(args) -> int:
