@@ -119,21 +119,21 @@ def refresh(session: Session, case_id: int, today: dt.date | None = None) -> lis
     """After a step: the case's nearest deadline (for sorting) and its warnings now. What it
     raised is also kept in `session.info["raised_warnings"]`, for the push after commit."""
     today = today or dt.date.today()
-    session.execute(
+    source = session.execute(
         text(
             f"""
             UPDATE enf_case SET (next_due, next_clock) = (
                 SELECT k.due, k.clock FROM ({_clocks_sql(True)}) k WHERE k.case_id IS NOT NULL
                 ORDER BY k.due LIMIT 1)
-            WHERE id = :case_id
+            WHERE id = :case_id RETURNING source_id
             """
         ),
         {"case_id": case_id, "today": today, "cases": [case_id], "sources": []},
-    )
-    source = session.execute(text("SELECT source_id FROM enf_case WHERE id = :c"), {"c": case_id}).scalar()
-    if session.execute(text("SELECT 1 FROM work_calendar WHERE day = :d"), {"d": today}).first() is None:
+    ).scalar()
+    try:
+        raised = sweep(session, today, cases=[case_id], sources=[source] if source else [])
+    except Refused:  # no calendar for today: the next sweep, once one is entered, judges it
         return []
-    raised = sweep(session, today, cases=[case_id], sources=[source] if source else [])
     session.info.setdefault("raised_warnings", []).extend(raised)
     return raised
 
