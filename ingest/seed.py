@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from geo import derived, queries
 from geo.bulk import TARGET_COPY_COLUMNS, copy_text
+from geo.errors import Conflict
 from ingest import synthetic
 from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 
@@ -36,6 +37,9 @@ def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.d
     org = synthetic.build_organisation(names, rng)
     people = synthetic.build_officers(org, officers, rng, today)
     devices = synthetic.build_devices(people)
+    if session.execute(text("SELECT 1 FROM case_event LIMIT 1")).first() is not None:
+        # replacing the organisation would take the cases with it, and a case's history is kept
+        raise Conflict("this database holds case histories, which are never deleted: seed a fresh database")
     session.execute(text(f"TRUNCATE {ORG_TABLES} RESTART IDENTITY CASCADE"))
     conn = session.connection()
     conn.execute(

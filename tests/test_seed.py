@@ -2,12 +2,18 @@
 
 import hashlib
 
+import pytest
 import shapely
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from geo import queries
+from geo import db, queries
 from geo.credit_code import credit_code_error
+from geo.errors import Conflict
+from geo.reference import load_reference
 from ingest.seed import seed_all
+from lawgrid.runtime import REFERENCE_DIR
+from tests.casework import file
 from tests.conftest import SEED_OFFICERS, SEED_TARGETS
 
 
@@ -94,7 +100,31 @@ def _fingerprint(session) -> str:
     return hashlib.sha256(repr((rows, officers)).encode()).hexdigest()
 
 
-def test_seed_is_deterministic(session):
+@pytest.fixture(scope="module")
+def own_database(databases):
+    """Re-seeding replaces the organisation, which the shared database's committed cases
+    forbid (their history is kept): this test seeds a database of its own."""
+    url = databases.fresh("lawgrid_seed")
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        load_reference(s, REFERENCE_DIR)
+    yield engine
+    engine.dispose()
+
+
+def test_seed_is_deterministic(own_database):
+    with Session(own_database) as session:
+        _deterministic(session)
+
+
+def test_seed_refuses_to_replace_an_organisation_that_has_cases(session, users):
+    file(session)
+    with pytest.raises(Conflict, match="case histories"):
+        seed_all(session, targets=100, officers=10, seed=5, progress=False)
+
+
+def _deterministic(session):
     seed_all(session, targets=2_000, officers=100, seed=5, progress=False)
     first = _fingerprint(session)
     seed_all(session, targets=2_000, officers=100, seed=5, progress=False)
