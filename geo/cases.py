@@ -442,10 +442,7 @@ class Ground(Body):
 
 @action("suspend", ("中止调查", "Suspend"), ("investigating",), "case.approve", Ground)
 def _suspend(ctx: Ctx, body: Ground) -> Step:
-    ctx.session.execute(
-        text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) VALUES (:c, :k, :d, :a)"),
-        {"c": ctx.id, "k": body.kind, "d": ctx.today, "a": ctx.scope.username},
-    )
+    _start_pause(ctx, body.kind, ctx.today)
     return "suspended", {"ground": body.ground, "kind": body.kind}
 
 
@@ -624,10 +621,7 @@ def _request_hearing(ctx: Ctx, body: HearingRequest) -> Step:
     ctx.session.execute(
         text("INSERT INTO case_hearing (case_id, requested_on) VALUES (:c, :d)"), {"c": ctx.id, "d": on}
     )
-    ctx.session.execute(
-        text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) VALUES (:c, 'hearing', :d, :a)"),
-        {"c": ctx.id, "d": on, "a": ctx.scope.username},
-    )
+    _start_pause(ctx, "hearing", on)
     _update(ctx.session, ctx.id, hearing_host_due=workdays.wd_after(ctx.session, on, HEARING_HOST_WD))
     return "hearing_requested", {"requested_on": on.isoformat()}
 
@@ -1023,6 +1017,14 @@ def _open_review(ctx: Ctx, facts_version: int) -> str:
     )
     _update(ctx.session, ctx.id, review_due=due)
     return kind
+
+
+def _start_pause(ctx: Ctx, kind: str, on: dt.date) -> None:
+    """The 90-day clock stops (程序规定 第六十四条: 中止, 听证, 检测 ... do not count)."""
+    ctx.session.execute(
+        text("INSERT INTO case_pause (case_id, kind, started_on, approved_by) VALUES (:c, :k, :d, :a)"),
+        {"c": ctx.id, "k": kind, "d": on, "a": ctx.scope.username},
+    )
 
 
 def _end_pause(ctx: Ctx) -> int:
