@@ -38,32 +38,37 @@ def queue_texts(
 MAX_AGE_HOURS = 24  # a text older than this is no longer news: it is not sent
 
 
-def unsent(session: Session, device_ids: list[int]) -> list[dict[str, Any]]:
-    """Messages still worth sending to these devices, oldest first: not sent yet, under a day
-    old, and (for a task's message) the task still open with the device's officer on its crew."""
+def claim(session: Session, device_ids: list[int]) -> list[dict[str, Any]]:
+    """Take the messages still worth sending to these devices, oldest first, marking them sent
+    in the same statement: not sent yet, under a day old, and (for a task's message) the task
+    still open with the device's officer on its crew. Two deliveries running at once (a wake-up
+    and a login, or the sweep) each get their own messages, never the same one twice; what
+    could not be sent after all goes back with `release`."""
     if not device_ids:
         return []
     rows = session.execute(
         text(
             """
-        SELECT m.id, m.device_id, m.body FROM terminal_message m
-        WHERE m.sent_at IS NULL AND m.device_id = ANY(:d)
-          AND m.created_at > now() - make_interval(hours => :age)
-          AND (m.task_id IS NULL OR EXISTS (
-                SELECT 1 FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id
-                JOIN device d ON d.officer_id = io.officer_id
-                WHERE i.id = m.task_id AND d.id = m.device_id
-                  AND i.status IN ('assigned', 'accepted', 'en_route', 'on_site')))
-        ORDER BY m.id
+        UPDATE terminal_message t SET sent_at = now()
+        FROM (SELECT m.id FROM terminal_message m
+              WHERE m.sent_at IS NULL AND m.device_id = ANY(:d)
+                AND m.created_at > now() - make_interval(hours => :age)
+                AND (m.task_id IS NULL OR EXISTS (
+                      SELECT 1 FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id
+                      JOIN device d ON d.officer_id = io.officer_id
+                      WHERE i.id = m.task_id AND d.id = m.device_id
+                        AND i.status IN ('assigned', 'accepted', 'en_route', 'on_site')))
+              ORDER BY m.id FOR UPDATE SKIP LOCKED) c
+        WHERE t.id = c.id AND t.sent_at IS NULL
+        RETURNING t.id, t.device_id, t.body
         """
         ),
         {"d": list(device_ids), "age": MAX_AGE_HOURS},
     )
-    return [dict(r._mapping) for r in rows]
+    return sorted((dict(r._mapping) for r in rows), key=lambda m: m["id"])
 
 
-def mark_sent(session: Session, ids: list[int]) -> None:
+def release(session: Session, ids: list[int]) -> None:
+    """Claimed messages that were not sent (the terminal went away meanwhile) wait again."""
     if ids:
-        session.execute(
-            text("UPDATE terminal_message SET sent_at = now() WHERE id = ANY(:i) AND sent_at IS NULL"), {"i": ids}
-        )
+        session.execute(text("UPDATE terminal_message SET sent_at = NULL WHERE id = ANY(:i)"), {"i": ids})

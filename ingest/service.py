@@ -155,26 +155,28 @@ class IngestService:
         if not wanted:
             return set()
         loop = asyncio.get_running_loop()
-        messages = await loop.run_in_executor(None, self._unsent, wanted)
-        sent = []
+        messages = await loop.run_in_executor(None, self._claim, wanted)
+        sent, back = [], []
         connected = self.jt808.authenticated()  # again: terminals may have come and gone meanwhile
         for m in messages:
             conn = connected.get(m["device_id"])
             if conn is not None:
                 conn.send_text(m["body"])
                 sent.append(m["id"])
-        if sent:
-            await loop.run_in_executor(None, self._mark_sent, sent)
-            self.ctx.counters["jt808:texts_sent"] += len(sent)
+            else:
+                back.append(m["id"])
+        if back:
+            await loop.run_in_executor(None, self._release, back)
+        self.ctx.counters["jt808:texts_sent"] += len(sent)
         return set(sent)
 
-    def _unsent(self, device_ids: list[int]) -> list[dict]:
+    def _claim(self, device_ids: list[int]) -> list[dict]:
         with db.session_scope(self.sessions) as s:
-            return downlink.unsent(s, device_ids)
+            return downlink.claim(s, device_ids)
 
-    def _mark_sent(self, ids: list[int]) -> None:
+    def _release(self, ids: list[int]) -> None:
         with db.session_scope(self.sessions) as s:
-            downlink.mark_sent(s, ids)
+            downlink.release(s, ids)
 
     def _logged_in(self, conn) -> None:
         """A terminal authenticated: what was queued for it while it was away goes now. The
