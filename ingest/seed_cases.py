@@ -55,8 +55,11 @@ def _account(session: Session, name: str, role: str, unit: str, **extra: Any) ->
     return accounts.Scope(uid, row.username, role, units, 0, row.officer_id)
 
 
-def seed_cases(session: Session, n: int = 60, *, today: dt.date | None = None) -> dict[str, Any]:
-    """n ordinary cases spread over the units holding a penalty power, stopped at every step."""
+def seed_cases(
+    session: Session, n: int = 60, *, today: dt.date | None = None, stop_before: str | None = None
+) -> dict[str, Any]:
+    """n ordinary cases spread over the units holding a penalty power, stopped at every step
+    (or all just before the step `stop_before`, e.g. "decide" for the benchmark)."""
     today = today or dt.date.today()
     units = session.execute(
         text(
@@ -96,7 +99,7 @@ def seed_cases(session: Session, n: int = 60, *, today: dt.date | None = None) -
         ).scalar()
         if target is None:
             continue
-        stop = index % (len(WALK) + 1)
+        stop = index % (len(WALK) + 1) if stop_before is None else [w[1] for w in WALK].index(stop_before)
         filed = workdays.wd_after(session, today - dt.timedelta(days=5 + (index * 7) % 95), 1)
         filed = min(filed, today)
         source = _violation(session, unit.id, target, filed)
