@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import accounts, case_clocks, case_sources, cases, workdays
+from geo import accounts, case_clocks, case_sources, cases, coverage, workdays
 from geo.errors import LawGridError
 
 ALL_CHECKS = {
@@ -148,6 +148,7 @@ def seed_cases(
         )
         made["sources"] += 1
     case_clocks.sweep(session, today)
+    coverage.rebuild(session)  # the violations found, dated in the past, counted in coverage too
     return made
 
 

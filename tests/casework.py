@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from geo import accounts, cases, workdays
+from geo import accounts, cases, dispatch, workdays
 
 REPORT = {
     "facts": "超标价销售商品，有价签照片与销售记录为证",
@@ -40,10 +40,8 @@ def violation(session, *, note: str = "价格违法：超标价销售") -> dict[
         ),
         {"t": target, "u": unit, "n": note},
     ).scalar_one()
-    session.execute(
-        text("UPDATE inspection SET status = 'completed', result = 'violation', completed_at = now() WHERE id = :i"),
-        {"i": inspection},
-    )
+    # completed as the product completes it (its coverage fact too), so recounts stay true
+    dispatch.transition(session, inspection, "completed", "test", result="violation")
     return dict(
         session.execute(text("SELECT * FROM case_source WHERE inspection_id = :i"), {"i": inspection}).mappings().one()
     )
