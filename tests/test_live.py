@@ -134,7 +134,8 @@ def test_track_officers_and_devices_respect_scope(live_app, engine, users):
     officers = api(url, users["operator"], "/api/officers").json()["officers"]
     assert any(o["lat"] == 39.02 for o in officers)
     stats = api(url, users["operator"], "/api/ingest/stats").json()
-    assert stats["running"] and stats["counters"]["jt808:authenticated"] >= 2
+    # this test's own terminal authenticated (others may have, in whatever order the tests ran)
+    assert stats["running"] and stats["counters"]["jt808:authenticated"] >= 1
 
 
 def test_simulator_feeds_a_running_server(live_app, runtime, engine):
