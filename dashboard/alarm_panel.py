@@ -1,5 +1,9 @@
-"""The alarm panel of the command map: live alarms newest first, a tone and a banner when
-one arrives, click to centre the map, acknowledge and resolve in place (audited)."""
+"""The alarm panel of the command map: every live alarm, most severe first (SOS always on top
+and never cut off), one row per device and kind with its count and first and last report,
+naming the officer, unit, device kind and township; counts by kind; a banner for the most
+severe unacknowledged alarm that can be dismissed until the next SOS. Acknowledge acts on
+the row's own alarm id; resolve asks for its comment first. While the pointer is over the
+list, new alarms wait (lawgrid-04-map.js), so rows never move under a click."""
 
 from __future__ import annotations
 
@@ -19,12 +23,13 @@ from geo.accounts import Scope
 from geo.timezone import BEIJING
 
 
-def panel(alarms: list[dict], scope: Scope | None):
+def panel(live: dict, scope: Scope | None):
     return html.Div(
-        className="lg-panel",
+        className="lg-panel lg-alarm-panel",
         id=ids.ALARM_PANEL,
         children=[
-            html.H3(id=ids.ALARMS_HEADING, children=t("alarms.heading")),
+            html.H3(id=ids.ALARMS_HEADING, children=heading(live, "zh")),
+            html.Div(id=ids.ALARM_COUNTS, className="lg-alarm-counts", children=counts(live, "zh")),
             dcc.Input(
                 id=ids.ALARM_COMMENT,
                 type="text",
@@ -36,81 +41,153 @@ def panel(alarms: list[dict], scope: Scope | None):
                 },
             ),
             html.Div(id=ids.ALARM_MESSAGE, className="lg-note"),
-            html.Div(id=ids.ALARM_LIST, children=alarm_rows(alarms, "zh", scope)),
-            dcc.Store(id=ids.ALARM_DATA, data=_live(alarms)),
+            html.Div(id=ids.ALARM_LIST, className="lg-alarm-list", children=alarm_rows(live, "zh", scope, None)),
+            dcc.Store(id=ids.ALARM_DATA, data=live["rows"]),
+            dcc.Store(id=ids.ALARM_RESOLVING),
+            dcc.Store(id=ids.ALARM_TICK),
+            dcc.Store(id=ids.ALARM_DISMISSED),
+            dcc.Store(id=ids.ALARM_PAINTED),
         ],
     )
 
 
-def _live(alarms: list[dict]) -> list[dict]:
-    return [a for a in alarms if a["status"] != "resolved"]
+def banner_strip():
+    """The banner's place: a strip of its own above the map, so it never covers a control."""
+    return html.Div(
+        id=ids.ALARM_BANNER,
+        className="lg-banner",
+        style={"display": "none"},
+        children=[
+            html.Span(id=ids.ALARM_BANNER_TEXT),
+            html.Button("×", id=ids.ALARM_DISMISS, className="lg-banner-close", title=t("alarms.dismiss")),
+        ],
+    )
 
 
-def live_alarms(session, scope: Scope) -> list[dict]:
-    """Open and acknowledged alarms, newest first."""
-    rows = fleet.alarms(session, scope, "open", 100) + fleet.alarms(session, scope, "acknowledged", 100)
-    return sorted(rows, key=lambda a: (a["at"], a["id"]), reverse=True)
+def live_alarms(session, scope: Scope) -> dict:
+    return fleet.live_alarms(session, scope)
 
 
-def alarm_rows(alarms: list[dict], lang: str, scope: Scope | None) -> list:
-    live = _live(alarms)
-    if not live:
+def heading(live: dict, lang: str) -> str:
+    return f"{t('alarms.heading', lang)}（{live['total']:,}）" if live["total"] else t("alarms.heading", lang)
+
+
+def counts(live: dict, lang: str) -> list:
+    return [
+        html.Span(
+            f"{_kind(kind, lang)} {c['live']:,}",
+            className=f"lg-alarm-count kind-{kind}",
+            title=t("alarms.open_of", lang).format(open=c["open"], live=c["live"]),
+        )
+        for kind, c in live["counts"].items()
+    ]
+
+
+def _kind(kind: str, lang: str) -> str:
+    return t(f"alarm.{kind}", lang) if f"alarm.{kind}" in _KINDS else kind
+
+
+def _time(value: str) -> str:
+    return dt.datetime.fromisoformat(value).astimezone(BEIJING).strftime("%m-%d %H:%M:%S")
+
+
+def alarm_rows(live: dict, lang: str, scope: Scope | None, resolving: int | None) -> list:
+    if not live["rows"]:
         return [html.P(t("alarms.none", lang), className="lg-note")]
     can_act = policy.allowed(scope, "alarm.act")
-    rows = []
-    for a in live:
-        when = dt.datetime.fromisoformat(a["at"]).astimezone(BEIJING).strftime("%m-%d %H:%M:%S")
-        kind = t(f"alarm.{a['kind']}", lang) if f"alarm.{a['kind']}" in _KINDS else a["kind"]
-        buttons = []
-        if can_act:
-            if a["status"] == "open":
-                buttons.append(
-                    html.Button(
-                        t("alarms.ack", lang),
-                        className="lg-lang",
-                        id={"type": ids.ALARM_ACT, "action": "ack", "id": a["id"]},
-                    )
-                )
-            buttons.append(
-                html.Button(
-                    t("alarms.resolve", lang),
-                    className="lg-lang",
-                    id={"type": ids.ALARM_ACT, "action": "resolve", "id": a["id"]},
-                )
-            )
-        rows.append(
-            html.Div(
-                className=f"lg-alarm {a['status']}",
-                children=[
-                    html.Div(
-                        id={"type": ids.ALARM_LOCATE, "id": a["id"]},
-                        n_clicks=0,
-                        children=[
-                            html.B(kind),
-                            f" · {a.get('officer') or '#' + str(a['device_id'])} · {when} · ",
-                            html.Span(t(f"alarm.status.{a['status']}", lang), className="lg-alarm-status"),
-                        ],
-                    ),
-                    html.Div(buttons),
-                ],
-            )
-        )
+    rows = [_row(a, lang, can_act, resolving == a["id"]) for a in live["rows"]]
+    hidden = live["total"] - len(live["rows"])
+    if hidden > 0:
+        rows.append(html.P(t("alarms.more", lang).format(hidden), className="lg-note"))
     return rows
 
 
-_KINDS = {
-    f"alarm.{k}"
-    for k in ("sos", "overspeed", "low_battery", "power_loss", "recording_stopped", "storage_full", "offline")
-}
+def _row(a: dict, lang: str, can_act: bool, resolving: bool):
+    who = a.get("officer") or f"{t('alarms.device', lang)} {a['identifier']}"
+    device_kind = t(f"kind.{a['device_kind']}", lang) if f"kind.{a['device_kind']}" in _DEVICE_KINDS else ""
+    where = " · ".join(x for x in (a.get("unit"), device_kind, a.get("place")) if x)
+    when = _time(a["at"])
+    if a["repeats"] > 1:
+        when += f" – {_time(a['last_at'])} · " + t("alarms.repeats", lang).format(a["repeats"])
+    controls: list = []
+    if can_act and resolving:
+        controls = [
+            dcc.Input(
+                id={"type": ids.ALARM_RESOLVE_NOTE, "id": a["id"]},
+                type="text",
+                placeholder=t("alarms.resolve_note", lang),
+                className="lg-alarm-note",
+            ),
+            _button("resolve", a["id"], t("alarms.resolve_confirm", lang)),
+            _button("cancel", a["id"], t("alarms.cancel", lang)),
+        ]
+    elif can_act:
+        if a["status"] == "open":
+            controls.append(_button("ack", a["id"], t("alarms.ack", lang)))
+        controls.append(_button("ask", a["id"], t("alarms.resolve", lang)))
+    return html.Div(
+        className=f"lg-alarm {a['status']} kind-{a['kind']}",
+        id={"type": ids.ALARM_ROW, "id": a["id"]},
+        **{"data-alarm-id": str(a["id"]), "data-kind": a["kind"]},
+        children=[
+            html.Div(
+                id={"type": ids.ALARM_LOCATE, "id": a["id"]},
+                n_clicks=0,
+                children=[
+                    html.B(_kind(a["kind"], lang)),
+                    " · ",
+                    html.Span(who, className="lg-alarm-who"),
+                    " · ",
+                    html.Span(t(f"alarm.status.{a['status']}", lang), className="lg-alarm-status"),
+                    html.Div(where, className="lg-alarm-where"),
+                    html.Div(when, className="lg-alarm-when"),
+                ],
+            ),
+            html.Div(controls),
+        ],
+    )
+
+
+def _button(action: str, alarm_id: int, label: str):
+    return html.Button(label, className="lg-lang", id={"type": ids.ALARM_ACT, "action": action, "id": alarm_id})
+
+
+_KINDS = {f"alarm.{k}" for k in fleet.ALARM_SEVERITY}
+_DEVICE_KINDS = {"kind.terminal", "kind.body_camera"}
+
+
+def banner(live: dict, dismissed: dict | None, lang: str) -> tuple[str, dict]:
+    """The most severe unacknowledged alarm (the newest of its kind: the one that just came
+    in), unless dismissed and no SOS has come since."""
+    unacknowledged = [a for a in live["rows"] if a["status"] == "open"]
+    if not unacknowledged:
+        return "", {"display": "none"}
+    worst = unacknowledged[0]["kind"]
+    top = max((a for a in unacknowledged if a["kind"] == worst), key=lambda a: (a["at"], a["id"]))
+    newest_sos = max((a["id"] for a in live["rows"] if a["kind"] == "sos" and a["status"] == "open"), default=0)
+    if dismissed and newest_sos <= int(dismissed.get("sos") or 0):
+        return "", {"display": "none"}
+    who = top.get("officer") or f"{t('alarms.device', lang)} {top['identifier']}"
+    parts = [_kind(top["kind"], lang), who, top.get("unit"), top.get("place"), _time(top["at"])]
+    more = sum(c["open"] for c in live["counts"].values()) - 1
+    text = " · ".join(p for p in parts if p)
+    if more > 0:
+        text += " · " + t("alarms.banner_more", lang).format(more)
+    colour = "#d62828" if top["kind"] == "sos" else "#b5179e"
+    return text, {"display": "flex", "background": colour}
 
 
 def register(app: dash.Dash, map_id: str) -> None:
     app.clientside_callback(
-        ClientsideFunction(namespace="lawgrid", function_name="alarmAlert"),
-        Output(ids.ALARM_BANNER, "children"),
-        Output(ids.ALARM_BANNER, "style"),
+        ClientsideFunction(namespace="lawgrid", function_name="alarmTone"),
+        Output(ids.ALARM_TICK, "data"),
         Input(ids.LIVE_SOCKET, "data-alarm"),
         prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="setAlarmed"),
+        Output(ids.ALARM_PAINTED, "data"),
+        Input(ids.ALARM_DATA, "data"),
     )
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="locateAlarm"),
@@ -124,27 +201,69 @@ def register(app: dash.Dash, map_id: str) -> None:
         Output(ids.ALARM_DATA, "data"),
         Output(ids.ALARM_MESSAGE, "children"),
         Output(ids.ALARMS_HEADING, "children"),
+        Output(ids.ALARM_COUNTS, "children"),
         Output(ids.ALARM_COMMENT, "placeholder"),
-        Input(ids.LIVE_SOCKET, "data-alarm"),
+        Output(ids.ALARM_RESOLVING, "data"),
+        Output(ids.ALARM_BANNER_TEXT, "children"),
+        Output(ids.ALARM_BANNER, "style"),
+        Output(ids.ALARM_DISMISSED, "data"),
+        Input(ids.ALARM_TICK, "data"),
         Input({"type": ids.ALARM_ACT, "action": ALL, "id": ALL}, "n_clicks"),
+        Input(ids.ALARM_DISMISS, "n_clicks"),
         Input(ids.LANG, "data"),
         State(ids.ALARM_COMMENT, "value"),
+        State({"type": ids.ALARM_RESOLVE_NOTE, "id": ALL}, "value"),
+        State(ids.ALARM_RESOLVING, "data"),
+        State(ids.ALARM_DISMISSED, "data"),
+        State(ids.ALARM_DATA, "data"),
     )(refresh)
 
 
-def refresh(_alarm, clicks, lang, comment):
+def refresh(_tick, clicks, _dismiss, lang, comment, notes, resolving, dismissed, shown):
     scope = current_scope()
     message = ""
     trigger = dash.ctx.triggered_id
     if isinstance(trigger, dict) and trigger.get("type") == ids.ALARM_ACT and any(clicks or []):
-        _, error = attempt(act_on_alarm, scope, int(trigger["id"]), trigger["action"], comment or "")
-        message = explain(error, lang) if error else ""
+        alarm_id, action = int(trigger["id"]), trigger["action"]
+        if action == "ask":
+            resolving = alarm_id
+        elif action == "cancel":
+            resolving = None
+        else:
+            if action == "resolve":
+                note = _note_for(alarm_id)
+                comment = note if note is not None else ""
+            _, error = attempt(act_on_alarm, scope, alarm_id, action, comment or "")
+            message = explain(error, lang) if error else ""
+            if error and action == "resolve" and not (comment or "").strip():
+                message = t("alarms.resolve_needs_note", lang)
+            if action == "resolve" and not error:
+                resolving = None
+    if trigger == ids.ALARM_DISMISS:
+        newest_sos = max((a["id"] for a in shown or [] if a["kind"] == "sos" and a["status"] == "open"), default=0)
+        dismissed = {"sos": newest_sos}
     with _runtime().session() as session:
-        alarms = live_alarms(session, scope)
+        live = live_alarms(session, scope)
+    if resolving is not None and all(a["id"] != resolving for a in live["rows"]):
+        resolving = None
+    text, style = banner(live, dismissed, lang)
     return (
-        alarm_rows(alarms, lang, scope),
-        _live(alarms),
+        alarm_rows(live, lang, scope, resolving),
+        live["rows"],
         message,
-        t("alarms.heading", lang),
+        heading(live, lang),
+        counts(live, lang),
         t("alarms.comment", lang),
+        resolving,
+        text,
+        style,
+        dismissed,
     )
+
+
+def _note_for(alarm_id: int) -> str | None:
+    """The resolve comment typed in that alarm's own row."""
+    for state in dash.ctx.states_list[1]:
+        if state["id"]["id"] == alarm_id:
+            return state.get("value") or ""
+    return None

@@ -17,6 +17,7 @@ from geo import db, dispatch, fleet
 log = logging.getLogger("lawgrid.live")
 NAMESPACE = "/live"
 DISTRICT_ROOM = "district"
+REPEAT_PUSH_S = 5.0  # a repeated alarm's new count is pushed at most this often
 
 
 def unit_room(unit_id: int) -> str:
@@ -36,6 +37,7 @@ class LivePush:
         self._wake = threading.Event()  # set when something waits to be pushed
         self._thread: threading.Thread | None = None
         self.batches_sent = 0
+        self._repeat_pushed: dict[int, float] = {}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
@@ -61,6 +63,15 @@ class LivePush:
                 ]
         for alarm in result.alarms:
             self.emit_scoped("alarm", alarm, alarm.get("device_id"))
+        now = time.monotonic()
+        for alarm in result.repeated:
+            # A live alarm reported again: its row's count changes. At most one such push per
+            # alarm every REPEAT_PUSH_S, however often the device repeats its flag.
+            if now - self._repeat_pushed.get(alarm["id"], -REPEAT_PUSH_S) >= REPEAT_PUSH_S:
+                self._repeat_pushed[alarm["id"]] = now
+                self.emit_scoped("alarm", alarm, alarm.get("device_id"))
+        if len(self._repeat_pushed) > 10_000:
+            self._repeat_pushed = {k: v for k, v in self._repeat_pushed.items() if now - v < REPEAT_PUSH_S}
         self._wake.set()
 
     def on_states(self, changed: list[dict]) -> None:

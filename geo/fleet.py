@@ -108,6 +108,47 @@ def alarms(session: Session, scope: Scope, status: str | None = "open", limit: i
     return [db.jsonable(r) for r in rows]
 
 
+# Most severe first: an officer in danger, then a camera that cannot record evidence, then a
+# device the centre cannot see, then conduct and housekeeping.
+ALARM_SEVERITY = ("sos", "power_loss", "recording_stopped", "storage_full", "offline", "overspeed", "low_battery")
+
+
+def live_alarms(session: Session, scope: Scope, limit: int = 100) -> dict[str, Any]:
+    """Alarms not yet resolved, as the operator's panel shows them: one row per device and
+    kind (repeats counted, first and last report), most severe first, open before
+    acknowledged, oldest first within each, with the officer, unit, device kind and township.
+    Every SOS is listed however many others there are; the rest up to `limit`. `counts` has
+    every kind's total."""
+    where, params = scope.unit_filter("o.unit_id")
+    select = f"""
+        SELECT a.id, a.kind, a.status, a.at, coalesce(a.last_at, a.at) AS last_at, a.repeats,
+               a.device_id, d.kind AS device_kind, d.identifier, a.officer_id, o.name AS officer,
+               u.name AS unit, t.name AS place, ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon,
+               a.acked_by, a.acked_at, a.ack_comment
+        FROM alarm a JOIN device d ON d.id = a.device_id
+        LEFT JOIN officer o ON o.id = a.officer_id
+        LEFT JOIN enforcement_unit u ON u.id = o.unit_id
+        LEFT JOIN LATERAL (SELECT name FROM township t WHERE ST_Intersects(t.geom, a.geom) LIMIT 1) t ON true
+        WHERE a.status <> 'resolved' AND {where}"""
+    order = "ORDER BY array_position(CAST(:severity AS text[]), a.kind), a.status = 'acknowledged', a.at, a.id"
+    sos = session.execute(text(f"{select} AND a.kind = 'sos' {order}"), {"severity": list(ALARM_SEVERITY), **params})
+    rest = session.execute(
+        text(f"{select} AND a.kind <> 'sos' {order} LIMIT :limit"),
+        {"severity": list(ALARM_SEVERITY), "limit": limit, **params},
+    )
+    rows = [db.jsonable(r) for r in sos.mappings()] + [db.jsonable(r) for r in rest.mappings()]
+    counts = session.execute(
+        text(
+            f"""SELECT a.kind, count(*) FILTER (WHERE a.status = 'open'), count(*) FROM alarm a
+            LEFT JOIN officer o ON o.id = a.officer_id WHERE a.status <> 'resolved' AND {where} GROUP BY a.kind"""
+        ),
+        params,
+    ).all()
+    by_kind = {k: {"open": n_open, "live": n} for k, n_open, n in counts}
+    ordered = {k: by_kind[k] for k in ALARM_SEVERITY if k in by_kind}
+    return {"rows": rows, "counts": ordered, "total": sum(c["live"] for c in ordered.values())}
+
+
 def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str, comment: str) -> dict[str, Any]:
     """Acknowledge (open -> acknowledged) or resolve (open/acknowledged -> resolved)."""
     where, params = scope.unit_filter("o.unit_id")

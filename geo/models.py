@@ -266,3 +266,5 @@ class Alarm(Base):
     resolved_by: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolve_comment: Mapped[str | None] = mapped_column(Text)
+    repeats: Mapped[int] = mapped_column(Integer)  # reports of it while live
+    last_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -54,6 +54,7 @@ class WriteResult:
     duplicates: int
     latest: list[dict[str, Any]]  # per device: the newest fix written, for live push
     alarms: list[dict[str, Any]]  # alarms raised by this batch
+    repeated: list[dict[str, Any]] = field(default_factory=list)  # live alarms reported again
 
 
 STAGE_SQL = """
@@ -190,20 +191,30 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
         # or against the stored state is caught by the recording=false fixes carrying it).
         cur.execute(
             """
-            INSERT INTO alarm (device_id, officer_id, kind, at, geom)
-            SELECT DISTINCT ON (st.device_id, k.kind) st.device_id, d.officer_id, k.kind, st.fix_time,
-                   ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326)
-            FROM fix_stage st
-            JOIN device d ON d.id = st.device_id
-            CROSS JOIN LATERAL unnest(st.alarms || CASE WHEN st.attributes ? 'recording_stopped'
-                                                        THEN ARRAY['recording_stopped'] ELSE '{}' END) AS k(kind)
-            WHERE k.kind = ANY(%s) AND st.fix_time > now() - make_interval(secs => %s)
-            ORDER BY st.device_id, k.kind, st.fix_time
-            ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO NOTHING
-            RETURNING id, device_id, officer_id, kind, at, ST_Y(geom), ST_X(geom)
+            WITH k AS (
+                SELECT st.device_id, k.kind, st.fix_time, st.lat, st.lon
+                FROM fix_stage st
+                CROSS JOIN LATERAL unnest(st.alarms || CASE WHEN st.attributes ? 'recording_stopped'
+                                                            THEN ARRAY['recording_stopped'] ELSE '{}' END) AS k(kind)
+                WHERE k.kind = ANY(%s) AND st.fix_time > now() - make_interval(secs => %s)
+            ), g AS (
+                SELECT device_id, kind, min(fix_time) AS at, max(fix_time) AS last_at, count(*)::int AS n,
+                       (array_agg(ST_MakePoint(lon, lat) ORDER BY fix_time))[1] AS geom
+                FROM k GROUP BY device_id, kind
+            )
+            INSERT INTO alarm AS a (device_id, officer_id, kind, at, last_at, repeats, geom)
+            SELECT g.device_id, d.officer_id, g.kind, g.at, g.last_at, g.n, ST_SetSRID(g.geom, 4326)
+            FROM g JOIN device d ON d.id = g.device_id
+            ORDER BY g.device_id, g.kind
+            -- Reported again while it is live: one row, counted, with the last report's time.
+            ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO UPDATE
+                SET repeats = a.repeats + EXCLUDED.repeats, last_at = EXCLUDED.last_at
+                WHERE EXCLUDED.last_at > coalesce(a.last_at, a.at)
+            RETURNING id, device_id, officer_id, kind, at, ST_Y(geom), ST_X(geom), (xmax = 0) AS raised, status
             """,
             (list(ALARM_KINDS), live_max_age_s),
         )
+        rows = cur.fetchall()
         alarms = [
             dict(
                 id=r[0],
@@ -213,11 +224,13 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
                 at=r[4].isoformat(),
                 lat=r[5],
                 lon=r[6],
-                status="open",
+                status=r[8],
+                **({} if r[7] else {"repeat": True}),
             )
-            for r in cur.fetchall()
+            for r in rows
         ]
-    return WriteResult(stored, len(fixes) - stored, latest, alarms)
+    raised = [a for a in alarms if not a.get("repeat")]
+    return WriteResult(stored, len(fixes) - stored, latest, raised, [a for a in alarms if a.get("repeat")])
 
 
 def touch(session: Session, heard: dict[int, dt.datetime]) -> None:
@@ -257,12 +270,13 @@ def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> 
         session.execute(
             text(
                 """
-            INSERT INTO alarm (device_id, officer_id, kind, at, geom)
-            SELECT d.id, d.officer_id, 'offline', now(), s.geom FROM device d
+            INSERT INTO alarm AS a (device_id, officer_id, kind, at, last_at, geom)
+            SELECT d.id, d.officer_id, 'offline', now(), now(), s.geom FROM device d
             JOIN device_state s ON s.device_id = d.id
             JOIN officer o ON o.id = d.officer_id AND o.duty_state <> 'off_duty'
             WHERE d.id = ANY(:ids)
-            ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO NOTHING
+            ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO UPDATE
+                SET repeats = a.repeats + 1, last_at = EXCLUDED.last_at
             """
             ),
             {"ids": offline},

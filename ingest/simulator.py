@@ -117,7 +117,8 @@ class Simulator:
         rate_hz: float,
         duration_s: float,
         seed: int = 1,
-        sos_every: int = 20_000,
+        sos_per_hour: float = 2.0,
+        camera_toggle_per_hour: float = 0.5,
         dropout_every: int = 30_000,
         progress: bool = True,
     ):
@@ -125,7 +126,13 @@ class Simulator:
         self.host, self.jt808_port, self.osmand_port = host, jt808_port, osmand_port
         self.rate_hz, self.duration_s = rate_hz, duration_s
         self.rng = random.Random(seed)
-        self.sos_every, self.dropout_every = sos_every, dropout_every
+        # Alarms at a rate a command centre sees: a couple of SOS an hour across the fleet
+        # (most of them pressed by mistake), and a body camera stopped or started about once
+        # in two hours each (a break, an interview ended), not every ten minutes.
+        fixes_per_hour = max(1e-9, rate_hz * 3600)
+        self.p_sos = sos_per_hour / fixes_per_hour / max(1, len(devices))
+        self.p_toggle = camera_toggle_per_hour / fixes_per_hour
+        self.dropout_every = dropout_every
         self.stats = SimStats()
         self.progress = progress
 
@@ -167,9 +174,9 @@ class Simulator:
                     await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
                     continue
                 last_time = int(now.timestamp())
-                sos = self.rng.randrange(self.sos_every) == 0
+                sos = self.rng.random() < self.p_sos
                 self.stats.sos += sos
-                if dev.kind == "body_camera" and self.rng.randrange(600) == 0:
+                if dev.kind == "body_camera" and self.rng.random() < self.p_toggle:
                     dev.recording = not dev.recording
                 self.stats.sent += 1
                 if dev.protocol == "jt808":

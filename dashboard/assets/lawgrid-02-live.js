@@ -3,7 +3,8 @@
 // re-rendered by React or sent by Python, so a batch of thousands costs a few milliseconds.
 window.lawgrid.live = window.lawgrid.live || new Map();
 window.lawgrid.liveColors = {online: "#2ca02c", task: "#7b2cbf", stale: "#ff9f1c", offline: "#8d99ae",
-                             sos: "#d62828"};
+                             sos: "#d62828", alarm: "#b5179e"};
+window.lawgrid.alarmed = window.lawgrid.alarmed || new Map();  // device id -> "sos" | "alarm", until resolved
 window.lawgrid.onTask = window.lawgrid.onTask || new Set();  // device ids of crews on a task
 window.lawgrid.TRAIL_POINTS = 240;  // about four minutes at 1 Hz
 
@@ -40,14 +41,15 @@ window.lawgrid.LiveDots = L.Layer.extend({
         lg.live.forEach(d => {
             const p = map.latLngToContainerPoint([d.lat, d.lon]);
             if (p.x < -10 || p.y < -10 || p.x > size.x + 10 || p.y > size.y + 10) { return; }
-            const state = d.sos ? "sos" : (d.state !== "offline" && lg.onTask.has(d.id) ? "task" : d.state);
+            const state = d.sos || lg.alarmed.get(d.id) === "sos" ? "sos" : (lg.alarmed.get(d.id) ||
+                (d.state !== "offline" && lg.onTask.has(d.id) ? "task" : d.state));
             const key = state + (d.recording === false ? "|rec-off" : "");
             let b = buckets.get(key);
             if (!b) { b = []; buckets.set(key, b); }
             b.push(p);
         });
         buckets.forEach((points, key) => {
-            const [state, rec] = key.split("|"), r = state === "sos" ? 8 : 5;
+            const [state, rec] = key.split("|"), r = state === "sos" ? 8 : (state === "alarm" ? 6 : 5);
             ctx.beginPath();
             for (const p of points) { ctx.moveTo(p.x + r, p.y); ctx.arc(p.x, p.y, r, 0, 2 * Math.PI); }
             ctx.fillStyle = colors[state] || "#3a86ff"; ctx.fill();

@@ -35,18 +35,34 @@ Object.assign(window.dash_clientside.lawgrid, {
         const c = feature.geometry.coordinates;
         return {center: [c[1], c[0]], zoom: Math.min((zoom || 10) + 2, 18), transition: "flyTo"};
     },
-    // A new alarm: a short tone and a banner (the panel itself is rendered by Python).
-    alarmAlert: function (alarm) {
+    // A new alarm: a short tone, then the panel (and the banner, in Python) refresh, unless
+    // the pointer is over the alarm list: then the refresh waits until it leaves, so no row
+    // moves under a click (see the mouseleave handler below).
+    alarmTone: function (alarm) {
         if (!alarm) { return window.dash_clientside.no_update; }
-        try {
-            const ctx = new (window.AudioContext || window.webkitAudioContext)();
-            const osc = ctx.createOscillator();
-            osc.frequency.value = 880; osc.connect(ctx.destination);
-            osc.start(); osc.stop(ctx.currentTime + 0.4);
-        } catch (e) { /* no audio device: the banner still shows */ }
-        window.lawgrid.alarmsSeen = (window.lawgrid.alarmsSeen || 0) + 1;
-        return [String(alarm.kind || "").toUpperCase() + " · #" + alarm.device_id + " · " +
-                (alarm.officer || ""), {display: alarm.status === "open" ? "block" : "none"}];
+        const lg = window.lawgrid;
+        if (alarm.status === "open") {
+            try {
+                const ctx = new (window.AudioContext || window.webkitAudioContext)();
+                const osc = ctx.createOscillator();
+                osc.frequency.value = alarm.kind === "sos" ? 880 : 660; osc.connect(ctx.destination);
+                osc.start(); osc.stop(ctx.currentTime + 0.4);
+            } catch (e) { /* no audio device: the banner still shows */ }
+        }
+        lg.alarmsSeen = (lg.alarmsSeen || 0) + 1;
+        if (lg.alarmHover) { lg.alarmPending = true; return window.dash_clientside.no_update; }
+        return Date.now();
+    },
+    // Unresolved alarms keep their officer's marker in the alarm's colour (SOS red, others
+    // the alarm colour) whatever the device's next ordinary fix says.
+    setAlarmed: function (rows) {
+        const lg = window.lawgrid, alarmed = new Map();
+        (rows || []).forEach(a => {
+            if (!alarmed.has(a.device_id) || a.kind === "sos") { alarmed.set(a.device_id, a.kind === "sos" ? "sos" : "alarm"); }
+        });
+        lg.alarmed = alarmed;
+        if (lg.dots) { lg.dots.requestDraw(); }
+        return alarmed.size;
     },
     locateAlarm: function (clicks, alarms) {
         const trig = window.dash_clientside.callback_context.triggered_id;
@@ -55,4 +71,14 @@ Object.assign(window.dash_clientside.lawgrid, {
         if (!a || a.lat === null) { return window.dash_clientside.no_update; }
         return {center: [a.lat, a.lon], zoom: 16, transition: "flyTo"};
     },
+});
+
+// Hold the alarm list still while the pointer is over it; catch up when it leaves.
+document.addEventListener("mouseover", function (e) {
+    const lg = window.lawgrid;
+    lg.alarmHover = Boolean(e.target.closest && e.target.closest("#alarm-list"));
+    if (!lg.alarmHover && lg.alarmPending && window.dash_clientside.set_props) {
+        lg.alarmPending = false;
+        window.dash_clientside.set_props("alarm-tick", {data: Date.now()});
+    }
 });

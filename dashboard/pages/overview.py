@@ -167,6 +167,7 @@ def layout(**_query):
                 className="lg-map-wrap",
                 children=[
                     filter_bar(townships, domains),
+                    alarm_panel.banner_strip(),
                     basemap.leaflet_map(
                         ids.OVERVIEW_MAP,
                         runtime.settings,
@@ -198,7 +199,6 @@ def layout(**_query):
                             t("overview.targets"), breaks, choropleth.COUNT_COLORS, max(values or [0])
                         ),
                     ),
-                    html.Div(id=ids.ALARM_BANNER, className="lg-banner"),
                     DashSocketIO(id=ids.LIVE_SOCKET, url="/live", eventNames=["positions", "alarm", "inspection"]),
                     dcc.Store(id=ids.LIVE_SOCKET_STATE),
                     dcc.Store(id=ids.LIVE_INITIAL, data=live_rows(live_now)),
