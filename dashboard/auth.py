@@ -98,6 +98,7 @@ def _csrf_ok() -> bool:
 
 def guard():
     path = request.path
+    audit.use_source(client_address())  # every entry of this request carries the address
     if path in PUBLIC_PATHS:
         return None
     is_api = path.startswith("/api/")

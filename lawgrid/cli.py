@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    from geo import audit
+
+    audit.use_source(f"cli:{getpass.getuser()}@{socket.gethostname()}")
     try:
         return args.handler(args) or 0
     except EmbeddedDbError as exc:

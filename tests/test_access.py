@@ -239,13 +239,25 @@ def test_user_add_from_the_command_line(db_url):
 def test_audit_page_is_for_auditors_only(app, users):
     deps_client = app.server.test_client()
     login(deps_client, users["auditor"], PASSWORD)
+    outputs = [
+        ("audit-table", "data"),
+        ("audit-table", "columns"),
+        ("audit-count", "children"),
+        ("audit-heading", "children"),
+        ("audit-action", "options"),
+        ("audit-actor", "placeholder"),
+        ("audit-subject", "placeholder"),
+        ("audit-action", "placeholder"),
+    ]
     payload = {
-        "output": "..audit-table.data...audit-count.children..",
-        "outputs": [{"id": "audit-table", "property": "data"}, {"id": "audit-count", "property": "children"}],
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
         "inputs": [
             {"id": "audit-actor", "property": "value", "value": users["auditor"]},
             {"id": "audit-action", "property": "value", "value": None},
-            {"id": "audit-days", "property": "value", "value": 7},
+            {"id": "audit-subject", "property": "value", "value": None},
+            {"id": "audit-dates", "property": "start_date", "value": None},
+            {"id": "audit-dates", "property": "end_date", "value": None},
             {"id": "lang", "property": "data", "value": "en"},
         ],
         "changedPropIds": ["audit-actor.value"],
