@@ -289,6 +289,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "cov.kpi.participation": {"zh": "人员参与率", "en": "Officer participation"},
     "cov.kpi.per_officer": {"zh": "人均", "en": "per officer"},
     "cov.kpi.random": {"zh": "双随机完成", "en": "Random plans done"},
+    "cov.kpi.random_detail": {
+        "zh": "进行中计划 {plans} 个 · 完成 {pct} · 按期 {on_time}",
+        "en": "{plans} plans running · {pct} done · {on_time} on time",
+    },
     "cov.kpi.blind": {"zh": "盲区对象（{n}天未检查）", "en": "Blind spots ({n} days uninspected)"},
     "cov.chart.units": {"zh": "各执法单位覆盖率（点击下钻到人员）", "en": "Coverage by unit (click to drill down)"},
     "cov.chart.officers": {"zh": "{unit}：各执法人员覆盖率", "en": "{unit}: coverage by officer"},

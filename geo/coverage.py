@@ -497,19 +497,35 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         .mappings()
         .one()
     )
+    # Participation divides by the officers the filter is about: certified in the window, of
+    # the filter's units, whose area holds the filter's township, of a unit holding the
+    # filter's domain (not by the whole district's officers).
     certified = session.execute(
         text(
-            "SELECT count(*) FROM officer WHERE cert_valid_from <= :e AND cert_valid_to >= :s "
-            "AND (CAST(:units AS int[]) IS NULL OR unit_id = ANY(CAST(:units AS int[])))"
+            """SELECT count(*) FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id
+            WHERE o.cert_valid_from <= :e AND o.cert_valid_to >= :s
+              AND (CAST(:units AS int[]) IS NULL OR o.unit_id = ANY(CAST(:units AS int[])))
+              AND (CAST(:town AS text) IS NULL OR EXISTS (
+                   SELECT 1 FROM officer_area a WHERE a.officer_id = o.id AND a.township_code = :town))
+              AND (CAST(:dom AS text) IS NULL OR :dom = ANY(u.domains))"""
         ),
         w,
     ).scalar_one()
+    # Random plans running in the window (drawn by its end, due on or after its start), and
+    # their tasks under the same filter: a plan due next week is "due" now, not 0 / 0.
     plans = (
         session.execute(
             text(
-                f"""SELECT count(*) AS planned, count(*) FILTER (WHERE status = 'completed') AS done
-            FROM inspection WHERE plan_id IS NOT NULL AND status <> 'cancelled'
-              AND {DAY_SQL.format(col="due_at")} BETWEEN :s AND :e AND {UNIT_FACT}"""
+                f"""SELECT count(DISTINCT p.id) AS plans, count(i.id) AS planned,
+                   count(i.id) FILTER (WHERE i.status = 'completed') AS done,
+                   count(i.id) FILTER (WHERE i.status = 'completed' AND i.completed_at <= p.due_at) AS on_time
+            FROM random_plan p
+            JOIN inspection i ON i.plan_id = p.id AND i.status <> 'cancelled'
+            JOIN target t ON t.id = i.target_id
+            WHERE {DAY_SQL.format(col="p.created_at")} <= :e AND {DAY_SQL.format(col="p.due_at")} >= :s
+              AND (CAST(:town AS text) IS NULL OR t.township_code = :town)
+              AND (CAST(:dom AS text) IS NULL OR i.domain_key = :dom)
+              AND (CAST(:units AS int[]) IS NULL OR i.unit_id = ANY(CAST(:units AS int[])))"""
             ),
             w,
         )
@@ -537,7 +553,12 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         "inspections_per_officer": round(officers["officer_inspections"] / officers["active"], 2)
         if officers["active"]
         else None,
-        "random_plan": {"planned": plans["planned"], "completed": plans["done"]},
+        "random_plan": {
+            "plans": plans["plans"],
+            "planned": plans["planned"],
+            "completed": plans["done"],
+            "completed_on_time": plans["on_time"],
+        },
         "blind_spots": {"days": blind_days, "by_risk": {g["key"]: g["denominator"] - g["numerator"] for g in blind}},
     }
 

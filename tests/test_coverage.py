@@ -224,3 +224,56 @@ def test_invariants_on_random_windows(history, start, length, by, township, doma
     if by in ("township", "risk"):  # each target lies in one township and has one risk level
         assert sum(g["numerator"] for g in groups) == whole["numerator"]
         assert sum(g["denominator"] for g in groups) == whole["denominator"]
+
+
+def test_participation_under_a_township_divides_by_that_townships_officers(history):
+    town, n_town = history.execute(
+        text(
+            "SELECT a.township_code, count(DISTINCT o.id) FROM officer_area a JOIN officer o ON o.id = a.officer_id "
+            "WHERE o.cert_valid_from <= :e AND o.cert_valid_to >= :s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+        ),
+        {"s": WINDOWS[3].start, "e": WINDOWS[3].end},
+    ).one()
+    district = coverage.summary(history, WINDOWS[3])
+    local = coverage.summary(history, WINDOWS[3], Filter(township=town))
+    assert local["officers_certified"] == n_town < district["officers_certified"]
+    assert local["participation"] == round(local["officers_active"] / n_town, 4)
+
+
+def test_a_random_plan_running_in_the_window_counts_before_it_is_due(session):
+    from geo import random_plan
+
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(BEIJING).date()
+    later = Window(today + dt.timedelta(days=11), today + dt.timedelta(days=20))
+    later_before = coverage.summary(session, later)["random_plan"]["planned"]
+    plan = random_plan.draw(
+        session,
+        name="本月市场监管双随机抽查",
+        seed="coverage-window-test",
+        share=0.05,
+        due_at=now + dt.timedelta(days=10),
+        actor="t-dispatcher",
+        domains=["market_regulation"],
+    )
+    tasks = (
+        session.execute(text("SELECT id FROM inspection WHERE plan_id = :p ORDER BY id"), {"p": plan["plan_id"]})
+        .scalars()
+        .all()
+    )
+    assert tasks
+    window = Window(today - dt.timedelta(days=29), today)
+    before = coverage.summary(session, window)["random_plan"]
+    session.execute(
+        text("UPDATE inspection SET status = 'completed', result = 'compliant', completed_at = now() WHERE id = :i"),
+        {"i": tasks[0]},
+    )
+    after = coverage.summary(session, window)["random_plan"]
+    assert after["plans"] >= 1 and after["planned"] >= len(tasks)
+    assert (
+        after["completed"] == before["completed"] + 1 and after["completed_on_time"] == before["completed_on_time"] + 1
+    )
+    # Another domain's filter leaves this plan's tasks out; a window after it is due too.
+    other = coverage.summary(session, window, Filter(domain="health"))["random_plan"]
+    assert other["planned"] <= after["planned"] - len(tasks)
+    assert coverage.summary(session, later)["random_plan"]["planned"] == later_before

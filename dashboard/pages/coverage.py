@@ -449,7 +449,11 @@ def kpi_cards(query, lang):
             ids.KPI_RANDOM,
             f"{plan['completed']:,} / {plan['planned']:,}",
             t("cov.kpi.random", lang),
-            _pct(plan["completed"] / plan["planned"]) if plan["planned"] else "—",
+            t("cov.kpi.random_detail", lang).format(
+                plans=plan["plans"],
+                pct=_pct(plan["completed"] / plan["planned"]) if plan["planned"] else "—",
+                on_time=plan["completed_on_time"],
+            ),
         ),
     ]
     if blind:
