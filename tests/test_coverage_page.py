@@ -187,6 +187,8 @@ def test_the_page_opens_on_the_last_30_days_and_sorts_coverage_as_numbers(
             timeout=20_000,
         )
         assert "近30天" in page.inner_text("#cov-period")
+        # The random-plan card counts the plans running in the window, not only those due in it.
+        page.wait_for_selector("#kpi-random:has-text('进行中计划')", timeout=20_000)
         page.wait_for_selector('#cov-table td[data-dash-column="ratio"]', timeout=20_000)
         sort = '#cov-table th[data-dash-column="ratio"] .column-header--sort'
 
