@@ -143,6 +143,11 @@ class StatusChange(Model):
     status: Literal[*dispatch.TRANSITIONS]  # type: ignore[valid-type]
     result: Literal[*dispatch.RESULTS] | None = None  # type: ignore[valid-type]
     comment: Text | None = None
+    reason: Text | None = Field(
+        None,
+        description="required when the status is recorded for the crew by someone not in it, and for on site "
+        "without a crew fix near the target (rules on_behalf_reason, arrival_fix)",
+    )
 
 
 @route(
@@ -154,7 +159,9 @@ class StatusChange(Model):
     summary="Move a task: accepted, declined, en_route, on_site, completed (with result), cancelled",
 )
 def inspection_status(task_id: int, body: StatusChange) -> Any:
-    return dispatching.change_status(scope(), task_id, body.status, result=body.result, comment=body.comment)
+    return dispatching.change_status(
+        scope(), task_id, body.status, result=body.result, comment=body.comment, reason=body.reason
+    )
 
 
 class BatchPlanRequest(Model):

@@ -14,6 +14,7 @@ from flask import current_app
 from dashboard.rest import runtime as _runtime
 from geo import dispatch, dispatch_batch, downlink, policy
 from geo.accounts import Scope
+from geo.errors import Forbidden
 
 
 def create(scope: Scope | None, **task: Any) -> dict[str, Any]:
@@ -44,13 +45,31 @@ def assign_crew(
 
 
 def change_status(
-    scope: Scope | None, task_id: int, status: str, *, result: str | None = None, comment: str | None = None
+    scope: Scope | None,
+    task_id: int,
+    status: str,
+    *,
+    result: str | None = None,
+    comment: str | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """Raises dispatch.DispatchError, Conflict (not allowed from the current status), NotFound."""
+    """Raises dispatch.DispatchError, Refused (on the crew's behalf without a reason; on site
+    with no crew fix near and no reason), Conflict (not from the current status), NotFound."""
     who = policy.authorize(scope, "task.status")
+    if who.role == "officer" and status == "cancelled":
+        raise Forbidden("a crew declines a task; cancelling it is the dispatcher's", rule="role:task.cancel")
     with _runtime().session() as session:
         policy.task_in_scope(session, who, task_id)
-        dispatch.transition(session, task_id, status, who.username, result=result, comment=comment)
+        dispatch.transition(
+            session,
+            task_id,
+            status,
+            who.username,
+            result=result,
+            comment=comment,
+            officer_id=who.officer_id,
+            reason=reason,
+        )
     return notify(task_id)
 
 

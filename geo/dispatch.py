@@ -39,7 +39,18 @@ RULES = {
     "one_unit": ("执法人员须属同一单位（联合执法除外）", "a crew is of one unit unless the task is joint"),
     "crew_size": ("执法人员不足规定人数", "fewer officers than the crew size"),
     "unknown_officer": ("执法人员不存在", "no such officer"),
+    "on_behalf_reason": (
+        "非执法人员本人记录任务状态，须说明代为记录的理由",
+        "a status recorded for the crew by someone else needs the reason",
+    ),
+    "arrival_fix": (
+        "执法人员终端未在检查对象附近定位，确认到场须说明理由",
+        "no crew device has a fix near the target; say why they are on site",
+    ),
 }
+# The statuses only the crew knows: they come from the crew's terminals or the officers' own
+# sessions; anyone else recording one does so on the crew's behalf, with a reason.
+CREW_STATUSES = ("accepted", "declined", "en_route", "on_site", "completed")
 OPEN = ("created", "assigned", "accepted", "en_route", "on_site")
 ASSIGNABLE = ("created", "declined")
 TRANSITIONS = {
@@ -453,8 +464,20 @@ def assign(
 
 
 def transition(
-    session: Session, task_id: int, to_status: str, actor: str, *, result: str | None = None, comment: str | None = None
+    session: Session,
+    task_id: int,
+    to_status: str,
+    actor: str,
+    *,
+    result: str | None = None,
+    comment: str | None = None,
+    officer_id: int | None = None,
+    reason: str | None = None,
 ) -> Task:
+    """Move a task. `officer_id` is the actor's own officer row (an officer's session); a
+    crew status recorded by anyone not in the crew needs `reason` and is marked as recorded
+    on the crew's behalf; on site needs a crew device's fix within ARRIVAL_RADIUS_M of the
+    target, or a reason."""
     if to_status not in TRANSITIONS:
         raise DispatchError(f"status must be one of {', '.join(TRANSITIONS)}")
     task = load_task(session, task_id, lock=True)
@@ -462,6 +485,12 @@ def transition(
         raise Conflict(f"inspection {task_id} is {task.status}; it cannot become {to_status}")
     if to_status == "completed" and result not in RESULTS:
         raise DispatchError(f"a completed inspection needs a result: {', '.join(RESULTS)}")
+    reason = (reason or "").strip() or None
+    on_behalf = to_status in CREW_STATUSES and (officer_id is None or officer_id not in task.officers)
+    if on_behalf and not reason:
+        raise errors.Refused([{"rule": "on_behalf_reason", "status": to_status}], RULES)
+    if to_status == "on_site" and not reason and not crew_near_target(session, task_id):
+        raise errors.Refused([{"rule": "arrival_fix"}], RULES)
     column = {
         "accepted": "accepted_at",
         "en_route": "en_route_at",
@@ -472,17 +501,34 @@ def transition(
     }[to_status]
     session.execute(
         text(
-            f"UPDATE inspection SET status = :s, {column} = clock_timestamp(), "
-            f"result = coalesce(:r, result) WHERE id = :i"
+            f"UPDATE inspection SET status = :s, {column} = clock_timestamp(), result = coalesce(:r, result), "
+            "on_behalf = CASE WHEN :b THEN array_append(on_behalf, :s) ELSE on_behalf END WHERE id = :i"
         ),
-        {"s": to_status, "r": result, "i": task_id},
+        {"s": to_status, "r": result, "i": task_id, "b": on_behalf},
     )
-    detail = {k: v for k, v in (("result", result), ("comment", comment)) if v}
+    detail: dict[str, Any] = {k: v for k, v in (("result", result), ("comment", comment), ("reason", reason)) if v}
+    if on_behalf:
+        detail["on_behalf"] = True
     _event(session, task_id, actor, task.status, to_status, detail)
     if to_status == "completed":
         coverage.record_completion(session, task_id)
     audit.record(session, actor, f"inspection_{to_status}", subject=f"inspection:{task_id}", detail=detail)
     return load_task(session, task_id)
+
+
+def crew_near_target(session: Session, task_id: int, radius_m: float = ARRIVAL_RADIUS_M) -> bool:
+    """Whether a crew officer's device, online, last fixed within radius_m of the target."""
+    return bool(
+        session.execute(
+            text(
+                """SELECT EXISTS (SELECT 1 FROM inspection i JOIN target t ON t.id = i.target_id
+                   JOIN inspection_officer io ON io.inspection_id = i.id
+                   JOIN device d ON d.officer_id = io.officer_id JOIN device_state s ON s.device_id = d.id
+                   WHERE i.id = :i AND s.state = 'online' AND ST_DWithin(s.geom::geography, t.geom::geography, :r))"""
+            ),
+            {"i": task_id, "r": radius_m},
+        ).scalar()
+    )
 
 
 def detect_arrivals(
@@ -544,6 +590,7 @@ def task_view(session: Session, task_id: int) -> dict[str, Any]:
             text(
                 """
         SELECT i.id, i.status, i.result, i.priority, i.due_at, i.crew_size, i.domain_key, i.items, i.source,
+               i.on_behalf,
                i.complaint, i.plan_id, i.unit_id, i.joint, i.created_by, i.created_at, i.assigned_at,
                i.accepted_at, i.en_route_at, i.on_site_at, i.completed_at, i.closed_at,
                (SELECT d.zh FROM domain d WHERE d.key = i.domain_key) AS domain_zh,

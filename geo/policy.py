@@ -29,7 +29,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # operators raise tasks from the command map; dispatchers send crews
     "task.create": frozenset({"admin", "dispatcher", "operator"}),
     "task.assign": frozenset({"admin", "dispatcher"}),
-    "task.status": frozenset({"admin", "dispatcher", "operator"}),
+    # crews move their own tasks (officers, on their own tasks only); desk roles record a
+    # status on the crew's behalf with a reason (geo.dispatch.transition)
+    "task.status": frozenset({"admin", "dispatcher", "operator", "officer"}),
     "task.override": frozenset({"admin"}),
     "plan.draw": frozenset({"admin", "dispatcher"}),
     "recusal.add": frozenset({"admin", "dispatcher", "supervisor"}),
@@ -75,7 +77,15 @@ def may_override(scope: Scope) -> None:
 
 def task_in_scope(session: Session, scope: Scope, task_id: int) -> None:
     """A task is in scope if it is assigned to one of the caller's units, or unassigned and
-    one of his units could take it."""
+    one of his units could take it; an officer's session sees only the tasks he is crew on."""
+    if scope.role == "officer":
+        crew = session.execute(
+            text("SELECT 1 FROM inspection_officer WHERE inspection_id = :i AND officer_id = :o"),
+            {"i": task_id, "o": scope.officer_id},
+        ).first()
+        if crew is None:
+            raise NotFound(f"no inspection {task_id} of yours", rule="crew_scope")
+        return
     if scope.district_wide:
         if session.execute(text("SELECT 1 FROM inspection WHERE id = :i"), {"i": task_id}).first() is None:
             raise NotFound(f"no inspection {task_id}")

@@ -157,9 +157,9 @@ def _violation(session: Session, unit_id: int, target_id: int, day: dt.date) -> 
     inspection = session.execute(
         text(
             "INSERT INTO inspection (target_id, domain_key, source, due_at, status, result, unit_id, created_by, "
-            "note, completed_at) SELECT :t, domain_key, 'api', :at, 'completed', 'violation', :u, 'seed', "
-            "'检查发现价格违法（演示）', :at FROM power_item WHERE unit_id = :u AND power_type_key = 'penalty' "
-            "LIMIT 1 RETURNING id"
+            "note, on_site_at, completed_at) SELECT :t, domain_key, 'api', :at, 'completed', 'violation', :u, "
+            "'seed', '检查发现价格违法（演示）', :at, :at FROM power_item "
+            "WHERE unit_id = :u AND power_type_key = 'penalty' LIMIT 1 RETURNING id"
         ),
         {"t": target_id, "u": unit_id, "at": completed},
     ).scalar_one()

@@ -35,13 +35,13 @@ def violation(session, *, note: str = "价格违法：超标价销售") -> dict[
     unit = session.execute(text("SELECT id FROM enforcement_unit WHERE code = 'U001'")).scalar_one()
     inspection = session.execute(
         text(
-            "INSERT INTO inspection (target_id, domain_key, source, due_at, status, unit_id, created_by, note) "
-            "VALUES (:t, 'market_regulation', 'api', now(), 'on_site', :u, 'test', :n) RETURNING id"
+            "INSERT INTO inspection (target_id, domain_key, source, due_at, status, unit_id, created_by, note, "
+            "on_site_at) VALUES (:t, 'market_regulation', 'api', now(), 'on_site', :u, 'test', :n, now()) RETURNING id"
         ),
         {"t": target, "u": unit, "n": note},
     ).scalar_one()
     # completed as the product completes it (its coverage fact too), so recounts stay true
-    dispatch.transition(session, inspection, "completed", "test", result="violation")
+    dispatch.transition(session, inspection, "completed", "test", result="violation", reason="test: for the crew")
     return dict(
         session.execute(text("SELECT * FROM case_source WHERE inspection_id = :i"), {"i": inspection}).mappings().one()
     )

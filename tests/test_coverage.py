@@ -130,8 +130,8 @@ def test_completing_a_task_updates_the_figures_at_once(history):
     )
     dispatch.assign(history, task, officers, "t", override_reason="test crew")
     for status in ("accepted", "on_site"):
-        dispatch.transition(history, task, status, "t")
-    dispatch.transition(history, task, "completed", "t", result="compliant")
+        dispatch.transition(history, task, status, "t", reason="test: for the crew")
+    dispatch.transition(history, task, "completed", "t", result="compliant", reason="test: for the crew")
     after = {by: as_pairs(coverage.coverage(history, by, window)) for by in ("district", "domain", "officer")}
     assert after["district"]["district"][0] == before["district"]["district"][0] + 1
     assert after["domain"][setting.domain][0] == before["domain"][setting.domain][0] + 1
@@ -265,7 +265,10 @@ def test_a_random_plan_running_in_the_window_counts_before_it_is_due(session):
     window = Window(today - dt.timedelta(days=29), today)
     before = coverage.summary(session, window)["random_plan"]
     session.execute(
-        text("UPDATE inspection SET status = 'completed', result = 'compliant', completed_at = now() WHERE id = :i"),
+        text(
+            "UPDATE inspection SET status = 'completed', result = 'compliant', on_site_at = now(), "
+            "completed_at = now() WHERE id = :i"
+        ),
         {"i": tasks[0]},
     )
     after = coverage.summary(session, window)["random_plan"]

@@ -111,13 +111,15 @@ def test_two_concurrent_completions_of_one_target_count_once(engine):
 
     def complete_second():
         try:
-            dispatch.transition(second, ids[1], "completed", "race-b", result="violation")
+            dispatch.transition(second, ids[1], "completed", "race-b", result="violation", reason="test")
             second.commit()
         except BaseException as exc:
             errors.append(exc)
 
     try:
-        dispatch.transition(first, ids[0], "completed", "race-a", result="compliant")  # not yet committed
+        dispatch.transition(
+            first, ids[0], "completed", "race-a", result="compliant", reason="test"
+        )  # not yet committed
         racer = threading.Thread(target=complete_second, daemon=True)
         racer.start()
         deadline = time.monotonic() + 10

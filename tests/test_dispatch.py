@@ -6,10 +6,11 @@ import datetime as dt
 import threading
 
 import pytest
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import dispatch
+from geo import dispatch, errors
 from geo.timezone import BEIJING
 
 NOON = dt.datetime.now(BEIJING).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -176,13 +177,27 @@ def test_lifecycle_is_timestamped_audited_and_guarded(session, setting):
     dispatch.assign(session, tid, [a, b], "t-dispatcher")
     with pytest.raises(dispatch.Conflict, match="can no longer be assigned"):
         dispatch.assign(session, tid, [a, b], "t-dispatcher")
-    for status in ("accepted", "en_route", "on_site"):
-        dispatch.transition(session, tid, status, "t-officer")
+    # A desk user records a crew's status only with a reason, and it is marked so.
+    with pytest.raises(errors.Refused) as refused:
+        dispatch.transition(session, tid, "accepted", "t-dispatcher")
+    assert refused.value.violations[0]["rule"] == "on_behalf_reason"
+    dispatch.transition(session, tid, "accepted", "t-dispatcher", reason="组长电话确认接单")
+    dispatch.transition(session, tid, "en_route", "t-officer", officer_id=a)  # the crew itself
+    # On site needs a crew fix near the target (none here), or the reason.
+    with pytest.raises(errors.Refused) as refused:
+        dispatch.transition(session, tid, "on_site", "t-officer", officer_id=a)
+    assert refused.value.violations[0]["rule"] == "arrival_fix"
+    dispatch.transition(session, tid, "on_site", "t-officer", officer_id=a, reason="楼内无定位信号")
     with pytest.raises(dispatch.DispatchError, match="needs a result"):
-        dispatch.transition(session, tid, "completed", "t-officer")
-    dispatch.transition(session, tid, "completed", "t-officer", result="violation", comment="无证经营")
+        dispatch.transition(session, tid, "completed", "t-officer", officer_id=a)
+    dispatch.transition(session, tid, "completed", "t-officer", result="violation", comment="无证经营", officer_id=a)
     view = dispatch.task_view(session, tid)
     assert view["status"] == "completed" and view["result"] == "violation"
+    assert view["on_behalf"] == ["accepted"]
+    assert [e["detail"].get("on_behalf") for e in view["events"][2:]] == [True, None, None, None]
+    # The database holds it too: nothing is completed without having been on site.
+    with pytest.raises(sa_exc.IntegrityError), session.begin_nested():
+        session.execute(text("UPDATE inspection SET on_site_at = NULL WHERE id = :i"), {"i": tid})
     assert [e["to"] for e in view["events"]] == ["created", "assigned", "accepted", "en_route", "on_site", "completed"]
     stamps = [
         view[k] for k in ("created_at", "assigned_at", "accepted_at", "en_route_at", "on_site_at", "completed_at")
@@ -198,7 +213,7 @@ def test_declined_tasks_can_be_reassigned(session, setting):
     a, b, c = setting["officers"][:3]
     tid = setting["task"]
     dispatch.assign(session, tid, [a, b], "t-dispatcher")
-    dispatch.transition(session, tid, "declined", "t-officer", comment="车辆故障")
+    dispatch.transition(session, tid, "declined", "t-officer", comment="车辆故障", officer_id=a)
     task = dispatch.assign(session, tid, [b, c], "t-dispatcher")
     assert task.status == "assigned" and task.officers == sorted([b, c])
 
@@ -207,7 +222,7 @@ def test_arrival_is_detected_from_the_crews_telemetry(session, setting):
     a, b = setting["officers"][:2]
     tid = setting["task"]
     dispatch.assign(session, tid, [a, b], "t-dispatcher")
-    dispatch.transition(session, tid, "accepted", "t-officer")
+    dispatch.transition(session, tid, "accepted", "t-officer", officer_id=a)
     lon, lat = session.execute(
         text("SELECT ST_X(geom), ST_Y(geom) FROM target WHERE id = :t"), {"t": setting["target_id"]}
     ).one()

@@ -261,7 +261,9 @@ def test_assignment_reaches_the_crews_terminal_then_lifecycle_and_arrival_are_pu
             await asyncio.sleep(0.1)
         # The crew accepts and sets off; the terminal then reports from the target's door.
         for status in ("accepted", "en_route"):
-            r = await asyncio.to_thread(dispatcher.post, f"/api/inspections/{task}/status", {"status": status})
+            r = await asyncio.to_thread(
+                dispatcher.post, f"/api/inspections/{task}/status", {"status": status, "reason": "电话确认"}
+            )
             assert r.status_code == 200, r.text
         assert await term.location(setting["lat"] + 0.0002, setting["lon"]) == 0
         await term.close()
@@ -281,11 +283,16 @@ def test_assignment_reaches_the_crews_terminal_then_lifecycle_and_arrival_are_pu
     assert view["status"] == "on_site"
     assert view["events"][-1]["detail"]["detected"] == "telemetry"
 
-    r = dispatcher.post(f"/api/inspections/{task}/status", {"status": "completed"})
+    r = dispatcher.post(f"/api/inspections/{task}/status", {"status": "completed", "reason": "电话确认"})
     assert r.status_code == 400 and "result" in r.json()["detail"]
     r = dispatcher.post(f"/api/inspections/{task}/status", {"status": "completed", "result": "violation"})
+    assert r.status_code == 422 and r.json()["violations"][0]["rule"] == "on_behalf_reason"
+    r = dispatcher.post(
+        f"/api/inspections/{task}/status", {"status": "completed", "result": "violation", "reason": "组长电话报告"}
+    )
     assert r.status_code == 200 and r.json()["result"] == "violation"
-    r = dispatcher.post(f"/api/inspections/{task}/status", {"status": "accepted"})
+    assert r.json()["on_behalf"] == ["accepted", "en_route", "completed"]
+    r = dispatcher.post(f"/api/inspections/{task}/status", {"status": "accepted", "reason": "x"})
     assert r.status_code == 409
     wait_for(lambda: any(e["id"] == task and e["status"] == "completed" for e in events), what="the completed event")
     listener.disconnect()
@@ -443,3 +450,52 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
         )
     finally:
         page.close()
+
+
+@pytest.fixture
+def crew_officer_account(engine, setting):
+    """An officer's own account for the first officer of the setting's crew (removed after)."""
+    from geo import accounts, db
+
+    officer = setting["officers"][0]
+    with engine.connect() as c:
+        existing = c.execute(text("SELECT username FROM app_user WHERE officer_id = :o"), {"o": officer}).scalar()
+        cert = c.execute(text("SELECT cert_no FROM officer WHERE id = :o"), {"o": officer}).scalar_one()
+    if existing:
+        pytest.fail(f"officer {officer} already has the account {existing}; the test needs one of its own")
+    name = f"t-crew-{officer}"
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        accounts.create_user(s, name, PASSWORD, "officer", [], officer_cert=cert)
+    yield name
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM app_user WHERE username = :u"), {"u": name})
+
+
+def test_the_crew_moves_its_own_task_and_a_desk_user_only_with_a_reason(
+    live_app, dispatcher, setting, crew_officer_account
+):
+    a, b, c = setting["officers"][:3]
+    task = new_task(dispatcher, setting)
+    assert dispatcher.post(f"/api/inspections/{task}/assign", {"officer_ids": [a, b]}).status_code == 200
+    crew = Client(live_app["url"], crew_officer_account)
+    # The officer's own session accepts and sets off: no reason needed, nothing marked.
+    assert crew.post(f"/api/inspections/{task}/status", {"status": "accepted"}).status_code == 200
+    assert crew.post(f"/api/inspections/{task}/status", {"status": "en_route"}).status_code == 200
+    # On site without a crew fix near the target is refused, with its rule, unless he says why.
+    r = crew.post(f"/api/inspections/{task}/status", {"status": "on_site"})
+    assert r.status_code == 422 and r.json()["violations"][0]["rule"] == "arrival_fix"
+    r = crew.post(f"/api/inspections/{task}/status", {"status": "on_site", "reason": "地下商场无定位信号"})
+    assert r.status_code == 200 and r.json()["on_behalf"] == []
+    # He may not cancel, and another crew's task is not his to see.
+    assert crew.post(f"/api/inspections/{task}/status", {"status": "cancelled"}).status_code == 403
+    other = new_task(dispatcher, setting)
+    assert dispatcher.post(f"/api/inspections/{other}/assign", {"officer_ids": [b, c]}).status_code == 200
+    assert crew.post(f"/api/inspections/{other}/status", {"status": "accepted"}).status_code == 404
+    # The dispatcher records the completion for the crew only with the reason; it is marked.
+    r = dispatcher.post(f"/api/inspections/{task}/status", {"status": "completed", "result": "compliant"})
+    assert r.status_code == 422 and r.json()["violations"][0]["rule"] == "on_behalf_reason"
+    r = dispatcher.post(
+        f"/api/inspections/{task}/status", {"status": "completed", "result": "compliant", "reason": "组长电话报告"}
+    )
+    assert r.status_code == 200 and r.json()["on_behalf"] == ["completed"]
+    assert r.json()["events"][-1]["detail"] == {"result": "compliant", "reason": "组长电话报告", "on_behalf": True}

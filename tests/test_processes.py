@@ -157,7 +157,9 @@ def test_web_and_ingest_processes_share_positions_texts_and_arrivals(processes, 
             await asyncio.sleep(0.05)
         # The crew sets off (on web process B); the first terminal reports from the door.
         for status in ("accepted", "en_route"):
-            r = await asyncio.to_thread(dispatcher_b.post, f"/api/inspections/{task}/status", {"status": status})
+            r = await asyncio.to_thread(
+                dispatcher_b.post, f"/api/inspections/{task}/status", {"status": status, "reason": "电话确认"}
+            )
             assert r.status_code == 200, r.text
         assert await first.location(setting["lat"] + 0.0002, setting["lon"]) == 0
         texts = (list(first.texts), list(second.texts))
