@@ -213,6 +213,21 @@ BROKEN = (
     "(NOT unit_power)::int + (NOT certificate)::int + (NOT area)::int + (NOT on_duty)::int"
     " + (tasks_today >= cap)::int + recused::int"
 )
+# Where an officer is, for travel estimates, in recommendations and in batch plans alike: his
+# device's live position where it is not offline, else the centre of his (first) area
+# township; `position_source` says which.
+OFFICER_POSITION_JOINS = """
+    LEFT JOIN LATERAL (
+        SELECT ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM device d JOIN device_state s ON s.device_id = d.id
+        WHERE d.officer_id = {o} AND s.state <> 'offline' ORDER BY s.fix_time DESC LIMIT 1) pos ON true
+    LEFT JOIN LATERAL (
+        SELECT ST_X(w.centre) AS lon, ST_Y(w.centre) AS lat FROM officer_area a
+        JOIN township w ON w.code = a.township_code
+        WHERE a.officer_id = {o} ORDER BY a.township_code LIMIT 1) tw ON true"""
+OFFICER_POSITION_COLUMNS = (
+    "coalesce(pos.lon, tw.lon) AS lon, coalesce(pos.lat, tw.lat) AS lat, "
+    "CASE WHEN pos.lon IS NOT NULL THEN 'live' WHEN tw.lon IS NOT NULL THEN 'township' END AS position_source"
+)
 POOL_SQL = f"""
     WITH t AS (SELECT CAST(:township AS text) AS township, CAST(:domain AS text) AS domain,
                       CAST(:items AS text[]) AS items, CAST(:due_day AS date) AS due_day,
@@ -236,14 +251,12 @@ POOL_SQL = f"""
                count(*) FILTER (WHERE NOT ({LAWFUL})) OVER () AS excluded_total,
                row_number() OVER (PARTITION BY {LAWFUL} ORDER BY {BROKEN}, id) AS rank
         FROM pool)
-    SELECT r.*, u.name AS unit, pos.lon, pos.lat,
+    SELECT r.*, u.name AS unit, {OFFICER_POSITION_COLUMNS},
            (SELECT count(*) FROM inspection_officer io JOIN inspection i ON i.id = io.inspection_id
             JOIN target tt ON tt.id = i.target_id, t
             WHERE io.officer_id = r.id AND i.status = 'completed' AND tt.township_code = t.township) AS familiarity
     FROM ranked r JOIN enforcement_unit u ON u.id = r.unit_id
-    LEFT JOIN LATERAL (
-        SELECT ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM device d JOIN device_state s ON s.device_id = d.id
-        WHERE d.officer_id = r.id AND s.state <> 'offline' ORDER BY s.fix_time DESC LIMIT 1) pos ON true
+    {OFFICER_POSITION_JOINS.format(o="r.id")}
     WHERE r.lawful OR CAST(:max_excluded AS int) IS NULL OR r.rank <= CAST(:max_excluded AS int)
     ORDER BY r.lawful DESC, r.rank
 """
@@ -346,38 +359,12 @@ def candidates(
         by_unit.setdefault(o["unit_id"], []).append(o)
     crews = []
     for unit_id, officers in by_unit.items():
-        if len(officers) < task.crew_size:
-            continue
-        # Nearest first; an officer without a live position counts as far away.
-        officers.sort(key=lambda o: (o["distance_m"] is None, o["distance_m"] or 0, o["tasks_today"]))
-        crew = officers[: task.crew_size]
-        travel = sum(o["distance_m"] if o["distance_m"] is not None else 50_000 for o in crew)
-        workload = sum(o["tasks_today"] for o in crew)
-        familiarity = sum(o["familiarity"] for o in crew)
-        score = travel / 1000 + 2.0 * workload - 0.5 * min(familiarity, 10)
-        crews.append(
-            {
-                "unit_id": unit_id,
-                "unit": crew[0]["unit"],
-                "score": round(score, 2),
-                "travel_m": travel,
-                "workload": workload,
-                "familiarity": familiarity,
-                "officers": [
-                    {
-                        "id": o["id"],
-                        "name": o["name"],
-                        "cert_no": o["cert_no"],
-                        "distance_m": o["distance_m"],
-                        "tasks_today": o["tasks_today"],
-                        "lon": o["lon"],
-                        "lat": o["lat"],
-                    }
-                    for o in crew
-                ],
-                "reasons": _reasons(crew, travel, workload, familiarity, lang),
-            }
-        )
+        # Nearest first (a live position, else the officer's township centre); up to
+        # CREWS_PER_UNIT crews of the unit, each the next crew_size officers.
+        officers.sort(key=lambda o: (o["distance_m"] is None, o["distance_m"] or 0, o["tasks_today"], o["id"]))
+        usable = officers[: CREWS_PER_UNIT * task.crew_size]
+        for start in range(0, len(usable) - task.crew_size + 1, task.crew_size):
+            crews.append(_crew(unit_id, usable[start : start + task.crew_size], lang))
     crews.sort(key=lambda c: c["score"])
     return {
         "inspection_id": task.id,
@@ -390,16 +377,59 @@ def candidates(
     }
 
 
-def _reasons(crew: Any, travel: Any, workload: Any, familiarity: Any, lang: str) -> list[str]:
+CREWS_PER_UNIT = 3
+
+
+def _crew(unit_id: int, crew: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    travel = sum(o["distance_m"] or 0 for o in crew)
+    workload = sum(o["tasks_today"] for o in crew)
+    familiarity = sum(o["familiarity"] for o in crew)
+    score = travel / 1000 + 2.0 * workload - 0.5 * min(familiarity, 10)
+    sources = {o["position_source"] for o in crew}
+    estimate = "live" if sources == {"live"} else ("township" if sources == {"township"} else "mixed")
+    return {
+        "unit_id": unit_id,
+        "unit": crew[0]["unit"],
+        "score": round(score, 2),
+        "travel_m": travel,
+        "travel_estimate": estimate,
+        "workload": workload,
+        "familiarity": familiarity,
+        "officers": [
+            {
+                "id": o["id"],
+                "name": o["name"],
+                "cert_no": o["cert_no"],
+                "distance_m": o["distance_m"],
+                "position_source": o["position_source"],
+                "tasks_today": o["tasks_today"],
+                "lon": o["lon"],
+                "lat": o["lat"],
+            }
+            for o in crew
+        ],
+        "reasons": _reasons(travel, estimate, workload, familiarity, lang),
+    }
+
+
+ESTIMATES = {
+    "live": ("按实时定位", "from live positions"),
+    "township": ("按所在街镇中心估算", "estimated from township centres"),
+    "mixed": ("部分按所在街镇中心估算", "partly estimated from township centres"),
+}
+
+
+def _reasons(travel: Any, estimate: str, workload: Any, familiarity: Any, lang: str) -> list[str]:
+    how = ESTIMATES[estimate][0 if lang == "zh" else 1]
     if lang == "zh":
         return [
-            f"合计路程约 {travel / 1000:.1f} 公里",
+            f"合计路程约 {travel / 1000:.1f} 公里（{how}）",
             f"今日已有任务 {workload} 项",
             f"在该街镇完成检查 {familiarity} 次",
             "均持有效执法证、在岗、辖区覆盖、无需回避",
         ]
     return [
-        f"about {travel / 1000:.1f} km of travel in all",
+        f"about {travel / 1000:.1f} km of travel in all ({how})",
         f"{workload} task(s) today already",
         f"{familiarity} completed inspection(s) in this township",
         "all certified, on duty, covering the township, not recused",

@@ -90,22 +90,16 @@ def build_crews(session: Session, day: dt.date) -> tuple[list[Crew], dict[int, A
     rows = (
         session.execute(
             text(
-                """
+                f"""
         SELECT o.id, o.unit_id, o.cert_valid_from, o.cert_valid_to,
                o.daily_task_cap - (SELECT count(*) FROM inspection_officer io
                                    JOIN inspection i ON i.id = io.inspection_id
                                    WHERE io.officer_id = o.id AND io.due_day = :day
                                      AND i.status NOT IN ('declined', 'cancelled')) AS capacity,
-               coalesce(pos.lon, tw.lon) AS lon, coalesce(pos.lat, tw.lat) AS lat,
+               {dispatch.OFFICER_POSITION_COLUMNS},
                (SELECT array_agg(township_code) FROM officer_area a WHERE a.officer_id = o.id) AS areas
         FROM officer o
-        LEFT JOIN LATERAL (SELECT ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM device d
-                           JOIN device_state s ON s.device_id = d.id
-                           WHERE d.officer_id = o.id AND s.state <> 'offline'
-                           ORDER BY s.fix_time DESC LIMIT 1) pos ON true
-        LEFT JOIN LATERAL (SELECT ST_X(w.centre) AS lon, ST_Y(w.centre) AS lat FROM officer_area a
-                           JOIN township w ON w.code = a.township_code WHERE a.officer_id = o.id
-                           ORDER BY a.township_code LIMIT 1) tw ON true
+        {dispatch.OFFICER_POSITION_JOINS.format(o="o.id")}
         WHERE o.duty_state <> 'off_duty'
         """
             ),

@@ -10,7 +10,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import dispatch, errors
+from geo import dispatch, dispatch_batch, errors
+from geo.distance import haversine_m
 from geo.timezone import BEIJING
 
 NOON = dt.datetime.now(BEIJING).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -319,3 +320,49 @@ def test_one_officer_at_his_cap_cannot_be_given_two_tasks_at_once(engine, commit
     assert outcomes.count("ok") == 1
     loser = next(o for o in outcomes if o != "ok")
     assert isinstance(loser, dispatch.Conflict) and "daily task cap" in str(loser)
+
+
+def test_travel_comes_from_live_positions_else_the_township_centre_alike_in_batch(session):
+    setting = find_setting(session, min_officers=4)
+    task = dispatch.create_task(
+        session, target_id=setting["target_id"], domain_key=setting["domain_key"], due_at=NOON, actor="t", source="map"
+    )
+    # Nobody of the unit has a live position: every estimate is from the township centre.
+    session.execute(
+        text("DELETE FROM device_state WHERE device_id IN (SELECT id FROM device WHERE officer_id = ANY(:o))"),
+        {"o": setting["officers"]},
+    )
+    result = dispatch.candidates(session, task)
+    ours = [c for c in result["crews"] if c["unit_id"] == setting["unit_id"]]
+    assert len(ours) >= 2, "four lawful officers of one unit make two crews"
+    crew = ours[0]
+    assert crew["travel_estimate"] == "township" and "按所在街镇中心估算" in crew["reasons"][0]
+    target = dispatch.load_task(session, task)
+    for o in crew["officers"]:
+        lon, lat = session.execute(
+            text(
+                "SELECT ST_X(w.centre), ST_Y(w.centre) FROM officer_area a JOIN township w ON w.code = a.township_code "
+                "WHERE a.officer_id = :o ORDER BY a.township_code LIMIT 1"
+            ),
+            {"o": o["id"]},
+        ).one()
+        assert (o["lon"], o["lat"], o["position_source"]) == (lon, lat, "township")
+        assert o["distance_m"] == round(haversine_m(lon, lat, target.lon, target.lat))
+    assert crew["travel_m"] < 50_000  # not a placeholder per officer
+    # The batch plan places every officer where the recommendation does.
+    _, batch_officers = dispatch_batch.build_crews(session, NOON.date())
+    for o in crew["officers"]:
+        assert (batch_officers[o["id"]]["lon"], batch_officers[o["id"]]["lat"]) == (o["lon"], o["lat"])
+    # A live fix replaces the estimate for that officer, in both.
+    first = crew["officers"][0]["id"]
+    device = session.execute(text("SELECT id FROM device WHERE officer_id = :o LIMIT 1"), {"o": first}).scalar_one()
+    session.execute(
+        text(
+            "INSERT INTO device_state (device_id, fix_time, geom, last_seen, state) "
+            "VALUES (:d, now(), ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), now(), 'online')"
+        ),
+        {"d": device, "lon": target.lon + 0.001, "lat": target.lat},
+    )
+    live = next(o for c in dispatch.candidates(session, task)["crews"] for o in c["officers"] if o["id"] == first)
+    assert live["position_source"] == "live" and live["distance_m"] < 200
+    assert dispatch_batch.build_crews(session, NOON.date())[1][first]["position_source"] == "live"
