@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from flask import Response
+from flask import Response, request
 from pydantic import Field
 
 from dashboard import dispatching
 from dashboard.rest import Code, Id, IsoTime, Listing, Model, Query, Text, client_address, route, runtime, scope
 from geo import audit, dispatch, policy, random_plan
+from geo.errors import InvalidInput
 
 
 class Complaint(Model):
@@ -49,10 +50,14 @@ class TaskView(Model):
     body=NewInspection,
     response=TaskView,
     status=201,
-    summary="Create an inspection task (from a complaint, the map, in bulk or by API)",
+    summary="Create an inspection task (from a complaint, the map, in bulk or by API); an Idempotency-Key "
+    "header makes a retried request return the task the first one made",
 )
 def create_inspection(body: NewInspection) -> Any:
     complaint = body.complaint.model_dump(exclude_none=True) if body.complaint else None
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise InvalidInput("Idempotency-Key is 1 to 200 characters")
     return dispatching.create(
         scope(),
         target_id=body.target_id,
@@ -64,6 +69,7 @@ def create_inspection(body: NewInspection) -> Any:
         source=body.source or ("complaint" if complaint else "api"),
         complaint=complaint,
         note=body.note,
+        request_key=key,
     )
 
 

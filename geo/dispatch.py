@@ -119,7 +119,10 @@ def create_task(
     complaint: dict[str, Any] | None = None,
     plan_id: int | None = None,
     note: str | None = None,
+    request_key: str | None = None,
 ) -> int:
+    """A new task's id. With `request_key`, the same actor asking again with the same key (a
+    double click, a retried request) gets the task the first request made, and no second."""
     items = list(items or [])
     if crew_size < 2:
         raise DispatchError("an inspection needs at least two certified officers (行政处罚法 第四十二条)")
@@ -146,8 +149,10 @@ def create_task(
         text(
             """
         INSERT INTO inspection (target_id, domain_key, items, source, complaint, plan_id, priority, due_at,
-                                crew_size, created_by, note)
-        VALUES (:t, :d, :i, :src, CAST(:c AS jsonb), :p, :pr, :due, :n, :by, :note) RETURNING id
+                                crew_size, created_by, note, request_key)
+        VALUES (:t, :d, :i, :src, CAST(:c AS jsonb), :p, :pr, :due, :n, :by, :note, :key)
+        ON CONFLICT (created_by, request_key) WHERE request_key IS NOT NULL DO NOTHING
+        RETURNING id
         """
         ),
         dict(
@@ -161,9 +166,17 @@ def create_task(
             n=crew_size,
             by=actor,
             note=note,
+            key=request_key,
             c=json.dumps(complaint, ensure_ascii=False) if complaint else None,
         ),
-    ).scalar_one()
+    ).scalar()
+    if task_id is None:  # this actor's request with this key made its task already
+        return int(
+            session.execute(
+                text("SELECT id FROM inspection WHERE created_by = :by AND request_key = :k"),
+                {"by": actor, "k": request_key},
+            ).scalar_one()
+        )
     _event(session, task_id, actor, None, "created", {"source": source})
     audit.record(
         session,

@@ -84,10 +84,19 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     assert page.inner_text("#target-card-name") == name
     assert code in page.inner_text("#target-card")
     page.screenshot(path=str(artifacts / "map-target-card.png"))
-    # From the card, the operator raises an inspection and follows it to the dispatcher page.
-    page.click("#card-create")
+    # From the card, the operator raises an inspection (a double click makes one) and follows
+    # it to the dispatcher page.
+    page.dblclick("#card-create")
     page.wait_for_selector("#card-task-link", timeout=5_000)
     task_id = int(re.search(r"\d+", page.inner_text("#card-task-link")).group())
+    with engine.connect() as c:
+        made = c.execute(
+            text(
+                "SELECT count(*) FROM inspection WHERE request_key = (SELECT request_key FROM inspection WHERE id = :i)"
+            ),
+            {"i": task_id},
+        ).scalar()
+    assert made == 1
     try:
         page.click("#card-task-link")
         page.wait_for_selector("#candidates-heading", timeout=10_000)

@@ -31,8 +31,8 @@ class Client:
     def get(self, path, **kw):
         return requests.get(self.url + path, headers=self.headers, timeout=30, **kw)
 
-    def post(self, path, body=None, **kw):
-        return requests.post(self.url + path, json=body, headers=self.headers, timeout=30, **kw)
+    def post(self, path, body=None, headers=None, **kw):
+        return requests.post(self.url + path, json=body, headers={**self.headers, **(headers or {})}, timeout=30, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -499,3 +499,26 @@ def test_the_crew_moves_its_own_task_and_a_desk_user_only_with_a_reason(
     )
     assert r.status_code == 200 and r.json()["on_behalf"] == ["completed"]
     assert r.json()["events"][-1]["detail"] == {"result": "compliant", "reason": "组长电话报告", "on_behalf": True}
+
+
+def test_a_retried_or_double_clicked_creation_makes_one_task(dispatcher, setting, engine):
+    body = {"target_id": setting["target_id"], "domain": setting["domain_key"], "due_at": DUE.isoformat()}
+    key = {"Idempotency-Key": f"test-{time.time_ns()}"}
+
+    async def twice():
+        return await asyncio.gather(
+            *(asyncio.to_thread(dispatcher.post, "/api/inspections", body, headers=key) for _ in range(2))
+        )
+
+    first, second = run_async(twice())
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    with engine.connect() as c:
+        made = c.execute(
+            text("SELECT count(*) FROM inspection WHERE request_key = :k"), {"k": key["Idempotency-Key"]}
+        ).scalar()
+    assert made == 1
+    # Without the key, or with another, a second task is made, as asked.
+    assert new_task(dispatcher, setting) != first.json()["id"]
+    too_long = dispatcher.post("/api/inspections", body, headers={"Idempotency-Key": "k" * 201})
+    assert too_long.status_code == 400

@@ -5,6 +5,7 @@ of officers and cameras, the alarm panel and target cards."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from html import escape
 
 import dash
@@ -405,7 +406,11 @@ def target_card_view(card: dict | None, lang: str):
     )
     return [
         html.H3(card["name"], id=ids.TARGET_CARD_NAME),
-        dcc.Store(id=ids.CARD_TARGET, data={"id": card["id"], "domains": [d["key"] for d in card["domains"]]}),
+        dcc.Store(
+            id=ids.CARD_TARGET,
+            # one key per card shown: a double click on 创建检查任务 makes one task
+            data={"id": card["id"], "domains": [d["key"] for d in card["domains"]], "key": uuid.uuid4().hex},
+        ),
         html.Table(className="lg-card-table", children=[html.Tr([html.Td(k), html.Td(v)]) for k, v in rows]),
         *create,
     ]
@@ -421,7 +426,12 @@ def create_from_card(clicks, target, lang):
     for domain in target["domains"]:
         try:
             view = dispatching.create(
-                current_scope(), target_id=target["id"], domain_key=domain, due_at=due, source="map"
+                current_scope(),
+                target_id=target["id"],
+                domain_key=domain,
+                due_at=due,
+                source="map",
+                request_key=f"card:{target.get('key')}:{domain}" if target.get("key") else None,
             )
         except dispatch.DispatchError as exc:  # no unit holds this domain: try the next
             error = exc
