@@ -43,6 +43,7 @@ RULES = {
         "非执法人员本人记录任务状态，须说明代为记录的理由",
         "a status recorded for the crew by someone else needs the reason",
     ),
+    "cancel_reason": ("取消检查任务须说明理由", "cancelling a task needs the reason"),
     "arrival_fix": (
         "执法人员终端未在检查对象附近定位，确认到场须说明理由",
         "no crew device has a fix near the target; say why they are on site",
@@ -385,6 +386,10 @@ def candidates(
         "crews": crews[:limit],
         "target": {"id": task.target_id, "name": task.target_name, "lon": task.lon, "lat": task.lat},
         "eligible_officers": len(eligible),
+        "eligible": [  # for a manual pick, nearest first (the rules still apply on assigning)
+            {k: o[k] for k in ("id", "name", "cert_no", "unit_id", "unit", "distance_m", "position_source")}
+            for o in sorted(eligible, key=lambda o: (o["distance_m"] is None, o["distance_m"] or 0, o["id"]))[:100]
+        ],
         "excluded": excluded,
         "excluded_total": pool[0]["excluded_total"] if pool else 0,
     }
@@ -532,6 +537,8 @@ def transition(
     on_behalf = to_status in CREW_STATUSES and (officer_id is None or officer_id not in task.officers)
     if on_behalf and not reason:
         raise errors.Refused([{"rule": "on_behalf_reason", "status": to_status}], RULES)
+    if to_status == "cancelled" and not reason:
+        raise errors.Refused([{"rule": "cancel_reason"}], RULES)
     if to_status == "on_site" and not reason and not crew_near_target(session, task_id):
         raise errors.Refused([{"rule": "arrival_fix"}], RULES)
     column = {

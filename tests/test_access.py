@@ -315,7 +315,7 @@ BODIES = {
     "ack": {"comment": "c"},
     "resolve": {"comment": "c"},
     "assign": {"officer_ids": [1, 2]},
-    "status": {"status": "cancelled"},
+    "status": {"status": "cancelled", "reason": "scope test"},
 }
 
 

@@ -35,7 +35,10 @@ def test_the_auditor_finds_a_refusal_and_a_task_with_their_source(browser, live_
     assert created.status_code == 201, created.text
     task = created.json()["id"]
     cancel = requests.post(
-        url + f"/api/inspections/{task}/status", json={"status": "cancelled"}, headers=auth, timeout=10
+        url + f"/api/inspections/{task}/status",
+        json={"status": "cancelled", "reason": "测试结束"},
+        headers=auth,
+        timeout=10,
     )
     assert cancel.status_code == 200, cancel.text
 

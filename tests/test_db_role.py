@@ -95,7 +95,10 @@ def test_the_web_app_works_as_the_app_role(app_url, app_engine, users, tmp_path)
         assert created.status_code == 201, created.text
         task = created.json()["id"]
         cancel = requests.post(
-            base + f"/api/inspections/{task}/status", json={"status": "cancelled"}, headers=auth, timeout=10
+            base + f"/api/inspections/{task}/status",
+            json={"status": "cancelled", "reason": "测试结束"},
+            headers=auth,
+            timeout=10,
         )
         assert cancel.status_code == 200
     finally:

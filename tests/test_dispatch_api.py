@@ -5,6 +5,7 @@ the dispatcher page in Chromium."""
 
 import asyncio
 import datetime as dt
+import re
 import threading
 import time
 
@@ -444,7 +445,12 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
             f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() === '{ON_TASK}'", timeout=5_000
         )
         page.screenshot(path=str(artifacts / "map-crew-on-task.png"))
-        assert dispatcher.post(f"/api/inspections/{task}/status", {"status": "cancelled"}).status_code == 200
+        assert (
+            dispatcher.post(
+                f"/api/inspections/{task}/status", {"status": "cancelled", "reason": "测试结束"}
+            ).status_code
+            == 200
+        )
         page.wait_for_function(
             f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() !== '{ON_TASK}'", timeout=5_000
         )
@@ -522,3 +528,53 @@ def test_a_retried_or_double_clicked_creation_makes_one_task(dispatcher, setting
     assert new_task(dispatcher, setting) != first.json()["id"]
     too_long = dispatcher.post("/api/inspections", body, headers={"Idempotency-Key": "k" * 201})
     assert too_long.status_code == 400
+
+
+@pytest.mark.parametrize("viewport", [(1366, 768), (1600, 1000)], ids=lambda v: f"{v[0]}x{v[1]}")
+def test_the_dispatcher_picks_a_crew_by_hand_and_moves_the_task_with_a_reason(
+    browser, live_app, dispatcher, setting, users, engine, artifacts, viewport
+):
+    task = new_task(dispatcher, setting)
+    a, b = setting["officers"][2:4]
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    try:
+        browser_login(page, live_app["url"], users["dispatcher"], PASSWORD)
+        page.goto(f"{live_app['url']}/dispatch?task={task}")
+        page.wait_for_selector("#candidates-heading", timeout=10_000)
+        # Several crews of the one unit the dispatcher acts for, each with its estimate's source.
+        page.wait_for_selector("#crew-2", timeout=5_000)
+        for crew in ("#crew-1", "#crew-2"):
+            assert re.search(
+                r"合计路程约 \d+\.\d 公里（(按实时定位|按所在街镇中心估算|部分按所在街镇中心估算)）",
+                page.inner_text(crew),
+            )
+        # A manual pick of two lawful officers.
+        page.click(".lg-pick summary")
+        for officer in (a, b):
+            page.locator(f".lg-pick-list input[value='{officer}']").check()
+        page.click("#task-pick-assign")
+        page.wait_for_selector("#dispatch-message .lg-ok", timeout=10_000)
+        assert sorted(o["id"] for o in dispatcher.get(f"/api/inspections/{task}").json()["officers"]) == sorted([a, b])
+        # Accepted, recorded here for the crew: refused without the reason, marked with it.
+        page.wait_for_selector("#task-status-to", timeout=10_000)
+        page.click("#task-status-to")
+        page.get_by_role("option", name="已接受").click()
+        page.click("#task-status-apply")
+        page.wait_for_selector("#task-status-error:has-text('须说明代为记录的理由')", timeout=10_000)
+        page.fill("#task-reason", "组长电话确认接单")
+        page.click("#task-status-apply")
+        page.wait_for_selector("#task-status-ok", timeout=10_000)
+        page.wait_for_selector(".lg-on-behalf:has-text('代为记录：已接受')", timeout=10_000)
+        page.screenshot(path=str(artifacts / f"dispatch-status-{viewport[0]}x{viewport[1]}.png"))
+        # Cancelled with its reason.
+        page.click("#task-status-to")
+        page.get_by_role("option", name="已取消").click()
+        page.fill("#task-reason", "经营者已注销，无需检查")
+        page.click("#task-status-apply")
+        page.wait_for_function(
+            "() => (document.querySelector('#candidates') || {}).innerText.includes('已取消')", timeout=10_000
+        )
+        view = dispatcher.get(f"/api/inspections/{task}").json()
+        assert view["status"] == "cancelled" and view["events"][-1]["detail"]["reason"] == "经营者已注销，无需检查"
+    finally:
+        page.close()

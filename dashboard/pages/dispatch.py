@@ -12,7 +12,7 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash_socketio import DashSocketIO
 
-from dashboard import basemap, dispatching, ids
+from dashboard import basemap, dispatching, ids, task_actions
 from dashboard.auth import current_scope, require
 from dashboard.i18n import t
 from dashboard.rest import attempt, explain
@@ -74,6 +74,7 @@ def register(app: dash.Dash) -> None:
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(commit_plan)
+    task_actions.register(app)
 
 
 def layout(task=None, **_query):
@@ -204,6 +205,9 @@ def show_candidates(task_id, _done, lang):
             className="lg-note",
         ),
     ]
+    if view.get("on_behalf"):
+        marked = "、".join(t(f"status.{s}", lang) for s in view["on_behalf"])
+        head.append(html.P(t("task.on_behalf", lang).format(marked), className="lg-note lg-on-behalf"))
     crews = []
     features = [
         {
@@ -268,6 +272,7 @@ def show_candidates(task_id, _done, lang):
     )
     crews_or_none = crews or [html.P(t("dispatch.no_crew", lang), className="lg-error")]
     panel = [*head, html.H4(t("dispatch.crews", lang)), *crews_or_none, excluded]
+    panel += task_actions.panel(view, result, scope, lang)
     if not policy.allowed(scope, "task.assign"):
         panel.insert(2, html.P(t("dispatch.read_only", lang), className="lg-note"))
     viewport = {"center": [target["lat"], target["lon"]], "zoom": 14, "transition": "flyTo"}
