@@ -20,6 +20,7 @@ def devices(session: Session, scope: Scope) -> list[dict[str, Any]]:
         text(
             f"""
         SELECT d.id, d.kind, d.protocol, d.identifier, d.officer_id, o.name AS officer, o.unit_id,
+               (SELECT u.name FROM enforcement_unit u WHERE u.id = o.unit_id) AS unit,
                s.state, s.fix_time, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon, s.speed_kmh,
                s.recording, s.battery, s.alarms
         FROM device d JOIN officer o ON o.id = d.officer_id

@@ -83,6 +83,14 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     page.wait_for_selector("#target-card-name", timeout=5_000)
     assert page.inner_text("#target-card-name") == name
     assert code in page.inner_text("#target-card")
+    # The card opens over the map, beside the dot clicked, inside the map.
+    card, spot, area = (
+        page.locator(s).bounding_box() for s in ("#target-card-float", "path.lg-target", "#overview-map")
+    )
+    assert area["x"] <= card["x"] and card["x"] + card["width"] <= area["x"] + area["width"] + 1
+    assert area["y"] <= card["y"] and card["y"] + card["height"] <= area["y"] + area["height"] + 1
+    gap = min(abs(card["x"] - (spot["x"] + spot["width"])), abs(spot["x"] - (card["x"] + card["width"])))
+    assert gap < 40 and card["y"] <= spot["y"] <= card["y"] + card["height"]
     page.screenshot(path=str(artifacts / "map-target-card.png"))
     # From the card, the operator raises an inspection (a double click makes one) and follows
     # it to the dispatcher page.
@@ -324,3 +332,42 @@ def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine,
     assert cells > 0
     page.wait_for_function(f"() => document.querySelectorAll('path.lg-heat').length === {cells}", timeout=10_000)
     page.screenshot(path=str(artifacts / "map-inspection-heat.png"))
+
+
+def test_the_map_explains_itself_and_finds_an_officer(page, live_app, engine, artifacts):
+    with engine.connect() as c:
+        dev_id, phone, officer, unit, kind = c.execute(
+            text(
+                "SELECT d.id, d.identifier, o.name, u.name, d.kind FROM device d JOIN officer o ON o.id = d.officer_id "
+                "JOIN enforcement_unit u ON u.id = o.unit_id WHERE d.protocol = 'jt808' ORDER BY d.id LIMIT 1 OFFSET 30"
+            )
+        ).one()
+        domains = list(c.execute(text("SELECT zh FROM domain ORDER BY key")).scalars())
+    # A legend for every layer: the target domains and every state of the live layer.
+    legend = page.inner_text("#map-legend")
+    assert all(d in legend for d in domains)
+    assert all(s in legend for s in ("在线", "执行任务", "信号延迟", "离线", "SOS", "其他告警未解除", "未录像"))
+    jt808_report(live_app["jt808"], phone, 39.06, 117.71)
+    page.wait_for_function(f"() => window.lawgrid.live.has({dev_id})", timeout=5_000)
+    # Found by name: the map flies to him and names him, his unit, device and state.
+    page.fill("#live-find", officer)
+    page.press("#live-find", "Enter")
+    page.wait_for_function(
+        "(n) => document.querySelector('#live-selected').textContent.startsWith(n)", arg=officer, timeout=5_000
+    )
+    selected = page.inner_text("#live-selected")
+    kind_zh = {"terminal": "执法终端", "body_camera": "执法记录仪"}[kind]
+    assert unit in selected and f"{kind_zh} {phone}" in selected and "在线" in selected
+    assert re.search(r"最后定位 \d+ 秒前", selected), selected
+    first = selected
+    page.wait_for_function(  # the "n s ago" keeps counting
+        "(t) => document.querySelector('#live-selected').textContent !== t", arg=first, timeout=5_000
+    )
+    page.wait_for_function(
+        """() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""", timeout=5_000
+    )  # flown in close
+    page.screenshot(path=str(artifacts / "map-find-officer.png"))
+    # By device number too; and a name nobody has says so.
+    page.fill("#live-find", "无此人员XYZ")
+    page.press("#live-find", "Enter")
+    page.wait_for_selector("#live-find-result:has-text('未找到')", timeout=5_000)

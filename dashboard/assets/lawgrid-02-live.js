@@ -2,8 +2,9 @@
 // update plain records; one canvas layer repaints them all at most once a frame. Nothing is
 // re-rendered by React or sent by Python, so a batch of thousands costs a few milliseconds.
 window.lawgrid.live = window.lawgrid.live || new Map();
-window.lawgrid.liveColors = {online: "#2ca02c", task: "#7b2cbf", stale: "#ff9f1c", offline: "#8d99ae",
-                             sos: "#d62828", alarm: "#b5179e"};
+// Colours come from dashboard/palette.py (the live-colors store, see setLiveMeta).
+window.lawgrid.liveColors = window.lawgrid.liveColors || {};
+window.lawgrid.meta = window.lawgrid.meta || {};  // device id -> [officer, unit, kind, identifier]
 window.lawgrid.alarmed = window.lawgrid.alarmed || new Map();  // device id -> "sos" | "alarm", until resolved
 window.lawgrid.onTask = window.lawgrid.onTask || new Set();  // device ids of crews on a task
 window.lawgrid.TRAIL_POINTS = 240;  // about four minutes at 1 Hz
@@ -59,7 +60,7 @@ window.lawgrid.LiveDots = L.Layer.extend({
         if (sel) {
             const p = map.latLngToContainerPoint([sel.lat, sel.lon]);
             ctx.beginPath(); ctx.arc(p.x, p.y, 11, 0, 2 * Math.PI);
-            ctx.lineWidth = 3; ctx.strokeStyle = "#3a86ff"; ctx.stroke();
+            ctx.lineWidth = 3; ctx.strokeStyle = colors.selected || "#3a86ff"; ctx.stroke();
         }
     },
 });
@@ -128,15 +129,30 @@ window.lawgrid.select = function (id) {
     lg.selected = id;
     const d = lg.live.get(id);
     if (!lg.trailLine) {  // drawn only once someone is selected
-        lg.trailLine = L.polyline([], {color: "#3a86ff", weight: 3, opacity: 0.8}).addTo(lg.map);
+        lg.trailLine = L.polyline([], {color: lg.liveColors.selected || "#3a86ff", weight: 3, opacity: 0.8}).addTo(lg.map);
     }
     lg.trailLine.setLatLngs(d ? d.trail : []);
     lg.dots.requestDraw();
-    const el = document.getElementById("live-selected");
-    const when = d && d.time ? new Date(d.time).toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}) : "";
-    const state = d && d.state !== "offline" && lg.onTask.has(id) ? "task" : (d && d.state);
-    if (el) { el.textContent = d ? "#" + id + " · " + (state ? lg.t("js.state." + state) : "") + (when ? " · " + when : "") : ""; }
+    lg.describeSelected();
 };
+// The selected officer in words: name, unit, device kind and number, state, and how long
+// ago the last fix came (kept current every second).
+window.lawgrid.describeSelected = function () {
+    const lg = window.lawgrid, el = document.getElementById("live-selected");
+    if (!el || lg.selected === undefined) { return; }
+    const d = lg.live.get(lg.selected), m = lg.meta[String(lg.selected)] || [];
+    if (!d) { el.textContent = ""; return; }
+    const state = d.state !== "offline" && lg.onTask.has(d.id) ? "task" : d.state;
+    let ago = "";
+    if (d.time) {
+        const s = Math.max(0, Math.round((Date.now() - new Date(d.time).getTime()) / 1000));
+        ago = s < 120 ? lg.t("js.ago").replace("{n}", s) : lg.t("js.ago_min").replace("{n}", Math.round(s / 60));
+    }
+    const parts = [m[0] || "#" + d.id, m[1], m[2] ? lg.t("js.kind." + m[2]) + " " + (m[3] || "") : "",
+                   state ? lg.t("js.state." + state) : "", ago];
+    el.textContent = parts.filter(Boolean).join(" · ");
+};
+setInterval(function () { window.lawgrid.describeSelected(); }, 1000);
 Object.assign(window.dash_clientside.lawgrid, {
     applyPositions: function (rows) {
         if (!rows || !rows.length) { return window.dash_clientside.no_update; }

@@ -64,6 +64,45 @@ Object.assign(window.dash_clientside.lawgrid, {
         if (lg.dots) { lg.dots.requestDraw(); }
         return alarmed.size;
     },
+    // The target card opens over the map beside the target clicked (kept inside the map);
+    // a cell click zooms instead, and the close button hides it.
+    placeCard: function (feature, _close) {
+        const trig = window.dash_clientside.callback_context.triggered_id, lg = window.lawgrid;
+        if (trig === "card-close") { return {display: "none"}; }
+        if (!feature || !feature.properties || feature.properties.id === undefined || !lg.map) {
+            return window.dash_clientside.no_update;
+        }
+        const c = feature.geometry.coordinates, el = lg.map.getContainer();
+        const p = lg.map.latLngToContainerPoint([c[1], c[0]]);
+        const width = 320, height = 360, gap = 14;
+        let left = p.x + gap, top = p.y - 40;
+        if (left + width > el.clientWidth) { left = Math.max(4, p.x - gap - width); }
+        top = Math.max(4, Math.min(top, el.clientHeight - height));
+        return {display: "block", left: (el.offsetLeft + left) + "px", top: (el.offsetTop + top) + "px", width: width + "px"};
+    },
+    // The devices' metadata and the palette, once per page.
+    setLiveMeta: function (meta, colors) {
+        const lg = window.lawgrid;
+        lg.meta = meta || {};
+        lg.liveColors = Object.assign({}, colors || {});
+        if (lg.dots) { lg.dots.requestDraw(); }
+        return Object.keys(lg.meta).length;
+    },
+    // Find an officer or a device by name or number: select it and fly to its last position.
+    findLive: function (query) {
+        const lg = window.lawgrid, q = String(query || "").trim().toLowerCase();
+        if (!q) { return ["", window.dash_clientside.no_update]; }
+        const matches = Object.entries(lg.meta).filter(([, m]) =>
+            String(m[0] || "").toLowerCase().includes(q) || String(m[3] || "").toLowerCase().includes(q));
+        if (!matches.length) { return [lg.t("js.find.none"), window.dash_clientside.no_update]; }
+        const placed = matches.find(([id]) => lg.live.has(Number(id)));
+        const more = matches.length > 1 ? " · " + lg.t("js.find.more").replace("{n}", matches.length) : "";
+        if (!placed) { return [(matches[0][1][0] || matches[0][1][3]) + " · " + lg.t("js.find.no_position") + more,
+                               window.dash_clientside.no_update]; }
+        const id = Number(placed[0]), d = lg.live.get(id);
+        lg.select(id);
+        return [(placed[1][0] || placed[1][3]) + more, {center: [d.lat, d.lon], zoom: 16, transition: "flyTo"}];
+    },
     locateAlarm: function (clicks, alarms) {
         const trig = window.dash_clientside.callback_context.triggered_id;
         if (!trig || !clicks.some(Boolean)) { return window.dash_clientside.no_update; }

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash_socketio import DashSocketIO
 
-from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching, ids
+from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching, ids, live_panel, palette
 from dashboard.auth import current_scope
 from dashboard.i18n import t
 from dashboard.rest import explain, record_refusal
@@ -22,22 +22,6 @@ from dashboard.rest import runtime as _runtime
 from geo import coverage, dispatch, fleet, policy, queries, target_map
 from geo.errors import LawGridError
 
-DOMAIN_PALETTE = [
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#17becf",
-    "#8c564b",
-    "#e377c2",
-    "#bcbd22",
-    "#7f7f7f",
-    "#393b79",
-    "#637939",
-    "#ad494a",
-    "#3182bd",
-]
 FILTERS = [Input(ids.F_TOWNSHIP, "value"), Input(ids.F_DOMAIN, "value"), Input(ids.F_RISK, "value")]
 
 
@@ -141,6 +125,14 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )(create_from_card)
     alarm_panel.register(app, map_id=ids.OVERVIEW_MAP)
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="placeCard"),
+        Output(ids.TARGET_CARD_FLOAT, "style"),
+        Input(ids.TARGETS_LAYER, "clickData"),
+        Input(ids.CARD_CLOSE, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    live_panel.register(app)
 
 
 def layout(**_query):
@@ -160,7 +152,7 @@ def layout(**_query):
     values = [f["properties"]["targets"] for f in townships["features"]]
     breaks = choropleth.breaks_for(values)
     minx, miny, maxx, maxy = choropleth.district_bounds(district)
-    colors = {d["key"]: DOMAIN_PALETTE[i % len(DOMAIN_PALETTE)] for i, d in enumerate(domains)}
+    colors = palette.domain_colors(domains)
     return html.Div(
         className="lg-body",
         children=[
@@ -206,6 +198,23 @@ def layout(**_query):
                     dcc.Store(id=ids.LIVE_ON_TASK, data=on_task),
                     dcc.Store(id=ids.LIVE_ON_TASK_APPLIED),
                     dcc.Store(id=ids.LIVE_APPLIED),
+                    *live_panel.stores(live_now),
+                    # the target card opens over the map, beside the target clicked
+                    html.Div(
+                        id=ids.TARGET_CARD_FLOAT,
+                        className="lg-card-float",
+                        style={"display": "none"},
+                        children=[
+                            html.Button("×", id=ids.CARD_CLOSE, className="lg-card-close", n_clicks=0),
+                            html.Div(id=ids.TARGET_CARD, className="lg-panel", children=target_card_view(None, "zh")),
+                        ],
+                    ),
+                    html.Details(
+                        id=ids.MAP_LEGEND,
+                        className="lg-legend lg-legend-map",
+                        open=True,
+                        children=live_panel.legend(domains, "zh"),
+                    ),
                 ],
             ),
             html.Div(
@@ -222,7 +231,6 @@ def layout(**_query):
                         ],
                     ),
                     alarm_panel.panel(alarms, scope),
-                    html.Div(id=ids.TARGET_CARD, className="lg-panel", children=target_card_view(None, "zh")),
                     dcc.Graph(
                         id=ids.TOWNSHIP_CHART,
                         figure=township_chart(townships, "zh"),
@@ -267,6 +275,7 @@ def filter_bar(townships: dict, domains: list[dict]):
                 inline=True,
                 style={"color": "#e6edf6"},
             ),
+            live_panel.finder(),
             html.Span(id=ids.LIVE_SELECTED, className="lg-note"),
             dcc.Dropdown(
                 id=ids.F_HEAT,
