@@ -343,7 +343,8 @@ def test_the_map_explains_itself_and_finds_an_officer(page, live_app, engine, ar
             )
         ).one()
         domains = list(c.execute(text("SELECT zh FROM domain ORDER BY key")).scalars())
-    # A legend for every layer: the target domains and every state of the live layer.
+    # A legend for every layer (one click open): the target domains and every state of the live layer.
+    page.click("#map-legend summary")
     legend = page.inner_text("#map-legend")
     assert all(d in legend for d in domains)
     assert all(s in legend for s in ("在线", "执行任务", "信号延迟", "离线", "SOS", "其他告警未解除", "未录像"))

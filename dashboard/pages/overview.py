@@ -212,7 +212,7 @@ def layout(**_query):
                     html.Details(
                         id=ids.MAP_LEGEND,
                         className="lg-legend lg-legend-map",
-                        open=True,
+                        open=False,
                         children=live_panel.legend(domains, "zh"),
                     ),
                 ],
