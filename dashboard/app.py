@@ -7,7 +7,7 @@ import importlib.resources
 import json
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask import Flask, session
 
 from dashboard import ids
@@ -59,6 +59,14 @@ def build_dash(server: Flask) -> dash.Dash:
         Output(ids.WHOAMI, "children"),
         Input(ids.LANG, "data"),
     )(translate_shell)
+    # Dash's own component texts (the drop-downs' search, select-all, counts) in the page's
+    # language, on every page as it renders (lawgrid-00-core.js).
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="translateComponents"),
+        Output(ids.LG_I18N, "title"),
+        Input(ids.LANG, "data"),
+        Input("_pages_location", "pathname"),
+    )
     for module in PAGE_MODULES:
         importlib.import_module(module).register(app)
     app.layout = shell

@@ -339,7 +339,7 @@ def explain(exc: LawGridError, lang: str = "zh") -> str:
     """The error in words for a page: each broken rule's reason in the page's language."""
     if isinstance(exc, Refused):
         return "；".join(v["reason"] for v in exc.payload(lang)["violations"])
-    return exc.detail
+    return exc.text(lang)
 
 
 def client_address() -> str:

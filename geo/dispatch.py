@@ -65,6 +65,16 @@ TRANSITIONS = {
 RESULTS = ("compliant", "violation", "could_not_inspect")
 STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "completed", "declined", "cancelled")
 ARRIVAL_RADIUS_M = 100.0
+STATUS_ZH = {
+    "created": "待指派",
+    "assigned": "已指派",
+    "accepted": "已接受",
+    "en_route": "在途",
+    "on_site": "已到场",
+    "completed": "已完成",
+    "declined": "已拒绝",
+    "cancelled": "已取消",
+}
 
 
 class DispatchError(errors.InvalidInput):
@@ -470,7 +480,10 @@ def assign(
     officer_ids = sorted(set(int(i) for i in officer_ids))
     task = load_task(session, task_id, lock=True)
     if task.status not in ASSIGNABLE:
-        raise Conflict(f"inspection {task_id} is {task.status}; it can no longer be assigned")
+        raise Conflict(
+            f"inspection {task_id} is {task.status}; it can no longer be assigned",
+            zh=f"任务 #{task_id} 当前为「{STATUS_ZH.get(task.status, task.status)}」，不能再指派",
+        )
     session.execute(text("SELECT id FROM officer WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"), {"ids": officer_ids})
     pool = officer_pool(session, task, officer_ids)
     broken = crew_violations(task, pool, officer_ids, joint)
@@ -530,9 +543,13 @@ def transition(
         raise DispatchError(f"status must be one of {', '.join(TRANSITIONS)}")
     task = load_task(session, task_id, lock=True)
     if task.status not in TRANSITIONS[to_status]:
-        raise Conflict(f"inspection {task_id} is {task.status}; it cannot become {to_status}")
+        raise Conflict(
+            f"inspection {task_id} is {task.status}; it cannot become {to_status}",
+            zh=f"任务 #{task_id} 当前为「{STATUS_ZH.get(task.status, task.status)}」，"
+            f"不能变为「{STATUS_ZH.get(to_status, to_status)}」",
+        )
     if to_status == "completed" and result not in RESULTS:
-        raise DispatchError(f"a completed inspection needs a result: {', '.join(RESULTS)}")
+        raise DispatchError(f"a completed inspection needs a result: {', '.join(RESULTS)}", zh="完成检查须选择检查结果")
     reason = (reason or "").strip() or None
     on_behalf = to_status in CREW_STATUSES and (officer_id is None or officer_id not in task.officers)
     if on_behalf and not reason:

@@ -16,11 +16,16 @@ class LawGridError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "invalid_input"
 
-    def __init__(self, detail: str, *, rule: str | None = None, **extra: Any) -> None:
+    def __init__(self, detail: str, *, rule: str | None = None, zh: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.rule = rule
+        self.zh = zh  # the same in Chinese, for pages (the API's detail stays as it is)
         self.extra = extra
+
+    def text(self, lang: str = "zh") -> str:
+        """The reason in a page's language: the Chinese text where the raiser gave one."""
+        return self.zh if lang == "zh" and self.zh else self.detail
 
     def payload(self, lang: str = "zh") -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "detail": self.detail}

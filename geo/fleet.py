@@ -161,10 +161,14 @@ def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str,
         {"id": alarm_id, **params},
     ).scalar()
     if current is None:
-        raise NotFound(f"no alarm {alarm_id} in your scope")
+        raise NotFound(f"no alarm {alarm_id} in your scope", zh="您的范围内没有这条告警")
     allowed = {"ack": ("open",), "resolve": ("open", "acknowledged")}[action]
     if current not in allowed:
-        raise Conflict(f"alarm {alarm_id} is {current}; cannot {action} it")
+        done = "确认" if current == "acknowledged" else "解除"
+        raise Conflict(
+            f"alarm {alarm_id} is {current}; cannot {action} it",
+            zh=f"该告警已{done}，不能再{'确认' if action == 'ack' else '解除'}",
+        )
     if action == "ack":
         sql = (
             "UPDATE alarm SET status = 'acknowledged', acked_by = :u, acked_at = now(), ack_comment = :c WHERE id = :id"

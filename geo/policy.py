@@ -65,7 +65,11 @@ def authorize(scope: Scope | None, permission: str) -> Scope:
     if scope is None:
         raise Unauthorized("log in first (session) or send a bearer token")
     if scope.role not in PERMISSIONS[permission]:
-        raise Forbidden(f"the {scope.role} role may not do this ({permission})", rule=f"role:{permission}")
+        raise Forbidden(
+            f"the {scope.role} role may not do this ({permission})",
+            rule=f"role:{permission}",
+            zh=f"您的角色无权执行此操作（{permission}）",
+        )
     return scope
 
 
@@ -91,7 +95,9 @@ def task_in_scope(session: Session, scope: Scope, task_id: int) -> None:
             raise NotFound(f"no inspection {task_id}")
         return
     if not dispatch.task_units(session, task_id) & _units(scope):
-        raise NotFound(f"no inspection {task_id} in your scope", rule="unit_scope")
+        raise NotFound(
+            f"no inspection {task_id} in your scope", rule="unit_scope", zh=f"您的单位范围内没有任务 #{task_id}"
+        )
 
 
 def officers_in_scope(session: Session, scope: Scope, officer_ids: Iterable[int]) -> None:
@@ -99,7 +105,7 @@ def officers_in_scope(session: Session, scope: Scope, officer_ids: Iterable[int]
     if scope.district_wide:
         return
     if not dispatch.officer_units(session, list(officer_ids)) <= _units(scope):
-        raise Forbidden("you may send only officers of your own units", rule="unit_scope")
+        raise Forbidden("you may send only officers of your own units", rule="unit_scope", zh="只能派本单位的执法人员")
 
 
 def plan_in_scope(session: Session, scope: Scope, plan_id: int) -> None:

@@ -201,7 +201,7 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     page.click("#nav-devices")
     page.wait_for_selector("#replay-device")
     page.click("#replay-device")
-    page.get_by_placeholder("Search").fill(ident)  # the dropdown's search box
+    page.get_by_placeholder("搜索").fill(ident)  # the dropdown's search box
     page.get_by_role("option", name=ident).click()
     page.click("#replay-load")
     page.wait_for_function(
@@ -372,3 +372,18 @@ def test_the_map_explains_itself_and_finds_an_officer(page, live_app, engine, ar
     page.fill("#live-find", "无此人员XYZ")
     page.press("#live-find", "Enter")
     page.wait_for_selector("#live-find-result:has-text('未找到')", timeout=5_000)
+
+
+def test_dash_component_texts_speak_the_page_language(page):
+    page.click("#f-township")
+    page.wait_for_selector(".dash-dropdown-search[placeholder='搜索'], input[placeholder='搜索']", timeout=5_000)
+    assert page.get_by_text("全选").count() >= 1
+    page.keyboard.press("Escape")
+    page.click("#lang-switch")
+    page.wait_for_function("() => document.querySelector('#nav-map').textContent === 'Command map'")
+    page.click("#f-township")
+    page.wait_for_selector("input[placeholder='Search']", timeout=5_000)
+    assert page.get_by_text("Select All").count() >= 1
+    page.keyboard.press("Escape")
+    page.click("#lang-switch")
+    page.wait_for_function("() => document.querySelector('#nav-map').textContent === '指挥地图'")

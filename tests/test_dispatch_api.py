@@ -571,9 +571,7 @@ def test_the_dispatcher_picks_a_crew_by_hand_and_moves_the_task_with_a_reason(
         page.get_by_role("option", name="已取消").click()
         page.fill("#task-reason", "经营者已注销，无需检查")
         page.click("#task-status-apply")
-        page.wait_for_function(
-            "() => (document.querySelector('#candidates') || {}).innerText.includes('已取消')", timeout=10_000
-        )
+        page.wait_for_selector("#task-status-ok:has-text('已取消')", timeout=10_000)
         view = dispatcher.get(f"/api/inspections/{task}").json()
         assert view["status"] == "cancelled" and view["events"][-1]["detail"]["reason"] == "经营者已注销，无需检查"
     finally:

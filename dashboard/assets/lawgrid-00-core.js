@@ -36,3 +36,28 @@ Object.assign(window.dash_clientside.lawgrid, {
         return window.dash_clientside.no_update;
     },
 });
+
+// Dash's own component texts in the page's language: every drop-down on the page gets its
+// labels (search, select all, counts, no options) from dashboard/i18n.py (js.dd.*). Pages
+// render after the location changes, so this looks again for a moment until they are there.
+Object.assign(window.dash_clientside.lawgrid, {
+    translateComponents: function (lang) {
+        const lg = window.lawgrid, keys = ["select_all", "deselect_all", "selected_count", "search",
+                                           "clear_search", "clear_selection", "no_options_found"];
+        lg.t("js.dd.search");  // loads lg.strings
+        const table = (lg.strings || {})[lang === "en" ? "en" : "zh"] || {}, labels = {};
+        keys.forEach(k => { labels[k] = table["js.dd." + k] || k; });
+        const done = new Set();
+        let rounds = 0;
+        const apply = function () {
+            document.querySelectorAll(".dash-dropdown[id]").forEach(el => {
+                if (done.has(el.id) || el.id.startsWith("{")) { return; }
+                done.add(el.id);
+                window.dash_clientside.set_props(el.id, {labels: labels});
+            });
+            if (++rounds < 20) { setTimeout(apply, 150); }
+        };
+        apply();
+        return lang || "zh";
+    },
+});
