@@ -221,11 +221,7 @@ class Recusal(Model):
     summary="Register a conflict of interest (回避): the officer is never sent to the target",
 )
 def add_recusal(body: Recusal) -> Any:
-    who = policy.authorize(scope(), "recusal.add")
-    with runtime().session() as session:
-        policy.officers_in_scope(session, who, [body.officer_id])
-        dispatch.recuse(session, body.officer_id, body.target_id, body.reason, who.username)
-    return {"officer_id": body.officer_id, "target_id": body.target_id}
+    return dispatching.recuse(scope(), body.officer_id, body.target_id, body.reason)
 
 
 class PlanRequest(Model):
@@ -247,21 +243,16 @@ class PlanRequest(Model):
     summary="Draw a random inspection plan (双随机): targets and inspectors at random, reproducible from the seed",
 )
 def draw_plan(body: PlanRequest) -> Any:
-    who = scope()
-    due_at = body.due_at or dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
-    with runtime().session() as session:
-        return random_plan.draw(
-            session,
-            name=body.name,
-            seed=body.seed,
-            share=body.share,
-            due_at=due_at,
-            actor=who.username,
-            domains=body.domains,
-            townships=body.townships,
-            risks=list(body.risks or []),
-            unit_ids=who.unit_ids,
-        )
+    return dispatching.draw_plan(
+        scope(),
+        name=body.name,
+        seed=body.seed,
+        share=body.share,
+        due_at=body.due_at or dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
+        domains=body.domains,
+        townships=body.townships,
+        risks=list(body.risks or []),
+    )
 
 
 @route(

@@ -18,6 +18,7 @@ from geo import policy
 PAGE_MODULES = (
     "dashboard.pages.overview",
     "dashboard.pages.dispatch",
+    "dashboard.pages.dispatch_desk",
     "dashboard.pages.coverage",
     "dashboard.pages.devices",
     "dashboard.pages.audit",

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from dashboard.rest import runtime as _runtime
-from geo import dispatch, dispatch_batch, downlink, policy
+from geo import dispatch, dispatch_batch, downlink, policy, random_plan
 from geo.accounts import Scope
 from geo.errors import Forbidden
 
@@ -122,3 +122,38 @@ def notify(task_id: int, *, sender: str | None = None) -> dict:
             "queued": sorted(queued[m] for m in queued if m not in sent),  # sent when they next log in
         },
     }
+
+
+def recuse(scope: Scope | None, officer_id: int, target_id: int, reason: str) -> dict[str, Any]:
+    """Register a conflict of interest (回避): the officer is never sent to the target."""
+    who = policy.authorize(scope, "recusal.add")
+    with _runtime().session() as session:
+        policy.officers_in_scope(session, who, [officer_id])
+        dispatch.recuse(session, officer_id, target_id, reason, who.username)
+    return {"officer_id": officer_id, "target_id": target_id}
+
+
+def draw_plan(scope: Scope | None, *, preview: bool = False, **plan: Any) -> dict[str, Any]:
+    """Draw a random plan (双随机) from the caller's units' inspectors; with preview, the same
+    draw is made and rolled back, so the dispatcher sees what the seed gives before it counts."""
+    who = policy.authorize(scope, "plan.draw")
+    with _runtime().session() as session:
+        savepoint = session.begin_nested() if preview else None
+        summary = random_plan.draw(session, actor=who.username, unit_ids=who.unit_ids, **plan)
+        if savepoint is not None:
+            savepoint.rollback()
+            summary = {**summary, "plan_id": None, "preview": True}
+    return summary
+
+
+def plans(scope: Scope | None) -> list[dict[str, Any]]:
+    """The random plans in the caller's scope with their progress."""
+    who = policy.authorize(scope, "view")
+    with _runtime().session() as session:
+        return random_plan.progress(session, who.unit_ids)
+
+
+def recusals(scope: Scope | None) -> list[dict[str, Any]]:
+    who = policy.authorize(scope, "view")
+    with _runtime().session() as session:
+        return dispatch.recusals(session, who.unit_ids)

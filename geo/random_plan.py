@@ -197,3 +197,26 @@ def plan_csv(session: Session, plan_id: int) -> str:
             ]
         )
     return exports.csv_text(rows)
+
+
+def progress(session: Session, unit_ids: frozenset[int] | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Plans, newest first, with how far their tasks have come (only plans with a task in
+    the caller's units, for a unit-scoped caller)."""
+    rows = session.execute(
+        text(
+            """SELECT p.id, p.name, p.seed, p.share, p.due_at, p.created_by, p.created_at,
+                   count(i.id) FILTER (WHERE i.status <> 'cancelled') AS tasks,
+                   count(i.id) FILTER (WHERE i.status = 'completed') AS completed,
+                   count(i.id) FILTER (WHERE i.status = 'created') AS without_crew,
+                   count(i.id) FILTER (WHERE i.result = 'violation') AS violations
+            FROM random_plan p LEFT JOIN inspection i ON i.plan_id = p.id
+            WHERE CAST(:units AS int[]) IS NULL OR EXISTS (
+                SELECT 1 FROM inspection x WHERE x.plan_id = p.id AND x.unit_id = ANY(CAST(:units AS int[])))
+            GROUP BY p.id ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"""
+        ),
+        {"units": sorted(unit_ids) if unit_ids is not None else None, "limit": limit},
+    ).mappings()
+    return [
+        dict(r, due_at=r["due_at"].isoformat(), created_at=r["created_at"].isoformat(), share=float(r["share"]))
+        for r in rows
+    ]

@@ -576,3 +576,100 @@ def test_the_dispatcher_picks_a_crew_by_hand_and_moves_the_task_with_a_reason(
         assert view["status"] == "cancelled" and view["events"][-1]["detail"]["reason"] == "经营者已注销，无需检查"
     finally:
         page.close()
+
+
+def pick(page, dropdown: str, typed: str, option: str) -> None:
+    """Open a drop-down, type into its search box and click the option."""
+    page.click(dropdown)
+    page.get_by_placeholder("搜索").fill(typed)
+    page.get_by_role("option", name=option).first.click()
+
+
+@pytest.mark.parametrize("viewport", [(1366, 768), (1600, 1000)], ids=lambda v: f"{v[0]}x{v[1]}")
+def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
+    browser, live_app, dispatcher, setting, users, engine, artifacts, viewport
+):
+    with engine.connect() as c:
+        target_name, domain_zh = c.execute(
+            text("SELECT t.name, d.zh FROM target t, domain d WHERE t.id = :t AND d.key = :d"),
+            {"t": setting["target_id"], "d": setting["domain_key"]},
+        ).one()
+        officer_name = c.execute(text("SELECT name FROM officer WHERE id = :o"), {"o": setting["officers"][0]}).scalar()
+        plans_before = c.execute(text("SELECT coalesce(max(id), 0) FROM random_plan")).scalar()
+    report = f"夜间施工噪音扰民，持续一周（{viewport[0]}）"
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    try:
+        browser_login(page, live_app["url"], users["dispatcher"], PASSWORD)
+        page.goto(f"{live_app['url']}/dispatch")
+        page.click("#desk-link")
+        page.wait_for_selector("#desk-complaint", timeout=10_000)
+        # A complaint taken on the phone: caller, contact, report, the target found by name.
+        page.fill("#desk-caller", "王先生")
+        page.fill("#desk-contact", "13800001111")
+        page.fill("#desk-report", report)
+        pick(page, "#desk-target", target_name, target_name)
+        page.click("#desk-domain")
+        page.get_by_role("option", name=domain_zh).click()
+        page.dblclick("#desk-complaint-submit")  # a double click makes one task
+        page.wait_for_selector("#desk-complaint-ok", timeout=10_000)
+        task = int(re.search(r"\d+", page.inner_text("#desk-complaint-ok")).group())
+        with engine.connect() as c:
+            complaint, made = c.execute(
+                text(
+                    "SELECT complaint, (SELECT count(*) FROM inspection x WHERE x.request_key = i.request_key) "
+                    "FROM inspection i WHERE i.id = :i"
+                ),
+                {"i": task},
+            ).one()
+        assert complaint == {"caller": "王先生", "phone": "13800001111", "report": report} and made == 1
+
+        # The random plan: previewed (nothing drawn), then drawn, published and followed.
+        pick(page, "#desk-plan-domains", domain_zh[:2], domain_zh)
+        page.fill("#desk-plan-share", "2")
+        page.click("#desk-plan-preview")
+        page.wait_for_selector("#desk-plan-ok:has-text('预览')", timeout=20_000)
+        with engine.connect() as c:
+            assert c.execute(text("SELECT coalesce(max(id), 0) FROM random_plan")).scalar() == plans_before
+        page.click("#desk-plan-draw")
+        page.wait_for_selector("#desk-plan-ok:has-text('已抽取')", timeout=20_000)
+        with engine.connect() as c:
+            plan = c.execute(text("SELECT max(id) FROM random_plan")).scalar()
+        assert plan > plans_before
+        page.wait_for_selector(f"#desk-plan-{plan}:has-text('完成 0/')", timeout=10_000)
+        csv = page.request.get(f"{live_app['url']}/api/plans/{plan}.csv")
+        assert csv.status == 200 and "双随机" in csv.text()
+
+        # The recusal register: the officer is kept away from the complained-of target.
+        pick(page, "#desk-rec-officer", officer_name, officer_name)
+        pick(page, "#desk-rec-target", target_name, target_name)
+        page.fill("#desk-rec-reason", "其配偶为该企业股东")
+        page.click("#desk-rec-submit")
+        page.wait_for_selector("#desk-rec-ok", timeout=10_000)
+        page.wait_for_selector("#desk-recusal-table:has-text('其配偶为该企业股东')", timeout=5_000)
+        page.screenshot(path=str(artifacts / f"dispatch-desk-{viewport[0]}x{viewport[1]}.png"), full_page=True)
+        candidates = dispatcher.get(f"/api/inspections/{task}/candidates").json()
+        assert setting["officers"][0] not in {o["id"] for c in candidates["crews"] for o in c["officers"]}
+
+        # The complaint's caller and report show in the dispatcher's queue.
+        page.goto(f"{live_app['url']}/dispatch")
+        row = page.locator("#queue button").filter(has_text=re.compile(rf"#{task}\s"))
+        row.wait_for(timeout=10_000)
+        assert "投诉：王先生 13800001111：夜间施工噪音扰民" in row.inner_text()
+    finally:
+        page.close()
+        with engine.begin() as c:
+            c.execute(
+                text("DELETE FROM recusal WHERE officer_id = :o AND target_id = :t"),
+                {"o": setting["officers"][0], "t": setting["target_id"]},
+            )
+            c.execute(
+                text("UPDATE inspection SET status = 'cancelled' WHERE plan_id > :p AND status <> 'completed'"),
+                {"p": plans_before},
+            )
+            c.execute(
+                text(
+                    "UPDATE inspection SET status = 'cancelled' WHERE source = 'complaint' "
+                    "AND status <> 'completed' AND complaint->>'report' = :r"
+                ),
+                {"r": report},
+            )

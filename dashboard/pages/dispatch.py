@@ -116,6 +116,7 @@ def layout(task=None, **_query):
                         className="lg-row",
                         children=[
                             html.H2(id=ids.DISPATCH_HEADING, style={"fontSize": "16px", "flex": "1"}),
+                            dcc.Link(t("desk.link"), href="/dispatch/desk", id=ids.DESK_LINK, className="lg-btn"),
                             html.Button(id=ids.BULK_PREVIEW, className="lg-btn"),
                         ],
                     ),
@@ -147,6 +148,7 @@ def render_queue(lang, _event, _done, _tick):
                 html.Span(task["domain_en" if lang == "en" else "domain_zh"], className="lg-note"),
                 html.Span(t(f"status.{task['status']}", lang), className=f"lg-status lg-status-{task['status']}"),
                 html.Span(className="lg-due", **{"data-due": task["due_at"]}),
+                *_complaint(task, lang),
             ],
         )
         for task in tasks
@@ -169,6 +171,17 @@ def render_queue(lang, _event, _done, _tick):
         f"{t('dispatch.heading', lang)}（{len(tasks)}）",
         t("dispatch.bulk", lang),
     )
+
+
+def _complaint(task: dict, lang: str) -> list:
+    """A complaint's caller and report, in the queue row."""
+    c = task.get("complaint") or {}
+    if not c:
+        return []
+    who = " ".join(x for x in (c.get("caller"), c.get("phone")) if x)
+    report = c.get("report") or ""
+    text = f"{t('dispatch.complaint', lang)}：{who}{'：' if who and report else ''}{report[:60]}"
+    return [html.Span(text, className="lg-complaint")]
 
 
 def select_task(_clicks, map_click):
