@@ -145,6 +145,23 @@ def assign_inspection(task_id: int, body: Assignment) -> Any:
     )
 
 
+class Reassignment(Model):
+    officer_ids: list[Id] = Field(min_length=1, max_length=20)
+    reason: Text = Field(description="why the crew changes (rule reassign_reason)")
+
+
+@route(
+    "POST",
+    "/inspections/<id:task_id>/reassign",
+    permission="task.assign",
+    body=Reassignment,
+    response=TaskView,
+    summary="Send another crew to a task assigned, accepted or en route, with the reason (the rules apply)",
+)
+def reassign_inspection(task_id: int, body: Reassignment) -> Any:
+    return dispatching.reassign_crew(scope(), task_id, body.officer_ids, body.reason)
+
+
 class StatusChange(Model):
     status: Literal[*dispatch.TRANSITIONS]  # type: ignore[valid-type]
     result: Literal[*dispatch.RESULTS] | None = None  # type: ignore[valid-type]

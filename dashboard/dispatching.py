@@ -44,6 +44,16 @@ def assign_crew(
     return notify(task_id, sender=who.username)
 
 
+def reassign_crew(scope: Scope | None, task_id: int, officer_ids: list[int], reason: str | None) -> dict[str, Any]:
+    """Another crew for a task under way, with the reason; the new crew gets the task's text."""
+    who = policy.authorize(scope, "task.assign")
+    with _runtime().session() as session:
+        policy.task_in_scope(session, who, task_id)
+        policy.officers_in_scope(session, who, officer_ids)
+        dispatch.reassign(session, task_id, officer_ids, who.username, reason=reason)
+    return notify(task_id, sender=who.username)
+
+
 def change_status(
     scope: Scope | None,
     task_id: int,

@@ -13,6 +13,7 @@ from dashboard import dispatching, ids
 from dashboard.auth import current_scope
 from dashboard.i18n import t
 from dashboard.rest import attempt, explain
+from dashboard.rest import runtime as _runtime
 from geo import dispatch, policy
 from geo.accounts import Scope
 
@@ -23,6 +24,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.DISPATCH_DONE, "data", allow_duplicate=True),
         Input(ids.TASK_PICK_ASSIGN, "n_clicks"),
         State(ids.TASK_PICK, "value"),
+        State(ids.TASK_PICK_REASON, "value"),
         State(ids.DISPATCH_SELECTED, "data"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
@@ -43,7 +45,9 @@ def register(app: dash.Dash) -> None:
 def panel(view: dict, result: dict, scope: Scope, lang: str) -> list:
     """The hand-pick list (while the task may be assigned) and the status form."""
     parts: list = []
-    if policy.allowed(scope, "task.assign") and view["status"] in dispatch.ASSIGNABLE and result["eligible"]:
+    pickable = dispatch.ASSIGNABLE + dispatch.REASSIGNABLE
+    if policy.allowed(scope, "task.assign") and view["status"] in pickable and result["eligible"]:
+        reassigning = view["status"] in dispatch.REASSIGNABLE
         options = [
             {
                 "label": f"{o['name']}（{o['cert_no']}）· {o['unit']} · {_distance(o, lang)}",
@@ -55,9 +59,22 @@ def panel(view: dict, result: dict, scope: Scope, lang: str) -> list:
             html.Details(
                 className="lg-pick",
                 children=[
-                    html.Summary(t("task.pick", lang).format(result["eligible_officers"])),
+                    html.Summary(
+                        t("task.reassign" if reassigning else "task.pick", lang).format(result["eligible_officers"])
+                    ),
                     dcc.Checklist(id=ids.TASK_PICK, options=options, value=[], className="lg-pick-list"),
-                    html.Button(t("task.pick_assign", lang), id=ids.TASK_PICK_ASSIGN, className="lg-btn", n_clicks=0),
+                    dcc.Input(
+                        id=ids.TASK_PICK_REASON,
+                        type="text",
+                        placeholder=t("task.reassign_reason", lang),
+                        style={} if reassigning else {"display": "none"},
+                    ),
+                    html.Button(
+                        t("task.reassign_go" if reassigning else "task.pick_assign", lang),
+                        id=ids.TASK_PICK_ASSIGN,
+                        className="lg-btn",
+                        n_clicks=0,
+                    ),
                 ],
             )
         )
@@ -95,13 +112,19 @@ def _distance(o: dict, lang: str) -> str:
     return f"{o['distance_m'] / 1000:.1f} km（{how}）"
 
 
-def assign_picked(clicks, picked, task_id, lang):
+def assign_picked(clicks, picked, reason, task_id, lang):
     lang = lang or "zh"
     if not clicks or task_id is None:
         return no_update, no_update
     if not picked:
         return html.Span(f"✗ {t('task.pick_none', lang)}", className="lg-error"), no_update
-    result, error = attempt(dispatching.assign_crew, current_scope(), task_id, [int(o) for o in picked])
+    officers = [int(o) for o in picked]
+    with _runtime().session() as session:
+        status = dispatch.load_task(session, task_id).status
+    if status in dispatch.REASSIGNABLE:
+        result, error = attempt(dispatching.reassign_crew, current_scope(), task_id, officers, reason)
+    else:
+        result, error = attempt(dispatching.assign_crew, current_scope(), task_id, officers)
     if error:
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), time.time()
     sent = len(result["notified"]["delivered"])

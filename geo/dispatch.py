@@ -44,6 +44,7 @@ RULES = {
         "a status recorded for the crew by someone else needs the reason",
     ),
     "cancel_reason": ("取消检查任务须说明理由", "cancelling a task needs the reason"),
+    "reassign_reason": ("改派执法小组须说明理由", "reassigning a task needs the reason"),
     "arrival_fix": (
         "执法人员终端未在检查对象附近定位，确认到场须说明理由",
         "no crew device has a fix near the target; say why they are on site",
@@ -465,6 +466,37 @@ def _reasons(travel: Any, estimate: str, workload: Any, familiarity: Any, lang: 
 
 
 # -- assignment and lifecycle ---------------------------------------------------------
+REASSIGNABLE = ("assigned", "accepted", "en_route")
+
+
+def reassign(
+    session: Session, task_id: int, officer_ids: list[int], actor: str, *, reason: str | None, joint: bool = False
+) -> Task:
+    """Send another crew to a task already under way (assigned, accepted, en route), with the
+    reason: the old crew is released, and the new one must be lawful like any other."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.Refused([{"rule": "reassign_reason"}], RULES)
+    task = load_task(session, task_id, lock=True)
+    if task.status not in REASSIGNABLE:
+        raise Conflict(
+            f"inspection {task_id} is {task.status}; it cannot be reassigned",
+            zh=f"任务 #{task_id} 当前为「{STATUS_ZH.get(task.status, task.status)}」，不能改派",
+        )
+    session.execute(text("DELETE FROM inspection_officer WHERE inspection_id = :i"), {"i": task_id})
+    session.execute(
+        text(
+            "UPDATE inspection SET status = 'created', accepted_at = NULL, en_route_at = NULL, unit_id = NULL "
+            "WHERE id = :i"
+        ),
+        {"i": task_id},
+    )
+    detail = {"reason": reason, "previous_officers": task.officers}
+    _event(session, task_id, actor, task.status, "created", {"reassigned": True, **detail})
+    audit.record(session, actor, "inspection_reassign", subject=f"inspection:{task_id}", detail=detail)
+    return assign(session, task_id, officer_ids, actor, joint=joint)
+
+
 def assign(
     session: Session,
     task_id: int,

@@ -566,6 +566,20 @@ def test_the_dispatcher_picks_a_crew_by_hand_and_moves_the_task_with_a_reason(
         page.wait_for_selector("#task-status-ok", timeout=10_000)
         page.wait_for_selector(".lg-on-behalf:has-text('代为记录：已接受')", timeout=10_000)
         page.screenshot(path=str(artifacts / f"dispatch-status-{viewport[0]}x{viewport[1]}.png"))
+        # Under way, the task goes to another crew, with the reason.
+        c, d = setting["officers"][:2]
+        page.click(".lg-pick summary:has-text('改派')")
+        for officer in (c, d):
+            page.locator(f".lg-pick-list input[value='{officer}']").check()
+        page.fill("#task-pick-reason", "原小组车辆故障")
+        page.click("#task-pick-assign")
+        page.wait_for_function(
+            f"""async () => {{ const r = await fetch('/api/inspections/{task}'); const v = await r.json();
+                return v.officers.map(o => o.id).sort().join() === '{",".join(map(str, sorted([c, d])))}'; }}""",
+            timeout=10_000,
+        )
+        page.wait_for_selector("#dispatch-message .lg-ok:has-text('已指派')", timeout=10_000)
+        page.wait_for_selector("#candidates p.lg-note:has-text('已指派')", timeout=10_000)  # the panel re-drawn
         # Cancelled with its reason.
         page.click("#task-status-to")
         page.get_by_role("option", name="已取消").click()
@@ -673,3 +687,34 @@ def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
                 ),
                 {"r": report},
             )
+
+
+def test_a_task_under_way_is_reassigned_only_with_a_reason(dispatcher, setting, engine):
+    a, b, c, d = setting["officers"][:4]
+    task = new_task(dispatcher, setting)
+    assert dispatcher.post(f"/api/inspections/{task}/assign", {"officer_ids": [a, b]}).status_code == 200
+    assert (
+        dispatcher.post(f"/api/inspections/{task}/status", {"status": "accepted", "reason": "电话"}).status_code == 200
+    )
+    r = dispatcher.post(f"/api/inspections/{task}/reassign", {"officer_ids": [c, d], "reason": " "})
+    assert r.status_code == 422 and r.json()["violations"][0]["rule"] == "reassign_reason"
+    r = dispatcher.post(f"/api/inspections/{task}/reassign", {"officer_ids": [c, d], "reason": "原小组被调往火情现场"})
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert view["status"] == "assigned" and sorted(o["id"] for o in view["officers"]) == sorted([c, d])
+    released = [e for e in view["events"] if e["detail"].get("reassigned")]
+    assert released and released[0]["detail"]["previous_officers"] == sorted([a, b])
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM audit_log WHERE action = 'inspection_reassign' AND subject = :s"),
+                {"s": f"inspection:{task}"},
+            ).scalar()
+            == 1
+        )
+    # A completed task is not reassigned.
+    assert (
+        dispatcher.post(f"/api/inspections/{task}/status", {"status": "cancelled", "reason": "测试"}).status_code == 200
+    )
+    r = dispatcher.post(f"/api/inspections/{task}/reassign", {"officer_ids": [a, b], "reason": "x"})
+    assert r.status_code == 409

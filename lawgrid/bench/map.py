@@ -2,7 +2,10 @@
 database of N targets. For each viewport, the time to serve its data over HTTP (the route
 the map calls) beside the bare SQL behind it run directly through psycopg. In headless
 Chromium: navigation to a usable map (target bubbles drawn), and the main-thread time to
-apply one live batch of 3,000 positions."""
+apply one live batch of 3,000 positions. The usable map is timed twice: idle, and under the
+demo's load (the simulator in a process of its own driving 600 devices at 0.5 Hz into the
+app's own listeners, as `make demo` runs them), where usable also means the live layer holds
+the devices' positions."""
 
 from __future__ import annotations
 
@@ -81,8 +84,16 @@ def run(runtime, args) -> dict:
         accounts.create_user(s, "bench-operator", password, "operator")
     seed_s = time.perf_counter() - t0
 
-    settings = Settings(database_url=url, secret_key=secrets.token_hex(32), data_dir=Path(tempfile.mkdtemp()))
-    app = create_app(settings, Runtime(settings, url, engine, sessions))
+    settings = Settings(
+        database_url=url,
+        secret_key=secrets.token_hex(32),
+        data_dir=Path(tempfile.mkdtemp()),
+        ingest_host="127.0.0.1",
+        jt808_port=0,
+        osmand_port=0,
+    )
+    app = create_app(settings, Runtime(settings, url, engine, sessions), with_ingest=True)
+    ingest = app.server.extensions["lawgrid_ingest"]
     web = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=web.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{web.server_port}"
@@ -112,7 +123,9 @@ def run(runtime, args) -> dict:
     raw.close()
 
     browser = _browser_metrics(base, password)
+    under_load = _under_demo_load(url, ingest, base, password)
     web.shutdown()
+    ingest.stop()
     engine.dispose()
     p95, base95 = float(np.percentile(ours, 95)), float(np.percentile(bare, 95))
     return {
@@ -128,11 +141,45 @@ def run(runtime, args) -> dict:
         "baseline_p95_ms": round(base95, 1),
         "ratio": round(p95 / base95, 2),
         **browser,
-        "target": "p95 <= 150 ms, ratio <= 1.3; usable map <= 2000 ms; apply 3,000 positions <= 16 ms",
+        **under_load,
+        "target": "p95 <= 150 ms, ratio <= 1.3; usable map <= 2000 ms (idle and under the demo's load); "
+        "apply 3,000 positions <= 16 ms",
     }
 
 
-def _browser_metrics(base: str, password: str) -> dict:
+DEMO_DEVICES, DEMO_RATE_HZ = 600, 0.5  # what `make demo` simulates
+
+
+def _under_demo_load(url: str, ingest, base: str, password: str) -> dict:
+    """The usable map while the demo's simulator drives the listeners from its own process."""
+    import os
+    import subprocess
+    import sys
+
+    service = ingest.service
+    env = {**os.environ, "LAWGRID_DATABASE_URL": url}
+    cmd = [sys.executable, "-m", "lawgrid.cli", "simulate", "--devices", str(DEMO_DEVICES), "--rate", str(DEMO_RATE_HZ),
+           "--duration", "600", "--host", "127.0.0.1", "--jt808-port", str(service.jt808.port),
+           "--osmand-port", str(service.osmand.port)]  # fmt: skip
+    sim = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        stored0 = ingest.service.pipeline.stats["stored"]
+        deadline = time.monotonic() + 60
+        while ingest.service.pipeline.stats["stored"] - stored0 < DEMO_DEVICES and time.monotonic() < deadline:
+            time.sleep(0.5)  # every device has reported once: the load is on
+        metrics = _browser_metrics(base, password, live=True)
+        stored = ingest.service.pipeline.stats["stored"] - stored0
+    finally:
+        sim.terminate()
+        sim.wait(timeout=30)
+    return {
+        "under_load": {"devices": DEMO_DEVICES, "rate_hz": DEMO_RATE_HZ, "fixes_stored": stored},
+        "usable_map_under_load_ms": metrics.get("usable_map_ms"),
+        "usable_map_under_load_runs_ms": metrics.get("usable_map_runs_ms"),
+    }
+
+
+def _browser_metrics(base: str, password: str, live: bool = False) -> dict:
     exe = chromium.executable()
     try:
         from playwright.sync_api import sync_playwright
@@ -153,9 +200,11 @@ def _browser_metrics(base: str, password: str) -> dict:
             t0 = time.perf_counter()
             page.goto(base + "/")
             page.wait_for_selector(".lg-cell", timeout=30_000)
+            if live:  # and the live layer has the officers' positions
+                page.wait_for_function("() => window.lawgrid && window.lawgrid.live && window.lawgrid.live.size > 0")
             usable.append((time.perf_counter() - t0) * 1000)
         page.wait_for_function("() => window.lawgrid && window.lawgrid.dots")
-        apply = page.evaluate(APPLY_SCRIPT)
+        apply = page.evaluate(APPLY_SCRIPT) if not live else {"first": 0, "p95": 0, "max": 0}
         browser.close()
     return {
         "usable_map_ms": round(statistics.median(usable), 1),
