@@ -49,7 +49,9 @@ window.lawgrid.LiveDots = L.Layer.extend({
             if (!b) { b = []; buckets.set(key, b); }
             b.push(p);
         });
-        buckets.forEach((points, key) => {
+        // Drawn calmest first, so an SOS or an alarm is never under another officer's dot.
+        const rank = k => ({offline: 0, stale: 1, online: 2, task: 3, alarm: 4, sos: 5})[k.split("|")[0]] || 0;
+        [...buckets.entries()].sort((a, b) => rank(a[0]) - rank(b[0])).forEach(([key, points]) => {
             const [state, rec] = key.split("|"), r = state === "sos" ? 8 : (state === "alarm" ? 6 : 5);
             ctx.beginPath();
             for (const p of points) { ctx.moveTo(p.x + r, p.y); ctx.arc(p.x, p.y, r, 0, 2 * Math.PI); }
