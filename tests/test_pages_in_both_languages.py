@@ -42,7 +42,9 @@ def test_the_page_speaks_both_languages(browser, live_app, users, artifacts, pat
         page.wait_for_load_state("networkidle")
         try:
             page.wait_for_function(
-                "() => !document.querySelector('header.lg-header').innerText.replace('中文', '').match(/[\\u4e00-\\u9fff]/)", timeout=10_000
+                "() => !document.querySelector('header.lg-header').innerText"
+                ".replace('中文', '').match(/[\\u4e00-\\u9fff]/)",
+                timeout=10_000,
             )
         except Exception:
             raise AssertionError(repr(page.inner_text("header.lg-header"))) from None
