@@ -60,6 +60,17 @@ def devices() -> Any:
         return {"devices": fleet.devices(session, scope())}
 
 
+@route(
+    "GET",
+    "/devices/names",
+    permission="view",
+    summary="Each device in your scope as [officer, unit, kind, number], keyed by id: the map's finder and labels",
+)
+def device_names() -> Any:
+    with runtime().session() as session:
+        return fleet.device_names(session, scope())
+
+
 class TrackQuery(Query):
     start: IsoTime | None = Field(None, description="ISO 8601; default an hour before end")
     end: IsoTime | None = Field(None, description="ISO 8601; default now")

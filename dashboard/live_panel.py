@@ -2,7 +2,8 @@
 states, on task, SOS, alarms, a camera not recording), the selected officer's name, unit,
 device kind, state and a live "last fix n s ago", and a finder that flies to an officer or a
 device by name or number. The finding and the clock run in the browser (lawgrid-04-map.js)
-from the devices' metadata sent once with the page."""
+from the devices' names, fetched (GET /api/devices/names) when first needed, not with the
+page: the map must be usable before thousands of names arrive."""
 
 from __future__ import annotations
 
@@ -13,13 +14,8 @@ from dashboard import ids, palette
 from dashboard.i18n import t
 
 
-def stores(devices: list[dict]) -> list:
-    meta = {str(d["id"]): [d["officer"], d.get("unit") or "", d["kind"], d["identifier"]] for d in devices}
-    return [
-        dcc.Store(id=ids.LIVE_META, data=meta),
-        dcc.Store(id=ids.LIVE_COLORS, data=palette.LIVE_COLORS),
-        dcc.Store(id=ids.LIVE_META_APPLIED),
-    ]
+def stores() -> list:
+    return [dcc.Store(id=ids.LIVE_COLORS, data=palette.LIVE_COLORS), dcc.Store(id=ids.LIVE_META_APPLIED)]
 
 
 def finder():
@@ -50,9 +46,8 @@ def legend(domains: list[dict], lang: str) -> list:
 
 def register(app: dash.Dash) -> None:
     app.clientside_callback(
-        ClientsideFunction(namespace="lawgrid", function_name="setLiveMeta"),
+        ClientsideFunction(namespace="lawgrid", function_name="setLiveColors"),
         Output(ids.LIVE_META_APPLIED, "data"),
-        Input(ids.LIVE_META, "data"),
         Input(ids.LIVE_COLORS, "data"),
     )
     app.clientside_callback(

@@ -20,7 +20,6 @@ def devices(session: Session, scope: Scope) -> list[dict[str, Any]]:
         text(
             f"""
         SELECT d.id, d.kind, d.protocol, d.identifier, d.officer_id, o.name AS officer, o.unit_id,
-               (SELECT u.name FROM enforcement_unit u WHERE u.id = o.unit_id) AS unit,
                s.state, s.fix_time, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon, s.speed_kmh,
                s.recording, s.battery, s.alarms
         FROM device d JOIN officer o ON o.id = d.officer_id
@@ -30,6 +29,19 @@ def devices(session: Session, scope: Scope) -> list[dict[str, Any]]:
         params,
     ).mappings()
     return [db.jsonable(r) for r in rows]
+
+
+def device_names(session: Session, scope: Scope) -> dict[str, list[Any]]:
+    """{device id: [officer, unit, kind, identifier]}, compact, for the map's finder and labels."""
+    where, params = scope.unit_filter("o.unit_id")
+    rows = session.execute(
+        text(
+            f"""SELECT d.id, o.name, u.name, d.kind, d.identifier FROM device d JOIN officer o ON o.id = d.officer_id
+            JOIN enforcement_unit u ON u.id = o.unit_id WHERE {where} ORDER BY d.id"""
+        ),
+        params,
+    ).all()
+    return {str(r[0]): [r[1], r[2], r[3], r[4]] for r in rows}
 
 
 ON_TASK = ("assigned", "accepted", "en_route", "on_site")

@@ -315,6 +315,7 @@ BODIES = {
     "ack": {"comment": "c"},
     "resolve": {"comment": "c"},
     "assign": {"officer_ids": [1, 2]},
+    "reassign": {"officer_ids": [1, 2], "reason": "scope test"},
     "status": {"status": "cancelled", "reason": "scope test"},
 }
 

@@ -80,18 +80,19 @@ Object.assign(window.dash_clientside.lawgrid, {
         top = Math.max(4, Math.min(top, el.clientHeight - height));
         return {display: "block", left: (el.offsetLeft + left) + "px", top: (el.offsetTop + top) + "px", width: width + "px"};
     },
-    // The devices' metadata and the palette, once per page.
-    setLiveMeta: function (meta, colors) {
+    // The palette, once per page (the names come when first needed: lawgrid.loadNames).
+    setLiveColors: function (colors) {
         const lg = window.lawgrid;
-        lg.meta = meta || {};
         lg.liveColors = Object.assign({}, colors || {});
         if (lg.dots) { lg.dots.requestDraw(); }
-        return Object.keys(lg.meta).length;
+        lg.loadNames();
+        return Object.keys(lg.liveColors).length;
     },
     // Find an officer or a device by name or number: select it and fly to its last position.
-    findLive: function (query) {
+    findLive: async function (query) {
         const lg = window.lawgrid, q = String(query || "").trim().toLowerCase();
         if (!q) { return ["", window.dash_clientside.no_update]; }
+        await lg.loadNames();
         const matches = Object.entries(lg.meta).filter(([, m]) =>
             String(m[0] || "").toLowerCase().includes(q) || String(m[3] || "").toLowerCase().includes(q));
         if (!matches.length) { return [lg.t("js.find.none"), window.dash_clientside.no_update]; }
@@ -121,3 +122,16 @@ document.addEventListener("mouseover", function (e) {
         window.dash_clientside.set_props("alarm-tick", {data: Date.now()});
     }
 });
+
+// The devices' names ({id: [officer, unit, kind, number]}), fetched once, after the map is up.
+window.lawgrid.loadNames = function () {
+    const lg = window.lawgrid;
+    if (!lg.namesPromise) {
+        lg.namesPromise = new Promise(resolve => setTimeout(resolve, 0))
+            .then(() => fetch("/api/devices/names", {credentials: "same-origin"}))
+            .then(r => (r.ok ? r.json() : {}))
+            .then(names => { lg.meta = names || {}; lg.describeSelected(); return lg.meta; })
+            .catch(() => { lg.namesPromise = null; return lg.meta; });
+    }
+    return lg.namesPromise;
+};

@@ -198,7 +198,7 @@ def layout(**_query):
                     dcc.Store(id=ids.LIVE_ON_TASK, data=on_task),
                     dcc.Store(id=ids.LIVE_ON_TASK_APPLIED),
                     dcc.Store(id=ids.LIVE_APPLIED),
-                    *live_panel.stores(live_now),
+                    *live_panel.stores(),
                     # the target card opens over the map, beside the target clicked
                     html.Div(
                         id=ids.TARGET_CARD_FLOAT,
