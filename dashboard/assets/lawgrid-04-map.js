@@ -58,6 +58,7 @@ Object.assign(window.dash_clientside.lawgrid, {
     setAlarmed: function (rows) {
         const lg = window.lawgrid, alarmed = new Map();
         (rows || []).forEach(a => {
+            if (a.kind === "offline") { return; }  // the dot's own state says offline, and back online it is not
             if (!alarmed.has(a.device_id) || a.kind === "sos") { alarmed.set(a.device_id, a.kind === "sos" ? "sos" : "alarm"); }
         });
         lg.alarmed = alarmed;
