@@ -64,10 +64,6 @@ def banner_strip():
     )
 
 
-def live_alarms(session, scope: Scope) -> dict:
-    return fleet.live_alarms(session, scope)
-
-
 def heading(live: dict, lang: str) -> str:
     return f"{t('alarms.heading', lang)}（{live['total']:,}）" if live["total"] else t("alarms.heading", lang)
 
@@ -243,7 +239,7 @@ def refresh(_tick, clicks, _dismiss, lang, comment, notes, resolving, dismissed,
         newest_sos = max((a["id"] for a in shown or [] if a["kind"] == "sos" and a["status"] == "open"), default=0)
         dismissed = {"sos": newest_sos}
     with _runtime().session() as session:
-        live = live_alarms(session, scope)
+        live = fleet.live_alarms(session, scope)
     if resolving is not None and all(a["id"] != resolving for a in live["rows"]):
         resolving = None
     text, style = banner(live, dismissed, lang)

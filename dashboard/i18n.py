@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dashboard.i18n_cases import CASE_STRINGS
+from geo.dispatch import STATUS_LABELS
 
 DEFAULT_LANG = "zh"
 LANGS = ("zh", "en")
@@ -347,14 +348,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "result.compliant": {"zh": "合规", "en": "compliant"},
     "result.violation": {"zh": "发现违法", "en": "violation"},
     "result.could_not_inspect": {"zh": "未能检查", "en": "could not inspect"},
-    "status.created": {"zh": "待指派", "en": "created"},
-    "status.assigned": {"zh": "已指派", "en": "assigned"},
-    "status.accepted": {"zh": "已接受", "en": "accepted"},
-    "status.en_route": {"zh": "在途", "en": "en route"},
-    "status.on_site": {"zh": "已到场", "en": "on site"},
-    "status.completed": {"zh": "已完成", "en": "completed"},
-    "status.declined": {"zh": "已拒绝", "en": "declined"},
-    "status.cancelled": {"zh": "已取消", "en": "cancelled"},
     "priority.1": {"zh": "紧急", "en": "urgent"},
     "priority.2": {"zh": "普通", "en": "normal"},
     "priority.3": {"zh": "低", "en": "low"},
@@ -426,6 +419,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "role.supervisor": {"zh": "单位负责人", "en": "Unit supervisor"},
     "role.auditor": {"zh": "审计员", "en": "Auditor"},
     **CASE_STRINGS,
+    **{f"status.{k}": {"zh": zh, "en": en} for k, (zh, en) in STATUS_LABELS.items()},
 }
 
 

@@ -66,16 +66,21 @@ TRANSITIONS = {
 RESULTS = ("compliant", "violation", "could_not_inspect")
 STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "completed", "declined", "cancelled")
 ARRIVAL_RADIUS_M = 100.0
-STATUS_ZH = {
-    "created": "待指派",
-    "assigned": "已指派",
-    "accepted": "已接受",
-    "en_route": "在途",
-    "on_site": "已到场",
-    "completed": "已完成",
-    "declined": "已拒绝",
-    "cancelled": "已取消",
+# A task status in words (zh, en): the core's Chinese refusals and the pages' labels alike.
+STATUS_LABELS = {
+    "created": ("待指派", "created"),
+    "assigned": ("已指派", "assigned"),
+    "accepted": ("已接受", "accepted"),
+    "en_route": ("在途", "en route"),
+    "on_site": ("已到场", "on site"),
+    "completed": ("已完成", "completed"),
+    "declined": ("已拒绝", "declined"),
+    "cancelled": ("已取消", "cancelled"),
 }
+
+
+def _zh(status: str) -> str:
+    return STATUS_LABELS.get(status, (status,))[0]
 
 
 class DispatchError(errors.InvalidInput):
@@ -481,7 +486,7 @@ def reassign(
     if task.status not in REASSIGNABLE:
         raise Conflict(
             f"inspection {task_id} is {task.status}; it cannot be reassigned",
-            zh=f"任务 #{task_id} 当前为「{STATUS_ZH.get(task.status, task.status)}」，不能改派",
+            zh=f"任务 #{task_id} 当前为「{_zh(task.status)}」，不能改派",
         )
     session.execute(text("DELETE FROM inspection_officer WHERE inspection_id = :i"), {"i": task_id})
     session.execute(
@@ -514,7 +519,7 @@ def assign(
     if task.status not in ASSIGNABLE:
         raise Conflict(
             f"inspection {task_id} is {task.status}; it can no longer be assigned",
-            zh=f"任务 #{task_id} 当前为「{STATUS_ZH.get(task.status, task.status)}」，不能再指派",
+            zh=f"任务 #{task_id} 当前为「{_zh(task.status)}」，不能再指派",
         )
     session.execute(text("SELECT id FROM officer WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"), {"ids": officer_ids})
     pool = officer_pool(session, task, officer_ids)
@@ -577,8 +582,7 @@ def transition(
     if task.status not in TRANSITIONS[to_status]:
         raise Conflict(
             f"inspection {task_id} is {task.status}; it cannot become {to_status}",
-            zh=f"任务 #{task_id} 当前为「{STATUS_ZH.get(task.status, task.status)}」，"
-            f"不能变为「{STATUS_ZH.get(to_status, to_status)}」",
+            zh=f"任务 #{task_id} 当前为「{_zh(task.status)}」，不能变为「{_zh(to_status)}」",
         )
     if to_status == "completed" and result not in RESULTS:
         raise DispatchError(f"a completed inspection needs a result: {', '.join(RESULTS)}", zh="完成检查须选择检查结果")

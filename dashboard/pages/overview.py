@@ -145,7 +145,7 @@ def layout(**_query):
         live_now = fleet.devices(session, scope)
         on_task = fleet.devices_on_task(session, scope)
         domains = queries.domains(session)
-        alarms = alarm_panel.live_alarms(session, scope)
+        alarms = fleet.live_alarms(session, scope)
     for feature in townships["features"]:
         p = feature["properties"]
         p["tooltip"] = f"{escape(p['name'])}（{escape(p['code'])}）<br>{p['targets']:,}"
