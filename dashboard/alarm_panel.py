@@ -217,7 +217,7 @@ def register(app: dash.Dash, map_id: str) -> None:
 
 def refresh(_tick, clicks, _dismiss, lang, comment, notes, resolving, dismissed, shown):
     scope = current_scope()
-    message = ""
+    message = dash.no_update  # a refresh for new alarms keeps the last answer to a click in view
     trigger = dash.ctx.triggered_id
     if isinstance(trigger, dict) and trigger.get("type") == ids.ALARM_ACT and any(clicks or []):
         alarm_id, action = int(trigger["id"]), trigger["action"]
