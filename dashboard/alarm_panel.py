@@ -8,6 +8,7 @@ list, new alarms wait (lawgrid-04-map.js), so rows never move under a click."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
@@ -44,6 +45,7 @@ def panel(live: dict, scope: Scope | None):
             html.Div(id=ids.ALARM_LIST, className="lg-alarm-list", children=alarm_rows(live, "zh", scope, None)),
             dcc.Store(id=ids.ALARM_DATA, data=live["rows"]),
             dcc.Store(id=ids.ALARM_RESOLVING),
+            dcc.Store(id=ids.ALARM_ACT),
             dcc.Store(id=ids.ALARM_TICK),
             dcc.Store(id=ids.ALARM_DISMISSED),
             dcc.Store(id=ids.ALARM_PAINTED),
@@ -87,18 +89,18 @@ def _time(value: str) -> str:
     return dt.datetime.fromisoformat(value).astimezone(BEIJING).strftime("%m-%d %H:%M:%S")
 
 
-def alarm_rows(live: dict, lang: str, scope: Scope | None, resolving: int | None) -> list:
+def alarm_rows(live: dict, lang: str, scope: Scope | None, resolving: int | None, note: str | None = None) -> list:
     if not live["rows"]:
         return [html.P(t("alarms.none", lang), className="lg-note")]
     can_act = policy.allowed(scope, "alarm.act")
-    rows = [_row(a, lang, can_act, resolving == a["id"]) for a in live["rows"]]
+    rows = [_row(a, lang, can_act, resolving == a["id"], note) for a in live["rows"]]
     hidden = live["total"] - len(live["rows"])
     if hidden > 0:
         rows.append(html.P(t("alarms.more", lang).format(hidden), className="lg-note"))
     return rows
 
 
-def _row(a: dict, lang: str, can_act: bool, resolving: bool):
+def _row(a: dict, lang: str, can_act: bool, resolving: bool, note: str | None = None):
     who = a.get("officer") or f"{t('alarms.device', lang)} {a['identifier']}"
     device_kind = t(f"kind.{a['device_kind']}", lang) if f"kind.{a['device_kind']}" in _DEVICE_KINDS else ""
     where = " · ".join(x for x in (a.get("unit"), device_kind, a.get("place")) if x)
@@ -112,6 +114,7 @@ def _row(a: dict, lang: str, can_act: bool, resolving: bool):
                 id={"type": ids.ALARM_RESOLVE_NOTE, "id": a["id"]},
                 type="text",
                 placeholder=t("alarms.resolve_note", lang),
+                value=note or "",
                 className="lg-alarm-note",
             ),
             _button("resolve", a["id"], t("alarms.resolve_confirm", lang)),
@@ -145,7 +148,10 @@ def _row(a: dict, lang: str, can_act: bool, resolving: bool):
 
 
 def _button(action: str, alarm_id: int, label: str):
-    return html.Button(label, className="lg-lang", id={"type": ids.ALARM_ACT, "action": action, "id": alarm_id})
+    # No component id: a click is caught by one listener (lawgrid-04-map.js) and written to the
+    # ALARM_ACT store, so redrawing the rows never re-fires, or cancels, a click in flight.
+    data: Any = {"data-action": action, "data-alarm-id": str(alarm_id)}
+    return html.Button(label, className="lg-lang", **data)
 
 
 _KINDS = {f"alarm.{k}" for k in fleet.ALARM_SEVERITY}
@@ -192,74 +198,94 @@ def register(app: dash.Dash, map_id: str) -> None:
         State(ids.ALARM_DATA, "data"),
         prevent_initial_call=True,
     )
+    # Three callbacks, no output shared: Dash drops a callback's in-flight answer when the same
+    # callback is asked again, so a click answered by the refresh was lost whenever a new alarm
+    # arrived meanwhile. A click's answer (message, the row asking for its comment) and the
+    # dismissal are written by callbacks of their own, and the refresh only draws.
+    app.callback(
+        Output(ids.ALARM_MESSAGE, "children"),
+        Output(ids.ALARM_RESOLVING, "data"),
+        Input(ids.ALARM_ACT, "data"),
+        State(ids.LANG, "data"),
+        State(ids.ALARM_COMMENT, "value"),
+        State(ids.ALARM_RESOLVING, "data"),
+        prevent_initial_call=True,
+    )(act)
+    app.callback(
+        Output(ids.ALARM_DISMISSED, "data"),
+        Input(ids.ALARM_DISMISS, "n_clicks"),
+        State(ids.ALARM_DATA, "data"),
+        prevent_initial_call=True,
+    )(dismiss)
     app.callback(
         Output(ids.ALARM_LIST, "children"),
         Output(ids.ALARM_DATA, "data"),
-        Output(ids.ALARM_MESSAGE, "children"),
         Output(ids.ALARMS_HEADING, "children"),
         Output(ids.ALARM_COUNTS, "children"),
         Output(ids.ALARM_COMMENT, "placeholder"),
-        Output(ids.ALARM_RESOLVING, "data"),
         Output(ids.ALARM_BANNER_TEXT, "children"),
         Output(ids.ALARM_BANNER, "style"),
-        Output(ids.ALARM_DISMISSED, "data"),
         Input(ids.ALARM_TICK, "data"),
-        Input({"type": ids.ALARM_ACT, "action": ALL, "id": ALL}, "n_clicks"),
-        Input(ids.ALARM_DISMISS, "n_clicks"),
+        Input(ids.ALARM_RESOLVING, "data"),
+        Input(ids.ALARM_DISMISSED, "data"),
         Input(ids.LANG, "data"),
-        State(ids.ALARM_COMMENT, "value"),
         State({"type": ids.ALARM_RESOLVE_NOTE, "id": ALL}, "value"),
-        State(ids.ALARM_RESOLVING, "data"),
-        State(ids.ALARM_DISMISSED, "data"),
-        State(ids.ALARM_DATA, "data"),
     )(refresh)
 
 
-def refresh(_tick, clicks, _dismiss, lang, comment, notes, resolving, dismissed, shown):
+def act(click, lang, comment, resolving):
+    """A click on a row's button ({"action", "id", "note": the row's typed comment}):
+    acknowledge, ask for the resolve comment, cancel, resolve. The answer names the refused
+    rule; the store it writes ({"id": row asking, "at": time}) makes the list redraw."""
+    if not click or click.get("action") not in ("ack", "ask", "cancel", "resolve"):
+        raise dash.exceptions.PreventUpdate
+    alarm_id, action = int(click["id"]), click["action"]
+    asking = (resolving or {}).get("id")
+    message = dash.no_update
+    if action == "ask":
+        asking = alarm_id
+    elif action == "cancel":
+        asking = None
+    else:
+        if action == "resolve":
+            comment = click.get("note") or ""
+        _, error = attempt(act_on_alarm, current_scope(), alarm_id, action, comment or "")
+        message = explain(error, lang) if error else ""
+        if error and action == "resolve" and not (comment or "").strip():
+            message = t("alarms.resolve_needs_note", lang)
+        if error:  # nothing changed: no redraw, which would wipe a comment being typed
+            return message, dash.no_update
+        if action == "resolve":
+            asking = None
+    return message, {"id": asking, "at": dt.datetime.now().timestamp()}
+
+
+def dismiss(_clicks, shown):
+    """Hide the banner until an SOS newer than those shown now comes in."""
+    newest_sos = max((a["id"] for a in shown or [] if a["kind"] == "sos" and a["status"] == "open"), default=0)
+    return {"sos": newest_sos}
+
+
+def refresh(_tick, resolving, dismissed, lang, _notes):  # noqa: ARG001 (read via ctx)
     scope = current_scope()
-    message = dash.no_update  # a refresh for new alarms keeps the last answer to a click in view
-    trigger = dash.ctx.triggered_id
-    if isinstance(trigger, dict) and trigger.get("type") == ids.ALARM_ACT and any(clicks or []):
-        alarm_id, action = int(trigger["id"]), trigger["action"]
-        if action == "ask":
-            resolving = alarm_id
-        elif action == "cancel":
-            resolving = None
-        else:
-            if action == "resolve":
-                note = _note_for(alarm_id)
-                comment = note if note is not None else ""
-            _, error = attempt(act_on_alarm, scope, alarm_id, action, comment or "")
-            message = explain(error, lang) if error else ""
-            if error and action == "resolve" and not (comment or "").strip():
-                message = t("alarms.resolve_needs_note", lang)
-            if action == "resolve" and not error:
-                resolving = None
-    if trigger == ids.ALARM_DISMISS:
-        newest_sos = max((a["id"] for a in shown or [] if a["kind"] == "sos" and a["status"] == "open"), default=0)
-        dismissed = {"sos": newest_sos}
     with _runtime().session() as session:
         live = fleet.live_alarms(session, scope)
-    if resolving is not None and all(a["id"] != resolving for a in live["rows"]):
-        resolving = None
+    asking = (resolving or {}).get("id")
     text, style = banner(live, dismissed, lang)
     return (
-        alarm_rows(live, lang, scope, resolving),
+        alarm_rows(live, lang, scope, asking, _note_for(asking) if asking else None),
         live["rows"],
-        message,
         heading(live, lang),
         counts(live, lang),
         t("alarms.comment", lang),
-        resolving,
         text,
         style,
-        dismissed,
     )
 
 
 def _note_for(alarm_id: int) -> str | None:
-    """The resolve comment typed in that alarm's own row."""
-    for state in dash.ctx.states_list[1]:
+    """The resolve comment typed in that alarm's own row, kept across a redraw."""
+    for state in dash.ctx.states_list[0]:
         if state["id"]["id"] == alarm_id:
             return state.get("value") or ""
     return None

@@ -46,6 +46,10 @@ def targets_map(query: ViewportQuery) -> Response:
     with runtime().session() as session:
         body = target_map.viewport_geojson(session, bbox, query.zoom, query.filter())
     response = Response(body, mimetype="application/geo+json")
+    head = target_map.answer_header(body)
+    if head.get("truncated"):  # the map reads these headers to ask for a zoom, without parsing the body
+        response.headers["X-LawGrid-Truncated"] = "true"
+        response.headers["X-LawGrid-Limit"] = str(head["limit"])
     response.add_etag()  # a map panned back to where it was gets 304, not the same answer again
     response.headers["Cache-Control"] = "private, no-cache"  # revalidated each time: the registry changes
     return response

@@ -224,6 +224,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "js.ago": {"zh": "最后定位 {n} 秒前", "en": "last fix {n} s ago"},
     "js.ago_min": {"zh": "最后定位 {n} 分钟前", "en": "last fix {n} min ago"},
     "js.find.none": {"zh": "未找到", "en": "not found"},
+    "js.truncated": {
+        "zh": "此范围目标过多，仅显示 {n} 个：请放大地图查看全部",
+        "en": "Too many targets here: {n} shown. Zoom in to see them all",
+    },
     "js.find.no_position": {"zh": "暂无定位", "en": "no position yet"},
     "js.find.more": {"zh": "共 {n} 个匹配", "en": "{n} matches"},
     "nav.dispatch": {"zh": "调度", "en": "Dispatch"},

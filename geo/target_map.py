@@ -10,6 +10,7 @@ Every query renders its GeoJSON inside PostgreSQL, so the web process only passe
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -183,6 +184,13 @@ def viewport_geojson(
     """GeoJSON of a viewport: at most point_limit targets, `truncated` when there are more."""
     sql, params = viewport_sql(session, bbox, zoom, flt, point_limit)
     return str(session.execute(text(sql), params).scalar_one())
+
+
+def answer_header(body: str) -> dict[str, Any]:
+    """The viewport answer's own fields (mode, truncated, limit, level), read from the text
+    before its features without parsing them: every key precedes "features"."""
+    head = body[: body.find('"features"')].rstrip(" ,")
+    return json.loads(head + "}") if head.startswith("{") else {}
 
 
 def _search_params(flt: TargetFilter) -> dict[str, Any]:

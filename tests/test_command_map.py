@@ -387,3 +387,39 @@ def test_dash_component_texts_speak_the_page_language(page):
     page.keyboard.press("Escape")
     page.click("#lang-switch")
     page.wait_for_function("() => document.querySelector('#nav-map').textContent === '指挥地图'")
+
+
+@pytest.fixture
+def crowded_block(engine):
+    """One more than the map's point cap of targets packed into a single city block."""
+    from geo.target_map import POINT_LIMIT
+
+    lon, lat = 117.7010, 39.0420
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO target (key, credit_code, name, kind, domains, risk_level, geom) "
+                "SELECT 'test-crowd-' || g, NULL, '密集商户' || g, 'entity', ARRAY['market_regulation'], 1, "
+                "ST_SetSRID(ST_MakePoint(:lon + (g % 80) * 0.00001, :lat + (g / 80) * 0.00001), 4326) "
+                "FROM generate_series(1, :n) g"
+            ),
+            {"lon": lon, "lat": lat, "n": POINT_LIMIT + 1},
+        )
+    yield lon, lat, POINT_LIMIT
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM target WHERE key LIKE 'test-crowd-%'"))
+
+
+def test_a_crowded_viewport_asks_to_zoom_in(page, crowded_block, artifacts):
+    lon, lat, cap = crowded_block
+    note = page.locator("#targets-truncated")
+    with page.expect_response(lambda r: "/api/targets/map" in r.url and "zoom=17" in r.url) as info:
+        page.evaluate(f"() => window.lawgrid.map.setView([{lat + 0.0003}, {lon + 0.0004}], 17)")
+    assert info.value.headers.get("x-lawgrid-truncated") == "true"
+    assert len(json.loads(info.value.body())["features"]) == cap  # exactly the cap, no more
+    page.wait_for_selector("#targets-truncated:has-text('请放大地图')")
+    assert f"{cap:,}" in note.inner_text()
+    page.screenshot(path=str(artifacts / "map-truncated.png"))
+    # Back out to the district: cells again, and the note goes.
+    page.evaluate("() => window.lawgrid.map.setZoom(11)")
+    note.wait_for(state="hidden")

@@ -50,7 +50,7 @@ Object.assign(window.dash_clientside.lawgrid, {
             } catch (e) { /* no audio device: the banner still shows */ }
         }
         lg.alarmsSeen = (lg.alarmsSeen || 0) + 1;
-        if (lg.alarmHover) { lg.alarmPending = true; return window.dash_clientside.no_update; }
+        if (lg.alarmHeld()) { lg.alarmPending = true; return window.dash_clientside.no_update; }
         return Date.now();
     },
     // Unresolved alarms keep their officer's marker in the alarm's colour (SOS red, others
@@ -114,14 +114,32 @@ Object.assign(window.dash_clientside.lawgrid, {
     },
 });
 
-// Hold the alarm list still while the pointer is over it; catch up when it leaves.
-document.addEventListener("mouseover", function (e) {
+// Hold the alarm list still while the pointer is over it or a comment is being typed in it;
+// catch up when both have left.
+window.lawgrid.alarmHeld = function () {
+    const typing = document.activeElement && document.activeElement.closest
+        && document.activeElement.closest("#alarm-list");
+    return Boolean(window.lawgrid.alarmHover || typing);
+};
+function alarmCatchUp() {
     const lg = window.lawgrid;
-    lg.alarmHover = Boolean(e.target.closest && e.target.closest("#alarm-list"));
-    if (!lg.alarmHover && lg.alarmPending && window.dash_clientside.set_props) {
+    if (!lg.alarmHeld() && lg.alarmPending && window.dash_clientside.set_props) {
         lg.alarmPending = false;
         window.dash_clientside.set_props("alarm-tick", {data: Date.now()});
     }
+}
+document.addEventListener("mouseover", function (e) {
+    window.lawgrid.alarmHover = Boolean(e.target.closest && e.target.closest("#alarm-list"));
+    alarmCatchUp();
+});
+document.addEventListener("focusout", () => setTimeout(alarmCatchUp, 0));
+// A click on an alarm row's button goes to the alarm-act store with the row's typed comment.
+document.addEventListener("click", function (e) {
+    const b = e.target.closest && e.target.closest("#alarm-list button[data-action]");
+    if (!b || !window.dash_clientside.set_props) { return; }
+    const input = b.closest(".lg-alarm").querySelector("input");
+    window.dash_clientside.set_props("alarm-act", {data: {
+        action: b.dataset.action, id: Number(b.dataset.alarmId), note: input ? input.value : null, at: Date.now()}});
 });
 
 // The devices' names ({id: [officer, unit, kind, number]}), fetched once, after the map is up.
@@ -135,4 +153,38 @@ window.lawgrid.loadNames = function () {
             .catch(() => { lg.namesPromise = null; return lg.meta; });
     }
     return lg.namesPromise;
+};
+
+// A viewport answer capped at its limit says so in its headers (X-LawGrid-Truncated/-Limit):
+// the map then asks the user to zoom in. Read from the headers of the layer's own fetch, so
+// the body is parsed once, by the layer; only the latest viewport's answer counts.
+(function () {
+    const original = window.fetch;
+    window.fetch = function (input) {
+        const url = typeof input === "string" ? input : (input && input.url) || "";
+        const answer = original.apply(this, arguments);
+        if (url.indexOf("/api/targets/map?") !== -1) {
+            const lg = window.lawgrid;
+            lg.targetsAsked = url;
+            answer.then(r => {
+                if (lg.targetsAsked === url) {
+                    lg.showTruncated(r.headers.get("X-LawGrid-Truncated") === "true", r.headers.get("X-LawGrid-Limit"));
+                }
+            }).catch(() => {});
+        }
+        return answer;
+    };
+})();
+window.lawgrid.showTruncated = function (truncated, limit) {
+    const lg = window.lawgrid;
+    if (!lg.map) { return; }
+    let note = document.getElementById("targets-truncated");
+    if (!note) {
+        note = document.createElement("div");
+        note.id = "targets-truncated";
+        note.className = "lg-truncated";
+        lg.map.getContainer().appendChild(note);
+    }
+    note.textContent = truncated ? lg.t("js.truncated").replace("{n}", Number(limit).toLocaleString()) : "";
+    note.style.display = truncated ? "block" : "none";
 };
