@@ -37,7 +37,14 @@ Object.assign(window.lawgrid, {
 
 // Targets layer: grid cells (properties.n) as count bubbles, targets as dots, coloured by
 // (dominant) enforcement domain from the layer's hideout.
+// Resolves once the targets layer has drawn its first answer (or after 5 s at the latest):
+// what is not needed for a usable map (the chart, the devices' names) waits for it.
+window.lawgrid.mapUp = new Promise(resolve => {
+    window.lawgrid.markMapUp = () => setTimeout(resolve, 0);
+    setTimeout(resolve, 5000);
+});
 window.lawgrid.targetPoint = function (feature, latlng, context) {
+    window.lawgrid.markMapUp();
     const p = feature.properties;
     const colors = (context.hideout || {}).colors || {};
     const color = colors[p.d] || "#3a86ff";

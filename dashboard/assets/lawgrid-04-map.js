@@ -89,6 +89,18 @@ Object.assign(window.dash_clientside.lawgrid, {
         lg.loadNames();
         return Object.keys(lg.liveColors).length;
     },
+    // The township chart, once the map is up (plotly.js is loaded only when a Graph is
+    // drawn, and parsing it would delay the map); later figures update it in place.
+    showChart: async function (figure) {
+        const lg = window.lawgrid;
+        await lg.mapUp;
+        if (document.getElementById("township-chart")) {
+            window.dash_clientside.set_props("township-chart", {figure: figure});
+            return window.dash_clientside.no_update;
+        }
+        return {namespace: "dash_core_components", type: "Graph", props: {
+            id: "township-chart", figure: figure, config: {displaylogo: false}, style: {height: "520px"}}};
+    },
     // Find an officer or a device by name or number: select it and fly to its last position.
     findLive: async function (query) {
         const lg = window.lawgrid, q = String(query || "").trim().toLowerCase();
@@ -146,7 +158,7 @@ document.addEventListener("click", function (e) {
 window.lawgrid.loadNames = function () {
     const lg = window.lawgrid;
     if (!lg.namesPromise) {
-        lg.namesPromise = new Promise(resolve => setTimeout(resolve, 0))
+        lg.namesPromise = lg.mapUp
             .then(() => fetch("/api/devices/names", {credentials: "same-origin"}))
             .then(r => (r.ok ? r.json() : {}))
             .then(names => { lg.meta = names || {}; lg.describeSelected(); return lg.meta; })

@@ -87,7 +87,7 @@ def register(app: dash.Dash) -> None:
     app.callback(
         Output(ids.TOWNSHIP_LAYER, "hideout"),
         Output(ids.TOWNSHIP_LEGEND, "children"),
-        Output(ids.TOWNSHIP_CHART, "figure"),
+        Output(ids.TOWNSHIP_FIGURE, "data"),
         *FILTERS,
         Input(ids.F_COLOUR, "value"),
         Input(ids.LANG, "data"),
@@ -124,6 +124,11 @@ def register(app: dash.Dash) -> None:
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(create_from_card)
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="showChart"),
+        Output(ids.TOWNSHIP_CHART_SLOT, "children"),
+        Input(ids.TOWNSHIP_FIGURE, "data"),
+    )
     alarm_panel.register(app, map_id=ids.OVERVIEW_MAP)
     app.clientside_callback(
         ClientsideFunction(namespace="lawgrid", function_name="placeCard"),
@@ -231,12 +236,10 @@ def layout(**_query):
                         ],
                     ),
                     alarm_panel.panel(alarms, scope),
-                    dcc.Graph(
-                        id=ids.TOWNSHIP_CHART,
-                        figure=township_chart(townships, "zh"),
-                        config={"displaylogo": False},
-                        style={"height": "520px"},
-                    ),
+                    # The chart (and plotly.js, 3.6 MB to parse) comes once the map is up:
+                    # lawgrid.showChart draws the figure into the slot.
+                    html.Div(id=ids.TOWNSHIP_CHART_SLOT, style={"minHeight": "520px"}),
+                    dcc.Store(id=ids.TOWNSHIP_FIGURE, data=township_chart(townships, "zh")),
                     html.P(id=ids.OVERVIEW_APPROXIMATE, className="lg-note", children=t("overview.approximate")),
                 ],
             ),
