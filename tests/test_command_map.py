@@ -19,9 +19,15 @@ from tests.webutil import browser_login, jt808_report, run_async
 pytestmark = pytest.mark.browser
 
 
+# The screens' sizes the command centre uses; tests of the map's own layout run at both
+# (parametrize "page" indirectly), the rest at one.
+SIZES = pytest.mark.parametrize("page", [(1366, 768), (1600, 1000)], indirect=True, ids=lambda v: f"{v[0]}x{v[1]}")
+
+
 @pytest.fixture
 def page(browser, live_app, users, artifacts, request):
-    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    width, height = getattr(request, "param", (1500, 950))
+    page = browser.new_page(viewport={"width": width, "height": height})
     browser_login(page, live_app["url"], users["operator"], PASSWORD)
     page.wait_for_selector(".lg-cell", timeout=15_000)
     yield page
@@ -66,6 +72,7 @@ def test_map_shows_townships_and_targets_and_a_domain_filter_narrows_them(page, 
     page.screenshot(path=str(artifacts / "map-domain-filter.png"))
 
 
+@SIZES
 def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     with engine.connect() as c:
         code, name = c.execute(
@@ -334,6 +341,7 @@ def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine,
     page.screenshot(path=str(artifacts / "map-inspection-heat.png"))
 
 
+@SIZES
 def test_the_map_explains_itself_and_finds_an_officer(page, live_app, engine, artifacts):
     with engine.connect() as c:
         dev_id, phone, officer, unit, kind = c.execute(
@@ -367,7 +375,7 @@ def test_the_map_explains_itself_and_finds_an_officer(page, live_app, engine, ar
     page.wait_for_function(
         """() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""", timeout=5_000
     )  # flown in close
-    page.screenshot(path=str(artifacts / "map-find-officer.png"))
+    page.screenshot(path=str(artifacts / f"map-find-officer-{page.viewport_size['width']}.png"))
     # By device number too; and a name nobody has says so.
     page.fill("#live-find", "无此人员XYZ")
     page.press("#live-find", "Enter")
@@ -410,6 +418,7 @@ def crowded_block(engine):
         c.execute(text("DELETE FROM target WHERE key LIKE 'test-crowd-%'"))
 
 
+@SIZES
 def test_a_crowded_viewport_asks_to_zoom_in(page, crowded_block, artifacts):
     lon, lat, cap = crowded_block
     note = page.locator("#targets-truncated")
@@ -419,7 +428,7 @@ def test_a_crowded_viewport_asks_to_zoom_in(page, crowded_block, artifacts):
     assert len(json.loads(info.value.body())["features"]) == cap  # exactly the cap, no more
     page.wait_for_selector("#targets-truncated:has-text('请放大地图')")
     assert f"{cap:,}" in note.inner_text()
-    page.screenshot(path=str(artifacts / "map-truncated.png"))
+    page.screenshot(path=str(artifacts / f"map-truncated-{page.viewport_size['width']}.png"))
     # Back out to the district: cells again, and the note goes.
     page.evaluate("() => window.lawgrid.map.setZoom(11)")
     note.wait_for(state="hidden")
