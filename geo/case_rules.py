@@ -118,6 +118,45 @@ RULES: dict[str, tuple[str, str]] = {
         "电子送达须经当事人签署送达地址确认书，留置送达须有见证人（程序规定第八十二、八十三条）",
         "electronic service needs the party's address confirmation; leaving it needs a witness",
     ),
+    # codified items and the discretion check (geo/discretion.py; the statutory bound is also 0018's)
+    "item_codified": (
+        "该事项尚未编码（无法定幅度与裁量基准），不得作出罚款决定",
+        "the item is not codified (no statutory range or benchmark); no penalty is decided on it",
+    ),
+    "statutory_tier": ("处罚档次不属于该事项的法定档次", "the tier is not one of the item's statutory tiers"),
+    "statutory_base": (
+        "按倍数计罚的，须填写计罚基数（如违法所得、货值金额）",
+        "a fine in multiples states its base (illegal gains, goods value, ...)",
+    ),
+    "statutory_range": (
+        "罚款超出法定幅度（减轻处罚的，须低于下限且不为零）",
+        "the fine is outside the statutory range (a reduced fine is below the minimum and above zero)",
+    ),
+    "statutory_kind": ("处罚种类不在该事项法定种类之内", "a penalty kind the item's provision does not provide"),
+    "discretion_exempt": (
+        "存在不予行政处罚情形（处罚法第三十条、第三十三条）",
+        "a ground for no penalty applies (Arts. 30, 33)",
+    ),
+    "discretion_reduced": ("减轻处罚须写明理由", "a reduced penalty gives its reason"),
+    "discretion_weighed": (
+        "同时存在从轻和从重情节，须综合裁量并写明理由",
+        "mitigating and aggravating circumstances are weighed, with a reason",
+    ),
+    "discretion_band": (
+        "罚款在法定幅度内但超出裁量阶次的幅度，须写明理由",
+        "inside the statutory range but outside the level's band: a reason is needed",
+    ),
+    "discretion_factors": ("裁量因素未记录，须写明理由", "a discretion factor is not recorded: a reason is needed"),
+    "item_unverified": ("该事项法定幅度尚待法制部门核对，须写明理由", "the item's range awaits verification"),
+    "discretion_reason": (
+        "裁量结论需说明理由的，须填写自由裁量的理由（程序规定第四十八条）",
+        "the discretion verdict needs a written reason",
+    ),
+    "discretion_review": (
+        "审核同意须认可自由裁量结论；不认可的应退回（市场监管裁量指导意见第二十条）",
+        "an agreeing review accepts the discretion verdict; otherwise it returns the case",
+    ),
+    "item_version_immutable": ("事项版本一经发布不得修改，请发布新版本", "an item version never changes"),
     "date_in_future": ("日期不得晚于今天", "a date that has not come yet"),
     "date_order": ("日期早于前一步骤", "a date before the previous step"),
 }

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import case_clocks, cases, db
+from geo import case_clocks, cases, db, items
 from geo.accounts import Scope
+from geo.errors import NotFound
 
 OPEN_FILTER = "e.status NOT IN ('closed', 'onsite_filed')"
 LEVEL_RANK = "CASE w.level WHEN 'breach' THEN 3 WHEN 'red' THEN 2 WHEN 'amber' THEN 1 END"
@@ -94,7 +95,12 @@ def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | Non
         "SELECT id, at, actor, action, from_status, to_status, detail FROM case_event WHERE case_id = :c ORDER BY id"
     )
     out = db.jsonable(case)
+    try:
+        item: dict[str, Any] | None = items.summary(items.get(session, case["item_code"], case["item_version"]))
+    except NotFound:
+        item = None  # a case filed before its item was codified
     out.update(
+        item=item,
         unit_name=session.execute(
             text("SELECT name FROM enforcement_unit WHERE id = :u"), {"u": case["unit_id"]}
         ).scalar(),

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import audit, case_clocks, case_sources, db, policy, workdays
+from geo import audit, case_clocks, case_sources, db, discretion, items, policy, workdays
 from geo.accounts import Scope
 from geo.case_rules import (
     CLOSE_WD,
@@ -70,6 +70,17 @@ class Penalty(Body):
     kinds: list[Literal[PENALTY_KINDS]] = Field(min_length=1, max_length=6)  # type: ignore[valid-type]
     fine_yuan: Decimal = Field(Decimal(0), ge=0, le=10**10, max_digits=14, decimal_places=2)
     confiscation_yuan: Decimal = Field(Decimal(0), ge=0, le=10**10, max_digits=14, decimal_places=2)
+    tier: str | None = Field(None, max_length=40, description="the item's statutory tier (defaults to its first)")
+    base_yuan: Decimal | None = Field(
+        None, ge=0, le=10**12, max_digits=16, decimal_places=2, description="计罚基数: 违法所得, 货值金额, 工程造价…"
+    )
+    circumstances: dict[Literal[discretion.CIRCUMSTANCE_KEYS], bool] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="statutory circumstances recorded (处罚法 第三十至三十三条、第四十九条)"
+    )
+    factors: dict[str, Decimal | bool] = Field(
+        default_factory=dict, max_length=20, description="the item's discretion factors (经营额, 危害后果…)"
+    )
+    reduced: bool = Field(False, description="减轻: chosen on a ground of 第三十二条")
 
     @model_validator(mode="after")
     def _fine_matches(self) -> Penalty:
@@ -78,11 +89,22 @@ class Penalty(Body):
         return self
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "kinds": list(self.kinds),
             "fine_yuan": float(self.fine_yuan),
             "confiscation_yuan": float(self.confiscation_yuan),
         }
+        if self.tier:
+            out["tier"] = self.tier
+        if self.base_yuan is not None:
+            out["base_yuan"] = float(self.base_yuan)
+        if self.circumstances:
+            out["circumstances"] = dict(self.circumstances)
+        if self.factors:
+            out["factors"] = {k: v if isinstance(v, bool) else float(v) for k, v in self.factors.items()}
+        if self.reduced:
+            out["reduced"] = True
+        return out
 
 
 class Party(Body):
@@ -185,6 +207,8 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
     if party is None:
         raise InvalidInput("party is required: give target_id or party")
     penalty = body.penalty.as_json()
+    # 当场处罚 has no investigation report: only an unlawful amount blocks; the verdict goes with the 备案
+    verdict = judge(session, item.item_code, item.item_version, penalty, party.kind, None, require_reason=False)
     case_id = _insert_case(
         session,
         scope,
@@ -198,6 +222,7 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         today,
         proposed=penalty,
     )
+    _update(session, case_id, discretion=json.dumps(verdict, ensure_ascii=False))
     _add_officers(session, case_id, body.officer_ids)
     _insert_decision(session, scope, case_id, unit_id, "penalty", penalty, today, "onsite", statements=body.statement)
     _update(session, case_id, decided_on=today, file_due=workdays.wd_after(session, today, ONSITE_FILE_WD))
@@ -208,7 +233,7 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         "decide_onsite",
         None,
         "onsite_decided",
-        {"penalty": penalty, "officers": body.officer_ids, "statement": body.statement},
+        {"penalty": penalty, "officers": body.officer_ids, "statement": body.statement, "discretion": verdict},
     )
     return _finish(session, scope, case_id, "onsite")
 
@@ -322,14 +347,20 @@ def _facts(ctx: Ctx, body: Facts) -> Step:
     sets: dict[str, Any] = {"facts_version": ctx.case["facts_version"] + 1}
     if body.facts is not None:
         sets["facts"] = body.facts
-    if body.proposed is not None:
-        sets["proposed"] = json.dumps(body.proposed.as_json())
     if body.discretion_reason is not None:
         sets["discretion_reason"] = body.discretion_reason
+    verdict = None
+    if body.proposed is not None:
+        proposed = body.proposed.as_json()
+        reason = body.discretion_reason if body.discretion_reason is not None else ctx.case["discretion_reason"]
+        verdict = _judge_case(ctx, proposed, reason)
+        sets["proposed"] = json.dumps(proposed, ensure_ascii=False)
+        sets["discretion"] = json.dumps(verdict, ensure_ascii=False)
     _update(ctx.session, ctx.id, **sets)
     return None, {
         "facts_version": sets["facts_version"],
         "proposed": body.proposed.as_json() if body.proposed else None,
+        "discretion": verdict,
     }
 
 
@@ -358,16 +389,23 @@ def _close_investigation(ctx: Ctx, body: Report) -> Step:
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
     version = ctx.case["facts_version"] + 1
+    proposed = body.proposed.as_json()
+    verdict = _judge_case(ctx, proposed, body.discretion_reason)
+    if verdict["legal_review"] and not ctx.case["legal_review_required"]:
+        # the item's own 法制审核 trigger (a penalty kind or an amount on its list)
+        _update(ctx.session, ctx.id, legal_review_required=True, legal_review_reason="事项法制审核范围")
+        ctx.case["legal_review_required"] = True
     _update(
         ctx.session,
         ctx.id,
         facts=body.facts,
-        proposed=json.dumps(body.proposed.as_json()),
+        proposed=json.dumps(proposed, ensure_ascii=False),
         discretion_reason=body.discretion_reason,
+        discretion=json.dumps(verdict, ensure_ascii=False),
         facts_version=version,
     )
     kind = _open_review(ctx, version)
-    return "under_review", {"review": kind, "proposed": body.proposed.as_json(), "facts_version": version}
+    return "under_review", {"review": kind, "proposed": proposed, "facts_version": version, "discretion": verdict}
 
 
 @action(
@@ -387,6 +425,7 @@ class ReviewBody(Body):
     checks: dict[Literal[REVIEW_CHECKS], bool] = Field(default_factory=dict)  # type: ignore[valid-type]
     reasons: str | None = Field(None, max_length=4000)
     qualification: str | None = Field(None, min_length=4, max_length=40, description="法律职业资格 number")
+    discretion: Literal["accept", "return"] | None = Field(None, description="认可或退回自由裁量结论")
 
 
 def _review_check(ctx: Ctx) -> list[str]:
@@ -407,6 +446,8 @@ def _review(ctx: Ctx, body: ReviewBody) -> Step:
         broken.append("review_checks")
     if body.opinion != "agree" and not (body.reasons and body.reasons.strip()):
         broken.append("review_reasons")
+    if body.opinion == "agree" and ctx.case["discretion"] and body.discretion != "accept":
+        broken.append("discretion_review")
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
     if body.qualification:
@@ -421,7 +462,7 @@ def _review(ctx: Ctx, body: ReviewBody) -> Step:
         {
             "u": ctx.scope.user_id,
             "q": body.qualification,
-            "ch": json.dumps(body.checks),
+            "ch": json.dumps({**body.checks, **({"discretion": body.discretion} if body.discretion else {})}),
             "o": body.opinion,
             "r": body.reasons,
             "c": ctx.id,
@@ -432,7 +473,14 @@ def _review(ctx: Ctx, body: ReviewBody) -> Step:
         raise Conflict(f"case {ctx.id} has no open review")
     late = ctx.today > row.due
     to = "awaiting_approval" if body.opinion == "agree" else "investigating"
-    return to, {"review_id": row.id, "kind": row.kind, "opinion": body.opinion, "reasons": body.reasons, "late": late}
+    return to, {
+        "review_id": row.id,
+        "kind": row.kind,
+        "opinion": body.opinion,
+        "reasons": body.reasons,
+        "discretion": body.discretion,
+        "late": late,
+    }
 
 
 class Ground(Body):
@@ -777,7 +825,8 @@ def _decision_check(ctx: Ctx) -> list[str]:
 
 def _gate_rules(ctx: Ctx, kind: str, penalty: dict[str, Any] | None) -> list[str]:
     row = ctx.one(
-        "SELECT lawgrid_decision_gates(:c, :k, CAST(:p AS jsonb), :d) AS g",
+        "SELECT lawgrid_decision_gates(:c, :k, CAST(:p AS jsonb), :d) "
+        "|| lawgrid_statutory_gates(:c, :k, CAST(:p AS jsonb)) AS g",
         k=kind,
         p=json.dumps(penalty) if penalty else None,
         d=ctx.today,
@@ -795,6 +844,8 @@ def _gate_rules(ctx: Ctx, kind: str, penalty: dict[str, Any] | None) -> list[str
 )
 def _decide(ctx: Ctx, body: Decide) -> Step:
     penalty = (body.penalty.as_json() if body.penalty else ctx.case["proposed"]) if body.kind == "penalty" else None
+    # the discretion check first: it sets the judged level the statutory gate reads
+    verdict = _judge_case(ctx, penalty, ctx.case["discretion_reason"]) if penalty else None
     broken = _gate_rules(ctx, body.kind, penalty)
     if body.kind == "penalty" and penalty is None:
         broken.append("penalty_proposed")
@@ -827,7 +878,7 @@ def _decide(ctx: Ctx, body: Decide) -> Step:
         response_due=None,
         service_due=workdays.wd_after(ctx.session, ctx.today, SERVICE_WD),
     )
-    return "decided", {"decision_no": number, "kind": body.kind, "penalty": penalty}
+    return "decided", {"decision_no": number, "kind": body.kind, "penalty": penalty, "discretion": verdict}
 
 
 @action("serve", ("送达决定书", "Serve the decision"), ("decided",), "case.handle", Serve, handler=True)
@@ -989,7 +1040,7 @@ def _event(
 
 
 def _update(session: Session, case_id: int, **sets: Any) -> None:
-    casts = {"proposed": "CAST(:proposed AS jsonb)"}
+    casts = {"proposed": "CAST(:proposed AS jsonb)", "discretion": "CAST(:discretion AS jsonb)"}
     assignments = ", ".join(f"{k} = {casts.get(k, ':' + k)}" for k in sets)
     session.execute(text(f"UPDATE enf_case SET {assignments} WHERE id = :case_id"), {**sets, "case_id": case_id})
 
@@ -1079,13 +1130,48 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def _penalty_item(session: Session, unit_id: int, item_code: str) -> Any:
+    """The unit's penalty power for the item, with the item's current codified version."""
     return session.execute(
         text(
-            "SELECT item_code, item_name, legal_basis, legal_review FROM power_item "
-            "WHERE unit_id = :u AND item_code = :i AND power_type_key = 'penalty'"
+            "SELECT p.item_code, p.item_name, p.legal_basis, p.legal_review, e.version AS item_version "
+            "FROM power_item p LEFT JOIN enforcement_item e ON e.code = p.item_code AND e.valid_to IS NULL "
+            "WHERE p.unit_id = :u AND p.item_code = :i AND p.power_type_key = 'penalty'"
         ),
         {"u": unit_id, "i": item_code},
     ).first()
+
+
+def judge(
+    session: Session,
+    item_code: str,
+    item_version: int | None,
+    penalty: dict[str, Any],
+    party_kind: str,
+    reason: str | None,
+    *,
+    require_reason: bool = True,
+) -> dict[str, Any]:
+    """The discretion check of a proposal (geo/discretion.py): an unlawful one is refused with
+    its rules; one that needs a written reason is refused without it (`require_reason`). The
+    penalty gets the judged level (`discretion_level`), which the database's statutory gate
+    reads to let a 减轻 fine go below the minimum."""
+    try:
+        item = items.get(session, item_code, item_version)
+    except NotFound:
+        raise Refused([{"rule": "item_codified", "item": item_code}], RULES) from None
+    verdict = discretion.check(item, penalty, party_kind)
+    if verdict.verdict == "unlawful":
+        raise Refused(verdict.unlawful_rules, RULES)
+    if verdict.verdict == "needs_reason" and require_reason and not (reason and reason.strip()):
+        needing = [{"rule": r["rule"]} for r in verdict.reasons]
+        raise Refused([{"rule": "discretion_reason"}, *needing], RULES)
+    penalty["discretion_level"] = verdict.level
+    return verdict.as_json()
+
+
+def _judge_case(ctx: Ctx, penalty: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    c = ctx.case
+    return judge(ctx.session, c["item_code"], c["item_version"], penalty, c["party_kind"], reason)
 
 
 def _party_of_target(session: Session, target_id: int | None) -> Party | None:
@@ -1132,10 +1218,10 @@ def _insert_case(
     due = workdays.cd_after(session, today, DECISION_DAYS) if procedure == "ordinary" else None
     case_id = session.execute(
         text("""INSERT INTO enf_case (case_no, source_id, procedure, status, unit_id, target_id, party_kind, party_name,
-                    party_id_no, party_address, item_code, item_name, legal_basis, facts, proposed,
+                    party_id_no, party_address, item_code, item_version, item_name, legal_basis, facts, proposed,
                     legal_review_required, legal_review_reason, major, act_ended_on, filed_on, decision_due,
                     created_by)
-                VALUES (:no, :src, :proc, :st, :u, :t, :pk, :pn, :pid, :pa, :ic, :iname, :basis, :facts,
+                VALUES (:no, :src, :proc, :st, :u, :t, :pk, :pn, :pid, :pa, :ic, :iv, :iname, :basis, :facts,
                     CAST(:prop AS jsonb), :legal, :lr, :major, :ended, :filed, :due, :by) RETURNING id"""),
         {
             "no": number,
@@ -1149,6 +1235,7 @@ def _insert_case(
             "pid": party.id_no,
             "pa": party.address,
             "ic": item.item_code,
+            "iv": item.item_version,
             "iname": item.item_name,
             "basis": item.legal_basis,
             "facts": facts,

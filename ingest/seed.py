@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from geo import derived, queries
+from geo import derived, items, queries
 from geo.bulk import TARGET_COPY_COLUMNS, copy_text
 from geo.errors import Conflict
 from ingest import synthetic
@@ -62,6 +62,7 @@ def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.d
         ),
         org.power_items,
     )
+    items.load_seed(session)  # the power list's codified items (idempotent: a loaded version is kept)
     copy_text(
         session,
         "officer",

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import accounts, case_clocks, case_sources, cases, coverage, workdays
+from geo import accounts, case_clocks, case_sources, cases, coverage, items, workdays
 from geo.errors import LawGridError
 
 ALL_CHECKS = {
@@ -20,14 +21,14 @@ ALL_CHECKS = {
 }
 REPORT = {
     "facts": "经查，当事人超出明码标价销售商品，有价签照片、销售小票为证",
-    "proposed": {"kinds": ["fine"], "fine_yuan": 5000},
+    "proposed": {"kinds": ["fine"], "fine_yuan": 5000, "base_yuan": 2000},
     "discretion_reason": "初次违法、及时改正，按从轻档",
 }
 WALK: list[tuple[str, str, dict[str, Any]]] = [
     ("officer", "start_investigation", {"rights_told": True}),
     ("officer", "record_evidence", {"kind": "现场笔录", "description": "现场检查笔录一份"}),
     ("officer", "close_investigation", REPORT),
-    ("reviewer", "review", {"opinion": "agree", "checks": ALL_CHECKS}),
+    ("reviewer", "review", {"opinion": "agree", "checks": ALL_CHECKS, "discretion": "accept"}),
     ("head", "approve", {}),
     ("officer", "notify", {}),
     ("officer", "waive", {"note": "当事人书面放弃陈述申辩"}),
@@ -53,6 +54,23 @@ def _account(session: Session, name: str, role: str, unit: str, **extra: Any) ->
     row = session.execute(text("SELECT username, officer_id FROM app_user WHERE id = :i"), {"i": uid}).one()
     units = frozenset(session.execute(text("SELECT unit_id FROM user_unit WHERE user_id = :i"), {"i": uid}).scalars())
     return accounts.Scope(uid, row.username, role, units, 0, row.officer_id)
+
+
+def lawful_proposal(item: items.Item) -> dict[str, Any]:
+    """A fine in the middle of the 一般 band of the item's first tier (the demo's proposals)."""
+    assert item.statutory is not None
+    tier = item.statutory.tiers[0]
+    if tier.fine.type == "none":
+        return {"kinds": tier.kinds or ["warning"], "tier": tier.id}
+    base = None
+    if tier.fine.type == "multiple":
+        base = Decimal(20_000) if tier.fine.floor_rule else Decimal(2_000)
+    band = next(lv.bands[tier.id] for lv in item.discretion.levels if lv.level == "一般")
+    mid = (band[0] + band[1]) / 2 * (base or 1)
+    out: dict[str, Any] = {"kinds": ["fine"], "fine_yuan": float(round(mid)), "tier": tier.id}
+    if base is not None:
+        out["base_yuan"] = float(base)
+    return out
 
 
 def seed_cases(
@@ -118,7 +136,9 @@ def seed_cases(
             today=filed,
         )
         day = filed
+        report = {**REPORT, "proposed": lawful_proposal(items.get(session, unit.item))}
         for who, name, data in WALK[:stop]:
+            data = report if name == "close_investigation" else data
             if name == "decide":
                 day = max(day, _after_notice(session, case["id"]))
             day = min(day, today)

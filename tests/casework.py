@@ -12,7 +12,7 @@ from geo import accounts, cases, dispatch, workdays
 
 REPORT = {
     "facts": "超标价销售商品，有价签照片与销售记录为证",
-    "proposed": {"kinds": ["fine"], "fine_yuan": 5000},
+    "proposed": {"kinds": ["fine"], "fine_yuan": 5000, "base_yuan": 2000},
     "discretion_reason": "初次违法、主动改正，按从轻档",
 }
 ALL_CHECKS = {
@@ -81,7 +81,7 @@ def to_review(session, today: dt.date | None = None, **overrides: Any) -> dict[s
 def to_notified(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
     case = to_review(session, today, **overrides)
     reviewer = "t-legal_reviewer" if case["legal_review_required"] else "t-case_reviewer"
-    case = step(session, case, reviewer, "review", today, opinion="agree", checks=ALL_CHECKS)
+    case = step(session, case, reviewer, "review", today, opinion="agree", checks=ALL_CHECKS, discretion="accept")
     case = step(session, case, "t-organ_head", "approve", today)
     return step(session, case, "t-officer", "notify", today)
 

@@ -76,7 +76,7 @@ def test_an_ordinary_case_from_filing_to_closing(session):
 
 def test_no_decision_before_the_notice_or_inside_its_window(session):
     case = to_review(session)
-    case = step(session, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+    case = step(session, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     with pytest.raises(Refused) as early:
         step(session, case, "t-organ_head", "decide", kind="penalty")
     assert "notice_served" in rules(early)
@@ -118,7 +118,7 @@ def test_a_changed_penalty_needs_a_new_review_and_a_heavier_one_a_new_notice(ses
         recheck_result="rejected",
         reasons="进货单据显示由当事人定价",
     )
-    case = step(session, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000})
+    case = step(session, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000, "base_yuan": 2000})
     with pytest.raises(Refused) as heavier:
         step(session, case, "t-organ_head", "decide", kind="penalty", statements_adopted="未采纳：理由见复核意见")
     assert rules(heavier) == {"review_passed", "not_heavier_than_notified"}
@@ -153,7 +153,7 @@ def test_handlers_never_review_their_own_case_in_the_core_or_the_database(sessio
     accounts.create_user(session, "t-handler-reviewer", PASSWORD, "case_reviewer", ["U001"], officer_cert=cert)
     case = to_review(session, officer_ids=[handlers(session)[0], third])
     with pytest.raises(Refused) as own:
-        step(session, case, "t-handler-reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+        step(session, case, "t-handler-reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     assert rules(own) == {"reviewer_not_handler"}
     reviewer = scope(session, "t-handler-reviewer").user_id
     with pytest.raises(DBAPIError) as raw, session.begin_nested():
@@ -168,21 +168,21 @@ def test_a_first_legal_review_needs_the_legal_qualification(session):
     case = to_review(session, major=True)
     assert case["legal_review_required"]
     with pytest.raises(Refused) as unqualified:
-        step(session, case, "t-new-legal", "review", opinion="agree", checks=ALL_CHECKS)
+        step(session, case, "t-new-legal", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     assert rules(unqualified) == {"first_legal_review_qualification"}
     with pytest.raises(Refused) as wrong_kind:
-        step(session, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+        step(session, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     assert "review_kind" in rules(wrong_kind)
     with pytest.raises(Refused) as unchecked:
-        step(session, case, "t-legal_reviewer", "review", opinion="agree", checks={"jurisdiction": True})
+        step(session, case, "t-legal_reviewer", "review", opinion="agree", checks={"jurisdiction": True}, discretion="accept")
     assert rules(unchecked) == {"review_checks"}
-    case = step(session, case, "t-legal_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+    case = step(session, case, "t-legal_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     assert case["status"] == "awaiting_approval"
 
 
 def test_a_major_case_is_decided_after_a_collective_discussion(session):
     case = to_review(session, major=True)
-    case = step(session, case, "t-legal_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+    case = step(session, case, "t-legal_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     case = step(session, case, "t-organ_head", "approve")
     case = step(session, case, "t-officer", "notify")
     case = step(session, case, "t-officer", "waive", note="书面放弃")
@@ -209,9 +209,9 @@ def test_a_hearing_pauses_the_clock_is_chaired_by_a_non_investigator_and_reporte
         case,
         "t-officer",
         "close_investigation",
-        **{**REPORT, "proposed": {"kinds": ["fine"], "fine_yuan": 20000}},
+        **{**REPORT, "proposed": {"kinds": ["fine"], "fine_yuan": 20000, "base_yuan": 5000}},
     )
-    case = step(session, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+    case = step(session, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     case = step(session, case, "t-organ_head", "approve")
     case = step(session, case, "t-officer", "notify")
     notice = session.execute(text("SELECT hearing_right FROM case_notice WHERE case_id = :c"), {"c": case["id"]})
@@ -303,7 +303,7 @@ def test_the_simple_procedure_limits_are_inclusive(session):
             "item_code": "market_regulation.04",
             "officer_ids": handlers(session),
             "facts": "当场查实",
-            "penalty": {"kinds": ["fine"], "fine_yuan": fine},
+            "penalty": {"kinds": ["fine"], "fine_yuan": fine, "base_yuan": 1000},
             "rights_told": True,
         }
         return cases.open_onsite(session, officer, cases.validate(cases.OnsiteCase, body))
@@ -419,7 +419,7 @@ def test_two_reviewers_racing_on_one_case_exactly_one_wins(engine):
                     scope(s, who),
                     case["id"],
                     "review",
-                    {"opinion": "agree", "checks": ALL_CHECKS},
+                    {"opinion": "agree", "checks": ALL_CHECKS, "discretion": "accept"},
                     version=case["version"],
                 )
                 s.commit()

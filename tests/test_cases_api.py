@@ -80,7 +80,7 @@ def test_a_case_over_the_api_with_an_early_decision_refused_and_audited(client, 
     assert act(client, tokens, "t-officer", case, "close_investigation", **REPORT).status_code == 200
     r = client.post(
         f"/api/cases/{case['id']}/reviews",
-        json={"opinion": "agree", "checks": ALL_CHECKS},
+        json={"opinion": "agree", "checks": ALL_CHECKS, "discretion": "accept"},
         headers=tokens["t-case_reviewer"],
     )
     assert r.status_code == 201 and r.get_json()["status"] == "awaiting_approval"

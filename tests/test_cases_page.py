@@ -81,6 +81,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
         fill={
             "facts": "超标价销售，价签与销售记录为证",
             "proposed.fine_yuan": "5000",
+            "proposed.base_yuan": "2000",
             "discretion_reason": "初次违法，从轻",
         },
     )
@@ -88,7 +89,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     reviewer = as_user(browser, live_app, "t-case_reviewer")
     reviewer.goto(base + "/cases/review")
     reviewer.get_by_text(re.compile("津滨U001立")).first.wait_for(timeout=10_000)
-    take(reviewer, case_url, "review", pick={"opinion": "agree"}, tick=["checks"])
+    take(reviewer, case_url, "review", pick={"opinion": "agree", "discretion": "accept"}, tick=["checks"])
 
     take(head, case_url, "approve")
     take(officer, case_url, "notify")

@@ -26,7 +26,7 @@ ADOPTED = "未采纳：理由见复核意见"
 
 def awaiting_approval(s):
     case = to_review(s)
-    return step(s, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+    return step(s, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
 
 
 def heavier_after_statements(s):
@@ -41,7 +41,7 @@ def heavier_after_statements(s):
         recheck_result="rejected",
         reasons="不成立",
     )
-    return step(s, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000})
+    return step(s, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000, "base_yuan": 2000})
 
 
 def past_ninety_days(s):
@@ -52,7 +52,7 @@ def past_ninety_days(s):
 
 def major_without_panel(s):
     case = to_review(s, major=True)
-    case = step(s, case, "t-legal_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+    case = step(s, case, "t-legal_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     case = step(s, case, "t-organ_head", "approve")
     case = step(s, case, "t-officer", "notify")
     return step(s, case, "t-officer", "waive", note="书面放弃")
@@ -155,9 +155,9 @@ def test_the_database_refuses_a_decision_before_the_hearing_report(engine):
             "close_investigation",
             facts="重核",
             discretion_reason="一般",
-            proposed={"kinds": ["fine"], "fine_yuan": 20000},
+            proposed={"kinds": ["fine"], "fine_yuan": 20000, "base_yuan": 5000},
         )
-        case = step(s, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS)
+        case = step(s, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
         case = step(s, case, "t-organ_head", "approve")
         case = step(s, case, "t-officer", "notify")
         case = step(s, case, "t-officer", "request_hearing")

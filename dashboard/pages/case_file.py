@@ -99,6 +99,7 @@ def render(_done, lang, case_ref):
             _section(
                 t("case.officers", lang), html.Ul([html.Li(f"{o['name']}（{o['cert_no']}）") for o in view["officers"]])
             ),
+            _section(t("case.discretion", lang), _discretion(view, lang), id="case-discretion"),
             _section(t("case.clocks", lang), _clocks(view["clocks"], lang)),
             _section(t("case.actions", lang), _actions(view["actions"], lang), id="case-actions"),
             _section(
@@ -132,6 +133,44 @@ def render(_done, lang, case_ref):
         ]
     )
     return body, {"id": case_id, "version": view["version"]}
+
+
+def _discretion(view: dict[str, Any], lang: str | None) -> Any:
+    """The item's provisions and tiers (the ids a proposal names), and the last check's verdict."""
+    item, verdict = view.get("item"), view.get("discretion")
+    if item is None:
+        return html.P(t("case.none", lang))
+    zh = lang != "en"
+    parts: list[Any] = [
+        html.P(f"{item['code']} v{item['version']} · {item['violated_provision'] or ''} · {item['penalty_provision']}"),
+        html.Div(t("case.discretion.tiers", lang), className="lg-field-name"),
+        html.Ul([html.Li(f"{x['id']}：{x['label']} · {x['fine']}") for x in item["tiers"]]),
+    ]
+    if item["factors"]:
+        parts += [
+            html.Div(t("case.discretion.factors", lang), className="lg-field-name"),
+            html.P("，".join(f"{k}（{label}）" for k, label in item["factors"].items())),
+        ]
+    if not verdict:
+        return html.Div([*parts, html.P(t("case.discretion.none", lang))])
+
+    def span(v: list[float] | None) -> str:
+        return f"{v[0]:,.2f}–{v[1]:,.2f}" if v else "—"
+
+    notes = (t("case.discretion.derived", lang) if verdict["bands_derived"] else "") + (
+        "" if item["verified"] else t("case.discretion.unverified", lang)
+    )
+    parts.append(
+        html.P(
+            f"{t('case.discretion.level', lang)}：{verdict['level']} · {verdict['tier']} · "
+            f"{t('case.discretion.statutory', lang)} {span(verdict['statutory_yuan'])} · "
+            f"{t('case.discretion.band', lang)} {span(verdict['band_yuan'])} {notes} · "
+            f"{t('case.discretion.' + verdict['verdict'], lang)}",
+            **{"data-verdict": verdict["verdict"]},
+        )
+    )
+    parts.append(html.Ul([html.Li(r["zh"] if zh else r["en"]) for r in verdict["reasons"]]))
+    return html.Div(parts)
 
 
 def _section(title: str, body: Any, **kw: Any) -> html.Section:
@@ -237,6 +276,8 @@ def _widget(path: str, annotation: Any) -> html.Div:
         control = dcc.Dropdown(id=key, options=list(get_args(annotation)), clearable=True)
     elif origin is list and get_origin(get_args(annotation)[0]) is Literal:
         control = dcc.Dropdown(id=key, options=list(get_args(get_args(annotation)[0])), multi=True)
+    elif origin is dict and get_args(annotation)[0] is str:  # named values: "turnover_yuan=80000, harm=是"
+        control = dcc.Input(id=key, type="text", placeholder="name=value, …", style={"width": "100%"})
     elif origin is dict:
         control = dcc.Checklist(id=key, options=list(get_args(get_args(annotation)[0])), value=[], inline=True)
     elif annotation in (int, Decimal, float):
@@ -256,6 +297,8 @@ def _data(values: list[Any], keys: list[dict[str, str]], model: type[BaseModel])
         path, annotation = key["name"], kinds.get(key["name"])
         if annotation is bool:
             value = bool(value)
+        elif get_origin(annotation) is dict and get_args(annotation)[0] is str:
+            value = _named_values(value or "")
         elif get_origin(annotation) is dict:
             value = {k: True for k in value or []}
         elif annotation == list[str] and isinstance(value, str):
@@ -268,6 +311,21 @@ def _data(values: list[Any], keys: list[dict[str, str]], model: type[BaseModel])
             node = node.setdefault(parent, {})
         node[leaf] = value
     return data
+
+
+YES, NO = {"是", "有", "yes", "true", "y"}, {"否", "无", "no", "false", "n"}
+
+
+def _named_values(value: str) -> dict[str, Any]:
+    """"turnover_yuan=80000, harm=否" -> {"turnover_yuan": "80000", "harm": False}; the request
+    model then checks each value (a number or yes/no)."""
+    out: dict[str, Any] = {}
+    for part in value.replace("，", ",").replace(";", ",").split(","):
+        name, _, raw = part.partition("=")
+        if name.strip():
+            word = raw.strip().lower()
+            out[name.strip()] = True if word in YES else False if word in NO else raw.strip()
+    return out
 
 
 def submit(clicks, name, values, keys, case_ref, lang):
