@@ -321,7 +321,8 @@ def range_text(fine: Fine) -> str:
         return "不设罚款"
     if fine.type == "fixed":
         return f"{_plain(fine.min_yuan or Decimal(0))}–{_plain(fine.max_yuan or Decimal(0))} 元"
-    text_ = f"{fine.base_label or fine.base} {_plain(fine.min_times or Decimal(0))}–{_plain(fine.max_times or Decimal(0))} 倍"
+    lo, hi = _plain(fine.min_times or Decimal(0)), _plain(fine.max_times or Decimal(0))
+    text_ = f"{fine.base_label or fine.base} {lo}–{hi} 倍"
     if fine.base_floor_yuan:
         text_ += f"（不足 {_plain(fine.base_floor_yuan)} 元按 {_plain(fine.base_floor_yuan)} 元计）"
     if fine.floor_rule:

@@ -118,7 +118,9 @@ def test_a_changed_penalty_needs_a_new_review_and_a_heavier_one_a_new_notice(ses
         recheck_result="rejected",
         reasons="进货单据显示由当事人定价",
     )
-    case = step(session, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000, "base_yuan": 2000})
+    case = step(
+        session, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000, "base_yuan": 2000}
+    )
     with pytest.raises(Refused) as heavier:
         step(session, case, "t-organ_head", "decide", kind="penalty", statements_adopted="未采纳：理由见复核意见")
     assert rules(heavier) == {"review_passed", "not_heavier_than_notified"}
@@ -174,7 +176,15 @@ def test_a_first_legal_review_needs_the_legal_qualification(session):
         step(session, case, "t-case_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     assert "review_kind" in rules(wrong_kind)
     with pytest.raises(Refused) as unchecked:
-        step(session, case, "t-legal_reviewer", "review", opinion="agree", checks={"jurisdiction": True}, discretion="accept")
+        step(
+            session,
+            case,
+            "t-legal_reviewer",
+            "review",
+            opinion="agree",
+            checks={"jurisdiction": True},
+            discretion="accept",
+        )
     assert rules(unchecked) == {"review_checks"}
     case = step(session, case, "t-legal_reviewer", "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
     assert case["status"] == "awaiting_approval"

@@ -41,7 +41,9 @@ def heavier_after_statements(s):
         recheck_result="rejected",
         reasons="不成立",
     )
-    return step(s, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000, "base_yuan": 2000})
+    return step(
+        s, case, "t-officer", "update_facts", proposed={"kinds": ["fine"], "fine_yuan": 8000, "base_yuan": 2000}
+    )
 
 
 def past_ninety_days(s):

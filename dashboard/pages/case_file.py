@@ -317,7 +317,7 @@ YES, NO = {"是", "有", "yes", "true", "y"}, {"否", "无", "no", "false", "n"}
 
 
 def _named_values(value: str) -> dict[str, Any]:
-    """"turnover_yuan=80000, harm=否" -> {"turnover_yuan": "80000", "harm": False}; the request
+    """ "turnover_yuan=80000, harm=否" -> {"turnover_yuan": "80000", "harm": False}; the request
     model then checks each value (a number or yes/no)."""
     out: dict[str, Any] = {}
     for part in value.replace("，", ",").replace(";", ",").split(","):
