@@ -401,7 +401,8 @@ def listing(
                       coalesce(array_agg(DISTINCT p.unit_id) FILTER (WHERE p.unit_id IS NOT NULL), '{}') AS units
                FROM enforcement_item e LEFT JOIN power_item p ON p.item_code = e.code
                WHERE e.valid_to IS NULL AND (CAST(:d AS text) IS NULL OR e.domain_key = :d)
-                 AND (CAST(:q AS text) IS NULL OR e.code ILIKE '%' || :q || '%' OR e.name ILIKE '%' || :q || '%')
+                 AND (CAST(:q AS text) IS NULL OR e.code ILIKE '%' || :q || '%' OR e.name ILIKE '%' || :q || '%'
+                      OR p.item_name ILIKE '%' || :q || '%')
                GROUP BY e.code, e.version
                HAVING CAST(:u AS int[]) IS NULL OR array_agg(p.unit_id) && CAST(:u AS int[])
                ORDER BY e.domain_key, e.code"""

@@ -65,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=2026)
     seed.set_defaults(handler=cmd_seed)
 
-    imp = sub.add_parser("import", help="import townships, targets, officers or devices from a file")
-    imp.add_argument("kind", choices=["townships", "targets", "officers", "devices"])
+    imp = sub.add_parser(
+        "import", help="import townships, targets, officers, devices or codified enforcement items from a file"
+    )
+    imp.add_argument("kind", choices=["townships", "targets", "officers", "devices", "items"])
     imp.add_argument("file", type=Path)
     imp.add_argument(
         "--map", action="append", default=[], metavar="COLUMN=FIELD", help="map a file column to a field (repeatable)"
@@ -320,6 +322,32 @@ def cmd_calendar(args) -> int:
     return 1 if errors else 0
 
 
+def _import_items(runtime, args) -> int:
+    """YAML (documents separated by ---) or XLSX (a row per item version): each bad item is
+    reported with its line while the good ones load; exit 1 when any was rejected."""
+    import getpass
+
+    from geo import audit, items
+
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        with runtime.session() as session:
+            report = items.import_items(session, args.file, actor, rejects_path=args.rejects)
+            audit.record(
+                session,
+                actor,
+                "import_items",
+                subject=str(args.file.resolve()),
+                detail=report.as_dict(),
+                source="cli",
+            )
+    except LawGridError as exc:
+        print(f"lawgrid: import items: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
 def cmd_import(args) -> int:
     import getpass
 
@@ -336,6 +364,8 @@ def cmd_import(args) -> int:
         mapping[column] = field
     runtime = _runtime(owner=True)
     ensure_reference(runtime)
+    if args.kind == "items":
+        return _import_items(runtime, args)
     importer = {
         "targets": registry.import_targets,
         "officers": registry.import_officers,
