@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import audit, coverage, errors
+from geo import audit, coverage, errors, items
 from geo.distance import haversine_m
 from geo.timezone import BEIJING
 
@@ -771,7 +771,19 @@ def task_view(session: Session, task_id: int) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound(f"no inspection {task_id}")
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    # 检查事项清单: the task's items, or the domain's inspection items when it names none
+    codes = list(row["items"] or ()) or list(
+        session.execute(
+            text(
+                "SELECT code FROM enforcement_item WHERE domain_key = :d AND power_type_key = 'inspection' "
+                "AND valid_to IS NULL ORDER BY code"
+            ),
+            {"d": row["domain_key"]},
+        ).scalars()
+    )
+    out["check_points"] = items.check_points(session, codes)
+    return out
 
 
 def list_tasks(

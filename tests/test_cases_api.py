@@ -146,3 +146,37 @@ def test_lists_warnings_and_the_calendar(client, tokens, engine):
         "/api/calendar", json={"days": [{"day": "2026-10-12", "workday": True}]}, headers=tokens["t-officer"]
     )
     assert put.status_code == 403
+
+
+def test_an_unlawful_proposal_is_refused_over_the_api_with_its_rule_and_audited(client, tokens, engine):
+    case = new_case(client, tokens, engine)
+    act(client, tokens, "t-officer", case, "start_investigation", rights_told=True)
+    act(client, tokens, "t-officer", case, "record_evidence", kind="书证", description="销售记录")
+    over = {**REPORT, "proposed": {"kinds": ["fine"], "fine_yuan": 12000, "base_yuan": 2000}}  # 6 倍 > 价格法 5 倍
+    r = act(client, tokens, "t-officer", case, "close_investigation", **over)
+    assert r.status_code == 422
+    assert r.get_json()["rule"] == "statutory_range" and r.get_json()["violations"][0]["reason"].startswith(
+        "罚款超出法定幅度"
+    )
+    with engine.connect() as c:
+        refused = c.execute(
+            text("SELECT detail FROM audit_log WHERE action = 'refused' AND subject = :s ORDER BY id DESC LIMIT 1"),
+            {"s": f"POST /api/cases/{case['id']}/actions"},
+        ).scalar_one()
+    assert refused["rule"] == "statutory_range"
+    assert act(client, tokens, "t-officer", case, "close_investigation", **REPORT).status_code == 200
+    view = client.get(f"/api/cases/{case['id']}", headers=tokens["t-case_reviewer"]).get_json()
+    assert (view["discretion"]["level"], view["discretion"]["verdict"]) == ("一般", "ok")
+    assert [t["id"] for t in view["item"]["tiers"]] == ["illegal_gains", "no_gains", "no_gains_grave", "serious"]
+    unaccepted = client.post(
+        f"/api/cases/{case['id']}/reviews",
+        json={"opinion": "agree", "checks": ALL_CHECKS},
+        headers=tokens["t-case_reviewer"],
+    )
+    assert unaccepted.status_code == 422 and unaccepted.get_json()["rule"] == "discretion_review"
+    returned = client.post(
+        f"/api/cases/{case['id']}/reviews",
+        json={"opinion": "correct", "discretion": "return", "reasons": "违法所得计算有误"},
+        headers=tokens["t-case_reviewer"],
+    )
+    assert returned.status_code == 201 and returned.get_json()["status"] == "investigating"

@@ -218,3 +218,23 @@ def test_lawgrid_import_items_from_the_command_line(databases, tmp_path):
     assert f"line 17 {code}-bad-band" in result.stdout and (tmp_path / "cli.yaml.rejects.csv").exists()
     missing = lawgrid("import", "items", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 1 and "cannot be read" in missing.stderr
+
+
+def test_an_inspection_carries_the_check_points_of_its_items(session):
+    from geo import dispatch
+
+    target = session.execute(text("SELECT id FROM target ORDER BY id LIMIT 1")).scalar_one()
+    named, unnamed = (
+        session.execute(
+            text(
+                "INSERT INTO inspection (target_id, domain_key, source, due_at, status, created_by, items) "
+                "VALUES (:t, 'transport', 'api', now(), 'created', 'test', :i) RETURNING id"
+            ),
+            {"t": target, "i": codes},
+        ).scalar_one()
+        for codes in (["transport.03"], [])
+    )
+    assert [p["content"] for p in dispatch.task_view(session, named)["check_points"]] == [
+        "车货总质量、轴荷与外廓尺寸检测"
+    ]
+    assert {p["code"] for p in dispatch.task_view(session, unnamed)["check_points"]} == {"transport.01", "transport.02"}

@@ -305,6 +305,8 @@ def _data(values: list[Any], keys: list[dict[str, str]], model: type[BaseModel])
             value = [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
         elif value in (None, "", []):
             continue
+        if "." in path and value in (False, {}):
+            continue  # an untouched box or list inside an optional part (the decision's penalty) adds no part
         node = data
         *parents, leaf = path.split(".")
         for parent in parents:
