@@ -26,6 +26,7 @@ PAGE_MODULES = (
     "dashboard.pages.cases",
     "dashboard.pages.case_sources",
     "dashboard.pages.case_file",
+    "dashboard.pages.items",
 )
 
 

@@ -143,6 +143,7 @@ def _discretion(view: dict[str, Any], lang: str | None) -> Any:
     zh = lang != "en"
     parts: list[Any] = [
         html.P(f"{item['code']} v{item['version']} · {item['violated_provision'] or ''} · {item['penalty_provision']}"),
+        dcc.Link(t("items.link", lang), href=f"/items?code={item['code']}", id="case-item-link"),
         html.Div(t("case.discretion.tiers", lang), className="lg-field-name"),
         html.Ul([html.Li(f"{x['id']}：{x['label']} · {x['fine']}") for x in item["tiers"]]),
     ]
