@@ -153,7 +153,14 @@ def plan_rows(session: Session, plan_id: int) -> list[dict[str, Any]]:
                w.name AS township, d.zh AS domain, t.risk_level, i.status, i.result, i.due_at,
                coalesce((SELECT string_agg(o.name || '(' || o.cert_no || ')', '、' ORDER BY o.id)
                          FROM inspection_officer io JOIN officer o ON o.id = io.officer_id
-                         WHERE io.inspection_id = i.id), '') AS inspectors
+                         WHERE io.inspection_id = i.id), '') AS inspectors,
+               -- 抽查事项清单: the task's items, or the domain's inspection items, each with its check points
+               coalesce((SELECT string_agg(e.name || coalesce('（' || (SELECT string_agg(p->>'content', '；')
+                                               FROM jsonb_array_elements(e.check_points) p) || '）', ''),
+                                           '、' ORDER BY e.code)
+                         FROM enforcement_item e WHERE e.valid_to IS NULL
+                          AND (e.code = ANY(i.items) OR (cardinality(i.items) = 0 AND e.domain_key = i.domain_key
+                                                         AND e.power_type_key = 'inspection'))), '') AS check_items
         FROM inspection i JOIN target t ON t.id = i.target_id LEFT JOIN township w ON w.code = t.township_code
         JOIN domain d ON d.key = i.domain_key
         WHERE i.plan_id = :p ORDER BY i.id
@@ -180,7 +187,18 @@ def plan_csv(session: Session, plan_id: int) -> str:
         f"# {plan['name']}；随机种子 seed={plan['seed']}；抽取比例 {float(plan['share']):.2%}；"
         f"生成于 {plan['created_at']:%Y-%m-%d %H:%M}"
     ]
-    columns = ["序号", "检查对象", "统一社会信用代码", "街镇", "执法领域", "风险等级", "检查人员", "状态", "检查结果"]
+    columns = [
+        "序号",
+        "检查对象",
+        "统一社会信用代码",
+        "街镇",
+        "执法领域",
+        "抽查事项（检查内容）",
+        "风险等级",
+        "检查人员",
+        "状态",
+        "检查结果",
+    ]
     rows: list[list[Any]] = [head, columns]
     for n, r in enumerate(plan_rows(session, plan_id), start=1):
         rows.append(
@@ -190,6 +208,7 @@ def plan_csv(session: Session, plan_id: int) -> str:
                 r["code"],
                 r["township"],
                 r["domain"],
+                r["check_items"],
                 r["risk_level"],
                 r["inspectors"],
                 r["status"],

@@ -68,4 +68,13 @@ def test_the_plan_csv_has_no_formula(session):
     )
     rows = list(csv.reader(io.StringIO(random_plan.plan_csv(session, plan))))
     assert rows[2][1] == "'@evil()"
+    # the published list names what is checked (抽查事项清单): the domain's inspection items and their points
+    first = session.execute(
+        text(
+            "SELECT name, check_points->0->>'content' FROM enforcement_item WHERE domain_key = :d "
+            "AND power_type_key = 'inspection' AND valid_to IS NULL ORDER BY code LIMIT 1"
+        ),
+        {"d": target[1]},
+    ).one()
+    assert rows[1][5] == "抽查事项（检查内容）" and rows[2][5].startswith(f"{first[0]}（{first[1]}；")
     assert not any(cell.startswith(exports.FORMULA_START) for row in rows for cell in row)
