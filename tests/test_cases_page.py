@@ -77,7 +77,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
         officer,
         case_url,
         "close_investigation",
-        pick={"proposed.kinds": "fine"},
+        pick={"proposed.kinds": "fine", "proposed.tier": "有违法所得 · 违法所得 0–5 倍"},
         fill={
             "facts": "超标价销售，价签与销售记录为证",
             "proposed.fine_yuan": "5000",

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args, get_origin
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from pydantic import BaseModel
+from sqlalchemy import text
 
 from dashboard import ids
 from dashboard.auth import require
@@ -21,7 +22,8 @@ from dashboard.i18n import t
 from dashboard.live import push_warnings
 from dashboard.rest import attempt, explain
 from dashboard.rest import runtime as _runtime
-from geo import case_views, cases
+from geo import case_views, cases, discretion, items
+from geo.errors import NotFound
 
 LEVEL_CLASS = {"amber": "lg-level-amber", "red": "lg-level-red", "breach": "lg-level-breach"}
 
@@ -40,6 +42,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.CASE_ACTION, "data"),
         Input({"type": ids.CASE_ACTION_BUTTON, "action": ALL}, "n_clicks"),
         State(ids.LANG, "data"),
+        State(ids.CASE_ID, "data"),
         prevent_initial_call=True,
     )(choose)
     app.callback(
@@ -235,12 +238,14 @@ def _actions(actions: list[dict[str, Any]], lang: str | None) -> Any:
 
 
 # -- forms from the steps' request models ---------------------------------------------------
-def choose(clicks, lang):
+def choose(clicks, lang, case_ref):
     if not ctx.triggered_id or not any(clicks):
         return no_update, no_update
     name = ctx.triggered_id["action"]
     step = cases.ACTIONS[name]
-    fields = [_widget(path, annotation) for path, annotation in _fields(step.body)]
+    paths = _fields(step.body)
+    labelled = _choices(int((case_ref or {}).get("id") or 0), lang) if any(".tier" in p for p, _ in paths) else {}
+    fields = [_widget(path, annotation, labelled.get(path.rsplit(".", 1)[-1])) for path, annotation in paths]
     return html.Div(
         [
             html.H3(step.label[1 if lang == "en" else 0], style={"fontSize": "14px"}),
@@ -268,11 +273,34 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _widget(path: str, annotation: Any) -> html.Div:
+def _choices(case_id: int, lang: str | None) -> dict[str, list[dict[str, str]]]:
+    """Labelled options of a penalty's fields: the case's item tiers, the statutory circumstances."""
+    zh = lang != "en"
+    out = {"circumstances": [{"label": c[1] if zh else c[2], "value": k} for k, c in discretion.CIRCUMSTANCES.items()]}
+    with _runtime().session() as session:
+        row = session.execute(
+            text("SELECT item_code, item_version FROM enf_case WHERE id = :c"), {"c": case_id}
+        ).first()
+        if row is not None:
+            try:
+                item = items.get(session, row.item_code, row.item_version)
+            except NotFound:
+                return out
+            tiers = item.statutory.tiers if item.statutory else []
+            out["tier"] = [{"label": f"{x.label} · {items.range_text(x.fine)}", "value": x.id} for x in tiers]
+    return out
+
+
+def _widget(path: str, annotation: Any, options: list[dict[str, str]] | None = None) -> html.Div:
     key = {"type": ids.CASE_FIELD, "name": path}
     origin = get_origin(annotation)
-    if annotation is bool:
-        control: Any = dcc.Checklist(id=key, options=[{"label": path, "value": "yes"}], value=[])
+    control: Any
+    if options is not None and origin is dict:
+        control = dcc.Checklist(id=key, options=options, value=[], inline=True)
+    elif options is not None:
+        control = dcc.Dropdown(id=key, options=options, clearable=True)
+    elif annotation is bool:
+        control = dcc.Checklist(id=key, options=[{"label": path, "value": "yes"}], value=[])
     elif origin is Literal:
         control = dcc.Dropdown(id=key, options=list(get_args(annotation)), clearable=True)
     elif origin is list and get_origin(get_args(annotation)[0]) is Literal:
