@@ -354,6 +354,7 @@ def _facts(ctx: Ctx, body: Facts) -> Step:
         proposed = body.proposed.as_json()
         reason = body.discretion_reason if body.discretion_reason is not None else ctx.case["discretion_reason"]
         verdict = _judge_case(ctx, proposed, reason)
+        _legal_review_if_item_needs(ctx, verdict)
         sets["proposed"] = json.dumps(proposed, ensure_ascii=False)
         sets["discretion"] = json.dumps(verdict, ensure_ascii=False)
     _update(ctx.session, ctx.id, **sets)
@@ -391,10 +392,7 @@ def _close_investigation(ctx: Ctx, body: Report) -> Step:
     version = ctx.case["facts_version"] + 1
     proposed = body.proposed.as_json()
     verdict = _judge_case(ctx, proposed, body.discretion_reason)
-    if verdict["legal_review"] and not ctx.case["legal_review_required"]:
-        # the item's own 法制审核 trigger (a penalty kind or an amount on its list)
-        _update(ctx.session, ctx.id, legal_review_required=True, legal_review_reason="事项法制审核范围")
-        ctx.case["legal_review_required"] = True
+    _legal_review_if_item_needs(ctx, verdict)
     _update(
         ctx.session,
         ctx.id,
@@ -1172,6 +1170,14 @@ def judge(
 def _judge_case(ctx: Ctx, penalty: dict[str, Any], reason: str | None) -> dict[str, Any]:
     c = ctx.case
     return judge(ctx.session, c["item_code"], c["item_version"], penalty, c["party_kind"], reason)
+
+
+def _legal_review_if_item_needs(ctx: Ctx, verdict: dict[str, Any]) -> None:
+    """The item's own 法制审核 trigger (a penalty kind or an amount on its list): once a proposal
+    reaches it, the case's next review is a legal one (it is never turned back off)."""
+    if verdict["legal_review"] and not ctx.case["legal_review_required"]:
+        _update(ctx.session, ctx.id, legal_review_required=True, legal_review_reason="事项法制审核范围")
+        ctx.case["legal_review_required"] = True
 
 
 def _party_of_target(session: Session, target_id: int | None) -> Party | None:

@@ -79,3 +79,23 @@ def test_the_simple_procedure_is_held_to_the_items_range_too(session):
     case = cases.open_onsite(session, officer, cases.validate(cases.OnsiteCase, body))
     assert case["status"] == "onsite_decided" and case["discretion"]["verdict"] == "needs_reason"  # 4 倍: 从重 band
     assert case["discretion"]["simple_allowed"] is True
+
+
+def test_a_proposal_that_reaches_the_items_legal_review_list_needs_a_legal_review(session):
+    case = file(session, item_code="market_regulation.05")  # 法制审核 from 50,000 yuan (the item's list)
+    assert not case["legal_review_required"]
+    case = step(session, case, "t-officer", "start_investigation", rights_told=True)
+    case = step(session, case, "t-officer", "record_evidence", kind="书证", description="无证经营现场照片")
+    case = step(
+        session,
+        case,
+        "t-officer",
+        "update_facts",
+        proposed=(proposal := {"kinds": ["fine"], "fine_yuan": 70000, "base_yuan": 5000}),
+        discretion_reason="货值不足一万元，一般档",
+    )
+    assert case["legal_review_required"] and case["discretion"]["legal_review"]
+    report = {"facts": "无证经营", "discretion_reason": "一般档", "proposed": proposal}
+    case = step(session, case, "t-officer", "close_investigation", **report)
+    review = session.execute(text("SELECT kind FROM case_review WHERE case_id = :c"), {"c": case["id"]}).scalar_one()
+    assert review == "legal"
