@@ -108,7 +108,7 @@ def statutory_range(fine: Fine, base: Decimal | None) -> tuple[tuple[Decimal, De
         return None, False
     if fine.floor_rule and base < fine.floor_rule.below_yuan:
         return (fine.floor_rule.min_yuan, fine.floor_rule.max_yuan), True
-    counted = max(base, fine.base_floor_yuan or Decimal(0))
+    counted = _counted(fine, base)
     return (counted * (fine.min_times or 0), counted * (fine.max_times or 0)), False
 
 

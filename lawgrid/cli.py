@@ -7,6 +7,7 @@ import getpass
 import json
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -322,36 +323,10 @@ def cmd_calendar(args) -> int:
     return 1 if errors else 0
 
 
-def _import_items(runtime, args) -> int:
-    """YAML (documents separated by ---) or XLSX (a row per item version): each bad item is
-    reported with its line while the good ones load; exit 1 when any was rejected."""
-    import getpass
-
-    from geo import audit, items
-
-    actor = f"cli:{getpass.getuser()}"
-    try:
-        with runtime.session() as session:
-            report = items.import_items(session, args.file, actor, rejects_path=args.rejects)
-            audit.record(
-                session,
-                actor,
-                "import_items",
-                subject=str(args.file.resolve()),
-                detail=report.as_dict(),
-                source="cli",
-            )
-    except LawGridError as exc:
-        print(f"lawgrid: import items: {exc}", file=sys.stderr)
-        return 1
-    print(report.summary())
-    return 0
-
-
 def cmd_import(args) -> int:
     import getpass
 
-    from geo import audit
+    from geo import audit, items
     from ingest import registry
     from ingest.tables import ImportFileError
 
@@ -364,14 +339,16 @@ def cmd_import(args) -> int:
         mapping[column] = field
     runtime = _runtime(owner=True)
     ensure_reference(runtime)
-    if args.kind == "items":
-        return _import_items(runtime, args)
-    importer = {
+    actor = f"cli:{getpass.getuser()}"
+    importers: dict[str, Callable[..., Any]] = {
+        # codified items: YAML documents or an XLSX row per version, each bad one reported by line
+        "items": lambda session, path, rejects_path, **_: items.import_items(session, path, actor, rejects_path),
         "targets": registry.import_targets,
         "officers": registry.import_officers,
         "devices": registry.import_devices,
         "townships": registry.import_townships,
-    }[args.kind]
+    }
+    importer = importers[args.kind]
     kwargs = dict(mapping=mapping, rejects_path=args.rejects)
     if args.kind in ("targets", "townships"):
         kwargs["gcj02"] = args.gcj02
@@ -380,13 +357,13 @@ def cmd_import(args) -> int:
             report = importer(session, args.file, **kwargs)
             audit.record(
                 session,
-                f"cli:{getpass.getuser()}",
+                actor,
                 f"import_{args.kind}",
                 subject=str(args.file.resolve()),
                 detail=report.as_dict(),
                 source="cli",
             )
-    except ImportFileError as exc:
+    except (ImportFileError, LawGridError) as exc:
         print(f"lawgrid: import {args.kind}: {exc}", file=sys.stderr)
         return 1
     print(report.summary())

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from dashboard import ids
 from dashboard.auth import require
+from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
 from dashboard.live import push_warnings
 from dashboard.rest import attempt, explain
@@ -143,7 +144,6 @@ def _discretion(view: dict[str, Any], lang: str | None) -> Any:
     item, verdict = view.get("item"), view.get("discretion")
     if item is None:
         return html.P(t("case.none", lang))
-    zh = lang != "en"
     parts: list[Any] = [
         html.P(f"{item['code']} v{item['version']} · {item['violated_provision'] or ''} · {item['penalty_provision']}"),
         dcc.Link(t("items.link", lang), href=f"/items?code={item['code']}", id="case-item-link"),
@@ -158,23 +158,10 @@ def _discretion(view: dict[str, Any], lang: str | None) -> Any:
     if not verdict:
         return html.Div([*parts, html.P(t("case.discretion.none", lang))])
 
-    def span(v: list[float] | None) -> str:
-        return f"{v[0]:,.2f}–{v[1]:,.2f}" if v else "—"
-
     notes = (t("case.discretion.derived", lang) if verdict["bands_derived"] else "") + (
         "" if item["verified"] else t("case.discretion.unverified", lang)
     )
-    parts.append(
-        html.P(
-            f"{t('case.discretion.level', lang)}：{verdict['level']} · {verdict['tier']} · "
-            f"{t('case.discretion.statutory', lang)} {span(verdict['statutory_yuan'])} · "
-            f"{t('case.discretion.band', lang)} {span(verdict['band_yuan'])} {notes} · "
-            f"{t('case.discretion.' + verdict['verdict'], lang)}",
-            **{"data-verdict": verdict["verdict"]},
-        )
-    )
-    parts.append(html.Ul([html.Li(r["zh"] if zh else r["en"]) for r in verdict["reasons"]]))
-    return html.Div(parts)
+    return html.Div([*parts, verdict_block(verdict, lang, notes)])
 
 
 def _section(title: str, body: Any, **kw: Any) -> html.Section:
@@ -344,9 +331,6 @@ def _data(values: list[Any], keys: list[dict[str, str]], model: type[BaseModel])
     return data
 
 
-YES, NO = {"是", "有", "yes", "true", "y"}, {"否", "无", "no", "false", "n"}
-
-
 def _named_values(value: str) -> dict[str, Any]:
     """ "turnover_yuan=80000, harm=否" -> {"turnover_yuan": "80000", "harm": False}; the request
     model then checks each value (a number or yes/no)."""
@@ -354,8 +338,8 @@ def _named_values(value: str) -> dict[str, Any]:
     for part in value.replace("，", ",").replace(";", ",").split(","):
         name, _, raw = part.partition("=")
         if name.strip():
-            word = raw.strip().lower()
-            out[name.strip()] = True if word in YES else False if word in NO else raw.strip()
+            answer = yes_no(raw)
+            out[name.strip()] = raw.strip() if answer is None else answer
     return out
 
 

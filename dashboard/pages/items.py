@@ -13,6 +13,7 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import ids
 from dashboard.auth import require
+from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
 from dashboard.rest import runtime as _runtime
 from geo import discretion, items
@@ -206,8 +207,7 @@ def check(_clicks, code, tier, party, base, fine, circumstances, factor_values, 
         spec = item.discretion.factors[fid["name"]]
         if value in (None, ""):
             continue
-        word = str(value).strip().lower()
-        recorded[fid["name"]] = word in ("是", "有", "yes", "true", "1") if spec.kind == "bool" else _number(value)
+        recorded[fid["name"]] = bool(yes_no(value)) if spec.kind == "bool" else _number(value)
     amount = _number(fine) or Decimal(0)
     penalty = {
         "kinds": ["fine"] if amount > 0 else [],
@@ -217,20 +217,5 @@ def check(_clicks, code, tier, party, base, fine, circumstances, factor_values, 
         "circumstances": {k: True for k in circumstances or []},
         "factors": {k: v for k, v in recorded.items() if v is not None},
     }
-    v = discretion.check(item, penalty, party or "legal")
-
-    def span(r: tuple[Decimal, Decimal] | None) -> str:
-        return f"{r[0]:,.2f} – {r[1]:,.2f}" if r else "—"
-
-    return html.Div(
-        [
-            html.P(
-                f"{t('case.discretion.level', lang)}：{v.level} · {t('case.discretion.statutory', lang)} "
-                f"{span(v.statutory_yuan)} · {t('case.discretion.band', lang)} {span(v.band_yuan)} · "
-                f"{t('case.discretion.' + v.verdict, lang)}",
-                **{"data-verdict": v.verdict},
-            ),
-            html.Ul([html.Li(r["zh"] if lang != "en" else r["en"]) for r in v.reasons]),
-        ],
-        id="items-verdict-body",
-    )
+    verdict = discretion.check(item, penalty, party or "legal").as_json()
+    return verdict_block(verdict, lang, id="items-verdict-body")
