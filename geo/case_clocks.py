@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.errors import Refused
+from geo.timezone import today as beijing_today
 
 CASE_CLOCKS = ("decide", "review", "hearing_host", "hearing_report", "service", "close", "file")
 SOURCE_CLOCKS = ("verify", "accept", "reporter")
@@ -75,7 +76,7 @@ def sweep(
 ) -> list[dict[str, Any]]:
     """Judge every running clock (or only those of the given cases and sources); returns the
     warnings raised or changed. Cleared ones are deleted."""
-    today = today or dt.date.today()
+    today = today or beijing_today()
     if session.execute(text("SELECT 1 FROM work_calendar WHERE day = :d"), {"d": today}).first() is None:
         raise Refused([{"rule": "calendar_unknown"}], detail=f"the working-day calendar has no entry for {today}")
     only = cases is not None or sources is not None
@@ -118,7 +119,7 @@ def sweep(
 def refresh(session: Session, case_id: int, today: dt.date | None = None) -> list[dict[str, Any]]:
     """After a step: the case's nearest deadline (for sorting) and its warnings now. What it
     raised is also kept in `session.info["raised_warnings"]`, for the push after commit."""
-    today = today or dt.date.today()
+    today = today or beijing_today()
     source = session.execute(
         text(
             f"""
@@ -140,7 +141,7 @@ def refresh(session: Session, case_id: int, today: dt.date | None = None) -> lis
 
 def clocks(session: Session, case: dict[str, Any], today: dt.date | None = None) -> list[dict[str, Any]]:
     """The case file's clocks: each running deadline with its working days left and level."""
-    today = today or dt.date.today()
+    today = today or beijing_today()
     rows = session.execute(
         text(
             f"""

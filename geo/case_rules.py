@@ -118,6 +118,51 @@ RULES: dict[str, tuple[str, str]] = {
         "电子送达须经当事人签署送达地址确认书，留置送达须有见证人（程序规定第八十二、八十三条）",
         "electronic service needs the party's address confirmation; leaving it needs a witness",
     ),
+    # documents, numbers and signatures (geo/documents.py, geo/doc_numbers.py; held by migration 0019 too)
+    "document_field_locked": (
+        "该栏目取自案件，不得改写",
+        "this field is the case's own value and cannot be overwritten",
+    ),
+    "document_incomplete": ("文书必填栏目未填写", "required fields of the document are empty"),
+    "document_issued": (
+        "文书已出具，不得修改；请作废后重新制作",
+        "the document is issued: void it and draft a new one",
+    ),
+    "document_needs_decision": (
+        "案件尚未作出决定，决定书无文号",
+        "the case has no decision yet, so the decision has no number",
+    ),
+    "document_sealed": ("已盖章或已作废的文书不得更改", "a sealed or voided document is never changed"),
+    "number_used": ("该文号已被使用或作废", "this number is already used or voided"),
+    "number_format": ("文号格式应为 机关代字〔年份〕序号号", "a number reads prefix〔year〕n号"),
+    "number_block": ("该文号不在本人领取的号段内", "the number is not in a block issued to you"),
+    "number_block_officer": ("仅执法人员本人可领取号段", "only an officer draws a number block for a terminal"),
+    "number_block_device": ("号段只发给本人使用的终端", "a number block goes to a terminal bound to you"),
+    "number_block_overlap": (
+        "同一单位、文书种类和年度的号段不得重叠",
+        "number blocks of one unit, type and year never overlap",
+    ),
+    "number_kept": (
+        "已使用的文号保留记录，只能作废，不得删除或更改",
+        "a used number keeps its row: it is voided, never deleted",
+    ),
+    "signature_status": ("只有已出具、未盖章的文书可以签名", "only an issued document, not yet sealed, is signed"),
+    "signature_hash": (
+        "签名对应的文书版本与当前文书不一致",
+        "the signature is bound to another version of the document",
+    ),
+    "signature_officer_self": (
+        "执法人员签名须由本人账号签署",
+        "an officer's signature comes from the officer's own account",
+    ),
+    "signature_once": ("每位执法人员对同一文书只签一次", "each officer signs a document once"),
+    "signature_refusal_witness": (
+        "当事人拒绝签名的，应注明理由并有见证人或执法记录仪记录",
+        "a refusal to sign records its reason and a witness or the camera's clip",
+    ),
+    "signature_device": ("签名设备须为本人使用的终端", "the signing device must be bound to you"),
+    "signatures_missing": ("文书缺少模板要求的签名，不能盖章", "the document lacks signatures its template asks for"),
+    "seal_body": ("本单位未登记执法主体，无法加盖电子印章", "the unit has no enforcement body to seal with"),
     # codified items and the discretion check (geo/discretion.py; the statutory bound is also 0018's)
     "item_codified": (
         "该事项尚未编码（无法定幅度与裁量基准），不得作出罚款决定",
@@ -180,6 +225,19 @@ PENALTY_KINDS = (
     "close_down",
     "restrict_practice",
 )
+PENALTY_LABELS = {  # 处罚法 第九条, as the documents write them
+    "warning": "警告",
+    "criticism": "通报批评",
+    "fine": "罚款",
+    "confiscation": "没收违法所得、没收非法财物",
+    "suspend_licence": "暂扣许可证件",
+    "demote_qualification": "降低资质等级",
+    "revoke_licence": "吊销许可证件",
+    "restrict_business": "限制开展生产经营活动",
+    "suspend_business": "责令停产停业",
+    "close_down": "责令关闭",
+    "restrict_practice": "限制从业",
+}
 SIMPLE_FINE_NATURAL_YUAN = 200  # 处罚法 第五十一条 (not the 1996 figures of 50 / 1,000)
 SIMPLE_FINE_ORG_YUAN = 3_000
 LIMITATION_YEARS = 2  # 处罚法 第三十六条 (five years for life, health and financial safety: flag the case)

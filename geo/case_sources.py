@@ -18,6 +18,7 @@ from geo import audit, db, workdays
 from geo.accounts import Scope
 from geo.case_rules import ACCEPT_WD, NOT_FILE_GROUNDS, REPORTER_WD, RULES, VERIFY_WD
 from geo.errors import Conflict, InvalidInput, NotFound, Refused
+from geo.timezone import today as beijing_today
 
 KINDS = ("inspection", "complaint", "report", "transfer", "assigned", "monitoring")
 OPEN = ("registered", "verifying")
@@ -44,7 +45,7 @@ class NewSource(_Body):
 
 
 def register(session: Session, scope: Scope, body: NewSource, *, today: dt.date | None = None) -> dict[str, Any]:
-    today = today or dt.date.today()
+    today = today or beijing_today()
     received = body.received_on or today
     if received > today:
         raise Refused([{"rule": "date_in_future"}], RULES)
@@ -142,7 +143,7 @@ def act(
     session: Session, scope: Scope, source_id: int, body: SourceAction, *, today: dt.date | None = None
 ) -> dict[str, Any]:
     """A step on a source (the caller's permission is checked by the caller: SOURCE_PERMISSIONS)."""
-    today = today or dt.date.today()
+    today = today or beijing_today()
     on = body.on or today
     if on > today:
         raise Refused([{"rule": "date_in_future"}], RULES)

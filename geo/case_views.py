@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from geo import case_clocks, cases, db, items
 from geo.accounts import Scope
 from geo.errors import NotFound
+from geo.timezone import today as beijing_today
 
 OPEN_FILTER = "e.status NOT IN ('closed', 'onsite_filed')"
 LEVEL_RANK = "CASE w.level WHEN 'breach' THEN 3 WHEN 'red' THEN 2 WHEN 'amber' THEN 1 END"
@@ -86,7 +87,7 @@ def list_cases(
 
 def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | None = None) -> dict[str, Any]:
     case = cases.load(session, scope, case_id)
-    today = today or dt.date.today()
+    today = today or beijing_today()
 
     def rows(sql: str) -> list[dict[str, Any]]:
         return [db.jsonable(r) for r in session.execute(text(sql), {"c": case_id}).mappings()]

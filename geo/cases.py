@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import audit, case_clocks, case_sources, db, discretion, items, policy, workdays
+from geo import audit, case_clocks, case_sources, db, discretion, doc_numbers, items, policy, workdays
 from geo.accounts import Scope
 from geo.case_rules import (
     CLOSE_WD,
@@ -44,6 +44,7 @@ from geo.case_rules import (
 )
 from geo.errors import Conflict, InvalidInput, LawGridError, NotFound, Refused
 from geo.requests import parse
+from geo.timezone import today as beijing_today
 
 PRE_DECISION = (
     "filed",
@@ -137,12 +138,15 @@ class OnsiteCase(Body):
     penalty: Penalty
     rights_told: bool = Field(description="告知 and 陈述申辩 recorded on the spot (程序规定 第六十九条)")
     statement: str | None = Note
+    decision_no: str | None = Field(
+        None, max_length=60, description="a number of the officer's own block (a decision numbered offline)"
+    )
 
 
 def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date | None = None) -> dict[str, Any]:
     """立案 (T6): the organ head approves the 立案审批表; two certified officers, not recused."""
     policy.authorize(scope, "case.approve")
-    today = today or dt.date.today()
+    today = today or beijing_today()
     source = case_sources.load(session, scope, body.source_id, lock=True)
     if source["status"] not in case_sources.OPEN:
         raise Conflict(f"case source {body.source_id} is {source['status']}; only an open source is filed")
@@ -192,7 +196,7 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
     """当场处罚 (处罚法 第五十一、五十二条): decided on the spot by two officers, one of them the
     caller; 备案 to the organ within 7 working days (`file_onsite`)."""
     policy.authorize(scope, "case.handle")
-    today = today or dt.date.today()
+    today = today or beijing_today()
     if scope.officer_id not in body.officer_ids:
         raise Refused([{"rule": "handler_only"}], RULES)
     if not body.rights_told:
@@ -224,7 +228,18 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
     )
     _update(session, case_id, discretion=json.dumps(verdict, ensure_ascii=False))
     _add_officers(session, case_id, body.officer_ids)
-    _insert_decision(session, scope, case_id, unit_id, "penalty", penalty, today, "onsite", statements=body.statement)
+    _insert_decision(
+        session,
+        scope,
+        case_id,
+        unit_id,
+        "penalty",
+        penalty,
+        today,
+        "onsite",
+        statements=body.statement,
+        number=body.decision_no,
+    )
     _update(session, case_id, decided_on=today, file_due=workdays.wd_after(session, today, ONSITE_FILE_WD))
     _event(
         session,
@@ -956,7 +971,7 @@ def perform(
         )
     if case["status"] not in step.sources:
         raise Conflict(f"case {case_id} is {case['status']}; {name} applies to {', '.join(step.sources)}")
-    ctx = Ctx(session, scope, case, today or dt.date.today())
+    ctx = Ctx(session, scope, case, today or beijing_today())
     if step.handler and not _is_handler(ctx):
         raise Refused([{"rule": "handler_only"}], RULES)
     with db.refusals(session, RULES):
@@ -974,7 +989,7 @@ def available(
     session: Session, scope: Scope, case: dict[str, Any], today: dt.date | None = None
 ) -> list[dict[str, Any]]:
     """The steps that apply to the case now: each allowed, or refused with its rules."""
-    ctx = Ctx(session, scope, case, today or dt.date.today())
+    ctx = Ctx(session, scope, case, today or beijing_today())
     handler = _is_handler(ctx)
     out = []
     for step in ACTIONS.values():
@@ -1220,7 +1235,7 @@ def _insert_case(
 ) -> int:
     legal = bool(item.legal_review or major or legal_review_reason)
     reason = legal_review_reason or ("法制审核目录事项" if item.legal_review else "重大案件" if major else None)
-    number = _number(session, unit_id, "case" if procedure == "ordinary" else "onsite", today.year)
+    number = _number(session, unit_id, "case" if procedure == "ordinary" else "onsite", today.year, scope.username)
     due = workdays.cd_after(session, today, DECISION_DAYS) if procedure == "ordinary" else None
     case_id = session.execute(
         text("""INSERT INTO enf_case (case_no, source_id, procedure, status, unit_id, target_id, party_kind, party_name,
@@ -1284,8 +1299,12 @@ def _insert_decision(
     *,
     statements: str | None = None,
     education: str | None = None,
+    number: str | None = None,
 ) -> str:
-    number = _number(session, unit_id, doc_type, today.year)
+    if number:
+        number = doc_numbers.use_issued(session, scope, number, doc_type)
+    else:
+        number = _number(session, unit_id, doc_type, today.year, scope.username)
     version = session.execute(text("SELECT facts_version FROM enf_case WHERE id = :c"), {"c": case_id}).scalar_one()
     with db.refusals(session, RULES):
         session.execute(
@@ -1307,18 +1326,6 @@ def _insert_decision(
     return number
 
 
-DOC_WORDS = {"case": "立", "decision": "罚决", "onsite": "当罚"}
-
-
-def _number(session: Session, unit_id: int, doc_type: str, year: int) -> str:
-    """`prefix〔year〕n号` without leading zeros (GB/T 9704); the prefix per unit is configuration
-    not found for Binhai (CASE-PROCEDURE.md Q9): 津滨 + unit code + the document's word."""
-    n = session.execute(
-        text(
-            "INSERT INTO doc_counter VALUES (:u, :t, :y, 1) ON CONFLICT (unit_id, doc_type, year) "
-            "DO UPDATE SET last_no = doc_counter.last_no + 1 RETURNING last_no"
-        ),
-        {"u": unit_id, "t": doc_type, "y": year},
-    ).scalar_one()
-    code = session.execute(text("SELECT code FROM enforcement_unit WHERE id = :u"), {"u": unit_id}).scalar_one()
-    return f"津滨{code}{DOC_WORDS[doc_type]}〔{year}〕{n}号"
+def _number(session: Session, unit_id: int, doc_type: str, year: int, by: str = "system") -> str:
+    """`prefix〔year〕n号` from the unit's number blocks (geo.doc_numbers)."""
+    return doc_numbers.take(session, unit_id, doc_type, year, by)

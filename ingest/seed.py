@@ -11,9 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from geo import derived, items, queries
+from geo import derived, doc_templates, items, queries
 from geo.bulk import TARGET_COPY_COLUMNS, copy_text
 from geo.errors import Conflict
+from geo.timezone import today as beijing_today
 from ingest import synthetic
 from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 
@@ -31,7 +32,7 @@ ORG_TABLES = "position, device, officer_area, officer, power_item, enforcement_b
 
 def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.date | None = None) -> dict:
     """Replace units, bodies, the power list, officers and devices with a synthetic set."""
-    today = today or dt.date.today()
+    today = today or beijing_today()
     rng = np.random.default_rng(seed)
     names = queries.township_names(session)
     org = synthetic.build_organisation(names, rng)
@@ -63,6 +64,7 @@ def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.d
         org.power_items,
     )
     items.load_seed(session)  # the power list's codified items (idempotent: a loaded version is kept)
+    doc_templates.load_seed(session)  # the document templates (idempotent, like the items)
     copy_text(
         session,
         "officer",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo import accounts, case_clocks, case_sources, cases, coverage, items, workdays
 from geo.errors import LawGridError
+from geo.timezone import today as beijing_today
 
 ALL_CHECKS = {
     k: True for k in ("jurisdiction", "party", "facts_evidence", "characterisation", "basis", "procedure", "penalty")
@@ -78,7 +79,7 @@ def seed_cases(
 ) -> dict[str, Any]:
     """n ordinary cases spread over the units holding a penalty power, stopped at every step
     (or all just before the step `stop_before`, e.g. "decide" for the benchmark)."""
-    today = today or dt.date.today()
+    today = today or beijing_today()
     units = session.execute(
         text(
             """SELECT u.id, u.code, min(p.item_code) AS item FROM enforcement_unit u
@@ -192,4 +193,4 @@ def _after_notice(session: Session, case_id: int) -> dt.date:
     due = session.execute(
         text("SELECT served_on FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1"), {"c": case_id}
     ).scalar()
-    return due or dt.date.today()
+    return due or beijing_today()

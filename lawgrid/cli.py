@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import LawGridError
+from geo.timezone import today as beijing_today
 from lawgrid.embedded_db import EmbeddedCluster, EmbeddedDbError
 from lawgrid.settings import load_settings
 
@@ -104,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     case.add_argument("--as", dest="as_user", required=True, help="the account taking the step")
     case.add_argument("--data", default="{}", help='the step\'s fields as a JSON object, e.g. {"kind": "penalty"}')
     case.set_defaults(handler=cmd_case)
+    verify = sub.add_parser(
+        "verify-document", help="is a PDF intact since the organ sealed it, and who sealed and signed it"
+    )
+    verify.add_argument("file", type=Path)
+    verify.add_argument("--offline", action="store_true", help="without the database: intact or not, trust unknown")
+    verify.set_defaults(handler=cmd_verify_document)
+    seal_cmd = sub.add_parser("seal", help="the enforcement bodies' seal certificates")
+    seal_cmd.add_argument("action", choices=["init"], help="init: a certificate for every body that has none")
+    seal_cmd.set_defaults(handler=cmd_seal)
     calendar = sub.add_parser("calendar", help="working-day calendar")
     calendar_sub = calendar.add_subparsers(dest="calendar_action", required=True)
     cal_import = calendar_sub.add_parser(
@@ -264,7 +274,7 @@ def seed_demo_cases(runtime, n: int = 60) -> dict:
     from ingest.seed_cases import seed_cases
 
     with runtime.session() as session:
-        workdays.extend_provisional(session, dt.date.today() + dt.timedelta(days=400), source="demo: weekends only")
+        workdays.extend_provisional(session, beijing_today() + dt.timedelta(days=400), source="demo: weekends only")
         return seed_cases(session, n)
 
 
@@ -302,6 +312,43 @@ def cmd_case(args) -> int:
         print(f"lawgrid: case: {explain(exc)} ({exc.rule or exc.code})", file=sys.stderr)
         return 1
     print(json.dumps({"id": case["id"], "status": case["status"], "version": case["version"]}))
+    return 0
+
+
+def cmd_verify_document(args) -> int:
+    """Exit 0 when intact and sealed by this installation's authority, 1 otherwise."""
+    from geo import documents
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.offline:
+        result = documents.verify_file(None, data)
+    else:
+        with _runtime().session() as session:
+            result = documents.verify_file(session, data)
+    for sig in result["signatures"]:
+        state = "intact" if sig.get("intact") and sig.get("covers_whole_file") else "NOT INTACT"
+        trust = "trusted" if sig.get("trusted") else "not trusted here"
+        print(f"{sig['field']}: {state}, {trust}; signed by {sig.get('signer', '?')} at {sig.get('signed_at', '?')}")
+    known = result.get("document")
+    if known:
+        print(f"LawGrid document {known['id']} {known['doc_no'] or ''} ({known['template_code']}, {known['status']})")
+    verdict = "INTACT" if result["intact"] and (args.offline or result["trusted"]) else "FAILED"
+    print(f"{verdict}: {result.get('problem', 'the file is as the organ sealed it')}")
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0 if verdict == "INTACT" and not (known and known["status"] == "voided") else 1
+
+
+def cmd_seal(args) -> int:
+    from geo import seal
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        made = seal.ensure_all(session, runtime.documents.passphrase)
+    print(f"seal certificates: {made} made")
     return 0
 
 

@@ -4,13 +4,17 @@ Built by the app factory or a CLI command, never at import time."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo import db
+from geo import db, documents, pdf_render
 from lawgrid.embedded_db import normalise_url, resolve_database_url
 from lawgrid.settings import REPO_ROOT, Settings
 
@@ -26,6 +30,38 @@ class Runtime:
 
     def session(self):
         return db.session_scope(self.sessions)
+
+    @cached_property
+    def documents(self) -> documents.Kit:
+        """Rendering and sealing: the embedded font and the seal passphrase."""
+        return documents.Kit(fonts(self.settings.font_cache_dir), seal_passphrase(self.settings))
+
+
+_FONTS: dict[Path, pdf_render.Fonts] = {}
+
+
+def fonts(cache_dir: Path) -> pdf_render.Fonts:
+    """One font cache per process and directory (the subset's character map is read once)."""
+    path = cache_dir.expanduser().resolve()
+    return _FONTS.setdefault(path, pdf_render.Fonts(path))
+
+
+def seal_passphrase(settings: Settings) -> bytes:
+    if settings.seal_passphrase:
+        return settings.seal_passphrase.encode()
+    path = settings.resolved_data_dir / "seal.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+        try:
+            os.link(tmp, path)  # the first process to get here wins; the others read its secret
+        except FileExistsError:
+            pass
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip().encode()
 
 
 def database_urls(settings: Settings) -> tuple[str, str]:

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     live_fix_max_age_s: int = 24 * 3600
     """A fix older than this is history: stored, but it moves no live state and raises no alarm."""
     secret_key: str | None = None
+    seal_passphrase: str | None = None
+    """Encrypts the enforcement bodies' seal keys in the database. Unset: a passphrase of this
+    installation's own, made once in data_dir/seal.secret (mode 0600). Set it in production,
+    the same in every web process."""
+    font_cache_dir: Path = Path("~/.cache/lawgrid")
+    """Where the CJK font's common subset is cut once (from Debian's fonts-noto-cjk) and kept."""
     test_database_url: str | None = None
 
     public_origins: list[str] = []

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from geo import coverage, db, workdays
 from geo.reference import load_reference
+from geo.timezone import today as beijing_today
 from ingest.seed import seed_all, seed_inspection_history
 from ingest.service import IngestConfig, IngestService
 from lawgrid.app import create_app
@@ -83,7 +84,7 @@ def db_url(databases) -> str:
         load_reference(session, REFERENCE_DIR)
         # the package knows the State Council's schedule to the end of its last year; deadlines
         # beyond it are tested on weekends-only days, marked as such (never in production)
-        workdays.extend_provisional(session, dt.date.today() + dt.timedelta(days=500), source="test: weekends only")
+        workdays.extend_provisional(session, beijing_today() + dt.timedelta(days=500), source="test: weekends only")
         seed_all(session, targets=SEED_TARGETS, officers=SEED_OFFICERS, seed=11, progress=False)
     engine.dispose()
     return url

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo import accounts, case_clocks, case_views, cases, workdays
 from geo.errors import Conflict, Forbidden, Refused, from_database
+from geo.timezone import today as beijing_today
 from tests.casework import ALL_CHECKS, REPORT, after_window, file, handlers, scope, step, to_notified, to_review
 from tests.conftest import PASSWORD, officer_certs
 
@@ -28,7 +29,7 @@ def test_a_violation_found_on_inspection_is_a_case_source_in_the_same_transactio
     from tests.casework import violation
 
     source = violation(session)
-    today = dt.date.today()
+    today = beijing_today()
     assert source["kind"] == "inspection" and source["status"] == "registered"
     assert source["received_on"] == today
     assert source["verify_due"] == workdays.wd_after(session, today, 15)
@@ -228,7 +229,7 @@ def test_a_hearing_pauses_the_clock_is_chaired_by_a_non_investigator_and_reporte
     assert notice.scalar_one() is True  # a natural person, 20,000 yuan ≥ 10,000
     case = step(session, case, "t-officer", "request_hearing")
     assert case["status"] == "hearing_requested"
-    today = dt.date.today()
+    today = beijing_today()
     with pytest.raises(Refused) as short:
         step(
             session,
@@ -325,7 +326,7 @@ def test_the_simple_procedure_limits_are_inclusive(session):
             onsite(kind, fine)
         assert rules(over) == {"simple_procedure_limits"}
     case = onsite("natural", 50)
-    assert case["file_due"] == workdays.wd_after(session, dt.date.today(), 7)
+    assert case["file_due"] == workdays.wd_after(session, beijing_today(), 7)
     filed = step(session, case, "t-supervisor", "file_onsite")
     assert filed["status"] == "onsite_filed"
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from geo.errors import from_database
+from geo.timezone import today as beijing_today
 from lawgrid.app import create_app
 from tests.casework import ALL_CHECKS, step, to_notified, to_review
 from tests.conftest import PASSWORD
@@ -47,7 +48,7 @@ def heavier_after_statements(s):
 
 
 def past_ninety_days(s):
-    filed = dt.date.today() - dt.timedelta(days=100)
+    filed = beijing_today() - dt.timedelta(days=100)
     case = to_notified(s, filed)
     return step(s, case, "t-officer", "waive", filed, note="书面放弃")
 

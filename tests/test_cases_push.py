@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import accounts
+from geo.timezone import today as beijing_today
 from tests.casework import file
 from tests.conftest import PASSWORD
 from tests.test_live import token
@@ -32,7 +33,7 @@ def test_the_sweep_pushes_a_red_warning_to_the_district_and_the_unit_only(live_a
     with Session(engine) as s:
         if s.execute(text("SELECT 1 FROM app_user WHERE username = 't-head-u002'")).first() is None:
             accounts.create_user(s, "t-head-u002", PASSWORD, "organ_head", ["U002"])
-        case = file(s, today=dt.date.today() - dt.timedelta(days=82))  # day 82 of 90: red
+        case = file(s, today=beijing_today() - dt.timedelta(days=82))  # day 82 of 90: red
         s.commit()
     url = live_app["url"]
     oversight, seen_district = listen(url, "t-oversight")

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import coverage
+from geo.timezone import today as beijing_today
 from tests.conftest import PASSWORD
 
 
@@ -23,7 +24,7 @@ def test_coverage_route_equals_the_recount_and_exports_are_audited(live_app, use
     with Session(engine) as s:
         coverage.rebuild(s)
         s.commit()
-    start, end = dt.date(2020, 1, 1), dt.date.today() + dt.timedelta(days=2)
+    start, end = dt.date(2020, 1, 1), beijing_today() + dt.timedelta(days=2)
     params = {"start": start.isoformat(), "end": end.isoformat()}
     for by in ("township", "domain", "unit", "body", "officer"):
         r = requests.get(url + "/api/coverage", params={**params, "by": by}, headers=headers, timeout=30)

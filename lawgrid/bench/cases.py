@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from geo import accounts, case_clocks, case_views, cases, db, workdays
 from geo.reference import load_reference
+from geo.timezone import today as beijing_today
 from ingest.seed import seed_organisation, seed_targets
 from ingest.seed_cases import seed_cases
 from lawgrid.bench import bench_database
@@ -101,7 +102,7 @@ def bulk_cases(session, n: int, today: dt.date) -> None:
 
 def run(runtime, args) -> dict:
     n = args.cases
-    today = dt.date.today()
+    today = beijing_today()
     url = bench_database(runtime)
     db.upgrade(url)
     engine = db.make_engine(url)

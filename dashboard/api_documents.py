@@ -1,0 +1,141 @@
+"""REST routes of documents (执法文书): templates, drafting from a case or an inspection,
+issuing (number, PDF, hash), signatures from the terminal, the organ's seal, voiding, the PDF
+itself, its verification, and number blocks handed to terminals. The rules are geo.documents'."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response, request
+from pydantic import Field
+
+from dashboard.rest import Id, Listing, Model, route, runtime, scope
+from geo import doc_numbers, doc_templates, documents
+from geo.errors import InvalidInput
+from geo.timezone import BEIJING
+
+MAX_VERIFY_BYTES = 20 * 1024 * 1024
+
+
+class BlockBody(Model):
+    doc_type: str = Field("onsite", pattern=r"^[a-z][a-z_]{0,29}$", description="onsite: 当场行政处罚决定书")
+    device_id: Id
+    size: int = Field(20, ge=1, le=doc_numbers.TERMINAL_BLOCK_MAX)
+    unit_id: Id | None = Field(None, description="defaults to the officer's unit")
+
+
+class VoidNumber(Model):
+    doc_no: str = Field(min_length=5, max_length=60)
+    reason: str = Field(min_length=2, max_length=500)
+
+
+@route("GET", "/document-templates", permission="case.view", response=Listing, summary="The document templates")
+def list_templates() -> Any:
+    with runtime().session() as session:
+        return {"templates": doc_templates.listing(session)}
+
+
+@route("GET", "/document-templates/<code>", permission="case.view", summary="A template's fields and signers")
+def get_template(code: str) -> Any:
+    with runtime().session() as session:
+        return doc_templates.get(session, code).model_dump(mode="json", by_alias=True)
+
+
+@route("POST", "/documents", permission="case.handle", body=documents.Draft, status=201, summary="Draft a document")
+def draft(body: documents.Draft) -> Any:
+    with runtime().session() as session:
+        return documents.draft(session, scope(), body)
+
+
+@route("GET", "/documents/<id:doc_id>", permission="case.view", summary="A document, its fields and signatures")
+def get_document(doc_id: int) -> Any:
+    with runtime().session() as session:
+        return documents.view(session, scope(), doc_id)
+
+
+@route("PATCH", "/documents/<id:doc_id>", permission="case.handle", body=documents.Fields, summary="Fill in a draft")
+def edit(doc_id: int, body: documents.Fields) -> Any:
+    with runtime().session() as session:
+        return documents.edit(session, scope(), doc_id, body)
+
+
+@route(
+    "POST", "/documents/<id:doc_id>/issue", permission="case.handle", body=documents.Issue, summary="Number and render"
+)
+def issue(doc_id: int, body: documents.Issue) -> Any:
+    with runtime().session() as session:
+        return documents.issue(session, scope(), runtime().documents, doc_id, body)
+
+
+@route(
+    "POST",
+    "/documents/<id:doc_id>/signatures",
+    permission="case.handle",
+    body=documents.Sign,
+    status=201,
+    summary="A handwritten signature (or a refusal) bound to the issued PDF's hash",
+)
+def sign(doc_id: int, body: documents.Sign) -> Any:
+    with runtime().session() as session:
+        return documents.sign(session, scope(), doc_id, body)
+
+
+@route("POST", "/documents/<id:doc_id>/seal", permission="case.handle", summary="Seal the finished PDF")
+def seal(doc_id: int) -> Any:
+    with runtime().session() as session:
+        return documents.seal_document(session, scope(), runtime().documents, doc_id)
+
+
+@route("POST", "/documents/<id:doc_id>/void", permission="case.handle", body=documents.Void, summary="Void a document")
+def void(doc_id: int, body: documents.Void) -> Any:
+    with runtime().session() as session:
+        return documents.void(session, scope(), doc_id, body)
+
+
+@route("GET", "/documents/<id:doc_id>.pdf", permission="case.view", produces="application/pdf", summary="The PDF")
+def document_pdf(doc_id: int) -> Any:
+    with runtime().session() as session:
+        data, name = documents.pdf(session, scope(), runtime().documents, doc_id)
+    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
+
+
+@route("GET", "/documents/<id:doc_id>/verify", permission="case.view", summary="Verify the sealed PDF as stored")
+def verify_stored(doc_id: int) -> Any:
+    with runtime().session() as session:
+        data, _ = documents.pdf(session, scope(), runtime().documents, doc_id)
+        return documents.verify_file(session, data)
+
+
+@route("POST", "/documents/verify", permission="case.view", summary="Verify a PDF (the request body is the file)")
+def verify_upload() -> Any:
+    data = request.get_data(cache=False)
+    if not data or len(data) > MAX_VERIFY_BYTES:
+        raise InvalidInput(f"send the PDF as the request body (at most {MAX_VERIFY_BYTES // 2**20} MB)")
+    with runtime().session() as session:
+        return documents.verify_file(session, data)
+
+
+@route(
+    "POST",
+    "/number-blocks",
+    permission="case.handle",
+    body=BlockBody,
+    status=201,
+    summary="A block of document numbers for the officer's terminal (offline simple-procedure decisions)",
+)
+def issue_block(body: BlockBody) -> Any:
+    who = scope()
+    with runtime().session() as session:
+        unit = body.unit_id or documents.officer_unit(session, who)
+        return doc_numbers.issue_block(
+            session, who, unit, body.doc_type, dt.datetime.now(BEIJING).year, body.size, body.device_id
+        )
+
+
+@route(
+    "POST", "/number-blocks/void", permission="case.handle", body=VoidNumber, summary="Void a number (its row stays)"
+)
+def void_number(body: VoidNumber) -> Any:
+    with runtime().session() as session:
+        return doc_numbers.void(session, scope(), body.doc_no, body.reason)

@@ -1,0 +1,412 @@
+"""Documents (执法文书): filled from the case, numbered from blocks, rendered to PDF with an
+embedded CJK font (read back with pdftotext), signed by hand bound to the PDF's hash, sealed by
+the organ with its own certificate (pyHanko), verified, tampered with and found out; numbers
+and signatures held by the database too."""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+import subprocess
+
+import pytest
+from PIL import Image, ImageDraw
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from geo import doc_numbers, documents, seal
+from geo.errors import Conflict, InvalidInput, Refused
+from tests.casework import handlers, scope
+
+pytestmark = pytest.mark.usefixtures("users")
+
+
+def rules(exc) -> set[str]:
+    return {v["rule"] for v in exc.value.violations}
+
+
+def signature_png(name: str) -> str:
+    img = Image.new("RGB", (360, 120), "white")
+    pen = ImageDraw.Draw(img)
+    pen.line([(20, 90), (80, 30), (140, 95), (200, 25), (260, 85), (330, 40)], fill="black", width=5)
+    pen.text((20, 5), name, fill="black")
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def pdf_text(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def device_of(session, username: str) -> int:
+    officer = scope(session, username).officer_id
+    found = session.execute(
+        text("SELECT id FROM device WHERE officer_id = :o ORDER BY id LIMIT 1"), {"o": officer}
+    ).scalar()
+    if found is None:
+        found = session.execute(
+            text(
+                "INSERT INTO device (kind, protocol, identifier, officer_id) "
+                "VALUES ('terminal', 'osmand', :i, :o) RETURNING id"
+            ),
+            {"i": f"doc-test-{username}", "o": officer},
+        ).scalar_one()
+    return int(found)
+
+
+def onsite_case(session, **extra) -> dict:
+    body = {
+        "party": {
+            "kind": "legal",
+            "name": "天津滨海某某便利店",
+            "id_no": "91120116MA05K0XX1Q",
+            "address": "天津市滨海新区中新生态城和畅路1号",
+        },
+        "item_code": "market_regulation.04",
+        "officer_ids": handlers(session),
+        "facts": "当场查实未按规定明码标价，涉及商品12种",
+        "penalty": {"kinds": ["fine"], "fine_yuan": 1500, "base_yuan": 1000},
+        "rights_told": True,
+        **extra,
+    }
+    from geo import cases
+
+    return cases.open_onsite(session, scope(session, "t-officer"), cases.validate(cases.OnsiteCase, body))
+
+
+def onsite_decision(session, case: dict) -> dict:
+    return documents.draft(
+        session,
+        scope(session, "t-officer"),
+        documents.Draft(
+            template="onsite_decision",
+            case_id=case["id"],
+            fields={"decided_at": "2026-12-02T10:15:00+08:00", "place": "天津市滨海新区和畅路1号店内"},
+        ),
+    )
+
+
+def sign_all(session, doc: dict, *, party_refuses: bool = False) -> dict:
+    for who in ("t-officer", "t-officer2"):
+        doc = documents.sign(
+            session,
+            scope(session, who),
+            doc["id"],
+            documents.Sign(
+                signer_kind="officer",
+                doc_sha256=doc["pdf_sha256"],
+                image_png=signature_png(who),
+                device_id=device_of(session, who),
+                lat=39.02,
+                lon=117.71,
+            ),
+        )
+    party = (
+        documents.Sign(
+            signer_kind="party",
+            signer_name="张某",
+            doc_sha256=doc["pdf_sha256"],
+            refused=True,
+            refusal_reason="当事人称不认可处罚",
+            media_clip="DSJ-0001/20261202-101800.mp4",
+        )
+        if party_refuses
+        else documents.Sign(
+            signer_kind="party",
+            signer_name="张某",
+            signer_ref="120116199001011234",
+            doc_sha256=doc["pdf_sha256"],
+            image_png="data:image/png;base64," + signature_png("zhang"),
+        )
+    )
+    return documents.sign(session, scope(session, "t-officer"), doc["id"], party)
+
+
+def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verified(session, runtime, artifacts):
+    kit = runtime.documents
+    case = onsite_case(session)
+    officer = scope(session, "t-officer")
+    doc = onsite_decision(session, case)
+    assert doc["status"] == "draft" and doc["signatures_missing"] == ["officer:2", "party:1"]
+    doc = documents.issue(session, officer, kit, doc["id"], documents.Issue())
+    decision_no = session.execute(
+        text("SELECT decision_no FROM case_decision WHERE case_id = :c"), {"c": case["id"]}
+    ).scalar_one()
+    assert doc["doc_no"] == decision_no and doc["status"] == "issued"
+    issued, _ = documents.pdf(session, officer, kit, doc["id"])
+    assert documents.pdf_render.sha256(issued) == doc["pdf_sha256"]
+    words = pdf_text(issued)
+    for value in (
+        decision_no,
+        "当场行政处罚决定书",
+        "天津滨海某某便利店",
+        "91120116MA05K0XX1Q",
+        "罚款人民币1,500元",
+        "2026年12月2日10时15分",
+        "天津市滨海新区和畅路1号店内",
+        "缴款途径和期限",
+        "天津市滨海新区人民政府",
+    ):
+        assert value in words.replace(" ", ""), value
+    for name, cert in session.execute(
+        text("SELECT o.name, o.cert_no FROM case_officer c JOIN officer o ON o.id = c.officer_id WHERE c.case_id = :c"),
+        {"c": case["id"]},
+    ):
+        assert name in words and cert in words
+
+    doc = sign_all(session, doc)
+    assert doc["signatures_missing"] == [] and len(doc["signatures"]) == 3
+    doc = documents.seal_document(session, officer, kit, doc["id"])
+    assert doc["status"] == "sealed"
+    sealed, _ = documents.pdf(session, officer, kit, doc["id"])
+    (artifacts / "document-onsite-decision.pdf").write_bytes(sealed)
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            ["pdftoppm", "-r", "70", "-png", "-singlefile", "-", str(artifacts / "document-onsite-decision")],
+            input=sealed,
+            check=True,
+        )
+    final_words = pdf_text(sealed).replace(" ", "")
+    assert "张某" in final_words and doc["pdf_sha256"][:16] in final_words  # the signed text's hash is printed
+
+    verdict = documents.verify_file(session, sealed)
+    assert verdict["intact"] and verdict["trusted"], verdict
+    body = session.execute(
+        text(
+            "SELECT b.name FROM enforcement_body b JOIN enf_case e ON e.unit_id = b.unit_id WHERE e.id = :c "
+            "ORDER BY b.kind <> 'organ', b.id LIMIT 1"
+        ),
+        {"c": case["id"]},
+    ).scalar_one()
+    assert body in verdict["signatures"][0]["signer"]
+    assert verdict["document"]["doc_no"] == decision_no
+
+    # one changed byte inside the signed range, and an update appended after the seal
+    at = sealed.index(b"/Producer")
+    tampered = sealed[:at] + b"/Producex" + sealed[at + 9 :]
+    assert not seal.verify(tampered, seal.authority_pem(session))["intact"]
+    appended = sealed + b"\n1 0 obj\n<< /Title (forged) >>\nendobj\n"
+    assert not documents.verify_file(session, appended)["intact"]
+    # a seal from another installation's authority is intact but not trusted
+    assert seal.verify(sealed, None)["trusted"] is False
+
+    with pytest.raises(DBAPIError, match="document_sealed"):
+        with session.begin_nested():
+            session.execute(text("UPDATE document SET body = '{}' WHERE id = :d"), {"d": doc["id"]})
+
+
+def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_signature(session, runtime):
+    kit = runtime.documents
+    officer = scope(session, "t-officer")
+    doc = documents.issue(
+        session, officer, kit, onsite_decision(session, onsite_case(session))["id"], documents.Issue()
+    )
+    stale = "0" * 64
+    with pytest.raises(Refused) as wrong_hash:
+        documents.sign(
+            session,
+            officer,
+            doc["id"],
+            documents.Sign(signer_kind="officer", doc_sha256=stale, image_png=signature_png("x")),
+        )
+    assert rules(wrong_hash) == {"signature_hash"}
+    with pytest.raises(DBAPIError, match="signature_hash"):  # the database holds it on any path
+        with session.begin_nested():
+            session.execute(
+                text(
+                    "INSERT INTO document_signature (document_id, signer_kind, signer_name, method, image, "
+                    "image_sha256, doc_hash_at_signing, login) "
+                    "VALUES (:d, 'party', 'x', 'handwritten_capture', '\\x00', 'x', :h, 'x')"
+                ),
+                {"d": doc["id"], "h": stale},
+            )
+    with pytest.raises(Refused) as no_witness:
+        documents.sign(
+            session,
+            officer,
+            doc["id"],
+            documents.Sign(
+                signer_kind="party",
+                signer_name="张某",
+                doc_sha256=doc["pdf_sha256"],
+                refused=True,
+                refusal_reason="不签",
+            ),
+        )
+    assert rules(no_witness) == {"signature_refusal_witness"}
+    with pytest.raises(InvalidInput, match="PNG"):
+        documents.sign(
+            session,
+            officer,
+            doc["id"],
+            documents.Sign(
+                signer_kind="party",
+                signer_name="张某",
+                doc_sha256=doc["pdf_sha256"],
+                image_png=base64.b64encode(b"GIF89a not a png").decode(),
+            ),
+        )
+    with pytest.raises(Refused) as other_device:
+        documents.sign(
+            session,
+            officer,
+            doc["id"],
+            documents.Sign(
+                signer_kind="officer",
+                doc_sha256=doc["pdf_sha256"],
+                image_png=signature_png("x"),
+                device_id=device_of(session, "t-officer2"),
+            ),
+        )
+    assert rules(other_device) == {"signature_device"}
+
+    documents.sign(
+        session,
+        officer,
+        doc["id"],
+        documents.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("x")),
+    )
+    with pytest.raises(Conflict):
+        documents.sign(
+            session,
+            officer,
+            doc["id"],
+            documents.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("x")),
+        )
+    with pytest.raises(Refused) as missing:
+        documents.seal_document(session, officer, kit, doc["id"])
+    assert rules(missing) == {"signatures_missing"}
+    assert missing.value.violations[0]["missing"] == ["officer:2", "party:1"]
+    with pytest.raises(DBAPIError, match="signatures_missing"):
+        with session.begin_nested():
+            session.execute(
+                text("UPDATE document SET status = 'sealed', sealed_sha256 = 'x' WHERE id = :d"), {"d": doc["id"]}
+            )
+    # a recorded refusal with the camera's clip stands in for the party's signature
+    documents.sign(
+        session,
+        scope(session, "t-officer2"),
+        doc["id"],
+        documents.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("y")),
+    )
+    doc = documents.sign(
+        session,
+        officer,
+        doc["id"],
+        documents.Sign(
+            signer_kind="party",
+            signer_name="张某",
+            doc_sha256=doc["pdf_sha256"],
+            refused=True,
+            refusal_reason="当事人拒绝签名",
+            media_clip="DSJ-0001/clip-7.mp4",
+        ),
+    )
+    doc = documents.seal_document(session, officer, kit, doc["id"])
+    assert doc["status"] == "sealed"
+    sealed, _ = documents.pdf(session, officer, kit, doc["id"])
+    assert "拒绝签名" in pdf_text(sealed).replace(" ", "")
+
+
+def test_numbers_come_from_blocks_a_terminal_numbers_offline_and_a_voided_number_keeps_its_row(session, runtime):
+    officer = scope(session, "t-officer")
+    unit = documents.officer_unit(session, officer)
+    block = doc_numbers.issue_block(session, officer, unit, "onsite", 2026, 5, device_of(session, "t-officer"))
+    first, last = block["numbers"]
+    assert block["last_no"] - block["first_no"] == 4
+    case = onsite_case(session, decision_no=first)  # numbered on the terminal while offline
+    assert (
+        session.execute(
+            text("SELECT decision_no FROM case_decision WHERE case_id = :c"), {"c": case["id"]}
+        ).scalar_one()
+        == first
+    )
+    with pytest.raises(Conflict):
+        onsite_case(session, decision_no=first)
+    with pytest.raises(Refused) as not_mine:
+        onsite_case(session, decision_no=first.replace(f"〔2026〕{block['first_no']}号", "〔2026〕99999号"))
+    assert rules(not_mine) == {"number_block"}
+    with pytest.raises(Refused) as other_officer:  # another officer cannot use this officer's block
+        from geo import cases
+
+        cases.open_onsite(
+            session,
+            scope(session, "t-officer2"),
+            cases.validate(
+                cases.OnsiteCase,
+                {
+                    "party": {"kind": "natural", "name": "李某"},
+                    "item_code": "market_regulation.04",
+                    "officer_ids": handlers(session),
+                    "facts": "x",
+                    "penalty": {"kinds": ["fine"], "fine_yuan": 100, "base_yuan": 1000},
+                    "rights_told": True,
+                    "decision_no": last,
+                },
+            ),
+        )
+    assert rules(other_officer) == {"number_block"}
+    with pytest.raises(Refused) as foreign_device:
+        doc_numbers.issue_block(session, officer, unit, "onsite", 2026, 5, device_of(session, "t-officer2"))
+    assert rules(foreign_device) == {"number_block_device"}
+
+    # a spoiled form: the unused number is voided and keeps its row
+    doc_numbers.void(session, officer, last, "填写错误，作废")
+    row = session.execute(text("SELECT voided, void_reason FROM doc_number WHERE doc_no = :d"), {"d": last}).one()
+    assert row.voided and row.void_reason == "填写错误，作废"
+    with pytest.raises(Conflict):
+        onsite_case(session, decision_no=last)
+    for sql in ("DELETE FROM doc_number WHERE doc_no = :d", "UPDATE doc_number SET voided = false WHERE doc_no = :d"):
+        with pytest.raises(DBAPIError, match="number_kept"):
+            with session.begin_nested():
+                session.execute(text(sql), {"d": last})
+    with pytest.raises(DBAPIError, match="number_block_overlap"):
+        with session.begin_nested():
+            session.execute(
+                text(
+                    "INSERT INTO doc_number_block (unit_id, doc_type, year, prefix, first_no, last_no, next_no, "
+                    "created_by) VALUES (:u, 'onsite', 2026, 'x', :f, :f, :f, 'test')"
+                ),
+                {"u": unit, "f": block["first_no"]},
+            )
+
+    # desk numbers run on without gaps; a voided document's number stays voided
+    notice_a = documents.draft(
+        session,
+        scope(session, "t-officer"),
+        documents.Draft(template="penalty_notice", case_id=case["id"], fields={"violated": "《价格法》第十三条"}),
+    )
+    with pytest.raises(Refused) as locked:
+        documents.edit(session, officer, notice_a["id"], documents.Fields(fields={"party_name": "别人"}))
+    assert rules(locked) == {"document_field_locked"}
+    a = documents.issue(session, officer, runtime.documents, notice_a["id"], documents.Issue())
+    voided = documents.void(session, officer, a["id"], documents.Void(reason="告知内容有误，重新制作"))
+    assert voided["status"] == "voided"
+    b = documents.draft(
+        session,
+        officer,
+        documents.Draft(template="penalty_notice", case_id=case["id"], fields={"violated": "《价格法》第十三条"}),
+    )
+    b = documents.issue(session, officer, runtime.documents, b["id"], documents.Issue())
+    n = doc_numbers.NUMBER.match(a["doc_no"])
+    m = doc_numbers.NUMBER.match(b["doc_no"])
+    assert n and m and int(m["n"]) == int(n["n"]) + 1
+    assert session.execute(text("SELECT voided FROM doc_number WHERE doc_no = :d"), {"d": a["doc_no"]}).scalar_one()
+
+
+def test_a_document_is_issued_only_complete(session, runtime):
+    officer = scope(session, "t-officer")
+    case = onsite_case(session)
+    doc = documents.draft(session, officer, documents.Draft(template="onsite_decision", case_id=case["id"]))
+    with pytest.raises(Refused) as incomplete:
+        documents.issue(session, officer, runtime.documents, doc["id"], documents.Issue())
+    assert rules(incomplete) == {"document_incomplete"}
+    assert set(incomplete.value.violations[0]["fields"]) == {"时间", "地点"}
+    with pytest.raises(InvalidInput, match="no field"):
+        documents.edit(session, officer, doc["id"], documents.Fields(fields={"colour": "red"}))
+    preview, name = documents.pdf(session, officer, runtime.documents, doc["id"])
+    assert "草稿" in pdf_text(preview) and name.endswith("-draft.pdf")
