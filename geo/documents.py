@@ -139,8 +139,12 @@ def context(session: Session, case_id: int | None, inspection_id: int | None) ->
         )
         ctx.update({f"case.{k}": v for k, v in case.items()})
         verdict = case["discretion"] or {}
+        level = [f"裁量阶次：{verdict['level']}"] if verdict.get("level") else []
+        reasons = [
+            str(r.get("zh") or r.get("rule")) if isinstance(r, dict) else str(r) for r in verdict.get("reasons") or ()
+        ]
         ctx["case.discretion_text"] = "；".join(
-            [f"裁量阶次：{verdict['level']}"] * bool(verdict.get("level")) + list(verdict.get("reasons") or [])
+            level + reasons + ([case["discretion_reason"]] * bool(case["discretion_reason"]))
         )
         try:
             item = items.get(session, case["item_code"], case["item_version"])

@@ -26,6 +26,7 @@ BENCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "coverage": {"targets": 1_000_000},
     "screens": {"clients": 500},
     "cases": {"targets": 20_000},
+    "documents": {},
 }
 
 

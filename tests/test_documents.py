@@ -410,3 +410,108 @@ def test_a_document_is_issued_only_complete(session, runtime):
         documents.edit(session, officer, doc["id"], documents.Fields(fields={"colour": "red"}))
     preview, name = documents.pdf(session, officer, runtime.documents, doc["id"])
     assert "草稿" in pdf_text(preview) and name.endswith("-draft.pdf")
+
+
+# -- over the API and the command line (committed data: the app has its own connections) -------
+@pytest.fixture(scope="module")
+def client(runtime):
+    from lawgrid.app import create_app
+
+    return create_app(runtime.settings, runtime).server.test_client()
+
+
+def token(client, name: str) -> dict[str, str]:
+    from tests.conftest import PASSWORD
+
+    r = client.post("/api/auth/token", json={"username": name, "password": PASSWORD})
+    return {"Authorization": f"Bearer {r.get_json()['access_token']}"}
+
+
+def test_a_decision_over_the_api_retried_once_signed_sealed_and_verified_by_the_cli(
+    client, engine, db_url, tmp_path, capsys, monkeypatch
+):
+    from lawgrid import cli
+
+    officer, officer2 = token(client, "t-officer"), token(client, "t-officer2")
+    with engine.connect() as c:
+        crew = handlers(c)
+    r = client.post(
+        "/api/cases/onsite",
+        json={
+            "party": {"kind": "natural", "name": "王某", "id_no": "120116198805051234"},
+            "item_code": "market_regulation.04",
+            "officer_ids": crew,
+            "facts": "当场查实未明码标价",
+            "penalty": {"kinds": ["fine"], "fine_yuan": 100, "base_yuan": 500},
+            "rights_told": True,
+        },
+        headers=officer,
+    )
+    assert r.status_code == 201, r.get_json()
+    case_id = r.get_json()["id"]
+    draft = {
+        "template": "onsite_decision",
+        "case_id": case_id,
+        "client_key": f"t-{case_id}",
+        "fields": {"decided_at": "2026-12-02T09:00:00+08:00", "place": "滨海新区第三大街"},
+    }
+    first = client.post("/api/documents", json=draft, headers=officer)
+    again = client.post("/api/documents", json=draft, headers=officer)  # the terminal's retry after a lost answer
+    assert first.status_code == 201 and again.get_json()["id"] == first.get_json()["id"]
+    doc_id = first.get_json()["id"]
+    issued = client.post(f"/api/documents/{doc_id}/issue", json={}, headers=officer).get_json()
+    pdf = client.get(f"/api/documents/{doc_id}.pdf", headers=officer)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert issued["doc_no"] in pdf_text(pdf.data).replace(" ", "")
+
+    bad = client.post(
+        f"/api/documents/{doc_id}/signatures",
+        json={"signer_kind": "party", "signer_name": "王某", "doc_sha256": issued["pdf_sha256"], "image_png": "!!"},
+        headers=officer,
+    )
+    assert bad.status_code == 400 and "image_png" in bad.get_json()["detail"]
+    for headers in (officer, officer2):
+        r = client.post(
+            f"/api/documents/{doc_id}/signatures",
+            json={"signer_kind": "officer", "doc_sha256": issued["pdf_sha256"], "image_png": signature_png("o")},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.get_json()
+    early = client.post(f"/api/documents/{doc_id}/seal", headers=officer)
+    assert early.status_code == 422 and early.get_json()["rule"] == "signatures_missing"
+    party = {
+        "signer_kind": "party",
+        "signer_name": "王某",
+        "doc_sha256": issued["pdf_sha256"],
+        "image_png": signature_png("w"),
+        "client_key": f"sig-{doc_id}",
+    }
+    assert client.post(f"/api/documents/{doc_id}/signatures", json=party, headers=officer).status_code == 201
+    retried = client.post(f"/api/documents/{doc_id}/signatures", json=party, headers=officer)
+    assert len(retried.get_json()["signatures"]) == 3  # one party signature however often sent
+    sealed = client.post(f"/api/documents/{doc_id}/seal", headers=officer).get_json()
+    assert sealed["status"] == "sealed"
+    assert client.get(f"/api/documents/{doc_id}/verify", headers=officer).get_json()["intact"]
+    with engine.connect() as c:
+        refusals = c.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = 'refused' AND detail->>'rule' = 'signatures_missing'")
+        ).scalar_one()
+    assert refusals >= 1
+
+    data = client.get(f"/api/documents/{doc_id}.pdf", headers=officer).data
+    good, bad_file = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(data)
+    at = data.index(b"/Producer")
+    bad_file.write_bytes(data[:at] + b"/Producex" + data[at + 9 :])
+    capsys.readouterr()
+    monkeypatch.setenv("LAWGRID_DATABASE_URL", db_url)
+    assert cli.main(["verify-document", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "INTACT" in out and issued["doc_no"] in out
+    assert cli.main(["verify-document", str(bad_file)]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+    # another unit's document is not there; a supervisor of that unit sees nothing
+    assert client.get(f"/api/documents/{doc_id}", headers=token(client, "t-admin")).status_code == 200
+    other = client.get("/api/documents/999999999", headers=officer)
+    assert other.status_code == 404 and other.is_json

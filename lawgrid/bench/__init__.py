@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage", "screens", "cases")
+NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage", "screens", "cases", "documents")
 
 
 def run(name: str, runtime, args) -> dict:
