@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import case_clocks, cases, db, items
+from geo import case_clocks, cases, db, documents, items
 from geo.accounts import Scope
 from geo.errors import NotFound
 from geo.timezone import today as beijing_today
@@ -147,6 +147,7 @@ def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | Non
         ),
         services=rows("SELECT document, method, served_on, receiver FROM case_service WHERE case_id = :c ORDER BY id"),
         documents=_documents(case, events),
+        edocs=documents.for_case(session, scope, case_id, verify=True),
         actions=cases.available(session, scope, case, today),
     )
     return out

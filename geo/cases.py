@@ -141,6 +141,9 @@ class OnsiteCase(Body):
     decision_no: str | None = Field(
         None, max_length=60, description="a number of the officer's own block (a decision numbered offline)"
     )
+    client_key: str | None = Field(
+        None, max_length=80, description="a terminal's retry key: one case however often sent"
+    )
 
 
 def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date | None = None) -> dict[str, Any]:
@@ -201,6 +204,13 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         raise Refused([{"rule": "handler_only"}], RULES)
     if not body.rights_told:
         raise Refused([{"rule": "rights_notice"}], RULES)
+    if body.client_key:
+        have = session.execute(
+            text("SELECT id FROM enf_case WHERE created_by = :u AND client_key = :k"),
+            {"u": scope.username, "k": body.client_key},
+        ).scalar()
+        if have is not None:
+            return load(session, scope, int(have))
     unit_id = body.unit_id or _officer_unit(session, scope.officer_id)
     if not scope.district_wide and unit_id not in (scope.unit_ids or ()):
         raise NotFound(f"no unit {unit_id} in your scope", rule="unit_scope")
@@ -225,6 +235,7 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         body.facts,
         today,
         proposed=penalty,
+        client_key=body.client_key,
     )
     _update(session, case_id, discretion=json.dumps(verdict, ensure_ascii=False))
     _add_officers(session, case_id, body.officer_ids)
@@ -1232,6 +1243,7 @@ def _insert_case(
     act_ended_on: dt.date | None = None,
     legal_review_reason: str | None = None,
     proposed: dict[str, Any] | None = None,
+    client_key: str | None = None,
 ) -> int:
     legal = bool(item.legal_review or major or legal_review_reason)
     reason = legal_review_reason or ("法制审核目录事项" if item.legal_review else "重大案件" if major else None)
@@ -1241,9 +1253,9 @@ def _insert_case(
         text("""INSERT INTO enf_case (case_no, source_id, procedure, status, unit_id, target_id, party_kind, party_name,
                     party_id_no, party_address, item_code, item_version, item_name, legal_basis, facts, proposed,
                     legal_review_required, legal_review_reason, major, act_ended_on, filed_on, decision_due,
-                    created_by)
+                    created_by, client_key)
                 VALUES (:no, :src, :proc, :st, :u, :t, :pk, :pn, :pid, :pa, :ic, :iv, :iname, :basis, :facts,
-                    CAST(:prop AS jsonb), :legal, :lr, :major, :ended, :filed, :due, :by) RETURNING id"""),
+                    CAST(:prop AS jsonb), :legal, :lr, :major, :ended, :filed, :due, :by, :key) RETURNING id"""),
         {
             "no": number,
             "src": source_id,
@@ -1268,6 +1280,7 @@ def _insert_case(
             "filed": today,
             "due": due,
             "by": scope.username,
+            "key": client_key,
         },
     ).scalar_one()
     return int(case_id)

@@ -661,9 +661,18 @@ def officer_unit(session: Session, scope: Scope) -> int:
     return int(unit)
 
 
-def for_case(session: Session, scope: Scope, case_id: int) -> list[dict[str, Any]]:
-    ids = session.execute(text("SELECT id FROM document WHERE case_id = :c ORDER BY id"), {"c": case_id}).scalars()
-    return [view(session, scope, int(i)) for i in ids]
+def for_case(session: Session, scope: Scope, case_id: int, *, verify: bool = False) -> list[dict[str, Any]]:
+    """A case's documents, oldest first; with verify, each sealed one's seal checked as stored."""
+    rows = session.execute(
+        text("SELECT id, sealed_pdf FROM document WHERE case_id = :c ORDER BY id"), {"c": case_id}
+    ).all()
+    out = []
+    for doc_id, sealed in rows:
+        found = view(session, scope, int(doc_id))
+        if verify and sealed is not None:
+            found["verification"] = verify_file(session, bytes(sealed))
+        out.append(found)
+    return out
 
 
 def verify_file(session: Session | None, data: bytes) -> dict[str, Any]:

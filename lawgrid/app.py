@@ -33,12 +33,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         api_documents,
         api_items,
         api_targets,
+        api_terminal,
         api_users,
         auth,
         basemap,
         live,
         rest,
         security,
+        terminal,
     )
     from dashboard.app import build_dash
 
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     rest.install_errors(server)  # before the blueprint: its rules use the `id` converter
     auth.install(server)
     server.register_blueprint(rest.api)
+    terminal.install(server)  # 移动执法 at /m
 
     socketio = SocketIO(
         server,

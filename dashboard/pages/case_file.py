@@ -16,7 +16,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from dashboard import ids
+from dashboard import document_view, ids
 from dashboard.auth import require
 from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
@@ -58,6 +58,7 @@ def register(app: dash.Dash) -> None:
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(submit)
+    document_view.register(app, ids.CASE_ID, ids.CASE_DONE, ids.LANG)
 
 
 def layout(case_id=None, **_query):
@@ -121,6 +122,7 @@ def render(_done, lang, case_ref):
                     ]
                 ),
             ),
+            _section(t("case.edocs", lang), document_view.section(view["edocs"], lang), id="case-edocs-section"),
             _section(
                 t("case.timeline", lang),
                 html.Ol(

@@ -7,6 +7,8 @@ documents with their rendered and sealed PDFs, signatures, and the organs' seal 
   unit, type and year never overlap. Every number used has a row (`doc_number`) that is never
   deleted; a voided number keeps its row with the reason. The case and decision numbers that
   `doc_counter` handed out become a block of their own and keep their rows.
+- On site: evidence captured on the terminal (append-only), the task's checklist, and retry keys
+  so a terminal's resent submission never makes a second record.
 - A document's PDF is hashed when rendered; a signature is bound to the hash of the PDF the
   signer saw (`signature_hash`) and is never changed. A document is sealed only with every
   signature its template asks for (`signatures_missing`); once sealed nothing in it changes
@@ -231,6 +233,36 @@ CREATE TABLE seal_certificate (
 );
 CREATE UNIQUE INDEX seal_certificate_one_authority ON seal_certificate (is_authority) WHERE is_authority;
 
+-- on site (移动执法): evidence captured on the terminal (a photo with its time, place and hash, or a
+-- note), kept as captured; the checklist of the task's check points; a terminal's retry key on a case
+CREATE TABLE evidence (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    inspection_id bigint REFERENCES inspection(id),
+    case_id       bigint REFERENCES enf_case(id),
+    kind          text NOT NULL CHECK (kind IN ('photo', 'note')),
+    note          text CHECK (length(note) <= 2000),
+    content       bytea,
+    mime          text,
+    sha256        text,
+    taken_at      timestamptz NOT NULL,
+    geom          geometry(Point, 4326),
+    device_id     integer REFERENCES device(id),
+    client_key    text,
+    created_by    text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK (inspection_id IS NOT NULL OR case_id IS NOT NULL),
+    CHECK (kind <> 'photo' OR (content IS NOT NULL AND sha256 IS NOT NULL AND mime IS NOT NULL)),
+    CHECK (kind <> 'note' OR length(note) > 0),
+    UNIQUE (created_by, client_key)
+);
+CREATE INDEX evidence_inspection ON evidence (inspection_id, id) WHERE inspection_id IS NOT NULL;
+CREATE INDEX evidence_case ON evidence (case_id, id) WHERE case_id IS NOT NULL;
+CREATE TRIGGER evidence_append_only BEFORE UPDATE OR DELETE ON evidence
+    FOR EACH ROW EXECUTE FUNCTION lawgrid_append_only();
+ALTER TABLE inspection ADD COLUMN checklist jsonb;
+ALTER TABLE enf_case ADD COLUMN client_key text;
+CREATE UNIQUE INDEX enf_case_client_key ON enf_case (created_by, client_key) WHERE client_key IS NOT NULL;
+
 -- the numbers doc_counter handed out become blocks and rows of their own
 INSERT INTO doc_number_block (unit_id, doc_type, year, prefix, first_no, last_no, next_no, created_by)
 SELECT c.unit_id, c.doc_type, c.year,
@@ -253,7 +285,10 @@ CREATE TABLE doc_counter (
 );
 INSERT INTO doc_counter SELECT unit_id, doc_type, year, max(last_no) FROM doc_number_block
     WHERE issued_to_device IS NULL GROUP BY unit_id, doc_type, year;
-DROP TABLE seal_certificate, document_signature, doc_number, document, doc_number_block, document_template;
+DROP INDEX enf_case_client_key;
+ALTER TABLE enf_case DROP COLUMN client_key;
+ALTER TABLE inspection DROP COLUMN checklist;
+DROP TABLE evidence, seal_certificate, document_signature, doc_number, document, doc_number_block, document_template;
 DROP FUNCTION lawgrid_document_guard(), lawgrid_signatures_missing(bigint), lawgrid_signature_bound(),
     lawgrid_doc_number_kept(), lawgrid_block_no_overlap();
 """
