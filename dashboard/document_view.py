@@ -4,6 +4,7 @@ from the case at the desk, to be signed on the officer's terminal."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import dash
@@ -14,6 +15,7 @@ from dashboard.i18n import t
 from dashboard.rest import attempt, explain
 from dashboard.rest import runtime as _runtime
 from geo import doc_templates, documents
+from geo.timezone import BEIJING
 
 DRAFT_TEMPLATE = "case-doc-template"
 DRAFT_BUTTON = "case-doc-draft"
@@ -48,7 +50,7 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
     sigs = [
         html.Li(
             f"{'✗' if s['method'] == 'refused' else '✓'} {s['signer_name']}"
-            f" · {t('doc.signer.' + s['signer_kind'], lang)} · {s['signed_at'][:16].replace('T', ' ')}"
+            f" · {t('doc.signer.' + s['signer_kind'], lang)} · {_beijing(s['signed_at'])}"
             + (f"（{t('doc.refused', lang)}：{s['refusal_reason']}）" if s["method"] == "refused" else "")
         )
         for s in doc["signatures"]
@@ -80,6 +82,10 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
     )
 
 
+def _beijing(at: str) -> str:
+    return dt.datetime.fromisoformat(at).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
 def register(app: dash.Dash, case_id_store: str, done_store: str, lang_store: str) -> None:
     app.callback(
         Output(DRAFT_MESSAGE, "children"),
@@ -97,7 +103,9 @@ def draft(clicks: int | None, template: str | None, case_ref: dict[str, Any] | N
     """Draft from the case's values; issue it at once when the case fills every required field
     (the officer signs it on the terminal), else say what is left to fill in."""
     who = require("case.handle")
-    if not clicks or not template:
+    if not clicks:
+        return no_update, no_update  # the button was just drawn
+    if not template:
         return t("doc.template", lang), no_update
     case_id = int((case_ref or {}).get("id") or 0)
     with _runtime().session() as session:

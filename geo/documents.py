@@ -546,7 +546,7 @@ def signatures(session: Session, doc_id: int, *, images: bool = False) -> list[d
         ),
         {"d": doc_id},
     ).mappings()
-    return [dict(r) for r in rows]
+    return [dict(r) if images else db.jsonable(dict(r)) for r in rows]
 
 
 def seal_document(

@@ -220,7 +220,9 @@ def verify(pdf: bytes, authority: bytes | None) -> dict[str, Any]:
                 "intact": bool(status.intact and status.valid),
                 "covers_whole_file": covers_all,
                 "trusted": bool(status.trusted),
-                "signer": status.signing_cert.subject.human_friendly,
+                "signer": status.signing_cert.subject.native.get("common_name")
+                or status.signing_cert.subject.human_friendly,
+                "subject": status.signing_cert.subject.human_friendly,
                 "serial": format(status.signing_cert.serial_number, "x"),
                 "signed_at": status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
             }

@@ -219,7 +219,7 @@
   }
 
   function evidenceItems(task) {
-    return task.evidence.map((e) => el("li", { "data-kind": e.kind }, (e.kind === "photo" ? "📷 " : "📝 ") +
+    return task.evidence.map((e) => el("li", { "data-kind": e.kind }, (e.kind === "photo" ? "[" + T.photo + "] " : "[" + T.note + "] ") +
       (e.note || "") + (e.sha256 ? " " + T.hash + " " + e.sha256.slice(0, 12) : "")));
   }
   function updateTask(task) {
