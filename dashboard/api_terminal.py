@@ -10,11 +10,16 @@ from flask import Response
 from sqlalchemy import text
 
 from dashboard.rest import route, runtime, scope
-from geo import onsite, policy
+from geo import documents, onsite, policy
 from geo.errors import NotFound
 
 
-@route("GET", "/my", permission="task.status", summary="The caller's officer record, devices and open tasks")
+@route(
+    "GET",
+    "/my",
+    permission="task.status",
+    summary="The caller's officer record, devices, open tasks and documents awaiting his signature",
+)
 def me() -> Any:
     who = scope()
     with runtime().session() as session:
@@ -35,7 +40,12 @@ def me() -> Any:
             text("SELECT id, kind, protocol, identifier FROM device WHERE officer_id = :o ORDER BY id"),
             {"o": who.officer_id},
         ).mappings()
-        return {"officer": dict(officer), "devices": [dict(d) for d in devices], "tasks": onsite.my_tasks(session, who)}
+        return {
+            "officer": dict(officer),
+            "devices": [dict(d) for d in devices],
+            "tasks": onsite.my_tasks(session, who),
+            "to_sign": documents.to_sign(session, who),
+        }
 
 
 @route(

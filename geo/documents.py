@@ -654,6 +654,24 @@ def view(session: Session, scope: Scope, doc_id: int) -> dict[str, Any]:
     return db.jsonable(out)
 
 
+def to_sign(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Issued documents of the caller's cases (drafted at the desk, say) that wait for his signature."""
+    ids = session.execute(
+        text(
+            """SELECT d.id FROM document d JOIN case_officer co ON co.case_id = d.case_id AND co.officer_id = :o
+               JOIN officer o ON o.id = :o
+               WHERE d.status = 'issued'
+                 AND EXISTS (SELECT 1 FROM unnest(lawgrid_signatures_missing(d.id)) m WHERE m LIKE 'officer:%')
+                 AND NOT EXISTS (
+                   SELECT 1 FROM document_signature s WHERE s.document_id = d.id AND s.signer_kind = 'officer'
+                     AND s.signer_ref = o.cert_no)
+               ORDER BY d.id LIMIT 50"""
+        ),
+        {"o": scope.officer_id},
+    ).scalars()
+    return [view(session, scope, int(i)) for i in list(ids)]
+
+
 def officer_unit(session: Session, scope: Scope) -> int:
     unit = session.execute(text("SELECT unit_id FROM officer WHERE id = :o"), {"o": scope.officer_id}).scalar()
     if unit is None:

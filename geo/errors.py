@@ -112,7 +112,24 @@ class Throttled(LawGridError):
     code = "throttled"
 
 
-ERRORS: tuple[type[LawGridError], ...] = (InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, Refused, Throttled)
+class Misconfigured(LawGridError):
+    """The installation is not set up for this; an administrator must fix its configuration
+    (HTTP 503): the request itself may be sent again once that is done."""
+
+    status = 503
+    code = "misconfigured"
+
+
+ERRORS: tuple[type[LawGridError], ...] = (
+    InvalidInput,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Refused,
+    Throttled,
+    Misconfigured,
+)
 
 
 DATABASE_REFUSAL = "LG422"

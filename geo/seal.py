@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.errors import NotFound
+from geo.errors import Misconfigured, NotFound
 
 CERT_YEARS = 10
 
@@ -116,9 +116,20 @@ def _authority(session: Session, passphrase: bytes) -> tuple[x509.Certificate, e
         cert = _issue(name, key, name, key, authority=True)
         _store(session, cert, key, passphrase, None)
         return cert, key
-    loaded = serialization.load_pem_private_key(row.key_pem.encode(), passphrase)
-    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    loaded = _private_key(row.key_pem.encode(), passphrase)
     return x509.load_pem_x509_certificate(row.cert_pem.encode()), loaded
+
+
+def _private_key(pem: bytes, passphrase: bytes) -> ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem, passphrase)
+    except ValueError:
+        raise Misconfigured(
+            "the seal keys were made with another seal passphrase: set LAWGRID_SEAL_PASSPHRASE as when they were made",
+            zh="电子印章密钥无法解密：本系统的印章口令（LAWGRID_SEAL_PASSPHRASE）与创建密钥时不同，请管理员核对配置",
+        ) from None
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return key
 
 
 def ensure(session: Session, body_id: int, passphrase: bytes) -> SealKey:
@@ -172,6 +183,7 @@ def sign(pdf: bytes, key: SealKey, passphrase: bytes, *, reason: str, location: 
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+    _private_key(key.key_pem, passphrase)  # a wrong passphrase is a configuration error, said as such
     cert = next(iter(load_certs_from_pemder_data(key.cert_pem)))
     authority = list(load_certs_from_pemder_data(key.authority_pem))
     signer = signers.SimpleSigner(

@@ -261,6 +261,7 @@ def cmd_seed(args) -> int:
             session, targets=args.targets, officers=args.officers, seed=args.seed, inspections=args.inspections
         )
     summary["cases"] = seed_demo_cases(runtime)
+    summary["seals"] = make_seals(runtime)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 
@@ -344,13 +345,16 @@ def cmd_verify_document(args) -> int:
 
 
 def cmd_seal(args) -> int:
+    print(f"seal certificates: {make_seals(_runtime())} made")
+    return 0
+
+
+def make_seals(runtime) -> int:
+    """The set-up's step: a seal certificate for every enforcement body that has none."""
     from geo import seal
 
-    runtime = _runtime()
     with runtime.session() as session:
-        made = seal.ensure_all(session, runtime.documents.passphrase)
-    print(f"seal certificates: {made} made")
-    return 0
+        return seal.ensure_all(session, runtime.documents.passphrase)
 
 
 def cmd_calendar(args) -> int:
@@ -609,6 +613,7 @@ def cmd_demo(args) -> int:
                 flush=True,
             )
         print("demo cases:", json.dumps(seed_demo_cases(runtime), ensure_ascii=False), flush=True)
+    print(f"seal certificates: {make_seals(runtime)} made", flush=True)
     accounts_file = runtime.settings.resolved_data_dir / "demo-accounts.txt"
     accounts_created = create_demo_accounts(runtime)
     if accounts_created:

@@ -28,6 +28,7 @@ from lawgrid.runtime import REFERENCE_DIR, Runtime
 from lawgrid.settings import REPO_ROOT, Settings
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
+SEAL_PASSPHRASE = "test-seal-passphrase"  # every test process seals with the same keys
 SEED_TARGETS = 3_000
 SEED_OFFICERS = 300
 
@@ -113,7 +114,7 @@ def session(engine):
 
 @pytest.fixture(scope="session")
 def runtime(db_url, engine) -> Runtime:
-    settings = Settings(database_url=db_url, secret_key="test-secret")
+    settings = Settings(database_url=db_url, secret_key="test-secret", seal_passphrase=SEAL_PASSPHRASE)
     return Runtime(settings, db_url, engine, db.make_sessionmaker(engine))
 
 
@@ -195,6 +196,7 @@ def live_app(runtime, users, tmp_path_factory):
     settings = Settings(
         database_url=runtime.url,
         secret_key="live-secret",
+        seal_passphrase=SEAL_PASSPHRASE,
         ingest_host="127.0.0.1",
         jt808_port=0,
         osmand_port=0,

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from geo import doc_numbers, documents, seal
-from geo.errors import Conflict, InvalidInput, Refused
+from geo.errors import Conflict, InvalidInput, Misconfigured, Refused
 from tests.casework import handlers, scope
 
 pytestmark = pytest.mark.usefixtures("users")
@@ -160,6 +160,10 @@ def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verifi
 
     doc = sign_all(session, doc)
     assert doc["signatures_missing"] == [] and len(doc["signatures"]) == 3
+    body_id = documents.context(session, case["id"], None)["organ.body_id"]
+    seal.ensure(session, body_id, kit.passphrase)
+    with pytest.raises(Misconfigured, match="LAWGRID_SEAL_PASSPHRASE"):  # another installation's passphrase
+        documents.seal_document(session, officer, documents.Kit(kit.fonts, b"not-this-one"), doc["id"])
     doc = documents.seal_document(session, officer, kit, doc["id"])
     assert doc["status"] == "sealed"
     sealed, _ = documents.pdf(session, officer, kit, doc["id"])
@@ -510,6 +514,28 @@ def test_a_decision_over_the_api_retried_once_signed_sealed_and_verified_by_the_
     assert "INTACT" in out and issued["doc_no"] in out
     assert cli.main(["verify-document", str(bad_file)]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+    # drafted at the desk, signed on the terminal: it waits in the officer's list until he signs
+    receipt = client.post(
+        "/api/documents",
+        json={
+            "template": "service_receipt",
+            "case_id": case_id,
+            "fields": {"method": "直接送达", "served_at": "2026-12-02T11:00:00+08:00", "place": "当事人经营场所"},
+        },
+        headers=officer,
+    )
+    receipt_id = receipt.get_json()["id"]
+    issued_receipt = client.post(f"/api/documents/{receipt_id}/issue", json={}, headers=officer).get_json()
+    assert issued_receipt["status"] == "issued", issued_receipt
+    waiting = client.get("/api/my", headers=officer).get_json()["to_sign"]
+    assert receipt_id in [d["id"] for d in waiting]
+    client.post(
+        f"/api/documents/{receipt_id}/signatures",
+        json={"signer_kind": "officer", "doc_sha256": issued_receipt["pdf_sha256"], "image_png": signature_png("o")},
+        headers=officer,
+    )
+    assert receipt_id not in [d["id"] for d in client.get("/api/my", headers=officer).get_json()["to_sign"]]
 
     # another unit's document is not there; a supervisor of that unit sees nothing
     assert client.get(f"/api/documents/{doc_id}", headers=token(client, "t-admin")).status_code == 200

@@ -29,7 +29,10 @@
       my_sign: "执法人员签名（本人）", seal: "加盖电子印章", refresh: "刷新", pdf: "查看 PDF",
       sealed: "已盖章", missing: "尚缺签名", signed: "已签名", queued: "待发送", online: "在线",
       offline: "离线，提交将在恢复后发送", sent: "已提交", refused: "被拒绝", decline_reason: "拒绝理由",
-      saved: "已保存", doc_no: "文号", hash: "哈希", of: "共",
+      saved: "已保存", doc_no: "文号", hash: "哈希", of: "共", to_sign: "待我签名的文书",
+      inquiry: "询问笔录", interviewee: "被询问人", interviewee_id: "身份证件号码", relation: "与本案关系",
+      recorder: "记录人", qa: "问答记录（问：…答：…）", read_back: "笔录已向被询问人宣读并确认无误",
+      make_inquiry: "生成询问笔录",
     },
     en: {
       tasks: "My tasks", none: "No tasks", accept: "Accept", decline: "Decline", enroute: "En route", open: "On site",
@@ -48,6 +51,9 @@
       sealed: "sealed", missing: "missing signatures", signed: "signed", queued: "queued", online: "online",
       offline: "offline: submissions are sent when back", sent: "sent", refused: "refused",
       decline_reason: "Reason to decline", saved: "saved", doc_no: "No.", hash: "hash", of: "of",
+      to_sign: "Documents awaiting your signature", inquiry: "Inquiry record", interviewee: "Interviewee",
+      interviewee_id: "ID number", relation: "Relation to the case", recorder: "Recorder",
+      qa: "Questions and answers", read_back: "Read back and confirmed", make_inquiry: "Make the inquiry record",
     },
   }[LANG];
   const main = document.getElementById("m-main");
@@ -187,6 +193,7 @@
     }
     document.getElementById("m-who").textContent = me.officer.name + " · " + me.officer.unit;
     ensureBlock();
+    if (current === -1) return; // a document open for signing: left as it is
     const open = current && me.tasks.find((t) => t.id === current);
     if (open) updateTask(open);
     else { current = null; renderList(); }
@@ -215,7 +222,16 @@
         task.status === "en_route" ? el("p", { class: "muted" }, T.waiting) : null,
         task.status === "on_site" ? el("button", { class: "btn primary", id: `task-${task.id}-open`,
           on: { click: () => { current = task.id; renderTask(task); } } }, T.open) : null)));
-    main.replaceChildren(el("h2", {}, T.tasks), ...(cards.length ? cards : [el("p", { class: "muted" }, T.none)]));
+    const toSign = (me.to_sign || []).map((doc) => el("section", { class: "card", id: `to-sign-${doc.id}` },
+      el("h3", {}, doc.title + (doc.doc_no ? " " + doc.doc_no : "")),
+      el("button", { class: "btn primary", id: `to-sign-${doc.id}-open`, on: { click: () => {
+        current = -1;
+        main.replaceChildren(el("button", { class: "link", id: "task-back",
+          on: { click: () => { current = null; renderList(); } } }, "‹ " + T.back), el("div", { id: "doc-panel" }));
+        renderDocument(doc);
+      } } }, T.sign)));
+    main.replaceChildren(el("h2", {}, T.tasks), ...(cards.length ? cards : [el("p", { class: "muted" }, T.none)]),
+      ...(toSign.length ? [el("h2", {}, T.to_sign), ...toSign] : []));
   }
 
   function evidenceItems(task) {
@@ -259,6 +275,7 @@
         el("button", { class: "btn", id: "evidence-save", on: { click: () => addEvidence(task, photo, note) } }, T.add),
         evidence),
       recordForm(task),
+      inquiryForm(task),
       el("section", { class: "card", id: "finish" }, el("h3", {}, T.finish),
         el("div", { class: "row" },
           statusButton(task, "completed", T.compliant, () => ({ result: "compliant" })),
@@ -317,6 +334,27 @@
         };
         await makeDocument({ template: "onsite_record", inspection_id: task.id, fields, client_key: uuid() });
       } } }, T.make_record));
+  }
+
+  function inquiryForm(task) {
+    const f = {
+      interviewee: el("input", { id: "inq-name", placeholder: T.interviewee }),
+      interviewee_id: el("input", { id: "inq-id", placeholder: T.interviewee_id }),
+      relation: el("input", { id: "inq-relation", placeholder: T.relation }),
+      recorder: el("input", { id: "inq-recorder", placeholder: T.recorder, value: me.officer.name }),
+      qa: el("textarea", { id: "inq-qa", rows: 5, placeholder: T.qa }),
+      read_back: el("input", { type: "checkbox", id: "inq-read-back" }),
+    };
+    const started = new Date().toISOString();
+    return el("section", { class: "card", id: "inquiry" }, el("h3", {}, T.inquiry),
+      f.interviewee, f.interviewee_id, f.relation, f.recorder, f.qa, el("label", {}, f.read_back, T.read_back),
+      el("button", { class: "btn", id: "inquiry-issue", on: { click: () => makeDocument({
+        template: "inquiry_record", inspection_id: task.id, client_key: uuid(),
+        fields: { time_from: started, time_to: new Date().toISOString(), place: task.address || task.target_name,
+                  interviewee: f.interviewee.value, interviewee_id: f.interviewee_id.value,
+                  relation: f.relation.value, recorder: f.recorder.value, qa: f.qa.value,
+                  rights_told: true, read_back: f.read_back.checked },
+      }) } }, T.make_inquiry));
   }
 
   function onsiteForm(task) {
