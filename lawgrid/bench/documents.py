@@ -181,6 +181,7 @@ def run(runtime, args) -> dict:
         "p50_fill_number_render_ms": _p(issue_ms, 50),
         "p95_fill_number_render_ms": _p(issue_ms, 95),
         "baseline": "fpdf2 alone rendering the same rows with the same font (no database, template or number)",
+        "baseline_p50_render_ms": _p(baseline_ms, 50),
         "baseline_p95_render_ms": _p(baseline_ms, 95),
         "ratio": round(_p(issue_ms, 95) / max(_p(baseline_ms, 95), 0.1), 2),
         "p95_three_signatures_ms": _p(sign_ms, 95),
