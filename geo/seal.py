@@ -8,6 +8,8 @@ certificate chains to this installation's authority."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -35,14 +37,34 @@ class SealKey:
 
 
 def _name(common: str, organisation: str) -> x509.Name:
+    """A common and an organisation name hold at most 64 bytes of UTF-8 here (21 Chinese
+    characters): a longer body name is cut there (its full name is in the document and the
+    database)."""
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "天津市"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.COMMON_NAME, common),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _cap(organisation)),
+            x509.NameAttribute(NameOID.COMMON_NAME, _cap(common)),
         ]
     )
+
+
+def _cap(value: str, limit: int = 64) -> str:
+    while len(value.encode()) > limit:
+        value = value[:-1]
+    return value
+
+
+def _sync(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """pyHanko's blocking calls run an event loop of their own (asyncio.run): where this
+    thread already runs one (an async caller), they run on a worker thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
 
 
 def _issue(
@@ -196,7 +218,7 @@ def sign(pdf: bytes, key: SealKey, passphrase: bytes, *, reason: str, location: 
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     writer.document_meta.last_modified = when
-    out = signers.PdfSigner(meta, signer).sign_pdf(writer)
+    out = _sync(signers.PdfSigner(meta, signer).sign_pdf, writer)
     return bytes(out.getvalue())
 
 
@@ -221,7 +243,7 @@ def verify(pdf: bytes, authority: bytes | None) -> dict[str, Any]:
     out = []
     for sig in sigs:
         try:
-            status = validate_pdf_signature(sig, context)
+            status = _sync(validate_pdf_signature, sig, context)
         except (SigningError, ValueError, KeyError) as exc:
             out.append({"field": sig.field_name, "intact": False, "problem": str(exc)})
             continue
