@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from geo import doc_numbers, documents, seal
+from geo import accounts, doc_numbers, documents, seal
 from geo.errors import Conflict, InvalidInput, Misconfigured, Refused
 from tests.casework import handlers, scope
 
@@ -410,6 +410,19 @@ def test_a_document_is_issued_only_complete(session, runtime):
         documents.issue(session, officer, runtime.documents, doc["id"], documents.Issue())
     assert rules(incomplete) == {"document_incomplete"}
     assert set(incomplete.value.violations[0]["fields"]) == {"时间", "地点"}
+    cert = session.execute(
+        text(
+            "SELECT o.cert_no FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = 'U001' "
+            "AND o.id <> ALL(:crew) AND NOT EXISTS (SELECT 1 FROM app_user a WHERE a.officer_id = o.id) LIMIT 1"
+        ),
+        {"crew": handlers(session)},
+    ).scalar_one()
+    accounts.create_user(session, "t-not-on-case", "a-Long-Passw0rd-here", "officer", [], officer_cert=cert)
+    with pytest.raises(Refused) as not_handler:  # an officer not on the case makes none of its documents
+        documents.draft(
+            session, scope(session, "t-not-on-case"), documents.Draft(template="onsite_decision", case_id=case["id"])
+        )
+    assert rules(not_handler) == {"handler_only"}
     with pytest.raises(InvalidInput, match="no field"):
         documents.edit(session, officer, doc["id"], documents.Fields(fields={"colour": "red"}))
     preview, name = documents.pdf(session, officer, runtime.documents, doc["id"])

@@ -153,6 +153,8 @@ CREATE TABLE document_signature (
     refusal_reason       text,
     witness              text,
     media_clip           text,                    -- the body camera's clip of the signing or the refusal
+    client_key           text,                    -- a terminal's retry key: one signature however often sent
+    UNIQUE (login, client_key),
     CHECK (method <> 'handwritten_capture' OR (image IS NOT NULL AND image_sha256 IS NOT NULL)),
     CHECK (method <> 'refused' OR (length(refusal_reason) > 0
                                    AND (length(witness) > 0 OR length(media_clip) > 0)))
