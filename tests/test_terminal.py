@@ -30,8 +30,8 @@ def bearer(url: str, username: str) -> dict[str, str]:
 
 @pytest.fixture
 def task(engine):
-    """A U001 market-regulation target, a task assigned to t-officer and t-officer2, and an
-    OsmAnd phone of t-officer's own; all committed for the web app and removed afterwards."""
+    """A U001 market-regulation target, a task assigned to t-officer and t-officer2, and
+    t-officer's own terminal speaking OsmAnd; committed for the web app."""
     ident = f"m-{uuid.uuid4().hex[:10]}"
     with engine.begin() as c:
         officers = dict(
@@ -50,13 +50,14 @@ def task(engine):
             .mappings()
             .one()
         )
-        device = c.execute(
-            text(
-                "INSERT INTO device (kind, protocol, identifier, officer_id) "
-                "VALUES ('terminal', 'osmand', :i, :o) RETURNING id"
-            ),
-            {"i": ident, "o": officers["t-officer"]},
-        ).scalar_one()
+        # the officer's own terminal, speaking OsmAnd (the Traccar Client) for this test; restored after
+        device, protocol, old_ident = c.execute(
+            text("SELECT id, protocol, identifier FROM device WHERE officer_id = :o AND kind = 'terminal'"),
+            {"o": officers["t-officer"]},
+        ).one()
+        c.execute(
+            text("UPDATE device SET protocol = 'osmand', identifier = :i WHERE id = :d"), {"i": ident, "d": device}
+        )
         task_id = c.execute(
             text(
                 "INSERT INTO inspection (target_id, domain_key, source, due_at, status, unit_id, created_by, "
@@ -71,8 +72,11 @@ def task(engine):
                 {"i": task_id, "o": officer},
             )
     yield {"id": task_id, "target": dict(target), "device": device, "ident": ident}
-    with engine.begin() as c:  # the records stay (append-only); the phone goes
-        c.execute(text("UPDATE device SET officer_id = NULL WHERE id = :d"), {"d": device})
+    with engine.begin() as c:  # the records stay (append-only); the terminal speaks its own protocol again
+        c.execute(
+            text("UPDATE device SET protocol = :p, identifier = :i WHERE id = :d"),
+            {"p": protocol, "i": old_ident, "d": device},
+        )
 
 
 def draw(page, selector: str) -> None:
