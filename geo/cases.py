@@ -204,13 +204,9 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         raise Refused([{"rule": "handler_only"}], RULES)
     if not body.rights_told:
         raise Refused([{"rule": "rights_notice"}], RULES)
-    if body.client_key:
-        have = session.execute(
-            text("SELECT id FROM enf_case WHERE created_by = :u AND client_key = :k"),
-            {"u": scope.username, "k": body.client_key},
-        ).scalar()
-        if have is not None:
-            return load(session, scope, int(have))
+    have = db.retried(session, "enf_case", scope.username, body.client_key)
+    if have is not None:
+        return load(session, scope, have)
     unit_id = body.unit_id or _officer_unit(session, scope.officer_id)
     if not scope.district_wide and unit_id not in (scope.unit_ids or ()):
         raise NotFound(f"no unit {unit_id} in your scope", rule="unit_scope")

@@ -42,6 +42,22 @@ def jsonable(row: Any) -> dict[str, Any]:
     return out
 
 
+RETRIED = frozenset({"document", "evidence", "enf_case"})
+
+
+def retried(session: Session, table: str, username: str, key: str | None) -> int | None:
+    """The record a terminal's earlier submission with this retry key made, if any: a resent
+    submission answers with it instead of making a second one (`UNIQUE (created_by, client_key)`)."""
+    if key is None:
+        return None
+    if table not in RETRIED:
+        raise ValueError(f"{table} has no retry key")
+    found = session.execute(
+        text(f"SELECT id FROM {table} WHERE created_by = :u AND client_key = :k"), {"u": username, "k": key}
+    ).scalar()
+    return None if found is None else int(found)
+
+
 @contextmanager
 def refusals(session: Session, reasons: dict[str, tuple[str, str]]) -> Iterator[None]:
     """A savepoint in which a rule the database refuses (SQLSTATE LG422: a gate or trigger of

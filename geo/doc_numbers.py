@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import db
+from geo import db, policy
 from geo.accounts import Scope
 from geo.case_rules import RULES
 from geo.errors import Conflict, NotFound, Refused
@@ -104,8 +104,7 @@ def issue_block(
         raise Refused([{"rule": "number_block_officer"}], RULES)
     if not scope.district_wide and unit_id not in (scope.unit_ids or ()):
         raise NotFound(f"no unit {unit_id} in your scope", rule="unit_scope")
-    owner = session.execute(text("SELECT officer_id FROM device WHERE id = :d"), {"d": device_id}).scalar_one_or_none()
-    if owner != scope.officer_id:
+    if not policy.own_device(session, scope, device_id):
         raise Refused([{"rule": "number_block_device"}], RULES)
     block_id = _new_block(
         session,

@@ -52,9 +52,6 @@ class Template(Spec):
     signers: list[Signer] = Field(default_factory=list)
     sign_every_page: bool = False
 
-    def field(self, key: str) -> TemplateField | None:
-        return next((f for f in self.fields if f.key == key), None)
-
 
 def parse_file(path: Path) -> list[Template]:
     try:

@@ -9,13 +9,12 @@ never changed, numbers kept)."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from geo.accounts import Scope
 from geo.case_rules import PENALTY_LABELS, RULES, hearing_right
 from geo.doc_templates import Template
 from geo.errors import Conflict, InvalidInput, NotFound, Refused
+from geo.requests import decode_file
 from geo.timezone import BEIJING
 
 MAX_SIGNATURE_BYTES = 512 * 1024
@@ -78,13 +78,6 @@ class Sign(Body):
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     client_key: str | None = Field(None, max_length=80)
-
-    @field_validator("image_png")
-    @classmethod
-    def _png(cls, value: str | None) -> str | None:
-        if value and value.startswith("data:"):
-            value = value.partition(",")[2]
-        return value
 
 
 class Void(Body):
@@ -267,13 +260,9 @@ def _load(session: Session, scope: Scope, doc_id: int, *, lock: bool = False) ->
 
 def draft(session: Session, scope: Scope, body: Draft) -> dict[str, Any]:
     _authorize(session, scope, body.case_id, body.inspection_id)
-    if body.client_key:
-        have = session.execute(
-            text("SELECT id FROM document WHERE created_by = :u AND client_key = :k"),
-            {"u": scope.username, "k": body.client_key},
-        ).scalar()
-        if have is not None:
-            return view(session, scope, int(have))
+    have = db.retried(session, "document", scope.username, body.client_key)
+    if have is not None:
+        return view(session, scope, have)
     template = doc_templates.get(session, body.template)
     ctx = context(session, body.case_id, body.inspection_id)
     filled = {**template.defaults, **_fill(template, ctx, body.fields, None)}
@@ -486,10 +475,8 @@ def sign(session: Session, scope: Scope, doc_id: int, body: Sign) -> dict[str, A
             raise Refused([{"rule": "signature_refusal_witness"}], RULES)
     else:
         image = _png(body.image_png)
-    if body.device_id is not None:
-        owner = session.execute(text("SELECT officer_id FROM device WHERE id = :d"), {"d": body.device_id}).scalar()
-        if owner != scope.officer_id:
-            raise Refused([{"rule": "signature_device"}], RULES)
+    if body.device_id is not None and not policy.own_device(session, scope, body.device_id):
+        raise Refused([{"rule": "signature_device"}], RULES)
     with db.refusals(session, RULES):
         session.execute(
             text(
@@ -532,11 +519,8 @@ def sign(session: Session, scope: Scope, doc_id: int, body: Sign) -> dict[str, A
 def _png(data: str | None) -> bytes:
     if not data:
         raise InvalidInput("image_png: the signature image is required (or refused with a reason)")
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except ValueError:
-        raise InvalidInput("image_png: not base64") from None
-    if not raw.startswith(PNG) or len(raw) > MAX_SIGNATURE_BYTES:
+    raw = decode_file(data, "image_png", MAX_SIGNATURE_BYTES)
+    if not raw.startswith(PNG):
         raise InvalidInput(f"image_png: a PNG of at most {MAX_SIGNATURE_BYTES // 1024} KB")
     return raw
 

@@ -5,7 +5,6 @@ terminal's retry key: sent again after a lost answer, it returns the first recor
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -19,10 +18,10 @@ from geo import audit, db, dispatch, policy
 from geo.accounts import Scope
 from geo.case_rules import RULES
 from geo.errors import InvalidInput, Refused
+from geo.requests import decode_file
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"RIFF": "image/webp"}
-RESULTS = ("ok", "violation", "not_checked")
 
 
 class Body(BaseModel):
@@ -50,23 +49,18 @@ class Evidence(Body):
 
 def my_tasks(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """The open tasks the caller is crew on, soonest due first, with their check points."""
-    ids = session.execute(
+    rows = session.execute(
         text(
-            """SELECT i.id FROM inspection i JOIN inspection_officer io ON io.inspection_id = i.id
+            """SELECT i.id, i.checklist, t.address FROM inspection i
+               JOIN inspection_officer io ON io.inspection_id = i.id JOIN target t ON t.id = i.target_id
                WHERE io.officer_id = :o AND i.status = ANY(:open) ORDER BY i.due_at, i.id LIMIT 100"""
         ),
         {"o": scope.officer_id, "open": list(dispatch.OPEN)},
-    ).scalars()
+    ).all()
     out = []
-    for task_id in list(ids):
+    for task_id, checklist, address in rows:
         view = dispatch.task_view(session, int(task_id))
-        view["checklist"] = session.execute(
-            text("SELECT checklist FROM inspection WHERE id = :i"), {"i": task_id}
-        ).scalar()
-        view["evidence"] = evidence_of(session, int(task_id))
-        view["address"] = session.execute(
-            text("SELECT address FROM target WHERE id = :t"), {"t": view["target_id"]}
-        ).scalar()
+        view.update(checklist=checklist, address=address, evidence=evidence_of(session, int(task_id)))
         out.append(db.jsonable(view))
     return out
 
@@ -96,16 +90,14 @@ def save_checklist(session: Session, scope: Scope, task_id: int, body: Checklist
 
 def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -> dict[str, Any]:
     policy.task_in_scope(session, scope, task_id)
-    if body.client_key:
-        have = session.execute(
-            text("SELECT id FROM evidence WHERE created_by = :u AND client_key = :k"),
-            {"u": scope.username, "k": body.client_key},
-        ).scalar()
-        if have is not None:
-            return _one(session, int(have))
+    have = db.retried(session, "evidence", scope.username, body.client_key)
+    if have is not None:
+        return _one(session, have)
     content = mime = digest = None
     if body.kind == "photo":
-        raw = _decode(body.image)
+        if not body.image:
+            raise InvalidInput("image: the photo is required")
+        raw = decode_file(body.image, "image", MAX_PHOTO_BYTES)
         mime = next((m for magic, m in PHOTO_TYPES.items() if raw.startswith(magic)), None)
         if mime is None:
             raise InvalidInput("image: a JPEG, PNG or WebP photo")
@@ -115,10 +107,8 @@ def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -
         content = raw
     elif not body.note:
         raise InvalidInput("note: a note's text is required")
-    if body.device_id is not None:
-        owner = session.execute(text("SELECT officer_id FROM device WHERE id = :d"), {"d": body.device_id}).scalar()
-        if owner != scope.officer_id:
-            raise Refused([{"rule": "signature_device"}], RULES)
+    if body.device_id is not None and not policy.own_device(session, scope, body.device_id):
+        raise Refused([{"rule": "signature_device"}], RULES)
     evidence_id = session.execute(
         text(
             """INSERT INTO evidence (inspection_id, kind, note, content, mime, sha256, taken_at, geom, device_id,
@@ -151,20 +141,6 @@ def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -
         detail={"id": evidence_id, "sha256": digest},
     )
     return _one(session, int(evidence_id))
-
-
-def _decode(data: str | None) -> bytes:
-    if not data:
-        raise InvalidInput("image: the photo is required")
-    if data.startswith("data:"):
-        data = data.partition(",")[2]
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except ValueError:
-        raise InvalidInput("image: not base64") from None
-    if len(raw) > MAX_PHOTO_BYTES:
-        raise InvalidInput(f"image: at most {MAX_PHOTO_BYTES // 2**20} MB")
-    return raw
 
 
 COLUMNS = """id, inspection_id, case_id, kind, note, mime, sha256, taken_at, ST_Y(geom) AS lat, ST_X(geom) AS lon,

@@ -127,6 +127,12 @@ def plan_in_scope(session: Session, scope: Scope, plan_id: int) -> None:
         raise NotFound(f"no plan {plan_id} in your scope", rule="unit_scope")
 
 
+def own_device(session: Session, scope: Scope, device_id: int) -> bool:
+    """Whether the device is bound to the caller's own officer record (his terminal or camera)."""
+    owner = session.execute(text("SELECT officer_id FROM device WHERE id = :d"), {"d": device_id}).scalar()
+    return owner is not None and owner == scope.officer_id
+
+
 def device_in_scope(session: Session, scope: Scope, device_id: int) -> None:
     if not fleet.device_visible(session, scope, device_id):
         raise NotFound(f"no device {device_id} in your scope", rule="unit_scope")

@@ -4,11 +4,27 @@ user can act on. The REST layer, the pages, the CLI and the core's own entry poi
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from geo.errors import InvalidInput
+
+
+def decode_file(data: str, field: str, max_bytes: int) -> bytes:
+    """A file sent inside JSON: base64, or a data: URL as a browser's canvas or FileReader
+    gives it; at most max_bytes once decoded."""
+    if data.startswith("data:"):
+        data = data.partition(",")[2]
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        raise InvalidInput(f"{field}: not base64") from None
+    if len(raw) > max_bytes:
+        size = f"{max_bytes // 2**20} MB" if max_bytes >= 2**20 else f"{max_bytes // 1024} KB"
+        raise InvalidInput(f"{field}: at most {size}")
+    return raw
 
 
 def parse(model: type[BaseModel], data: Any) -> Any:
