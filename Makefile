@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.lawgrid-installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test system venv bench lint clean
+.PHONY: demo test system venv bench bench-node lint clean
 
 demo: system venv
 	$(BIN)/lawgrid demo
@@ -15,6 +15,10 @@ test: system venv
 
 bench: system venv
 	$(BIN)/lawgrid bench seed --targets 1000000
+
+# Node's socket.io, the peer `lawgrid bench push` compares LawGrid's web tier with (needs node and npm).
+bench-node:
+	npm ci --prefix lawgrid/bench/node --no-audit --no-fund
 
 # Fails on any finding: ruff's rules, ruff's format, mypy (strict on geo/).
 lint: venv

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,10 +24,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(database_url: str, data_dir: Path, secret: str, timeout: float = 90) -> tuple[subprocess.Popen, str]:
-    """`gunicorn -k gevent 'lawgrid.wsgi:server'` on a free port, as the Dockerfile runs it."""
+def start_redis(timeout: float = 10) -> tuple[subprocess.Popen, str]:
+    """A private redis-server on a free port, keeping nothing on disk: the message queue of
+    the tests and benches that run production's shape. Returns the process and its URL."""
+    import redis
+
     port = free_port()
-    env = {**os.environ, "LAWGRID_DATABASE_URL": database_url, "LAWGRID_SECRET_KEY": secret}
+    proc = subprocess.Popen(
+        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+        + ["--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.ping()
+            return proc, f"redis://127.0.0.1:{port}/0"
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"redis-server did not come up (exit {proc.returncode})") from None
+            time.sleep(0.05)
+
+
+def start_server(
+    database_url: str, data_dir: Path, secret: str, timeout: float = 90, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`gunicorn -k gevent 'lawgrid.wsgi:server'` on a free port, as the Dockerfile runs it
+    (`env`: more settings, such as LAWGRID_REDIS_URL)."""
+    port = free_port()
+    env = {**os.environ, **(env or {}), "LAWGRID_DATABASE_URL": database_url, "LAWGRID_SECRET_KEY": secret}
     env["LAWGRID_DATA_DIR"] = str(data_dir)
     proc = subprocess.Popen(
         [sys.executable, *GUNICORN, "-b", f"127.0.0.1:{port}", "lawgrid.wsgi:server"],

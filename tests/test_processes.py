@@ -7,18 +7,16 @@ arrivals detected by ingest are pushed to the browsers."""
 import asyncio
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
-import redis
 import requests
 import socketio
 from sqlalchemy import text
 
 from ingest.devices import Jt808Terminal
-from lawgrid.screens import free_port
+from lawgrid.screens import free_port, start_redis
 from tests import test_dispatch_api
 from tests.conftest import PASSWORD
 from tests.test_dispatch_api import DUE, Client, jt808_phone
@@ -30,23 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def redis_url():
-    exe = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    client = redis.Redis(port=port)
-
-    def up():
-        try:
-            return client.ping()
-        except redis.ConnectionError:
-            return False
-
-    wait_for(up, timeout=10, what="redis-server")
-    yield f"redis://127.0.0.1:{port}/0"
+    proc, url = start_redis()
+    yield url
     proc.terminate()
     proc.wait(10)
 

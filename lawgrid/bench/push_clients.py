@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     per_client: list[list[float]] = []
     floor: list[float] = []
+    batches = [0]
     clients = []
     for _ in range(args.clients):
         mine: list[float] = []
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             # Every tenth position is timed: enough for the percentiles, and cheap enough that
             # twenty clients on this machine do not starve the server they are measuring.
             now = time.time()
+            batches[0] += 1
             for row in rows[::SAMPLE]:
                 if row[6]:
                     mine.append((now - dt.datetime.fromisoformat(row[6]).timestamp()) * 1000)
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
+                "batches": batches[0],
                 "received": int(sum(len(m) for m in per_client)) * SAMPLE,  # (approximately: sampled)
                 "p50_ms": round(float(np.percentile(every, 50)), 1),
                 "p95_ms": round(float(np.percentile(every, 95)), 1),

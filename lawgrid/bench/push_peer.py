@@ -1,0 +1,176 @@
+"""The transport half of `bench push`: LawGrid's production web process (gunicorn -k gevent
+with Redis as its message queue, as docker-compose runs it beside `lawgrid ingest`) and, as
+the peer, Node's socket.io (`lawgrid/bench/node/peer.js`). Each is fed the same position
+batches through Redis at the same cadence, as the ingest process publishes them, and serves
+the same N logged-in clients (`push_clients`, in processes of their own). Measured for each:
+server CPU per delivered batch (user + system time from /proc, the whole process tree) and
+publish → client latency.
+
+Node's peer needs `make bench-node` (npm installs socket.io and redis into
+lawgrid/bench/node/node_modules); where Node or those packages are missing, that baseline is
+skipped with a message and LawGrid's figures still come out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from lawgrid import screens
+
+NODE_DIR = Path(__file__).with_name("node")
+CLIENTS_PER_PROCESS = 5
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants (gunicorn's worker is a child)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def batch(rows: int) -> list[list]:
+    """A live-positions batch as LivePush sends it, stamped now (the clients time from it)."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    return [[i + 1, 39.0 + i * 1e-5, 117.6 + i * 1e-5, "moving", None, False, stamp] for i in range(rows)]
+
+
+def clients(url: str, token: str, n: int, tmp: Path, tag: str) -> list[subprocess.Popen]:
+    """n logged-in Socket.IO clients of `url`, five to a process; returns once all connected."""
+    shares = [min(CLIENTS_PER_PROCESS, n - i) for i in range(0, n, CLIENTS_PER_PROCESS)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "lawgrid.bench.push_clients", "--url", url, "--token", token]
+            + ["--clients", str(k), "--out", str(tmp / f"{tag}-{i}.f64")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i, k in enumerate(shares)
+    ]
+    for p in procs:
+        assert p.stdout is not None
+        if p.stdout.readline().strip() != "connected":
+            raise RuntimeError(f"the Socket.IO clients did not connect to {url}")
+    return procs
+
+
+def collect(procs: list[subprocess.Popen], tmp: Path, tag: str) -> dict:
+    """Disconnect the clients and pool what they timed."""
+    parts = [json.loads(p.communicate("", timeout=120)[0].strip().splitlines()[-1]) for p in procs]
+    every = np.concatenate([np.fromfile(tmp / f"{tag}-{i}.f64") for i in range(len(procs))])
+    floor = np.array([x for part in parts for x in part["floor_ms"]] or [0.0])
+    return {
+        "batches": sum(part["batches"] for part in parts),
+        "positions": sum(part["received"] for part in parts),
+        "p50_ms": round(float(np.percentile(every, 50)), 1),
+        "p95_ms": round(float(np.percentile(every, 95)), 1),
+        "p99_ms": round(float(np.percentile(every, 99)), 1),
+        "worst_client_p95_ms": max((x for part in parts for x in part["client_p95_ms"]), default=None),
+        "floor_p95_ms": round(float(np.percentile(floor, 95)), 1),
+        "floor_received": sum(part["floor_received"] for part in parts),
+    }
+
+
+def _measure(pid: int, procs: list[subprocess.Popen], send: Callable[[list], object], feed: dict, tag: str) -> dict:
+    """Feed `seconds` of batches every `interval` s, then let the last ones land: the server's
+    CPU over that span, the batches delivered, their latency."""
+    time.sleep(1.0)  # connections settled
+    cpu0 = cpu_seconds(pid)
+    sent, due = 0, time.monotonic()
+    end = due + feed["seconds"]
+    while due < end:
+        send(batch(feed["rows"]))
+        sent += 1
+        due += feed["interval"]
+        time.sleep(max(0.0, due - time.monotonic()))
+    time.sleep(1.5)
+    cpu = cpu_seconds(pid) - cpu0
+    seen = collect(procs, feed["tmp"], tag)
+    return {
+        "batches_sent": sent,
+        "batches_delivered": seen["batches"],
+        "batches_expected": sent * feed["clients"],
+        "server_cpu_s": round(cpu, 2),
+        "cpu_ms_per_delivered": round(cpu * 1000 / max(seen["batches"], 1), 3),
+        "p50_ms": seen["p50_ms"],
+        "p95_ms": seen["p95_ms"],
+    }
+
+
+def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: int, interval: float,
+            seconds: float, tmp: Path) -> dict:  # fmt: skip
+    """LawGrid's running web process (`base`, fed through `redis_url`), then Node's peer, each
+    with n clients and the same feed of `rows`-row batches every `interval` s."""
+    import redis
+    from flask_socketio import SocketIO
+
+    from dashboard.live import DISTRICT_ROOM, NAMESPACE
+
+    feed = {"rows": rows, "interval": interval, "seconds": seconds, "clients": n, "tmp": tmp}
+    out: dict = {"clients": n, "rows_per_batch": rows, "interval_s": interval, "seconds": seconds}
+    emitter = SocketIO(message_queue=redis_url)  # what `lawgrid ingest` publishes with
+    out["lawgrid"] = _measure(
+        web_pid,
+        clients(base, token, n, tmp, "lawgrid"),
+        lambda rows: emitter.emit("positions", rows, to=DISTRICT_ROOM, namespace=NAMESPACE),
+        feed,
+        "lawgrid",
+    )
+    out["lawgrid"]["server"] = " ".join(screens.GUNICORN[1:]) + " + Redis message queue"
+    node = shutil.which("node")
+    if node is None or not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+        out["node"] = None
+        out["node_skipped"] = "Node or its socket.io packages are missing: run `make bench-node`"
+        return out
+    peer = subprocess.Popen(
+        [node, str(NODE_DIR / "peer.js"), "--redis", redis_url, "--channel", "lawgrid-bench-peer"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert peer.stdout is not None
+        port = int(peer.stdout.readline().split()[1])
+        publisher = redis.Redis.from_url(redis_url)
+        out["node"] = _measure(
+            peer.pid,
+            clients(f"http://127.0.0.1:{port}", "unused", n, tmp, "node"),
+            lambda rows: publisher.publish("lawgrid-bench-peer", json.dumps(rows)),
+            feed,
+            "node",
+        )
+        version = "console.log(process.version + ' socket.io ' + require('socket.io/package.json').version)"
+        found = subprocess.run([node, "-e", version], cwd=NODE_DIR, capture_output=True, text=True, check=False)
+        out["node"]["server"] = "node " + found.stdout.strip()
+    finally:
+        peer.terminate()
+        peer.wait(30)
+    lawgrid, peer_ms = out["lawgrid"]["cpu_ms_per_delivered"], out["node"]["cpu_ms_per_delivered"]
+    out["cpu_ratio_vs_node"] = round(lawgrid / max(peer_ms, 1e-6), 2)
+    return out
