@@ -1,5 +1,5 @@
 """Coverage at full scale, in a database of its own: N targets and M completed inspections
-over three years (two officers each), facts rebuilt once; then 20 random windows and
+over three years (two officers each), facts rebuilt once (and vacuumed, as autovacuum would); then 20 random windows and
 groupings answered from the facts, each beside the brute-force recount from the raw tables
 (the baseline), with the number of groups where the two disagree (must be 0); and beside
 the way an analyst would compute it with a BI-style aggregate (a materialized view of
@@ -106,7 +106,14 @@ def run(runtime, args) -> dict:
     with db.session_scope(sessions) as s:
         facts = coverage.rebuild(s)
     rebuild_s = time.perf_counter() - t1
-    _log(f"facts rebuilt in {rebuild_s:.0f} s; timing {QUERIES} queries")
+    # What autovacuum does within a minute of a rebuild: the statistics, and the visibility
+    # map the officers' index-only numerators need.
+    t3 = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE coverage_fact"))
+        conn.execute(text("VACUUM ANALYZE coverage_officer_fact"))
+    vacuum_s = time.perf_counter() - t3
+    _log(f"facts rebuilt in {rebuild_s:.0f} s, vacuumed in {vacuum_s:.0f} s; timing {QUERIES} queries")
 
     t2 = time.perf_counter()
     with db.session_scope(sessions) as s:
@@ -172,6 +179,7 @@ def run(runtime, args) -> dict:
         "facts": facts,
         "load_s": round(load_s, 1),
         "rebuild_s": round(rebuild_s, 1),
+        "vacuum_s": round(vacuum_s, 1),
         "queries": QUERIES,
         "p50_ms": round(float(np.median(ours)), 1),
         "p95_ms": round(p95, 1),
@@ -189,6 +197,6 @@ def run(runtime, args) -> dict:
         "bi_max_ms": round(max(bi), 1) if bi else None,
         "bi_numerator_mismatches": bi_mismatches,
         "leaders_page_s": page_s,
-        "target": "p95 <= 1000 ms for any grouping and window; mismatches = 0",
+        "target": "max <= 1000 ms for every grouping, filter and window; mismatches = 0; leaders_page_s <= 2",
         "runs": detail,
     }
