@@ -174,11 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
     bench.add_argument("--rate", type=float, help="ingest (2), push (1): fixes per second per device")
     bench.add_argument("--duration", type=float, help="ingest (60), push (30): seconds")
-    bench.add_argument("--processes", type=int, default=2, help="ingest --protocol jt808: load-generator processes")
+    bench.add_argument("--processes", type=int, default=2, help="ingest: load-generator processes")
+    bench.add_argument(
+        "--listeners", type=int, default=1, help="ingest: `lawgrid ingest` processes sharing the port (SO_REUSEPORT)"
+    )
     bench.add_argument("--clients", type=int, help="push (default 1), screens (500): logged-in dashboards")
     bench.add_argument(
         "--protocol",
-        choices=["jt808", "osmand", "mixed"],
+        choices=["jt808", "osmand"],
         default="osmand",
         help="ingest (JT/T 808 times have one-second resolution: 1 Hz at most)",
     )

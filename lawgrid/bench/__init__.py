@@ -5,6 +5,8 @@ transaction or in a database of their own (`lawgrid_bench`)."""
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 
 NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage", "screens", "cases", "documents")
 
@@ -48,3 +50,38 @@ def psycopg_sql(sql: str) -> str:
     import re
 
     return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _proc_stats() -> dict[int, list[str]]:
+    """/proc/PID/stat of every process, split after the command name."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        out[int(stat.parent.name)] = [text[text.index("(") + 1 : text.rindex(")")], *text.rsplit(")", 1)[1].split()]
+    return out
+
+
+def cpu_seconds(*pids: int) -> float:
+    """User + system CPU seconds of processes, their reaped children and their live
+    descendants (gunicorn's worker, a listener's threads are in their process already)."""
+    stats = _proc_stats()
+    tick = os.sysconf("SC_CLK_TCK")
+    tree, frontier = set(pids), list(pids)
+    while frontier:
+        parent = frontier.pop()
+        for pid, f in stats.items():
+            if int(f[2]) == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(sum(int(stats[p][i]) for i in (12, 13, 14, 15)) for p in tree if p in stats) / tick
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of every PostgreSQL process on the machine, ended backends included (their
+    postmaster reaped them)."""
+    stats = _proc_stats()
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(sum(int(f[i]) for i in (12, 13, 14, 15)) for f in stats.values() if f[0] == "postgres") / tick

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,34 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from lawgrid import screens
+from lawgrid.bench import cpu_seconds
 
 NODE_DIR = Path(__file__).with_name("node")
 CLIENTS_PER_PROCESS = 5
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its descendants (gunicorn's worker is a child)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, ppid in parents.items():
-            if ppid == parent and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    return sum(times.get(p, 0.0) for p in tree)
 
 
 def batch(rows: int) -> list[list]:

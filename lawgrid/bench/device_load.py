@@ -1,13 +1,16 @@
-"""An open-loop JT/T 808 load: one process's share of the terminals (`bench ingest
---protocol jt808` starts several), each logging in, then reporting a position on its own
-schedule whether or not the earlier ones were acknowledged.
+"""An open-loop device load: one process's share of the devices (`bench ingest` starts
+several), each reporting a position on its own schedule whether or not the earlier ones were
+answered. JT/T 808 terminals log in first (register, authenticate); OsmAnd phones send HTTP
+GETs on one keep-alive connection each, pipelined when an answer is late, as a phone with a
+queue would.
 
 Latency is measured from the time a position was due to be sent, not from when the process
 got round to sending it, so a generator or server that falls behind shows in the figures
 (no coordinated omission). Writes to --out: `latency-{shard}.f64` (ms), `acked-{shard}.i64`
-(device id, fix second pairs: checked fix by fix against the table) and prints one JSON line.
+(device id, fix time in ms pairs: checked fix by fix against the table) and prints one JSON
+line.
 
-    python -m lawgrid.bench.jt808_load --devices FILE --shard 0 --shards 2 --port 5015 ...
+    python -m lawgrid.bench.device_load --protocol osmand --devices FILE --shard 0 --shards 2 --port 5055 ...
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import struct
 import sys
 import time
 from array import array
+from collections import deque
 from pathlib import Path
 
 from ingest.jt808 import codec
@@ -74,7 +78,7 @@ class Terminal(asyncio.Protocol):
             self.load.last_ack = now
             self.load.latency.append((now - due) * 1000)
             if result == codec.RESULT_OK:
-                self.load.acked.extend((self.device_id, second))
+                self.load.acked.extend((self.device_id, second * 1000))
             else:
                 self.load.failed += 1
 
@@ -103,6 +107,64 @@ class Terminal(asyncio.Protocol):
         self.waiting[self._send(codec.LOCATION, body)] = (due, second)
 
 
+class Phone(asyncio.Protocol):
+    """A Traccar Client (OsmAnd protocol) on one keep-alive connection: answers come back in
+    the order the requests went, so each one settles the oldest request waiting."""
+
+    def __init__(self, load: Load, device_id: int, ident: str):
+        self.load, self.device_id, self.ident = load, device_id, ident
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.waiting: deque[tuple[float, int]] = deque()  # (due time, fix time in ms)
+        self.lost = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def connection_lost(self, exc) -> None:
+        self.load.failed += len(self.waiting)
+        self.waiting.clear()
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end]
+            length_at = head.lower().find(b"content-length:")
+            length = int(head[length_at + 15 :].split(b"\r\n", 1)[0]) if length_at >= 0 else 0
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
+            if not self.waiting:
+                self.load.bad_replies += 1
+                continue
+            due, ms = self.waiting.popleft()
+            self.load.last_ack = now
+            self.load.latency.append((now - due) * 1000)
+            if head.startswith(b"HTTP/1.1 200") and body == b"OK":
+                self.load.acked.extend((self.device_id, ms))
+            else:  # refused, or answered 2xx but not stored (a duplicate, say)
+                self.load.failed += 1
+
+    async def login(self) -> None:
+        return None  # a phone names itself in every request
+
+    def position(self, due: float, when: float, lat: float, lon: float) -> None:
+        ms = int(when * 1000)
+        assert self.transport is not None
+        self.transport.write(
+            f"GET /?id={self.ident}&timestamp={ms}&lat={lat:.6f}&lon={lon:.6f}&speed=2.7&bearing=90"
+            f"&altitude=3&accuracy=5&batt=80 HTTP/1.1\r\nHost: lawgrid\r\n\r\n".encode()
+        )
+        self.waiting.append((due, ms))
+
+
 class Load:
     def __init__(self, args):
         self.args = args
@@ -111,13 +173,17 @@ class Load:
         self.failed = self.sent = self.bad_replies = self.login_failures = self.behind = 0
         self.last_ack = 0.0
 
-    async def connect(self, device_id: int, phone: str, gate: asyncio.Semaphore) -> Terminal | None:
+    def device(self, device_id: int, identifier: str) -> Terminal | Phone:
+        kind = Terminal if self.args.protocol == "jt808" else Phone
+        return kind(self, device_id, identifier)
+
+    async def connect(self, device_id: int, phone: str, gate: asyncio.Semaphore) -> Terminal | Phone | None:
         loop = asyncio.get_running_loop()
         for _attempt in range(3):  # as a terminal does: try again after a timeout
             async with gate:
                 try:
                     _, terminal = await loop.create_connection(
-                        lambda: Terminal(self, device_id, phone), self.args.host, self.args.port
+                        lambda: self.device(device_id, phone), self.args.host, self.args.port
                     )
                     await terminal.login()
                     return terminal
@@ -191,7 +257,8 @@ class Load:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("--devices", required=True, help="JSON: [[device_id, phone, lat, lon], ...]")
+    p.add_argument("--protocol", choices=["jt808", "osmand"], default="jt808")
+    p.add_argument("--devices", required=True, help="JSON: [[device_id, identifier, lat, lon], ...]")
     p.add_argument("--shard", type=int, default=0)
     p.add_argument("--shards", type=int, default=1)
     p.add_argument("--host", default="127.0.0.1")
