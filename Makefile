@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.lawgrid-installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test system venv bench bench-node lint clean
+.PHONY: demo test system venv bench bench-peers lint clean
 
 demo: system venv
 	$(BIN)/lawgrid demo
@@ -16,9 +16,12 @@ test: system venv
 bench: system venv
 	$(BIN)/lawgrid bench seed --targets 1000000
 
-# Node's socket.io, the peer `lawgrid bench push` compares LawGrid's web tier with (needs node and npm).
-bench-node:
+# The peers the benchmarks compare with: Node's socket.io for `bench push` (needs node and npm)
+# and the tipg tile server for `bench map`, each with its own dependencies, apart from ours.
+bench-peers:
 	npm ci --prefix lawgrid/bench/node --no-audit --no-fund
+	@test -x .venv-peers/bin/python || $(PYTHON) -m venv .venv-peers
+	.venv-peers/bin/python -m pip install -q --disable-pip-version-check tipg==1.6.1 uvicorn==0.55.0
 
 # Fails on any finding: ruff's rules, ruff's format, mypy (strict on geo/).
 lint: venv

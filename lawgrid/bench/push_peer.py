@@ -6,7 +6,7 @@ the same N logged-in clients (`push_clients`, in processes of their own). Measur
 server CPU per delivered batch (user + system time from /proc, the whole process tree) and
 publish → client latency.
 
-Node's peer needs `make bench-node` (npm installs socket.io and redis into
+Node's peer needs `make bench-peers` (npm installs socket.io and redis into
 lawgrid/bench/node/node_modules); where Node or those packages are missing, that baseline is
 skipped with a message and LawGrid's figures still come out."""
 
@@ -122,7 +122,7 @@ def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: i
     node = shutil.which("node")
     if node is None or not (NODE_DIR / "node_modules" / "socket.io").is_dir():
         out["node"] = None
-        out["node_skipped"] = "Node or its socket.io packages are missing: run `make bench-node`"
+        out["node_skipped"] = "Node or its socket.io packages are missing: run `make bench-peers`"
         return out
     peer = subprocess.Popen(
         [node, str(NODE_DIR / "peer.js"), "--redis", redis_url, "--channel", "lawgrid-bench-peer"],
