@@ -175,8 +175,9 @@ class OsmAndServer(TcpListener):
             return
         try:
             while True:
-                try:
-                    request = await asyncio.wait_for(self._read_request(reader), self.read_timeout_s)
+                try:  # (a timeout scope, not wait_for: no task per request)
+                    async with asyncio.timeout(self.read_timeout_s):
+                        request = await self._read_request(reader)
                 except TimeoutError:
                     self.ctx.counters["osmand:idle_closed"] += 1
                     break
