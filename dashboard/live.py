@@ -17,6 +17,7 @@ from geo import db, dispatch, fleet
 log = logging.getLogger("lawgrid.live")
 NAMESPACE = "/live"
 DISTRICT_ROOM = "district"
+RESEND_S = 30.0  # an unchanged device's row is pushed again this often (its last-seen time)
 REPEAT_PUSH_S = 5.0  # a repeated alarm's new count is pushed at most this often
 
 
@@ -38,6 +39,7 @@ class LivePush:
         self._thread: threading.Thread | None = None
         self.batches_sent = 0
         self._repeat_pushed: dict[int, float] = {}
+        self._sent: dict[int, tuple[tuple, float]] = {}  # device -> (what the map shows, when sent)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
@@ -128,6 +130,19 @@ class LivePush:
             self._units_loaded = time.monotonic()
         return self._units.get(device_id)
 
+    def _changed(self, rows: list[list]) -> list[list]:
+        """Only what the map would draw differently: a device that moved or changed state,
+        recording or SOS; one that did not is sent again only every RESEND_S (its last-seen
+        time)."""
+        now, out = time.monotonic(), []
+        for row in rows:
+            shown = (row[1], row[2], row[3], row[4], row[5])
+            last = self._sent.get(row[0])
+            if last is None or last[0] != shown or now - last[1] >= RESEND_S:
+                self._sent[row[0]] = (shown, now)
+                out.append(row)
+        return out
+
     def _run(self) -> None:
         """Leading edge, then coalesce: the first positions after a quiet spell go at once;
         what follows within interval_s waits for the next batch (at most one per interval)."""
@@ -140,7 +155,7 @@ class LivePush:
                 break
             with self._lock:
                 self._wake.clear()
-                rows, self._pending = list(self._pending.values()), {}
+                rows, self._pending = self._changed(list(self._pending.values())), {}
             if not rows:
                 continue
             last = time.monotonic()

@@ -250,3 +250,38 @@ def test_the_first_positions_after_a_quiet_spell_go_at_once_then_are_coalesced(l
     finally:
         push.stop()
         client.disconnect()
+
+
+def test_a_device_that_did_not_move_is_not_pushed_again(live_app, engine, users):
+    """Only what the map would draw differently goes out: a device reporting the same
+    position and state again is left out of the batch that carries another device's move."""
+    from dashboard.live import LivePush
+    from geo.telemetry import WriteResult
+
+    app = live_app["app"].server
+    push = LivePush(app.extensions["socketio"], app.extensions["lawgrid"].sessions, interval_s=0.2)
+    push.start()
+    still, _ = jt808_device(engine, True, nth=5)
+    moving, _ = jt808_device(engine, True, nth=6)
+    client, seen = listener(live_app["url"], users["operator"])
+
+    def fixes(*rows):
+        latest = [
+            dict(device_id=d, lat=lat, lon=117.65, state="online", recording=None, alarms=[], fix_time=None)
+            for d, lat in rows
+        ]
+        return WriteResult(stored=len(latest), duplicates=0, latest=latest, alarms=[])
+
+    def batches_with(device_id):
+        return [rows for _at, rows in seen["positions"] if any(r[0] == device_id for r in rows)]
+
+    try:
+        push.on_commit(fixes((still, 39.0301), (moving, 39.0401)))
+        wait_for(lambda: batches_with(moving), timeout=5, what="the first positions")
+        push.on_commit(fixes((still, 39.0301), (moving, 39.0402)))  # one stood still, one moved
+        wait_for(lambda: len(batches_with(moving)) == 2, timeout=5, what="the move")
+        assert [r[1] for r in batches_with(moving)[1] if r[0] == moving] == [39.0402]
+        assert len(batches_with(still)) == 1  # sent once, not again with the move
+    finally:
+        push.stop()
+        client.disconnect()
