@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from pydantic import Field
 
 from dashboard.rest import Code, FeatureCollection, Query, Text, route, runtime
@@ -44,15 +44,27 @@ class ViewportQuery(TargetQuery):
 def targets_map(query: ViewportQuery) -> Response:
     bbox = target_map.parse_bbox(query.bbox)
     with runtime().session() as session:
+        # Cells change only when the pyramid is rebuilt: their ETag comes from its refresh time
+        # and the question, so a map panned back to where it was gets 304 without a query.
+        tag = target_map.cells_etag(session, bbox, query.zoom, query.filter())
+        held = [t for t in request.if_none_match.as_set() if tag and (t == tag or t.startswith(tag + ":"))]
+        if held:
+            response = Response(status=304)
+            response.set_etag(held[0])  # (as the browser holds it: with its encoding)
+            response.headers["Cache-Control"] = "private, no-cache"
+            return response
         body = target_map.viewport_geojson(session, bbox, query.zoom, query.filter())
     response = Response(body, mimetype="application/geo+json")
     head = target_map.answer_header(body)
     if head.get("truncated"):  # the map reads these headers to ask for a zoom, without parsing the body
         response.headers["X-LawGrid-Truncated"] = "true"
         response.headers["X-LawGrid-Limit"] = str(head["limit"])
-    response.add_etag()  # a map panned back to where it was gets 304, not the same answer again
+    if tag:
+        response.set_etag(tag)
+    else:  # targets themselves: the answer's own hash
+        response.add_etag()
     response.headers["Cache-Control"] = "private, no-cache"  # revalidated each time: the registry changes
-    return response
+    return response.make_conditional(request)  # (a compressed answer's tag is judged after compression)
 
 
 class TargetsQuery(TargetQuery):

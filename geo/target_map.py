@@ -10,6 +10,7 @@ Every query renders its GeoJSON inside PostgreSQL, so the web process only passe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -184,6 +185,16 @@ def viewport_geojson(
     """GeoJSON of a viewport: at most point_limit targets, `truncated` when there are more."""
     sql, params = viewport_sql(session, bbox, zoom, flt, point_limit)
     return str(session.execute(text(sql), params).scalar_one())
+
+
+def cells_etag(session: Session, bbox: tuple[float, float, float, float], zoom: int, flt: TargetFilter) -> str | None:
+    """A strong ETag for a cells answer, from the pyramid's refresh time and the question
+    (None for an answer of targets, which follow the target table itself)."""
+    if flt.q or level_for_zoom(zoom) is None:
+        return None
+    refreshed = session.execute(text("SELECT max(refreshed_at) FROM target_cell_meta")).scalar_one()
+    question = json.dumps([str(refreshed), bbox, zoom, sorted(flt.townships), sorted(flt.domains), sorted(flt.risks)])
+    return "cells-" + hashlib.sha256(question.encode()).hexdigest()[:32]
 
 
 def answer_header(body: str) -> dict[str, Any]:

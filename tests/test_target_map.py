@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from geo import target_map
+from geo import db, target_map
 from geo.target_map import TargetFilter
 from lawgrid.app import create_app
 from tests.conftest import PASSWORD, SEED_TARGETS
@@ -127,6 +127,22 @@ def client(runtime, users):
     client = app.server.test_client()
     assert login(client, users["operator"], PASSWORD).status_code == 302
     return client
+
+
+def test_cells_revalidate_without_a_query_until_the_pyramid_is_rebuilt(client, engine):
+    url = "/api/targets/map?bbox=117.0,38.5,118.1,39.4&zoom=11&risk=3"
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag}).status_code == 304
+    other = client.get(url.replace("risk=3", "risk=4"), headers={"If-None-Match": etag})
+    assert other.status_code == 200  # another question, another tag
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        target_map.refresh_target_cells(s)  # the registry changed: the cells are rebuilt
+    again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 200 and again.headers["ETag"] != etag
+    close = "/api/targets/map?bbox=117.60,38.95,117.70,39.05&zoom=16"  # the targets themselves
+    tag = client.get(close).headers["ETag"]
+    assert client.get(close, headers={"If-None-Match": tag}).status_code == 304
 
 
 def test_api_serves_viewports_and_cards(client, engine):
