@@ -64,7 +64,8 @@ def targets_map(query: ViewportQuery) -> Response:
     else:  # targets themselves: the answer's own hash
         response.add_etag()
     response.headers["Cache-Control"] = "private, no-cache"  # revalidated each time: the registry changes
-    return response.make_conditional(request)  # (a compressed answer's tag is judged after compression)
+    response.make_conditional(request)  # (a compressed answer's tag is judged after compression)
+    return response
 
 
 class TargetsQuery(TargetQuery):
