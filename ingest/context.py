@@ -60,6 +60,11 @@ class IngestContext:
             self._devices[(row["protocol"], row.pop("key"))] = row
         return len(rows)
 
+    def cached_device(self, protocol: str, identifier: str) -> dict | None:
+        """The registered device if it is cached (the hot path, on the loop); None otherwise:
+        then ask device()."""
+        return self._devices.get(self.key(protocol, identifier))
+
     async def device(self, protocol: str, identifier: str) -> dict | None:
         """The registered device, or None. Known devices are answered from the cache; an
         unknown one is looked up (indexed) at most once per NEGATIVE_TTL_S."""

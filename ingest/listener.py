@@ -73,7 +73,7 @@ class TcpListener:
         self.per_address: Counter[str] = Counter()
         self._server: asyncio.AbstractServer | None = None
 
-    def admit(self, writer: asyncio.StreamWriter) -> str | None:
+    def admit(self, writer: asyncio.StreamWriter | asyncio.BaseTransport) -> str | None:
         """The peer's address if it may hold one more connection; None (refused, counted, the
         connection closed) if it already holds max_per_address."""
         peer = writer.get_extra_info("peername")

@@ -2,8 +2,9 @@
 `/?id=..&lat=..&lon=..&timestamp=..` in the query string or a form body, or the newer JSON
 body. Also `POST /events`: body-camera events, authenticated with the device's code.
 
-A small HTTP/1.1 server on asyncio streams (keep-alive, Content-Length bodies): devices
-send tiny requests at a steady rate, so a full web framework would only add latency."""
+A small HTTP/1.1 server on asyncio's protocol callbacks (keep-alive, pipelining,
+Content-Length bodies): devices send tiny requests at a steady rate, so a full web framework
+would only add latency."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ import asyncio
 import datetime as dt
 import hmac
 import json
+import logging
 import math
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from geo.telemetry import Fix
 from ingest.context import IngestContext
-from ingest.listener import TcpListener
+from ingest.listener import BACKLOG, TcpListener
+
+log = logging.getLogger("lawgrid.osmand")
 
 MAX_BODY = 64 * 1024
 EVENTS = {"recording_started", "recording_stopped", "sos", "low_battery", "storage_full"}
@@ -149,6 +157,168 @@ def _path_key(path: str) -> str | None:
     return parts[-1] if len(parts) >= 2 and parts[-2] == "k" else None
 
 
+OK_KEEP_ALIVE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n"
+    b"Connection: keep-alive\r\n\r\nOK"
+)
+MAX_HEAD = 64 * 1024
+MAX_PIPELINED = 64  # requests read ahead of their answers before the connection stops reading
+
+Answer = Callable[[int, str], None]
+
+
+def response(status: int, text: str, keep: bool) -> bytes:
+    if status == 200 and keep and text == "OK":
+        return OK_KEEP_ALIVE
+    payload = text.encode()
+    return (
+        f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(payload)}\r\n"
+        f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n".encode()
+        + payload
+    )
+
+
+class HttpConnection(asyncio.Protocol):
+    """One keep-alive connection, on asyncio's protocol callbacks rather than a stream and a
+    coroutine (the hot path: no task, no timer and no await per request). Requests are parsed
+    as they arrive, pipelined ones too, and answered in order, each once its fix is durable."""
+
+    def __init__(self, server: OsmAndServer):
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.address: str | None = None
+        self.buffer = bytearray()
+        self.answers: deque[list] = deque()  # per request in order: [response bytes or None]
+        self.waiting_since = time.monotonic()  # for the next request (the read timeout)
+        self.done = False  # a `Connection: close` request was read, or the connection was refused
+        self.slow: list | None = None  # the slot of a request served from a task: the ones behind wait
+        self.paused = self.write_paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.address = self.server.admit(transport)
+        if self.address is None:
+            self.done = True
+            return
+        self.server.open.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # Fixes already handed over are still stored; only their answers have nowhere to go.
+        self.server.open.discard(self)
+        if self.address is not None:
+            self.server.release(self.address)
+            self.address = None
+
+    def pause_writing(self) -> None:  # the phone does not read its answers: stop reading it
+        self.write_paused = True
+        self._pause()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._resume()
+
+    def _pause(self) -> None:
+        if not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.paused and not self.write_paused and len(self.answers) < MAX_PIPELINED and self.transport:
+            self.paused = False
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        if self.done:
+            return
+        self.buffer += data
+        self._process()
+
+    def _process(self) -> None:
+        """Serve the whole requests buffered. While one is served from a task (its device's
+        first request, an event), the ones behind it wait, so a device's fixes keep their order."""
+        while not self.done and self.slow is None and (request := self._next()) is not None:
+            self.waiting_since = time.monotonic()
+            method, target, headers, body = request
+            keep = headers.get("connection", "").lower() != "close"
+            slot: list = [None]
+            self.answers.append(slot)
+            if not keep:
+                self.done = True
+            try:
+                if self.server.serve(method, target, headers, body, self._answer(slot, keep)) and slot[0] is None:
+                    self.slow = slot
+            except Exception:  # a defect, not the phone's fault: logged, and the line goes on
+                log.exception("OsmAnd request %s %s failed", method, target[:200])
+                self.server.ctx.refuse("osmand:internal_error")
+                self._answer(slot, keep)(500, "the server failed on this request")
+        if len(self.answers) >= MAX_PIPELINED:
+            self._pause()
+
+    def _next(self) -> tuple[str, str, dict[str, str], bytes] | None:
+        """The next whole request from the buffer; None while incomplete. A request over the
+        limits, or not HTTP, is refused (counted) and the connection closed."""
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD:
+                self._fail("osmand:header_too_large")
+            return None
+        lines = self.buffer[:end].decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3:
+            self._fail("osmand:bad_request_line")
+            return None
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+        try:
+            length = int(headers.get("content-length", "0"))
+        except ValueError:
+            self._fail("osmand:bad_content_length")
+            return None
+        if length > MAX_BODY or length < 0:
+            self._fail("osmand:body_too_large")
+            return None
+        if len(self.buffer) < end + 4 + length:
+            return None
+        body = bytes(self.buffer[end + 4 : end + 4 + length])
+        del self.buffer[: end + 4 + length]
+        return parts[0], parts[1], headers, body
+
+    def _fail(self, reason: str) -> None:
+        self.server.ctx.refuse(reason)
+        self.done = True
+        self.buffer.clear()
+        self._flush()  # what was answered before it still goes out, then the line closes
+
+    def _answer(self, slot: list, keep: bool) -> Answer:
+        def answer(status: int, text: str) -> None:
+            slot[0] = response(status, text, keep)
+            self._flush()
+            if slot is self.slow:  # the requests behind it may go on now
+                self.slow = None
+                self._process()
+
+        return answer
+
+    def _flush(self) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        while self.answers and self.answers[0][0] is not None:
+            data = self.answers.popleft()[0]
+            if not transport.is_closing():
+                transport.write(data)
+        if not self.answers:
+            self.waiting_since = time.monotonic()
+            if self.done:
+                transport.close()
+        self._resume()
+
+
 class OsmAndServer(TcpListener):
     """HTTP/1.1 keep-alive, as the Traccar Client speaks it. A request must arrive whole within
     read_timeout_s of the connection falling silent (an idle keep-alive connection is closed
@@ -168,111 +338,126 @@ class OsmAndServer(TcpListener):
     ):
         super().__init__(ctx, host, port, reuse_port=reuse_port, max_per_address=max_per_address)
         self.read_timeout_s = read_timeout_s
+        self.open: set[HttpConnection] = set()
+        self._watchdog: asyncio.Task | None = None
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        address = self.admit(writer)
-        if address is None:
-            return
-        try:
-            while True:
-                try:  # (a timeout scope, not wait_for: no task per request)
-                    async with asyncio.timeout(self.read_timeout_s):
-                        request = await self._read_request(reader)
-                except TimeoutError:
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: HttpConnection(self), self.host, self.port, backlog=BACKLOG, reuse_port=self.reuse_port or None
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._watchdog = asyncio.create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._watchdog:
+            self._watchdog.cancel()
+        await super().stop()
+        for conn in list(self.open):
+            if conn.transport is not None:
+                conn.transport.close()
+
+    async def _watch(self) -> None:
+        """One timer for every connection: one waiting longer than read_timeout_s for its next
+        request (idle, or sending it too slowly) is closed; one waiting for its answers is not."""
+        step = max(0.05, self.read_timeout_s / 4)
+        while True:
+            await asyncio.sleep(step)
+            now = time.monotonic()
+            for conn in list(self.open):
+                if not conn.answers and now - conn.waiting_since > self.read_timeout_s and conn.transport:
                     self.ctx.counters["osmand:idle_closed"] += 1
-                    break
-                if request is None:
-                    break
-                method, target, headers, body = request
-                status, text = await self.handle(method, target, headers, body)
-                keep = headers.get("connection", "").lower() != "close"
-                payload = text.encode()
-                writer.write(
-                    f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-                    f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(payload)}\r\n"
-                    f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n".encode()
-                    + payload
-                )
-                await writer.drain()
-                if not keep:
-                    break
-        except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self.release(address)
-            writer.close()
+                    conn.transport.close()
 
-    async def _read_request(self, reader):
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError:
-            return None
-        except asyncio.LimitOverrunError:
-            self.ctx.refuse("osmand:header_too_large")
-            return None
-        lines = head.decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3:
-            self.ctx.refuse("osmand:bad_request_line")
-            return None
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                k, v = line.split(":", 1)
-                headers[k.strip().lower()] = v.strip()
-        try:
-            length = int(headers.get("content-length", "0"))
-        except ValueError:
-            return None
-        if length > MAX_BODY:
-            self.ctx.refuse("osmand:body_too_large")
-            return None
-        body = await reader.readexactly(length) if length else b""
-        return parts[0], parts[1], headers, body
-
-    async def handle(self, method: str, target: str, headers: dict, body: bytes) -> tuple[int, str]:
+    def serve(self, method: str, target: str, headers: dict, body: bytes, answer: Answer) -> bool:
+        """Answer one request: at once (refused, or a heartbeat), once its fix is durable, or,
+        for a device not yet cached and for camera events, from a task (then True)."""
         url = urlsplit(target)
+        if url.path == "/events" and method == "POST":
+            self._spawn(self._event(headers, body), answer)
+            return True
+        if method not in ("GET", "POST"):
+            self.ctx.refuse("osmand:bad_method")
+            answer(405, "send positions with GET or POST")
+            return False
         try:
-            if url.path == "/events" and method == "POST":
-                return await self._event(headers, body)
-            if method not in ("GET", "POST"):
-                self.ctx.refuse("osmand:bad_method")
-                return 405, "send positions with GET or POST"
-            # Any path: the Traccar Client keeps whatever path its server URL has, which is
-            # where a device key goes (server URL http://host:5055/k/KEY), or ?key=KEY.
-            params = dict(parse_qsl(url.query, keep_blank_values=True))
-            key = params.pop("key", None) or _path_key(url.path)
-            ctype = headers.get("content-type", "")
-            if body and "json" in ctype:
-                try:
-                    data = json.loads(body)
-                except ValueError:
-                    raise BadRequest("body is not valid JSON") from None
-                ident, fields = parse_osmand_json(data)
-            else:
-                if body:
-                    params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-                if params.get("id") and not {"lat", "lon", "location"} & set(params):
-                    return await self._heartbeat(str(params["id"]), key)
-                ident, fields = parse_osmand(params)
+            ident, key, fields = self._parse(url.query, url.path, headers, body)
         except BadRequest as exc:
             self.ctx.refuse("osmand:bad_request")
-            return 400, str(exc)
-        device = await self.ctx.device("osmand", ident)
+            answer(400, str(exc))
+            return False
+        device = self.ctx.cached_device("osmand", ident)
+        if device is None:  # its first request since ingest started, or not registered
+            self._spawn(self._looked_up(ident, key, fields, answer), answer)
+            return True
+        self._position(device, ident, key, fields, answer)
+        return False
+
+    def _parse(self, query: str, path: str, headers: dict, body: bytes) -> tuple[str, str | None, dict | None]:
+        """(device identifier, key, fields); fields None for a request with no position."""
+        # Any path: the Traccar Client keeps whatever path its server URL has, which is where a
+        # device key goes (server URL http://host:5055/k/KEY), or ?key=KEY.
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        key = params.pop("key", None) or _path_key(path)
+        if body and "json" in headers.get("content-type", ""):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise BadRequest("body is not valid JSON") from None
+            ident, fields = parse_osmand_json(data)
+            return ident, key, fields
+        if body:
+            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if params.get("id") and not {"lat", "lon", "location"} & set(params):
+            return str(params["id"]), key, None  # cell or Wi-Fi only: a heartbeat
+        ident, fields = parse_osmand(params)
+        return ident, key, fields
+
+    def _spawn(self, work: Coroutine[Any, Any, tuple[int, str] | None], answer: Answer) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+
+        def finished(t: asyncio.Task) -> None:
+            if t.cancelled():
+                return
+            if t.exception() is not None:
+                log.error("OsmAnd request failed", exc_info=t.exception())
+                answer(503, "not stored: try again")
+            elif (result := t.result()) is not None:
+                answer(*result)
+
+        task.add_done_callback(finished)
+
+    async def _looked_up(self, ident: str, key: str | None, fields: dict | None, answer: Answer) -> None:
+        self._position(await self.ctx.device("osmand", ident), ident, key, fields, answer)
+
+    def _position(self, device: dict | None, ident: str, key: str | None, fields: dict | None, answer: Answer) -> None:
         refusal = self._refusal(device, ident, key)
         if refusal:
-            return refusal
+            answer(*refusal)
+            return
         assert device is not None
+        if fields is None:  # no position, but the phone is alive (it stays online)
+            self.ctx.heard(device["id"])
+            self.ctx.counters["osmand:heartbeat"] += 1
+            answer(200, "OK (no position: heartbeat)")
+            return
         fix = Fix(device_id=device["id"], received_at=dt.datetime.now(dt.UTC), **fields)
-        rejected = await self.ctx.accept([fix])
-        if rejected:
-            # A data reason (duplicate, outside the district, too old, from the future): the
-            # phone re-sends its oldest fix until it hears 2xx, so it hears 2xx and its queue
-            # moves on; the fix is counted and kept for review.
-            if rejected[0] != "quarantined":  # (the pipeline keeps those itself)
-                self.ctx.pipeline.quarantine.add(fix, rejected[0])
-            return 200, f"OK; not stored ({rejected[0]}), kept for review"
-        return 200, "OK"
+
+        def stored(outcome: list[str] | BaseException) -> None:
+            if isinstance(outcome, BaseException):  # neither stored nor spooled: the phone retries
+                log.error("storing an OsmAnd fix failed: %s", outcome)
+                answer(503, "not stored: try again")
+            elif outcome:
+                # A data reason (duplicate, outside the district, too old, from the future): the
+                # phone re-sends its oldest fix until it hears 2xx, so it hears 2xx and its
+                # queue moves on; the fix is counted and kept for review.
+                if outcome[0] != "quarantined":  # (the pipeline keeps those itself)
+                    self.ctx.pipeline.quarantine.add(fix, outcome[0])
+                answer(200, f"OK; not stored ({outcome[0]}), kept for review")
+            else:
+                answer(200, "OK")
+
+        self.ctx.accept_then([fix], stored)
 
     def _refusal(self, device: dict | None, ident: str, key: str | None) -> tuple[int, str] | None:
         """403 for a device not registered, or one with a key (device_key) asked without it."""
@@ -284,17 +469,6 @@ class OsmAndServer(TcpListener):
             self.ctx.refuse("osmand:bad_key")
             return 403, f"device {ident} needs its key: server URL http://HOST:PORT/k/KEY (or ?key=KEY)"
         return None
-
-    async def _heartbeat(self, ident: str, key: str | None = None) -> tuple[int, str]:
-        """Cell or Wi-Fi only: no position, but the phone is alive (it stays online)."""
-        device = await self.ctx.device("osmand", ident)
-        refusal = self._refusal(device, ident, key)
-        if refusal:
-            return refusal
-        assert device is not None
-        self.ctx.heard(device["id"])
-        self.ctx.counters["osmand:heartbeat"] += 1
-        return 200, "OK (no position: heartbeat)"
 
     async def _event(self, headers: dict, body: bytes) -> tuple[int, str]:
         """Body-camera event: {"protocol", "id", "event", "time", "lat"?, "lon"?} with the

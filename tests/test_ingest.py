@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import json
+import re
 from urllib.parse import urlencode
 
 from sqlalchemy import text
@@ -314,3 +315,38 @@ def test_the_osmand_listener_limits_each_address_and_closes_silent_connections(s
     refused, silent, stats = run(scenario())
     assert refused == b"" and silent == b""
     assert stats["refused:osmand:address_limit"] == 1 and stats["osmand:idle_closed"] >= 1
+
+
+def test_pipelined_osmand_requests_are_answered_in_order_and_all_stored(engine, service_factory):
+    """A phone that is behind sends its queue without waiting for each answer (HTTP/1.1
+    pipelining): every request is answered, in order, and every good fix is stored, even with
+    an unknown device's request (looked up off the loop) and a malformed one among them."""
+    dev_id, ident = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+    t0 = int(dt.datetime.now(dt.UTC).timestamp()) - 60
+
+    def get(query: str, close: bool = False) -> bytes:
+        last = "Connection: close\r\n" if close else ""
+        return f"GET /?{query} HTTP/1.1\r\nHost: x\r\n{last}\r\n".encode()
+
+    async def scenario():
+        service = await service_factory()
+        reader, writer = await asyncio.open_connection("127.0.0.1", service.osmand.port)
+        writer.write(
+            get(f"id={ident}&lat=39.01&lon=117.60&timestamp={t0}")
+            + get(f"id=nobody-{t0}&lat=39.01&lon=117.60&timestamp={t0}")
+            + get(f"id={ident}&lat=39.02&lon=117.61&timestamp={t0 + 1}")
+            + get(f"id={ident}&lon=117.61&timestamp={t0 + 2}")
+            + get(f"id={ident}&lat=39.03&lon=117.62&timestamp={t0 + 3}", close=True)
+        )
+        raw = await asyncio.wait_for(reader.read(), 10)  # until the listener closes the line
+        writer.close()
+        await service.stop()
+        return raw
+
+    raw = run(scenario())
+    statuses = [int(code) for code in re.findall(r"HTTP/1\.1 (\d{3}) ", raw.decode())]
+    assert statuses == [200, 403, 200, 400, 200], raw
+    rows = positions(engine, dev_id)
+    assert [round(r[1], 2) for r in rows] == [39.01, 39.02, 39.03]
+    cleanup(engine, dev_id)

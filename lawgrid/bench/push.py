@@ -1,7 +1,8 @@
 """Push latency in production's shape: the simulator (a process of its own, OsmAnd over HTTP)
 → `lawgrid ingest` (its own process) → pipeline commit → coalesced batch published to Redis
 → the web process (gunicorn -k gevent, as the Dockerfile runs it) → N logged-in Socket.IO
-clients (in processes of their own, five to a process).
+clients (in processes of their own: Node's socket.io-client where `make bench-peers` installed
+it, the cheaper load generator; python-socketio otherwise).
 
 Latency per position = the client's receive time − the fix time the device stamped at send
 (same machine clock, millisecond timestamps). Baselines, in the same run:
@@ -117,6 +118,7 @@ def run(runtime, args) -> dict:
         "shape": "simulator -> lawgrid ingest -> Redis -> gunicorn -k gevent web -> clients, each its own process",
         "devices": devices,
         "clients": args.clients,
+        "clients_are": push_peer.clients_are(),
         "push_interval_s": interval,
         "rate_hz": args.rate,
         "duration_s": args.duration,

@@ -2,7 +2,8 @@
 with Redis as its message queue, as docker-compose runs it beside `lawgrid ingest`) and, as
 the peer, Node's socket.io (`lawgrid/bench/node/peer.js`). Each is fed the same position
 batches through Redis at the same cadence, as the ingest process publishes them, and serves
-the same N logged-in clients (`push_clients`, in processes of their own). Measured for each:
+the same N logged-in clients (in processes of their own: Node's socket.io-client where
+present, `push_clients` otherwise). Measured for each:
 server CPU per delivered batch (user + system time from /proc, the whole process tree) and
 publish → client latency.
 
@@ -36,18 +37,34 @@ def batch(rows: int) -> list[list]:
     return [[i + 1, 39.0 + i * 1e-5, 117.6 + i * 1e-5, "moving", None, False, stamp] for i in range(rows)]
 
 
+def node_clients() -> str | None:
+    """Node, where it and socket.io-client are installed (`make bench-peers`): the clients then
+    run in Node, which decodes a batch for a fraction of python-socketio's CPU."""
+    node = shutil.which("node")
+    return node if node and (NODE_DIR / "node_modules" / "socket.io-client").is_dir() else None
+
+
+def clients_are() -> str:
+    return "socket.io-client in one Node process" if node_clients() else "python-socketio, five to a process"
+
+
 def clients(url: str, token: str, n: int, tmp: Path, tag: str) -> list[subprocess.Popen]:
-    """n logged-in Socket.IO clients of `url`, five to a process; returns once all connected."""
-    shares = [min(CLIENTS_PER_PROCESS, n - i) for i in range(0, n, CLIENTS_PER_PROCESS)]
+    """n logged-in Socket.IO clients of `url`: in one Node process where Node is present, else
+    python-socketio clients, five to a process; returns once all connected."""
+    node = node_clients()
+    if node:
+        commands = [[node, str(NODE_DIR / "clients.js"), "--clients", str(n)]]
+    else:
+        shares = [min(CLIENTS_PER_PROCESS, n - i) for i in range(0, n, CLIENTS_PER_PROCESS)]
+        commands = [[sys.executable, "-m", "lawgrid.bench.push_clients", "--clients", str(k)] for k in shares]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "lawgrid.bench.push_clients", "--url", url, "--token", token]
-            + ["--clients", str(k), "--out", str(tmp / f"{tag}-{i}.f64")],
+            command + ["--url", url, "--token", token, "--out", str(tmp / f"{tag}-{i}.f64")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        for i, k in enumerate(shares)
+        for i, command in enumerate(commands)
     ]
     for p in procs:
         assert p.stdout is not None
