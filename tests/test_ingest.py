@@ -350,3 +350,20 @@ def test_pipelined_osmand_requests_are_answered_in_order_and_all_stored(engine, 
     rows = positions(engine, dev_id)
     assert [round(r[1], 2) for r in rows] == [39.01, 39.02, 39.03]
     cleanup(engine, dev_id)
+
+
+def test_query_strings_read_as_the_standard_library_reads_them():
+    from urllib.parse import parse_qsl
+
+    from ingest.osmand import query_params
+
+    for query in [
+        "id=1&lat=39.0&lon=117.6",
+        "a=&b&c=%41+b&d=x%3Dy",
+        "timestamp=2026-12-03T10%3A00%3A00%2B08%3A00&id=a+b",
+        "&&x=1&x=2",
+        "k=v=w",
+        "%E4%B8%AD=%E6%96%87",
+        "",
+    ]:
+        assert query_params(query) == dict(parse_qsl(query, keep_blank_values=True)), query
