@@ -71,7 +71,8 @@ class TcpListener:
         self.reuse_port = reuse_port  # several ingest processes on one port, the kernel spreading them
         self.max_per_address = max_per_address  # 0: no limit
         self.per_address: Counter[str] = Counter()
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
+        self._watchdog: asyncio.Task | None = None
 
     def admit(self, writer: asyncio.StreamWriter | asyncio.BaseTransport) -> str | None:
         """The peer's address if it may hold one more connection; None (refused, counted, the
@@ -91,8 +92,15 @@ class TcpListener:
             del self.per_address[address]
 
     async def start(self) -> None:
-        """Listen; port 0 picks a free port, readable from .port afterwards."""
-        self._server = await asyncio.start_server(
+        """Listen; port 0 picks a free port, readable from .port afterwards. With timeouts,
+        one watchdog task calls expire() every watch_step_s (no timer per read)."""
+        self._server = await self._listen()
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._watchdog = asyncio.create_task(self._watch())
+
+    async def _listen(self) -> asyncio.Server:
+        """One coroutine per connection (_serve) on asyncio streams."""
+        return await asyncio.start_server(
             self._serve,
             self.host,
             self.port,
@@ -100,12 +108,25 @@ class TcpListener:
             backlog=BACKLOG,
             reuse_port=self.reuse_port or None,
         )
-        self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        if self._watchdog:
+            self._watchdog.cancel()
         if self._server:
             self._server.close()
             await self._server.wait_closed()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.watch_step_s)
+            self.expire(time.monotonic())
+
+    @property
+    def watch_step_s(self) -> float:
+        return 60.0
+
+    def expire(self, now: float) -> None:
+        """Close the connections whose time is up (a listener with timeouts overrides this)."""
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         raise NotImplementedError

@@ -353,35 +353,30 @@ class OsmAndServer(TcpListener):
         super().__init__(ctx, host, port, reuse_port=reuse_port, max_per_address=max_per_address)
         self.read_timeout_s = read_timeout_s
         self.open: set[HttpConnection] = set()
-        self._watchdog: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
+    async def _listen(self) -> asyncio.Server:
+        """Protocol callbacks (HttpConnection), not a stream and a coroutine per connection."""
+        return await asyncio.get_running_loop().create_server(
             lambda: HttpConnection(self), self.host, self.port, backlog=BACKLOG, reuse_port=self.reuse_port or None
         )
-        self.port = self._server.sockets[0].getsockname()[1]
-        self._watchdog = asyncio.create_task(self._watch())
 
     async def stop(self) -> None:
-        if self._watchdog:
-            self._watchdog.cancel()
         await super().stop()
         for conn in list(self.open):
             if conn.transport is not None:
                 conn.transport.close()
 
-    async def _watch(self) -> None:
-        """One timer for every connection: one waiting longer than read_timeout_s for its next
-        request (idle, or sending it too slowly) is closed; one waiting for its answers is not."""
-        step = max(0.05, self.read_timeout_s / 4)
-        while True:
-            await asyncio.sleep(step)
-            now = time.monotonic()
-            for conn in list(self.open):
-                if not conn.answers and now - conn.waiting_since > self.read_timeout_s and conn.transport:
-                    self.ctx.counters["osmand:idle_closed"] += 1
-                    conn.transport.close()
+    @property
+    def watch_step_s(self) -> float:
+        return max(0.05, self.read_timeout_s / 4)
+
+    def expire(self, now: float) -> None:
+        """A connection waiting longer than read_timeout_s for its next request (idle, or
+        sending it too slowly) is closed; one waiting for its answers is not."""
+        for conn in list(self.open):
+            if not conn.answers and now - conn.waiting_since > self.read_timeout_s and conn.transport:
+                self.ctx.counters["osmand:idle_closed"] += 1
+                conn.transport.close()
 
     def serve(self, method: str, target: str, headers: dict, body: bytes, answer: Answer) -> bool:
         """Answer one request: at once (refused, or a heartbeat), once its fix is durable, or,

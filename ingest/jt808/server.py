@@ -251,32 +251,21 @@ class Jt808Server(TcpListener):
         self.connections: dict[str, Connection] = {}  # authenticated terminals, for downlink
         self.open: set[Connection] = set()
         self.login_timeout_s, self.idle_timeout_s = login_timeout_s, idle_timeout_s
-        self._watchdog: asyncio.Task | None = None
         self.on_login: Callable[[Connection], None] | None = None  # set by the service
 
-    async def start(self) -> None:
-        await super().start()
-        self._watchdog = asyncio.create_task(self._watch())
+    @property
+    def watch_step_s(self) -> float:
+        return max(0.05, min(self.login_timeout_s, self.idle_timeout_s) / 4)
 
-    async def stop(self) -> None:
-        if self._watchdog:
-            self._watchdog.cancel()
-        await super().stop()
-
-    async def _watch(self) -> None:
-        """One timer for every connection (no timeout per read on the hot path)."""
-        step = max(0.05, min(self.login_timeout_s, self.idle_timeout_s) / 4)
-        while True:
-            await asyncio.sleep(step)
-            now = time.monotonic()
-            for conn in list(self.open):
-                if conn.device is None and now - conn.opened > self.login_timeout_s:
-                    self.ctx.refuse("jt808:login_timeout")
-                elif now - conn.heard > self.idle_timeout_s:
-                    self.ctx.counters["jt808:idle_closed"] += 1
-                else:
-                    continue
-                conn.writer.close()
+    def expire(self, now: float) -> None:
+        for conn in list(self.open):
+            if conn.device is None and now - conn.opened > self.login_timeout_s:
+                self.ctx.refuse("jt808:login_timeout")
+            elif now - conn.heard > self.idle_timeout_s:
+                self.ctx.counters["jt808:idle_closed"] += 1
+            else:
+                continue
+            conn.writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         address = self.admit(writer)
