@@ -1,6 +1,7 @@
 # Production image, for both processes (see docker-compose.yml): by default the web process
 # (Dash + REST + Socket.IO on 8050); with the command `lawgrid ingest`, the device listeners
-# (JT/T 808 on 5015, OsmAnd on 5055). PostGIS and Redis run as their own services.
+# (JT/T 808 on 5015, OsmAnd on 5055), one listener process per core (up to four) sharing those
+# ports, LAWGRID_INGEST_PROCESSES to choose. PostGIS and Redis run as their own services.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

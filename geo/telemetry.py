@@ -284,10 +284,15 @@ def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> 
     return [dict(device_id=r[0], state=r[1], lat=r[2], lon=r[3]) for r in changed]
 
 
+PARTITION_LOCK = 0x4C47_0004  # advisory lock: one process at a time keeps the partitions ("LG" 4)
+
+
 def ensure_partitions(session: Session, around: dt.datetime | None = None) -> int:
     """Last month's, this month's and next month's position partitions (so next month's
     exists before it starts); returns how many were created."""
     around = around or dt.datetime.now(dt.UTC)
+    # Several ingest processes keep them: one at a time, or two would create the same table.
+    session.execute(text("SELECT pg_advisory_xact_lock(:ns)"), {"ns": PARTITION_LOCK})
     created = session.execute(
         text("SELECT lawgrid_ensure_position_partitions(:t - interval '1 month', 3)"), {"t": around}
     ).scalar_one()

@@ -51,15 +51,17 @@ class IngestConfig:
     def from_runtime(cls, runtime) -> IngestConfig:
         """The listeners as the settings (LAWGRID_*) describe them."""
         s = runtime.settings
+        # One spool per listener process; MQTT in the first only (one session per client id).
+        spool = f"telemetry-{s.ingest_worker}.jsonl" if s.ingest_worker else "telemetry.jsonl"
         return cls(
             dsn=db.raw_psycopg_url(runtime.engine),
-            spool_path=s.resolved_data_dir / "spool" / "telemetry.jsonl",
+            spool_path=s.resolved_data_dir / "spool" / spool,
             host=s.ingest_host,
             jt808_port=s.jt808_port,
             osmand_port=s.osmand_port,
             stale_after_s=s.stale_after_s,
             offline_after_s=s.offline_after_s,
-            mqtt_url=s.mqtt_url,
+            mqtt_url=s.mqtt_url if not s.ingest_worker else None,
             mqtt_client_id=s.mqtt_client_id,
             mqtt_topic_prefix=s.mqtt_topic_prefix,
             live_max_age_s=s.live_fix_max_age_s,

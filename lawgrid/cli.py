@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     ingest = sub.add_parser("ingest", help="device listeners only (JT/T 808 on 5015, OsmAnd on 5055)")
+    ingest.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="listener processes on the same ports (default: one per core, up to 4)",
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     sim = sub.add_parser("simulate", help="drive registered devices over the real protocols")
@@ -176,7 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--duration", type=float, help="ingest (60), push (30): seconds")
     bench.add_argument("--processes", type=int, default=2, help="ingest: load-generator processes")
     bench.add_argument(
-        "--listeners", type=int, default=1, help="ingest: `lawgrid ingest` processes sharing the port (SO_REUSEPORT)"
+        "--listeners",
+        type=int,
+        default=None,
+        help="ingest: `lawgrid ingest` listener processes on the port (SO_REUSEPORT; default: one per core, up to 4)",
     )
     bench.add_argument("--clients", type=int, help="push (default 1), screens (500): logged-in dashboards")
     bench.add_argument(
@@ -544,11 +553,23 @@ def _run_web(app, host: str, port: int) -> None:
 
 def cmd_ingest(args) -> int:
     import asyncio
+    import os
 
     from ingest.service import IngestConfig, IngestService
+    from lawgrid import ingest_procs
+    from lawgrid.runtime import open_runtime
 
-    runtime = _runtime()
-    s = runtime.settings
+    s = load_settings()
+    processes = args.processes if args.processes is not None else s.ingest_processes
+    processes = processes if processes > 0 else ingest_procs.auto_processes(os.cpu_count())
+    if s.ingest_worker is None and processes > 1:
+        if 0 in (s.jt808_port, s.osmand_port):
+            raise SystemExit(
+                "lawgrid ingest: several processes share fixed ports; set LAWGRID_JT808_PORT and LAWGRID_OSMAND_PORT"
+            )
+        open_runtime(s).engine.dispose()  # migrations once, here (and the embedded cluster started)
+        return ingest_procs.Supervisor(processes).run()
+    runtime = open_runtime(s, migrate=s.ingest_worker is None)
     config = IngestConfig.from_runtime(runtime)
     on_commit = on_states = on_arrivals = None
     if s.redis_url:  # reach the browsers of every web process through the message queue
@@ -638,17 +659,12 @@ def cmd_demo(args) -> int:
 
 def _simulate_in_background(runtime, devices: int) -> None:
     """The demo's moving officers: the simulator in a child process (the second core)."""
+    import atexit
     import subprocess
 
+    from lawgrid.ingest_procs import die_with_parent
+
     s = runtime.settings
-    import atexit
-
-    def die_with_parent() -> None:  # Linux: the kernel ends the simulator when the demo ends, however
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
     child = subprocess.Popen(
         [
             sys.executable,
@@ -669,7 +685,7 @@ def _simulate_in_background(runtime, devices: int) -> None:
             str(s.osmand_port),
         ],
         stdout=subprocess.DEVNULL,
-        preexec_fn=die_with_parent if sys.platform == "linux" else None,
+        preexec_fn=die_with_parent,
     )
     atexit.register(child.terminate)
 

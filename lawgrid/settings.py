@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     ingest_reuse_port: bool = False
     """SO_REUSEPORT on the device ports: run several `lawgrid ingest` processes on one port
     when one core is not enough (the kernel spreads connections over them)."""
+    ingest_processes: int = 0
+    """Listener processes `lawgrid ingest` runs on the same ports (SO_REUSEPORT); 0: one per
+    core, at most four. A district's 10,000 fixes a second need two cores."""
+    ingest_worker: int | None = None
+    """Set by `lawgrid ingest` for each listener process it starts (its index): not by hand."""
     stale_after_s: int = 60
     offline_after_s: int = 300
     push_interval_s: float = (

@@ -15,7 +15,7 @@ import requests
 import socketio
 from sqlalchemy import text
 
-from ingest.devices import Jt808Terminal
+from ingest.devices import Jt808Terminal, OsmAndPhone
 from lawgrid.screens import free_port, start_redis
 from tests import test_dispatch_api
 from tests.conftest import PASSWORD
@@ -50,6 +50,7 @@ def processes(runtime, redis_url, users, tmp_path_factory):
         "LAWGRID_INGEST_HOST": "127.0.0.1",
         "LAWGRID_JT808_PORT": str(jt808),
         "LAWGRID_OSMAND_PORT": str(osmand),
+        "LAWGRID_INGEST_PROCESSES": "2",  # two listeners on the same ports, as on a 2-core host
     }
     started = [
         subprocess.Popen(
@@ -76,7 +77,7 @@ def processes(runtime, redis_url, users, tmp_path_factory):
 
         for url in webs:
             wait_for(lambda u=url: healthy(u), timeout=90, interval=0.25, what=f"the web process at {url}")
-        yield {"web": webs, "jt808": jt808}
+        yield {"web": webs, "jt808": jt808, "osmand": osmand, "ingest": started[0]}
     finally:
         for proc in started:
             proc.terminate()
@@ -173,3 +174,60 @@ def test_web_and_ingest_processes_share_positions_texts_and_arrivals(processes, 
     finally:
         on_a.disconnect()
         on_b.disconnect()
+
+
+def children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return {int(x) for x in f.read().split()}
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether the process holds a listening TCP socket on the port (/proc/net/tcp, state 0A)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    fds = f"/proc/{pid}/fd"
+    try:
+        links = [os.readlink(os.path.join(fds, fd)) for fd in os.listdir(fds)]
+    except FileNotFoundError:
+        return False
+    return any(link == f"socket:[{inode}]" for link in links for inode in inodes)
+
+
+def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(processes, engine):
+    from tests.test_ingest import cleanup, positions, registered
+
+    supervisor, port = processes["ingest"], processes["osmand"]
+    first = wait_for(lambda: len(children(supervisor.pid)) == 2 and children(supervisor.pid), what="two listeners")
+    assert all(listens_on(pid, port) for pid in first)
+    dev_id, ident = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=10)
+
+    async def report(offsets):
+        codes = []
+        for i in offsets:  # a new connection each: the kernel spreads them over the listeners
+            phone = OsmAndPhone(ident, "127.0.0.1", port)
+            codes.append((await phone.position(39.0 + i / 1e4, 117.6, start + dt.timedelta(seconds=i)))[0])
+            await phone.close()
+        return codes
+
+    try:
+        assert run_async(report(range(0, 10))) == [200] * 10
+        killed = min(first)
+        os.kill(killed, 9)
+        # The supervisor starts another in its place, which listens on the same port.
+        fresh = wait_for(
+            lambda: (c := children(supervisor.pid)) - first and len(c) == 2 and c, timeout=60, what="a new listener"
+        )
+        (new,) = fresh - first
+        wait_for(lambda: listens_on(new, port), timeout=60, what="the new listener on the port")
+        assert supervisor.poll() is None
+        assert run_async(report(range(10, 30))) == [200] * 20
+        assert len(positions(engine, dev_id)) == 30  # every fix, before the kill and after, stored
+    finally:
+        cleanup(engine, dev_id)

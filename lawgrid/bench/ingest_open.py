@@ -2,8 +2,9 @@
 cameras) or OsmAnd (officers' phones running the Traccar Client).
 
 Two listeners are driven in the same run by the same load (lawgrid/bench/device_load.py,
-spread over --processes processes): LawGrid's, as `lawgrid ingest` in processes of its own
-(--listeners of them on one port, SO_REUSEPORT, as production scales it), and the minimal
+spread over --processes processes): LawGrid's, as `lawgrid ingest` in a process of its own
+running --listeners listener processes on one port (SO_REUSEPORT; by default as many as it
+would run here, one per core up to four, as production runs it), and the minimal
 baseline of lawgrid/bench/baseline_listener.py. A JT/T 808 run starts with a reconnect storm
 (every terminal logs in at once, as after a restart); then every device reports at --rate on
 its own schedule. Reported per listener: stored per second, p50/p95/p99 from when each
@@ -27,6 +28,7 @@ from sqlalchemy import text as sql
 from geo import db
 from geo.reference import load_reference
 from ingest.seed import seed_organisation
+from lawgrid import ingest_procs
 from lawgrid.bench import bench_database, cpu_seconds, postgres_cpu_seconds
 from lawgrid.runtime import REFERENCE_DIR
 from lawgrid.screens import free_port
@@ -144,22 +146,19 @@ def _listeners(name: str, args, url: str, dsn: str, port: int, tmp: Path) -> lis
         "LAWGRID_JT808_PORT": str(port if args.protocol == "jt808" else other),
         "LAWGRID_OSMAND_PORT": str(port if args.protocol == "osmand" else other),
         "LAWGRID_INGEST_MAX_CONNECTIONS_PER_ADDRESS": "0",  # the whole fleet comes from 127.0.0.1
-        "LAWGRID_INGEST_REUSE_PORT": "true" if args.listeners > 1 else "false",
+        "LAWGRID_DATA_DIR": str(tmp / "data"),
+        "LAWGRID_INGEST_PROCESSES": str(args.listeners),  # `lawgrid ingest` starts and watches them
     }
-    for unset in ("LAWGRID_REDIS_URL", "LAWGRID_MQTT_URL", "LAWGRID_DATABASE_OWNER_URL"):
+    for unset in ("LAWGRID_REDIS_URL", "LAWGRID_MQTT_URL", "LAWGRID_DATABASE_OWNER_URL", "LAWGRID_INGEST_WORKER"):
         env.pop(unset, None)
     return [
-        subprocess.Popen(
-            [sys.executable, "-m", "lawgrid.cli", "ingest"],
-            env={**env, "LAWGRID_DATA_DIR": str(tmp / f"data-{i}")},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(args.listeners)
+        subprocess.Popen([sys.executable, "-m", "lawgrid.cli", "ingest"], env=env, stdout=subprocess.PIPE, text=True)
     ]
 
 
 def run(runtime, args) -> dict:
+    if args.listeners is None:  # as `lawgrid ingest` would run on this machine
+        args.listeners = ingest_procs.auto_processes(os.cpu_count())
     if args.protocol == "jt808" and args.rate > 1:
         raise SystemExit("JT/T 808 times have one-second resolution: --rate 1 at most")
     url = bench_database(runtime)
