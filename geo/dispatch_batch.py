@@ -49,6 +49,8 @@ class BatchPlan:
     build_s: float = 0.0
     candidates_per_task: int = 0
     crews: int = 0
+    lawful_max: int = 0  # the most lawful crews any one task had before the k nearest were kept
+    tasks_pruned: int = 0  # tasks that had more than k lawful crews (the cap left some out)
     problem: dict[str, Any] | None = None  # the pruned problem, for comparing solvers
     greedy: dict[str, Any] | None = None  # the nearest-first baseline on the same candidates
 
@@ -194,6 +196,8 @@ def plan_batch(
         unit_ok = np.array([u in holders and items <= holders[u] for u in units], dtype=bool) if crews else np.array([])
         mask = unit_ok & covers(task["township_code"]) & certified(task["due_at"].astimezone(BEIJING).date())
         idx = np.flatnonzero(mask)
+        plan.lawful_max = max(plan.lawful_max, int(idx.size))
+        plan.tasks_pruned += int(idx.size > k)
         if idx.size:
             dist = haversine_many_m(task["lon"], task["lat"], lons[idx], lats[idx])
             order = np.argsort(dist)[: k * 2]

@@ -19,7 +19,7 @@ from ingest.jt808.server import Jt808Server
 from ingest.listener import AcceptGuard, raise_open_file_limit
 from ingest.osmand import OsmAndServer
 from ingest.pipeline import OnCommit, Pipeline
-from ingest.wake import RedisWake
+from ingest.wake import RedisWake, StatsReporter
 
 log = logging.getLogger("lawgrid.ingest")
 
@@ -119,6 +119,7 @@ class IngestService:
         self.on_arrivals = on_arrivals  # inspection ids whose crew reached the target
         self._sweeper: asyncio.Task | None = None
         self._waker: RedisWake | None = None
+        self._reporter: StatsReporter | None = None
         self._background: set[asyncio.Future] = set()
         self._just_logged_in: set[int] = set()
         self._login_timer: asyncio.TimerHandle | None = None
@@ -143,10 +144,12 @@ class IngestService:
         await self.osmand.start()
         if self.mqtt:
             await self.mqtt.start()
-        if self.config.redis_url:  # web processes wake this one when they queue a text
+        if self.config.redis_url:  # web processes wake this one when they queue a text, and read its counters
             self._waker = RedisWake(self.config.redis_url, self.wake)
             self._waker.start()
+            self._reporter = StatsReporter(self.config.redis_url)
         self._sweeper = asyncio.create_task(self._sweep_forever())
+        await self.report_stats()
         log.info("listening: JT/T 808 on %s, OsmAnd on %s", self.jt808.port, self.osmand.port)
 
     async def deliver_pending(self, device_ids: list[int] | None = None) -> set[int]:
@@ -215,6 +218,11 @@ class IngestService:
     async def stop(self) -> None:
         if self._waker is not None:
             self._waker.stop()
+        if self._reporter is not None:
+            try:
+                await asyncio.to_thread(self._reporter.close)
+            except Exception as exc:  # the key expires by itself
+                log.debug("could not remove the ingest counters from Redis: %s", exc)
         if self._sweeper:
             self._sweeper.cancel()
         if self.mqtt:
@@ -271,6 +279,16 @@ class IngestService:
                 await self.deliver_pending()
             except Exception as exc:
                 log.warning("sending queued texts failed: %s", exc)
+            await self.report_stats()
+
+    async def report_stats(self) -> None:
+        """The counters, read on the loop where they are kept, written to Redis off it."""
+        if self._reporter is None:
+            return
+        try:
+            await asyncio.to_thread(self._reporter.report, self.stats())
+        except Exception as exc:  # Redis away: the next sweep writes them again
+            log.debug("could not write the ingest counters to Redis: %s", exc)
 
     def _sweep(self, heard: dict, moved: list[int]) -> tuple[list[dict], list[int]]:
         """Devices gone stale or offline, and crews that reached their target (on site)."""

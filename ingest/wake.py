@@ -1,13 +1,20 @@
-"""Wake-ups over Redis: a web process that queues a text for a terminal (the outbox in
-geo/downlink.py) publishes on one channel; every ingest process listening there looks in
-the outbox, and the one holding the terminal's connection sends it. The outbox is the
-record: a wake-up lost while Redis is away costs at most one sweep (five seconds)."""
+"""Ingest and web over Redis. Wake-ups: a web process that queues a text for a terminal (the
+outbox in geo/downlink.py) publishes on one channel; every ingest process listening there
+looks in the outbox, and the one holding the terminal's connection sends it. The outbox is
+the record: a wake-up lost while Redis is away costs at most one sweep (five seconds).
+Counters: each ingest process writes its listeners' counters under a key of its own every
+sweep, kept STATS_TTL_S, so a web process can show every running listener's."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import socket
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
@@ -59,5 +66,51 @@ def publish(url: str) -> None:
     client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     try:
         client.publish(CHANNEL, "1")
+    finally:
+        client.close()
+
+
+STATS_PREFIX = "lawgrid:ingest:stats:"
+STATS_TTL_S = 30  # a process not heard from this long is gone from the listing
+
+
+def process_name(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}"
+
+
+class StatsReporter:
+    """One ingest process's counters, written to Redis (called off the event loop)."""
+
+    def __init__(self, url: str):
+        self.name = process_name(os.getpid())
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+    def report(self, counters: dict[str, Any]) -> None:
+        doc = {"process": self.name, "at": time.time(), "counters": counters}
+        self.client.set(STATS_PREFIX + self.name, json.dumps(doc), ex=STATS_TTL_S)
+
+    def close(self) -> None:
+        try:
+            self.client.delete(STATS_PREFIX + self.name)  # stopped: gone from the listing at once
+        finally:
+            self.client.close()
+
+
+def read_stats(url: str) -> list[dict[str, Any]]:
+    """Every live ingest process's latest counters, by process name."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        keys = sorted(client.scan_iter(match=STATS_PREFIX + "*", count=100))
+        docs = [json.loads(raw) for raw in client.mget(keys) if raw is not None] if keys else []
+    finally:
+        client.close()
+    return docs
+
+
+def forget(url: str, pid: int) -> None:
+    """A process that died without removing its counters (its supervisor says so)."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.delete(STATS_PREFIX + process_name(pid))
     finally:
         client.close()

@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     if with_ingest:
         start_ingest(server, runtime, push)
     server.extensions["lawgrid_downlink"] = downlink_wake(server, settings)
+    server.extensions["lawgrid_ingest_reports"] = ingest_reports(settings)
     dash_app = build_dash(server)
     security.install(server, dash_app, settings)  # after every callback: CSP hashes of Dash's inline scripts
     return dash_app
@@ -115,6 +116,19 @@ def downlink_wake(server: Flask, settings: Settings):
         return sent
 
     return wake
+
+
+def ingest_reports(settings: Settings):
+    """The `lawgrid ingest` processes' counters, as they write them to Redis (none without)."""
+
+    def read() -> list[dict]:
+        if not settings.redis_url:
+            return []
+        from ingest.wake import read_stats
+
+        return read_stats(settings.redis_url)
+
+    return read
 
 
 def start_ingest(server: Flask, runtime: Runtime, push) -> None:

@@ -554,6 +554,7 @@ def _run_web(app, host: str, port: int) -> None:
 def cmd_ingest(args) -> int:
     import asyncio
     import os
+    import signal
 
     from ingest.service import IngestConfig, IngestService
     from lawgrid import ingest_procs
@@ -568,7 +569,7 @@ def cmd_ingest(args) -> int:
                 "lawgrid ingest: several processes share fixed ports; set LAWGRID_JT808_PORT and LAWGRID_OSMAND_PORT"
             )
         open_runtime(s).engine.dispose()  # migrations once, here (and the embedded cluster started)
-        return ingest_procs.Supervisor(processes).run()
+        return ingest_procs.Supervisor(processes, redis_url=s.redis_url).run()
     runtime = open_runtime(s, migrate=s.ingest_worker is None)
     config = IngestConfig.from_runtime(runtime)
     on_commit = on_states = on_arrivals = None
@@ -586,10 +587,13 @@ def cmd_ingest(args) -> int:
             config, runtime.sessions, on_commit=on_commit, on_states=on_states, on_arrivals=on_arrivals
         )
         await service.start()
-        mqtt = f", MQTT from {s.mqtt_url.split('@')[-1]}" if s.mqtt_url else ""
+        mqtt = f", MQTT from {config.mqtt_url.split('@')[-1]}" if config.mqtt_url else ""
         print(f"listening: JT/T 808 on {service.jt808.port}, OsmAnd on {service.osmand.port}{mqtt}", flush=True)
+        stopping = asyncio.Event()  # SIGTERM (docker stop, the supervisor) or SIGINT: stop in order
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
         try:
-            await asyncio.Event().wait()
+            await stopping.wait()
         finally:
             await service.stop()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -50,8 +51,8 @@ class Listener:
 
 
 class Supervisor:
-    def __init__(self, processes: int, env: dict[str, str] | None = None):
-        self.processes = processes
+    def __init__(self, processes: int, env: dict[str, str] | None = None, redis_url: str | None = None):
+        self.processes, self.redis_url = processes, redis_url
         self.env = dict(os.environ if env is None else env)
         self.listeners: dict[int, Listener] = {}
         self.stopping = threading.Event()
@@ -73,22 +74,35 @@ class Supervisor:
         )
 
     def _await_listening(self, listener: Listener) -> str:
-        """The listener's first line ("listening: ..."), then its output passed on as it comes."""
-        proc = listener.proc
+        """The listener's first line ("listening: ..."), then its output passed on as it
+        comes. One that says something else, exits or is silent for START_TIMEOUT_S is
+        stopped and reported."""
+        proc, first = listener.proc, queue.Queue[str]()
         assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("listening"):
-            proc.wait(10)
-            raise RuntimeError(f"ingest listener {listener.index} did not start (exit code {proc.returncode})")
         out = proc.stdout
 
         def relay() -> None:
+            first.put(out.readline())  # "" at once if it exited
             for rest in out:
                 sys.stdout.write(rest)
                 sys.stdout.flush()
 
         threading.Thread(target=relay, name=f"ingest-{listener.index}-out", daemon=True).start()
-        return line.strip()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                line = first.get(timeout=0.25)
+                break
+            except queue.Empty:
+                if self.stopping.is_set() or time.monotonic() > deadline:
+                    line = ""
+                    break
+        if line.startswith("listening"):
+            return line.strip()
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        raise RuntimeError(f"ingest listener {listener.index} did not start (exit code {code})")
 
     def start(self) -> str:
         """Every listener up and listening, or none (a listener that cannot start, say its
@@ -119,6 +133,7 @@ class Supervisor:
                 up,
                 pause,
             )
+            self._forget(listener.proc.pid)
             if self.stopping.wait(pause):
                 return
             fresh = Listener(index, self._spawn(index), pause_s=min(pause * 2, RESTART_PAUSE_S[1]))
@@ -128,6 +143,16 @@ class Supervisor:
                 self._await_listening(fresh)
             except RuntimeError:
                 log.exception("ingest listener %d did not come back", index)
+
+    def _forget(self, pid: int) -> None:
+        """Its counters out of the web's listing at once, not when they expire."""
+        if self.redis_url:
+            from ingest.wake import forget
+
+            try:
+                forget(self.redis_url, pid)
+            except Exception as exc:  # they expire by themselves
+                log.warning("could not remove listener %d's counters from Redis: %s", pid, exc)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -7,6 +7,7 @@ arrivals detected by ingest are pushed to the browsers."""
 import asyncio
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 
@@ -198,7 +199,7 @@ def listens_on(pid: int, port: int) -> bool:
     return any(link == f"socket:[{inode}]" for link in links for inode in inodes)
 
 
-def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(processes, engine):
+def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(processes, engine, users):
     from tests.test_ingest import cleanup, positions, registered
 
     supervisor, port = processes["ingest"], processes["osmand"]
@@ -229,5 +230,81 @@ def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(proces
         assert supervisor.poll() is None
         assert run_async(report(range(10, 30))) == [200] * 20
         assert len(positions(engine, dev_id)) == 30  # every fix, before the kill and after, stored
+
+        # A web process shows both running listeners' counters (from Redis, written every
+        # sweep), the dead one gone, and their sum counts the fixes since the restart.
+        operator = Client(processes["web"][0], users["operator"])
+
+        def listed():
+            stats = operator.get("/api/ingest/stats").json()
+            names = {p["process"].rsplit(":", 1)[1] for p in stats.get("processes", [])}
+            return names == {str(p) for p in fresh} and stats["counters"].get("accepted", 0) >= 20 and stats
+
+        stats = wait_for(listed, timeout=40, interval=0.5, what="both listeners' counters")
+        assert stats["running"] is True
     finally:
         cleanup(engine, dev_id)
+
+
+def test_ingest_that_cannot_listen_says_so_and_leaves_no_listener(runtime, tmp_path):
+    osmand = free_port()
+    with socket.socket() as taken:  # another program holds the JT/T 808 port (no SO_REUSEPORT)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            **os.environ,
+            "LAWGRID_DATABASE_URL": runtime.url,
+            "LAWGRID_DATA_DIR": str(tmp_path),
+            "LAWGRID_INGEST_HOST": "127.0.0.1",
+            "LAWGRID_JT808_PORT": str(taken.getsockname()[1]),
+            "LAWGRID_OSMAND_PORT": str(osmand),
+            "LAWGRID_INGEST_PROCESSES": "2",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "lawgrid.cli", "ingest"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "did not start" in done.stderr
+    assert not done.stdout.startswith("listening")
+    with pytest.raises(ConnectionRefusedError):  # neither listener was left behind on the other port
+        socket.create_connection(("127.0.0.1", osmand), timeout=2).close()
+
+
+def test_ingest_stops_in_order_on_sigterm_and_leaves_no_listener_listed(runtime, redis_url, tmp_path):
+    from ingest.wake import read_stats
+
+    env = {
+        **os.environ,
+        "LAWGRID_DATABASE_URL": runtime.url,
+        "LAWGRID_REDIS_URL": redis_url,
+        "LAWGRID_DATA_DIR": str(tmp_path),
+        "LAWGRID_INGEST_HOST": "127.0.0.1",
+        "LAWGRID_JT808_PORT": str(free_port()),
+        "LAWGRID_OSMAND_PORT": str(free_port()),
+        "LAWGRID_INGEST_PROCESSES": "2",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lawgrid.cli", "ingest"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("listening")
+        pids = children(proc.pid)
+
+        def listed():
+            return {int(d["process"].rsplit(":", 1)[1]) for d in read_stats(redis_url)} & pids
+
+        wait_for(lambda: listed() == pids, timeout=20, what="both listeners' counters")  # written on starting
+        proc.terminate()
+        assert proc.wait(60) == 0
+        # Each listener stopped in order (its own SIGTERM handler): its counters are gone, not left to expire.
+        assert not listed()
+        assert not any(os.path.exists(f"/proc/{pid}") for pid in pids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
