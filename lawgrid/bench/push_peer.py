@@ -1,8 +1,9 @@
 """The transport half of `bench push`: LawGrid's production web process (gunicorn -k gevent
 with Redis as its message queue, as docker-compose runs it beside `lawgrid ingest`) and, as
 the peer, Node's socket.io (`lawgrid/bench/node/peer.js`). Each is fed the same position
-batches through Redis at the same cadence, as the ingest process publishes them, and serves
-the same N logged-in clients (in processes of their own: Node's socket.io-client where
+batches through Redis at the same cadence, as the ingest process publishes them, taking
+turns (twice each, so drift in the machine's load falls on both), and serves the same N
+logged-in clients (in processes of their own: Node's socket.io-client where
 present, `push_clients` otherwise). Measured for each:
 server CPU per delivered batch (user + system time from /proc, the whole process tree) and
 publish → client latency.
@@ -109,35 +110,37 @@ def _measure(pid: int, procs: list[subprocess.Popen], send: Callable[[list], obj
         "batches_sent": sent,
         "batches_delivered": seen["batches"],
         "batches_expected": sent * feed["clients"],
-        "server_cpu_s": round(cpu, 2),
-        "cpu_ms_per_delivered": round(cpu * 1000 / max(seen["batches"], 1), 3),
-        "p50_ms": seen["p50_ms"],
-        "p95_ms": seen["p95_ms"],
+        "server_cpu_s": cpu,
+        "cpu_ms_per_delivered": cpu * 1000 / max(seen["batches"], 1),
+        "latency": np.concatenate([np.fromfile(feed["tmp"] / f"{tag}-{i}.f64") for i in range(len(procs))]),
     }
+
+
+ROUNDS = 2  # LawGrid and Node take turns, twice: drift in the machine's load falls on both
 
 
 def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: int, interval: float,
             seconds: float, tmp: Path) -> dict:  # fmt: skip
-    """LawGrid's running web process (`base`, fed through `redis_url`), then Node's peer, each
-    with n clients and the same feed of `rows`-row batches every `interval` s."""
+    """LawGrid's running web process (`base`, fed through `redis_url`) and Node's peer, each
+    with n clients and the same feed of `rows`-row batches every `interval` s, taking turns
+    (ROUNDS of `seconds` each), their rounds pooled."""
     import redis
     from flask_socketio import SocketIO
 
     from dashboard.live import DISTRICT_ROOM, NAMESPACE
 
     feed = {"rows": rows, "interval": interval, "seconds": seconds, "clients": n, "tmp": tmp}
-    out: dict = {"clients": n, "rows_per_batch": rows, "interval_s": interval, "seconds": seconds}
+    out: dict = {"clients": n, "rows_per_batch": rows, "interval_s": interval, "seconds": seconds, "rounds": ROUNDS}
     emitter = SocketIO(message_queue=redis_url)  # what `lawgrid ingest` publishes with
-    out["lawgrid"] = _measure(
-        web_pid,
-        clients(base, token, n, tmp, "lawgrid"),
-        lambda rows: emitter.emit("positions", rows, to=DISTRICT_ROOM, namespace=NAMESPACE),
-        feed,
-        "lawgrid",
-    )
-    out["lawgrid"]["server"] = " ".join(screens.GUNICORN[1:]) + " + Redis message queue"
+
+    def ours(r: int) -> dict:
+        send = lambda rows: emitter.emit("positions", rows, to=DISTRICT_ROOM, namespace=NAMESPACE)  # noqa: E731
+        return _measure(web_pid, clients(base, token, n, tmp, f"lawgrid{r}"), send, feed, f"lawgrid{r}")
+
     node = shutil.which("node")
     if node is None or not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+        out["lawgrid"] = _pool([ours(r) for r in range(ROUNDS)])
+        out["lawgrid"]["server"] = " ".join(screens.GUNICORN[1:]) + " + Redis message queue"
         out["node"] = None
         out["node_skipped"] = "Node or its socket.io packages are missing: run `make bench-peers`"
         return out
@@ -150,13 +153,20 @@ def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: i
         assert peer.stdout is not None
         port = int(peer.stdout.readline().split()[1])
         publisher = redis.Redis.from_url(redis_url)
-        out["node"] = _measure(
-            peer.pid,
-            clients(f"http://127.0.0.1:{port}", "unused", n, tmp, "node"),
-            lambda rows: publisher.publish("lawgrid-bench-peer", json.dumps(rows)),
-            feed,
-            "node",
-        )
+        mine, theirs = [], []
+        for r in range(ROUNDS):
+            mine.append(ours(r))
+            theirs.append(
+                _measure(
+                    peer.pid,
+                    clients(f"http://127.0.0.1:{port}", "unused", n, tmp, f"node{r}"),
+                    lambda rows: publisher.publish("lawgrid-bench-peer", json.dumps(rows)),
+                    feed,
+                    f"node{r}",
+                )
+            )
+        out["lawgrid"], out["node"] = _pool(mine), _pool(theirs)
+        out["lawgrid"]["server"] = " ".join(screens.GUNICORN[1:]) + " + Redis message queue"
         version = "console.log(process.version + ' socket.io ' + require('socket.io/package.json').version)"
         found = subprocess.run([node, "-e", version], cwd=NODE_DIR, capture_output=True, text=True, check=False)
         out["node"]["server"] = "node " + found.stdout.strip()
@@ -165,4 +175,25 @@ def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: i
         peer.wait(30)
     lawgrid, peer_ms = out["lawgrid"]["cpu_ms_per_delivered"], out["node"]["cpu_ms_per_delivered"]
     out["cpu_ratio_vs_node"] = round(lawgrid / max(peer_ms, 1e-6), 2)
+    out["cpu_ratio_by_round"] = [
+        round(a["cpu_ms_per_delivered"] / max(b["cpu_ms_per_delivered"], 1e-6), 2)
+        for a, b in zip(mine, theirs, strict=True)
+    ]
     return out
+
+
+def _pool(runs: list[dict]) -> dict:
+    """Rounds of one server as one measurement: sums, CPU per delivered batch over all of
+    them, latency percentiles over every batch."""
+    latency = np.concatenate([r.pop("latency") for r in runs])
+    cpu = sum(r["server_cpu_s"] for r in runs)
+    delivered = sum(r["batches_delivered"] for r in runs)
+    return {
+        "batches_sent": sum(r["batches_sent"] for r in runs),
+        "batches_delivered": delivered,
+        "batches_expected": sum(r["batches_expected"] for r in runs),
+        "server_cpu_s": round(cpu, 2),
+        "cpu_ms_per_delivered": round(cpu * 1000 / max(delivered, 1), 3),
+        "p50_ms": round(float(np.percentile(latency, 50)), 1),
+        "p95_ms": round(float(np.percentile(latency, 95)), 1),
+    }
