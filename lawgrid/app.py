@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         async_mode=settings.async_mode,
         message_queue=settings.redis_url,
         cors_allowed_origins=live.origin_check(settings.public_origins),
+        serializer=live.LivePacket,
     )
     live.install(socketio)
     push = live.LivePush(socketio, runtime.sessions, interval_s=settings.push_interval_s)

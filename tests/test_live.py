@@ -285,3 +285,24 @@ def test_a_device_that_did_not_move_is_not_pushed_again(live_app, engine, users)
     finally:
         push.stop()
         client.disconnect()
+
+
+def test_the_live_packets_binary_check_answers_as_socketios_own():
+    from socketio.packet import Packet
+
+    from dashboard.live import LivePacket
+
+    batch = [[i, 39.0, 117.6, "moving", None, False, "2026-12-03T10:00:00+00:00"] for i in range(600)]
+    cases = [
+        ["positions", batch],
+        ["positions", batch + [[1, b"\x00"]]],
+        ["alarm", {"id": 1, "device_id": 2, "detail": {"photo": bytearray(b"jpg")}}],
+        ["alarm", {"id": 1, "nested": [{"a": [1, 2, {"b": None}]}]}],
+        [b"raw"],
+        "text",
+        7,
+        None,
+    ]
+    for data in cases:
+        assert LivePacket.data_is_binary(data) == Packet.data_is_binary(data), data
+    assert LivePacket.data_is_binary(cases[1]) and not LivePacket.data_is_binary(cases[0])
