@@ -20,7 +20,7 @@ from ingest.devices import Jt808Terminal, OsmAndPhone
 from lawgrid.screens import free_port, start_redis
 from tests import test_dispatch_api
 from tests.conftest import PASSWORD
-from tests.test_dispatch_api import DUE, Client, jt808_phone
+from tests.test_dispatch_api import DUE, Client, forget_positions, jt808_phone
 from tests.webutil import run_async, wait_for
 
 setting = test_dispatch_api.setting  # the lawful U001 crew and target, restored afterwards
@@ -175,6 +175,7 @@ def test_web_and_ingest_processes_share_positions_texts_and_arrivals(processes, 
     finally:
         on_a.disconnect()
         on_b.disconnect()
+        forget_positions(engine, [a, b])  # the crew's fix at the door would let another test's crew arrive
 
 
 def children(pid: int) -> set[int]:
