@@ -61,13 +61,15 @@ class RedisWake:
                 delay = min(delay * 2, 30.0)
 
 
+def _client(url: str) -> redis.Redis:
+    """A short-lived connection for one call (`with _client(url) as c:` closes it)."""
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
 def publish(url: str) -> None:
     """Tell every ingest process to look in the outbox (a web process queued a text)."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    try:
+    with _client(url) as client:
         client.publish(CHANNEL, "1")
-    finally:
-        client.close()
 
 
 STATS_PREFIX = "lawgrid:ingest:stats:"
@@ -83,7 +85,7 @@ class StatsReporter:
 
     def __init__(self, url: str):
         self.name = process_name(os.getpid())
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.client = _client(url)
 
     def report(self, counters: dict[str, Any]) -> None:
         doc = {"process": self.name, "at": time.time(), "counters": counters}
@@ -98,19 +100,12 @@ class StatsReporter:
 
 def read_stats(url: str) -> list[dict[str, Any]]:
     """Every live ingest process's latest counters, by process name."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    try:
+    with _client(url) as client:
         keys = sorted(client.scan_iter(match=STATS_PREFIX + "*", count=100))
-        docs = [json.loads(raw) for raw in client.mget(keys) if raw is not None] if keys else []
-    finally:
-        client.close()
-    return docs
+        return [json.loads(raw) for raw in client.mget(keys) if raw is not None] if keys else []
 
 
 def forget(url: str, pid: int) -> None:
     """A process that died without removing its counters (its supervisor says so)."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    try:
+    with _client(url) as client:
         client.delete(STATS_PREFIX + process_name(pid))
-    finally:
-        client.close()

@@ -56,7 +56,6 @@ class Supervisor:
         self.env = dict(os.environ if env is None else env)
         self.listeners: dict[int, Listener] = {}
         self.stopping = threading.Event()
-        self.restarts = 0
 
     def _spawn(self, index: int) -> subprocess.Popen[str]:
         env = {
@@ -138,7 +137,6 @@ class Supervisor:
                 return
             fresh = Listener(index, self._spawn(index), pause_s=min(pause * 2, RESTART_PAUSE_S[1]))
             self.listeners[index] = fresh
-            self.restarts += 1
             try:
                 self._await_listening(fresh)
             except RuntimeError:

@@ -88,6 +88,7 @@ def collect(procs: list[subprocess.Popen], tmp: Path, tag: str) -> dict:
         "worst_client_p95_ms": max((x for part in parts for x in part["client_p95_ms"]), default=None),
         "floor_p95_ms": round(float(np.percentile(floor, 95)), 1),
         "floor_received": sum(part["floor_received"] for part in parts),
+        "latency": every,
     }
 
 
@@ -112,11 +113,12 @@ def _measure(pid: int, procs: list[subprocess.Popen], send: Callable[[list], obj
         "batches_expected": sent * feed["clients"],
         "server_cpu_s": cpu,
         "cpu_ms_per_delivered": cpu * 1000 / max(seen["batches"], 1),
-        "latency": np.concatenate([np.fromfile(feed["tmp"] / f"{tag}-{i}.f64") for i in range(len(procs))]),
+        "latency": seen["latency"],
     }
 
 
 ROUNDS = 2  # LawGrid and Node take turns, twice: drift in the machine's load falls on both
+SERVER = " ".join(screens.GUNICORN[1:]) + " + Redis message queue"
 
 
 def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: int, interval: float,
@@ -139,8 +141,7 @@ def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: i
 
     node = shutil.which("node")
     if node is None or not (NODE_DIR / "node_modules" / "socket.io").is_dir():
-        out["lawgrid"] = _pool([ours(r) for r in range(ROUNDS)])
-        out["lawgrid"]["server"] = " ".join(screens.GUNICORN[1:]) + " + Redis message queue"
+        out["lawgrid"] = {**_pool([ours(r) for r in range(ROUNDS)]), "server": SERVER}
         out["node"] = None
         out["node_skipped"] = "Node or its socket.io packages are missing: run `make bench-peers`"
         return out
@@ -165,8 +166,7 @@ def compare(web_pid: int, base: str, token: str, redis_url: str, n: int, rows: i
                     f"node{r}",
                 )
             )
-        out["lawgrid"], out["node"] = _pool(mine), _pool(theirs)
-        out["lawgrid"]["server"] = " ".join(screens.GUNICORN[1:]) + " + Redis message queue"
+        out["lawgrid"], out["node"] = {**_pool(mine), "server": SERVER}, _pool(theirs)
         version = "console.log(process.version + ' socket.io ' + require('socket.io/package.json').version)"
         found = subprocess.run([node, "-e", version], cwd=NODE_DIR, capture_output=True, text=True, check=False)
         out["node"]["server"] = "node " + found.stdout.strip()
