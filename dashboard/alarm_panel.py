@@ -17,11 +17,13 @@ from dashboard import ids
 from dashboard.alarms import act_on_alarm
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from dashboard.rest import attempt, explain
+from dashboard.rest import attempt
 from dashboard.rest import runtime as _runtime
-from geo import fleet, policy
-from geo.accounts import Scope
-from geo.timezone import BEIJING
+from geo.access import policy
+from geo.access.accounts import Scope
+from geo.infra.errors import explain
+from geo.infra.timezone import BEIJING
+from geo.telemetry import fleet
 
 
 def panel(live: dict, scope: Scope | None):

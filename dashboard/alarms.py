@@ -9,9 +9,11 @@ from flask import current_app
 
 from dashboard.rest import client_address
 from dashboard.rest import runtime as _runtime
-from geo import audit, fleet, policy
-from geo.accounts import Scope
-from geo.errors import InvalidInput
+from geo.access import policy
+from geo.access.accounts import Scope
+from geo.infra import audit
+from geo.infra.errors import InvalidInput
+from geo.telemetry import fleet
 
 
 def act_on_alarm(scope: Scope | None, alarm_id: int, action: str, comment: Any) -> dict[str, Any]:

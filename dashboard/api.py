@@ -27,8 +27,11 @@ from dashboard.rest import (
     runtime,
     scope,
 )
-from geo import audit, db, fleet, policy, queries, telemetry
-from geo.errors import NotFound
+from geo.access import policy
+from geo.infra import audit, db
+from geo.infra.errors import NotFound
+from geo.places import queries
+from geo.telemetry import fleet, positions
 
 
 class Health(Model):
@@ -101,7 +104,7 @@ def device_track(device_id: int, query: TrackQuery) -> Any:
     assert query.start is not None and query.end is not None
     with runtime().session() as session:
         policy.device_in_scope(session, who, device_id)
-        doc = telemetry.track(session, device_id, query.start, query.end, query.simplify)
+        doc = positions.track(session, device_id, query.start, query.end, query.simplify)
         audit.record(
             session,
             who.username,

@@ -12,8 +12,10 @@ from pydantic import Field
 
 from dashboard.live import push_warnings
 from dashboard.rest import Code, Id, Listing, Model, Query, json_body, parse, route, runtime, scope
-from geo import case_sources, case_views, cases, policy, workdays
-from geo.errors import InvalidInput
+from geo.access import policy
+from geo.cases import filing, forms, machine, sources, views, workdays
+from geo.cases.steps import review
+from geo.infra.errors import InvalidInput
 
 
 class CaseView(Model):
@@ -32,13 +34,13 @@ class SourceQuery(Query):
     "POST",
     "/case-sources",
     permission="case.source",
-    body=case_sources.NewSource,
+    body=sources.NewSource,
     status=201,
     summary="Register a case source (complaint, report, transfer, assignment, monitoring)",
 )
-def create_source(body: case_sources.NewSource) -> Any:
+def create_source(body: sources.NewSource) -> Any:
     with runtime().session() as session:
-        return case_sources.register(session, scope(), body)
+        return sources.register(session, scope(), body)
 
 
 @route(
@@ -51,48 +53,48 @@ def create_source(body: case_sources.NewSource) -> Any:
 )
 def list_sources(query: SourceQuery) -> Any:
     with runtime().session() as session:
-        return {"sources": case_sources.listing(session, scope(), query.status, query.limit)}
+        return {"sources": sources.listing(session, scope(), query.status, query.limit)}
 
 
 @route(
     "POST",
     "/case-sources/<id:source_id>/actions",
     permission="case.view",
-    body=case_sources.SourceAction,
+    body=sources.SourceAction,
     summary="A step on a source: verify, accept (a complaint), extend, not_file, transfer, tell_reporter",
 )
-def source_action(source_id: int, body: case_sources.SourceAction) -> Any:
-    who = policy.authorize(scope(), case_sources.SOURCE_PERMISSIONS[body.action])
+def source_action(source_id: int, body: sources.SourceAction) -> Any:
+    who = policy.authorize(scope(), sources.SOURCE_PERMISSIONS[body.action])
     with runtime().session() as session:
-        return case_sources.act(session, who, source_id, body)
+        return sources.act(session, who, source_id, body)
 
 
 @route(
     "POST",
     "/cases",
     permission="case.approve",
-    body=cases.NewCase,
+    body=forms.NewCase,
     response=CaseView,
     status=201,
     summary="File a case from a source (立案): two or more certified officers, the unit's penalty item",
 )
-def create_case(body: cases.NewCase) -> Any:
+def create_case(body: forms.NewCase) -> Any:
     with runtime().session() as session:
-        return cases.file_case(session, scope(), body)
+        return filing.file_case(session, scope(), body)
 
 
 @route(
     "POST",
     "/cases/onsite",
     permission="case.handle",
-    body=cases.OnsiteCase,
+    body=forms.OnsiteCase,
     response=CaseView,
     status=201,
     summary="A simple-procedure decision on the spot (当场处罚): a warning, or ≤200 / ≤3,000 yuan",
 )
-def create_onsite(body: cases.OnsiteCase) -> Any:
+def create_onsite(body: forms.OnsiteCase) -> Any:
     with runtime().session() as session:
-        return cases.open_onsite(session, scope(), body)
+        return filing.open_onsite(session, scope(), body)
 
 
 class CaseQuery(Query):
@@ -114,7 +116,7 @@ class CaseQuery(Query):
 )
 def list_cases(query: CaseQuery) -> Any:
     with runtime().session() as session:
-        return case_views.list_cases(
+        return views.list_cases(
             session,
             scope(),
             status=query.status,
@@ -135,7 +137,7 @@ def list_cases(query: CaseQuery) -> Any:
 )
 def get_case(case_id: int) -> Any:
     with runtime().session() as session:
-        return case_views.case_file(session, scope(), case_id)
+        return views.case_file(session, scope(), case_id)
 
 
 class StepHead(Model):
@@ -155,13 +157,13 @@ class StepHead(Model):
 def case_action(case_id: int, body: StepHead) -> Any:
     data = dict(json_body())
     name, version = data.pop("action"), data.pop("version", None)
-    step = cases.ACTIONS.get(name)
+    step = machine.ACTIONS.get(name)
     if step is None:
-        raise InvalidInput(f"action must be one of {', '.join(cases.ACTIONS)}")
+        raise InvalidInput(f"action must be one of {', '.join(machine.ACTIONS)}")
     return _step(case_id, name, parse(step.body, data), version)
 
 
-class ReviewBody(cases.ReviewBody):
+class ReviewBody(review.ReviewBody):
     version: int | None = Field(None, ge=1)
 
 
@@ -175,12 +177,12 @@ class ReviewBody(cases.ReviewBody):
     summary="A reviewer's opinion (法制审核 / 案件审核) with the seven checked points",
 )
 def case_review(case_id: int, body: ReviewBody) -> Any:
-    return _step(case_id, "review", cases.ReviewBody(**body.model_dump(exclude={"version"})), body.version), 201
+    return _step(case_id, "review", review.ReviewBody(**body.model_dump(exclude={"version"})), body.version), 201
 
 
 def _step(case_id: int, name: str, body: Any, version: int | None) -> Any:
     with runtime().session() as session:
-        case = cases.perform(session, scope(), case_id, name, body, version=version)
+        case = machine.perform(session, scope(), case_id, name, body, version=version)
         raised = session.info.pop("raised_warnings", [])
     push_warnings(raised)
     return case
@@ -199,7 +201,7 @@ class WarningQuery(Query):
 )
 def list_warnings(query: WarningQuery) -> Any:
     with runtime().session() as session:
-        return case_views.warnings_board(session, scope(), query.limit)
+        return views.warnings_board(session, scope(), query.limit)
 
 
 class CalendarQuery(Query):

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from dashboard import coverage_view
 from dashboard.rest import Code, Id, Query, client_address, route, runtime, scope
-from geo import coverage
+from geo.coverage import counts, model, summary, trends
 
 ISO_DATE: dict[str, Any] = {"format": "date", "examples": ["2026-11-01"]}
 
@@ -18,7 +18,7 @@ ISO_DATE: dict[str, Any] = {"format": "date", "examples": ["2026-11-01"]}
 class CoverageQuery(Query):
     """A window (start and end dates, or a period ending today) and filters inside your scope."""
 
-    by: Literal[*coverage.GROUPINGS] = "unit"  # type: ignore[valid-type]
+    by: Literal[*model.GROUPINGS] = "unit"  # type: ignore[valid-type]
     start: str | None = Field(None, max_length=10, json_schema_extra=ISO_DATE)
     end: str | None = Field(None, max_length=10, json_schema_extra=ISO_DATE)
     period: Literal["day", "week", "month", "quarter", "year"] | None = None
@@ -29,7 +29,7 @@ class CoverageQuery(Query):
     blind_days: int = Field(90, ge=1, le=3650, description="summary: no inspection for this many days")
     step: Literal["day", "week", "month"] = Field("month", description="trend: the step")
 
-    def resolve(self) -> tuple[coverage.Window, coverage.Filter]:
+    def resolve(self) -> tuple[model.Window, model.Filter]:
         args = self.model_dump()
         return coverage_view.window_from(args), coverage_view.filter_from(args, scope())
 
@@ -44,7 +44,7 @@ class CoverageQuery(Query):
 def coverage_groups(query: CoverageQuery) -> Any:
     window, flt = query.resolve()
     with runtime().session() as session:
-        groups = coverage.coverage(session, query.by, window, flt)
+        groups = counts.coverage(session, query.by, window, flt)
     return {"by": query.by, "start": window.start.isoformat(), "end": window.end.isoformat(), "groups": groups}
 
 
@@ -58,7 +58,7 @@ def coverage_groups(query: CoverageQuery) -> Any:
 def coverage_summary(query: CoverageQuery) -> Any:
     window, flt = query.resolve()
     with runtime().session() as session:
-        return coverage.summary(session, window, flt, query.blind_days)
+        return summary.summary(session, window, flt, query.blind_days)
 
 
 @route(
@@ -71,7 +71,7 @@ def coverage_summary(query: CoverageQuery) -> Any:
 def coverage_trend(query: CoverageQuery) -> Any:
     window, flt = query.resolve()
     with runtime().session() as session:
-        return {"step": query.step, "points": coverage.trend(session, window, flt, query.step)}
+        return {"step": query.step, "points": trends.trend(session, window, flt, query.step)}
 
 
 @route(
@@ -84,7 +84,7 @@ def coverage_trend(query: CoverageQuery) -> Any:
 def coverage_response(query: CoverageQuery) -> Any:
     window, flt = query.resolve()
     with runtime().session() as session:
-        return {"bins": coverage.response_histogram(session, window, flt)}
+        return {"bins": summary.response_histogram(session, window, flt)}
 
 
 @route(
@@ -98,7 +98,7 @@ def coverage_response(query: CoverageQuery) -> Any:
 def coverage_export(fmt: str, query: CoverageQuery) -> Response:
     window, flt = query.resolve()
     with runtime().session() as session:
-        groups = coverage.coverage(session, query.by, window, flt)
+        groups = counts.coverage(session, query.by, window, flt)
         body, mimetype, name = coverage_view.audited_export(
             session, scope(), client_address(), query.by, window, flt, groups, fmt
         )

@@ -13,8 +13,10 @@ from pydantic import Field
 
 from dashboard import dispatching
 from dashboard.rest import Code, Id, IsoTime, Listing, Model, Query, Text, client_address, route, runtime, scope
-from geo import audit, dispatch, policy, random_plan
-from geo.errors import InvalidInput
+from geo.access import policy
+from geo.dispatch import crews, model, random_plan, tasks
+from geo.infra import audit
+from geo.infra.errors import InvalidInput
 
 
 class Complaint(Model):
@@ -74,7 +76,7 @@ def create_inspection(body: NewInspection) -> Any:
 
 
 class QueueQuery(Query):
-    status: Literal["open", "all", *dispatch.STATUSES] = "open"  # type: ignore[valid-type]
+    status: Literal["open", "all", *model.STATUSES] = "open"  # type: ignore[valid-type]
     limit: int = Field(500, ge=1, le=5000)
 
 
@@ -90,7 +92,7 @@ def list_inspections(query: QueueQuery) -> Any:
     who = scope()
     units = None if who.district_wide else sorted(who.unit_ids or ())
     with runtime().session() as session:
-        return {"inspections": dispatch.list_tasks(session, units, query.status, query.limit)}
+        return {"inspections": tasks.list_tasks(session, units, query.status, query.limit)}
 
 
 @route(
@@ -103,7 +105,7 @@ def list_inspections(query: QueueQuery) -> Any:
 def get_inspection(task_id: int) -> Any:
     with runtime().session() as session:
         policy.task_in_scope(session, scope(), task_id)
-        return dispatch.task_view(session, task_id)
+        return tasks.task_view(session, task_id)
 
 
 class CandidatesQuery(Query):
@@ -122,7 +124,7 @@ def inspection_candidates(task_id: int, query: CandidatesQuery) -> Any:
     who = scope()
     with runtime().session() as session:
         policy.task_in_scope(session, who, task_id)
-        return dispatch.candidates(session, task_id, query.limit, query.lang, who.unit_ids)
+        return crews.candidates(session, task_id, query.limit, query.lang, who.unit_ids)
 
 
 class Assignment(Model):
@@ -163,8 +165,8 @@ def reassign_inspection(task_id: int, body: Reassignment) -> Any:
 
 
 class StatusChange(Model):
-    status: Literal[*dispatch.TRANSITIONS]  # type: ignore[valid-type]
-    result: Literal[*dispatch.RESULTS] | None = None  # type: ignore[valid-type]
+    status: Literal[*model.TRANSITIONS]  # type: ignore[valid-type]
+    result: Literal[*model.RESULTS] | None = None  # type: ignore[valid-type]
     comment: Text | None = None
     reason: Text | None = Field(
         None,

@@ -11,9 +11,9 @@ from flask import Response, request
 from pydantic import Field
 
 from dashboard.rest import Id, Listing, Model, route, runtime, scope
-from geo import doc_numbers, doc_templates, documents
-from geo.errors import InvalidInput
-from geo.timezone import BEIJING
+from geo.documents import drafting, forms, numbers, reading, signing, templates
+from geo.infra.errors import InvalidInput
+from geo.infra.timezone import BEIJING
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
@@ -21,7 +21,7 @@ MAX_VERIFY_BYTES = 20 * 1024 * 1024
 class BlockBody(Model):
     doc_type: str = Field("onsite", pattern=r"^[a-z][a-z_]{0,29}$", description="onsite: 当场行政处罚决定书")
     device_id: Id
-    size: int = Field(20, ge=1, le=doc_numbers.TERMINAL_BLOCK_MAX)
+    size: int = Field(20, ge=1, le=numbers.TERMINAL_BLOCK_MAX)
     unit_id: Id | None = Field(None, description="defaults to the officer's unit")
 
 
@@ -33,78 +33,76 @@ class VoidNumber(Model):
 @route("GET", "/document-templates", permission="case.view", response=Listing, summary="The document templates")
 def list_templates() -> Any:
     with runtime().session() as session:
-        return {"templates": doc_templates.listing(session)}
+        return {"templates": templates.listing(session)}
 
 
 @route("GET", "/document-templates/<code>", permission="case.view", summary="A template's fields and signers")
 def get_template(code: str) -> Any:
     with runtime().session() as session:
-        return doc_templates.get(session, code).model_dump(mode="json", by_alias=True)
+        return templates.get(session, code).model_dump(mode="json", by_alias=True)
 
 
-@route("POST", "/documents", permission="case.handle", body=documents.Draft, status=201, summary="Draft a document")
-def draft(body: documents.Draft) -> Any:
+@route("POST", "/documents", permission="case.handle", body=forms.Draft, status=201, summary="Draft a document")
+def draft(body: forms.Draft) -> Any:
     with runtime().session() as session:
-        return documents.draft(session, scope(), body)
+        return drafting.draft(session, scope(), body)
 
 
 @route("GET", "/documents/<id:doc_id>", permission="case.view", summary="A document, its fields and signatures")
 def get_document(doc_id: int) -> Any:
     with runtime().session() as session:
-        return documents.view(session, scope(), doc_id)
+        return reading.view(session, scope(), doc_id)
 
 
-@route("PATCH", "/documents/<id:doc_id>", permission="case.handle", body=documents.Fields, summary="Fill in a draft")
-def edit(doc_id: int, body: documents.Fields) -> Any:
+@route("PATCH", "/documents/<id:doc_id>", permission="case.handle", body=forms.Fields, summary="Fill in a draft")
+def edit(doc_id: int, body: forms.Fields) -> Any:
     with runtime().session() as session:
-        return documents.edit(session, scope(), doc_id, body)
+        return drafting.edit(session, scope(), doc_id, body)
 
 
-@route(
-    "POST", "/documents/<id:doc_id>/issue", permission="case.handle", body=documents.Issue, summary="Number and render"
-)
-def issue(doc_id: int, body: documents.Issue) -> Any:
+@route("POST", "/documents/<id:doc_id>/issue", permission="case.handle", body=forms.Issue, summary="Number and render")
+def issue(doc_id: int, body: forms.Issue) -> Any:
     with runtime().session() as session:
-        return documents.issue(session, scope(), runtime().documents, doc_id, body)
+        return drafting.issue(session, scope(), runtime().documents, doc_id, body)
 
 
 @route(
     "POST",
     "/documents/<id:doc_id>/signatures",
     permission="case.handle",
-    body=documents.Sign,
+    body=forms.Sign,
     status=201,
     summary="A handwritten signature (or a refusal) bound to the issued PDF's hash",
 )
-def sign(doc_id: int, body: documents.Sign) -> Any:
+def sign(doc_id: int, body: forms.Sign) -> Any:
     with runtime().session() as session:
-        return documents.sign(session, scope(), doc_id, body)
+        return signing.sign(session, scope(), doc_id, body)
 
 
 @route("POST", "/documents/<id:doc_id>/seal", permission="case.handle", summary="Seal the finished PDF")
 def seal(doc_id: int) -> Any:
     with runtime().session() as session:
-        return documents.seal_document(session, scope(), runtime().documents, doc_id)
+        return signing.seal_document(session, scope(), runtime().documents, doc_id)
 
 
-@route("POST", "/documents/<id:doc_id>/void", permission="case.handle", body=documents.Void, summary="Void a document")
-def void(doc_id: int, body: documents.Void) -> Any:
+@route("POST", "/documents/<id:doc_id>/void", permission="case.handle", body=forms.Void, summary="Void a document")
+def void(doc_id: int, body: forms.Void) -> Any:
     with runtime().session() as session:
-        return documents.void(session, scope(), doc_id, body)
+        return drafting.void(session, scope(), doc_id, body)
 
 
 @route("GET", "/documents/<id:doc_id>.pdf", permission="case.view", produces="application/pdf", summary="The PDF")
 def document_pdf(doc_id: int) -> Any:
     with runtime().session() as session:
-        data, name = documents.pdf(session, scope(), runtime().documents, doc_id)
+        data, name = reading.pdf(session, scope(), runtime().documents, doc_id)
     return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
 
 
 @route("GET", "/documents/<id:doc_id>/verify", permission="case.view", summary="Verify the sealed PDF as stored")
 def verify_stored(doc_id: int) -> Any:
     with runtime().session() as session:
-        data, _ = documents.pdf(session, scope(), runtime().documents, doc_id)
-        return documents.verify_file(session, data)
+        data, _ = reading.pdf(session, scope(), runtime().documents, doc_id)
+        return reading.verify_file(session, data)
 
 
 @route("POST", "/documents/verify", permission="case.view", summary="Verify a PDF (the request body is the file)")
@@ -113,7 +111,7 @@ def verify_upload() -> Any:
     if not data or len(data) > MAX_VERIFY_BYTES:
         raise InvalidInput(f"send the PDF as the request body (at most {MAX_VERIFY_BYTES // 2**20} MB)")
     with runtime().session() as session:
-        return documents.verify_file(session, data)
+        return reading.verify_file(session, data)
 
 
 @route(
@@ -127,8 +125,8 @@ def verify_upload() -> Any:
 def issue_block(body: BlockBody) -> Any:
     who = scope()
     with runtime().session() as session:
-        unit = body.unit_id or documents.officer_unit(session, who)
-        return doc_numbers.issue_block(
+        unit = body.unit_id or reading.officer_unit(session, who)
+        return numbers.issue_block(
             session, who, unit, body.doc_type, dt.datetime.now(BEIJING).year, body.size, body.device_id
         )
 
@@ -138,4 +136,4 @@ def issue_block(body: BlockBody) -> Any:
 )
 def void_number(body: VoidNumber) -> Any:
     with runtime().session() as session:
-        return doc_numbers.void(session, scope(), body.doc_no, body.reason)
+        return numbers.void(session, scope(), body.doc_no, body.reason)

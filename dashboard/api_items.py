@@ -9,7 +9,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dashboard.rest import Code, Id, Listing, Model, Query, route, runtime, scope
-from geo import cases, discretion, items
+from geo.cases import discretion, forms
+from geo.cases.items import store
 
 
 class ItemQuery(Query):
@@ -26,7 +27,7 @@ class CheckBody(Model):
     item_code: Code
     version: int | None = Field(None, ge=1, description="defaults to the current version")
     party_kind: Literal["natural", "legal", "other"]
-    penalty: cases.Penalty
+    penalty: forms.Penalty
 
 
 @route("GET", "/items", permission="case.view", query=ItemQuery, response=Listing, summary="Current items")
@@ -34,14 +35,14 @@ def list_items(query: ItemQuery) -> Any:
     who = scope()
     units = [query.unit] if query.unit else (None if who.district_wide else sorted(who.unit_ids or ()))
     with runtime().session() as session:
-        return {"items": items.listing(session, unit_ids=units, domain=query.domain, q=query.q)}
+        return {"items": store.listing(session, unit_ids=units, domain=query.domain, q=query.q)}
 
 
 @route("GET", "/items/<code>", permission="case.view", summary="An item's current version and its version history")
 def get_item(code: str) -> Any:
     with runtime().session() as session:
-        item = items.get(session, code)
-        return {**item.model_dump(mode="json"), "versions": items.versions(session, code)}
+        item = store.get(session, code)
+        return {**item.model_dump(mode="json"), "versions": store.versions(session, code)}
 
 
 @route(
@@ -54,7 +55,7 @@ def get_item(code: str) -> Any:
 )
 def item_check_points(query: CheckPointQuery) -> Any:
     with runtime().session() as session:
-        return {"check_points": items.check_points(session, query.items)}
+        return {"check_points": store.check_points(session, query.items)}
 
 
 @route(
@@ -66,5 +67,5 @@ def item_check_points(query: CheckPointQuery) -> Any:
 )
 def check_proposal(body: CheckBody) -> Any:
     with runtime().session() as session:
-        item = items.get(session, body.item_code, body.version)
+        item = store.get(session, body.item_code, body.version)
         return discretion.check(item, body.penalty.as_json(), body.party_kind).as_json()

@@ -8,8 +8,8 @@ from flask import Response, request
 from pydantic import Field
 
 from dashboard.rest import Code, FeatureCollection, Query, Text, route, runtime
-from geo import target_map
-from geo.errors import NotFound
+from geo.infra.errors import NotFound
+from geo.places import target_map
 
 
 class TargetQuery(Query):

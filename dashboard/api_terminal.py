@@ -10,8 +10,10 @@ from flask import Response
 from sqlalchemy import text
 
 from dashboard.rest import route, runtime, scope
-from geo import documents, onsite, policy
-from geo.errors import NotFound
+from geo.access import policy
+from geo.dispatch import onsite
+from geo.documents import reading
+from geo.infra.errors import NotFound
 
 
 @route(
@@ -44,7 +46,7 @@ def me() -> Any:
             "officer": dict(officer),
             "devices": [dict(d) for d in devices],
             "tasks": onsite.my_tasks(session, who),
-            "to_sign": documents.to_sign(session, who),
+            "to_sign": reading.to_sign(session, who),
         }
 
 

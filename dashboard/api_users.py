@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dashboard.rest import Listing, Model, client_address, route, runtime, scope
-from geo import accounts, audit
-from geo.errors import Conflict
+from geo.access import accounts
+from geo.infra import audit
+from geo.infra.errors import Conflict
 
 
 @route("GET", "/users", permission="user.manage", response=Listing, summary="Every account with its role and units")

@@ -13,7 +13,7 @@ from flask import Flask, session
 from dashboard import ids
 from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANG, js_strings, t
-from geo import policy
+from geo.access import policy
 
 PAGE_MODULES = (
     "dashboard.pages.overview",

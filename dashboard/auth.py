@@ -17,8 +17,9 @@ from pydantic import Field
 
 from dashboard.rest import Model, Text, client_address, route
 from dashboard.rest import runtime as _runtime
-from geo import accounts, audit, policy
-from geo.errors import Forbidden, Throttled, Unauthorized
+from geo.access import accounts, policy
+from geo.infra import audit
+from geo.infra.errors import Forbidden, Throttled, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/login", "/api/auth/token", "/api/health"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

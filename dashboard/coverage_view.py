@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geo import audit, coverage, errors, exports
-from geo.accounts import Scope
-from geo.timezone import BEIJING
+from geo.access.accounts import Scope
+from geo.coverage import model
+from geo.infra import audit, errors, exports
+from geo.infra.timezone import BEIJING
 
 COLUMNS = ("key", "name", "numerator", "denominator", "ratio")
 HEADINGS = ("编码 key", "名称 name", "已检查对象 inspected", "应检查对象 in scope", "覆盖率 coverage")
@@ -21,26 +22,24 @@ def today() -> dt.date:
     return dt.datetime.now(BEIJING).date()
 
 
-def window_from(args) -> coverage.Window:
-    return coverage.parse_window(
-        args.get("start") or None, args.get("end") or None, args.get("period") or None, today()
-    )
+def window_from(args) -> model.Window:
+    return model.parse_window(args.get("start") or None, args.get("end") or None, args.get("period") or None, today())
 
 
-def filter_from(args, scope: Scope) -> coverage.Filter:
+def filter_from(args, scope: Scope) -> model.Filter:
     """township, domain, risk and unit (a drill-down) from the query, inside the viewer's units."""
     units = scope.unit_ids
     unit = args.get("unit")
     if unit not in (None, ""):
         if not str(unit).isdigit():
-            raise coverage.CoverageError("unit is a unit id, e.g. 3")
+            raise model.CoverageError("unit is a unit id, e.g. 3")
         if units is not None and int(unit) not in units:
             raise OutOfScope(f"unit {unit} is not in your scope")
         units = frozenset({int(unit)})
     risk = args.get("risk")
     if risk not in (None, "") and str(risk) not in ("1", "2", "3", "4"):
-        raise coverage.CoverageError("risk is 1, 2, 3 or 4")
-    return coverage.Filter(
+        raise model.CoverageError("risk is 1, 2, 3 or 4")
+    return model.Filter(
         township=args.get("township") or None,
         domain=args.get("domain") or None,
         unit_ids=units,
@@ -60,14 +59,14 @@ def audited_export(
     scope: Scope,
     source: str | None,
     by: str,
-    window: coverage.Window,
-    flt: coverage.Filter,
+    window: model.Window,
+    flt: model.Filter,
     groups: list[dict],
     fmt: str,
 ) -> tuple[bytes, str, str]:
     """(file body, mimetype, file name); the export is written to the audit trail."""
     if fmt not in MIMETYPES:
-        raise coverage.CoverageError("format is csv or xlsx")
+        raise model.CoverageError("format is csv or xlsx")
     body = export(groups, fmt)
     audit.record(
         session,

@@ -12,16 +12,18 @@ from typing import Any
 from flask import current_app
 
 from dashboard.rest import runtime as _runtime
-from geo import dispatch, dispatch_batch, downlink, policy, random_plan
-from geo.accounts import Scope
-from geo.errors import Forbidden
+from geo.access import policy
+from geo.access.accounts import Scope
+from geo.dispatch import batch, random_plan, registers, tasks
+from geo.infra.errors import Forbidden
+from geo.telemetry import downlink
 
 
 def create(scope: Scope | None, **task: Any) -> dict[str, Any]:
     """A new inspection task (dispatch.create_task's arguments)."""
     who = policy.authorize(scope, "task.create")
     with _runtime().session() as session:
-        task_id = dispatch.create_task(session, actor=who.username, **task)
+        task_id = tasks.create_task(session, actor=who.username, **task)
     return notify(task_id)
 
 
@@ -40,7 +42,7 @@ def assign_crew(
     with _runtime().session() as session:
         policy.task_in_scope(session, who, task_id)
         policy.officers_in_scope(session, who, officer_ids)
-        dispatch.assign(session, task_id, officer_ids, who.username, joint=joint, override_reason=override_reason)
+        tasks.assign(session, task_id, officer_ids, who.username, joint=joint, override_reason=override_reason)
     return notify(task_id, sender=who.username)
 
 
@@ -50,7 +52,7 @@ def reassign_crew(scope: Scope | None, task_id: int, officer_ids: list[int], rea
     with _runtime().session() as session:
         policy.task_in_scope(session, who, task_id)
         policy.officers_in_scope(session, who, officer_ids)
-        dispatch.reassign(session, task_id, officer_ids, who.username, reason=reason)
+        tasks.reassign(session, task_id, officer_ids, who.username, reason=reason)
     return notify(task_id, sender=who.username)
 
 
@@ -70,7 +72,7 @@ def change_status(
         raise Forbidden("a crew declines a task; cancelling it is the dispatcher's", rule="role:task.cancel")
     with _runtime().session() as session:
         policy.task_in_scope(session, who, task_id)
-        dispatch.transition(
+        tasks.transition(
             session,
             task_id,
             status,
@@ -87,8 +89,8 @@ def plan(scope: Scope | None, task_ids: list[int] | None = None) -> dict[str, An
     """The optimal batch plan over the caller's units' crews, with the greedy comparison."""
     who = policy.authorize(scope, "task.assign")
     with _runtime().session() as session:
-        result = dispatch_batch.plan_batch(session, task_ids, unit_ids=who.unit_ids)
-        dispatch_batch.describe(session, result.assignments)
+        result = batch.plan_batch(session, task_ids, unit_ids=who.unit_ids)
+        batch.describe(session, result.assignments)
     greedy = result.greedy or {"total_travel_m": 0, "assigned": 0}
     return {
         **result.as_dict(),
@@ -101,7 +103,7 @@ def commit(scope: Scope | None, assignments: list[dict[str, Any]]) -> dict[str, 
     who = policy.authorize(scope, "task.assign")
     with _runtime().session() as session:
         policy.officers_in_scope(session, who, [o for a in assignments for o in a["officer_ids"]])
-        result = dispatch_batch.commit_plan(session, assignments, who.username)
+        result = batch.commit_plan(session, assignments, who.username)
     for task_id in result["assigned"]:
         notify(task_id, sender=who.username)
     return result
@@ -112,11 +114,11 @@ def notify(task_id: int, *, sender: str | None = None) -> dict:
     its crew's JT/T 808 terminals (the outbox, geo/downlink.py) and wake the ingest process
     that holds them. Returns the task's view with what was queued and what was sent."""
     with _runtime().session() as session:
-        view = dispatch.task_view(session, task_id)
-        phones = dispatch.crew_terminals(session, task_id) if sender and view["status"] == "assigned" else []
-        message = dispatch.task_message(session, task_id) if phones else ""
+        view = tasks.task_view(session, task_id)
+        phones = tasks.crew_terminals(session, task_id) if sender and view["status"] == "assigned" else []
+        message = tasks.task_message(session, task_id) if phones else ""
         queued = downlink.queue_texts(session, phones, message, sender or "", task_id) if phones else {}
-        units = dispatch.task_units(session, task_id)
+        units = tasks.task_units(session, task_id)
     sent: set[int] = set()
     wake = current_app.extensions.get("lawgrid_downlink")
     if wake is not None and queued:
@@ -139,7 +141,7 @@ def recuse(scope: Scope | None, officer_id: int, target_id: int, reason: str) ->
     who = policy.authorize(scope, "recusal.add")
     with _runtime().session() as session:
         policy.officers_in_scope(session, who, [officer_id])
-        dispatch.recuse(session, officer_id, target_id, reason, who.username)
+        registers.recuse(session, officer_id, target_id, reason, who.username)
     return {"officer_id": officer_id, "target_id": target_id}
 
 
@@ -166,4 +168,4 @@ def plans(scope: Scope | None) -> list[dict[str, Any]]:
 def recusals(scope: Scope | None) -> list[dict[str, Any]]:
     who = policy.authorize(scope, "view")
     with _runtime().session() as session:
-        return dispatch.recusals(session, who.unit_ids)
+        return registers.recusals(session, who.unit_ids)

@@ -12,10 +12,12 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.auth import require
 from dashboard.i18n import t
-from dashboard.rest import attempt, explain
+from dashboard.rest import attempt
 from dashboard.rest import runtime as _runtime
-from geo import doc_templates, documents
-from geo.timezone import BEIJING
+from geo.documents import drafting, forms
+from geo.documents import templates as documents_templates
+from geo.infra.errors import explain
+from geo.infra.timezone import BEIJING
 
 DRAFT_TEMPLATE = "case-doc-template"
 DRAFT_BUTTON = "case-doc-draft"
@@ -28,7 +30,7 @@ def section(docs: list[dict[str, Any]], lang: str | None) -> html.Div:
     en = lang == "en"
     rows: list[Any] = [_row(d, lang) for d in docs] or [html.Li(t("case.none", lang))]
     with _runtime().session() as session:
-        templates = [x for x in doc_templates.listing(session) if x["code"] in DESK_TEMPLATES]
+        templates = [x for x in documents_templates.listing(session) if x["code"] in DESK_TEMPLATES]
     form = html.Div(
         [
             dcc.Dropdown(
@@ -110,11 +112,11 @@ def draft(clicks: int | None, template: str | None, case_ref: dict[str, Any] | N
     case_id = int((case_ref or {}).get("id") or 0)
     with _runtime().session() as session:
         made, error = attempt(
-            documents.draft, session, who, documents.Draft.model_validate({"template": template, "case_id": case_id})
+            drafting.draft, session, who, forms.Draft.model_validate({"template": template, "case_id": case_id})
         )
         if error is None:
             issued, error = attempt(
-                documents.issue, session, who, _runtime().documents, made["id"], documents.Issue.model_validate({})
+                drafting.issue, session, who, _runtime().documents, made["id"], forms.Issue.model_validate({})
             )
             if error is not None:
                 return explain(error, lang), (done or 0) + 1  # kept as a draft: what is missing is said

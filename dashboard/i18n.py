@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard.i18n_cases import CASE_STRINGS
-from geo.dispatch import STATUS_LABELS
+from geo.dispatch.model import STATUS_LABELS
 
 DEFAULT_LANG = "zh"
 LANGS = ("zh", "en")

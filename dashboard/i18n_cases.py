@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo.case_clocks import CASE_CLOCKS, SOURCE_CLOCKS
+from geo.cases.clocks import CASE_CLOCKS, SOURCE_CLOCKS
 
 _STATUSES = {
     "filed": ("已立案", "filed"),

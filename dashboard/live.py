@@ -13,7 +13,9 @@ from flask import current_app
 from flask_socketio import SocketIO, join_room
 from socketio.packet import Packet
 
-from geo import db, dispatch, fleet
+from geo.dispatch import tasks
+from geo.infra import db
+from geo.telemetry import fleet
 
 log = logging.getLogger("lawgrid.live")
 NAMESPACE = "/live"
@@ -142,7 +144,7 @@ class LivePush:
         """Called from the ingest thread when telemetry puts crews on site."""
         for task_id in task_ids:
             with db.session_scope(self.sessions) as s:
-                view, units = dispatch.task_view(s, task_id), dispatch.task_units(s, task_id)
+                view, units = tasks.task_view(s, task_id), tasks.task_units(s, task_id)
             self.emit_inspection(view, units)
 
     def emit_warnings(self, raised: list[dict[str, Any]]) -> None:
@@ -229,11 +231,11 @@ class CaseSweep:
         self._stop.set()
 
     def run_once(self) -> list[dict[str, Any]]:
-        from geo import case_clocks
+        from geo.cases import clocks
 
         started = time.monotonic()
         with db.session_scope(self.push.sessions) as s:
-            raised = case_clocks.sweep(s)
+            raised = clocks.sweep(s)
         self.last = {"raised": len(raised), "seconds": round(time.monotonic() - started, 3)}
         self.push.emit_warnings(raised)
         return raised

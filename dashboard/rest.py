@@ -34,12 +34,12 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from geo import policy
-from geo.accounts import Scope
-from geo.case_rules import RULES as CASE_RULES
-from geo.errors import InvalidInput, LawGridError, Refused, Unauthorized, from_database
-from geo.requests import parse
-from geo.timezone import BEIJING
+from geo.access import policy
+from geo.access.accounts import Scope
+from geo.cases.rules import RULES as CASE_RULES
+from geo.infra.errors import InvalidInput, LawGridError, Unauthorized, from_database
+from geo.infra.requests import parse
+from geo.infra.timezone import BEIJING
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -333,13 +333,6 @@ def attempt(action: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any,
     except LawGridError as exc:
         record_refusal(exc)
         return None, exc
-
-
-def explain(exc: LawGridError, lang: str = "zh") -> str:
-    """The error in words for a page: each broken rule's reason in the page's language."""
-    if isinstance(exc, Refused):
-        return "；".join(v["reason"] for v in exc.payload(lang)["violations"])
-    return exc.text(lang)
 
 
 def client_address() -> str:

@@ -12,10 +12,12 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dashboard import dispatching, ids
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from dashboard.rest import attempt, explain
+from dashboard.rest import attempt
 from dashboard.rest import runtime as _runtime
-from geo import dispatch, policy
-from geo.accounts import Scope
+from geo.access import policy
+from geo.access.accounts import Scope
+from geo.dispatch import model
+from geo.infra.errors import explain
 
 
 def register(app: dash.Dash) -> None:
@@ -45,9 +47,9 @@ def register(app: dash.Dash) -> None:
 def panel(view: dict, result: dict, scope: Scope, lang: str) -> list:
     """The hand-pick list (while the task may be assigned) and the status form."""
     parts: list = []
-    pickable = dispatch.ASSIGNABLE + dispatch.REASSIGNABLE
+    pickable = model.ASSIGNABLE + model.REASSIGNABLE
     if policy.allowed(scope, "task.assign") and view["status"] in pickable and result["eligible"]:
-        reassigning = view["status"] in dispatch.REASSIGNABLE
+        reassigning = view["status"] in model.REASSIGNABLE
         options = [
             {
                 "label": f"{o['name']}（{o['cert_no']}）· {o['unit']} · {_distance(o, lang)}",
@@ -78,7 +80,7 @@ def panel(view: dict, result: dict, scope: Scope, lang: str) -> list:
                 ],
             )
         )
-    moves = [s for s, sources in dispatch.TRANSITIONS.items() if view["status"] in sources]
+    moves = [s for s, sources in model.TRANSITIONS.items() if view["status"] in sources]
     if policy.allowed(scope, "task.status") and moves:
         parts.append(
             html.Div(
@@ -93,7 +95,7 @@ def panel(view: dict, result: dict, scope: Scope, lang: str) -> list:
                     ),
                     dcc.Dropdown(
                         id=ids.TASK_RESULT,
-                        options=[{"label": t(f"result.{r}", lang), "value": r} for r in dispatch.RESULTS],
+                        options=[{"label": t(f"result.{r}", lang), "value": r} for r in model.RESULTS],
                         placeholder=t("task.result", lang),
                     ),
                     dcc.Input(id=ids.TASK_REASON, type="text", placeholder=t("task.reason", lang)),
@@ -120,8 +122,8 @@ def assign_picked(clicks, picked, reason, task_id, lang):
         return html.Span(f"✗ {t('task.pick_none', lang)}", className="lg-error"), no_update
     officers = [int(o) for o in picked]
     with _runtime().session() as session:
-        status = dispatch.load_task(session, task_id).status
-    if status in dispatch.REASSIGNABLE:
+        status = model.load_task(session, task_id).status
+    if status in model.REASSIGNABLE:
         result, error = attempt(dispatching.reassign_crew, current_scope(), task_id, officers, reason)
     else:
         result, error = attempt(dispatching.assign_crew, current_scope(), task_id, officers)

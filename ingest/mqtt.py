@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 
-from geo.telemetry import Fix
+from geo.telemetry.positions import Fix
 from ingest.context import IngestContext
 from ingest.osmand import EVENTS, BadRequest, _number, _required, parse_time
 

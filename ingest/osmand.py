@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
-from geo.telemetry import Fix
+from geo.telemetry.positions import Fix
 from ingest.context import IngestContext
 from ingest.listener import BACKLOG, TcpListener
 

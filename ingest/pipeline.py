@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 
-from geo.telemetry import Fix, WriteResult, write_fixes
+from geo.telemetry.positions import Fix, WriteResult, write_fixes
 
 log = logging.getLogger("lawgrid.ingest")
 

@@ -12,11 +12,11 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import derived, queries
-from geo.bulk import copy_escape, copy_text, create_target_stage, pg_text_array, upsert_targets_from_staging
-from geo.credit_code import credit_code_error
-from geo.gcj02 import gcj02_to_wgs84
-from geo.tiling import as_multipolygon
+from geo.infra.bulk import copy_escape, copy_text, create_target_stage, pg_text_array, upsert_targets_from_staging
+from geo.places import derived, queries
+from geo.places.credit_code import credit_code_error
+from geo.places.gcj02 import gcj02_to_wgs84
+from geo.places.tiling import as_multipolygon
 from ingest.jt808.codec import terminal_key
 from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 from ingest.jt808.profiles import PROFILES

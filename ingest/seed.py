@@ -11,10 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from geo import derived, doc_templates, items, queries
-from geo.bulk import TARGET_COPY_COLUMNS, copy_text
-from geo.errors import Conflict
-from geo.timezone import today as beijing_today
+from geo.cases.items import loading
+from geo.documents import templates
+from geo.infra.bulk import TARGET_COPY_COLUMNS, copy_text
+from geo.infra.errors import Conflict
+from geo.infra.timezone import today as beijing_today
+from geo.places import derived, queries
 from ingest import synthetic
 from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 
@@ -63,8 +65,8 @@ def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.d
         ),
         org.power_items,
     )
-    items.load_seed(session)  # the power list's codified items (idempotent: a loaded version is kept)
-    doc_templates.load_seed(session)  # the document templates (idempotent, like the items)
+    loading.load_seed(session)  # the power list's codified items (idempotent: a loaded version is kept)
+    templates.load_seed(session)  # the document templates (idempotent, like the items)
     copy_text(
         session,
         "officer",

@@ -13,9 +13,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import accounts, case_clocks, case_sources, cases, coverage, items, workdays
-from geo.errors import LawGridError
-from geo.timezone import today as beijing_today
+from geo.access import accounts
+from geo.cases import clocks, filing, forms, machine, sources, workdays
+from geo.cases.items import model, store
+from geo.coverage import facts
+from geo.infra.errors import LawGridError
+from geo.infra.timezone import today as beijing_today
 
 ALL_CHECKS = {
     k: True for k in ("jurisdiction", "party", "facts_evidence", "characterisation", "basis", "procedure", "penalty")
@@ -57,7 +60,7 @@ def _account(session: Session, name: str, role: str, unit: str, **extra: Any) ->
     return accounts.Scope(uid, row.username, role, units, 0, row.officer_id)
 
 
-def lawful_proposal(item: items.Item) -> dict[str, Any]:
+def lawful_proposal(item: model.Item) -> dict[str, Any]:
     """A fine in the middle of the 一般 band of the item's first tier (the demo's proposals)."""
     assert item.statutory is not None
     tier = item.statutory.tiers[0]
@@ -122,11 +125,11 @@ def seed_cases(
         filed = workdays.wd_after(session, today - dt.timedelta(days=5 + (index * 7) % 95), 1)
         filed = min(filed, today)
         source = _violation(session, unit.id, target, filed)
-        case = cases.file_case(
+        case = filing.file_case(
             session,
             actors["head"],
-            cases.validate(
-                cases.NewCase,
+            machine.validate(
+                forms.NewCase,
                 {
                     "source_id": source,
                     "item_code": unit.item,
@@ -137,30 +140,30 @@ def seed_cases(
             today=filed,
         )
         day = filed
-        report = {**REPORT, "proposed": lawful_proposal(items.get(session, unit.item))}
+        report = {**REPORT, "proposed": lawful_proposal(store.get(session, unit.item))}
         for who, name, data in WALK[:stop]:
             data = report if name == "close_investigation" else data
             if name == "decide":
                 day = max(day, _after_notice(session, case["id"]))
             day = min(day, today)
             try:
-                case = cases.perform(session, actors[who], case["id"], name, data, today=day)
+                case = machine.perform(session, actors[who], case["id"], name, data, today=day)
             except LawGridError:  # a step refused on these dates (e.g. the window): the case waits there
                 break
         made["cases"] += 1
     for index in range(max(3, n // 10)):
         unit = units[index % len(units)]
         scope = accounts.Scope(0, "seed", "admin", None)
-        case_sources.register(
+        sources.register(
             session,
             scope,
-            case_sources.NewSource(
+            sources.NewSource(
                 target_id=None,
                 domain=None,
                 kind="complaint",
                 unit_id=unit.id,
                 summary=f"群众投诉：商户超标价销售（演示 {index + 1}）",
-                reporter=case_sources.Reporter(
+                reporter=sources.Reporter(
                     name="匿名" if index % 2 else "王先生", phone="022-00000000", real_name=index % 2 == 0
                 ),
                 received_on=today - dt.timedelta(days=index * 3),
@@ -168,8 +171,8 @@ def seed_cases(
             today=today,
         )
         made["sources"] += 1
-    case_clocks.sweep(session, today)
-    coverage.rebuild(session)  # the violations found, dated in the past, counted in coverage too
+    clocks.sweep(session, today)
+    facts.rebuild(session)  # the violations found, dated in the past, counted in coverage too
     return made
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo import db, dispatch, downlink, telemetry
+from geo.dispatch import arrivals
+from geo.infra import db
+from geo.telemetry import downlink, positions
 from ingest.context import IngestContext
 from ingest.jt808.server import Jt808Server
 from ingest.listener import AcceptGuard, raise_open_file_limit
@@ -241,7 +243,7 @@ class IngestService:
             return None
         try:
             with db.session_scope(self.sessions) as s:
-                done = telemetry.maintain_partitions(s, now, self.config.retention_months)
+                done = positions.maintain_partitions(s, now, self.config.retention_months)
         except Exception as exc:  # the database may be down: the spool covers us; try again next sweep
             log.warning("could not maintain position partitions: %s", exc)
             return None
@@ -294,10 +296,10 @@ class IngestService:
         """Devices gone stale or offline, and crews that reached their target (on site)."""
         self.maintain()
         with db.session_scope(self.sessions) as s:
-            telemetry.touch(s, heard)
-            changed = telemetry.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)
+            positions.touch(s, heard)
+            changed = positions.sweep_states(s, self.config.stale_after_s, self.config.offline_after_s)
             # Only the devices that reported to this process: each fix is judged once.
-            arrived = dispatch.detect_arrivals(s, device_ids=moved) if moved else []
+            arrived = arrivals.detect_arrivals(s, device_ids=moved) if moved else []
         return changed, arrived
 
     def stats(self) -> dict:

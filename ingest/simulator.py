@@ -269,7 +269,7 @@ def run_simulation(
     seed: int = 1,
     progress: bool = True,
 ) -> dict:
-    from geo import db
+    from geo.infra import db
 
     with db.session_scope(session_factory) as s:
         fleet = load_devices(s, devices, protocol, seed)

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.credit_code import make_codes
+from geo.places.credit_code import make_codes
 
 # Regions of the district by township code, used for department areas and density.
 TANGGU = [

@@ -8,8 +8,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from geo.distance import haversine_m
-from geo.telemetry import Fix
+from geo.places.distance import haversine_m
+from geo.telemetry.positions import Fix
 
 # Binhai's bounding box with a margin: officers cross into neighbouring districts.
 BBOX = (116.9, 38.35, 118.3, 39.55)

@@ -18,7 +18,7 @@ from typing import Any
 
 import redis
 
-from geo.downlink import CHANNEL
+from geo.telemetry.downlink import CHANNEL
 
 log = logging.getLogger("lawgrid.ingest")
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from geo.errors import LawGridError
-from geo.timezone import today as beijing_today
+from geo.infra.errors import LawGridError
+from geo.infra.timezone import today as beijing_today
 from lawgrid.embedded_db import EmbeddedCluster, EmbeddedDbError
 from lawgrid.settings import load_settings
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    from geo import audit
+    from geo.infra import audit
 
     audit.use_source(f"cli:{getpass.getuser()}@{socket.gethostname()}")
     try:
@@ -234,7 +234,7 @@ def cmd_db(args) -> int:
 def _upgrade_and_load_reference(settings) -> None:
     """Migrate to the newest schema as the owner, grant the app role what it needs, then load
     the Binhai reference data if missing."""
-    from geo import db
+    from geo.infra import db
     from lawgrid.runtime import database_urls, open_runtime
 
     owner, app = database_urls(settings)
@@ -256,7 +256,7 @@ def _runtime(owner: bool = False):
 
 
 def ensure_reference(runtime) -> dict:
-    from geo.reference import load_reference
+    from geo.places.reference import load_reference
     from lawgrid.runtime import REFERENCE_DIR
 
     with runtime.session() as session:
@@ -284,7 +284,7 @@ def seed_demo_cases(runtime, n: int = 60) -> dict:
     administrator enters the State Council's schedule (`lawgrid calendar import`)."""
     import datetime as dt
 
-    from geo import workdays
+    from geo.cases import workdays
     from ingest.seed_cases import seed_cases
 
     with runtime.session() as session:
@@ -298,8 +298,9 @@ def cmd_case(args) -> int:
 
     from sqlalchemy import text
 
-    from dashboard.rest import explain
-    from geo import accounts, cases, policy
+    from geo.access import accounts, policy
+    from geo.cases import machine
+    from geo.infra.errors import explain
 
     try:
         data = json.loads(args.data)
@@ -319,7 +320,7 @@ def cmd_case(args) -> int:
         return 2
     try:
         with runtime.session() as session:
-            case = cases.perform(session, scope, args.case_id, args.action, data)
+            case = machine.perform(session, scope, args.case_id, args.action, data)
     except LawGridError as exc:
         source = f"cli:{getpass.getuser()}"
         policy.record_refusal(runtime.sessions, scope.username, exc, subject=f"cli case {args.case_id}", source=source)
@@ -331,7 +332,7 @@ def cmd_case(args) -> int:
 
 def cmd_verify_document(args) -> int:
     """Exit 0 when intact and sealed by this installation's authority, 1 otherwise."""
-    from geo import documents
+    from geo.documents import reading
 
     try:
         data = args.file.read_bytes()
@@ -339,10 +340,10 @@ def cmd_verify_document(args) -> int:
         print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     if args.offline:
-        result = documents.verify_file(None, data)
+        result = reading.verify_file(None, data)
     else:
         with _runtime().session() as session:
-            result = documents.verify_file(session, data)
+            result = reading.verify_file(session, data)
     for sig in result["signatures"]:
         state = "intact" if sig.get("intact") and sig.get("covers_whole_file") else "NOT INTACT"
         trust = "trusted" if sig.get("trusted") else "not trusted here"
@@ -363,7 +364,7 @@ def cmd_seal(args) -> int:
 
 def make_seals(runtime) -> int:
     """The set-up's step: a seal certificate for every enforcement body that has none."""
-    from geo import seal
+    from geo.documents import seal
 
     with runtime.session() as session:
         return seal.ensure_all(session, runtime.documents.passphrase)
@@ -374,7 +375,7 @@ def cmd_calendar(args) -> int:
     import getpass
     from pathlib import Path
 
-    from geo import workdays
+    from geo.cases import workdays
 
     runtime = _runtime()
     days, errors = workdays.parse_csv(Path(args.file).read_text(encoding="utf-8"))
@@ -390,7 +391,8 @@ def cmd_calendar(args) -> int:
 def cmd_import(args) -> int:
     import getpass
 
-    from geo import audit, items
+    from geo.cases.items import loading
+    from geo.infra import audit
     from ingest import registry
     from ingest.tables import ImportFileError
 
@@ -406,7 +408,7 @@ def cmd_import(args) -> int:
     actor = f"cli:{getpass.getuser()}"
     importers: dict[str, Callable[..., Any]] = {
         # codified items: YAML documents or an XLSX row per version, each bad one reported by line
-        "items": lambda session, path, rejects_path, **_: items.import_items(session, path, actor, rejects_path),
+        "items": lambda session, path, rejects_path, **_: loading.import_items(session, path, actor, rejects_path),
         "targets": registry.import_targets,
         "officers": registry.import_officers,
         "devices": registry.import_devices,
@@ -438,7 +440,8 @@ def cmd_user_change(args) -> int:
     """lawgrid user passwd|disable|enable NAME: each ends the user's sessions and tokens."""
     import getpass
 
-    from geo import accounts, audit
+    from geo.access import accounts
+    from geo.infra import audit
 
     password = None
     if args.user_action == "passwd":
@@ -458,7 +461,8 @@ def cmd_user_change(args) -> int:
 def cmd_user_add(args) -> int:
     import getpass
 
-    from geo import accounts, audit
+    from geo.access import accounts
+    from geo.infra import audit
 
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
     runtime = _runtime()
@@ -494,7 +498,8 @@ def create_demo_accounts(runtime) -> list[tuple[str, str, str]]:
 
     from sqlalchemy import text
 
-    from geo import accounts, audit
+    from geo.access import accounts
+    from geo.infra import audit
 
     created = []
     with runtime.session() as session:
@@ -622,7 +627,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from geo import queries
+    from geo.places import queries
     from ingest.seed import seed_all
     from lawgrid.app import create_app
 

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo import db, documents, pdf_render
+from geo.documents import forms, render
+from geo.infra import db
 from lawgrid.embedded_db import normalise_url, resolve_database_url
 from lawgrid.settings import REPO_ROOT, Settings
 
@@ -32,18 +33,18 @@ class Runtime:
         return db.session_scope(self.sessions)
 
     @cached_property
-    def documents(self) -> documents.Kit:
+    def documents(self) -> forms.Kit:
         """Rendering and sealing: the embedded font and the seal passphrase."""
-        return documents.Kit(fonts(self.settings.font_cache_dir), seal_passphrase(self.settings))
+        return forms.Kit(fonts(self.settings.font_cache_dir), seal_passphrase(self.settings))
 
 
-_FONTS: dict[Path, pdf_render.Fonts] = {}
+_FONTS: dict[Path, render.Fonts] = {}
 
 
-def fonts(cache_dir: Path) -> pdf_render.Fonts:
+def fonts(cache_dir: Path) -> render.Fonts:
     """One font cache per process and directory (the subset's character map is read once)."""
     path = cache_dir.expanduser().resolve()
-    return _FONTS.setdefault(path, pdf_render.Fonts(path))
+    return _FONTS.setdefault(path, render.Fonts(path))
 
 
 def seal_passphrase(settings: Settings) -> bytes:

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from geo import accounts, cases, dispatch, workdays
+from geo.access import accounts
+from geo.cases import filing, forms, machine, workdays
+from geo.dispatch import tasks
 
 REPORT = {
     "facts": "超标价销售商品，有价签照片与销售记录为证",
@@ -41,7 +43,7 @@ def violation(session, *, note: str = "价格违法：超标价销售") -> dict[
         {"t": target, "u": unit, "n": note},
     ).scalar_one()
     # completed as the product completes it (its coverage fact too), so recounts stay true
-    dispatch.transition(session, inspection, "completed", "test", result="violation", reason="test: for the crew")
+    tasks.transition(session, inspection, "completed", "test", result="violation", reason="test: for the crew")
     return dict(
         session.execute(text("SELECT * FROM case_source WHERE inspection_id = :i"), {"i": inspection}).mappings().one()
     )
@@ -64,11 +66,11 @@ def file(session, *, today: dt.date | None = None, **overrides: Any) -> dict[str
         "facts": "检查发现",
         **overrides,
     }
-    return cases.file_case(session, scope(session, "t-organ_head"), cases.validate(cases.NewCase, body), today=today)
+    return filing.file_case(session, scope(session, "t-organ_head"), machine.validate(forms.NewCase, body), today=today)
 
 
 def step(session, case: dict[str, Any], who: str, name: str, today: dt.date | None = None, **data: Any) -> dict:
-    return cases.perform(session, scope(session, who), case["id"], name, data, today=today)
+    return machine.perform(session, scope(session, who), case["id"], name, data, today=today)
 
 
 def to_review(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:

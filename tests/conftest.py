@@ -17,9 +17,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from geo import coverage, db, workdays
-from geo.reference import load_reference
-from geo.timezone import today as beijing_today
+from geo.cases import workdays
+from geo.coverage import facts
+from geo.infra import db
+from geo.infra.timezone import today as beijing_today
+from geo.places.reference import load_reference
 from ingest.seed import seed_all, seed_inspection_history
 from ingest.service import IngestConfig, IngestService
 from lawgrid.app import create_app
@@ -146,7 +148,7 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(scope="session")
 def users(engine) -> dict[str, str]:
     """One committed account per role (dispatcher and supervisor scoped to unit U001)."""
-    from geo import accounts
+    from geo.access import accounts
 
     names = {}
     with db.session_scope(db.make_sessionmaker(engine)) as s:
@@ -224,13 +226,13 @@ def inspection_history(engine):
     with Session(engine) as s:
         first = s.execute(text("SELECT coalesce(max(id), 0) FROM inspection")).scalar_one()
         seed_inspection_history(s, 2000, end=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), days=90, progress=False)
-        coverage.rebuild(s)
+        facts.rebuild(s)
         s.commit()
     yield
     with Session(engine) as s:
         s.execute(text("DELETE FROM inspection_officer WHERE inspection_id > :f"), {"f": first})
         s.execute(text("DELETE FROM inspection WHERE id > :f"), {"f": first})
-        coverage.rebuild(s)
+        facts.rebuild(s)
         s.commit()
 
 

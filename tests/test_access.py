@@ -9,7 +9,8 @@ import time
 import pytest
 from sqlalchemy import text
 
-from geo import accounts, policy, queries
+from geo.access import accounts, policy
+from geo.places import queries
 from lawgrid.app import create_app
 from lawgrid.runtime import Runtime
 from lawgrid.settings import Settings

@@ -32,8 +32,9 @@ import dashboard.api_targets  # noqa: F401
 import dashboard.api_users  # noqa: F401
 import dashboard.auth  # noqa: F401
 from dashboard.rest import openapi_document
-from geo import accounts, db
-from geo.reference import load_reference
+from geo.access import accounts
+from geo.infra import db
+from geo.places.reference import load_reference
 from ingest.seed import seed_all
 from lawgrid.app import create_app
 from lawgrid.runtime import REFERENCE_DIR, Runtime

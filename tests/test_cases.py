@@ -12,9 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from geo import accounts, case_clocks, case_views, cases, workdays
-from geo.errors import Conflict, Forbidden, Refused, from_database
-from geo.timezone import today as beijing_today
+from geo.access import accounts
+from geo.cases import clocks, filing, forms, machine, views, workdays
+from geo.infra.errors import Conflict, Forbidden, Refused, from_database
+from geo.infra.timezone import today as beijing_today
 from tests.casework import ALL_CHECKS, REPORT, after_window, file, handlers, scope, step, to_notified, to_review
 from tests.conftest import PASSWORD, officer_certs
 
@@ -317,7 +318,7 @@ def test_the_simple_procedure_limits_are_inclusive(session):
             "penalty": {"kinds": ["fine"], "fine_yuan": fine, "base_yuan": 1000},
             "rights_told": True,
         }
-        return cases.open_onsite(session, officer, cases.validate(cases.OnsiteCase, body))
+        return filing.open_onsite(session, officer, machine.validate(forms.OnsiteCase, body))
 
     assert onsite("natural", 200)["status"] == "onsite_decided"
     assert onsite("legal", 3000)["status"] == "onsite_decided"
@@ -333,11 +334,11 @@ def test_the_simple_procedure_limits_are_inclusive(session):
 
 def test_steps_the_caller_may_not_take_say_why(session):
     case = to_notified(session)
-    view = case_views.case_file(session, scope(session, "t-organ_head"), case["id"])
+    view = views.case_file(session, scope(session, "t-organ_head"), case["id"])
     decide = next(a for a in view["actions"] if a["action"] == "decide")
     assert decide["allowed"] is False and [r["rule"] for r in decide["rules"]] == ["notice_window"]
     assert decide["rules"][0]["zh"].startswith("告知后五个工作日")
-    officer_view = case_views.case_file(session, scope(session, "t-officer"), case["id"])
+    officer_view = views.case_file(session, scope(session, "t-officer"), case["id"])
     assert (
         next(a for a in officer_view["actions"] if a["action"] == "decide")["rules"][0]["rule"] == "role:case.approve"
     )
@@ -347,7 +348,7 @@ def test_steps_the_caller_may_not_take_say_why(session):
 def test_a_stale_version_is_a_conflict(session):
     case = file(session)
     with pytest.raises(Conflict) as stale:
-        cases.perform(
+        machine.perform(
             session,
             scope(session, "t-officer"),
             case["id"],
@@ -378,7 +379,7 @@ def test_warnings_amber_red_and_breach_by_working_days(session):
         (due, "red"),
         (due + dt.timedelta(days=1), "breach"),
     ):
-        case_clocks.sweep(session, today, cases=[case["id"]], sources=[])
+        clocks.sweep(session, today, cases=[case["id"]], sources=[])
         level = session.execute(
             text("SELECT level FROM case_warning WHERE case_id = :c AND clock = 'review'"), {"c": case["id"]}
         ).scalar()
@@ -402,7 +403,7 @@ def test_the_ninety_day_clock_warns_at_day_sixty_and_eighty(session):
     case = file(session)
     filed = case["filed_on"]
     for day, expected in ((59, None), (60, "amber"), (80, "red")):
-        case_clocks.sweep(session, filed + dt.timedelta(days=day), cases=[case["id"]], sources=[])
+        clocks.sweep(session, filed + dt.timedelta(days=day), cases=[case["id"]], sources=[])
         level = session.execute(
             text("SELECT level FROM case_warning WHERE case_id = :c AND clock = 'decide'"), {"c": case["id"]}
         ).scalar()
@@ -425,7 +426,7 @@ def test_two_reviewers_racing_on_one_case_exactly_one_wins(engine):
         with Session(engine) as s:
             barrier.wait()
             try:
-                cases.perform(
+                machine.perform(
                     s,
                     scope(s, who),
                     case["id"],

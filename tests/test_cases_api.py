@@ -116,7 +116,7 @@ def test_roles_scope_versions_and_bad_input(client, tokens, engine):
         if c.execute(text("SELECT 1 FROM app_user WHERE username = 't-head-u002'")).first() is None:
             from sqlalchemy.orm import Session
 
-            from geo import accounts
+            from geo.access import accounts
 
             with Session(bind=c) as s:
                 accounts.create_user(s, "t-head-u002", PASSWORD, "organ_head", ["U002"])

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from geo import cases
-from geo.errors import Refused, from_database
+from geo.cases import filing, forms, machine
+from geo.infra.errors import Refused, from_database
 from tests.casework import file, handlers, scope, step, to_notified
 
 pytestmark = pytest.mark.usefixtures("users")
@@ -73,10 +73,10 @@ def test_the_simple_procedure_is_held_to_the_items_range_too(session):
         "rights_told": True,
     }
     with pytest.raises(Refused) as over:
-        cases.open_onsite(session, officer, cases.validate(cases.OnsiteCase, body))
+        filing.open_onsite(session, officer, machine.validate(forms.OnsiteCase, body))
     assert rules(over) == {"statutory_range"}
     body["penalty"]["fine_yuan"] = 400
-    case = cases.open_onsite(session, officer, cases.validate(cases.OnsiteCase, body))
+    case = filing.open_onsite(session, officer, machine.validate(forms.OnsiteCase, body))
     assert case["status"] == "onsite_decided" and case["discretion"]["verdict"] == "needs_reason"  # 4 倍: 从重 band
     assert case["discretion"]["simple_allowed"] is True
 

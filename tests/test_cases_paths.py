@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from geo.errors import from_database
-from geo.timezone import today as beijing_today
+from geo.infra.errors import from_database
+from geo.infra.timezone import today as beijing_today
 from lawgrid.app import create_app
 from tests.casework import ALL_CHECKS, step, to_notified, to_review
 from tests.conftest import PASSWORD

@@ -11,8 +11,8 @@ import socketio
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import accounts
-from geo.timezone import today as beijing_today
+from geo.access import accounts
+from geo.infra.timezone import today as beijing_today
 from tests.casework import file
 from tests.conftest import PASSWORD
 from tests.test_live import token

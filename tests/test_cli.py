@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from geo import db
-from geo.credit_code import check_character
+from geo.infra import db
+from geo.places.credit_code import check_character
 
 
 @pytest.fixture(scope="module")

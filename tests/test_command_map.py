@@ -260,7 +260,7 @@ def test_a_gcj02_base_map_is_shifted_onto_wgs84_on_every_page(browser, runtime, 
 
     from werkzeug.serving import make_server
 
-    from geo.gcj02 import wgs84_to_gcj02
+    from geo.places.gcj02 import wgs84_to_gcj02
     from lawgrid.app import create_app
     from lawgrid.runtime import Runtime
     from lawgrid.settings import Settings
@@ -303,7 +303,7 @@ def test_a_gcj02_base_map_is_shifted_onto_wgs84_on_every_page(browser, runtime, 
 
 def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine, inspection_history, artifacts):
     from dashboard.coverage_view import today
-    from geo import coverage
+    from geo.coverage import counts, model
 
     page.get_by_label("按本月覆盖率着色").check()
     page.wait_for_function(
@@ -312,9 +312,9 @@ def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine,
     page.wait_for_function(
         "() => document.querySelector('#township-chart .gtitle').textContent.includes('覆盖率')", timeout=10_000
     )
-    window = coverage.parse_window(None, None, "month", today())
+    window = model.parse_window(None, None, "month", today())
     with Session(engine) as s:
-        expected = {code: n / d * 100 for code, (n, d) in coverage.brute_force(s, "township", window).items() if n}
+        expected = {code: n / d * 100 for code, (n, d) in counts.brute_force(s, "township", window).items() if n}
         names = dict(s.execute(text("SELECT name, code FROM township")).all())
     plotted = page.evaluate(
         "() => { const d = document.querySelector('#township-chart .js-plotly-plot').data[0];"
@@ -400,7 +400,7 @@ def test_dash_component_texts_speak_the_page_language(page):
 @pytest.fixture
 def crowded_block(engine):
     """One more than the map's point cap of targets packed into a single city block."""
-    from geo.target_map import POINT_LIMIT
+    from geo.places.target_map import POINT_LIMIT
 
     lon, lat = 117.7010, 39.0420
     with engine.begin() as c:

@@ -9,9 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from geo import coverage, dispatch
-from geo.coverage import Filter, Window
-from geo.timezone import BEIJING
+from geo.coverage import counts, model, summary, trends
+from geo.coverage import facts as coverage_facts
+from geo.coverage.model import Filter, Window
+from geo.dispatch import tasks as dispatch_tasks
+from geo.infra.timezone import BEIJING
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -61,7 +63,7 @@ def load_history(session, n=1500, seed=11):
 @pytest.fixture
 def history(session):
     load_history(session)
-    coverage.rebuild(session)
+    coverage_facts.rebuild(session)
     return session
 
 
@@ -77,13 +79,13 @@ def as_pairs(groups):
     return {g["key"]: (g["numerator"], g["denominator"]) for g in groups}
 
 
-@pytest.mark.parametrize("by", coverage.GROUPINGS)
+@pytest.mark.parametrize("by", model.GROUPINGS)
 def test_every_grouping_equals_the_brute_force_recount(history, by):
     for window in WINDOWS:
         for flt in (Filter(), Filter(township="120116001"), Filter(domain="market_regulation")):
-            ours = as_pairs(coverage.coverage(history, by, window, flt))
-            assert ours == coverage.brute_force(history, by, window, flt), (by, window, flt)
-    assert any(n for n, _ in as_pairs(coverage.coverage(history, by, WINDOWS[3])).values())
+            ours = as_pairs(counts.coverage(history, by, window, flt))
+            assert ours == counts.brute_force(history, by, window, flt), (by, window, flt)
+    assert any(n for n, _ in as_pairs(counts.coverage(history, by, WINDOWS[3])).values())
 
 
 def test_a_target_counts_once_however_often_it_was_inspected(history):
@@ -93,10 +95,10 @@ def test_a_target_counts_once_however_often_it_was_inspected(history):
     visits = history.execute(text("SELECT count(*) FROM inspection WHERE target_id = :t"), {"t": target}).scalar()
     town = history.execute(text("SELECT township_code FROM target WHERE id = :t"), {"t": target}).scalar()
     window = WINDOWS[3]
-    before = as_pairs(coverage.coverage(history, "township", window))[town][0]
+    before = as_pairs(counts.coverage(history, "township", window))[town][0]
     history.execute(text("DELETE FROM inspection WHERE target_id = :t"), {"t": target})
-    coverage.rebuild(history)
-    after = as_pairs(coverage.coverage(history, "township", window))[town][0]
+    coverage_facts.rebuild(history)
+    after = as_pairs(counts.coverage(history, "township", window))[town][0]
     assert visits >= 3 and before - after == 1
 
 
@@ -120,35 +122,35 @@ def test_completing_a_task_updates_the_figures_at_once(history):
         .scalars()
         .all()
     )
-    before = {by: as_pairs(coverage.coverage(history, by, window)) for by in ("district", "domain", "officer")}
-    task = dispatch.create_task(
+    before = {by: as_pairs(counts.coverage(history, by, window)) for by in ("district", "domain", "officer")}
+    task = dispatch_tasks.create_task(
         history,
         target_id=setting.id,
         domain_key=setting.domain,
         due_at=dt.datetime.now(BEIJING) + dt.timedelta(hours=2),
         actor="t",
     )
-    dispatch.assign(history, task, officers, "t", override_reason="test crew")
+    dispatch_tasks.assign(history, task, officers, "t", override_reason="test crew")
     for status in ("accepted", "on_site"):
-        dispatch.transition(history, task, status, "t", reason="test: for the crew")
-    dispatch.transition(history, task, "completed", "t", result="compliant", reason="test: for the crew")
-    after = {by: as_pairs(coverage.coverage(history, by, window)) for by in ("district", "domain", "officer")}
+        dispatch_tasks.transition(history, task, status, "t", reason="test: for the crew")
+    dispatch_tasks.transition(history, task, "completed", "t", result="compliant", reason="test: for the crew")
+    after = {by: as_pairs(counts.coverage(history, by, window)) for by in ("district", "domain", "officer")}
     assert after["district"]["district"][0] == before["district"]["district"][0] + 1
     assert after["domain"][setting.domain][0] == before["domain"][setting.domain][0] + 1
     for by in ("district", "domain", "officer", "unit", "township"):
-        assert as_pairs(coverage.coverage(history, by, window)) == coverage.brute_force(history, by, window), by
+        assert as_pairs(counts.coverage(history, by, window)) == counts.brute_force(history, by, window), by
     # The incremental facts are exactly what a rebuild makes.
     facts = (
         "SELECT * FROM coverage_fact ORDER BY inspection_id",
         "SELECT * FROM coverage_officer_fact ORDER BY inspection_id, officer_id",
     )
     incremental = [history.execute(text(sql)).all() for sql in facts]
-    coverage.rebuild(history)
+    coverage_facts.rebuild(history)
     assert [history.execute(text(sql)).all() for sql in facts] == incremental
 
 
 def test_summary_cards(history):
-    s = coverage.summary(history, WINDOWS[3])
+    s = summary.summary(history, WINDOWS[3])
     assert s["inspections"] == sum(s["results"].values()) > 0
     assert 0 < s["coverage"]["ratio"] <= 1
     assert s["response_p50_min"] == 120.0 and s["on_time_share"] == 1.0
@@ -157,10 +159,10 @@ def test_summary_cards(history):
 
 
 def test_one_units_summary_is_that_units(history):
-    unit = int(coverage.coverage(history, "unit", WINDOWS[3])[0]["key"])
-    mine = coverage.summary(history, WINDOWS[3], Filter(unit_ids=frozenset({unit})))
+    unit = int(counts.coverage(history, "unit", WINDOWS[3])[0]["key"])
+    mine = summary.summary(history, WINDOWS[3], Filter(unit_ids=frozenset({unit})))
     assert mine["scope"] == "unit"
-    assert (mine["coverage"]["numerator"], mine["coverage"]["denominator"]) == coverage.brute_force(
+    assert (mine["coverage"]["numerator"], mine["coverage"]["denominator"]) == counts.brute_force(
         history, "unit", WINDOWS[3]
     )[str(unit)]
     done = history.execute(
@@ -170,38 +172,38 @@ def test_one_units_summary_is_that_units(history):
         ),
         {"u": unit, "s": WINDOWS[3].start, "e": WINDOWS[3].end},
     ).scalar_one()
-    assert mine["inspections"] == done < coverage.summary(history, WINDOWS[3])["inspections"]
+    assert mine["inspections"] == done < summary.summary(history, WINDOWS[3])["inspections"]
 
 
 @pytest.mark.parametrize("step", ["day", "week", "month"])
 def test_trend_steps_equal_the_recount_of_each_step(history, step):
-    window = coverage.recent_steps(TODAY, step, 10)
+    window = trends.recent_steps(TODAY, step, 10)
     flt = Filter(domain="market_regulation")
-    points = coverage.trend(history, window, flt, step)
+    points = trends.trend(history, window, flt, step)
     assert len(points) == 10 and points[-1]["start"] <= TODAY.isoformat()
     ends = [dt.date.fromisoformat(p["start"]) - dt.timedelta(days=1) for p in points[1:]] + [TODAY]
     for point, end in zip(points, ends, strict=True):
         step_window = Window(dt.date.fromisoformat(point["start"]), end)
-        assert (point["numerator"], point["denominator"]) == coverage.brute_force(
-            history, "district", step_window, flt
-        )["district"], point
+        assert (point["numerator"], point["denominator"]) == counts.brute_force(history, "district", step_window, flt)[
+            "district"
+        ], point
 
 
 def test_response_times_are_binned(history):
-    bins = coverage.response_histogram(history, WINDOWS[3])
+    bins = summary.response_histogram(history, WINDOWS[3])
     assert [b["minutes"] for b in bins][:2] == ["<15", "15-30"] and bins[-1]["minutes"] == ">=1440"
-    assert sum(b["inspections"] for b in bins) == coverage.summary(history, WINDOWS[3])["inspections"]
+    assert sum(b["inspections"] for b in bins) == summary.summary(history, WINDOWS[3])["inspections"]
     assert next(b for b in bins if b["minutes"] == "120-240")["inspections"] == sum(b["inspections"] for b in bins)
 
 
 def test_bad_windows_and_groupings_are_refused(session):
-    with pytest.raises(coverage.CoverageError, match="start must not be after end"):
+    with pytest.raises(model.CoverageError, match="start must not be after end"):
         Window(TODAY, TODAY - dt.timedelta(days=1))
-    with pytest.raises(coverage.CoverageError, match="by must be"):
-        coverage.coverage(session, "street", WINDOWS[0])
-    with pytest.raises(coverage.CoverageError, match="ISO dates"):
-        coverage.parse_window("yesterday", None, None, TODAY)
-    assert coverage.parse_window(None, None, "quarter", TODAY) == Window(dt.date(2026, 10, 1), TODAY)
+    with pytest.raises(model.CoverageError, match="by must be"):
+        counts.coverage(session, "street", WINDOWS[0])
+    with pytest.raises(model.CoverageError, match="ISO dates"):
+        model.parse_window("yesterday", None, None, TODAY)
+    assert model.parse_window(None, None, "quarter", TODAY) == Window(dt.date(2026, 10, 1), TODAY)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -216,10 +218,10 @@ def test_bad_windows_and_groupings_are_refused(session):
 def test_invariants_on_random_windows(history, start, length, by, township, domain, risk):
     window = Window(TODAY - dt.timedelta(days=start), TODAY - dt.timedelta(days=start) + dt.timedelta(days=length))
     flt = Filter(township=township, domain=domain, risk=risk)
-    groups = coverage.coverage(history, by, window, flt)
-    assert as_pairs(groups) == coverage.brute_force(history, by, window, flt)
+    groups = counts.coverage(history, by, window, flt)
+    assert as_pairs(groups) == counts.brute_force(history, by, window, flt)
     assert all(0 <= g["numerator"] <= g["denominator"] for g in groups)
-    district = coverage.coverage(history, "district", window, flt)
+    district = counts.coverage(history, "district", window, flt)
     whole = district[0] if district else {"numerator": 0, "denominator": 0}
     if by in ("township", "risk"):  # each target lies in one township and has one risk level
         assert sum(g["numerator"] for g in groups) == whole["numerator"]
@@ -234,19 +236,19 @@ def test_participation_under_a_township_divides_by_that_townships_officers(histo
         ),
         {"s": WINDOWS[3].start, "e": WINDOWS[3].end},
     ).one()
-    district = coverage.summary(history, WINDOWS[3])
-    local = coverage.summary(history, WINDOWS[3], Filter(township=town))
+    district = summary.summary(history, WINDOWS[3])
+    local = summary.summary(history, WINDOWS[3], Filter(township=town))
     assert local["officers_certified"] == n_town < district["officers_certified"]
     assert local["participation"] == round(local["officers_active"] / n_town, 4)
 
 
 def test_a_random_plan_running_in_the_window_counts_before_it_is_due(session):
-    from geo import random_plan
+    from geo.dispatch import random_plan
 
     now = dt.datetime.now(dt.UTC)
     today = now.astimezone(BEIJING).date()
     later = Window(today + dt.timedelta(days=11), today + dt.timedelta(days=20))
-    later_before = coverage.summary(session, later)["random_plan"]["planned"]
+    later_before = summary.summary(session, later)["random_plan"]["planned"]
     plan = random_plan.draw(
         session,
         name="本月市场监管双随机抽查",
@@ -263,7 +265,7 @@ def test_a_random_plan_running_in_the_window_counts_before_it_is_due(session):
     )
     assert tasks
     window = Window(today - dt.timedelta(days=29), today)
-    before = coverage.summary(session, window)["random_plan"]
+    before = summary.summary(session, window)["random_plan"]
     session.execute(
         text(
             "UPDATE inspection SET status = 'completed', result = 'compliant', on_site_at = now(), "
@@ -271,12 +273,12 @@ def test_a_random_plan_running_in_the_window_counts_before_it_is_due(session):
         ),
         {"i": tasks[0]},
     )
-    after = coverage.summary(session, window)["random_plan"]
+    after = summary.summary(session, window)["random_plan"]
     assert after["plans"] >= 1 and after["planned"] >= len(tasks)
     assert (
         after["completed"] == before["completed"] + 1 and after["completed_on_time"] == before["completed_on_time"] + 1
     )
     # Another domain's filter leaves this plan's tasks out; a window after it is due too.
-    other = coverage.summary(session, window, Filter(domain="health"))["random_plan"]
+    other = summary.summary(session, window, Filter(domain="health"))["random_plan"]
     assert other["planned"] <= after["planned"] - len(tasks)
-    assert coverage.summary(session, later)["random_plan"]["planned"] == later_before
+    assert summary.summary(session, later)["random_plan"]["planned"] == later_before

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import coverage
-from geo.timezone import today as beijing_today
+from geo.coverage import counts, facts, model
+from geo.infra.timezone import today as beijing_today
 from tests.conftest import PASSWORD
 
 
@@ -22,7 +22,7 @@ def leader(url, users):
 def test_coverage_route_equals_the_recount_and_exports_are_audited(live_app, users, engine):
     url, headers = live_app["url"], leader(live_app["url"], users)
     with Session(engine) as s:
-        coverage.rebuild(s)
+        facts.rebuild(s)
         s.commit()
     start, end = dt.date(2020, 1, 1), beijing_today() + dt.timedelta(days=2)
     params = {"start": start.isoformat(), "end": end.isoformat()}
@@ -31,7 +31,7 @@ def test_coverage_route_equals_the_recount_and_exports_are_audited(live_app, use
         assert r.status_code == 200, r.text
         groups = r.json()["groups"]
         with Session(engine) as s:
-            expected = coverage.brute_force(s, by, coverage.Window(start, end))
+            expected = counts.brute_force(s, by, model.Window(start, end))
         assert {g["key"]: (g["numerator"], g["denominator"]) for g in groups} == expected
         assert all(g["ratio"] is None or 0 <= g["ratio"] <= 1 for g in groups)
 

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dashboard.coverage_view import today
-from geo import coverage
-from geo.coverage import Filter, Window
+from geo.coverage import counts
+from geo.coverage.model import Filter, Window
 from tests.conftest import PASSWORD
 from tests.webutil import browser_login
 
@@ -82,7 +82,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
     end = today()
     window = Window(end - dt.timedelta(days=60), end)
     with Session(engine) as s:
-        district = coverage.brute_force(s, "district", window)["district"]
+        district = counts.brute_force(s, "district", window)["district"]
         names = dict(s.execute(text("SELECT name, code FROM township")).all())
     page = browser.new_page(viewport={"width": 1600, "height": 1300}, accept_downloads=True)
     try:
@@ -92,7 +92,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         page.goto(f"{live_app['url']}/coverage?start={window.start}&end={window.end}")
         wait_for_kpi(page, *district)
         with Session(engine) as s:
-            wait_for_bars(page, "cov-unit-chart", expected_texts(coverage.brute_force(s, "unit", window)))
+            wait_for_bars(page, "cov-unit-chart", expected_texts(counts.brute_force(s, "unit", window)))
         page.screenshot(path=str(artifacts / "coverage-district.png"), full_page=True)
 
         # The map filters the charts: click the largest township.
@@ -101,8 +101,8 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         town = names[selected(page, "cov-township")]
         with Session(engine) as s:
             in_town = Filter(township=town)
-            wait_for_kpi(page, *coverage.brute_force(s, "district", window, in_town)["district"])
-            wait_for_bars(page, "cov-unit-chart", expected_texts(coverage.brute_force(s, "unit", window, in_town)))
+            wait_for_kpi(page, *counts.brute_force(s, "district", window, in_town)["district"])
+            wait_for_bars(page, "cov-unit-chart", expected_texts(counts.brute_force(s, "unit", window, in_town)))
 
         # The domain chart filters the map and the rest: click its tallest bar.
         page.locator("#cov-domain-chart .point path").first.click(force=True)
@@ -111,8 +111,8 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
                 text("SELECT key FROM domain WHERE zh = :n"), {"n": selected(page, "cov-domain")}
             ).scalar_one()
             both = Filter(township=town, domain=domain)
-            wait_for_kpi(page, *coverage.brute_force(s, "district", window, both)["district"])
-            n, d = coverage.brute_force(s, "township", window, Filter(domain=domain))[town]
+            wait_for_kpi(page, *counts.brute_force(s, "district", window, both)["district"])
+            n, d = counts.brute_force(s, "township", window, Filter(domain=domain))[town]
         hover_until(page, point, f"({n:,} / {d:,})")  # the township's tooltip now counts that domain only
         page.screenshot(path=str(artifacts / "coverage-cross-filter.png"), full_page=True)
 
@@ -124,7 +124,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         with Session(engine) as s:
             unit = s.execute(text("SELECT id FROM enforcement_unit WHERE name = :n"), {"n": unit_name}).scalar_one()
             drilled = Filter(township=town, domain=domain, unit_ids=frozenset({unit}))
-            officers = coverage.brute_force(s, "officer", window, drilled)
+            officers = counts.brute_force(s, "officer", window, drilled)
         assert unit_name in page.text_content("#cov-unit-chart .gtitle")
         wait_for_bars(page, "cov-unit-chart", expected_texts(officers))
 

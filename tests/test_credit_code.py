@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.credit_code import ALPHABET, check_character, credit_code_error, make_codes
+from geo.places.credit_code import ALPHABET, check_character, credit_code_error, make_codes
 
 
 def test_published_codes_are_valid():

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from werkzeug.serving import make_server
 
-from geo import db
+from geo.infra import db
 from lawgrid.app import create_app
 from lawgrid.runtime import Runtime
 from lawgrid.settings import Settings

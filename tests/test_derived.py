@@ -13,9 +13,11 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import coverage, dispatch, queries, target_map
-from geo.coverage import Window
-from geo.timezone import today
+from geo.coverage import counts
+from geo.coverage.model import Window
+from geo.dispatch import tasks
+from geo.infra.timezone import today
+from geo.places import queries, target_map
 from ingest.registry import import_townships
 
 
@@ -65,8 +67,8 @@ def test_township_import_moves_targets_and_every_derived_count(session, tmp_path
     api = {f["id"]: f["properties"]["targets"] for f in queries.townships_geojson(session)["features"]}
     assert {k: v for k, v in api.items() if v} == truth
     window = Window(today() - dt.timedelta(days=400), today())
-    figures = {g["key"]: (g["numerator"], g["denominator"]) for g in coverage.coverage(session, "township", window)}
-    assert figures == coverage.brute_force(session, "township", window)
+    figures = {g["key"]: (g["numerator"], g["denominator"]) for g in counts.coverage(session, "township", window)}
+    assert figures == counts.brute_force(session, "township", window)
     assert figures["120116053"][1] == len(inside)
 
 
@@ -111,15 +113,13 @@ def test_two_concurrent_completions_of_one_target_count_once(engine):
 
     def complete_second():
         try:
-            dispatch.transition(second, ids[1], "completed", "race-b", result="violation", reason="test")
+            tasks.transition(second, ids[1], "completed", "race-b", result="violation", reason="test")
             second.commit()
         except BaseException as exc:
             errors.append(exc)
 
     try:
-        dispatch.transition(
-            first, ids[0], "completed", "race-a", result="compliant", reason="test"
-        )  # not yet committed
+        tasks.transition(first, ids[0], "completed", "race-a", result="compliant", reason="test")  # not yet committed
         racer = threading.Thread(target=complete_second, daemon=True)
         racer.start()
         deadline = time.monotonic() + 10
@@ -136,8 +136,8 @@ def test_two_concurrent_completions_of_one_target_count_once(engine):
             ).scalar()
             assert firsts == 1  # the target is counted once, not once per completion
             window = Window(today(), today())
-            fast = {g["key"]: g["numerator"] for g in coverage.coverage(s, "district", window)}
-            slow = {k: v[0] for k, v in coverage.brute_force(s, "district", window).items()}
+            fast = {g["key"]: g["numerator"] for g in counts.coverage(s, "district", window)}
+            slow = {k: v[0] for k, v in counts.brute_force(s, "district", window).items()}
             assert fast == slow
     finally:
         first.rollback()

@@ -9,16 +9,17 @@ from decimal import Decimal
 
 import pytest
 
-from geo import discretion, items
+from geo.cases import discretion
+from geo.cases.items import conditions, loading, model
 
 
 @pytest.fixture(scope="module")
-def bundled() -> dict[str, items.Item]:
-    docs = items.read_file(items.SEED_FILE)
+def bundled() -> dict[str, model.Item]:
+    docs = loading.read_file(loading.SEED_FILE)
     out = {}
     for _line, doc in docs:
         assert isinstance(doc, dict)
-        item = items.with_derived_bands(items.Item.model_validate(doc))
+        item = model.with_derived_bands(model.Item.model_validate(doc))
         out[item.code] = item
     return out
 
@@ -155,10 +156,10 @@ def test_bad_item_documents_are_refused_with_their_reason(bundled):
     doc = bundled[UNLICENSED].model_dump(mode="json")
     outside = {**doc, "discretion": {**doc["discretion"], "levels": [{"level": "从轻", "bands": {"serious": [1, 2]}}]}}
     with pytest.raises(ValueError, match="is not inside"):
-        items.Item.model_validate(outside)
+        model.Item.model_validate(outside)
     unknown = {**doc, "discretion": {**doc["discretion"], "levels": [{"level": "从轻", "when": "profit > 1"}]}}
     with pytest.raises(ValueError, match="undeclared factors"):
-        items.Item.model_validate(unknown)
+        model.Item.model_validate(unknown)
     for hostile in ("__import__('os')", "turnover_yuan.real > 1", "[1][0]", "'a' < 'b'"):
         with pytest.raises(ValueError):
-            items.parse_condition(hostile)
+            conditions.parse_condition(hostile)

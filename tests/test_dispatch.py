@@ -10,9 +10,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import dispatch, dispatch_batch, errors
-from geo.distance import haversine_m
-from geo.timezone import BEIJING
+from geo.dispatch import arrivals, batch, crews, model, tasks
+from geo.infra import errors
+from geo.infra.timezone import BEIJING
+from geo.places.distance import haversine_m
 
 NOON = dt.datetime.now(BEIJING).replace(hour=12, minute=0, second=0, microsecond=0)
 
@@ -45,7 +46,7 @@ def find_setting(session, min_officers=3):
 @pytest.fixture
 def setting(session):
     s = find_setting(session)
-    s["task"] = dispatch.create_task(
+    s["task"] = tasks.create_task(
         session, target_id=s["target_id"], domain_key=s["domain_key"], due_at=NOON, actor="t-dispatcher", source="map"
     )
     return s
@@ -56,7 +57,7 @@ def rules_of(violations, officer_id):
 
 
 def test_candidates_are_lawful_crews_with_reasons(session, setting):
-    result = dispatch.candidates(session, setting["task"])
+    result = crews.candidates(session, setting["task"])
     assert result["crews"], "a unit with three lawful officers must yield a crew"
     for crew in result["crews"]:
         assert len(crew["officers"]) == 2 and len({crew["unit_id"]}) == 1
@@ -93,32 +94,32 @@ def test_each_rule_excludes_on_recommendation_and_refuses_manual_assignment(sess
     else:
         session.execute(text(BREAKERS[rule]), {"o": a, "t": setting["target_id"]})
     if rule == "daily_cap":  # one task already today fills a cap of one
-        other_task = dispatch.create_task(
+        other_task = tasks.create_task(
             session, target_id=setting["target_id"], domain_key=setting["domain_key"], due_at=NOON, actor="t-dispatcher"
         )
-        dispatch.assign(session, other_task, [a, c], "t-dispatcher")
-    result = dispatch.candidates(session, setting["task"])
+        tasks.assign(session, other_task, [a, c], "t-dispatcher")
+    result = crews.candidates(session, setting["task"])
     assert a not in {o["id"] for crew in result["crews"] for o in crew["officers"]}
     excluded = {e["officer_id"]: e["rules"] for e in result["excluded"]}
     assert rule in excluded[a]
     if rule == "daily_cap":
-        with pytest.raises(dispatch.Conflict, match="daily task cap"):
-            dispatch.assign(session, setting["task"], [a, b], "t-dispatcher")
+        with pytest.raises(model.Conflict, match="daily task cap"):
+            tasks.assign(session, setting["task"], [a, b], "t-dispatcher")
     else:
-        with pytest.raises(dispatch.Refused) as refused:
-            dispatch.assign(session, setting["task"], [a, b], "t-dispatcher")
+        with pytest.raises(model.Refused) as refused:
+            tasks.assign(session, setting["task"], [a, b], "t-dispatcher")
         assert rules_of(refused.value.violations, a) == {rule}
         assert rules_of(refused.value.violations, b) == set()
-    assert dispatch.load_task(session, setting["task"]).status == "created"
+    assert model.load_task(session, setting["task"]).status == "created"
 
 
 def test_a_crew_needs_two_officers_of_one_unit(session, setting):
     a = setting["officers"][0]
-    with pytest.raises(dispatch.Refused) as refused:
-        dispatch.assign(session, setting["task"], [a], "t-dispatcher")
+    with pytest.raises(model.Refused) as refused:
+        tasks.assign(session, setting["task"], [a], "t-dispatcher")
     assert {v["rule"] for v in refused.value.violations} == {"crew_size"}
-    with pytest.raises(dispatch.DispatchError, match="at least two"):
-        dispatch.create_task(
+    with pytest.raises(model.DispatchError, match="at least two"):
+        tasks.create_task(
             session,
             target_id=setting["target_id"],
             domain_key=setting["domain_key"],
@@ -149,19 +150,19 @@ def test_a_crew_needs_two_officers_of_one_unit(session, setting):
         ),
         {"o": other, "t": setting["target_id"]},
     )
-    with pytest.raises(dispatch.Refused) as refused:
-        dispatch.assign(session, setting["task"], [a, other], "t-dispatcher")
+    with pytest.raises(model.Refused) as refused:
+        tasks.assign(session, setting["task"], [a, other], "t-dispatcher")
     assert {v["rule"] for v in refused.value.violations} == {"one_unit"}
-    task = dispatch.assign(session, setting["task"], [a, other], "t-dispatcher", joint=True)
+    task = tasks.assign(session, setting["task"], [a, other], "t-dispatcher", joint=True)
     assert task.status == "assigned" and task.joint
 
 
 def test_override_with_a_reason_is_allowed_and_audited(session, setting):
     a, b = setting["officers"][:2]
     session.execute(text(BREAKERS["off_duty"]), {"o": a})
-    with pytest.raises(dispatch.Refused):
-        dispatch.assign(session, setting["task"], [a, b], "t-admin", override_reason="  ")
-    task = dispatch.assign(session, setting["task"], [a, b], "t-admin", override_reason="紧急情况，临时召回")
+    with pytest.raises(model.Refused):
+        tasks.assign(session, setting["task"], [a, b], "t-admin", override_reason="  ")
+    task = tasks.assign(session, setting["task"], [a, b], "t-admin", override_reason="紧急情况，临时召回")
     assert task.status == "assigned" and task.officers == sorted([a, b])
     detail = session.execute(
         text("SELECT detail FROM audit_log WHERE action = 'inspection_override' AND subject = :s"),
@@ -173,26 +174,26 @@ def test_override_with_a_reason_is_allowed_and_audited(session, setting):
 def test_lifecycle_is_timestamped_audited_and_guarded(session, setting):
     a, b = setting["officers"][:2]
     tid = setting["task"]
-    with pytest.raises(dispatch.Conflict):
-        dispatch.transition(session, tid, "accepted", "t-x")  # not assigned yet
-    dispatch.assign(session, tid, [a, b], "t-dispatcher")
-    with pytest.raises(dispatch.Conflict, match="can no longer be assigned"):
-        dispatch.assign(session, tid, [a, b], "t-dispatcher")
+    with pytest.raises(model.Conflict):
+        tasks.transition(session, tid, "accepted", "t-x")  # not assigned yet
+    tasks.assign(session, tid, [a, b], "t-dispatcher")
+    with pytest.raises(model.Conflict, match="can no longer be assigned"):
+        tasks.assign(session, tid, [a, b], "t-dispatcher")
     # A desk user records a crew's status only with a reason, and it is marked so.
     with pytest.raises(errors.Refused) as refused:
-        dispatch.transition(session, tid, "accepted", "t-dispatcher")
+        tasks.transition(session, tid, "accepted", "t-dispatcher")
     assert refused.value.violations[0]["rule"] == "on_behalf_reason"
-    dispatch.transition(session, tid, "accepted", "t-dispatcher", reason="组长电话确认接单")
-    dispatch.transition(session, tid, "en_route", "t-officer", officer_id=a)  # the crew itself
+    tasks.transition(session, tid, "accepted", "t-dispatcher", reason="组长电话确认接单")
+    tasks.transition(session, tid, "en_route", "t-officer", officer_id=a)  # the crew itself
     # On site needs a crew fix near the target (none here), or the reason.
     with pytest.raises(errors.Refused) as refused:
-        dispatch.transition(session, tid, "on_site", "t-officer", officer_id=a)
+        tasks.transition(session, tid, "on_site", "t-officer", officer_id=a)
     assert refused.value.violations[0]["rule"] == "arrival_fix"
-    dispatch.transition(session, tid, "on_site", "t-officer", officer_id=a, reason="楼内无定位信号")
-    with pytest.raises(dispatch.DispatchError, match="needs a result"):
-        dispatch.transition(session, tid, "completed", "t-officer", officer_id=a)
-    dispatch.transition(session, tid, "completed", "t-officer", result="violation", comment="无证经营", officer_id=a)
-    view = dispatch.task_view(session, tid)
+    tasks.transition(session, tid, "on_site", "t-officer", officer_id=a, reason="楼内无定位信号")
+    with pytest.raises(model.DispatchError, match="needs a result"):
+        tasks.transition(session, tid, "completed", "t-officer", officer_id=a)
+    tasks.transition(session, tid, "completed", "t-officer", result="violation", comment="无证经营", officer_id=a)
+    view = tasks.task_view(session, tid)
     assert view["status"] == "completed" and view["result"] == "violation"
     assert view["on_behalf"] == ["accepted"]
     assert [e["detail"].get("on_behalf") for e in view["events"][2:]] == [True, None, None, None]
@@ -213,17 +214,17 @@ def test_lifecycle_is_timestamped_audited_and_guarded(session, setting):
 def test_declined_tasks_can_be_reassigned(session, setting):
     a, b, c = setting["officers"][:3]
     tid = setting["task"]
-    dispatch.assign(session, tid, [a, b], "t-dispatcher")
-    dispatch.transition(session, tid, "declined", "t-officer", comment="车辆故障", officer_id=a)
-    task = dispatch.assign(session, tid, [b, c], "t-dispatcher")
+    tasks.assign(session, tid, [a, b], "t-dispatcher")
+    tasks.transition(session, tid, "declined", "t-officer", comment="车辆故障", officer_id=a)
+    task = tasks.assign(session, tid, [b, c], "t-dispatcher")
     assert task.status == "assigned" and task.officers == sorted([b, c])
 
 
 def test_arrival_is_detected_from_the_crews_telemetry(session, setting):
     a, b = setting["officers"][:2]
     tid = setting["task"]
-    dispatch.assign(session, tid, [a, b], "t-dispatcher")
-    dispatch.transition(session, tid, "accepted", "t-officer", officer_id=a)
+    tasks.assign(session, tid, [a, b], "t-dispatcher")
+    tasks.transition(session, tid, "accepted", "t-officer", officer_id=a)
     lon, lat = session.execute(
         text("SELECT ST_X(geom), ST_Y(geom) FROM target WHERE id = :t"), {"t": setting["target_id"]}
     ).one()
@@ -240,10 +241,10 @@ def test_arrival_is_detected_from_the_crews_telemetry(session, setting):
         )
 
     place(0.01)  # about 1.1 km away
-    assert dispatch.detect_arrivals(session) == []
+    assert arrivals.detect_arrivals(session) == []
     place(0.0005)  # about 55 m away
-    assert dispatch.detect_arrivals(session) == [tid]
-    view = dispatch.task_view(session, tid)
+    assert arrivals.detect_arrivals(session) == [tid]
+    view = tasks.task_view(session, tid)
     assert view["status"] == "on_site" and view["events"][-1]["actor"] == "system"
 
 
@@ -253,7 +254,7 @@ def committed(engine):
     with Session(engine) as s, s.begin():
         setting = find_setting(s)
         setting["tasks"] = [
-            dispatch.create_task(
+            tasks.create_task(
                 s, target_id=setting["target_id"], domain_key=setting["domain_key"], due_at=NOON, actor="t-dispatcher"
             )
             for _ in range(2)
@@ -282,7 +283,7 @@ def race(engine, jobs):
                     barrier.wait()
                     job(s)
                 outcomes[i] = "ok"
-            except (dispatch.Conflict, dispatch.Refused) as exc:
+            except (model.Conflict, model.Refused) as exc:
                 outcomes[i] = exc
 
     threads = [threading.Thread(target=run, args=(i, j)) for i, j in enumerate(jobs)]
@@ -297,11 +298,11 @@ def test_two_dispatchers_assigning_one_task_exactly_one_wins(engine, committed):
     a, b, c = committed["officers"][:3]
     tid = committed["tasks"][0]
     outcomes = race(
-        engine, [lambda s: dispatch.assign(s, tid, [a, b], "t-d1"), lambda s: dispatch.assign(s, tid, [b, c], "t-d2")]
+        engine, [lambda s: tasks.assign(s, tid, [a, b], "t-d1"), lambda s: tasks.assign(s, tid, [b, c], "t-d2")]
     )
     assert outcomes.count("ok") == 1
     loser = next(o for o in outcomes if o != "ok")
-    assert isinstance(loser, dispatch.Conflict) and "assigned" in str(loser)
+    assert isinstance(loser, model.Conflict) and "assigned" in str(loser)
     with engine.connect() as conn:
         assert (
             conn.execute(text("SELECT count(*) FROM inspection_officer WHERE inspection_id = :t"), {"t": tid}).scalar()
@@ -315,16 +316,16 @@ def test_one_officer_at_his_cap_cannot_be_given_two_tasks_at_once(engine, commit
         conn.execute(text("UPDATE officer SET daily_task_cap = 1 WHERE id = :o"), {"o": a})
     t1, t2 = committed["tasks"]
     outcomes = race(
-        engine, [lambda s: dispatch.assign(s, t1, [a, b], "t-d1"), lambda s: dispatch.assign(s, t2, [a, c], "t-d2")]
+        engine, [lambda s: tasks.assign(s, t1, [a, b], "t-d1"), lambda s: tasks.assign(s, t2, [a, c], "t-d2")]
     )
     assert outcomes.count("ok") == 1
     loser = next(o for o in outcomes if o != "ok")
-    assert isinstance(loser, dispatch.Conflict) and "daily task cap" in str(loser)
+    assert isinstance(loser, model.Conflict) and "daily task cap" in str(loser)
 
 
 def test_travel_comes_from_live_positions_else_the_township_centre_alike_in_batch(session):
     setting = find_setting(session, min_officers=4)
-    task = dispatch.create_task(
+    task = tasks.create_task(
         session, target_id=setting["target_id"], domain_key=setting["domain_key"], due_at=NOON, actor="t", source="map"
     )
     # Nobody of the unit has a live position: every estimate is from the township centre.
@@ -332,12 +333,12 @@ def test_travel_comes_from_live_positions_else_the_township_centre_alike_in_batc
         text("DELETE FROM device_state WHERE device_id IN (SELECT id FROM device WHERE officer_id = ANY(:o))"),
         {"o": setting["officers"]},
     )
-    result = dispatch.candidates(session, task)
+    result = crews.candidates(session, task)
     ours = [c for c in result["crews"] if c["unit_id"] == setting["unit_id"]]
     assert len(ours) >= 2, "four lawful officers of one unit make two crews"
     crew = ours[0]
     assert crew["travel_estimate"] == "township" and "按所在街镇中心估算" in crew["reasons"][0]
-    target = dispatch.load_task(session, task)
+    target = model.load_task(session, task)
     for o in crew["officers"]:
         lon, lat = session.execute(
             text(
@@ -350,7 +351,7 @@ def test_travel_comes_from_live_positions_else_the_township_centre_alike_in_batc
         assert o["distance_m"] == round(haversine_m(lon, lat, target.lon, target.lat))
     assert crew["travel_m"] < 50_000  # not a placeholder per officer
     # The batch plan places every officer where the recommendation does.
-    _, batch_officers = dispatch_batch.build_crews(session, NOON.date())
+    _, batch_officers = batch.build_crews(session, NOON.date())
     for o in crew["officers"]:
         assert (batch_officers[o["id"]]["lon"], batch_officers[o["id"]]["lat"]) == (o["lon"], o["lat"])
     # A live fix replaces the estimate for that officer, in both.
@@ -363,6 +364,6 @@ def test_travel_comes_from_live_positions_else_the_township_centre_alike_in_batc
         ),
         {"d": device, "lon": target.lon + 0.001, "lat": target.lat},
     )
-    live = next(o for c in dispatch.candidates(session, task)["crews"] for o in c["officers"] if o["id"] == first)
+    live = next(o for c in crews.candidates(session, task)["crews"] for o in c["officers"] if o["id"] == first)
     assert live["position_source"] == "live" and live["distance_m"] < 200
-    assert dispatch_batch.build_crews(session, NOON.date())[1][first]["position_source"] == "live"
+    assert batch.build_crews(session, NOON.date())[1][first]["position_source"] == "live"

@@ -14,7 +14,7 @@ import requests
 import socketio
 from sqlalchemy import text
 
-from geo.timezone import BEIJING
+from geo.infra.timezone import BEIJING
 from ingest.devices import Jt808Terminal
 from tests.conftest import PASSWORD
 from tests.webutil import browser_login, jt808_report, run_async, wait_for
@@ -474,7 +474,8 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
 @pytest.fixture
 def crew_officer_account(engine, setting):
     """An officer's own account for the first officer of the setting's crew (removed after)."""
-    from geo import accounts, db
+    from geo.access import accounts
+    from geo.infra import db
 
     officer = setting["officers"][0]
     with engine.connect() as c:

@@ -7,8 +7,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import text
 
-from geo import dispatch, dispatch_batch, random_plan
-from geo.timezone import BEIJING
+from geo.dispatch import batch, model, random_plan, registers
+from geo.dispatch import crews as dispatch_crews
+from geo.dispatch import tasks as dispatch_tasks
+from geo.infra.timezone import BEIJING
 
 DUE = dt.datetime.now(BEIJING).replace(hour=16, minute=0, second=0, microsecond=0)
 
@@ -23,32 +25,32 @@ def make_tasks(session, n=30):
         {"n": n},
     ).all()
     return [
-        dispatch.create_task(session, target_id=t, domain_key=d, due_at=DUE, actor="t-dispatcher", source="bulk")
+        dispatch_tasks.create_task(session, target_id=t, domain_key=d, due_at=DUE, actor="t-dispatcher", source="bulk")
         for t, d in rows
     ]
 
 
 def test_batch_plan_is_lawful_within_caps_and_optimal(session):
     tasks = make_tasks(session)
-    plan = dispatch_batch.plan_batch(session, tasks)
+    plan = batch.plan_batch(session, tasks)
     assert plan.assignments, "the seeded district must staff some of thirty tasks"
     assert len(plan.assignments) + len(plan.unassigned) == len(tasks)
     load = Counter()
     for a in plan.assignments:
-        task = dispatch.load_task(session, a["inspection_id"])
-        pool = dispatch.officer_pool(session, task, a["officer_ids"])
-        assert dispatch.crew_violations(task, pool, a["officer_ids"], joint=False) == []
+        task = model.load_task(session, a["inspection_id"])
+        pool = dispatch_crews.officer_pool(session, task, a["officer_ids"])
+        assert dispatch_crews.crew_violations(task, pool, a["officer_ids"], joint=False) == []
         load.update(a["officer_ids"])
     caps = dict(session.execute(text("SELECT id, daily_task_cap FROM officer")).all())
     assert all(n <= caps[o] for o, n in load.items())
-    exact, exact_assigned = dispatch_batch.exact_total(plan.problem)
+    exact, exact_assigned = batch.exact_total(plan.problem)
     assert exact_assigned == len(plan.assignments)
     assert plan.total_travel_m == pytest.approx(exact, rel=1e-9)
     # Never fewer tasks staffed than greedy, and never more travel over the tasks greedy staffed.
     assert len(plan.assignments) >= plan.greedy["assigned"]
-    same_tasks, _ = dispatch_batch.exact_total(plan.problem, plan.greedy["staffed"])
+    same_tasks, _ = batch.exact_total(plan.problem, plan.greedy["staffed"])
     assert same_tasks <= plan.greedy["total_travel_m"] + 1e-6
-    result = dispatch_batch.commit_plan(session, plan.assignments, "t-dispatcher")
+    result = batch.commit_plan(session, plan.assignments, "t-dispatcher")
     assert sorted(result["assigned"]) == sorted(a["inspection_id"] for a in plan.assignments)
     assert result["failed"] == []
     events = session.execute(
@@ -63,25 +65,25 @@ def test_batch_plan_is_lawful_within_caps_and_optimal(session):
 
 def test_batch_never_sends_a_recused_or_off_duty_officer(session):
     tasks = make_tasks(session, 10)
-    first = dispatch_batch.plan_batch(session, tasks)
+    first = batch.plan_batch(session, tasks)
     a = first.assignments[0]
     recused_officer, off_duty = a["officer_ids"]
-    target = dispatch.load_task(session, a["inspection_id"]).target_id
-    dispatch.recuse(session, recused_officer, target, "其配偶为该企业股东", "t-admin")
+    target = model.load_task(session, a["inspection_id"]).target_id
+    registers.recuse(session, recused_officer, target, "其配偶为该企业股东", "t-admin")
     session.execute(text("UPDATE officer SET duty_state = 'off_duty' WHERE id = :o"), {"o": off_duty})
-    again = dispatch_batch.plan_batch(session, tasks)
+    again = batch.plan_batch(session, tasks)
     for b in again.assignments:
         assert off_duty not in b["officer_ids"]
-        if dispatch.load_task(session, b["inspection_id"]).target_id == target:
+        if model.load_task(session, b["inspection_id"]).target_id == target:
             assert recused_officer not in b["officer_ids"]
 
 
 def test_committing_a_stale_plan_reports_the_tasks_taken_meanwhile(session):
     tasks = make_tasks(session, 5)
-    plan = dispatch_batch.plan_batch(session, tasks)
+    plan = batch.plan_batch(session, tasks)
     taken = plan.assignments[0]
-    dispatch.assign(session, taken["inspection_id"], taken["officer_ids"], "t-other")
-    result = dispatch_batch.commit_plan(session, plan.assignments, "t-dispatcher")
+    dispatch_tasks.assign(session, taken["inspection_id"], taken["officer_ids"], "t-other")
+    result = batch.commit_plan(session, plan.assignments, "t-dispatcher")
     assert [f["inspection_id"] for f in result["failed"]] == [taken["inspection_id"]]
     assert len(result["assigned"]) == len(plan.assignments) - 1
 
@@ -121,11 +123,11 @@ def test_random_plan_is_reproducible_stratified_and_lawful(session):
     for task_id in session.execute(
         text("SELECT id FROM inspection WHERE plan_id = :p AND status = 'assigned'"), {"p": b["plan_id"]}
     ).scalars():
-        task = dispatch.load_task(session, task_id)
-        pool = dispatch.officer_pool(session, task, task.officers)
+        task = model.load_task(session, task_id)
+        pool = dispatch_crews.officer_pool(session, task, task.officers)
         # Each officer's count now includes this task; the rule held when he was drawn.
         for officer in pool:
-            assert set(dispatch.violations(officer, ignore_current=True)) == set()
+            assert set(dispatch_crews.violations(officer, ignore_current=True)) == set()
     csv_text = random_plan.plan_csv(session, b["plan_id"])
     assert "binhai-2026Q4-market" in csv_text.splitlines()[0]
     assert csv_text.splitlines()[1].startswith("序号,检查对象")

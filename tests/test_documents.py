@@ -15,8 +15,9 @@ from PIL import Image, ImageDraw
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from geo import accounts, doc_numbers, documents, seal
-from geo.errors import Conflict, InvalidInput, Misconfigured, Refused
+from geo.access import accounts
+from geo.documents import drafting, filling, forms, numbers, reading, render, seal, signing
+from geo.infra.errors import Conflict, InvalidInput, Misconfigured, Refused
 from tests.casework import handlers, scope
 
 pytestmark = pytest.mark.usefixtures("users")
@@ -73,16 +74,17 @@ def onsite_case(session, **extra) -> dict:
         "rights_told": True,
         **extra,
     }
-    from geo import cases
+    from geo.cases import filing, machine
+    from geo.cases import forms as cases_forms
 
-    return cases.open_onsite(session, scope(session, "t-officer"), cases.validate(cases.OnsiteCase, body))
+    return filing.open_onsite(session, scope(session, "t-officer"), machine.validate(cases_forms.OnsiteCase, body))
 
 
 def onsite_decision(session, case: dict) -> dict:
-    return documents.draft(
+    return drafting.draft(
         session,
         scope(session, "t-officer"),
-        documents.Draft(
+        forms.Draft(
             template="onsite_decision",
             case_id=case["id"],
             fields={"decided_at": "2026-12-02T10:15:00+08:00", "place": "天津市滨海新区和畅路1号店内"},
@@ -92,11 +94,11 @@ def onsite_decision(session, case: dict) -> dict:
 
 def sign_all(session, doc: dict, *, party_refuses: bool = False) -> dict:
     for who in ("t-officer", "t-officer2"):
-        doc = documents.sign(
+        doc = signing.sign(
             session,
             scope(session, who),
             doc["id"],
-            documents.Sign(
+            forms.Sign(
                 signer_kind="officer",
                 doc_sha256=doc["pdf_sha256"],
                 image_png=signature_png(who),
@@ -106,7 +108,7 @@ def sign_all(session, doc: dict, *, party_refuses: bool = False) -> dict:
             ),
         )
     party = (
-        documents.Sign(
+        forms.Sign(
             signer_kind="party",
             signer_name="张某",
             doc_sha256=doc["pdf_sha256"],
@@ -115,7 +117,7 @@ def sign_all(session, doc: dict, *, party_refuses: bool = False) -> dict:
             media_clip="DSJ-0001/20261202-101800.mp4",
         )
         if party_refuses
-        else documents.Sign(
+        else forms.Sign(
             signer_kind="party",
             signer_name="张某",
             signer_ref="120116199001011234",
@@ -123,7 +125,7 @@ def sign_all(session, doc: dict, *, party_refuses: bool = False) -> dict:
             image_png="data:image/png;base64," + signature_png("zhang"),
         )
     )
-    return documents.sign(session, scope(session, "t-officer"), doc["id"], party)
+    return signing.sign(session, scope(session, "t-officer"), doc["id"], party)
 
 
 def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verified(session, runtime, artifacts):
@@ -132,13 +134,13 @@ def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verifi
     officer = scope(session, "t-officer")
     doc = onsite_decision(session, case)
     assert doc["status"] == "draft" and doc["signatures_missing"] == ["officer:2", "party:1"]
-    doc = documents.issue(session, officer, kit, doc["id"], documents.Issue())
+    doc = drafting.issue(session, officer, kit, doc["id"], forms.Issue())
     decision_no = session.execute(
         text("SELECT decision_no FROM case_decision WHERE case_id = :c"), {"c": case["id"]}
     ).scalar_one()
     assert doc["doc_no"] == decision_no and doc["status"] == "issued"
-    issued, _ = documents.pdf(session, officer, kit, doc["id"])
-    assert documents.pdf_render.sha256(issued) == doc["pdf_sha256"]
+    issued, _ = reading.pdf(session, officer, kit, doc["id"])
+    assert render.sha256(issued) == doc["pdf_sha256"]
     words = pdf_text(issued)
     for value in (
         decision_no,
@@ -160,13 +162,13 @@ def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verifi
 
     doc = sign_all(session, doc)
     assert doc["signatures_missing"] == [] and len(doc["signatures"]) == 3
-    body_id = documents.context(session, case["id"], None)["organ.body_id"]
+    body_id = filling.context(session, case["id"], None)["organ.body_id"]
     seal.ensure(session, body_id, kit.passphrase)
     with pytest.raises(Misconfigured, match="LAWGRID_SEAL_PASSPHRASE"):  # another installation's passphrase
-        documents.seal_document(session, officer, documents.Kit(kit.fonts, b"not-this-one"), doc["id"])
-    doc = documents.seal_document(session, officer, kit, doc["id"])
+        signing.seal_document(session, officer, forms.Kit(kit.fonts, b"not-this-one"), doc["id"])
+    doc = signing.seal_document(session, officer, kit, doc["id"])
     assert doc["status"] == "sealed"
-    sealed, _ = documents.pdf(session, officer, kit, doc["id"])
+    sealed, _ = reading.pdf(session, officer, kit, doc["id"])
     (artifacts / "document-onsite-decision.pdf").write_bytes(sealed)
     if shutil.which("pdftoppm"):
         subprocess.run(
@@ -177,7 +179,7 @@ def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verifi
     final_words = pdf_text(sealed).replace(" ", "")
     assert "张某" in final_words and doc["pdf_sha256"][:16] in final_words  # the signed text's hash is printed
 
-    verdict = documents.verify_file(session, sealed)
+    verdict = reading.verify_file(session, sealed)
     assert verdict["intact"] and verdict["trusted"], verdict
     body = session.execute(
         text(
@@ -194,7 +196,7 @@ def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verifi
     tampered = sealed[:at] + b"/Producex" + sealed[at + 9 :]
     assert not seal.verify(tampered, seal.authority_pem(session))["intact"]
     appended = sealed + b"\n1 0 obj\n<< /Title (forged) >>\nendobj\n"
-    assert not documents.verify_file(session, appended)["intact"]
+    assert not reading.verify_file(session, appended)["intact"]
     # a seal from another installation's authority is intact but not trusted
     assert seal.verify(sealed, None)["trusted"] is False
 
@@ -206,16 +208,14 @@ def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verifi
 def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_signature(session, runtime):
     kit = runtime.documents
     officer = scope(session, "t-officer")
-    doc = documents.issue(
-        session, officer, kit, onsite_decision(session, onsite_case(session))["id"], documents.Issue()
-    )
+    doc = drafting.issue(session, officer, kit, onsite_decision(session, onsite_case(session))["id"], forms.Issue())
     stale = "0" * 64
     with pytest.raises(Refused) as wrong_hash:
-        documents.sign(
+        signing.sign(
             session,
             officer,
             doc["id"],
-            documents.Sign(signer_kind="officer", doc_sha256=stale, image_png=signature_png("x")),
+            forms.Sign(signer_kind="officer", doc_sha256=stale, image_png=signature_png("x")),
         )
     assert rules(wrong_hash) == {"signature_hash"}
     with pytest.raises(DBAPIError, match="signature_hash"):  # the database holds it on any path
@@ -229,11 +229,11 @@ def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_s
                 {"d": doc["id"], "h": stale},
             )
     with pytest.raises(Refused) as no_witness:
-        documents.sign(
+        signing.sign(
             session,
             officer,
             doc["id"],
-            documents.Sign(
+            forms.Sign(
                 signer_kind="party",
                 signer_name="张某",
                 doc_sha256=doc["pdf_sha256"],
@@ -243,11 +243,11 @@ def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_s
         )
     assert rules(no_witness) == {"signature_refusal_witness"}
     with pytest.raises(InvalidInput, match="PNG"):
-        documents.sign(
+        signing.sign(
             session,
             officer,
             doc["id"],
-            documents.Sign(
+            forms.Sign(
                 signer_kind="party",
                 signer_name="张某",
                 doc_sha256=doc["pdf_sha256"],
@@ -255,11 +255,11 @@ def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_s
             ),
         )
     with pytest.raises(Refused) as other_device:
-        documents.sign(
+        signing.sign(
             session,
             officer,
             doc["id"],
-            documents.Sign(
+            forms.Sign(
                 signer_kind="officer",
                 doc_sha256=doc["pdf_sha256"],
                 image_png=signature_png("x"),
@@ -268,21 +268,21 @@ def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_s
         )
     assert rules(other_device) == {"signature_device"}
 
-    documents.sign(
+    signing.sign(
         session,
         officer,
         doc["id"],
-        documents.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("x")),
+        forms.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("x")),
     )
     with pytest.raises(Conflict):
-        documents.sign(
+        signing.sign(
             session,
             officer,
             doc["id"],
-            documents.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("x")),
+            forms.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("x")),
         )
     with pytest.raises(Refused) as missing:
-        documents.seal_document(session, officer, kit, doc["id"])
+        signing.seal_document(session, officer, kit, doc["id"])
     assert rules(missing) == {"signatures_missing"}
     assert missing.value.violations[0]["missing"] == ["officer:2", "party:1"]
     with pytest.raises(DBAPIError, match="signatures_missing"):
@@ -291,17 +291,17 @@ def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_s
                 text("UPDATE document SET status = 'sealed', sealed_sha256 = 'x' WHERE id = :d"), {"d": doc["id"]}
             )
     # a recorded refusal with the camera's clip stands in for the party's signature
-    documents.sign(
+    signing.sign(
         session,
         scope(session, "t-officer2"),
         doc["id"],
-        documents.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("y")),
+        forms.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=signature_png("y")),
     )
-    doc = documents.sign(
+    doc = signing.sign(
         session,
         officer,
         doc["id"],
-        documents.Sign(
+        forms.Sign(
             signer_kind="party",
             signer_name="张某",
             doc_sha256=doc["pdf_sha256"],
@@ -310,16 +310,16 @@ def test_a_signature_is_bound_to_the_pdf_the_signer_saw_and_a_seal_needs_every_s
             media_clip="DSJ-0001/clip-7.mp4",
         ),
     )
-    doc = documents.seal_document(session, officer, kit, doc["id"])
+    doc = signing.seal_document(session, officer, kit, doc["id"])
     assert doc["status"] == "sealed"
-    sealed, _ = documents.pdf(session, officer, kit, doc["id"])
+    sealed, _ = reading.pdf(session, officer, kit, doc["id"])
     assert "拒绝签名" in pdf_text(sealed).replace(" ", "")
 
 
 def test_numbers_come_from_blocks_a_terminal_numbers_offline_and_a_voided_number_keeps_its_row(session, runtime):
     officer = scope(session, "t-officer")
-    unit = documents.officer_unit(session, officer)
-    block = doc_numbers.issue_block(session, officer, unit, "onsite", 2026, 5, device_of(session, "t-officer"))
+    unit = reading.officer_unit(session, officer)
+    block = numbers.issue_block(session, officer, unit, "onsite", 2026, 5, device_of(session, "t-officer"))
     first, last = block["numbers"]
     assert block["last_no"] - block["first_no"] == 4
     case = onsite_case(session, decision_no=first)  # numbered on the terminal while offline
@@ -335,13 +335,14 @@ def test_numbers_come_from_blocks_a_terminal_numbers_offline_and_a_voided_number
         onsite_case(session, decision_no=first.replace(f"〔2026〕{block['first_no']}号", "〔2026〕99999号"))
     assert rules(not_mine) == {"number_block"}
     with pytest.raises(Refused) as other_officer:  # another officer cannot use this officer's block
-        from geo import cases
+        from geo.cases import filing, machine
+        from geo.cases import forms as cases_forms
 
-        cases.open_onsite(
+        filing.open_onsite(
             session,
             scope(session, "t-officer2"),
-            cases.validate(
-                cases.OnsiteCase,
+            machine.validate(
+                cases_forms.OnsiteCase,
                 {
                     "party": {"kind": "natural", "name": "李某"},
                     "item_code": "market_regulation.04",
@@ -355,11 +356,11 @@ def test_numbers_come_from_blocks_a_terminal_numbers_offline_and_a_voided_number
         )
     assert rules(other_officer) == {"number_block"}
     with pytest.raises(Refused) as foreign_device:
-        doc_numbers.issue_block(session, officer, unit, "onsite", 2026, 5, device_of(session, "t-officer2"))
+        numbers.issue_block(session, officer, unit, "onsite", 2026, 5, device_of(session, "t-officer2"))
     assert rules(foreign_device) == {"number_block_device"}
 
     # a spoiled form: the unused number is voided and keeps its row
-    doc_numbers.void(session, officer, last, "填写错误，作废")
+    numbers.void(session, officer, last, "填写错误，作废")
     row = session.execute(text("SELECT voided, void_reason FROM doc_number WHERE doc_no = :d"), {"d": last}).one()
     assert row.voided and row.void_reason == "填写错误，作废"
     with pytest.raises(Conflict):
@@ -379,25 +380,25 @@ def test_numbers_come_from_blocks_a_terminal_numbers_offline_and_a_voided_number
             )
 
     # desk numbers run on without gaps; a voided document's number stays voided
-    notice_a = documents.draft(
+    notice_a = drafting.draft(
         session,
         scope(session, "t-officer"),
-        documents.Draft(template="penalty_notice", case_id=case["id"], fields={"violated": "《价格法》第十三条"}),
+        forms.Draft(template="penalty_notice", case_id=case["id"], fields={"violated": "《价格法》第十三条"}),
     )
     with pytest.raises(Refused) as locked:
-        documents.edit(session, officer, notice_a["id"], documents.Fields(fields={"party_name": "别人"}))
+        drafting.edit(session, officer, notice_a["id"], forms.Fields(fields={"party_name": "别人"}))
     assert rules(locked) == {"document_field_locked"}
-    a = documents.issue(session, officer, runtime.documents, notice_a["id"], documents.Issue())
-    voided = documents.void(session, officer, a["id"], documents.Void(reason="告知内容有误，重新制作"))
+    a = drafting.issue(session, officer, runtime.documents, notice_a["id"], forms.Issue())
+    voided = drafting.void(session, officer, a["id"], forms.Void(reason="告知内容有误，重新制作"))
     assert voided["status"] == "voided"
-    b = documents.draft(
+    b = drafting.draft(
         session,
         officer,
-        documents.Draft(template="penalty_notice", case_id=case["id"], fields={"violated": "《价格法》第十三条"}),
+        forms.Draft(template="penalty_notice", case_id=case["id"], fields={"violated": "《价格法》第十三条"}),
     )
-    b = documents.issue(session, officer, runtime.documents, b["id"], documents.Issue())
-    n = doc_numbers.NUMBER.match(a["doc_no"])
-    m = doc_numbers.NUMBER.match(b["doc_no"])
+    b = drafting.issue(session, officer, runtime.documents, b["id"], forms.Issue())
+    n = numbers.NUMBER.match(a["doc_no"])
+    m = numbers.NUMBER.match(b["doc_no"])
     assert n and m and int(m["n"]) == int(n["n"]) + 1
     assert session.execute(text("SELECT voided FROM doc_number WHERE doc_no = :d"), {"d": a["doc_no"]}).scalar_one()
 
@@ -405,9 +406,9 @@ def test_numbers_come_from_blocks_a_terminal_numbers_offline_and_a_voided_number
 def test_a_document_is_issued_only_complete(session, runtime):
     officer = scope(session, "t-officer")
     case = onsite_case(session)
-    doc = documents.draft(session, officer, documents.Draft(template="onsite_decision", case_id=case["id"]))
+    doc = drafting.draft(session, officer, forms.Draft(template="onsite_decision", case_id=case["id"]))
     with pytest.raises(Refused) as incomplete:
-        documents.issue(session, officer, runtime.documents, doc["id"], documents.Issue())
+        drafting.issue(session, officer, runtime.documents, doc["id"], forms.Issue())
     assert rules(incomplete) == {"document_incomplete"}
     assert set(incomplete.value.violations[0]["fields"]) == {"时间", "地点"}
     cert = session.execute(
@@ -419,13 +420,13 @@ def test_a_document_is_issued_only_complete(session, runtime):
     ).scalar_one()
     accounts.create_user(session, "t-not-on-case", "a-Long-Passw0rd-here", "officer", [], officer_cert=cert)
     with pytest.raises(Refused) as not_handler:  # an officer not on the case makes none of its documents
-        documents.draft(
-            session, scope(session, "t-not-on-case"), documents.Draft(template="onsite_decision", case_id=case["id"])
+        drafting.draft(
+            session, scope(session, "t-not-on-case"), forms.Draft(template="onsite_decision", case_id=case["id"])
         )
     assert rules(not_handler) == {"handler_only"}
     with pytest.raises(InvalidInput, match="no field"):
-        documents.edit(session, officer, doc["id"], documents.Fields(fields={"colour": "red"}))
-    preview, name = documents.pdf(session, officer, runtime.documents, doc["id"])
+        drafting.edit(session, officer, doc["id"], forms.Fields(fields={"colour": "red"}))
+    preview, name = reading.pdf(session, officer, runtime.documents, doc["id"])
     assert "草稿" in pdf_text(preview) and name.endswith("-draft.pdf")
 
 

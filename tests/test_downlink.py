@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import downlink
+from geo.telemetry import downlink
 
 
 def test_concurrent_claims_take_each_message_once_and_release_puts_it_back(engine):

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from dashboard import coverage_view
-from geo import exports
+from geo.infra import exports
 
 HOSTILE = ['=HYPERLINK("http://example.invalid","x")', "+1+2", "-3+4", "@SUM(A1)", "\tTAB", "\rCR"]
 
@@ -50,7 +50,7 @@ def test_coverage_xlsx_has_no_formula_cell():
 def test_the_plan_csv_has_no_formula(session):
     from sqlalchemy import text
 
-    from geo import random_plan
+    from geo.dispatch import random_plan
 
     plan = session.execute(
         text(

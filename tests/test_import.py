@@ -8,8 +8,8 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from geo.credit_code import check_character
-from geo.gcj02 import wgs84_to_gcj02
+from geo.places.credit_code import check_character
+from geo.places.gcj02 import wgs84_to_gcj02
 from ingest.registry import import_devices, import_officers, import_targets, import_townships
 from ingest.tables import ImportFileError
 

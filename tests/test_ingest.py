@@ -250,7 +250,7 @@ def test_body_camera_events_need_the_device_code(engine, service_factory):
 
 
 def test_an_osmand_device_with_a_key_is_refused_without_it(engine, service_factory, tmp_path):
-    from geo import db
+    from geo.infra import db
     from ingest import registry
 
     csv = tmp_path / "devices.csv"

@@ -11,8 +11,8 @@ import time
 
 from sqlalchemy import text
 
-from geo import db
-from geo.telemetry import Fix
+from geo.infra import db
+from geo.telemetry.positions import Fix
 from ingest.devices import Jt808Terminal, OsmAndPhone
 from ingest.jt808 import codec
 from ingest.pipeline import Pipeline

@@ -19,8 +19,9 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from geo import discretion, items
-from geo.errors import from_database
+from geo.cases import discretion
+from geo.cases.items import loading, store
+from geo.infra.errors import from_database
 from lawgrid.app import create_app
 from tests.conftest import PASSWORD
 
@@ -80,26 +81,26 @@ def test_an_import_loads_the_good_items_and_reports_each_bad_one_by_line(session
         BAD_BAND.format(code=code),
         BAD_DOMAIN.format(code=code),
     )
-    report = items.import_items(session, path, "test")
+    report = loading.import_items(session, path, "test")
     assert (report.loaded, report.unchanged) == (1, 0)
     assert [(line, c) for line, c, _ in report.rejects] == [(17, f"{code}-bad-band"), (33, f"{code}-bad-domain")]
     assert "is not inside" in report.rejects[0][2] and "not in the taxonomy" in report.rejects[1][2]
     with open(report.reject_file, encoding="utf-8") as f:
         assert [row["line"] for row in csv.DictReader(f)] == ["17", "33"]
-    stored = items.get(session, code)
+    stored = store.get(session, code)
     assert stored.bands_derived  # no published bands: 30/40/30, marked
     assert [lv.bands["ordinary"] for lv in stored.discretion.levels] == [
         (Decimal(1000), Decimal(3700)),
         (Decimal(3700), Decimal(7300)),
         (Decimal(7300), Decimal(10000)),
     ]
-    assert items.import_items(session, path, "test").unchanged == 1  # the same again changes nothing
+    assert loading.import_items(session, path, "test").unchanged == 1  # the same again changes nothing
 
 
 def test_a_version_never_changes_and_a_new_one_replaces_it(session, tmp_path):
     code = f"test-{uuid.uuid4().hex[:8]}"
-    items.import_items(session, write(tmp_path / "v1.yaml", ITEM.format(code=code, version=1, max_yuan=10000)), "t")
-    edited = items.import_items(
+    loading.import_items(session, write(tmp_path / "v1.yaml", ITEM.format(code=code, version=1, max_yuan=10000)), "t")
+    edited = loading.import_items(
         session, write(tmp_path / "e.yaml", ITEM.format(code=code, version=1, max_yuan=9000)), "t"
     )
     assert edited.loaded == 0 and "a version never changes, load it as version 2" in edited.rejects[0][2]
@@ -111,11 +112,11 @@ def test_a_version_never_changes_and_a_new_one_replaces_it(session, tmp_path):
             session.execute(text(sql), {"c": code})
         assert [v["rule"] for v in from_database(refused.value).violations] == ["item_version_immutable"]
     v2 = ITEM.format(code=code, version=2, max_yuan=20000).replace("2025-01-01", "2026-01-01")
-    assert items.import_items(session, write(tmp_path / "v2.yaml", v2), "t").loaded == 1
-    assert items.get(session, code).version == 2
-    history = items.versions(session, code)
+    assert loading.import_items(session, write(tmp_path / "v2.yaml", v2), "t").loaded == 1
+    assert store.get(session, code).version == 2
+    history = store.versions(session, code)
     assert [(h["version"], str(h["valid_to"])) for h in history] == [(2, "None"), (1, "2025-12-31")]
-    assert items.get(session, code, 1).tier(None).fine.max_yuan == Decimal(10000)  # the old rules stay readable
+    assert store.get(session, code, 1).tier(None).fine.max_yuan == Decimal(10000)  # the old rules stay readable
 
 
 def test_an_xlsx_sheet_is_read_row_by_row(session, tmp_path):
@@ -129,7 +130,7 @@ def test_an_xlsx_sheet_is_read_row_by_row(session, tmp_path):
     sheet.append([code, 1, "表格事项", "penalty", "market_regulation", tiers, "2025-01-01"])
     sheet.append([code + "-x", 1, "缺少法定档次", "penalty", "market_regulation", None, "2025-01-01"])
     book.save(tmp_path / "items.xlsx")
-    report = items.import_items(session, tmp_path / "items.xlsx", "t")
+    report = loading.import_items(session, tmp_path / "items.xlsx", "t")
     assert report.loaded == 1
     assert [(line, c) for line, c, _ in report.rejects] == [(3, code + "-x")]
     assert "states its statutory tiers" in report.rejects[0][2]
@@ -143,16 +144,16 @@ def test_every_penalty_power_is_codified_with_check_points(session):
         )
     ).all()
     assert uncodified == []
-    points = items.check_points(session, ["market_regulation.01", "market_regulation.06"])
+    points = store.check_points(session, ["market_regulation.01", "market_regulation.06"])
     assert [p["code"] for p in points] == ["market_regulation.01"] * 2 + ["market_regulation.06"] * 2
     assert points[0]["content"] == "食品经营许可证的取得、公示和有效期"
-    unit_items = items.listing(session, unit_ids=[1])
+    unit_items = store.listing(session, unit_ids=[1])
     assert {i["domain"] for i in unit_items} == {"market_regulation"}
     assert {"market_regulation.04", "market_regulation.05", "market_regulation.06"} <= {i["code"] for i in unit_items}
 
 
 def test_the_database_and_the_core_agree_on_every_statutory_range(session):
-    for item in (items.get(session, c) for c in session.execute(text("SELECT code FROM enforcement_item")).scalars()):
+    for item in (store.get(session, c) for c in session.execute(text("SELECT code FROM enforcement_item")).scalars()):
         for tier in item.statutory.tiers if item.statutory else ():
             for base in (None, Decimal("0"), Decimal("9999.99"), Decimal(10_000), Decimal("123456.78")):
                 ours, _ = discretion.statutory_range(tier.fine, base)
@@ -221,7 +222,7 @@ def test_lawgrid_import_items_from_the_command_line(databases, tmp_path):
 
 
 def test_an_inspection_carries_the_check_points_of_its_items(session):
-    from geo import dispatch
+    from geo.dispatch import tasks
 
     target = session.execute(text("SELECT id FROM target ORDER BY id LIMIT 1")).scalar_one()
     named, unnamed = (
@@ -234,7 +235,5 @@ def test_an_inspection_carries_the_check_points_of_its_items(session):
         ).scalar_one()
         for codes in (["transport.03"], [])
     )
-    assert [p["content"] for p in dispatch.task_view(session, named)["check_points"]] == [
-        "车货总质量、轴荷与外廓尺寸检测"
-    ]
-    assert {p["code"] for p in dispatch.task_view(session, unnamed)["check_points"]} == {"transport.01", "transport.02"}
+    assert [p["content"] for p in tasks.task_view(session, named)["check_points"]] == ["车货总质量、轴荷与外廓尺寸检测"]
+    assert {p["code"] for p in tasks.task_view(session, unnamed)["check_points"]} == {"transport.01", "transport.02"}

@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from geo import db
+from geo.infra import db
 from ingest import registry
 from ingest.devices import Jt808Terminal
 from ingest.jt808 import codec

@@ -221,7 +221,7 @@ def test_a_socket_from_another_origin_is_refused(live_app):
 
 def test_the_first_positions_after_a_quiet_spell_go_at_once_then_are_coalesced(live_app, engine, users):
     from dashboard.live import LivePush
-    from geo.telemetry import WriteResult
+    from geo.telemetry.positions import WriteResult
 
     app = live_app["app"].server
     push = LivePush(app.extensions["socketio"], app.extensions["lawgrid"].sessions, interval_s=3.0)  # quiet so far
@@ -256,7 +256,7 @@ def test_a_device_that_did_not_move_is_not_pushed_again(live_app, engine, users)
     """Only what the map would draw differently goes out: a device reporting the same
     position and state again is left out of the batch that carries another device's move."""
     from dashboard.live import LivePush
-    from geo.telemetry import WriteResult
+    from geo.telemetry.positions import WriteResult
 
     app = live_app["app"].server
     push = LivePush(app.extensions["socketio"], app.extensions["lawgrid"].sessions, interval_s=0.2)

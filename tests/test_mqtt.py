@@ -12,7 +12,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import text
 
-from geo import db
+from geo.infra import db
 from ingest.service import IngestConfig, IngestService
 from tests.test_ingest import cleanup, positions
 from tests.webutil import run_async

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from geo import db
+from geo.infra import db
 from ingest.service import IngestConfig, IngestService
 
 

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from geo import accounts, policy
-from geo.errors import Forbidden, NotFound, Unauthorized
+from geo.access import accounts, policy
+from geo.infra.errors import Forbidden, NotFound, Unauthorized
 from lawgrid.app import create_app
 from tests.conftest import PASSWORD
 

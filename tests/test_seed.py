@@ -7,10 +7,11 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import db, queries
-from geo.credit_code import credit_code_error
-from geo.errors import Conflict
-from geo.reference import load_reference
+from geo.infra import db
+from geo.infra.errors import Conflict
+from geo.places import queries
+from geo.places.credit_code import credit_code_error
+from geo.places.reference import load_reference
 from ingest.seed import seed_all
 from lawgrid.runtime import REFERENCE_DIR
 from tests.casework import file

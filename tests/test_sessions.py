@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from geo import accounts
+from geo.access import accounts
 from lawgrid.app import create_app
 from tests.conftest import PASSWORD
 from tests.webutil import ORIGIN, csrf_token, login

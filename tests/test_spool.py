@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo import db
-from geo.reference import load_reference
-from geo.telemetry import Fix
+from geo.infra import db
+from geo.places.reference import load_reference
+from geo.telemetry.positions import Fix
 from ingest.pipeline import Pipeline
 from ingest.seed import seed_organisation
 from lawgrid.embedded_db import EmbeddedCluster

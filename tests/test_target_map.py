@@ -6,8 +6,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from geo import db, target_map
-from geo.target_map import TargetFilter
+from geo.infra import db
+from geo.places import target_map
+from geo.places.target_map import TargetFilter
 from lawgrid.app import create_app
 from tests.conftest import PASSWORD, SEED_TARGETS
 from tests.webutil import login

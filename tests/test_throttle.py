@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from geo import accounts
+from geo.access import accounts
 from lawgrid.app import create_app
 from lawgrid.runtime import Runtime
 from lawgrid.settings import Settings

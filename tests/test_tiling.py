@@ -3,8 +3,8 @@
 import shapely
 from sqlalchemy import text
 
-from geo.reference import read_outline, read_townships
-from geo.tiling import GRID, voronoi_tiling
+from geo.places.reference import read_outline, read_townships
+from geo.places.tiling import GRID, voronoi_tiling
 from lawgrid.runtime import REFERENCE_DIR
 
 

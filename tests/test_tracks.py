@@ -1,6 +1,6 @@
 import datetime as dt
 
-from geo.tracks import find_stops
+from geo.telemetry.tracks import find_stops
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 

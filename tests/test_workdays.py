@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from geo import workdays
-from geo.errors import InvalidInput, Refused
+from geo.cases import workdays
+from geo.infra.errors import InvalidInput, Refused
 
 KNOWN = st.dates(min_value=dt.date(2021, 1, 1), max_value=dt.date(2026, 9, 30))  # + 90 days stays in 2026
 SLOW_DB = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -14,11 +14,14 @@ from dashboard import ids
 from dashboard.auth import current_scope, require
 from dashboard.i18n import STRINGS, t
 from dashboard.rest import runtime as _runtime
-from geo import audit, case_rules, cases, dispatch, policy
-from geo.timezone import BEIJING
+from geo.access import policy
+from geo.cases import machine, rules
+from geo.dispatch import model
+from geo.infra import audit
+from geo.infra.timezone import BEIJING
 
 COLUMNS = ("at", "actor", "action", "subject", "source", "detail")
-RULE_REASONS: dict[str, tuple[str, str]] = {**dispatch.RULES, **case_rules.RULES}
+RULE_REASONS: dict[str, tuple[str, str]] = {**model.RULES, **rules.RULES}
 
 
 def register(app: dash.Dash) -> None:
@@ -139,8 +142,8 @@ def action_label(action: str, lang: str) -> str:
     key = f"audit.act.{action}"
     if key in STRINGS:
         return t(key, lang)
-    if action.startswith("case_") and action[5:] in cases.ACTIONS:
-        label = cases.ACTIONS[action[5:]].label
+    if action.startswith("case_") and action[5:] in machine.ACTIONS:
+        label = machine.ACTIONS[action[5:]].label
         return f"{t('audit.case', lang)}：{label[0] if lang == 'zh' else label[1]}"
     if action.startswith("inspection_") and f"status.{action[11:]}" in STRINGS:
         return f"{t('audit.task', lang)}：{t('status.' + action[11:], lang)}"

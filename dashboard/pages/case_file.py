@@ -21,10 +21,12 @@ from dashboard.auth import require
 from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
 from dashboard.live import push_warnings
-from dashboard.rest import attempt, explain
+from dashboard.rest import attempt
 from dashboard.rest import runtime as _runtime
-from geo import case_views, cases, discretion, items
-from geo.errors import NotFound
+from geo.cases import discretion, machine, views
+from geo.cases.items import model as items_model
+from geo.cases.items import store
+from geo.infra.errors import NotFound, explain
 
 LEVEL_CLASS = {"amber": "lg-level-amber", "red": "lg-level-red", "breach": "lg-level-breach"}
 
@@ -85,7 +87,7 @@ def render(_done, lang, case_ref):
     who = require("case.view")
     case_id = int((case_ref or {}).get("id") or 0)
     with _runtime().session() as session:
-        view, error = attempt(case_views.case_file, session, who, case_id)
+        view, error = attempt(views.case_file, session, who, case_id)
     if error is not None:
         return html.Div(explain(error, lang), className="lg-message"), no_update
     party = view["party"]
@@ -171,7 +173,7 @@ def _section(title: str, body: Any, **kw: Any) -> html.Section:
 
 
 def _label(action: str, lang: str | None) -> str:
-    step = cases.ACTIONS.get(action)
+    step = machine.ACTIONS.get(action)
     if step is not None:
         return step.label[1 if lang == "en" else 0]
     return {"file": ("立案", "filed"), "decide_onsite": ("当场处罚", "decided on the spot")}.get(
@@ -231,7 +233,7 @@ def choose(clicks, lang, case_ref):
     if not ctx.triggered_id or not any(clicks):
         return no_update, no_update
     name = ctx.triggered_id["action"]
-    step = cases.ACTIONS[name]
+    step = machine.ACTIONS[name]
     paths = _fields(step.body)
     labelled = _choices(int((case_ref or {}).get("id") or 0), lang) if any(".tier" in p for p, _ in paths) else {}
     fields = [_widget(path, annotation, labelled.get(path.rsplit(".", 1)[-1])) for path, annotation in paths]
@@ -272,11 +274,11 @@ def _choices(case_id: int, lang: str | None) -> dict[str, list[dict[str, str]]]:
         ).first()
         if row is not None:
             try:
-                item = items.get(session, row.item_code, row.item_version)
+                item = store.get(session, row.item_code, row.item_version)
             except NotFound:
                 return out
             tiers = item.statutory.tiers if item.statutory else []
-            out["tier"] = [{"label": f"{x.label} · {items.range_text(x.fine)}", "value": x.id} for x in tiers]
+            out["tier"] = [{"label": f"{x.label} · {items_model.range_text(x.fine)}", "value": x.id} for x in tiers]
     return out
 
 
@@ -349,11 +351,11 @@ def submit(clicks, name, values, keys, case_ref, lang):
     if not name or not clicks:  # the form's button appearing is no click
         return no_update, no_update, no_update
     who = require("case.view")
-    step = cases.ACTIONS[name]
+    step = machine.ACTIONS[name]
     data = _data(values, keys, step.body)
     with _runtime().session() as session:
         _case, error = attempt(
-            cases.perform, session, who, int(case_ref["id"]), name, data, version=(case_ref or {}).get("version")
+            machine.perform, session, who, int(case_ref["id"]), name, data, version=(case_ref or {}).get("version")
         )
         raised = session.info.pop("raised_warnings", [])
     if error is not None:

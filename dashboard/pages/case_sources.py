@@ -11,9 +11,11 @@ from sqlalchemy import text
 from dashboard import ids
 from dashboard.auth import require
 from dashboard.pages.cases import CELL, HEADER
-from dashboard.rest import attempt, explain
+from dashboard.rest import attempt
 from dashboard.rest import runtime as _runtime
-from geo import case_sources, cases, policy
+from geo.access import policy
+from geo.cases import filing, forms, machine, sources
+from geo.infra.errors import explain
 
 SOURCES_TABLE = "sources-table"
 NEW_KIND, NEW_SUMMARY, NEW_REPORTER, NEW_PHONE, NEW_REAL, NEW_UNIT, NEW_SUBMIT = (
@@ -141,7 +143,7 @@ def layout(**_query):
 def show(_done, lang):
     who = require("case.view")
     with _runtime().session() as session:
-        rows = case_sources.listing(session, who, "open", 500)
+        rows = sources.listing(session, who, "open", 500)
     table = [
         {k: r[k] for k in ("id", "kind", "summary", "status", "received_on", "verify_due", "accept_due")} for r in rows
     ]
@@ -153,7 +155,7 @@ def unit_choices(source_id):
     if not source_id:
         return [], []
     with _runtime().session() as session:
-        source = case_sources.load(session, who, int(source_id))
+        source = sources.load(session, who, int(source_id))
         items = session.execute(
             text(
                 "SELECT item_code, item_name FROM power_item WHERE unit_id = :u AND power_type_key = 'penalty' "
@@ -183,9 +185,9 @@ def register_source(_clicks, kind, summary, reporter, phone, real, unit, lang):
         "reporter": {"name": reporter, "phone": phone, "real_name": bool(real)} if reporter or phone else None,
     }
     with _runtime().session() as session:
-        body, error = attempt(cases.validate, case_sources.NewSource, data)
+        body, error = attempt(machine.validate, sources.NewSource, data)
         if error is None:
-            body, error = attempt(case_sources.register, session, who, body)
+            body, error = attempt(sources.register, session, who, body)
     if error is not None:
         return html.Div(explain(error, lang), className="lg-error"), no_update
     return html.Div(f"#{body['id']} ✓", id="source-ok"), body["id"]
@@ -201,9 +203,9 @@ def file_source(_clicks, source_id, item, officers, facts, major, lang):
         "major": bool(major),
     }
     with _runtime().session() as session:
-        body, error = attempt(cases.validate, cases.NewCase, data)
+        body, error = attempt(machine.validate, forms.NewCase, data)
         if error is None:
-            body, error = attempt(cases.file_case, session, who, body)
+            body, error = attempt(filing.file_case, session, who, body)
     if error is not None:
         return html.Div(explain(error, lang), className="lg-error", id="file-error"), no_update
     return dcc.Link(f"{body['case_no']} ✓", href=f"/case/{body['id']}", id="file-ok"), -int(body["id"])

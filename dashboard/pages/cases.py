@@ -17,7 +17,7 @@ from dashboard.auth import require
 from dashboard.i18n import t
 from dashboard.i18n_cases import STATUSES
 from dashboard.rest import runtime as _runtime
-from geo import case_views
+from geo.cases import views
 
 LEVEL_COLOURS = {"amber": "#8a6d00", "red": "#8f1d1d", "breach": "#4a0d0d"}
 COLUMNS = ("case_no", "party", "unit", "status", "next_due", "clock", "warning")
@@ -130,7 +130,7 @@ def _status_label(status: str, lang: str | None = None) -> str:
 def show_cases(status, warning, queue, lang):
     who = require("case.view")
     with _runtime().session() as session:
-        rows = case_views.list_cases(
+        rows = views.list_cases(
             session, who, status="open" if queue else status, warning=warning, queue=queue, limit=1000
         )["cases"]
     data = [
@@ -170,7 +170,7 @@ def warnings_layout(**_query):
 def show_warnings(_pushed, lang):
     who = require("case.view")
     with _runtime().session() as session:
-        board = case_views.warnings_board(session, who, limit=1000)
+        board = views.warnings_board(session, who, limit=1000)
     units = sorted({r["unit_name"] or "—" for r in board["by_unit"]})
     figure = go.Figure(
         [

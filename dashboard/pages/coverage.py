@@ -24,7 +24,8 @@ from dashboard import basemap, choropleth, coverage_view, ids
 from dashboard.auth import require
 from dashboard.i18n import t
 from dashboard.rest import runtime as _runtime
-from geo import coverage, queries
+from geo.coverage import counts, model, summary, trends
+from geo.places import queries
 
 PERIODS = ("last30", "day", "week", "month", "quarter", "year", "custom")
 DEFAULT_PERIOD = "last30"  # on the 1st of a month 本月 is one day: an empty map
@@ -327,7 +328,7 @@ def blind_risk_options(lang):
 
 
 def step_options(lang):
-    return [{"label": t(f"cov.step.{s}", lang), "value": s} for s in coverage.TREND_STEPS]
+    return [{"label": t(f"cov.step.{s}", lang), "value": s} for s in trends.TREND_STEPS]
 
 
 def table_options(lang):
@@ -377,11 +378,11 @@ def make_query(period, start, end, township, domain, unit, blind_days):
         period = period_out = "custom"
     if period != "custom" or not (start and end):
         period = DEFAULT_PERIOD if period in ("custom", None) else period
-        window = coverage.parse_window(None, None, period, coverage_view.today())
+        window = model.parse_window(None, None, period, coverage_view.today())
     else:
         try:
-            window = coverage.parse_window(start[:10], end[:10], None, coverage_view.today())
-        except coverage.CoverageError as exc:
+            window = model.parse_window(start[:10], end[:10], None, coverage_view.today())
+        except model.CoverageError as exc:
             return no_update, period_out, no_update, no_update, str(exc)
     query = {
         "start": window.start.isoformat(),
@@ -395,7 +396,7 @@ def make_query(period, start, end, township, domain, unit, blind_days):
     return query, period_out, query["start"], query["end"], ""
 
 
-def _read(query: dict, **changes) -> tuple[coverage.Window, coverage.Filter]:
+def _read(query: dict, **changes) -> tuple[model.Window, model.Filter]:
     """The query as a window and a filter inside the caller's scope (changes drop a selection
     for the chart that shows that selection itself)."""
     scope = require("view")
@@ -416,7 +417,7 @@ def kpi_cards(query, lang):
         return no_update
     window, flt = _read(query)
     with _session() as session:
-        k = coverage.summary(session, window, flt, int(query.get("blind_days") or 90))
+        k = summary.summary(session, window, flt, int(query.get("blind_days") or 90))
     cov, results, plan = k["coverage"], k["results"], k["random_plan"]
     blind = k["blind_spots"]["by_risk"]
     cards = [
@@ -479,7 +480,7 @@ def kpi_cards(query, lang):
     ]
 
 
-def _coverage_label(scope: str, flt: coverage.Filter) -> str:
+def _coverage_label(scope: str, flt: model.Filter) -> str:
     if scope == "unit":
         return "cov.kpi.coverage_unit"
     return "cov.kpi.coverage_filtered" if flt.township or flt.domain else "cov.kpi.coverage"
@@ -517,7 +518,7 @@ def township_map(query, mode, risk, lang):
         }
     window, flt = _read(query, township=None)
     with _session() as session:
-        groups = {g["key"]: g for g in coverage.coverage(session, "township", window, flt)}
+        groups = {g["key"]: g for g in counts.coverage(session, "township", window, flt)}
         towns = queries.townships_geojson(session, simplify_m=30)
     values = {}
     for feature in towns["features"]:
@@ -553,7 +554,7 @@ def unit_chart(query, lang):
     window, flt = _read(query)
     by = "officer" if query.get("unit") else "unit"
     with _session() as session:
-        groups = coverage.coverage(session, by, window, flt)
+        groups = counts.coverage(session, by, window, flt)
     groups.sort(key=lambda g: (g["ratio"] or 0, g["name"]))
     keys = [[g["key"], g["name"]] for g in groups] if by == "unit" else [g["key"] for g in groups]
     figure = go.Figure(
@@ -587,11 +588,11 @@ def unit_chart(query, lang):
 def trend_chart(query, step, lang):
     if not query:
         return no_update
-    step = step if step in coverage.TREND_STEPS else "month"
+    step = step if step in trends.TREND_STEPS else "month"
     window, flt = _read(query)
-    window = coverage.recent_steps(window.end, step, TREND_LENGTH[step])
+    window = trends.recent_steps(window.end, step, TREND_LENGTH[step])
     with _session() as session:
-        points = coverage.trend(session, window, flt, step)
+        points = trends.trend(session, window, flt, step)
     figure = go.Figure(
         [
             go.Bar(
@@ -629,7 +630,7 @@ def domain_chart(query, lang):
         return no_update
     window, flt = _read(query, domain=None)
     with _session() as session:
-        groups = coverage.coverage(session, "domain", window, flt)
+        groups = counts.coverage(session, "domain", window, flt)
         names = {d["key"]: d["en" if lang == "en" else "zh"] for d in queries.domains(session)}
     groups.sort(key=lambda g: -(g["ratio"] or 0))
     selected = query.get("domain")
@@ -664,7 +665,7 @@ def blind_chart(query, lang):
         for risk in ("1", "2", "3", "4"):
             window, flt = _read(query, start=start, township=None, risk=risk)
             by_risk[risk] = {
-                g["key"]: g["denominator"] - g["numerator"] for g in coverage.coverage(session, "township", window, flt)
+                g["key"]: g["denominator"] - g["numerator"] for g in counts.coverage(session, "township", window, flt)
             }
     order = sorted(names, key=lambda c: sum(by_risk[r].get(c, 0) for r in by_risk))
     selected = query.get("township")
@@ -699,7 +700,7 @@ def response_chart(query, lang):
         return no_update
     window, flt = _read(query)
     with _session() as session:
-        bins = coverage.response_histogram(session, window, flt)
+        bins = summary.response_histogram(session, window, flt)
     x = [b["minutes"] for b in bins]
     figure = go.Figure(
         [
@@ -728,7 +729,7 @@ def table(query, by, lang):
     by = by if by in TABLES else "unit"
     window, flt = _read(query)
     with _session() as session:
-        groups = coverage.coverage(session, by, window, flt)
+        groups = counts.coverage(session, by, window, flt)
     rows = groups  # numbers stay numbers, so the table sorts 3.2 % below 26.6 %
     columns = [_column(c, lang) for c in coverage_view.COLUMNS]
     args = {

@@ -13,9 +13,11 @@ from dashboard import basemap, ids
 from dashboard.auth import client_address, current_scope
 from dashboard.i18n import t
 from dashboard.rest import runtime as _runtime
-from geo import audit, fleet, queries, telemetry
-from geo.timezone import BEIJING
-from geo.tracks import find_stops
+from geo.infra import audit
+from geo.infra.timezone import BEIJING
+from geo.places import queries
+from geo.telemetry import fleet, positions
+from geo.telemetry.tracks import find_stops
 
 SPEEDS = (1, 4, 16, 60)
 MAX_WINDOW = dt.timedelta(days=31)
@@ -216,7 +218,7 @@ def load_track(_clicks, device_id, start, end, lang):
     with _runtime().session() as session:
         if not fleet.device_visible(session, scope, int(device_id)):
             return (None, *nothing, t("devices.pick", lang), dash.no_update)
-        doc = telemetry.track(session, int(device_id), *window)
+        doc = positions.track(session, int(device_id), *window)
         audit.record(
             session,
             scope.username,

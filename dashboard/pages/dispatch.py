@@ -15,9 +15,14 @@ from dash_socketio import DashSocketIO
 from dashboard import basemap, dispatching, ids, task_actions
 from dashboard.auth import current_scope, require
 from dashboard.i18n import t
-from dashboard.rest import attempt, explain
+from dashboard.rest import attempt
 from dashboard.rest import runtime as _runtime
-from geo import dispatch, policy, queries
+from geo.access import policy
+from geo.dispatch import crews as dispatch_crews
+from geo.dispatch import model
+from geo.dispatch import tasks as dispatch_tasks
+from geo.infra.errors import explain
+from geo.places import queries
 
 PRIORITY_CLASS = {1: "lg-pri-urgent", 2: "lg-pri-normal", 3: "lg-pri-low"}
 
@@ -134,7 +139,7 @@ def render_queue(lang, _event, _done, _tick):
     lang = lang or "zh"
     scope = current_scope()
     with _runtime().session() as session:
-        tasks = dispatch.list_tasks(session, None if scope.district_wide else sorted(scope.unit_ids))
+        tasks = dispatch_tasks.list_tasks(session, None if scope.district_wide else sorted(scope.unit_ids))
     rows = [
         html.Button(
             id={"type": ids.QUEUE_TASK, "id": task["id"]},
@@ -196,7 +201,9 @@ def select_task(_clicks, map_click):
 def _task_and_candidates(scope, task_id, lang):
     with _runtime().session() as session:
         policy.task_in_scope(session, scope, task_id)
-        return dispatch.task_view(session, task_id), dispatch.candidates(session, task_id, 5, lang, scope.unit_ids)
+        return dispatch_tasks.task_view(session, task_id), dispatch_crews.candidates(
+            session, task_id, 5, lang, scope.unit_ids
+        )
 
 
 def show_candidates(task_id, _done, lang):
@@ -208,7 +215,7 @@ def show_candidates(task_id, _done, lang):
     if error:
         return html.P(explain(error, lang), className="lg-error"), None, None, no_update
     view, result = found
-    may_assign = policy.allowed(scope, "task.assign") and view["status"] in dispatch.ASSIGNABLE
+    may_assign = policy.allowed(scope, "task.assign") and view["status"] in model.ASSIGNABLE
     target = result["target"]
     head = [
         html.H3(f"#{task_id} {target['name']}", id=ids.CANDIDATES_HEADING),

@@ -17,10 +17,13 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import dispatching, ids
 from dashboard.auth import current_scope, require
 from dashboard.i18n import t
-from dashboard.rest import attempt, explain
+from dashboard.rest import attempt
 from dashboard.rest import runtime as _runtime
-from geo import dispatch, policy, queries
-from geo.timezone import BEIJING
+from geo.access import policy
+from geo.dispatch import registers
+from geo.infra.errors import explain
+from geo.infra.timezone import BEIJING
+from geo.places import queries
 
 
 def register(app: dash.Dash) -> None:
@@ -83,7 +86,7 @@ def render(lang):
     with _runtime().session() as session:
         domains = queries.domains(session)
         towns = sorted(queries.township_names(session).items())
-        officers = dispatch.officer_choices(session, scope.unit_ids)
+        officers = registers.officer_choices(session, scope.unit_ids)
     name_key = "en" if lang == "en" else "zh"
     sections = [html.H2(t("desk.heading", lang), style={"fontSize": "16px"})]
     if policy.allowed(scope, "task.create"):
@@ -201,7 +204,7 @@ def search_targets(q, value):
         return no_update
     require("view")
     with _runtime().session() as session:
-        found = dispatch.find_targets(session, q)
+        found = registers.find_targets(session, q)
     return [{"label": f"{r['name']}（{r['credit_code'] or r['id']}）", "value": r["id"]} for r in found]
 
 
@@ -209,7 +212,7 @@ def target_domains(target_id, lang):
     if not target_id:
         return []
     with _runtime().session() as session:
-        card = dispatch.target_domains(session, int(target_id))
+        card = registers.target_domains(session, int(target_id))
     return [{"label": d["en" if lang == "en" else "zh"], "value": d["key"]} for d in card]
 
 

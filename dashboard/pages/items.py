@@ -16,8 +16,9 @@ from dashboard.auth import require
 from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
 from dashboard.rest import runtime as _runtime
-from geo import discretion, items
-from geo.errors import NotFound
+from geo.cases import discretion
+from geo.cases.items import model, store
+from geo.infra.errors import NotFound
 
 BAND_COLOURS = {"从轻": "#3d7a5c", "一般": "#4a6fa5", "从重": "#9a5b2e"}
 
@@ -72,7 +73,7 @@ def show(query, code, lang):
     who = require("case.view")
     with _runtime().session() as session:
         units = None if who.district_wide else sorted(who.unit_ids or ())
-        found = items.listing(session, unit_ids=units, q=(query or "").strip() or None)
+        found = store.listing(session, unit_ids=units, q=(query or "").strip() or None)
         listing = [
             html.Li(
                 dcc.Link(f"{i['code']} · {i['name']}", href=f"/items?code={i['code']}", style={"color": "#9cc3ff"}),
@@ -83,13 +84,13 @@ def show(query, code, lang):
         detail: Any = html.P(t("items.pick", lang), className="lg-note")
         if code:
             try:
-                detail = _detail(items.get(session, code), lang)
+                detail = _detail(store.get(session, code), lang)
             except NotFound:
                 detail = html.P(t("items.none", lang))
     return listing, detail, t("items.heading", lang), t("items.search", lang)
 
 
-def _detail(item: items.Item, lang: str | None) -> Any:
+def _detail(item: model.Item, lang: str | None) -> Any:
     tiers = item.statutory.tiers if item.statutory else []
     parts: list[Any] = [
         html.H3(f"{item.code} v{item.version} · {item.name}", id="items-title"),
@@ -100,7 +101,7 @@ def _detail(item: items.Item, lang: str | None) -> Any:
         derived = t("case.discretion.derived", lang) if item.bands_derived else ""
         parts.append(html.P(f"{t('items.source', lang)}：{item.discretion.source} {derived}", className="lg-note"))
     if tiers:
-        parts.append(html.Ul([html.Li(f"{x.id}：{x.label} · {items.range_text(x.fine)}") for x in tiers]))
+        parts.append(html.Ul([html.Li(f"{x.id}：{x.label} · {model.range_text(x.fine)}") for x in tiers]))
         parts.append(dcc.Graph(id=ids.ITEMS_CHART, figure=_bands_figure(item, lang), config={"displayModeBar": False}))
         parts.append(_calculator(item, lang))
     if item.check_points:
@@ -111,7 +112,7 @@ def _detail(item: items.Item, lang: str | None) -> Any:
     return html.Div(parts)
 
 
-def _bands_figure(item: items.Item, lang: str | None) -> go.Figure:
+def _bands_figure(item: model.Item, lang: str | None) -> go.Figure:
     """One row per tier (and per floor rule), the three levels' bands side by side."""
     fig = go.Figure()
     for lv in item.discretion.levels:
@@ -141,7 +142,7 @@ def _bands_figure(item: items.Item, lang: str | None) -> go.Figure:
     return fig
 
 
-def _calculator(item: items.Item, lang: str | None) -> Any:
+def _calculator(item: model.Item, lang: str | None) -> Any:
     tiers = item.statutory.tiers if item.statutory else []
     factors = [
         dcc.Input(
@@ -201,7 +202,7 @@ def _number(value: Any) -> Decimal | None:
 def check(_clicks, code, tier, party, base, fine, circumstances, factor_values, factor_ids, lang):
     require("case.view")
     with _runtime().session() as session:
-        item = items.get(session, code)
+        item = store.get(session, code)
     recorded: dict[str, Any] = {}
     for fid, value in zip(factor_ids, factor_values, strict=True):
         spec = item.discretion.factors[fid["name"]]

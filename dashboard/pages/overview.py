@@ -17,10 +17,15 @@ from dash_socketio import DashSocketIO
 from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching, ids, live_panel, palette
 from dashboard.auth import current_scope
 from dashboard.i18n import t
-from dashboard.rest import explain, record_refusal
+from dashboard.rest import record_refusal
 from dashboard.rest import runtime as _runtime
-from geo import coverage, dispatch, fleet, policy, queries, target_map
-from geo.errors import LawGridError
+from geo.access import policy
+from geo.coverage import counts as coverage_counts
+from geo.coverage import model, trends
+from geo.dispatch import model as dispatch_model
+from geo.infra.errors import LawGridError, explain
+from geo.places import queries, target_map
+from geo.telemetry import fleet
 
 FILTERS = [Input(ids.F_TOWNSHIP, "value"), Input(ids.F_DOMAIN, "value"), Input(ids.F_RISK, "value")]
 
@@ -318,7 +323,7 @@ def alarm_heat(window, _alarm):
     scope = current_scope()
     with _runtime().session() as session:
         if window.startswith("inspections"):
-            heat = coverage.inspection_heat(session, since.astimezone(coverage_view.BEIJING).date(), scope.unit_ids)
+            heat = trends.inspection_heat(session, since.astimezone(coverage_view.BEIJING).date(), scope.unit_ids)
         else:
             heat = fleet.alarm_heat(session, scope, since)
     return heat, {"max": max(1, heat["max"])}
@@ -335,13 +340,13 @@ def filter_townships(towns, domains, risks, colour_by, lang, hideout):
     with _runtime().session() as session:
         names = queries.township_names(session)
         if colour_by == "coverage":
-            window = coverage.parse_window(None, None, "month", coverage_view.today())
-            flt = coverage.Filter(
+            window = model.parse_window(None, None, "month", coverage_view.today())
+            flt = model.Filter(
                 domain=domains[0] if domains and len(domains) == 1 else None,
                 risk=risks[0] if risks and len(risks) == 1 else None,
                 unit_ids=current_scope().unit_ids,
             )
-            values = {g["key"]: g["ratio"] for g in coverage.coverage(session, "township", window, flt)}
+            values = {g["key"]: g["ratio"] for g in coverage_counts.coverage(session, "township", window, flt)}
         else:
             values = target_map.township_counts(
                 session, target_map.TargetFilter(domains=domains or [], risks=risks or [])
@@ -445,7 +450,7 @@ def create_from_card(clicks, target, lang):
                 source="map",
                 request_key=f"card:{target.get('key')}:{domain}" if target.get("key") else None,
             )
-        except dispatch.DispatchError as exc:  # no unit holds this domain: try the next
+        except dispatch_model.DispatchError as exc:  # no unit holds this domain: try the next
             error = exc
             continue
         except LawGridError as exc:

@@ -13,7 +13,7 @@ import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from geo.timezone import BEIJING
+from geo.infra.timezone import BEIJING
 
 FLAG = 0x7E
 ESC = 0x7D

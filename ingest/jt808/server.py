@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from geo.telemetry import Fix
+from geo.telemetry.positions import Fix
 from ingest.context import IngestContext
 from ingest.jt808 import codec, profiles
 from ingest.listener import TcpListener

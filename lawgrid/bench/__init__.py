@@ -31,7 +31,7 @@ def bench_database(runtime) -> str:
         return cluster.url("lawgrid_bench")
     from sqlalchemy import text as sql
 
-    from geo import db
+    from geo.infra import db
 
     admin = db.make_engine(runtime.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -19,27 +19,19 @@ import numpy as np
 import psycopg
 from sqlalchemy import text
 
-from geo import accounts, case_clocks, case_views, cases, db, workdays
-from geo.reference import load_reference
-from geo.timezone import today as beijing_today
+from geo.access import accounts
+from geo.cases import clocks, machine, views, workdays
+from geo.cases.actions import PRE_DECISION
+from geo.infra import db
+from geo.infra.timezone import today as beijing_today
+from geo.places.reference import load_reference
 from ingest.seed import seed_organisation, seed_targets
 from ingest.seed_cases import seed_cases
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
 
 SAMPLES = 300
-STATUSES = (
-    "filed",
-    "investigating",
-    "under_review",
-    "awaiting_approval",
-    "approved",
-    "notified",
-    "statements",
-    "decided",
-    "served",
-    "executing",
-)
+STATUSES = (*PRE_DECISION[:7], "decided", "served", "executing")  # the open statuses a district holds
 
 
 def _log(msg: str) -> None:
@@ -124,14 +116,14 @@ def run(runtime, args) -> dict:
     with db.session_scope(sessions) as s:
         s.execute(text("DELETE FROM case_warning"))  # the first pass raises every warning
         t0 = time.perf_counter()
-        raised = case_clocks.sweep(s, today)
+        raised = clocks.sweep(s, today)
         first = time.perf_counter() - t0
     with db.session_scope(sessions) as s:
         t0 = time.perf_counter()
-        case_clocks.sweep(s, today)
+        clocks.sweep(s, today)
         steady = time.perf_counter() - t0
     raw = psycopg.connect(db.raw_psycopg_url(engine), options=db.SESSION_OPTIONS)
-    clocks_sql = case_clocks._clocks_sql(False).replace("CAST(:today AS date)", "%(today)s::date")
+    clocks_sql = clocks._clocks_sql(False).replace("CAST(:today AS date)", "%(today)s::date")
     t0 = time.perf_counter()
     running = (raw.execute(f"SELECT count(*) FROM ({clocks_sql}) k", {"today": today}).fetchone() or (0,))[0]
     bare_sweep = time.perf_counter() - t0
@@ -146,7 +138,7 @@ def run(runtime, args) -> dict:
         for _ in range(SAMPLES):
             unit, level = int(rng.choice(units)), str(rng.choice(["amber", "red", "breach"]))
             t0 = time.perf_counter()
-            case_views.list_cases(s, oversight, status="open", unit_id=unit, warning=level, limit=200)
+            views.list_cases(s, oversight, status="open", unit_id=unit, warning=level, limit=200)
             ours.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             raw.execute(
@@ -191,7 +183,7 @@ def run(runtime, args) -> dict:
             raw.execute("SELECT lawgrid_decision_gates(%(c)s, 'penalty', NULL, %(d)s)", {"c": case_id, "d": today})
             gate_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            cases.perform(s, head, case_id, "decide", {"kind": "penalty"})
+            machine.perform(s, head, case_id, "decide", {"kind": "penalty"})
             step_ms.append((time.perf_counter() - t0) * 1000)
             decided += 1
     raw.close()

@@ -14,9 +14,13 @@ import time
 import numpy as np
 from sqlalchemy import text
 
-from geo import coverage, db, target_map
-from geo.reference import load_reference
-from geo.timezone import BEIJING
+from geo.coverage import counts as coverage_counts
+from geo.coverage import facts as coverage_facts
+from geo.coverage import model, summary, trends
+from geo.infra import db
+from geo.infra.timezone import BEIJING
+from geo.places import target_map
+from geo.places.reference import load_reference
 from ingest.seed import seed_inspection_history, seed_organisation, seed_targets
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
@@ -35,16 +39,16 @@ def leaders_page(session, end: dt.date) -> float:
     """Seconds to compute, one after another, everything the 覆盖率 page shows for a month:
     KPI cards, units, the township map, trend, domains, blind spots by risk, response times.
     (The page asks for them in parallel; this is the serial total.)"""
-    month = coverage.parse_window(None, None, "month", end)
-    blind = coverage.Window(end - dt.timedelta(days=90), end)
+    month = model.parse_window(None, None, "month", end)
+    blind = model.Window(end - dt.timedelta(days=90), end)
     t0 = time.perf_counter()
-    coverage.summary(session, month, coverage.Filter(), 90)
+    summary.summary(session, month, model.Filter(), 90)
     for by in ("unit", "township", "domain"):
-        coverage.coverage(session, by, month)
-    coverage.trend(session, coverage.recent_steps(end, "month", 12), coverage.Filter(), "month")
+        coverage_counts.coverage(session, by, month)
+    trends.trend(session, trends.recent_steps(end, "month", 12), model.Filter(), "month")
     for risk in (1, 2, 3, 4):
-        coverage.coverage(session, "township", blind, coverage.Filter(risk=risk))
-    coverage.response_histogram(session, month)
+        coverage_counts.coverage(session, "township", blind, model.Filter(risk=risk))
+    summary.response_histogram(session, month)
     return round(time.perf_counter() - t0, 2)
 
 
@@ -62,12 +66,12 @@ BI_VIEW = """
     WHERE i.status = 'completed' AND i.completed_at IS NOT NULL;
     CREATE INDEX bi_target_day_day ON bi_target_day (day);
     ANALYZE bi_target_day;
-""".format(day=coverage.DAY_SQL.format(col="i.completed_at"))
+""".format(day=model.DAY_SQL.format(col="i.completed_at"))
 BI_KEYS = {"unit": "unit_id::text", "body": "unit_id::text", "township": "township_code", "domain": "domain_key",
            "risk": "risk_level::text"}  # fmt: skip
 
 
-def bi_numerators(session, by: str, window: coverage.Window, flt: coverage.Filter) -> dict[str, int] | None:
+def bi_numerators(session, by: str, window: model.Window, flt: model.Filter) -> dict[str, int] | None:
     """The numerators from the BI view (None for the officer grouping: another grain)."""
     if by not in BI_KEYS:
         return None
@@ -104,7 +108,7 @@ def run(runtime, args) -> dict:
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     with db.session_scope(sessions) as s:
-        facts = coverage.rebuild(s)
+        facts = coverage_facts.rebuild(s)
     rebuild_s = time.perf_counter() - t1
     # What autovacuum does within a minute of a rebuild: the statistics, and the visibility
     # map the officers' index-only numerators need.
@@ -131,19 +135,19 @@ def run(runtime, args) -> dict:
         for q in range(QUERIES):
             days = int(rng.choice([1, 7, 30, 91, 365, int(rng.integers(2, 700))]))
             end = END - dt.timedelta(days=int(rng.integers(0, 365)))
-            window = coverage.Window(end - dt.timedelta(days=days - 1), end)
+            window = model.Window(end - dt.timedelta(days=days - 1), end)
             by = GROUPINGS[q % len(GROUPINGS)]
             pick = (q // len(GROUPINGS) + q) % 4  # each grouping meets several kinds of filter
-            flt = coverage.Filter(
+            flt = model.Filter(
                 township=str(rng.choice(towns)) if pick == 1 else None,
                 domain=str(rng.choice(domains)) if pick == 2 else None,
                 risk=int(rng.integers(1, 5)) if pick == 3 else None,
             )
             a = time.perf_counter()
-            groups = coverage.coverage(s, by, window, flt)
+            groups = coverage_counts.coverage(s, by, window, flt)
             ours.append((time.perf_counter() - a) * 1000)
             b = time.perf_counter()
-            reference = coverage.brute_force(s, by, window, flt)
+            reference = coverage_counts.brute_force(s, by, window, flt)
             brute.append((time.perf_counter() - b) * 1000)
             c = time.perf_counter()
             peer = bi_numerators(s, by, window, flt)

@@ -21,9 +21,11 @@ import numpy as np
 import psycopg
 from sqlalchemy import text
 
-from geo import db, dispatch, dispatch_batch
-from geo.reference import load_reference
-from geo.timezone import BEIJING
+from geo.dispatch import batch, crews, model
+from geo.dispatch import tasks as dispatch_tasks
+from geo.infra import db
+from geo.infra.timezone import BEIJING
+from geo.places.reference import load_reference
 from ingest.seed import seed_organisation, seed_targets
 from lawgrid.bench import bench_database, psycopg_sql
 from lawgrid.runtime import REFERENCE_DIR
@@ -86,7 +88,7 @@ def prepare(session, officers: int, tasks: int, targets: int, seed: int) -> list
     ).all()
     due = dt.datetime.now(BEIJING).replace(hour=17, minute=0, second=0, microsecond=0)
     ids = [
-        dispatch.create_task(session, target_id=t, domain_key=d, due_at=due, actor="bench", source="bulk")
+        dispatch_tasks.create_task(session, target_id=t, domain_key=d, due_at=due, actor="bench", source="bulk")
         for t, d in rows
     ]
     session.execute(text("ANALYZE"))
@@ -106,7 +108,7 @@ def run(runtime, args) -> dict:
     rng = np.random.default_rng(args.seed)
     sample = [int(i) for i in rng.choice(task_ids, size=min(SAMPLES, len(task_ids)), replace=False)]
     ours, bare = [], []
-    pool_sql = dispatch.POOL_SQL.format(
+    pool_sql = crews.POOL_SQL.format(
         where="(o.unit_id IN (SELECT unit_id FROM power_item WHERE domain_key = :domain) "
         "OR o.id IN (SELECT officer_id FROM officer_area WHERE township_code = :township))"
     )
@@ -119,10 +121,10 @@ def run(runtime, args) -> dict:
         crews_found = 0
         for task_id in sample:
             t0 = time.perf_counter()
-            result = dispatch.candidates(s, task_id)
+            result = crews.candidates(s, task_id)
             ours.append((time.perf_counter() - t0) * 1000)
             crews_found += bool(result["crews"])
-            task = dispatch.load_task(s, task_id)
+            task = model.load_task(s, task_id)
             t1 = time.perf_counter()
             raw.execute(
                 pool_sql,
@@ -141,23 +143,23 @@ def run(runtime, args) -> dict:
     _log("planning the batch")
     with db.session_scope(sessions) as s:
         t0 = time.perf_counter()
-        plan = dispatch_batch.plan_batch(s, task_ids)
+        plan = batch.plan_batch(s, task_ids)
         batch_s = time.perf_counter() - t0
         assert plan.problem is not None and plan.greedy is not None
         t1 = time.perf_counter()
-        exact, exact_assigned = dispatch_batch.exact_total(plan.problem)
+        exact, exact_assigned = batch.exact_total(plan.problem)
         exact_s = time.perf_counter() - t1
         # The optimum over exactly the tasks the greedy plan staffed: a like-for-like comparison.
-        same_as_greedy, _ = dispatch_batch.exact_total(plan.problem, plan.greedy["staffed"])
+        same_as_greedy, _ = batch.exact_total(plan.problem, plan.greedy["staffed"])
         on_duty = s.execute(text("SELECT count(*) FROM officer WHERE duty_state = 'on_duty'")).scalar()
         # What pruning to the k nearest crews costs: on a smaller problem (the first
         # PRUNE_TASKS tasks), the pruned plan beside the optimum over every lawful crew.
         few = task_ids[:PRUNE_TASKS]
         _log(f"pruning check: {len(few)} tasks, k={K} against every crew")
-        pruned = dispatch_batch.plan_batch(s, few, k=K)
-        unpruned = dispatch_batch.plan_batch(s, few, k=pruned.crews or 1)
+        pruned = batch.plan_batch(s, few, k=K)
+        unpruned = batch.plan_batch(s, few, k=pruned.crews or 1)
         # Where the cap bites harder: only the TIGHT_K nearest kept.
-        tight = dispatch_batch.plan_batch(s, few, k=TIGHT_K)
+        tight = batch.plan_batch(s, few, k=TIGHT_K)
         s.rollback()
     engine.dispose()
     greedy = plan.greedy

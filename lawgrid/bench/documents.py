@@ -16,9 +16,13 @@ import time
 
 from sqlalchemy import text
 
-from geo import accounts, cases, db, documents, pdf_render, workdays
-from geo.reference import load_reference
-from geo.timezone import today as beijing_today
+from geo.access import accounts
+from geo.cases import filing, forms, machine, workdays
+from geo.documents import drafting, filling, reading, render, signing
+from geo.documents import forms as documents_forms
+from geo.infra import db
+from geo.infra.timezone import today as beijing_today
+from geo.places.reference import load_reference
 from ingest.seed import seed_organisation, seed_targets
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
@@ -85,11 +89,11 @@ def run(runtime, args) -> dict:
             )
         ids = []
         for i in range(n):
-            case = cases.open_onsite(
+            case = filing.open_onsite(
                 s,
                 users[0],
-                cases.validate(
-                    cases.OnsiteCase,
+                machine.validate(
+                    forms.OnsiteCase,
                     {
                         "party": {"kind": "legal", "name": f"滨海新区某某商店{i}号", "id_no": "91120116MA05K0XX1Q"},
                         "item_code": "market_regulation.04",
@@ -108,28 +112,30 @@ def run(runtime, args) -> dict:
     for i, case_id in enumerate(ids):
         with db.session_scope(sessions) as s:
             t0 = time.perf_counter()
-            doc = documents.draft(
+            doc = drafting.draft(
                 s,
                 users[0],
-                documents.Draft.model_validate({"template": "onsite_decision", "case_id": case_id, "fields": fields}),
+                documents_forms.Draft.model_validate(
+                    {"template": "onsite_decision", "case_id": case_id, "fields": fields}
+                ),
             )
-            doc = documents.issue(s, users[0], kit, doc["id"], documents.Issue.model_validate({}))
+            doc = drafting.issue(s, users[0], kit, doc["id"], documents_forms.Issue.model_validate({}))
             issue_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             for who in users:
-                documents.sign(
+                signing.sign(
                     s,
                     who,
                     doc["id"],
-                    documents.Sign.model_validate(
+                    documents_forms.Sign.model_validate(
                         {"signer_kind": "officer", "doc_sha256": doc["pdf_sha256"], "image_png": _png()}
                     ),
                 )
-            documents.sign(
+            signing.sign(
                 s,
                 users[0],
                 doc["id"],
-                documents.Sign.model_validate(
+                documents_forms.Sign.model_validate(
                     {
                         "signer_kind": "party",
                         "signer_name": "张某",
@@ -140,30 +146,30 @@ def run(runtime, args) -> dict:
             )
             sign_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            documents.seal_document(s, users[0], kit, doc["id"])
+            signing.seal_document(s, users[0], kit, doc["id"])
             seal_ms.append((time.perf_counter() - t0) * 1000)
-            data, _ = documents.pdf(s, users[0], kit, doc["id"])
+            data, _ = reading.pdf(s, users[0], kit, doc["id"])
             sealed_pdfs.append(data)
             if sample_page is None:
-                from geo import doc_templates
+                from geo.documents import templates
 
-                template = doc_templates.get(s, "onsite_decision")
-                ctx = documents.context(s, case_id, None)
-                sample_page = documents.page(template, ctx, doc["body"], doc["doc_no"], [], dt.datetime.now(dt.UTC))
+                template = templates.get(s, "onsite_decision")
+                ctx = filling.context(s, case_id, None)
+                sample_page = filling.page(template, ctx, doc["body"], doc["doc_no"], [], dt.datetime.now(dt.UTC))
         # the library alone: the same rows of text, the same font, nothing else
         assert sample_page is not None
         t0 = time.perf_counter()
-        pdf_render.render(kit.fonts, sample_page)
+        render.render(kit.fonts, sample_page)
         baseline_ms.append((time.perf_counter() - t0) * 1000)
         if (i + 1) % 20 == 0:
             _log(f"{i + 1}/{n} documents")
     with db.session_scope(sessions) as s:
         for data in sealed_pdfs:
             t0 = time.perf_counter()
-            result = documents.verify_file(s, data)
+            result = reading.verify_file(s, data)
             verify_ms.append((time.perf_counter() - t0) * 1000)
             assert result["intact"] and result["trusted"], result
-    from geo import seal
+    from geo.documents import seal
 
     with db.session_scope(sessions) as s:
         authority = seal.authority_pem(s)

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import text as sql
 
-from geo import db
-from geo.reference import load_reference
+from geo.infra import db
+from geo.places.reference import load_reference
 from ingest.seed import seed_organisation
 from lawgrid import ingest_procs
 from lawgrid.bench import bench_database, cpu_seconds, postgres_cpu_seconds

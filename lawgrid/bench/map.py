@@ -22,8 +22,10 @@ import psycopg
 import requests
 from werkzeug.serving import make_server
 
-from geo import accounts, db, target_map
-from geo.reference import load_reference
+from geo.access import accounts
+from geo.infra import db
+from geo.places import target_map
+from geo.places.reference import load_reference
 from ingest.seed import seed_organisation, seed_targets
 from ingest.synthetic import CLUSTERS
 from lawgrid import chromium

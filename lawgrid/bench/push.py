@@ -23,8 +23,9 @@ import threading
 import time
 from pathlib import Path
 
-from geo import accounts, db
-from geo.reference import load_reference
+from geo.access import accounts
+from geo.infra import db
+from geo.places.reference import load_reference
 from ingest.seed import seed_organisation
 from lawgrid import screens
 from lawgrid.bench import bench_database, push_peer

@@ -8,8 +8,8 @@ import time
 
 from sqlalchemy import text
 
-from geo import queries
-from geo.bulk import TARGET_COPY_COLUMNS, copy_text
+from geo.infra.bulk import TARGET_COPY_COLUMNS, copy_text
+from geo.places import queries
 from ingest import synthetic
 from ingest.seed import seed_targets
 

@@ -1,0 +1,296 @@
+"""Accounts, roles, unit scopes and login throttling. Passwords are hashed with argon2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.infra.errors import InvalidInput, NotFound
+
+ROLES = (
+    "admin",
+    "operator",
+    "dispatcher",
+    "leader",
+    "supervisor",
+    "auditor",
+    # case handling (办案)
+    "officer",  # 办案人员: linked to his officer row, acts for its unit
+    "legal_reviewer",  # 法制审核人员
+    "case_reviewer",  # 案件审核人员
+    "organ_head",  # 行政机关负责人: files, approves and decides
+    "hearing_officer",  # 听证主持人
+    "oversight",  # 执法监督机构: reads every unit's cases and warnings
+)
+UNIT_SCOPED_ROLES = (
+    "dispatcher",
+    "supervisor",
+    "officer",
+    "legal_reviewer",
+    "case_reviewer",
+    "organ_head",
+    "hearing_officer",
+)
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable ... 4 very unguessable
+THROTTLE_FAILURES = 5  # failures within the window lock the account...
+THROTTLE_FAILURES_PER_ADDRESS = 20  # ...or the address (higher: many users share a NAT)
+THROTTLE_WINDOW_MIN = 15
+
+_hasher = PasswordHasher()
+
+
+class AccountError(InvalidInput):
+    """A request about accounts that cannot be honoured, with the reason."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking and what they may see: unit_ids None means the whole district."""
+
+    user_id: int
+    username: str
+    role: str
+    unit_ids: frozenset[int] | None
+    session_version: int = 0
+    """Written into the session cookie and tokens at login; a newer one in the database
+    (logout, password change, account disabled) ends them."""
+    officer_id: int | None = None
+    """The officer row of the account, if it is an officer's (officers, and anyone else who
+    holds an enforcement certificate): handlers never review or hear their own cases."""
+
+    @property
+    def district_wide(self) -> bool:
+        return self.unit_ids is None
+
+    def unit_filter(self, column: str) -> tuple[str, dict[str, Any]]:
+        """SQL condition restricting `column` (a unit id) to this scope, and its params."""
+        if self.unit_ids is None:
+            return "true", {}
+        return f"{column} = ANY(:scope_units)", {"scope_units": sorted(self.unit_ids)}
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    unit_codes: list[str] | None = None,
+    *,
+    officer_cert: str | None = None,
+    legal_qualification_no: str | None = None,
+) -> int:
+    """An account. An officer's account names his certificate (`officer_cert`) and acts for
+    his officer row's unit; a legal reviewer may carry his 法律职业资格 number."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    check_password(password, username)
+    unit_codes = list(unit_codes or [])
+    officer_id = None
+    if officer_cert is not None:
+        found = session.execute(
+            text("SELECT o.id, u.code FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE o.cert_no = :c"),
+            {"c": officer_cert},
+        ).first()
+        if found is None:
+            raise AccountError(f"no officer holds certificate {officer_cert!r}")
+        officer_id = found.id
+        if role == "officer" and not unit_codes:
+            unit_codes = [found.code]
+    elif role == "officer":
+        raise AccountError("an officer's account names his certificate: give --officer CERT_NO")
+    if role in UNIT_SCOPED_ROLES and not unit_codes:
+        raise AccountError(f"a {role} acts for one or more units: give --unit CODE")
+    if role not in UNIT_SCOPED_ROLES and unit_codes:
+        raise AccountError(f"a {role} is district-wide; --unit applies to {', '.join(UNIT_SCOPED_ROLES)}")
+    units: dict[str, int] = dict(
+        session.execute(text("SELECT code, id FROM enforcement_unit WHERE code = ANY(:c)"), {"c": unit_codes}).all()
+    )
+    missing = [c for c in unit_codes if c not in units]
+    if missing:
+        raise AccountError(f"unknown enforcement unit {', '.join(missing)}")
+    exists = session.execute(text("SELECT 1 FROM app_user WHERE username = :u"), {"u": username}).first()
+    if exists:
+        raise AccountError(f"user {username!r} already exists")
+    user_id = session.execute(
+        text(
+            "INSERT INTO app_user (username, password_hash, role, officer_id, legal_qualification_no) "
+            "VALUES (:u, :h, :r, :o, :q) RETURNING id"
+        ),
+        dict(u=username, h=_hasher.hash(password), r=role, o=officer_id, q=legal_qualification_no),
+    ).scalar_one()
+    for unit_id in units.values():
+        session.execute(text("INSERT INTO user_unit VALUES (:u, :unit)"), dict(u=user_id, unit=unit_id))
+    return int(user_id)
+
+
+def check_password(password: str, username: str = "") -> None:
+    """At least MIN_PASSWORD_LENGTH characters and not guessable: zxcvbn (its shipped lists of
+    common passwords, names and words, keyboard patterns, dates, l33t) must rate it 3 of 4."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    from zxcvbn import zxcvbn
+
+    verdict = zxcvbn(password[:100], user_inputs=[username, "lawgrid", "binhai", "滨海"])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        hint = verdict["feedback"].get("warning") or "it follows a common pattern"
+        raise AccountError(f"password is too easy to guess ({hint}); use a longer phrase of unrelated words")
+
+
+def _user(session: Session, username: str) -> Any:
+    row = session.execute(text("SELECT id, active FROM app_user WHERE username = :u"), {"u": username}).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    return row
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session and token of the user (they carry the old session version)."""
+    session.execute(text("UPDATE app_user SET session_version = session_version + 1 WHERE id = :id"), {"id": user_id})
+
+
+def change_password(session: Session, username: str, password: str) -> None:
+    row = _user(session, username)
+    check_password(password, username)
+    session.execute(
+        text("UPDATE app_user SET password_hash = :h, password_changed_at = now() WHERE id = :id"),
+        {"h": _hasher.hash(password), "id": row.id},
+    )
+    end_sessions(session, row.id)
+
+
+def set_active(session: Session, username: str, active: bool) -> None:
+    """Disable (or enable again) an account; disabling ends its sessions and tokens."""
+    row = _user(session, username)
+    session.execute(text("UPDATE app_user SET active = :a WHERE id = :id"), {"a": active, "id": row.id})
+    end_sessions(session, row.id)
+
+
+def users(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        text(
+            """SELECT u.id, u.username, u.role, u.active, u.created_at, u.password_changed_at,
+                      coalesce(array_agg(e.code ORDER BY e.code) FILTER (WHERE e.code IS NOT NULL), '{}') AS units
+               FROM app_user u LEFT JOIN user_unit uu ON uu.user_id = u.id
+               LEFT JOIN enforcement_unit e ON e.id = uu.unit_id
+               GROUP BY u.id ORDER BY u.username"""
+        )
+    ).mappings()
+    return [
+        {**r, "created_at": r["created_at"].isoformat(), "password_changed_at": r["password_changed_at"].isoformat()}
+        for r in rows
+    ]
+
+
+def scope_for(session: Session, user_id: int, session_version: int | None = None) -> Scope | None:
+    """The scope of an active account; None if disabled, or if session_version is given and
+    the account's sessions have been ended since (logout, password change)."""
+    row = session.execute(
+        text("SELECT id, username, role, session_version, officer_id FROM app_user WHERE id = :id AND active"),
+        {"id": user_id},
+    ).first()
+    if row is None or (session_version is not None and session_version != row.session_version):
+        return None
+    units = None
+    if row.role in UNIT_SCOPED_ROLES:
+        units = frozenset(
+            session.execute(text("SELECT unit_id FROM user_unit WHERE user_id = :id"), {"id": user_id}).scalars()
+        )
+    return Scope(row.id, row.username, row.role, units, row.session_version, row.officer_id)
+
+
+LOGIN_LOCK = 0x4C47_0003  # advisory-lock namespace: one throttle decision per account at a time ("LG" 3)
+_DUMMY_HASH = _hasher.hash("lawgrid: an account that does not exist")
+KNOWN_ADDRESS_DAYS = 90
+
+
+def _known_address(session: Session, username: str, source: str) -> bool:
+    """The account has logged in from this address before: its owner, most likely."""
+    return (
+        session.execute(
+            text(
+                "SELECT 1 FROM login_attempt WHERE username = :u AND source = :s AND success "
+                "AND at > clock_timestamp() - make_interval(days => :d) LIMIT 1"
+            ),
+            dict(u=username, s=source, d=KNOWN_ADDRESS_DAYS),
+        ).first()
+        is not None
+    )
+
+
+def throttled_minutes(session: Session, username: str, source: str) -> int:
+    """Minutes until this address may try this account again (0: now).
+
+    An account is held after THROTTLE_FAILURES failures within the window, from wherever they
+    came; an address after THROTTLE_FAILURES_PER_ADDRESS failures. Neither hold applies to an
+    address the account has logged in from before: guesses from elsewhere cannot lock the
+    owner out at his desk, nor a proxy's users out of their own accounts."""
+    row = session.execute(
+        text(
+            """
+            SELECT max(at) AS last, count(*) FILTER (WHERE username = :u) AS by_user,
+                   count(*) FILTER (WHERE source = :s) AS by_source
+            FROM login_attempt
+            WHERE NOT success AND at > clock_timestamp() - make_interval(mins => :w)
+              AND (username = :u OR source = :s)
+            """
+        ),
+        dict(u=username, s=source, w=THROTTLE_WINDOW_MIN),
+    ).one()
+    if row.by_user < THROTTLE_FAILURES and row.by_source < THROTTLE_FAILURES_PER_ADDRESS:
+        return 0
+    if _known_address(session, username, source):
+        return 0
+    waited = session.execute(
+        text("SELECT extract(epoch FROM clock_timestamp() - :last) / 60"), {"last": row.last}
+    ).scalar()
+    return max(1, int(THROTTLE_WINDOW_MIN - float(waited or 0)) + 1)
+
+
+def begin_attempt(session: Session, username: str, source: str) -> tuple[int | None, str | None]:
+    """The throttle's decision, made under a lock on the account so that concurrent guesses
+    are counted one after another: (attempt id, None) to go on, recorded as a failure until
+    `finish_attempt` says otherwise; (None, reason) if held. The caller commits at once."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:u))"), {"ns": LOGIN_LOCK, "u": username})
+    wait = throttled_minutes(session, username, source)
+    if wait:
+        return None, f"too many failed logins; try again in {wait} minutes"
+    attempt = session.execute(
+        text("INSERT INTO login_attempt (username, source, success) VALUES (:u, :s, false) RETURNING id"),
+        dict(u=username, s=source),
+    ).scalar_one()
+    return int(attempt), None
+
+
+def check_credentials(session: Session, username: str, password: str) -> int | None:
+    """The account's id if the password is right. An unknown or disabled account costs the
+    same hash as a known one, so the answer's time says nothing about which usernames exist."""
+    row = session.execute(
+        text("SELECT id, password_hash FROM app_user WHERE username = :u AND active"), {"u": username}
+    ).first()
+    try:
+        ok: bool = _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    return int(row.id) if ok and row is not None else None
+
+
+def finish_attempt(session: Session, attempt_id: int, user_id: int | None) -> tuple[Scope | None, str | None]:
+    if user_id is None:
+        return None, "wrong username or password"
+    session.execute(text("UPDATE login_attempt SET success = true WHERE id = :i"), {"i": attempt_id})
+    return scope_for(session, user_id), None
+
+
+def authenticate(session: Session, username: str, password: str, source: str) -> tuple[Scope | None, str | None]:
+    """(scope, None) on success, (None, reason) otherwise, in one transaction (CLI and tests);
+    the web tier runs the three steps in transactions of their own, so the lock is short."""
+    attempt, reason = begin_attempt(session, username, source)
+    if attempt is None:
+        return None, reason
+    return finish_attempt(session, attempt, check_credentials(session, username, password))

@@ -1,0 +1,106 @@
+"""The notice (告知) and the party's answer within its window: waiver and statements (陈述申辩)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Literal
+
+from pydantic import Field
+from sqlalchemy import text
+
+from geo.cases import workdays
+from geo.cases.actions import Ctx, Step, action
+from geo.cases.forms import Body
+from geo.cases.penalties import _past
+from geo.cases.rules import (
+    RESPONSE_WD,
+    hearing_right,
+)
+from geo.cases.steps.common import Serve, _serve
+from geo.cases.store import _update
+
+
+@action("notify", ("送达告知书", "Serve the notice"), ("approved",), "case.handle", Serve, handler=True)
+def _notify(ctx: Ctx, body: Serve) -> Step:
+    on = _serve(ctx, body, "notice")
+    proposed = ctx.case["proposed"]
+    right = hearing_right(proposed, ctx.case["party_kind"])
+    due = workdays.wd_after(ctx.session, on, RESPONSE_WD)
+    ctx.session.execute(
+        text("""INSERT INTO case_notice (case_id, proposed, hearing_right, served_on, response_due, facts_version,
+                    created_by) VALUES (:c, CAST(:p AS jsonb), :h, :s, :d, :v, :a)"""),
+        {
+            "c": ctx.id,
+            "p": json.dumps(proposed),
+            "h": right,
+            "s": on,
+            "d": due,
+            "v": ctx.case["facts_version"],
+            "a": ctx.scope.username,
+        },
+    )
+    _update(ctx.session, ctx.id, response_due=due)
+    return "notified", {
+        "served_on": on.isoformat(),
+        "hearing_right": right,
+        "response_due": due.isoformat(),
+        "proposed": proposed,
+        "method": body.method,
+    }
+
+
+class Waiver(Body):
+    waived_on: dt.date | None = None
+    note: str = Field(min_length=1, max_length=2000, description="the party's written waiver")
+
+
+@action(
+    "waive",
+    ("当事人书面放弃陈述申辩", "The party waives in writing"),
+    ("notified",),
+    "case.handle",
+    Waiver,
+    handler=True,
+)
+def _waive(ctx: Ctx, body: Waiver) -> Step:
+    on = _past(body.waived_on, ctx.today)
+    ctx.session.execute(
+        text("UPDATE case_notice SET waived_on = :d WHERE id = (SELECT max(id) FROM case_notice WHERE case_id = :c)"),
+        {"d": on, "c": ctx.id},
+    )
+    return None, {"waived_on": on.isoformat(), "note": body.note}
+
+
+class Statement(Body):
+    received_on: dt.date | None = None
+    form: Literal["oral", "written"]
+    content: str = Field(min_length=1, max_length=5000)
+    recheck_result: Literal["adopted", "partly", "rejected"] = Field(description="复核")
+    reasons: str = Field(min_length=1, max_length=2000)
+
+
+@action(
+    "record_statement",
+    ("记录陈述申辩及复核", "Record statements and the re-check"),
+    ("notified", "statements"),
+    "case.handle",
+    Statement,
+    handler=True,
+)
+def _statement(ctx: Ctx, body: Statement) -> Step:
+    on = _past(body.received_on, ctx.today)
+    ctx.session.execute(
+        text("""INSERT INTO case_statement (case_id, received_on, form, content, recheck_result, reasons, created_by)
+                VALUES (:c, :d, :f, :t, :r, :why, :a)"""),
+        {
+            "c": ctx.id,
+            "d": on,
+            "f": body.form,
+            "t": body.content,
+            "r": body.recheck_result,
+            "why": body.reasons,
+            "a": ctx.scope.username,
+        },
+    )
+    return "statements", {"form": body.form, "recheck_result": body.recheck_result}

@@ -1,0 +1,1 @@
+"""Coverage of the registry by inspections: facts, counts, summaries and trends."""
