@@ -23,11 +23,13 @@ bench-peers:
 	@test -x .venv-peers/bin/python || $(PYTHON) -m venv .venv-peers
 	.venv-peers/bin/python -m pip install -q --disable-pip-version-check tipg==1.6.1 uvicorn==0.55.0
 
-# Fails on any finding: ruff's rules, ruff's format, mypy (strict on geo/).
+# Fails on any finding: ruff's rules, ruff's format, mypy (strict on geo/ and services/), and the
+# layering contracts of pyproject.toml (import-linter).
 lint: venv
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 
 system:
 	@bash scripts/install-system-deps.sh

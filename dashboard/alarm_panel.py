@@ -16,9 +16,9 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from dashboard import ids
 from dashboard.alarms import act_on_alarm
 from dashboard.auth import current_scope
+from dashboard.context import attempt
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import attempt
-from dashboard.rest import runtime as _runtime
 from geo.access import policy
 from geo.access.accounts import Scope
 from geo.infra.errors import explain

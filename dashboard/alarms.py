@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import current_app
 
-from dashboard.rest import client_address
-from dashboard.rest import runtime as _runtime
+from dashboard.context import client_address
+from dashboard.context import runtime as _runtime
 from geo.access import policy
 from geo.access.accounts import Scope
 from geo.infra import audit

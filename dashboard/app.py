@@ -10,24 +10,10 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask import Flask, session
 
-from dashboard import ids
+from dashboard import ids, registry
 from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANG, js_strings, t
 from geo.access import policy
-
-PAGE_MODULES = (
-    "dashboard.pages.overview",
-    "dashboard.pages.dispatch",
-    "dashboard.pages.dispatch_desk",
-    "dashboard.pages.coverage",
-    "dashboard.pages.devices",
-    "dashboard.pages.audit",
-    "dashboard.pages.accounts",
-    "dashboard.pages.cases",
-    "dashboard.pages.case_sources",
-    "dashboard.pages.case_file",
-    "dashboard.pages.items",
-)
 
 
 def build_dash(server: Flask) -> dash.Dash:
@@ -69,8 +55,8 @@ def build_dash(server: Flask) -> dash.Dash:
         Input(ids.LANG, "data"),
         Input("_pages_location", "pathname"),
     )
-    for module in PAGE_MODULES:
-        importlib.import_module(module).register(app)
+    for page in registry.PAGES:
+        page.register(app)
     app.layout = shell
     return app
 

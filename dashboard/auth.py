@@ -15,11 +15,17 @@ from flask import Flask, current_app, g, redirect, request, session
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import Field
 
-from dashboard.rest import Model, Text, client_address, route
-from dashboard.rest import runtime as _runtime
+from dashboard.config import web_config
+from dashboard.context import client_address
+from dashboard.context import runtime as _runtime
+from dashboard.rest.router import Router
+from dashboard.rest.types import Model, Text
 from geo.access import accounts, policy
 from geo.infra import audit
 from geo.infra.errors import Forbidden, Throttled, Unauthorized
+
+router = Router()
+
 
 PUBLIC_PATHS = frozenset({"/login", "/api/auth/token", "/api/health"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,7 +50,7 @@ def issue_token(scope: accounts.Scope) -> str:
 
 
 def _scope_from_token(token: str) -> accounts.Scope:
-    ttl = _runtime().settings.token_ttl_seconds
+    ttl = web_config().token_ttl_seconds
     try:
         data = _serializer().loads(token, max_age=ttl)
     except SignatureExpired:
@@ -63,7 +69,7 @@ def _scope_from_session() -> accounts.Scope | None:
     if uid is None:
         return None
     now = dt.datetime.now(dt.UTC).timestamp()
-    idle = _runtime().settings.idle_timeout_minutes * 60
+    idle = web_config().idle_timeout_minutes * 60
     if now - session.get("seen", 0) > idle:
         session.clear()
         return None
@@ -126,7 +132,7 @@ def guard():
 
 
 def install(server: Flask) -> None:
-    settings = server.extensions["lawgrid"].settings
+    settings = server.extensions["lawgrid_web"]
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
@@ -210,7 +216,7 @@ def end_all_sessions(action: str) -> None:
         audit.record(s, scope.username, action, source=client_address())
 
 
-@route("POST", "/auth/logout", permission="view", summary="End every session and token of your account")
+@router.route("POST", "/auth/logout", permission="view", summary="End every session and token of your account")
 def api_logout() -> Any:
     end_all_sessions("logout")
     session.clear()
@@ -222,7 +228,7 @@ class PasswordChange(Model):
     new: str = Field(max_length=1000)
 
 
-@route(
+@router.route(
     "POST",
     "/auth/password",
     permission="view",
@@ -253,7 +259,7 @@ class Token(Model):
     role: str
 
 
-@route(
+@router.route(
     "POST",
     "/auth/token",
     permission=None,
@@ -267,7 +273,7 @@ def api_token(body: TokenRequest) -> Token:
     if scope is None:
         error = Throttled if (reason or "").startswith("too many") else Unauthorized
         raise error(reason or "wrong username or password")
-    ttl = _runtime().settings.token_ttl_seconds
+    ttl = web_config().token_ttl_seconds
     return Token(access_token=issue_token(scope), token_type="bearer", expires_in=ttl, role=scope.role)
 
 

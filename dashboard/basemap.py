@@ -13,7 +13,7 @@ from typing import Any
 
 import dash_leaflet as dl
 
-from lawgrid.settings import Settings
+from dashboard.config import WebConfig
 
 
 class BasemapError(ValueError):
@@ -41,7 +41,7 @@ def _tianditu(key: str | None) -> list[Basemap]:
     ]
 
 
-def basemaps(settings: Settings) -> list[Basemap]:
+def basemaps(settings: WebConfig) -> list[Basemap]:
     if settings.tile_url:
         if settings.tile_crs not in ("wgs84", "gcj02"):
             raise BasemapError("LAWGRID_TILE_CRS must be wgs84 or gcj02")
@@ -65,7 +65,7 @@ def basemaps(settings: Settings) -> list[Basemap]:
     raise BasemapError(f"LAWGRID_BASEMAP must be none, tianditu, autonavi or osm, not {kind!r}")
 
 
-def tile_layers(settings: Settings) -> list:
+def tile_layers(settings: WebConfig) -> list:
     """dash-leaflet layers of the configured base map; GCJ-02 ones are marked for alignment."""
     return [
         dl.TileLayer(
@@ -75,7 +75,7 @@ def tile_layers(settings: Settings) -> list:
     ]
 
 
-def attribution(settings: Settings) -> str:
+def attribution(settings: WebConfig) -> str:
     return " | ".join(b.attribution for b in basemaps(settings) if b.attribution)
 
 
@@ -84,7 +84,7 @@ DISTRICT_STYLE = {"color": "#24406a", "weight": 2, "fill": False}
 
 def leaflet_map(
     map_id: str,
-    settings: Settings,
+    settings: WebConfig,
     *layers: Any,
     district: dict[str, Any] | None = None,
     class_name: str = "lg-map",

@@ -11,9 +11,9 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.auth import require
+from dashboard.context import attempt
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import attempt
-from dashboard.rest import runtime as _runtime
 from geo.documents import drafting, forms
 from geo.documents import templates as documents_templates
 from geo.infra.errors import explain

@@ -36,3 +36,14 @@ DOMAIN_PALETTE = [
 
 def domain_colors(domains: list[dict]) -> dict[str, str]:
     return {d["key"]: DOMAIN_PALETTE[i % len(DOMAIN_PALETTE)] for i, d in enumerate(domains)}
+
+
+# Data tables on the dark pages (案件, 案源 …): cells and headers.
+TABLE_CELL = {
+    "backgroundColor": "#13243d",
+    "color": "#e6edf6",
+    "fontSize": 12,
+    "textAlign": "left",
+    "whiteSpace": "normal",
+}
+TABLE_HEADER = {"backgroundColor": "#24406a", "fontWeight": "bold"}

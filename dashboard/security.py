@@ -11,10 +11,10 @@ from urllib.parse import urlparse
 from flask import Flask, Response
 
 from dashboard import basemap
-from lawgrid.settings import Settings
+from dashboard.config import WebConfig
 
 
-def tile_sources(settings: Settings) -> list[str]:
+def tile_sources(settings: WebConfig) -> list[str]:
     """CSP sources for the configured base map's tiles ({s} subdomains as a wildcard)."""
     sources = set()
     for layer in basemap.basemaps(settings):
@@ -28,7 +28,7 @@ def tile_sources(settings: Settings) -> list[str]:
     return sorted(sources)
 
 
-def content_security_policy(script_hashes: list[str], settings: Settings) -> str:
+def content_security_policy(script_hashes: list[str], settings: WebConfig) -> str:
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *script_hashes],
@@ -45,7 +45,7 @@ def content_security_policy(script_hashes: list[str], settings: Settings) -> str
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def install(server: Flask, dash_app: Any, settings: Settings) -> None:
+def install(server: Flask, dash_app: Any, settings: WebConfig) -> None:
     """The policy allows exactly Dash's inline scripts, by hash. Dash adds some of them only when
     it sets itself up on the first request (pages' clientside callbacks), so the hashes are
     read again whenever their number changes."""

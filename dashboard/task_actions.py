@@ -9,15 +9,16 @@ import time
 import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import dispatching, ids
+from dashboard import ids
 from dashboard.auth import current_scope
+from dashboard.context import attempt
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import attempt
-from dashboard.rest import runtime as _runtime
 from geo.access import policy
 from geo.access.accounts import Scope
 from geo.dispatch import model
 from geo.infra.errors import explain
+from services import dispatch as dispatching
 
 
 def register(app: dash.Dash) -> None:

@@ -25,30 +25,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         n = settings.trusted_proxies
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from dashboard import (  # noqa: F401
-        api,
-        api_cases,
-        api_coverage,
-        api_dispatch,
-        api_documents,
-        api_items,
-        api_targets,
-        api_terminal,
-        api_users,
-        auth,
-        basemap,
-        live,
-        rest,
-        security,
-        terminal,
-    )
+    from dashboard import auth, basemap, live, registry, security, terminal
     from dashboard.app import build_dash
+    from dashboard.rest import errors, router
 
-    basemap.basemaps(settings)  # a misconfigured base map fails here, with its reason
+    web = web_config(settings)
+    server.extensions["lawgrid_web"] = web
+    basemap.basemaps(web)  # a misconfigured base map fails here, with its reason
     install_compression(server)
-    rest.install_errors(server)  # before the blueprint: its rules use the `id` converter
+    errors.install_errors(server)  # before the blueprint: its rules use the `id` converter
     auth.install(server)
-    server.register_blueprint(rest.api)
+    server.register_blueprint(router.blueprint(registry.routers()))
+    server.extensions["lawgrid_operations"] = list(registry.operations())
     terminal.install(server)  # 移动执法 at /m
 
     socketio = SocketIO(
@@ -71,8 +59,24 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     server.extensions["lawgrid_downlink"] = downlink_wake(server, settings)
     server.extensions["lawgrid_ingest_reports"] = ingest_reports(settings)
     dash_app = build_dash(server)
-    security.install(server, dash_app, settings)  # after every callback: CSP hashes of Dash's inline scripts
+    security.install(server, dash_app, web)  # after every callback: CSP hashes of Dash's inline scripts
     return dash_app
+
+
+def web_config(settings: Settings):
+    """The web layer's settings as plain values (dashboard/ never reads the environment)."""
+    from dashboard.config import WebConfig
+
+    return WebConfig(
+        basemap=settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        tile_url=settings.tile_url,
+        tile_crs=settings.tile_crs,
+        tile_attribution=settings.tile_attribution,
+        secure_cookies=settings.secure_cookies,
+        idle_timeout_minutes=settings.idle_timeout_minutes,
+        token_ttl_seconds=settings.token_ttl_seconds,
+    )
 
 
 def install_compression(server: Flask) -> None:
@@ -130,6 +134,16 @@ def ingest_reports(settings: Settings):
         return read_stats(settings.redis_url)
 
     return read
+
+
+def queue_push(settings: Settings, runtime: Runtime):
+    """Live push from a process with no browsers of its own (lawgrid ingest): batches reach every
+    web process's clients through the Redis message queue. Started; stop it when done."""
+    from dashboard.live import LivePush
+
+    push = LivePush(SocketIO(message_queue=settings.redis_url), runtime.sessions, interval_s=settings.push_interval_s)
+    push.start()
+    return push
 
 
 def start_ingest(server: Flask, runtime: Runtime, push) -> None:

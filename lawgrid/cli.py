@@ -579,12 +579,9 @@ def cmd_ingest(args) -> int:
     config = IngestConfig.from_runtime(runtime)
     on_commit = on_states = on_arrivals = None
     if s.redis_url:  # reach the browsers of every web process through the message queue
-        from flask_socketio import SocketIO
+        from lawgrid.app import queue_push
 
-        from dashboard.live import LivePush
-
-        push = LivePush(SocketIO(message_queue=s.redis_url), runtime.sessions, interval_s=s.push_interval_s)
-        push.start()
+        push = queue_push(s, runtime)
         on_commit, on_states, on_arrivals = push.on_commit, push.on_states, push.on_arrivals
 
     async def main():

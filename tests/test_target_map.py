@@ -201,16 +201,17 @@ def test_targets_need_a_login(runtime):
 
 def test_base_map_settings_are_checked_at_start(runtime):
     from dashboard.basemap import BasemapError, basemaps
+    from dashboard.config import WebConfig
     from lawgrid.settings import Settings
 
-    assert basemaps(Settings(database_url=runtime.url)) == []  # offline by default
+    assert basemaps(WebConfig()) == []  # offline by default
     with pytest.raises(BasemapError, match="LAWGRID_TIANDITU_KEY"):
         create_app(Settings(database_url=runtime.url, basemap="tianditu"), runtime)
     with pytest.raises(BasemapError, match="none, tianditu, autonavi or osm"):
-        basemaps(Settings(database_url=runtime.url, basemap="google"))
-    (amap,) = basemaps(Settings(database_url=runtime.url, basemap="autonavi"))
+        basemaps(WebConfig(basemap="google"))
+    (amap,) = basemaps(WebConfig(basemap="autonavi"))
     assert amap.crs == "gcj02"
-    layers = basemaps(Settings(database_url=runtime.url, basemap="tianditu", tianditu_key="k"))
+    layers = basemaps(WebConfig(basemap="tianditu", tianditu_key="k"))
     assert len(layers) == 2 and all(layer.url.endswith("tk=k") for layer in layers)
 
 

@@ -8,9 +8,9 @@ from dash import ALL, Input, Output, ctx, html, no_update
 
 from dashboard import ids
 from dashboard.auth import current_scope, require
+from dashboard.context import attempt, client_address
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import attempt, client_address
-from dashboard.rest import runtime as _runtime
 from geo.access import accounts, policy
 from geo.infra import audit
 from geo.infra.errors import Conflict, explain

@@ -12,8 +12,8 @@ from dash import Input, Output, dash_table, dcc, html
 
 from dashboard import ids
 from dashboard.auth import current_scope, require
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import STRINGS, t
-from dashboard.rest import runtime as _runtime
 from geo.access import policy
 from geo.cases import machine, rules
 from geo.dispatch import model

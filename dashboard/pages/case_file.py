@@ -18,11 +18,11 @@ from sqlalchemy import text
 
 from dashboard import document_view, ids
 from dashboard.auth import require
+from dashboard.context import attempt
+from dashboard.context import runtime as _runtime
 from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
 from dashboard.live import push_warnings
-from dashboard.rest import attempt
-from dashboard.rest import runtime as _runtime
 from geo.cases import discretion, machine, views
 from geo.cases.items import model as items_model
 from geo.cases.items import store

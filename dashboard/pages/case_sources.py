@@ -8,11 +8,10 @@ import dash
 from dash import Input, Output, State, dash_table, dcc, html, no_update
 from sqlalchemy import text
 
-from dashboard import ids
+from dashboard import ids, palette
 from dashboard.auth import require
-from dashboard.pages.cases import CELL, HEADER
-from dashboard.rest import attempt
-from dashboard.rest import runtime as _runtime
+from dashboard.context import attempt
+from dashboard.context import runtime as _runtime
 from geo.access import policy
 from geo.cases import filing, forms, machine, sources
 from geo.infra.errors import explain
@@ -93,8 +92,8 @@ def layout(**_query):
                 id=SOURCES_TABLE,
                 page_size=15,
                 sort_action="native",
-                style_cell=CELL,
-                style_header=HEADER,
+                style_cell=palette.TABLE_CELL,
+                style_header=palette.TABLE_HEADER,
                 style_table={"overflowX": "auto"},
                 columns=[
                     {"name": c, "id": c}

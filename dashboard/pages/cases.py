@@ -12,17 +12,15 @@ import plotly.graph_objects as go
 from dash import Input, Output, dash_table, dcc, html
 from dash_socketio import DashSocketIO
 
-from dashboard import ids
+from dashboard import ids, palette
 from dashboard.auth import require
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
 from dashboard.i18n_cases import STATUSES
-from dashboard.rest import runtime as _runtime
 from geo.cases import views
 
 LEVEL_COLOURS = {"amber": "#8a6d00", "red": "#8f1d1d", "breach": "#4a0d0d"}
 COLUMNS = ("case_no", "party", "unit", "status", "next_due", "clock", "warning")
-CELL = {"backgroundColor": "#13243d", "color": "#e6edf6", "fontSize": 12, "textAlign": "left", "whiteSpace": "normal"}
-HEADER = {"backgroundColor": "#24406a", "fontWeight": "bold"}
 
 
 def register(app: dash.Dash) -> None:
@@ -110,8 +108,8 @@ def _table(table_id):
         sort_action="native",
         markdown_options={"link_target": "_self"},
         style_table={"overflowX": "auto"},
-        style_cell=CELL,
-        style_header=HEADER,
+        style_cell=palette.TABLE_CELL,
+        style_header=palette.TABLE_HEADER,
         style_data_conditional=[
             {"if": {"filter_query": f'{{level}} = "{lv}"'}, "backgroundColor": colour}
             for lv, colour in LEVEL_COLOURS.items()

@@ -22,8 +22,9 @@ from dash.dash_table.Format import Format, Group
 
 from dashboard import basemap, choropleth, coverage_view, ids
 from dashboard.auth import require
+from dashboard.config import web_config
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import runtime as _runtime
 from geo.coverage import counts, model, summary, trends
 from geo.places import queries
 
@@ -226,7 +227,7 @@ def layout(start=None, end=None, period=None, township=None, domain=None, **_que
                             ),
                             basemap.leaflet_map(
                                 ids.COV_MAP,
-                                runtime.settings,
+                                web_config(),
                                 dl.GeoJSON(
                                     id=ids.COV_TOWNS,
                                     style={"variable": "lawgrid.valueStyle"},

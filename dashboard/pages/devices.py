@@ -11,8 +11,9 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboard import basemap, ids
 from dashboard.auth import client_address, current_scope
+from dashboard.config import web_config
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import runtime as _runtime
 from geo.infra import audit
 from geo.infra.timezone import BEIJING
 from geo.places import queries
@@ -96,7 +97,7 @@ def layout(**_query):
                 children=[
                     basemap.leaflet_map(
                         ids.REPLAY_MAP,
-                        _runtime().settings,
+                        web_config(),
                         dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
                         dl.GeoJSON(data=district, style=basemap.DISTRICT_STYLE),
                         dl.Polyline(id=ids.REPLAY_LINE, positions=[], color="#3a86ff", weight=4),

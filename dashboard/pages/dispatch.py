@@ -12,17 +12,18 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash_socketio import DashSocketIO
 
-from dashboard import basemap, dispatching, ids, task_actions
+from dashboard import basemap, ids, task_actions
 from dashboard.auth import current_scope, require
+from dashboard.config import web_config
+from dashboard.context import attempt, services
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import attempt
-from dashboard.rest import runtime as _runtime
 from geo.access import policy
-from geo.dispatch import crews as dispatch_crews
 from geo.dispatch import model
 from geo.dispatch import tasks as dispatch_tasks
 from geo.infra.errors import explain
 from geo.places import queries
+from services import dispatch as dispatching
 
 PRIORITY_CLASS = {1: "lg-pri-urgent", 2: "lg-pri-normal", 3: "lg-pri-low"}
 
@@ -95,7 +96,7 @@ def layout(task=None, **_query):
                 children=[
                     basemap.leaflet_map(
                         ids.DISPATCH_MAP,
-                        _runtime().settings,
+                        web_config(),
                         dl.GeoJSON(id=ids.DISPATCH_TASKS, pointToLayer={"variable": "lawgrid.dispatchPoint"}),
                         dl.GeoJSON(
                             id=ids.DISPATCH_FOCUS,
@@ -199,11 +200,8 @@ def select_task(_clicks, map_click):
 
 
 def _task_and_candidates(scope, task_id, lang):
-    with _runtime().session() as session:
-        policy.task_in_scope(session, scope, task_id)
-        return dispatch_tasks.task_view(session, task_id), dispatch_crews.candidates(
-            session, task_id, 5, lang, scope.unit_ids
-        )
+    context = services()
+    return dispatching.task(context, scope, task_id), dispatching.candidates(context, scope, task_id, 5, lang)
 
 
 def show_candidates(task_id, _done, lang):
@@ -319,7 +317,7 @@ def assign_from_panel(clicks, task_id, crews, lang):
 def preview_plan(_clicks, lang):
     lang = lang or "zh"
     scope = require("task.assign")
-    plan = dispatching.plan(scope)
+    plan = dispatching.plan(services(), scope)
     if not plan["assignments"] and not plan["unassigned"]:
         return html.P(t("dispatch.no_plan", lang), className="lg-note"), None
     ours, greedy = plan["total_travel_m"], plan["greedy_total_travel_m"]

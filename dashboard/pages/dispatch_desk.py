@@ -14,16 +14,17 @@ import uuid
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import dispatching, ids
+from dashboard import ids
 from dashboard.auth import current_scope, require
+from dashboard.context import attempt, services
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import attempt
-from dashboard.rest import runtime as _runtime
 from geo.access import policy
 from geo.dispatch import registers
 from geo.infra.errors import explain
 from geo.infra.timezone import BEIJING
 from geo.places import queries
+from services import dispatch as dispatching
 
 
 def register(app: dash.Dash) -> None:
@@ -279,7 +280,7 @@ def plan_action(_preview, _draw, name, domains, towns, share, due, seed, lang):
 
 
 def plans_table(lang: str):
-    rows = dispatching.plans(current_scope())
+    rows = dispatching.plans(services(), current_scope())
     if not rows:
         return html.P(t("desk.no_plans", lang), className="lg-note")
     head = html.Tr([html.Th(t(f"desk.col.{c}", lang)) for c in ("plan", "due", "progress", "csv")])
@@ -318,7 +319,7 @@ def add_recusal(_clicks, officer_id, target_id, reason, lang):
 
 
 def recusals_table(lang: str):
-    rows = dispatching.recusals(current_scope())
+    rows = dispatching.recusals(services(), current_scope())
     if not rows:
         return html.P(t("desk.no_recusals", lang), className="lg-note")
     head = html.Tr([html.Th(t(f"desk.col.{c}", lang)) for c in ("officer", "target", "reason", "by")])

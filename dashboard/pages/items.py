@@ -13,9 +13,9 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import ids
 from dashboard.auth import require
+from dashboard.context import runtime as _runtime
 from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
-from dashboard.rest import runtime as _runtime
 from geo.cases import discretion
 from geo.cases.items import model, store
 from geo.infra.errors import NotFound

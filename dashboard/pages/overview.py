@@ -14,11 +14,12 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash_socketio import DashSocketIO
 
-from dashboard import alarm_panel, basemap, choropleth, coverage_view, dispatching, ids, live_panel, palette
+from dashboard import alarm_panel, basemap, choropleth, coverage_view, ids, live_panel, palette
 from dashboard.auth import current_scope
+from dashboard.config import web_config
+from dashboard.context import record_refusal, services
+from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.rest import record_refusal
-from dashboard.rest import runtime as _runtime
 from geo.access import policy
 from geo.coverage import counts as coverage_counts
 from geo.coverage import model, trends
@@ -26,6 +27,7 @@ from geo.dispatch import model as dispatch_model
 from geo.infra.errors import LawGridError, explain
 from geo.places import queries, target_map
 from geo.telemetry import fleet
+from services import dispatch as dispatching
 
 FILTERS = [Input(ids.F_TOWNSHIP, "value"), Input(ids.F_DOMAIN, "value"), Input(ids.F_RISK, "value")]
 
@@ -173,7 +175,7 @@ def layout(**_query):
                     alarm_panel.banner_strip(),
                     basemap.leaflet_map(
                         ids.OVERVIEW_MAP,
-                        runtime.settings,
+                        web_config(),
                         dl.GeoJSON(
                             id=ids.TOWNSHIP_LAYER,
                             data=townships,
@@ -443,6 +445,7 @@ def create_from_card(clicks, target, lang):
     for domain in target["domains"]:
         try:
             view = dispatching.create(
+                services(),
                 current_scope(),
                 target_id=target["id"],
                 domain_key=domain,

@@ -9,14 +9,17 @@ from typing import Any
 from flask import Response
 from sqlalchemy import text
 
-from dashboard.rest import route, runtime, scope
+from dashboard.context import runtime, scope
+from dashboard.rest.router import Router
 from geo.access import policy
 from geo.dispatch import onsite
 from geo.documents import reading
 from geo.infra.errors import NotFound
 
+router = Router()
 
-@route(
+
+@router.route(
     "GET",
     "/my",
     permission="task.status",
@@ -50,7 +53,7 @@ def me() -> Any:
         }
 
 
-@route(
+@router.route(
     "PUT",
     "/inspections/<id:task_id>/checklist",
     permission="task.status",
@@ -62,7 +65,7 @@ def checklist(task_id: int, body: onsite.Checklist) -> Any:
         return onsite.save_checklist(session, scope(), task_id, body)
 
 
-@route(
+@router.route(
     "POST",
     "/inspections/<id:task_id>/evidence",
     permission="task.status",
@@ -75,7 +78,9 @@ def add_evidence(task_id: int, body: onsite.Evidence) -> Any:
         return onsite.add_evidence(session, scope(), task_id, body)
 
 
-@route("GET", "/evidence/<id:evidence_id>", permission="view", produces="image/jpeg|image/png", summary="A photo")
+@router.route(
+    "GET", "/evidence/<id:evidence_id>", permission="view", produces="image/jpeg|image/png", summary="A photo"
+)
 def evidence_file(evidence_id: int) -> Any:
     with runtime().session() as session:
         row = session.execute(

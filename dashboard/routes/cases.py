@@ -10,12 +10,17 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from dashboard.context import runtime, scope
 from dashboard.live import push_warnings
-from dashboard.rest import Code, Id, Listing, Model, Query, json_body, parse, route, runtime, scope
+from dashboard.rest.router import Router, json_body
+from dashboard.rest.types import Code, Id, Listing, Model, Query
 from geo.access import policy
 from geo.cases import filing, forms, machine, sources, views, workdays
 from geo.cases.steps import review
 from geo.infra.errors import InvalidInput
+from geo.infra.requests import parse
+
+router = Router()
 
 
 class CaseView(Model):
@@ -30,7 +35,7 @@ class SourceQuery(Query):
     limit: int = Field(200, ge=1, le=2000)
 
 
-@route(
+@router.route(
     "POST",
     "/case-sources",
     permission="case.source",
@@ -43,7 +48,7 @@ def create_source(body: sources.NewSource) -> Any:
         return sources.register(session, scope(), body)
 
 
-@route(
+@router.route(
     "GET",
     "/case-sources",
     permission="case.view",
@@ -56,7 +61,7 @@ def list_sources(query: SourceQuery) -> Any:
         return {"sources": sources.listing(session, scope(), query.status, query.limit)}
 
 
-@route(
+@router.route(
     "POST",
     "/case-sources/<id:source_id>/actions",
     permission="case.view",
@@ -69,7 +74,7 @@ def source_action(source_id: int, body: sources.SourceAction) -> Any:
         return sources.act(session, who, source_id, body)
 
 
-@route(
+@router.route(
     "POST",
     "/cases",
     permission="case.approve",
@@ -83,7 +88,7 @@ def create_case(body: forms.NewCase) -> Any:
         return filing.file_case(session, scope(), body)
 
 
-@route(
+@router.route(
     "POST",
     "/cases/onsite",
     permission="case.handle",
@@ -106,7 +111,7 @@ class CaseQuery(Query):
     offset: int = Field(0, ge=0, le=10**7)
 
 
-@route(
+@router.route(
     "GET",
     "/cases",
     permission="case.view",
@@ -128,7 +133,7 @@ def list_cases(query: CaseQuery) -> Any:
         )
 
 
-@route(
+@router.route(
     "GET",
     "/cases/<id:case_id>",
     permission="case.view",
@@ -146,7 +151,7 @@ class StepHead(Model):
     version: int | None = Field(None, ge=1, description="the case version you saw; 409 if it changed")
 
 
-@route(
+@router.route(
     "POST",
     "/cases/<id:case_id>/actions",
     permission="case.view",
@@ -167,7 +172,7 @@ class ReviewBody(review.ReviewBody):
     version: int | None = Field(None, ge=1)
 
 
-@route(
+@router.route(
     "POST",
     "/cases/<id:case_id>/reviews",
     permission="case.review",
@@ -192,7 +197,7 @@ class WarningQuery(Query):
     limit: int = Field(500, ge=1, le=5000)
 
 
-@route(
+@router.route(
     "GET",
     "/warnings",
     permission="case.view",
@@ -209,7 +214,7 @@ class CalendarQuery(Query):
     end: dt.date
 
 
-@route(
+@router.route(
     "GET",
     "/calendar",
     permission="case.view",
@@ -237,7 +242,7 @@ class CalendarBody(Model):
     source: str = Field("administrator", min_length=1, max_length=200)
 
 
-@route(
+@router.route(
     "PUT",
     "/calendar",
     permission="calendar.manage",

@@ -10,10 +10,14 @@ from typing import Any
 from flask import Response, request
 from pydantic import Field
 
-from dashboard.rest import Id, Listing, Model, route, runtime, scope
+from dashboard.context import runtime, scope
+from dashboard.rest.router import Router
+from dashboard.rest.types import Id, Listing, Model
 from geo.documents import drafting, forms, numbers, reading, signing, templates
 from geo.infra.errors import InvalidInput
 from geo.infra.timezone import BEIJING
+
+router = Router()
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
@@ -30,43 +34,45 @@ class VoidNumber(Model):
     reason: str = Field(min_length=2, max_length=500)
 
 
-@route("GET", "/document-templates", permission="case.view", response=Listing, summary="The document templates")
+@router.route("GET", "/document-templates", permission="case.view", response=Listing, summary="The document templates")
 def list_templates() -> Any:
     with runtime().session() as session:
         return {"templates": templates.listing(session)}
 
 
-@route("GET", "/document-templates/<code>", permission="case.view", summary="A template's fields and signers")
+@router.route("GET", "/document-templates/<code>", permission="case.view", summary="A template's fields and signers")
 def get_template(code: str) -> Any:
     with runtime().session() as session:
         return templates.get(session, code).model_dump(mode="json", by_alias=True)
 
 
-@route("POST", "/documents", permission="case.handle", body=forms.Draft, status=201, summary="Draft a document")
+@router.route("POST", "/documents", permission="case.handle", body=forms.Draft, status=201, summary="Draft a document")
 def draft(body: forms.Draft) -> Any:
     with runtime().session() as session:
         return drafting.draft(session, scope(), body)
 
 
-@route("GET", "/documents/<id:doc_id>", permission="case.view", summary="A document, its fields and signatures")
+@router.route("GET", "/documents/<id:doc_id>", permission="case.view", summary="A document, its fields and signatures")
 def get_document(doc_id: int) -> Any:
     with runtime().session() as session:
         return reading.view(session, scope(), doc_id)
 
 
-@route("PATCH", "/documents/<id:doc_id>", permission="case.handle", body=forms.Fields, summary="Fill in a draft")
+@router.route("PATCH", "/documents/<id:doc_id>", permission="case.handle", body=forms.Fields, summary="Fill in a draft")
 def edit(doc_id: int, body: forms.Fields) -> Any:
     with runtime().session() as session:
         return drafting.edit(session, scope(), doc_id, body)
 
 
-@route("POST", "/documents/<id:doc_id>/issue", permission="case.handle", body=forms.Issue, summary="Number and render")
+@router.route(
+    "POST", "/documents/<id:doc_id>/issue", permission="case.handle", body=forms.Issue, summary="Number and render"
+)
 def issue(doc_id: int, body: forms.Issue) -> Any:
     with runtime().session() as session:
         return drafting.issue(session, scope(), runtime().documents, doc_id, body)
 
 
-@route(
+@router.route(
     "POST",
     "/documents/<id:doc_id>/signatures",
     permission="case.handle",
@@ -79,33 +85,39 @@ def sign(doc_id: int, body: forms.Sign) -> Any:
         return signing.sign(session, scope(), doc_id, body)
 
 
-@route("POST", "/documents/<id:doc_id>/seal", permission="case.handle", summary="Seal the finished PDF")
+@router.route("POST", "/documents/<id:doc_id>/seal", permission="case.handle", summary="Seal the finished PDF")
 def seal(doc_id: int) -> Any:
     with runtime().session() as session:
         return signing.seal_document(session, scope(), runtime().documents, doc_id)
 
 
-@route("POST", "/documents/<id:doc_id>/void", permission="case.handle", body=forms.Void, summary="Void a document")
+@router.route(
+    "POST", "/documents/<id:doc_id>/void", permission="case.handle", body=forms.Void, summary="Void a document"
+)
 def void(doc_id: int, body: forms.Void) -> Any:
     with runtime().session() as session:
         return drafting.void(session, scope(), doc_id, body)
 
 
-@route("GET", "/documents/<id:doc_id>.pdf", permission="case.view", produces="application/pdf", summary="The PDF")
+@router.route(
+    "GET", "/documents/<id:doc_id>.pdf", permission="case.view", produces="application/pdf", summary="The PDF"
+)
 def document_pdf(doc_id: int) -> Any:
     with runtime().session() as session:
         data, name = reading.pdf(session, scope(), runtime().documents, doc_id)
     return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
 
 
-@route("GET", "/documents/<id:doc_id>/verify", permission="case.view", summary="Verify the sealed PDF as stored")
+@router.route("GET", "/documents/<id:doc_id>/verify", permission="case.view", summary="Verify the sealed PDF as stored")
 def verify_stored(doc_id: int) -> Any:
     with runtime().session() as session:
         data, _ = reading.pdf(session, scope(), runtime().documents, doc_id)
         return reading.verify_file(session, data)
 
 
-@route("POST", "/documents/verify", permission="case.view", summary="Verify a PDF (the request body is the file)")
+@router.route(
+    "POST", "/documents/verify", permission="case.view", summary="Verify a PDF (the request body is the file)"
+)
 def verify_upload() -> Any:
     data = request.get_data(cache=False)
     if not data or len(data) > MAX_VERIFY_BYTES:
@@ -114,7 +126,7 @@ def verify_upload() -> Any:
         return reading.verify_file(session, data)
 
 
-@route(
+@router.route(
     "POST",
     "/number-blocks",
     permission="case.handle",
@@ -131,7 +143,7 @@ def issue_block(body: BlockBody) -> Any:
         )
 
 
-@route(
+@router.route(
     "POST", "/number-blocks/void", permission="case.handle", body=VoidNumber, summary="Void a number (its row stays)"
 )
 def void_number(body: VoidNumber) -> Any:

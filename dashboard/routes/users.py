@@ -7,19 +7,25 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dashboard.rest import Listing, Model, client_address, route, runtime, scope
+from dashboard.context import client_address, runtime, scope
+from dashboard.rest.router import Router
+from dashboard.rest.types import Listing, Model
 from geo.access import accounts
 from geo.infra import audit
 from geo.infra.errors import Conflict
 
+router = Router()
 
-@route("GET", "/users", permission="user.manage", response=Listing, summary="Every account with its role and units")
+
+@router.route(
+    "GET", "/users", permission="user.manage", response=Listing, summary="Every account with its role and units"
+)
 def list_users() -> Any:
     with runtime().session() as session:
         return {"users": accounts.users(session)}
 
 
-@route(
+@router.route(
     "POST",
     "/users/<username>/<any(disable, enable):action>",
     permission="user.manage",
@@ -39,7 +45,7 @@ class NewPassword(Model):
     password: str = Field(max_length=1000)
 
 
-@route(
+@router.route(
     "POST",
     "/users/<username>/password",
     permission="user.manage",

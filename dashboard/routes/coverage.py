@@ -9,8 +9,12 @@ from flask import Response
 from pydantic import Field
 
 from dashboard import coverage_view
-from dashboard.rest import Code, Id, Query, client_address, route, runtime, scope
+from dashboard.context import client_address, runtime, scope
+from dashboard.rest.router import Router
+from dashboard.rest.types import Code, Id, Query
 from geo.coverage import counts, model, summary, trends
+
+router = Router()
 
 ISO_DATE: dict[str, Any] = {"format": "date", "examples": ["2026-11-01"]}
 
@@ -34,7 +38,7 @@ class CoverageQuery(Query):
         return coverage_view.window_from(args), coverage_view.filter_from(args, scope())
 
 
-@route(
+@router.route(
     "GET",
     "/coverage",
     permission="view",
@@ -48,7 +52,7 @@ def coverage_groups(query: CoverageQuery) -> Any:
     return {"by": query.by, "start": window.start.isoformat(), "end": window.end.isoformat(), "groups": groups}
 
 
-@route(
+@router.route(
     "GET",
     "/coverage/summary",
     permission="view",
@@ -61,7 +65,7 @@ def coverage_summary(query: CoverageQuery) -> Any:
         return summary.summary(session, window, flt, query.blind_days)
 
 
-@route(
+@router.route(
     "GET",
     "/coverage/trend",
     permission="view",
@@ -74,7 +78,7 @@ def coverage_trend(query: CoverageQuery) -> Any:
         return {"step": query.step, "points": trends.trend(session, window, flt, query.step)}
 
 
-@route(
+@router.route(
     "GET",
     "/coverage/response",
     permission="view",
@@ -87,7 +91,7 @@ def coverage_response(query: CoverageQuery) -> Any:
         return {"bins": summary.response_histogram(session, window, flt)}
 
 
-@route(
+@router.route(
     "GET",
     "/coverage.<any(csv, xlsx):fmt>",
     permission="view",

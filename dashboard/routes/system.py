@@ -9,29 +9,20 @@ import datetime as dt
 from collections import Counter
 from typing import Any, Literal
 
-from flask import current_app, request
+from flask import current_app
 from pydantic import Field, model_validator
 
 from dashboard.alarms import act_on_alarm
-from dashboard.rest import (
-    FeatureCollection,
-    IsoTime,
-    Listing,
-    Model,
-    Query,
-    Text,
-    api,
-    client_address,
-    openapi_document,
-    route,
-    runtime,
-    scope,
-)
+from dashboard.context import client_address, runtime, scope
+from dashboard.rest.openapi import openapi_document
+from dashboard.rest.router import Router
+from dashboard.rest.types import FeatureCollection, IsoTime, Listing, Model, Query, Text
 from geo.access import policy
 from geo.infra import audit, db
-from geo.infra.errors import NotFound
 from geo.places import queries
 from geo.telemetry import fleet, positions
+
+router = Router()
 
 
 class Health(Model):
@@ -40,13 +31,13 @@ class Health(Model):
     revision: str | None
 
 
-@route("GET", "/health", permission=None, response=Health, summary="Service and database status (no login)")
+@router.route("GET", "/health", permission=None, response=Health, summary="Service and database status (no login)")
 def health() -> Health:
     engine = runtime().engine
     return Health(status="ok", database=db.server_summary(engine), revision=db.current_revision(engine))
 
 
-@route(
+@router.route(
     "GET",
     "/townships",
     permission="view",
@@ -58,13 +49,15 @@ def townships() -> Any:
         return queries.townships_geojson(session)
 
 
-@route("GET", "/devices", permission="view", response=Listing, summary="Devices in your scope with their live state")
+@router.route(
+    "GET", "/devices", permission="view", response=Listing, summary="Devices in your scope with their live state"
+)
 def devices() -> Any:
     with runtime().session() as session:
         return {"devices": fleet.devices(session, scope())}
 
 
-@route(
+@router.route(
     "GET",
     "/devices/names",
     permission="view",
@@ -91,7 +84,7 @@ class TrackQuery(Query):
         return self
 
 
-@route(
+@router.route(
     "GET",
     "/devices/<id:device_id>/track",
     permission="view",
@@ -116,7 +109,7 @@ def device_track(device_id: int, query: TrackQuery) -> Any:
     return doc
 
 
-@route("GET", "/officers", permission="view", response=Listing, summary="Live state of every visible officer")
+@router.route("GET", "/officers", permission="view", response=Listing, summary="Live state of every visible officer")
 def officers() -> Any:
     with runtime().session() as session:
         return {"officers": fleet.officers_live(session, scope())}
@@ -127,7 +120,7 @@ class AlarmQuery(Query):
     limit: int = Field(200, ge=1, le=2000)
 
 
-@route(
+@router.route(
     "GET",
     "/alarms",
     permission="view",
@@ -145,7 +138,7 @@ class AlarmAction(Model):
     comment: Text = Field("", max_length=1000, description="required to resolve: how it was resolved")
 
 
-@route(
+@router.route(
     "POST",
     "/alarms/<id:alarm_id>/<any(ack, resolve):action>",
     permission="alarm.act",
@@ -156,7 +149,9 @@ def alarm_action(alarm_id: int, action: str, body: AlarmAction) -> Any:
     return act_on_alarm(scope(), alarm_id, action, body.comment)
 
 
-@route("GET", "/ingest/stats", permission="ingest.stats", summary="Listener counters: accepted, refused by reason")
+@router.route(
+    "GET", "/ingest/stats", permission="ingest.stats", summary="Listener counters: accepted, refused by reason"
+)
 def ingest_stats() -> Any:
     """This process's own listeners (lawgrid serve), or every `lawgrid ingest` process's, as
     each last wrote them to Redis (every sweep, five seconds), with their sum."""
@@ -183,7 +178,7 @@ class AuditQuery(Query):
     limit: int = Field(200, ge=1, le=5000)
 
 
-@route(
+@router.route(
     "GET",
     "/audit",
     permission="audit.read",
@@ -199,17 +194,6 @@ def audit_log(query: AuditQuery) -> Any:
     return {"entries": rows}
 
 
-@route("GET", "/openapi.json", permission="view", summary="This document")
+@router.route("GET", "/openapi.json", permission="view", summary="This document")
 def openapi() -> Any:
-    return openapi_document()
-
-
-@api.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown_route(_unknown: str) -> Any:
-    """Keep Dash's catch-all page route from answering unknown API paths with HTML."""
-    raise NotFound(f"no API route {request.method} {request.path}")
-
-
-unknown_route.lawgrid_permission = "view"  # type: ignore[attr-defined]
-
-__all__ = ["api"]
+    return openapi_document(current_app.extensions["lawgrid_operations"])

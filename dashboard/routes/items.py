@@ -8,9 +8,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dashboard.rest import Code, Id, Listing, Model, Query, route, runtime, scope
+from dashboard.context import runtime, scope
+from dashboard.rest.router import Router
+from dashboard.rest.types import Code, Id, Listing, Model, Query
 from geo.cases import discretion, forms
 from geo.cases.items import store
+
+router = Router()
 
 
 class ItemQuery(Query):
@@ -30,7 +34,7 @@ class CheckBody(Model):
     penalty: forms.Penalty
 
 
-@route("GET", "/items", permission="case.view", query=ItemQuery, response=Listing, summary="Current items")
+@router.route("GET", "/items", permission="case.view", query=ItemQuery, response=Listing, summary="Current items")
 def list_items(query: ItemQuery) -> Any:
     who = scope()
     units = [query.unit] if query.unit else (None if who.district_wide else sorted(who.unit_ids or ()))
@@ -38,14 +42,16 @@ def list_items(query: ItemQuery) -> Any:
         return {"items": store.listing(session, unit_ids=units, domain=query.domain, q=query.q)}
 
 
-@route("GET", "/items/<code>", permission="case.view", summary="An item's current version and its version history")
+@router.route(
+    "GET", "/items/<code>", permission="case.view", summary="An item's current version and its version history"
+)
 def get_item(code: str) -> Any:
     with runtime().session() as session:
         item = store.get(session, code)
         return {**item.model_dump(mode="json"), "versions": store.versions(session, code)}
 
 
-@route(
+@router.route(
     "GET",
     "/items/check-points",
     permission="case.view",
@@ -58,7 +64,7 @@ def item_check_points(query: CheckPointQuery) -> Any:
         return {"check_points": store.check_points(session, query.items)}
 
 
-@route(
+@router.route(
     "POST",
     "/items/check",
     permission="case.view",

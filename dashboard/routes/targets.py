@@ -7,9 +7,13 @@ from typing import Any
 from flask import Response, request
 from pydantic import Field
 
-from dashboard.rest import Code, FeatureCollection, Query, Text, route, runtime
+from dashboard.context import runtime
+from dashboard.rest.router import Router
+from dashboard.rest.types import Code, FeatureCollection, Query, Text
 from geo.infra.errors import NotFound
 from geo.places import target_map
+
+router = Router()
 
 
 class TargetQuery(Query):
@@ -32,7 +36,7 @@ class ViewportQuery(TargetQuery):
     zoom: int = Field(ge=0, le=22)
 
 
-@route(
+@router.route(
     "GET",
     "/targets/map",
     permission="view",
@@ -73,7 +77,7 @@ class TargetsQuery(TargetQuery):
     limit: int = Field(1000, ge=1, le=10_000)
 
 
-@route(
+@router.route(
     "GET",
     "/targets",
     permission="view",
@@ -89,7 +93,9 @@ def targets(query: TargetsQuery) -> Response:
     return Response(body, mimetype="application/geo+json")
 
 
-@route("GET", "/targets/<id:target_id>", permission="view", summary="A target's card: name, credit code, domains")
+@router.route(
+    "GET", "/targets/<id:target_id>", permission="view", summary="A target's card: name, credit code, domains"
+)
 def target_card(target_id: int) -> Any:
     with runtime().session() as session:
         card = target_map.target_card(session, target_id)

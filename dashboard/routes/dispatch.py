@@ -11,12 +11,16 @@ from typing import Any, Literal
 from flask import Response, request
 from pydantic import Field
 
-from dashboard import dispatching
-from dashboard.rest import Code, Id, IsoTime, Listing, Model, Query, Text, client_address, route, runtime, scope
+from dashboard.context import client_address, runtime, scope, services
+from dashboard.rest.router import Router
+from dashboard.rest.types import Code, Id, IsoTime, Listing, Model, Query, Text
 from geo.access import policy
-from geo.dispatch import crews, model, random_plan, tasks
+from geo.dispatch import model, random_plan, tasks
 from geo.infra import audit
 from geo.infra.errors import InvalidInput
+from services import dispatch as dispatching
+
+router = Router()
 
 
 class Complaint(Model):
@@ -45,7 +49,7 @@ class TaskView(Model):
     status: str
 
 
-@route(
+@router.route(
     "POST",
     "/inspections",
     permission="task.create",
@@ -61,6 +65,7 @@ def create_inspection(body: NewInspection) -> Any:
     if key is not None and not 1 <= len(key) <= 200:
         raise InvalidInput("Idempotency-Key is 1 to 200 characters")
     return dispatching.create(
+        services(),
         scope(),
         target_id=body.target_id,
         domain_key=body.domain,
@@ -80,7 +85,7 @@ class QueueQuery(Query):
     limit: int = Field(500, ge=1, le=5000)
 
 
-@route(
+@router.route(
     "GET",
     "/inspections",
     permission="view",
@@ -95,7 +100,7 @@ def list_inspections(query: QueueQuery) -> Any:
         return {"inspections": tasks.list_tasks(session, units, query.status, query.limit)}
 
 
-@route(
+@router.route(
     "GET",
     "/inspections/<id:task_id>",
     permission="view",
@@ -103,9 +108,7 @@ def list_inspections(query: QueueQuery) -> Any:
     summary="A task with its crew and timestamped events",
 )
 def get_inspection(task_id: int) -> Any:
-    with runtime().session() as session:
-        policy.task_in_scope(session, scope(), task_id)
-        return tasks.task_view(session, task_id)
+    return dispatching.task(services(), scope(), task_id)
 
 
 class CandidatesQuery(Query):
@@ -113,7 +116,7 @@ class CandidatesQuery(Query):
     lang: Literal["zh", "en"] = "zh"
 
 
-@route(
+@router.route(
     "GET",
     "/inspections/<id:task_id>/candidates",
     permission="view",
@@ -121,10 +124,7 @@ class CandidatesQuery(Query):
     summary="Ranked lawful crews with reasons; excluded officers with the rule that excluded each",
 )
 def inspection_candidates(task_id: int, query: CandidatesQuery) -> Any:
-    who = scope()
-    with runtime().session() as session:
-        policy.task_in_scope(session, who, task_id)
-        return crews.candidates(session, task_id, query.limit, query.lang, who.unit_ids)
+    return dispatching.candidates(services(), scope(), task_id, query.limit, query.lang)
 
 
 class Assignment(Model):
@@ -133,7 +133,7 @@ class Assignment(Model):
     override_reason: Text | None = Field(None, description="administrators only: why the rules are overridden")
 
 
-@route(
+@router.route(
     "POST",
     "/inspections/<id:task_id>/assign",
     permission="task.assign",
@@ -143,7 +143,7 @@ class Assignment(Model):
 )
 def assign_inspection(task_id: int, body: Assignment) -> Any:
     return dispatching.assign_crew(
-        scope(), task_id, body.officer_ids, joint=body.joint, override_reason=body.override_reason
+        services(), scope(), task_id, body.officer_ids, joint=body.joint, override_reason=body.override_reason
     )
 
 
@@ -152,7 +152,7 @@ class Reassignment(Model):
     reason: Text = Field(description="why the crew changes (rule reassign_reason)")
 
 
-@route(
+@router.route(
     "POST",
     "/inspections/<id:task_id>/reassign",
     permission="task.assign",
@@ -161,7 +161,7 @@ class Reassignment(Model):
     summary="Send another crew to a task assigned, accepted or en route, with the reason (the rules apply)",
 )
 def reassign_inspection(task_id: int, body: Reassignment) -> Any:
-    return dispatching.reassign_crew(scope(), task_id, body.officer_ids, body.reason)
+    return dispatching.reassign_crew(services(), scope(), task_id, body.officer_ids, body.reason)
 
 
 class StatusChange(Model):
@@ -175,7 +175,7 @@ class StatusChange(Model):
     )
 
 
-@route(
+@router.route(
     "POST",
     "/inspections/<id:task_id>/status",
     permission="task.status",
@@ -185,7 +185,7 @@ class StatusChange(Model):
 )
 def inspection_status(task_id: int, body: StatusChange) -> Any:
     return dispatching.change_status(
-        scope(), task_id, body.status, result=body.result, comment=body.comment, reason=body.reason
+        services(), scope(), task_id, body.status, result=body.result, comment=body.comment, reason=body.reason
     )
 
 
@@ -193,7 +193,7 @@ class BatchPlanRequest(Model):
     inspection_ids: list[Id] | None = Field(None, max_length=5000, description="default: every open task")
 
 
-@route(
+@router.route(
     "POST",
     "/inspections/batch/plan",
     permission="task.assign",
@@ -201,7 +201,7 @@ class BatchPlanRequest(Model):
     summary="The optimal plan (minimum total travel) for open tasks, with the greedy comparison",
 )
 def batch_plan(body: BatchPlanRequest) -> Any:
-    return dispatching.plan(scope(), body.inspection_ids)
+    return dispatching.plan(services(), scope(), body.inspection_ids)
 
 
 class PlannedAssignment(Model):
@@ -214,7 +214,7 @@ class BatchCommit(Model):
     assignments: list[PlannedAssignment] = Field(max_length=5000)
 
 
-@route(
+@router.route(
     "POST",
     "/inspections/batch/commit",
     permission="task.assign",
@@ -222,7 +222,7 @@ class BatchCommit(Model):
     summary="Commit a plan's assignments; every rule is checked again",
 )
 def batch_commit(body: BatchCommit) -> Any:
-    return dispatching.commit(scope(), [a.model_dump() for a in body.assignments])
+    return dispatching.commit(services(), scope(), [a.model_dump() for a in body.assignments])
 
 
 class Recusal(Model):
@@ -231,7 +231,7 @@ class Recusal(Model):
     reason: Text = Field(min_length=1)
 
 
-@route(
+@router.route(
     "POST",
     "/recusals",
     permission="recusal.add",
@@ -240,7 +240,7 @@ class Recusal(Model):
     summary="Register a conflict of interest (回避): the officer is never sent to the target",
 )
 def add_recusal(body: Recusal) -> Any:
-    return dispatching.recuse(scope(), body.officer_id, body.target_id, body.reason)
+    return dispatching.recuse(services(), scope(), body.officer_id, body.target_id, body.reason)
 
 
 class PlanRequest(Model):
@@ -253,7 +253,7 @@ class PlanRequest(Model):
     risks: list[Literal[1, 2, 3, 4]] | None = None
 
 
-@route(
+@router.route(
     "POST",
     "/plans",
     permission="plan.draw",
@@ -263,6 +263,7 @@ class PlanRequest(Model):
 )
 def draw_plan(body: PlanRequest) -> Any:
     return dispatching.draw_plan(
+        services(),
         scope(),
         name=body.name,
         seed=body.seed,
@@ -274,7 +275,7 @@ def draw_plan(body: PlanRequest) -> Any:
     )
 
 
-@route(
+@router.route(
     "GET",
     "/plans/<id:plan_id>.csv",
     permission="view",

@@ -1,0 +1,51 @@
+"""One error handler for the API and Dash's callbacks: every `geo.infra.errors` error answered as
+its JSON (or its words on a page), database errors mapped, refusals audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from dashboard.context import lang, log, record_refusal
+from dashboard.rest.types import IdConverter
+from geo.cases.rules import RULES as CASE_RULES
+from geo.infra.errors import LawGridError, from_database
+
+
+# -- errors: one handler for the API and Dash's callbacks --------------------------------
+def install_errors(server: Flask) -> None:
+    server.url_map.converters["id"] = IdConverter
+
+    @server.errorhandler(LawGridError)
+    def domain_error(exc: LawGridError) -> Any:
+        record_refusal(exc)
+        return jsonify(exc.payload(lang())), exc.status
+
+    @server.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if request.path.startswith(("/api/", "/_dash-")):
+            return jsonify(error=(exc.name or "error").lower().replace(" ", "_"), detail=exc.description), exc.code
+        return exc
+
+    @server.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError) -> Any:
+        # A reference to a row that is not there, or a duplicate the core did not foresee.
+        log.warning("the database refused a write on %s: %s", request.path, exc.orig)
+        return jsonify(error="conflict", detail=f"the request conflicts with stored data: {exc.orig}"[:300]), 409
+
+    @server.errorhandler(DBAPIError)
+    def database_refusal(exc: DBAPIError) -> Any:
+        # A rule the database holds (a trigger or gate function of 0015), refused on commit or
+        # on a path the core did not check first: answered like the core's own refusals.
+        refused = from_database(exc, CASE_RULES)
+        if refused is None:
+            raise exc
+        return domain_error(refused)
+
+    @server.errorhandler(DataError)
+    def database_data_error(exc: DataError) -> Any:
+        log.warning("the database refused a value on %s: %s", request.path, exc.orig)
+        return jsonify(error="bad_request", detail=f"a value is out of range or malformed: {exc.orig}"[:300]), 400

@@ -1,0 +1,49 @@
+"""What a use case is given: the unit of work and the notifier, typed, from whichever door
+calls it (the web process builds it from its app, the CLI and batch jobs from their runtime)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+
+class UnitOfWork(Protocol):
+    def session(self) -> AbstractContextManager[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+
+class Notifier(Protocol):
+    """Where a use case's events go once its transaction has committed."""
+
+    def task_changed(self, view: dict[str, Any], units: Iterable[int]) -> None:
+        """Push an inspection task's new view to the live clients of its units."""
+        ...
+
+    def texts_queued(self, message_ids: list[int]) -> set[int]:
+        """Wake whoever sends the queued terminal texts; returns the ids already sent."""
+        ...
+
+
+class Silent:
+    """The notifier of doors with nobody watching live (the CLI, batch jobs, the seed): queued
+    texts stay in the outbox for the ingest process's sweep."""
+
+    def task_changed(self, view: dict[str, Any], units: Iterable[int]) -> None:
+        return None
+
+    def texts_queued(self, message_ids: list[int]) -> set[int]:
+        return set()
+
+
+@dataclass(frozen=True)
+class Context:
+    work: UnitOfWork
+    notifier: Notifier = field(default_factory=Silent)
+
+    def session(self) -> AbstractContextManager[Session]:
+        return self.work.session()
