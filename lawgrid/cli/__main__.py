@@ -1,0 +1,7 @@
+"""python -m lawgrid.cli"""
+
+import sys
+
+from lawgrid.cli import main
+
+sys.exit(main())
