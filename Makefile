@@ -5,13 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.lawgrid-installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test system venv bench bench-peers lint clean
+.PHONY: demo test test-fast system venv bench bench-peers lint clean
 
 demo: system venv
 	$(BIN)/lawgrid demo
 
 test: system venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests that need no database and no server (seconds): parsers, rules, maths, the layout.
+test-fast: venv
+	$(BIN)/python -m pytest -m fast $(PYTEST_ARGS)
 
 bench: system venv
 	$(BIN)/lawgrid bench seed --targets 1000000

@@ -1,5 +1,5 @@
 """The command map's one palette: target domains, device states, on task, SOS and other
-alarms never share a colour (tests/test_palette.py holds the distances), so a dot says what
+alarms never share a colour (tests/dashboard/test_palette.py holds the distances), so a dot says what
 it is. The browser takes the live colours from here (LIVE_COLORS store), not its own copy."""
 
 from __future__ import annotations

@@ -134,6 +134,25 @@ def chromium_path() -> str:
     return path
 
 
+# What a test needs, read from the fixtures it uses (directly or through others), so the marks
+# cannot drift from the tests: `make test-fast` runs the `fast` ones (no database, no server).
+NEEDS_SERVERS = {"live_app", "fuzz_server", "processes", "production", "broker", "redis_url", "service_factory"}
+NEEDS_POSTGIS = {"databases", "own_cluster"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & NEEDS_SERVERS:
+            item.add_marker(pytest.mark.servers)
+        if fixtures & NEEDS_POSTGIS:
+            item.add_marker(pytest.mark.postgis)
+        if not any(item.get_closest_marker(m) for m in ("browser", "servers", "postgis")):
+            item.add_marker(pytest.mark.fast)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item, so fixtures can screenshot failures."""
@@ -182,12 +201,28 @@ def officer_certs(s, unit_code: str, n: int) -> list[str]:
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
-    from tests.webutil import CHROMIUM_ARGS
+    from tests.webutil import CHROMIUM_ARGS, PATIENCE_MS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        # Every wait of every page is bounded by the patience only (a condition that is never
+        # met still fails), not by Playwright's 30 s, which a busy machine can exceed.
+        expect.set_options(timeout=PATIENCE_MS)
+        new_context = browser.new_context
+
+        def patient_context(*args, **kwargs):
+            context = new_context(*args, **kwargs)
+            context.set_default_timeout(PATIENCE_MS)
+            return context
+
+        def patient_page(*args, **kwargs):
+            page = patient_context(*args, **kwargs).new_page()
+            return page
+
+        browser.new_context = patient_context
+        browser.new_page = patient_page
         yield browser
         browser.close()
 

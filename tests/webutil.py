@@ -1,8 +1,15 @@
 """Helpers for driving the web app as a user would (test client and Chromium)."""
 
+import os
 import re
 
 from lawgrid import chromium
+
+# How long a test waits for a condition before it fails. Tests wait on conditions, never on
+# time; this bound only ends a wait that would never be met, and is generous so that a busy
+# machine (CI beside other work) passes too. LAWGRID_TEST_PATIENCE_S changes it.
+PATIENCE_S = float(os.environ.get("LAWGRID_TEST_PATIENCE_S", "120"))
+PATIENCE_MS = PATIENCE_S * 1000
 
 ORIGIN = {"Origin": "http://localhost"}
 CHROMIUM_ARGS = chromium.ARGS
@@ -67,8 +74,9 @@ def jt808_report(port: int, phone: str, lat: float, lon: float, **kw) -> None:
     run_async(report())
 
 
-def wait_for(condition, timeout: float = 5.0, interval: float = 0.05, what: str = "the condition"):
-    """Poll condition() until it returns something truthy; return it, or fail after timeout."""
+def wait_for(condition, timeout: float | None = None, interval: float = 0.05, what: str = "the condition"):
+    """Poll condition() until it returns something truthy; return it, or fail after the patience."""
+    timeout = PATIENCE_S if timeout is None else timeout
     import time
 
     deadline = time.monotonic() + timeout

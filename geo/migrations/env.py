@@ -1,9 +1,9 @@
-"""Alembic environment: the URL comes from the caller (geo.db.upgrade), never from a file.
+"""Alembic environment: the URL comes from the caller (geo.infra.db.upgrade), never from a file.
 
 The migrations (hand-written SQL) are the one truth of the schema: partitions, triggers,
-expression and partial indexes are beyond what the models describe. So no target metadata is
-given, and autogenerate cannot propose dropping what the models do not map; the models are a
-typed view of some tables, held equal to the migrated schema by tests/test_schema.py."""
+expression and partial indexes included. There are no ORM models and no target metadata, so
+autogenerate proposes nothing; every enumeration a CHECK holds is spelled once in Python and
+held equal to it by tests/geo/infra/test_enums.py."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool

@@ -32,7 +32,7 @@ def test_the_page_speaks_both_languages(browser, live_app, users, artifacts, pat
     try:
         browser_login(page, live_app["url"], users["admin"], PASSWORD)
         page.goto(live_app["url"] + path)
-        page.wait_for_selector(ready, timeout=20_000)
+        page.wait_for_selector(ready)
         page.wait_for_load_state("networkidle")
         name = path.split("?")[0].strip("/").replace("/", "-") or "map"
         text = page.inner_text("body")
@@ -45,7 +45,6 @@ def test_the_page_speaks_both_languages(browser, live_app, users, artifacts, pat
             page.wait_for_function(
                 "() => !document.querySelector('header.lg-header').innerText"
                 ".replace('中文', '').match(/[\\u4e00-\\u9fff]/)",
-                timeout=10_000,
             )
         except Exception:
             raise AssertionError(repr(page.inner_text("header.lg-header"))) from None

@@ -67,7 +67,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     head.locator("#file-facts").fill("检查发现超标价销售")
     head.click("#file-submit")
     link = head.locator("#file-ok")
-    link.wait_for(timeout=10_000)
+    link.wait_for()
     case_url = base + link.get_attribute("href")
 
     officer = as_user(browser, live_app, "t-officer")
@@ -88,7 +88,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
 
     reviewer = as_user(browser, live_app, "t-case_reviewer")
     reviewer.goto(base + "/cases/review")
-    reviewer.get_by_text(re.compile("津滨U001立")).first.wait_for(timeout=10_000)
+    reviewer.get_by_text(re.compile("津滨U001立")).first.wait_for()
     take(reviewer, case_url, "review", pick={"opinion": "agree", "discretion": "accept"}, tick=["checks"])
 
     take(head, case_url, "approve")
@@ -96,7 +96,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
 
     head.goto(case_url)
     refused = head.locator('[data-refused="decide"]')
-    refused.wait_for(timeout=10_000)
+    refused.wait_for()
     assert "告知后五个工作日陈述申辩期未满" in refused.inner_text()
 
     take(officer, case_url, "waive", fill={"note": "当事人书面放弃陈述、申辩和听证"})
@@ -106,7 +106,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     take(head, case_url, "close")
 
     head.goto(case_url)
-    head.wait_for_selector('#case-heading[data-status="closed"]', timeout=10_000)
+    head.wait_for_selector('#case-heading[data-status="closed"]')
     timeline = head.locator("#case-timeline").inner_text()
     for step in ("立案", "开始调查", "审核", "送达告知书", "作出决定", "送达决定书", "结案"):
         assert step in timeline

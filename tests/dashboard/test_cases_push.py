@@ -15,7 +15,7 @@ from geo.access import accounts
 from geo.infra.timezone import today as beijing_today
 from tests.casework import file
 from tests.conftest import PASSWORD
-from tests.test_live import token
+from tests.dashboard.test_live import token
 from tests.webutil import wait_for
 
 pytestmark = pytest.mark.usefixtures("users")

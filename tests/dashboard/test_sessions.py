@@ -138,10 +138,10 @@ def test_the_accounts_page_disables_an_account_in_the_browser(browser, live_app,
         browser_login(page, url, users["admin"], PASSWORD)
         page.click("#nav-accounts")
         button = page.locator(f"#accounts-table tr:has(td:text-is('{person}')) button")
-        button.wait_for(timeout=10_000)
+        button.wait_for()
         assert button.inner_text() == "停用"
         button.click()
-        page.wait_for_selector(f"#accounts-message:has-text('{person}')", timeout=10_000)
+        page.wait_for_selector(f"#accounts-message:has-text('{person}')")
         assert requests.get(url + "/api/alarms", headers=bearer, timeout=10).status_code == 401
         assert page.locator(f"#accounts-table tr:has(td:text-is('{person}')) button").inner_text() == "启用"
     finally:
@@ -151,6 +151,6 @@ def test_the_accounts_page_disables_an_account_in_the_browser(browser, live_app,
         browser_login(page=other, base_url=url, username=users["leader"], password=PASSWORD)
         assert not other.is_visible("#nav-accounts")
         other.goto(url + "/accounts")
-        other.wait_for_selector("#accounts-denied", timeout=10_000)
+        other.wait_for_selector("#accounts-denied")
     finally:
         other.close()

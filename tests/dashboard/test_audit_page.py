@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.conftest import PASSWORD
-from tests.test_live import token
+from tests.dashboard.test_live import token
 from tests.webutil import browser_login
 
 VIEWPORTS = [(1366, 768), (1600, 1000)]
@@ -52,7 +52,7 @@ def test_the_auditor_finds_a_refusal_and_a_task_with_their_source(browser, live_
         page.fill("#audit-subject", "/api/audit")
         page.press("#audit-subject", "Enter")
         row = page.locator("#audit-table tr:has-text('被拒绝的操作')").first
-        row.wait_for(timeout=10_000)
+        row.wait_for()
         text = row.inner_text()
         assert "该角色无此权限（audit.read）" in text and "127.0.0.1" in text
         # Beijing time, to the second, of today (in Beijing).
@@ -67,7 +67,7 @@ def test_the_auditor_finds_a_refusal_and_a_task_with_their_source(browser, live_
         page.fill("#audit-subject", f"inspection:{task}")
         page.press("#audit-subject", "Enter")
         created_row = page.locator("#audit-table tr:has-text('创建检查任务')").first
-        created_row.wait_for(timeout=10_000)
+        created_row.wait_for()
         assert "127.0.0.1" in created_row.inner_text()
         assert page.locator("#audit-table tr:has-text('检查任务：已取消')").count() >= 1
         # Filtered by action: refusals only hides the task's entries.

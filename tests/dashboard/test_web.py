@@ -63,10 +63,10 @@ def test_map_page_draws_townships_offline_and_switches_language(browser, live_ur
         assert page.url.startswith(live_url + "/login")  # anonymous visitors are sent to log in
         page.screenshot(path=str(artifacts / "login.png"))
         browser_login(page, live_url, users["operator"], PASSWORD)
-        page.wait_for_selector("#township-layer path.leaflet-interactive, .leaflet-overlay-pane path", timeout=15_000)
+        page.wait_for_selector("#township-layer path.leaflet-interactive, .leaflet-overlay-pane path")
         # 26 township polygons (some townships are several pieces) plus the outline.
         assert page.locator(".leaflet-overlay-pane path").count() >= 27
-        page.wait_for_selector("#township-chart .bars path", timeout=15_000)
+        page.wait_for_selector("#township-chart .bars path")
         assert page.locator("#township-chart .bars path").count() == 26
         assert page.inner_text("#overview-heading") == "执法对象分布（按街镇）"
         assert page.inner_text("#card-targets .value") == f"{SEED_TARGETS:,}"
@@ -97,7 +97,7 @@ def test_auditor_filters_the_audit_trail_in_the_browser(browser, live_url, artif
     try:
         browser_login(page, live_url, users["auditor"], PASSWORD)
         page.click("#nav-audit")
-        page.wait_for_selector("#audit-table td", timeout=15_000)
+        page.wait_for_selector("#audit-table td")
         page.fill("#audit-actor", users["auditor"])
         page.press("#audit-actor", "Enter")
         page.wait_for_function(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ingest.devices import OsmAndPhone
 from tests.conftest import PASSWORD, SEED_TARGETS
-from tests.webutil import browser_login, jt808_report, run_async
+from tests.webutil import PATIENCE_S, browser_login, jt808_report, run_async
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def page(browser, live_app, users, artifacts, request):
     width, height = getattr(request, "param", (1500, 950))
     page = browser.new_page(viewport={"width": width, "height": height})
     browser_login(page, live_app["url"], users["operator"], PASSWORD)
-    page.wait_for_selector(".lg-cell", timeout=15_000)
+    page.wait_for_selector(".lg-cell")
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -37,7 +37,7 @@ def page(browser, live_app, users, artifacts, request):
     page.close()
 
 
-def settled(locator, timeout_s: float = 15.0) -> None:
+def settled(locator, timeout_s: float = PATIENCE_S) -> None:
     """Wait until the element stops moving (the map finished flying)."""
     deadline, last = time.monotonic() + timeout_s, None
     while time.monotonic() < deadline:
@@ -67,7 +67,6 @@ def test_map_shows_townships_and_targets_and_a_domain_filter_narrows_them(page, 
     page.wait_for_function(
         f"""() => Array.from(document.querySelectorAll('.lg-cell div'))
         .map(d => d.textContent).reduce((s, t) => s + (t.endsWith('k') ? 0 : Number(t)), 0) === {health}""",
-        timeout=5_000,
     )
     page.screenshot(path=str(artifacts / "map-domain-filter.png"))
 
@@ -82,12 +81,12 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
         page.fill("#f-q", code)
         page.press("#f-q", "Enter")
     # The map flies to the one target found and draws it alone.
-    page.wait_for_selector(".lg-cell", state="detached", timeout=5_000)
+    page.wait_for_selector(".lg-cell", state="detached")
     dot = page.locator("path.lg-target")
-    page.wait_for_function("() => document.querySelectorAll('path.lg-target').length === 1", timeout=5_000)
+    page.wait_for_function("() => document.querySelectorAll('path.lg-target').length === 1")
     settled(dot)  # the fly-to animation (slower on a busy machine)
     dot.click(force=True)  # Leaflet re-projects SVG paths on every frame while the map settles
-    page.wait_for_selector("#target-card-name", timeout=5_000)
+    page.wait_for_selector("#target-card-name")
     assert page.inner_text("#target-card-name") == name
     assert code in page.inner_text("#target-card")
     # The card opens over the map, beside the dot clicked, inside the map.
@@ -102,7 +101,7 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     # From the card, the operator raises an inspection (a double click makes one) and follows
     # it to the dispatcher page.
     page.dblclick("#card-create")
-    page.wait_for_selector("#card-task-link", timeout=5_000)
+    page.wait_for_selector("#card-task-link")
     task_id = int(re.search(r"\d+", page.inner_text("#card-task-link")).group())
     with engine.connect() as c:
         made = c.execute(
@@ -114,7 +113,7 @@ def test_search_finds_a_target_and_its_card_opens(page, engine, artifacts):
     assert made == 1
     try:
         page.click("#card-task-link")
-        page.wait_for_selector("#candidates-heading", timeout=10_000)
+        page.wait_for_selector("#candidates-heading")
         assert page.inner_text("#candidates-heading") == f"#{task_id} {name}"
         assert page.locator(f"#queue button:has-text('#{task_id} ')").count() == 1
         page.screenshot(path=str(artifacts / "dispatch-from-card.png"))
@@ -146,21 +145,21 @@ def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine,
         ).one()
         c.execute(text("UPDATE alarm SET status = 'resolved' WHERE status <> 'resolved'"))
     page.reload()
-    page.wait_for_selector(".lg-cell", timeout=15_000)
+    page.wait_for_selector(".lg-cell")
     page.wait_for_selector("body[data-live-socket=connected]", state="attached")
 
     jt808_report(live_app["jt808"], phone, 39.05, 117.70, alarm=1)
-    page.wait_for_selector(f".lg-alarm:has-text('{officer}')", timeout=3_000)
+    page.wait_for_selector(f".lg-alarm:has-text('{officer}')")
     assert page.is_visible("#alarm-banner")
     assert "SOS" in page.inner_text("#alarm-banner")
     page.screenshot(path=str(artifacts / "map-sos.png"))
     # The alarm heat map of the last 24 hours has a cell where the SOS came from.
     page.click("#f-heat")
     page.get_by_role("option", name="告警热力：24小时").click()
-    page.wait_for_selector("path.lg-heat", timeout=5_000)
+    page.wait_for_selector("path.lg-heat")
     page.fill("#alarm-comment", "已电话联系，正在前往")
     page.locator(f".lg-alarm:has-text('{officer}') button", has_text="确认").click()
-    page.wait_for_selector(f".lg-alarm.acknowledged:has-text('{officer}')", timeout=5_000)
+    page.wait_for_selector(f".lg-alarm.acknowledged:has-text('{officer}')")
     with engine.connect() as c:
         status, by, comment = c.execute(
             text(
@@ -177,9 +176,7 @@ def test_an_sos_appears_in_the_panel_and_is_acknowledged(page, live_app, engine,
     # Clicking the alarm centres the map on it.
     assert "km" in page.inner_text(".leaflet-control-scale")
     page.locator(f".lg-alarm:has-text('{officer}') b").click()
-    page.wait_for_function(
-        """() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""", timeout=5_000
-    )
+    page.wait_for_function("""() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""")
     page.screenshot(path=str(artifacts / "map-sos-acknowledged.png"))
 
 
@@ -211,29 +208,23 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     page.get_by_placeholder("搜索").fill(ident)  # the dropdown's search box
     page.get_by_role("option", name=ident).click()
     page.click("#replay-load")
-    page.wait_for_function(
-        "() => document.querySelector('#replay-summary').textContent.includes('24 个定位点')", timeout=5_000
-    )
+    page.wait_for_function("() => document.querySelector('#replay-summary').textContent.includes('24 个定位点')")
     assert "1 个停留点" in page.inner_text("#replay-summary")
     first = page.inner_text("#replay-time") or ""
     page.click("#replay-play")
-    page.wait_for_function(
-        f"() => document.querySelector('#replay-time').textContent !== {json.dumps(first)}", timeout=3_000
-    )
+    page.wait_for_function(f"() => document.querySelector('#replay-time').textContent !== {json.dumps(first)}")
     page.click("#replay-play")  # pause
     page.wait_for_function("() => !document.querySelector('#replay-play').className.includes('playing')")
     # A tick already under way may still land: the clock is paused once two reads a tick apart agree.
     page.wait_for_function(
         """() => new Promise(done => { const read = () => document.querySelector('#replay-time').textContent;
             const a = read(); setTimeout(() => done(read() === a), 300); })""",
-        timeout=5_000,
     )
     paused_at = page.inner_text("#replay-time")
     # Nothing may happen now: three ticks of the 250 ms replay clock pass without a change.
     page.wait_for_function(
         f"""() => new Promise(done => setTimeout(() =>
             done(document.querySelector('#replay-time').textContent === {json.dumps(paused_at)}), 750))""",
-        timeout=3_000,
     )
     page.screenshot(path=str(artifacts / "track-replay.png"))
     with engine.connect() as c:
@@ -281,7 +272,7 @@ def test_a_gcj02_base_map_is_shifted_onto_wgs84_on_every_page(browser, runtime, 
         browser_login(page, base, users["operator"], PASSWORD)
         for path, map_id in MAPS.items():
             page.goto(base + path)
-            page.wait_for_selector(f"#{map_id} .lg-gcj02", state="attached", timeout=15_000)
+            page.wait_for_selector(f"#{map_id} .lg-gcj02", state="attached")
             page.wait_for_function(
                 f"() => {{ const m = (window.lawgrid.maps || {{}})[{map_id!r}];"
                 f" return m && m.getPane('tilePane').style.marginLeft; }}"
@@ -306,12 +297,8 @@ def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine,
     from geo.coverage import counts, model
 
     page.get_by_label("按本月覆盖率着色").check()
-    page.wait_for_function(
-        "() => document.querySelector('#township-legend-title').innerText === '按本月覆盖率着色'", timeout=10_000
-    )
-    page.wait_for_function(
-        "() => document.querySelector('#township-chart .gtitle').textContent.includes('覆盖率')", timeout=10_000
-    )
+    page.wait_for_function("() => document.querySelector('#township-legend-title').innerText === '按本月覆盖率着色'")
+    page.wait_for_function("() => document.querySelector('#township-chart .gtitle').textContent.includes('覆盖率')")
     window = model.parse_window(None, None, "month", today())
     with Session(engine) as s:
         expected = {code: n / d * 100 for code, (n, d) in counts.brute_force(s, "township", window).items() if n}
@@ -337,7 +324,7 @@ def test_townships_switch_to_coverage_and_inspections_show_as_heat(page, engine,
             {"d": today() - dt.timedelta(days=30)},
         ).scalar_one()
     assert cells > 0
-    page.wait_for_function(f"() => document.querySelectorAll('path.lg-heat').length === {cells}", timeout=10_000)
+    page.wait_for_function(f"() => document.querySelectorAll('path.lg-heat').length === {cells}")
     page.screenshot(path=str(artifacts / "map-inspection-heat.png"))
 
 
@@ -357,40 +344,38 @@ def test_the_map_explains_itself_and_finds_an_officer(page, live_app, engine, ar
     assert all(d in legend for d in domains)
     assert all(s in legend for s in ("在线", "执行任务", "信号延迟", "离线", "SOS", "其他告警未解除", "未录像"))
     jt808_report(live_app["jt808"], phone, 39.06, 117.71)
-    page.wait_for_function(f"() => window.lawgrid.live.has({dev_id})", timeout=5_000)
+    page.wait_for_function(f"() => window.lawgrid.live.has({dev_id})")
     # Found by name: the map flies to him and names him, his unit, device and state.
     page.fill("#live-find", officer)
     page.press("#live-find", "Enter")
-    page.wait_for_function(
-        "(n) => document.querySelector('#live-selected').textContent.startsWith(n)", arg=officer, timeout=5_000
-    )
+    page.wait_for_function("(n) => document.querySelector('#live-selected').textContent.startsWith(n)", arg=officer)
     selected = page.inner_text("#live-selected")
     kind_zh = {"terminal": "执法终端", "body_camera": "执法记录仪"}[kind]
     assert unit in selected and f"{kind_zh} {phone}" in selected and "在线" in selected
     assert re.search(r"最后定位 \d+ 秒前", selected), selected
     first = selected
     page.wait_for_function(  # the "n s ago" keeps counting
-        "(t) => document.querySelector('#live-selected').textContent !== t", arg=first, timeout=5_000
+        "(t) => document.querySelector('#live-selected').textContent !== t", arg=first
     )
     page.wait_for_function(
-        """() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')""", timeout=5_000
+        """() => !document.querySelector('.leaflet-control-scale').innerText.includes('km')"""
     )  # flown in close
     page.screenshot(path=str(artifacts / f"map-find-officer-{page.viewport_size['width']}.png"))
     # By device number too; and a name nobody has says so.
     page.fill("#live-find", "无此人员XYZ")
     page.press("#live-find", "Enter")
-    page.wait_for_selector("#live-find-result:has-text('未找到')", timeout=5_000)
+    page.wait_for_selector("#live-find-result:has-text('未找到')")
 
 
 def test_dash_component_texts_speak_the_page_language(page):
     page.click("#f-township")
-    page.wait_for_selector(".dash-dropdown-search[placeholder='搜索'], input[placeholder='搜索']", timeout=5_000)
+    page.wait_for_selector(".dash-dropdown-search[placeholder='搜索'], input[placeholder='搜索']")
     assert page.get_by_text("全选").count() >= 1
     page.keyboard.press("Escape")
     page.click("#lang-switch")
     page.wait_for_function("() => document.querySelector('#nav-map').textContent === 'Command map'")
     page.click("#f-township")
-    page.wait_for_selector("input[placeholder='Search']", timeout=5_000)
+    page.wait_for_selector("input[placeholder='Search']")
     assert page.get_by_text("Select All").count() >= 1
     page.keyboard.press("Escape")
     page.click("#lang-switch")

@@ -15,7 +15,7 @@ from dashboard.coverage_view import today
 from geo.coverage import counts
 from geo.coverage.model import Filter, Window
 from tests.conftest import PASSWORD
-from tests.webutil import browser_login
+from tests.webutil import PATIENCE_S, browser_login
 
 # A point inside the largest township's fill that the township itself receives clicks at.
 INSIDE_LARGEST_TOWNSHIP = """() => {
@@ -39,7 +39,6 @@ def wait_for_bars(page, graph_id: str, texts: list[str]) -> None:
         const plot = document.querySelector('#{graph_id} .js-plotly-plot');
         return plot && plot.data && plot.data[0] && [...plot.data[0].text].sort().join('|') === {"|".join(texts)!r};
     }}""",
-        timeout=20_000,
     )
 
 
@@ -47,7 +46,7 @@ def expected_texts(groups: dict) -> list[str]:
     return sorted(f"{n:,}/{d:,}" for n, d in groups.values())
 
 
-def hover_until(page, point, words: str, timeout_s: float = 10.0) -> None:
+def hover_until(page, point, words: str, timeout_s: float = PATIENCE_S) -> None:
     """Hover the point until its tooltip says words (the layer may be redrawn meanwhile)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -63,7 +62,7 @@ def hover_until(page, point, words: str, timeout_s: float = 10.0) -> None:
 def selected(page, dropdown_id: str) -> str:
     """The label a dropdown shows once a selection has set it."""
     item = page.locator(f"#{dropdown_id}-value .dash-dropdown-value-item")
-    item.wait_for(timeout=10_000)
+    item.wait_for()
     return item.inner_text().strip()
 
 
@@ -71,7 +70,6 @@ def wait_for_kpi(page, numerator: int, denominator: int) -> None:
     page.wait_for_function(
         f"() => (document.querySelector('#kpi-coverage') || {{}}).innerText"
         f"?.includes('{numerator:,} / {denominator:,}')",
-        timeout=20_000,
     )
 
 
@@ -88,7 +86,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
     try:
         browser_login(page, live_app["url"], users["leader"], PASSWORD)
         page.click("#nav-coverage")
-        page.wait_for_selector("#kpi-coverage", timeout=20_000)
+        page.wait_for_selector("#kpi-coverage")
         page.goto(f"{live_app['url']}/coverage?start={window.start}&end={window.end}")
         wait_for_kpi(page, *district)
         with Session(engine) as s:
@@ -96,7 +94,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         page.screenshot(path=str(artifacts / "coverage-district.png"), full_page=True)
 
         # The map filters the charts: click the largest township.
-        point = page.wait_for_function(INSIDE_LARGEST_TOWNSHIP, timeout=10_000).json_value()
+        point = page.wait_for_function(INSIDE_LARGEST_TOWNSHIP).json_value()
         page.mouse.click(*point)
         town = names[selected(page, "cov-township")]
         with Session(engine) as s:
@@ -119,7 +117,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         # Drill down into the unit with the most targets in scope, to its officers.
         unit_bars = page.locator("#cov-unit-chart .point path")
         unit_bars.last.click(force=True)
-        page.wait_for_selector("#cov-crumb-unit", timeout=10_000)
+        page.wait_for_selector("#cov-crumb-unit")
         unit_name = page.inner_text("#cov-crumb-unit")
         with Session(engine) as s:
             unit = s.execute(text("SELECT id FROM enforcement_unit WHERE name = :n"), {"n": unit_name}).scalar_one()
@@ -131,9 +129,7 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         # Export the officers' table.
         page.click("#cov-table-by")
         page.get_by_role("option", name="执法人员").click()
-        page.wait_for_function(
-            "() => (document.querySelector('#cov-export-csv') || {}).href?.includes('by=officer')", timeout=10_000
-        )
+        page.wait_for_function("() => (document.querySelector('#cov-export-csv') || {}).href?.includes('by=officer')")
         with page.expect_download() as download:
             page.click("#cov-export-csv")
         rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
@@ -164,7 +160,6 @@ def test_leaders_page_cross_filters_drills_down_and_exports(
         page.wait_for_function(
             "() => document.querySelector('#cov-heading').innerText === 'Inspection coverage'"
             " && document.querySelector('#kpi-coverage').innerText.includes('District coverage')",
-            timeout=10_000,
         )
         assert page.inner_text("#nav-coverage") == "Coverage"
     finally:
@@ -184,12 +179,11 @@ def test_the_page_opens_on_the_last_30_days_and_sorts_coverage_as_numbers(
         page.wait_for_function(  # the range picker shows the 30 days up to today
             "(first) => (document.querySelector('#cov-dates') || {}).value === first",  # the start date's input
             arg=first,
-            timeout=20_000,
         )
         assert "近30天" in page.inner_text("#cov-period")
         # The random-plan card counts the plans running in the window, not only those due in it.
-        page.wait_for_selector("#kpi-random:has-text('进行中计划')", timeout=20_000)
-        page.wait_for_selector('#cov-table td[data-dash-column="ratio"]', timeout=20_000)
+        page.wait_for_selector("#kpi-random:has-text('进行中计划')")
+        page.wait_for_selector('#cov-table td[data-dash-column="ratio"]')
         sort = '#cov-table th[data-dash-column="ratio"] .column-header--sort'
 
         def shown():

@@ -205,7 +205,7 @@ RUN_OUT = textwrap.dedent(
 
 
 def test_running_out_of_descriptors_is_logged_once_and_accepting_resumes(tmp_path):
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     child = subprocess.Popen(
         [sys.executable, "-c", RUN_OUT],
         cwd=root,

@@ -377,42 +377,39 @@ def test_dispatcher_assigns_from_the_page_and_in_bulk(browser, live_app, dispatc
         browser_login(page, live_app["url"], users["dispatcher"], PASSWORD)
         page.click("#nav-dispatch")
         row = page.locator(f"#queue button:has-text('#{urgent} ')")
-        row.wait_for(timeout=10_000)
+        row.wait_for()
         assert "紧急" in row.inner_text()
         page.wait_for_function(
             "() => [...document.querySelectorAll('#queue .lg-due')].every(e => /^(剩余|已超时) /.test(e.textContent))",
-            timeout=5_000,
         )
         row.click()
-        page.wait_for_selector("#candidates-heading", timeout=10_000)
+        page.wait_for_selector("#candidates-heading")
         assert page.inner_text("#candidates-heading").startswith(f"#{urgent} ")
-        page.wait_for_selector("#crew-1 .lg-assign", timeout=5_000)
+        page.wait_for_selector("#crew-1 .lg-assign")
         assert "公里" in page.inner_text("#crew-1")
         page.wait_for_function(
-            "() => document.querySelectorAll('.lg-candidate').length >= 2", timeout=5_000
+            "() => document.querySelectorAll('.lg-candidate').length >= 2"
         )  # the crews on the map, from their live positions
         page.screenshot(path=str(artifacts / "dispatch-candidates.png"))
         page.click("#crew-1 .lg-assign")
-        page.wait_for_selector("#assign-ok", timeout=10_000)
+        page.wait_for_selector("#assign-ok")
         assert dispatcher.get(f"/api/inspections/{urgent}").json()["status"] == "assigned"
         page.wait_for_function(
             f"""() => [...document.querySelectorAll('#queue button')]
             .some(b => b.textContent.includes('#{urgent} ') && b.textContent.includes('已指派'))""",
-            timeout=10_000,
         )
 
         bulk = [new_task(dispatcher, setting, priority=3) for _ in range(2)]
         page.wait_for_function(
             f"""() => [...document.querySelectorAll('#queue button')]
             .some(b => b.textContent.includes('#{bulk[-1]} '))""",
-            timeout=10_000,
         )  # pushed live
         page.click("#bulk-preview")
-        page.wait_for_selector("#bulk-summary", timeout=20_000)
+        page.wait_for_selector("#bulk-summary")
         assert "合计路程" in page.inner_text("#bulk-summary")
         page.screenshot(path=str(artifacts / "dispatch-bulk-plan.png"))
         page.click("#bulk-commit")
-        page.wait_for_selector("#bulk-ok", timeout=20_000)
+        page.wait_for_selector("#bulk-ok")
         statuses = [dispatcher.get(f"/api/inspections/{t}").json()["status"] for t in bulk]
         assert statuses == ["assigned", "assigned"], statuses
     finally:
@@ -444,7 +441,7 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
         page.wait_for_function("() => window.lawgrid && window.lawgrid.dots")
         page.wait_for_selector("body[data-live-socket=connected]", state="attached")
         jt808_report(live_app["jt808"], phone, setting["lat"] + 0.02, setting["lon"] + 0.02)
-        page.wait_for_function(f"() => window.lawgrid.painted({device})", timeout=5_000)
+        page.wait_for_function(f"() => window.lawgrid.painted({device})")
         page.evaluate(
             f"() => {{ const d = window.lawgrid.live.get({device});"
             f" window.lawgrid.map.setView([d.lat, d.lon], 14, {{animate: false}}); }}"
@@ -454,9 +451,7 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
         task = new_task(dispatcher, setting)
         r = dispatcher.post(f"/api/inspections/{task}/assign", {"officer_ids": setting["officers"][:2]})
         assert r.status_code == 200, r.text
-        page.wait_for_function(
-            f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() === '{ON_TASK}'", timeout=5_000
-        )
+        page.wait_for_function(f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() === '{ON_TASK}'")
         page.screenshot(path=str(artifacts / "map-crew-on-task.png"))
         assert (
             dispatcher.post(
@@ -464,9 +459,7 @@ def test_the_command_map_shows_a_crew_on_task_in_its_own_colour(
             ).status_code
             == 200
         )
-        page.wait_for_function(
-            f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() !== '{ON_TASK}'", timeout=5_000
-        )
+        page.wait_for_function(f"() => window.lawgrid.pixelAt({device}).slice(0, 3).join() !== '{ON_TASK}'")
     finally:
         page.close()
 
@@ -555,9 +548,9 @@ def test_the_dispatcher_picks_a_crew_by_hand_and_moves_the_task_with_a_reason(
     try:
         browser_login(page, live_app["url"], users["dispatcher"], PASSWORD)
         page.goto(f"{live_app['url']}/dispatch?task={task}")
-        page.wait_for_selector("#candidates-heading", timeout=10_000)
+        page.wait_for_selector("#candidates-heading")
         # Several crews of the one unit the dispatcher acts for, each with its estimate's source.
-        page.wait_for_selector("#crew-2", timeout=5_000)
+        page.wait_for_selector("#crew-2")
         for crew in ("#crew-1", "#crew-2"):
             assert re.search(
                 r"合计路程约 \d+\.\d 公里（(按实时定位|按所在街镇中心估算|部分按所在街镇中心估算)）",
@@ -568,18 +561,18 @@ def test_the_dispatcher_picks_a_crew_by_hand_and_moves_the_task_with_a_reason(
         for officer in (a, b):
             page.locator(f".lg-pick-list input[value='{officer}']").check()
         page.click("#task-pick-assign")
-        page.wait_for_selector("#dispatch-message .lg-ok", timeout=10_000)
+        page.wait_for_selector("#dispatch-message .lg-ok")
         assert sorted(o["id"] for o in dispatcher.get(f"/api/inspections/{task}").json()["officers"]) == sorted([a, b])
         # Accepted, recorded here for the crew: refused without the reason, marked with it.
-        page.wait_for_selector("#task-status-to", timeout=10_000)
+        page.wait_for_selector("#task-status-to")
         page.click("#task-status-to")
         page.get_by_role("option", name="已接受").click()
         page.click("#task-status-apply")
-        page.wait_for_selector("#task-status-error:has-text('须说明代为记录的理由')", timeout=10_000)
+        page.wait_for_selector("#task-status-error:has-text('须说明代为记录的理由')")
         page.fill("#task-reason", "组长电话确认接单")
         page.click("#task-status-apply")
-        page.wait_for_selector("#task-status-ok", timeout=10_000)
-        page.wait_for_selector(".lg-on-behalf:has-text('代为记录：已接受')", timeout=10_000)
+        page.wait_for_selector("#task-status-ok")
+        page.wait_for_selector(".lg-on-behalf:has-text('代为记录：已接受')")
         page.screenshot(path=str(artifacts / f"dispatch-status-{viewport[0]}x{viewport[1]}.png"))
         # Under way, the task goes to another crew, with the reason.
         c, d = setting["officers"][:2]
@@ -591,16 +584,15 @@ def test_the_dispatcher_picks_a_crew_by_hand_and_moves_the_task_with_a_reason(
         page.wait_for_function(
             f"""async () => {{ const r = await fetch('/api/inspections/{task}'); const v = await r.json();
                 return v.officers.map(o => o.id).sort().join() === '{",".join(map(str, sorted([c, d])))}'; }}""",
-            timeout=10_000,
         )
-        page.wait_for_selector("#dispatch-message .lg-ok:has-text('已指派')", timeout=10_000)
-        page.wait_for_selector("#candidates p.lg-note:has-text('已指派')", timeout=10_000)  # the panel re-drawn
+        page.wait_for_selector("#dispatch-message .lg-ok:has-text('已指派')")
+        page.wait_for_selector("#candidates p.lg-note:has-text('已指派')")  # the panel re-drawn
         # Cancelled with its reason.
         page.click("#task-status-to")
         page.get_by_role("option", name="已取消").click()
         page.fill("#task-reason", "经营者已注销，无需检查")
         page.click("#task-status-apply")
-        page.wait_for_selector("#task-status-ok:has-text('已取消')", timeout=10_000)
+        page.wait_for_selector("#task-status-ok:has-text('已取消')")
         view = dispatcher.get(f"/api/inspections/{task}").json()
         assert view["status"] == "cancelled" and view["events"][-1]["detail"]["reason"] == "经营者已注销，无需检查"
     finally:
@@ -631,7 +623,7 @@ def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
         browser_login(page, live_app["url"], users["dispatcher"], PASSWORD)
         page.goto(f"{live_app['url']}/dispatch")
         page.click("#desk-link")
-        page.wait_for_selector("#desk-complaint", timeout=10_000)
+        page.wait_for_selector("#desk-complaint")
         # A complaint taken on the phone: caller, contact, report, the target found by name.
         page.fill("#desk-caller", "王先生")
         page.fill("#desk-contact", "13800001111")
@@ -640,7 +632,7 @@ def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
         page.click("#desk-domain")
         page.get_by_role("option", name=domain_zh).click()
         page.dblclick("#desk-complaint-submit")  # a double click makes one task
-        page.wait_for_selector("#desk-complaint-ok", timeout=10_000)
+        page.wait_for_selector("#desk-complaint-ok")
         task = int(re.search(r"\d+", page.inner_text("#desk-complaint-ok")).group())
         with engine.connect() as c:
             complaint, made = c.execute(
@@ -656,15 +648,15 @@ def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
         pick(page, "#desk-plan-domains", domain_zh[:2], domain_zh)
         page.fill("#desk-plan-share", "2")
         page.click("#desk-plan-preview")
-        page.wait_for_selector("#desk-plan-ok:has-text('预览')", timeout=20_000)
+        page.wait_for_selector("#desk-plan-ok:has-text('预览')")
         with engine.connect() as c:
             assert c.execute(text("SELECT coalesce(max(id), 0) FROM random_plan")).scalar() == plans_before
         page.click("#desk-plan-draw")
-        page.wait_for_selector("#desk-plan-ok:has-text('已抽取')", timeout=20_000)
+        page.wait_for_selector("#desk-plan-ok:has-text('已抽取')")
         with engine.connect() as c:
             plan = c.execute(text("SELECT max(id) FROM random_plan")).scalar()
         assert plan > plans_before
-        page.wait_for_selector(f"#desk-plan-{plan}:has-text('完成 0/')", timeout=10_000)
+        page.wait_for_selector(f"#desk-plan-{plan}:has-text('完成 0/')")
         csv = page.request.get(f"{live_app['url']}/api/plans/{plan}.csv")
         assert csv.status == 200 and "双随机" in csv.text()
 
@@ -673,8 +665,8 @@ def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
         pick(page, "#desk-rec-target", target_name, target_name)
         page.fill("#desk-rec-reason", "其配偶为该企业股东")
         page.click("#desk-rec-submit")
-        page.wait_for_selector("#desk-rec-ok", timeout=10_000)
-        page.wait_for_selector("#desk-recusal-table:has-text('其配偶为该企业股东')", timeout=5_000)
+        page.wait_for_selector("#desk-rec-ok")
+        page.wait_for_selector("#desk-recusal-table:has-text('其配偶为该企业股东')")
         page.screenshot(path=str(artifacts / f"dispatch-desk-{viewport[0]}x{viewport[1]}.png"), full_page=True)
         candidates = dispatcher.get(f"/api/inspections/{task}/candidates").json()
         assert setting["officers"][0] not in {o["id"] for c in candidates["crews"] for o in c["officers"]}
@@ -682,7 +674,7 @@ def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
         # The complaint's caller and report show in the dispatcher's queue.
         page.goto(f"{live_app['url']}/dispatch")
         row = page.locator("#queue button").filter(has_text=re.compile(rf"#{task}\s"))
-        row.wait_for(timeout=10_000)
+        row.wait_for()
         assert "投诉：王先生 13800001111：夜间施工噪音扰民" in row.inner_text()
     finally:
         page.close()

@@ -134,7 +134,7 @@ def sign_and_seal(page, live_app, doc_id: int, party: str) -> None:
     page.click("#sign-party")
     page.wait_for_function(f"() => !document.querySelector('#doc-{doc_id}-seal').disabled")
     page.click(f"#doc-{doc_id}-seal")
-    page.wait_for_selector(f"#doc-{doc_id}-sealed", timeout=15_000)
+    page.wait_for_selector(f"#doc-{doc_id}-sealed")
 
 
 def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, engine, task, artifacts):
@@ -159,7 +159,7 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
             await phone.close()
 
         run_async(arrive())
-        page.wait_for_selector(f"#task-{tid}-open", timeout=30_000)
+        page.wait_for_selector(f"#task-{tid}-open")
         page.screenshot(path=str(artifacts / "terminal-tasks.png"))
         page.click(f"#task-{tid}-open")
 
@@ -171,7 +171,6 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
         page.click("#checklist-save")
         wait_for(
             lambda: count(engine, "SELECT count(*) FROM inspection WHERE id = :i AND checklist IS NOT NULL", i=tid),
-            timeout=10,
             what="the checklist",
         )
 
@@ -185,7 +184,7 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
         assert count(engine, "SELECT count(*) FROM evidence WHERE inspection_id = :i", i=tid) == 0
         page.screenshot(path=str(artifacts / "terminal-offline-queued.png"))
         context.set_offline(False)
-        page.wait_for_function("() => document.querySelector('#m-queue').dataset.count === '0'", timeout=15_000)
+        page.wait_for_function("() => document.querySelector('#m-queue').dataset.count === '0'")
         with engine.connect() as c:
             rows = c.execute(text("SELECT sha256, kind FROM evidence WHERE inspection_id = :i"), {"i": tid}).all()
         assert rows == [(hashlib.sha256(photo).hexdigest(), "photo")]
@@ -205,9 +204,7 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
         page.fill("#rec-present", "店主张某（经营者本人）")
         page.fill("#rec-observed", "店内在售商品12种未标明价格，货架价签缺失")
         page.click("#record-issue")
-        record_id = wait_for(
-            lambda: page.evaluate("document.querySelector('#doc-panel .doc')?.id"), timeout=20, what="the record"
-        )
+        record_id = wait_for(lambda: page.evaluate("document.querySelector('#doc-panel .doc')?.id"), what="the record")
         assert lost["n"] == 1
         assert count(engine, "SELECT count(*) FROM document WHERE inspection_id = :i", i=tid) == 1
         sign_and_seal(page, live_app, int(record_id.split("-")[1]), "张某")
@@ -222,7 +219,6 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
         page.click("#onsite-decide")
         page.wait_for_function(
             "() => document.querySelector('#doc-panel .doc h3')?.textContent.includes('当场行政处罚决定书')",
-            timeout=20_000,
         )
         decision_doc = int(page.evaluate("document.querySelector('#doc-panel .doc').id").split("-")[1])
         sign_and_seal(page, live_app, decision_doc, "张某")
@@ -243,7 +239,6 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
         page.click(f"#task-{tid}-violation")
         wait_for(
             lambda: count(engine, "SELECT count(*) FROM case_source WHERE inspection_id = :i", i=tid),
-            timeout=10,
             what="the case source",
         )
     finally:
@@ -254,7 +249,7 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
     try:
         browser_login(desk, live_app["url"], "t-officer", PASSWORD)
         desk.goto(f"{live_app['url']}/case/{case_id}")
-        desk.wait_for_selector(f"#case-edoc-{decision_doc}-verified", timeout=20_000)
+        desk.wait_for_selector(f"#case-edoc-{decision_doc}-verified")
         row = desk.inner_text(f"#case-edoc-{decision_doc}")
         assert decision_no in row and "张某" in row and row.count("✓") >= 3
         desk.screenshot(path=str(artifacts / "desk-case-documents.png"), full_page=True)

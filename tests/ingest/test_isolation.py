@@ -16,7 +16,7 @@ from geo.telemetry.positions import Fix
 from ingest.devices import Jt808Terminal, OsmAndPhone
 from ingest.jt808 import codec
 from ingest.pipeline import Pipeline
-from tests.test_ingest import TANGGU, cleanup, positions, registered, run
+from tests.ingest.test_ingest import TANGGU, cleanup, positions, registered, run
 
 
 def fix(device_id: int, seconds_ago: float) -> Fix:

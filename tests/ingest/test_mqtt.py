@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from geo.infra import db
 from ingest.service import IngestConfig, IngestService
-from tests.test_ingest import cleanup, positions
-from tests.webutil import run_async
+from tests.ingest.test_ingest import cleanup, positions
+from tests.webutil import PATIENCE_S, run_async
 
 IDENT = "mqtt-gw-0001"
 
@@ -85,7 +85,7 @@ def fix(t: dt.datetime, **kw) -> dict:
     return {"lat": 39.0131, "lon": 117.6683, "time": t.isoformat(), "speed": 18.0, **kw}
 
 
-def wait_for(predicate, timeout=10.0):
+def wait_for(predicate, timeout=PATIENCE_S):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -78,25 +78,25 @@ def test_hostile_names_are_text_on_every_page(browser, live_app, users, hostile_
     page.add_init_script(WATCH)
     try:
         browser_login(page, url, users["admin"], PASSWORD)
-        page.wait_for_selector(".lg-cell", timeout=15_000)  # the command map works under the policy
+        page.wait_for_selector(".lg-cell")  # the command map works under the policy
 
         page.goto(url + f"/dispatch?task={hostile_names['task']}")
-        page.wait_for_selector("#candidates-heading", timeout=15_000)
+        page.wait_for_selector("#candidates-heading")
         assert PAYLOADS["target"] in page.inner_text("#candidates-heading")
         page.wait_for_function("() => (window.lawgrid.maps || {})['dispatch-map']")
-        page.wait_for_selector("#dispatch-map .lg-task", state="attached", timeout=10_000)
+        page.wait_for_selector("#dispatch-map .lg-task", state="attached")
         tips = open_tooltips(page, "dispatch-map")
         assert any("&lt;img src=x" in tip for tip in tips), tips
         assert not page.query_selector("#dispatch-map .leaflet-tooltip img")
 
         page.goto(url + "/coverage")
-        page.wait_for_selector("#cov-unit-chart .ytick", timeout=20_000)
+        page.wait_for_selector("#cov-unit-chart .ytick")
         labels = page.eval_on_selector_all("#cov-unit-chart .ytick text", "els => els.map(e => e.textContent)")
         assert any(PAYLOADS["unit"] in label for label in labels), labels
         assert not page.query_selector("#cov-unit-chart svg svg[onload]")
 
         page.goto(url + "/devices")
-        page.wait_for_selector("#replay-map", timeout=15_000)
+        page.wait_for_selector("#replay-map")
         page.screenshot(path=str(artifacts / "xss-devices.png"))
 
         assert page.evaluate("() => window.__pwned") is None  # no payload ever ran

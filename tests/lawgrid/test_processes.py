@@ -18,13 +18,13 @@ from sqlalchemy import text
 
 from ingest.devices import Jt808Terminal, OsmAndPhone
 from lawgrid.screens import free_port, start_redis
-from tests import test_dispatch_api
 from tests.conftest import PASSWORD
-from tests.test_dispatch_api import DUE, Client, forget_positions, jt808_phone
+from tests.dashboard import test_dispatch_api
+from tests.dashboard.test_dispatch_api import DUE, Client, forget_positions, jt808_phone
 from tests.webutil import run_async, wait_for
 
 setting = test_dispatch_api.setting  # the lawful U001 crew and target, restored afterwards
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def processes(runtime, redis_url, users, tmp_path_factory):
                 return False
 
         for url in webs:
-            wait_for(lambda u=url: healthy(u), timeout=90, interval=0.25, what=f"the web process at {url}")
+            wait_for(lambda u=url: healthy(u), interval=0.25, what=f"the web process at {url}")
         yield {"web": webs, "jt808": jt808, "osmand": osmand, "ingest": started[0]}
     finally:
         for proc in started:
@@ -160,13 +160,11 @@ def test_web_and_ingest_processes_share_positions_texts_and_arrivals(processes, 
         # Ingest detects the arrival (its sweep) and both web processes push it.
         wait_for(
             lambda: dispatcher_b.get(f"/api/inspections/{task}").json()["status"] == "on_site",
-            timeout=20,
             what="the arrival detected",
         )
         for seen in (seen_a, seen_b):
             wait_for(
                 lambda s=seen: any(e["id"] == task and e["status"] == "on_site" for e in s["inspection"]),
-                timeout=20,
                 what="the arrival pushed",
             )
     except AssertionError as exc:  # say what each side saw
@@ -201,7 +199,7 @@ def listens_on(pid: int, port: int) -> bool:
 
 
 def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(processes, engine, users):
-    from tests.test_ingest import cleanup, positions, registered
+    from tests.ingest.test_ingest import cleanup, positions, registered
 
     supervisor, port = processes["ingest"], processes["osmand"]
     first = wait_for(lambda: len(children(supervisor.pid)) == 2 and children(supervisor.pid), what="two listeners")
@@ -223,11 +221,9 @@ def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(proces
         killed = min(first)
         os.kill(killed, 9)
         # The supervisor starts another in its place, which listens on the same port.
-        fresh = wait_for(
-            lambda: (c := children(supervisor.pid)) - first and len(c) == 2 and c, timeout=60, what="a new listener"
-        )
+        fresh = wait_for(lambda: (c := children(supervisor.pid)) - first and len(c) == 2 and c, what="a new listener")
         (new,) = fresh - first
-        wait_for(lambda: listens_on(new, port), timeout=60, what="the new listener on the port")
+        wait_for(lambda: listens_on(new, port), what="the new listener on the port")
         assert supervisor.poll() is None
         assert run_async(report(range(10, 30))) == [200] * 20
         assert len(positions(engine, dev_id)) == 30  # every fix, before the kill and after, stored
@@ -241,7 +237,7 @@ def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(proces
             names = {p["process"].rsplit(":", 1)[1] for p in stats.get("processes", [])}
             return names == {str(p) for p in fresh} and stats["counters"].get("accepted", 0) >= 20 and stats
 
-        stats = wait_for(listed, timeout=40, interval=0.5, what="both listeners' counters")
+        stats = wait_for(listed, interval=0.5, what="both listeners' counters")
         assert stats["running"] is True
     finally:
         cleanup(engine, dev_id)
@@ -299,7 +295,7 @@ def test_ingest_stops_in_order_on_sigterm_and_leaves_no_listener_listed(runtime,
         def listed():
             return {int(d["process"].rsplit(":", 1)[1]) for d in read_stats(redis_url)} & pids
 
-        wait_for(lambda: listed() == pids, timeout=20, what="both listeners' counters")  # written on starting
+        wait_for(lambda: listed() == pids, what="both listeners' counters")  # written on starting
         proc.terminate()
         assert proc.wait(60) == 0
         # Each listener stopped in order (its own SIGTERM handler): its counters are gone, not left to expire.

@@ -104,13 +104,13 @@ def test_every_sos_stays_on_top_and_acts_on_its_own_alarm(browser, live_app, use
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     try:
         browser_login(page, live_app["url"], users["operator"], PASSWORD)
-        page.wait_for_selector(".lg-alarm", timeout=15_000)
+        page.wait_for_selector(".lg-alarm")
         page.wait_for_selector("body[data-live-socket=connected]", state="attached")
 
         # Two SOS reports from terminal A: one row, counted twice.
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         jt808_report(live_app["jt808"], phone_a, 39.041, 117.661, alarm=1, when=now - dt.timedelta(seconds=20))
-        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_a}')", timeout=5_000)
+        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_a}')")
         jt808_report(live_app["jt808"], phone_a, 39.041, 117.661, alarm=1, when=now - dt.timedelta(seconds=10))
         row_a = page.locator(f".lg-alarm.kind-sos:has-text('{officer_a}')")
         wait_for(lambda: "报告 2 次" in row_a.inner_text(), what="the repeat counted on A's row")
@@ -141,8 +141,8 @@ def test_every_sos_stays_on_top_and_acts_on_its_own_alarm(browser, live_app, use
         page.click("#alarm-dismiss")
         page.wait_for_selector("#alarm-banner", state="hidden")
         jt808_report(live_app["jt808"], phone_b, 38.7312, 117.5261, alarm=1)
-        page.wait_for_selector(f"#alarm-banner:has-text('{officer_b}')", timeout=5_000)
-        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_b}')", timeout=5_000)
+        page.wait_for_selector(f"#alarm-banner:has-text('{officer_b}')")
+        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_b}')")
 
         # With the pointer on A's row, C's SOS arrives: the rows hold still, and 确认 acts on A.
         row_a = page.locator(f".lg-alarm.kind-sos:has-text('{officer_a}')")
@@ -152,22 +152,22 @@ def test_every_sos_stays_on_top_and_acts_on_its_own_alarm(browser, live_app, use
         page.wait_for_function(f"() => window.lawgrid.alarmsSeen > {seen}")
         assert page.locator(f".lg-alarm.kind-sos:has-text('{officer_c}')").count() == 0  # held while pointed at
         row_a.locator("button", has_text="确认").click()
-        page.wait_for_selector(f".lg-alarm.kind-sos.acknowledged:has-text('{officer_a}')", timeout=5_000)
+        page.wait_for_selector(f".lg-alarm.kind-sos.acknowledged:has-text('{officer_a}')")
         with engine.connect() as c:
             states = dict(
                 c.execute(text("SELECT device_id, status FROM alarm WHERE kind = 'sos' AND status <> 'resolved'")).all()
             )
         assert states[dev_a] == "acknowledged" and states[dev_b] == "open" and states[dev_c] == "open"
         page.mouse.move(5, viewport[1] - 5)
-        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_c}')", timeout=5_000)
+        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_c}')")
 
         # Resolving asks for its comment first.
         row_a.locator("button", has_text="解除").click()
         row_a.locator("button", has_text="确认解除").click()
-        page.wait_for_selector("#alarm-message:has-text('解除告警须填写处理意见')", timeout=5_000)
+        page.wait_for_selector("#alarm-message:has-text('解除告警须填写处理意见')")
         row_a.locator("input").fill("误触，已电话核实")
         row_a.locator("button", has_text="确认解除").click()
-        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_a}')", state="detached", timeout=5_000)
+        page.wait_for_selector(f".lg-alarm.kind-sos:has-text('{officer_a}')", state="detached")
         with engine.connect() as c:
             status, comment = c.execute(
                 text(
@@ -181,7 +181,7 @@ def test_every_sos_stays_on_top_and_acts_on_its_own_alarm(browser, live_app, use
         # B's ordinary fix (no SOS flag) does not turn his marker normal while his SOS is open.
         jt808_report(live_app["jt808"], phone_b, 38.7312, 117.5261)
         page.wait_for_function(
-            f"() => window.lawgrid.live.get({dev_b}) && window.lawgrid.live.get({dev_b}).sos === false", timeout=5_000
+            f"() => window.lawgrid.live.get({dev_b}) && window.lawgrid.live.get({dev_b}).sos === false"
         )
         # His dot is SOS red (read around its centre: another SOS dot's white outline may cross it).
         colours = page.evaluate(DOT_PIXELS, dev_b)

@@ -1,5 +1,5 @@
 """Each decision gate refused on each path: the REST API, the command line and the database
-itself (a decision row written by hand); the core path is tests/test_cases.py. Cases are
+itself (a decision row written by hand); the core path is tests/geo/cases/test_cases.py. Cases are
 committed, since the API and the CLI have their own connections."""
 
 from __future__ import annotations
