@@ -61,6 +61,10 @@ class WebNotifier:
     def texts_queued(self, message_ids: list[int]) -> set[int]:
         return set(self.wake(message_ids)) if self.wake is not None else set()
 
+    def warnings_raised(self, raised: list[dict[str, Any]]) -> None:
+        if self.live is not None and raised:
+            self.live.emit_warnings(raised)
+
 
 def services() -> Context:
     """The use cases' context for this request: the app's unit of work and its notifier."""

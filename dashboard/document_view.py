@@ -11,13 +11,14 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.auth import require
-from dashboard.context import attempt
+from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from geo.documents import drafting, forms
+from geo.documents import forms
 from geo.documents import templates as documents_templates
 from geo.infra.errors import explain
 from geo.infra.timezone import BEIJING
+from services import documents as document_uses
 
 DRAFT_TEMPLATE = "case-doc-template"
 DRAFT_BUTTON = "case-doc-draft"
@@ -110,15 +111,15 @@ def draft(clicks: int | None, template: str | None, case_ref: dict[str, Any] | N
     if not template:
         return t("doc.template", lang), no_update
     case_id = int((case_ref or {}).get("id") or 0)
-    with _runtime().session() as session:
-        made, error = attempt(
-            drafting.draft, session, who, forms.Draft.model_validate({"template": template, "case_id": case_id})
+    context = services()
+    made, error = attempt(
+        document_uses.draft, context, who, forms.Draft.model_validate({"template": template, "case_id": case_id})
+    )
+    if error is None:
+        issued, error = attempt(
+            document_uses.issue, context, who, _runtime().documents, made["id"], forms.Issue.model_validate({})
         )
-        if error is None:
-            issued, error = attempt(
-                drafting.issue, session, who, _runtime().documents, made["id"], forms.Issue.model_validate({})
-            )
-            if error is not None:
-                return explain(error, lang), (done or 0) + 1  # kept as a draft: what is missing is said
-            return t("doc.issued", lang).format(no=issued["doc_no"] or ""), (done or 0) + 1
+        if error is not None:
+            return explain(error, lang), (done or 0) + 1  # kept as a draft: what is missing is said
+        return t("doc.issued", lang).format(no=issued["doc_no"] or ""), (done or 0) + 1
     return explain(error, lang), no_update

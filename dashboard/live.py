@@ -206,14 +206,6 @@ class LivePush:
                 log.exception("live push failed")
 
 
-def push_warnings(raised: list[dict[str, Any]]) -> None:
-    """Case warnings raised or escalated by a step (call after its commit): to the unit's room
-    (its reviewers, heads and officers) and to the district room (oversight)."""
-    push = current_app.extensions.get("lawgrid_live")
-    if push is not None and raised:
-        push.emit_warnings(raised)
-
-
 class CaseSweep:
     """Judges every case clock every interval (and at start), pushing what it raised. Several
     web processes may each run one: the upsert changes a row once, so each warning is pushed

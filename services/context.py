@@ -3,8 +3,8 @@ calls it (the web process builds it from its app, the CLI and batch jobs from th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,6 +28,10 @@ class Notifier(Protocol):
         """Wake whoever sends the queued terminal texts; returns the ids already sent."""
         ...
 
+    def warnings_raised(self, raised: list[dict[str, Any]]) -> None:
+        """Push case warnings a step raised or escalated to the unit's and the district's rooms."""
+        ...
+
 
 class Silent:
     """The notifier of doors with nobody watching live (the CLI, batch jobs, the seed): queued
@@ -39,6 +43,22 @@ class Silent:
     def texts_queued(self, message_ids: list[int]) -> set[int]:
         return set()
 
+    def warnings_raised(self, raised: list[dict[str, Any]]) -> None:
+        return None
+
+
+class InSession:
+    """A unit of work inside a transaction its caller already holds (a batch job's, a test's):
+    each use case runs in a savepoint of it, undone alone if the use case fails."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session.begin_nested():
+            yield self._session
+
 
 @dataclass(frozen=True)
 class Context:
@@ -47,3 +67,8 @@ class Context:
 
     def session(self) -> AbstractContextManager[Session]:
         return self.work.session()
+
+
+def within(session: Session, notifier: Notifier | None = None) -> Context:
+    """The use cases' context over a session the caller holds (see InSession)."""
+    return Context(InSession(session), notifier or Silent())

@@ -1,5 +1,5 @@
 """Helpers of the case tests: a violation found on inspection, the scopes of the test
-accounts, and a case walked to a given step through the one core path (geo.cases.perform)."""
+accounts, and a case walked to a given step through the one path every door takes (services.cases)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import text
 
 from geo.access import accounts
-from geo.cases import filing, forms, machine, workdays
+from geo.cases import forms, machine, workdays
 from geo.dispatch import tasks
+from services import cases as case_uses
+from services.context import within
 
 REPORT = {
     "facts": "超标价销售商品，有价签照片与销售记录为证",
@@ -66,11 +68,13 @@ def file(session, *, today: dt.date | None = None, **overrides: Any) -> dict[str
         "facts": "检查发现",
         **overrides,
     }
-    return filing.file_case(session, scope(session, "t-organ_head"), machine.validate(forms.NewCase, body), today=today)
+    return case_uses.file_case(
+        within(session), scope(session, "t-organ_head"), machine.validate(forms.NewCase, body), today=today
+    )
 
 
 def step(session, case: dict[str, Any], who: str, name: str, today: dt.date | None = None, **data: Any) -> dict:
-    return machine.perform(session, scope(session, who), case["id"], name, data, today=today)
+    return case_uses.perform(within(session), scope(session, who), case["id"], name, data, today=today)
 
 
 def to_review(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:

@@ -17,12 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from demo.seed import seed_all, seed_inspection_history
 from geo.cases import workdays
 from geo.coverage import facts
 from geo.infra import db
 from geo.infra.timezone import today as beijing_today
 from geo.places.reference import load_reference
-from ingest.seed import seed_all, seed_inspection_history
 from ingest.service import IngestConfig, IngestService
 from lawgrid.app import create_app
 from lawgrid.embedded_db import EmbeddedCluster, normalise_url

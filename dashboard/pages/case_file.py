@@ -18,15 +18,15 @@ from sqlalchemy import text
 
 from dashboard import document_view, ids
 from dashboard.auth import require
-from dashboard.context import attempt
+from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.discretion_view import verdict_block, yes_no
 from dashboard.i18n import t
-from dashboard.live import push_warnings
 from geo.cases import discretion, machine, views
 from geo.cases.items import model as items_model
 from geo.cases.items import store
 from geo.infra.errors import NotFound, explain
+from services import cases as case_uses
 
 LEVEL_CLASS = {"amber": "lg-level-amber", "red": "lg-level-red", "breach": "lg-level-breach"}
 
@@ -353,13 +353,10 @@ def submit(clicks, name, values, keys, case_ref, lang):
     who = require("case.view")
     step = machine.ACTIONS[name]
     data = _data(values, keys, step.body)
-    with _runtime().session() as session:
-        _case, error = attempt(
-            machine.perform, session, who, int(case_ref["id"]), name, data, version=(case_ref or {}).get("version")
-        )
-        raised = session.info.pop("raised_warnings", [])
+    _case, error = attempt(
+        case_uses.perform, services(), who, int(case_ref["id"]), name, data, version=(case_ref or {}).get("version")
+    )
     if error is not None:
         return html.Div(explain(error, lang), className="lg-message lg-error", id="case-error"), no_update, no_update
-    push_warnings(raised)
     done = t("case.done", lang).format(step.label[1 if lang == "en" else 0])
     return html.Div(done, id="case-ok"), dt.datetime.now().isoformat(), []

@@ -10,11 +10,12 @@ from sqlalchemy import text
 
 from dashboard import ids, palette
 from dashboard.auth import require
-from dashboard.context import attempt
+from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from geo.access import policy
-from geo.cases import filing, forms, machine, sources
+from geo.cases import forms, machine, sources
 from geo.infra.errors import explain
+from services import cases as case_uses
 
 SOURCES_TABLE = "sources-table"
 NEW_KIND, NEW_SUMMARY, NEW_REPORTER, NEW_PHONE, NEW_REAL, NEW_UNIT, NEW_SUBMIT = (
@@ -201,10 +202,9 @@ def file_source(_clicks, source_id, item, officers, facts, major, lang):
         "facts": facts or "",
         "major": bool(major),
     }
-    with _runtime().session() as session:
-        body, error = attempt(machine.validate, forms.NewCase, data)
-        if error is None:
-            body, error = attempt(filing.file_case, session, who, body)
+    body, error = attempt(machine.validate, forms.NewCase, data)
+    if error is None:
+        body, error = attempt(case_uses.file_case, services(), who, body)
     if error is not None:
         return html.Div(explain(error, lang), className="lg-error", id="file-error"), no_update
     return dcc.Link(f"{body['case_no']} ✓", href=f"/case/{body['id']}", id="file-ok"), -int(body["id"])

@@ -10,15 +10,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dashboard.context import runtime, scope
-from dashboard.live import push_warnings
+from dashboard.context import runtime, scope, services
 from dashboard.rest.router import Router, json_body
 from dashboard.rest.types import Code, Id, Listing, Model, Query
 from geo.access import policy
-from geo.cases import filing, forms, machine, sources, views, workdays
+from geo.cases import forms, machine, sources, views, workdays
 from geo.cases.steps import review
 from geo.infra.errors import InvalidInput
 from geo.infra.requests import parse
+from services import cases as case_uses
 
 router = Router()
 
@@ -84,8 +84,7 @@ def source_action(source_id: int, body: sources.SourceAction) -> Any:
     summary="File a case from a source (立案): two or more certified officers, the unit's penalty item",
 )
 def create_case(body: forms.NewCase) -> Any:
-    with runtime().session() as session:
-        return filing.file_case(session, scope(), body)
+    return case_uses.file_case(services(), scope(), body)
 
 
 @router.route(
@@ -98,8 +97,7 @@ def create_case(body: forms.NewCase) -> Any:
     summary="A simple-procedure decision on the spot (当场处罚): a warning, or ≤200 / ≤3,000 yuan",
 )
 def create_onsite(body: forms.OnsiteCase) -> Any:
-    with runtime().session() as session:
-        return filing.open_onsite(session, scope(), body)
+    return case_uses.open_onsite(services(), scope(), body)
 
 
 class CaseQuery(Query):
@@ -186,11 +184,7 @@ def case_review(case_id: int, body: ReviewBody) -> Any:
 
 
 def _step(case_id: int, name: str, body: Any, version: int | None) -> Any:
-    with runtime().session() as session:
-        case = machine.perform(session, scope(), case_id, name, body, version=version)
-        raised = session.info.pop("raised_warnings", [])
-    push_warnings(raised)
-    return case
+    return case_uses.perform(services(), scope(), case_id, name, body, version=version)
 
 
 class WarningQuery(Query):

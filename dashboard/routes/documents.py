@@ -10,12 +10,13 @@ from typing import Any
 from flask import Response, request
 from pydantic import Field
 
-from dashboard.context import runtime, scope
+from dashboard.context import runtime, scope, services
 from dashboard.rest.router import Router
 from dashboard.rest.types import Id, Listing, Model
-from geo.documents import drafting, forms, numbers, reading, signing, templates
+from geo.documents import forms, numbers, reading, templates
 from geo.infra.errors import InvalidInput
 from geo.infra.timezone import BEIJING
+from services import documents as document_uses
 
 router = Router()
 
@@ -48,8 +49,7 @@ def get_template(code: str) -> Any:
 
 @router.route("POST", "/documents", permission="case.handle", body=forms.Draft, status=201, summary="Draft a document")
 def draft(body: forms.Draft) -> Any:
-    with runtime().session() as session:
-        return drafting.draft(session, scope(), body)
+    return document_uses.draft(services(), scope(), body)
 
 
 @router.route("GET", "/documents/<id:doc_id>", permission="case.view", summary="A document, its fields and signatures")
@@ -60,16 +60,14 @@ def get_document(doc_id: int) -> Any:
 
 @router.route("PATCH", "/documents/<id:doc_id>", permission="case.handle", body=forms.Fields, summary="Fill in a draft")
 def edit(doc_id: int, body: forms.Fields) -> Any:
-    with runtime().session() as session:
-        return drafting.edit(session, scope(), doc_id, body)
+    return document_uses.edit(services(), scope(), doc_id, body)
 
 
 @router.route(
     "POST", "/documents/<id:doc_id>/issue", permission="case.handle", body=forms.Issue, summary="Number and render"
 )
 def issue(doc_id: int, body: forms.Issue) -> Any:
-    with runtime().session() as session:
-        return drafting.issue(session, scope(), runtime().documents, doc_id, body)
+    return document_uses.issue(services(), scope(), runtime().documents, doc_id, body)
 
 
 @router.route(
@@ -81,22 +79,19 @@ def issue(doc_id: int, body: forms.Issue) -> Any:
     summary="A handwritten signature (or a refusal) bound to the issued PDF's hash",
 )
 def sign(doc_id: int, body: forms.Sign) -> Any:
-    with runtime().session() as session:
-        return signing.sign(session, scope(), doc_id, body)
+    return document_uses.sign(services(), scope(), doc_id, body)
 
 
 @router.route("POST", "/documents/<id:doc_id>/seal", permission="case.handle", summary="Seal the finished PDF")
 def seal(doc_id: int) -> Any:
-    with runtime().session() as session:
-        return signing.seal_document(session, scope(), runtime().documents, doc_id)
+    return document_uses.seal(services(), scope(), runtime().documents, doc_id)
 
 
 @router.route(
     "POST", "/documents/<id:doc_id>/void", permission="case.handle", body=forms.Void, summary="Void a document"
 )
 def void(doc_id: int, body: forms.Void) -> Any:
-    with runtime().session() as session:
-        return drafting.void(session, scope(), doc_id, body)
+    return document_uses.void(services(), scope(), doc_id, body)
 
 
 @router.route(

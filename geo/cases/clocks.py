@@ -139,6 +139,12 @@ def refresh(session: Session, case_id: int, today: dt.date | None = None) -> lis
     return raised
 
 
+def take_raised(session: Session) -> list[dict[str, Any]]:
+    """The warnings the steps in this unit of work raised, once (to be told after its commit)."""
+    raised: list[dict[str, Any]] = session.info.pop("raised_warnings", [])
+    return raised
+
+
 def clocks(session: Session, case: dict[str, Any], today: dt.date | None = None) -> list[dict[str, Any]]:
     """The case file's clocks: each running deadline with its working days left and level."""
     today = today or beijing_today()

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from geo.access import policy
 from geo.access.accounts import Scope
 from geo.cases import sources, workdays
 from geo.cases.forms import NewCase, OnsiteCase
@@ -37,7 +36,6 @@ from geo.infra.timezone import today as beijing_today
 
 def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date | None = None) -> dict[str, Any]:
     """立案 (T6): the organ head approves the 立案审批表; two certified officers, not recused."""
-    policy.authorize(scope, "case.approve")
     today = today or beijing_today()
     source = sources.load(session, scope, body.source_id, lock=True)
     if source["status"] not in sources.OPEN:
@@ -87,7 +85,6 @@ def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date |
 def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.date | None = None) -> dict[str, Any]:
     """当场处罚 (处罚法 第五十一、五十二条): decided on the spot by two officers, one of them the
     caller; 备案 to the organ within 7 working days (`file_onsite`)."""
-    policy.authorize(scope, "case.handle")
     today = today or beijing_today()
     if scope.officer_id not in body.officer_ids:
         raise Refused([{"rule": "handler_only"}], RULES)

@@ -19,7 +19,7 @@ from geo.access.accounts import Scope
 from geo.cases.rules import RULES
 from geo.dispatch import model, tasks
 from geo.infra import audit, db
-from geo.infra.errors import InvalidInput, Refused
+from geo.infra.errors import InvalidInput, NotFound, Refused
 from geo.infra.requests import decode_file
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -68,7 +68,6 @@ def my_tasks(session: Session, scope: Scope) -> list[dict[str, Any]]:
 
 
 def save_checklist(session: Session, scope: Scope, task_id: int, body: Checklist) -> dict[str, Any]:
-    policy.task_in_scope(session, scope, task_id)
     task = tasks.task_view(session, task_id)
     if task["status"] not in ("on_site", "completed"):
         raise Refused([{"rule": "checklist_on_site"}], RULES)
@@ -91,7 +90,6 @@ def save_checklist(session: Session, scope: Scope, task_id: int, body: Checklist
 
 
 def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -> dict[str, Any]:
-    policy.task_in_scope(session, scope, task_id)
     have = db.retried(session, "evidence", scope.username, body.client_key)
     if have is not None:
         return _one(session, have)
@@ -159,3 +157,34 @@ def evidence_of(session: Session, task_id: int) -> list[dict[str, Any]]:
         text(f"SELECT {COLUMNS} FROM evidence WHERE inspection_id = :i ORDER BY id"), {"i": task_id}
     ).mappings()
     return [db.jsonable(dict(r)) for r in rows]
+
+
+def officer_card(session: Session, officer_id: int | None) -> dict[str, Any] | None:
+    """An officer's name, certificate and unit, and his devices."""
+    row = (
+        session.execute(
+            text(
+                "SELECT o.id, o.name, o.cert_no, o.unit_id, u.name AS unit FROM officer o "
+                "JOIN enforcement_unit u ON u.id = o.unit_id WHERE o.id = :o"
+            ),
+            {"o": officer_id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    devices = session.execute(
+        text("SELECT id, kind, protocol, identifier FROM device WHERE officer_id = :o ORDER BY id"), {"o": officer_id}
+    ).mappings()
+    return {"officer": dict(row), "devices": [dict(d) for d in devices]}
+
+
+def photo(session: Session, evidence_id: int) -> tuple[int, str, bytes]:
+    """(the inspection, the MIME type, the bytes) of a photo kept as evidence."""
+    row = session.execute(
+        text("SELECT inspection_id, mime, content FROM evidence WHERE id = :e AND kind = 'photo'"), {"e": evidence_id}
+    ).first()
+    if row is None:
+        raise NotFound(f"no photo {evidence_id}")
+    return int(row.inspection_id), str(row.mime), bytes(row.content)

@@ -19,14 +19,14 @@ import numpy as np
 import psycopg
 from sqlalchemy import text
 
+from demo.cases import seed_cases
+from demo.seed import seed_organisation, seed_targets
 from geo.access import accounts
 from geo.cases import clocks, machine, views, workdays
 from geo.cases.actions import PRE_DECISION
 from geo.infra import db
 from geo.infra.timezone import today as beijing_today
 from geo.places.reference import load_reference
-from ingest.seed import seed_organisation, seed_targets
-from ingest.seed_cases import seed_cases
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
 

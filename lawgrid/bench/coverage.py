@@ -14,6 +14,7 @@ import time
 import numpy as np
 from sqlalchemy import text
 
+from demo.seed import seed_inspection_history, seed_organisation, seed_targets
 from geo.coverage import counts as coverage_counts
 from geo.coverage import facts as coverage_facts
 from geo.coverage import model, summary, trends
@@ -21,7 +22,6 @@ from geo.infra import db
 from geo.infra.timezone import BEIJING
 from geo.places import target_map
 from geo.places.reference import load_reference
-from ingest.seed import seed_inspection_history, seed_organisation, seed_targets
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
 

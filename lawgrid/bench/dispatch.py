@@ -21,12 +21,12 @@ import numpy as np
 import psycopg
 from sqlalchemy import text
 
+from demo.seed import seed_organisation, seed_targets
 from geo.dispatch import batch, crews, model
 from geo.dispatch import tasks as dispatch_tasks
 from geo.infra import db
 from geo.infra.timezone import BEIJING
 from geo.places.reference import load_reference
-from ingest.seed import seed_organisation, seed_targets
 from lawgrid.bench import bench_database, psycopg_sql
 from lawgrid.runtime import REFERENCE_DIR
 

@@ -16,6 +16,7 @@ import time
 
 from sqlalchemy import text
 
+from demo.seed import seed_organisation, seed_targets
 from geo.access import accounts
 from geo.cases import filing, forms, machine, workdays
 from geo.documents import drafting, filling, reading, render, signing
@@ -23,7 +24,6 @@ from geo.documents import forms as documents_forms
 from geo.infra import db
 from geo.infra.timezone import today as beijing_today
 from geo.places.reference import load_reference
-from ingest.seed import seed_organisation, seed_targets
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
 

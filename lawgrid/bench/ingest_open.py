@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import text as sql
 
+from demo.seed import seed_organisation
 from geo.infra import db
 from geo.places.reference import load_reference
-from ingest.seed import seed_organisation
 from lawgrid import ingest_procs
 from lawgrid.bench import bench_database, cpu_seconds, postgres_cpu_seconds
 from lawgrid.runtime import REFERENCE_DIR

@@ -22,12 +22,12 @@ import psycopg
 import requests
 from werkzeug.serving import make_server
 
+from demo.seed import seed_organisation, seed_targets
+from demo.synthetic import CLUSTERS
 from geo.access import accounts
 from geo.infra import db
 from geo.places import target_map
 from geo.places.reference import load_reference
-from ingest.seed import seed_organisation, seed_targets
-from ingest.synthetic import CLUSTERS
 from lawgrid import chromium
 from lawgrid.bench import bench_database, psycopg_sql, tile_peer
 from lawgrid.runtime import REFERENCE_DIR, Runtime

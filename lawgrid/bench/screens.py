@@ -8,10 +8,10 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from demo.seed import seed_organisation
 from geo.access import accounts
 from geo.infra import db
 from geo.places.reference import load_reference
-from ingest.seed import seed_organisation
 from lawgrid import screens
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR

@@ -8,12 +8,12 @@ import time
 
 from sqlalchemy import text
 
+from demo import synthetic
+from demo.seed import seed_targets
 from geo.infra import db
 from geo.infra.bulk import TARGET_COPY_COLUMNS, copy_text
 from geo.places import queries
 from geo.places.reference import load_reference
-from ingest import synthetic
-from ingest.seed import seed_targets
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
 

@@ -15,7 +15,7 @@ from lawgrid.cli.common import runtime as _runtime
 def register(sub: Any) -> None:
     case = sub.add_parser("case", help="take a step of a case as a named user; every rule applies, refusals audited")
     case.add_argument("case_id", type=int)
-    case.add_argument("action", help="a step of geo.cases.ACTIONS, e.g. decide")
+    case.add_argument("action", help="a step of the case procedure (geo/cases/steps/), e.g. decide")
     case.add_argument("--as", dest="as_user", required=True, help="the account taking the step")
     case.add_argument("--data", default="{}", help='the step\'s fields as a JSON object, e.g. {"kind": "penalty"}')
     case.set_defaults(handler=cmd_case)
@@ -35,8 +35,9 @@ def cmd_case(args) -> int:
     from sqlalchemy import text
 
     from geo.access import accounts, policy
-    from geo.cases import machine
     from geo.infra.errors import explain
+    from services import cases as case_uses
+    from services.context import Context
 
     try:
         data = json.loads(args.data)
@@ -55,8 +56,7 @@ def cmd_case(args) -> int:
         print(f"lawgrid: case: no active account {args.as_user!r}", file=sys.stderr)
         return 2
     try:
-        with runtime.session() as session:
-            case = machine.perform(session, scope, args.case_id, args.action, data)
+        case = case_uses.perform(Context(runtime), scope, args.case_id, args.action, data)
     except LawGridError as exc:
         source = f"cli:{getpass.getuser()}"
         policy.record_refusal(runtime.sessions, scope.username, exc, subject=f"cli case {args.case_id}", source=source)

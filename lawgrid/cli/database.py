@@ -63,7 +63,7 @@ def cmd_db(args) -> int:
 
 
 def cmd_seed(args) -> int:
-    from ingest.seed import seed_all
+    from demo.seed import seed_all
 
     runtime = _runtime(owner=True)
     ensure_reference(runtime)
@@ -83,8 +83,8 @@ def seed_demo_cases(runtime, n: int = 60) -> dict:
     administrator enters the State Council's schedule (`lawgrid calendar import`)."""
     import datetime as dt
 
+    from demo.cases import seed_cases
     from geo.cases import workdays
-    from ingest.seed_cases import seed_cases
 
     with runtime.session() as session:
         workdays.extend_provisional(session, beijing_today() + dt.timedelta(days=400), source="demo: weekends only")

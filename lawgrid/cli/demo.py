@@ -26,8 +26,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_demo(args) -> int:
+    from demo.seed import seed_all
     from geo.places import queries
-    from ingest.seed import seed_all
     from lawgrid.app import create_app
 
     runtime = _runtime(owner=True)

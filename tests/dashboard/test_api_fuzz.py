@@ -27,10 +27,10 @@ from werkzeug.serving import make_server
 
 from dashboard import registry
 from dashboard.rest.openapi import openapi_document
+from demo.seed import seed_all
 from geo.access import accounts
 from geo.infra import db
 from geo.places.reference import load_reference
-from ingest.seed import seed_all
 from lawgrid.app import create_app
 from lawgrid.runtime import REFERENCE_DIR, Runtime
 from lawgrid.settings import Settings

@@ -7,12 +7,12 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from demo.seed import seed_all
 from geo.infra import db
 from geo.infra.errors import Conflict
 from geo.places import queries
 from geo.places.credit_code import credit_code_error
 from geo.places.reference import load_reference
-from ingest.seed import seed_all
 from lawgrid.runtime import REFERENCE_DIR
 from tests.casework import file
 from tests.conftest import SEED_OFFICERS, SEED_TARGETS
@@ -137,7 +137,7 @@ def _deterministic(session):
 def test_sample_points_stay_inside_the_outline(session):
     import numpy as np
 
-    from ingest.synthetic import sample_points
+    from demo.synthetic import sample_points
 
     outline = queries.district_outline(session)
     pts = sample_points(outline, 5_000, np.random.default_rng(3))

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from demo.seed import seed_organisation
 from geo.infra import db
 from geo.places.reference import load_reference
 from geo.telemetry.positions import Fix
 from ingest.pipeline import Pipeline
-from ingest.seed import seed_organisation
 from lawgrid.embedded_db import EmbeddedCluster
 from lawgrid.runtime import REFERENCE_DIR
 from tests.webutil import run_async

@@ -454,7 +454,7 @@ def test_two_reviewers_racing_on_one_case_exactly_one_wins(engine):
 
 
 def test_demo_cases_cover_the_states_with_clocks_near_and_past_due(session):
-    from ingest.seed_cases import seed_cases
+    from demo.cases import seed_cases
 
     made = seed_cases(session, 36)
     assert made["cases"] == 36 and made["sources"] >= 3

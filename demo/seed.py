@@ -11,13 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from demo import synthetic
 from geo.cases.items import loading
 from geo.documents import templates
 from geo.infra.bulk import TARGET_COPY_COLUMNS, copy_text
 from geo.infra.errors import Conflict
 from geo.infra.timezone import today as beijing_today
 from geo.places import derived, queries
-from ingest import synthetic
 from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 
 NULL = r"\N"

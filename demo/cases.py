@@ -14,11 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.access import accounts
-from geo.cases import clocks, filing, forms, machine, sources, workdays
+from geo.cases import clocks, forms, machine, sources, workdays
 from geo.cases.items import model, store
 from geo.coverage import facts
 from geo.infra.errors import LawGridError
 from geo.infra.timezone import today as beijing_today
+from services import cases as case_uses
+from services.context import within
 
 ALL_CHECKS = {
     k: True for k in ("jurisdiction", "party", "facts_evidence", "characterisation", "basis", "procedure", "penalty")
@@ -125,8 +127,9 @@ def seed_cases(
         filed = workdays.wd_after(session, today - dt.timedelta(days=5 + (index * 7) % 95), 1)
         filed = min(filed, today)
         source = _violation(session, unit.id, target, filed)
-        case = filing.file_case(
-            session,
+        uses = within(session)  # the seed takes every step through the use cases, as a unit's staff would
+        case = case_uses.file_case(
+            uses,
             actors["head"],
             machine.validate(
                 forms.NewCase,
@@ -147,7 +150,7 @@ def seed_cases(
                 day = max(day, _after_notice(session, case["id"]))
             day = min(day, today)
             try:
-                case = machine.perform(session, actors[who], case["id"], name, data, today=day)
+                case = case_uses.perform(uses, actors[who], case["id"], name, data, today=day)
             except LawGridError:  # a step refused on these dates (e.g. the window): the case waits there
                 break
         made["cases"] += 1
