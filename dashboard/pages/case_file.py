@@ -14,7 +14,6 @@ from typing import Any, Literal, get_args, get_origin
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from dashboard import document_view, ids
 from dashboard.auth import require
@@ -269,14 +268,12 @@ def _choices(case_id: int, lang: str | None) -> dict[str, list[dict[str, str]]]:
     zh = lang != "en"
     out = {"circumstances": [{"label": c[1] if zh else c[2], "value": k} for k, c in discretion.CIRCUMSTANCES.items()]}
     with _runtime().session() as session:
-        row = session.execute(
-            text("SELECT item_code, item_version FROM enf_case WHERE id = :c"), {"c": case_id}
-        ).first()
-        if row is not None:
-            try:
-                item = store.get(session, row.item_code, row.item_version)
-            except NotFound:
-                return out
+        try:
+            case = machine.load(session, require("case.view"), case_id)
+            item = store.get(session, case["item_code"], case["item_version"])
+        except NotFound:
+            return out
+        if item is not None:
             tiers = item.statutory.tiers if item.statutory else []
             out["tier"] = [{"label": f"{x.label} · {items_model.range_text(x.fine)}", "value": x.id} for x in tiers]
     return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, dash_table, dcc, html, no_update
-from sqlalchemy import text
 
 from dashboard import ids, palette
 from dashboard.auth import require
@@ -15,6 +14,7 @@ from dashboard.context import runtime as _runtime
 from geo.access import policy
 from geo.cases import forms, machine, sources
 from geo.infra.errors import explain
+from geo.places import queries
 from services import cases as case_uses
 
 SOURCES_TABLE = "sources-table"
@@ -82,8 +82,7 @@ def register(app: dash.Dash) -> None:
 def layout(**_query):
     who = require("case.view")
     with _runtime().session() as session:
-        cond, params = who.unit_filter("id")
-        units = session.execute(text(f"SELECT id, name FROM enforcement_unit WHERE {cond} ORDER BY code"), params).all()
+        units = queries.units(session, who)
     return html.Div(
         className="lg-page",
         children=[
@@ -156,20 +155,7 @@ def unit_choices(source_id):
         return [], []
     with _runtime().session() as session:
         source = sources.load(session, who, int(source_id))
-        items = session.execute(
-            text(
-                "SELECT item_code, item_name FROM power_item WHERE unit_id = :u AND power_type_key = 'penalty' "
-                "ORDER BY item_code"
-            ),
-            {"u": source["unit_id"]},
-        ).all()
-        officers = session.execute(
-            text(
-                "SELECT id, name, cert_no FROM officer WHERE unit_id = :u AND current_date BETWEEN cert_valid_from "
-                "AND cert_valid_to ORDER BY id"
-            ),
-            {"u": source["unit_id"]},
-        ).all()
+        items, officers = sources.filing_choices(session, int(source["unit_id"]))
     return (
         [{"label": f"{c} {n}", "value": c} for c, n in items],
         [{"label": f"{n}（{c}）", "value": i} for i, n, c in officers],

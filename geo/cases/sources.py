@@ -221,3 +221,23 @@ def mark_filed(session: Session, source_id: int, on: dt.date, actor: str) -> Non
 def _need(value: str | None, name: str) -> None:
     if not (value and value.strip()):
         raise InvalidInput(f"{name} is required")
+
+
+def filing_choices(session: Session, unit_id: int) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+    """What a case of the unit may be filed with: its penalty items (code, name) and its officers
+    certified today (id, name, certificate)."""
+    items = session.execute(
+        text(
+            "SELECT item_code, item_name FROM power_item WHERE unit_id = :u AND power_type_key = 'penalty' "
+            "ORDER BY item_code"
+        ),
+        {"u": unit_id},
+    ).all()
+    officers = session.execute(
+        text(
+            "SELECT id, name, cert_no FROM officer WHERE unit_id = :u AND current_date BETWEEN cert_valid_from "
+            "AND cert_valid_to ORDER BY id"
+        ),
+        {"u": unit_id},
+    ).all()
+    return [(str(c), str(n)) for c, n in items], [(int(i), str(n), str(c)) for i, n, c in officers]

@@ -124,3 +124,10 @@ def grid_geojson(rows: Any, cell_deg: float, tooltip: str) -> dict[str, Any]:
         "features": features,
         "max": max((f["properties"]["n"] for f in features), default=0),
     }
+
+
+def units(session: Session, scope: Scope) -> list[tuple[int, str]]:
+    """(id, name) of the enforcement units in the caller's scope, by code."""
+    cond, params = scope.unit_filter("id")
+    rows = session.execute(text(f"SELECT id, name FROM enforcement_unit WHERE {cond} ORDER BY code"), params)
+    return [(int(i), str(n)) for i, n in rows]
