@@ -5,10 +5,11 @@ filing form (立案: the unit's penalty item, two or more of its certified offic
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, dash_table, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import ids, palette
+from dashboard import ids
 from dashboard.auth import require
+from dashboard.components.tables import data_table
 from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from geo.access import policy
@@ -88,12 +89,10 @@ def layout(**_query):
         children=[
             dcc.Store(id=SOURCES_DONE, data=0),
             html.H2("案源 / Case sources", style={"fontSize": "16px"}),
-            dash_table.DataTable(
-                id=SOURCES_TABLE,
+            data_table(
+                SOURCES_TABLE,
                 page_size=15,
                 sort_action="native",
-                style_cell=palette.TABLE_CELL,
-                style_header=palette.TABLE_HEADER,
                 style_table={"overflowX": "auto"},
                 columns=[
                     {"name": c, "id": c}

@@ -9,11 +9,12 @@ import functools
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, dash_table, dcc, html
+from dash import Input, Output, dcc, html
 from dash_socketio import DashSocketIO
 
-from dashboard import ids, palette
+from dashboard import ids
 from dashboard.auth import require
+from dashboard.components.tables import data_table
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
 from dashboard.i18n_cases import STATUSES
@@ -102,14 +103,12 @@ def layout(queue=None, **_query):
 
 def _table(table_id):
     """Cases or warnings: 25 a page, sortable, case numbers as links, rows in their level's colour."""
-    return dash_table.DataTable(
-        id=table_id,
+    return data_table(
+        table_id,
         page_size=25,
         sort_action="native",
         markdown_options={"link_target": "_self"},
         style_table={"overflowX": "auto"},
-        style_cell=palette.TABLE_CELL,
-        style_header=palette.TABLE_HEADER,
         style_data_conditional=[
             {"if": {"filter_query": f'{{level}} = "{lv}"'}, "backgroundColor": colour}
             for lv, colour in LEVEL_COLOURS.items()

@@ -9,9 +9,9 @@ import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from dashboard import basemap, ids
+from dashboard import ids
 from dashboard.auth import client_address, current_scope
-from dashboard.config import web_config
+from dashboard.components.maps import map_panel
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
 from geo.infra import audit
@@ -83,7 +83,6 @@ def layout(**_query):
     scope = current_scope()
     with _runtime().session() as session:
         devices = fleet.devices(session, scope)
-        district = queries.district_geojson(session)
         townships = queries.townships_geojson(session, simplify_m=30)
     now = dt.datetime.now(BEIJING).replace(second=0, microsecond=0)
     options = [
@@ -92,30 +91,23 @@ def layout(**_query):
     return html.Div(
         className="lg-body",
         children=[
-            html.Div(
-                className="lg-map-wrap",
-                children=[
-                    basemap.leaflet_map(
-                        ids.REPLAY_MAP,
-                        web_config(),
-                        dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
-                        dl.GeoJSON(data=district, style=basemap.DISTRICT_STYLE),
-                        dl.Polyline(id=ids.REPLAY_LINE, positions=[], color="#3a86ff", weight=4),
-                        dl.LayerGroup(id=ids.REPLAY_STOPS),
-                        dl.CircleMarker(
-                            id=ids.REPLAY_MARKER,
-                            center=[0, 0],
-                            radius=9,
-                            color="#ffffff",
-                            fillColor="#d62828",
-                            fillOpacity=1,
-                            weight=2,
-                        ),
-                        center=[39.0, 117.65],
-                        zoom=10,
-                        maxZoom=19,
-                    ),
-                ],
+            map_panel(
+                ids.REPLAY_MAP,
+                dl.GeoJSON(data=townships, style={"color": "#8da9c4", "weight": 1, "fillOpacity": 0.08}),
+                dl.Polyline(id=ids.REPLAY_LINE, positions=[], color="#3a86ff", weight=4),
+                dl.LayerGroup(id=ids.REPLAY_STOPS),
+                dl.CircleMarker(
+                    id=ids.REPLAY_MARKER,
+                    center=[0, 0],
+                    radius=9,
+                    color="#ffffff",
+                    fillColor="#d62828",
+                    fillOpacity=1,
+                    weight=2,
+                ),
+                center=[39.0, 117.65],
+                zoom=10,
+                maxZoom=19,
             ),
             html.Div(
                 className="lg-side",

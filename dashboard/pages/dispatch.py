@@ -12,9 +12,9 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash_socketio import DashSocketIO
 
-from dashboard import basemap, ids, task_actions
+from dashboard import ids, task_actions
 from dashboard.auth import current_scope, require
-from dashboard.config import web_config
+from dashboard.components.maps import map_panel
 from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
@@ -22,7 +22,6 @@ from geo.access import policy
 from geo.dispatch import model
 from geo.dispatch import tasks as dispatch_tasks
 from geo.infra.errors import explain
-from geo.places import queries
 from services import dispatch as dispatching
 
 PRIORITY_CLASS = {1: "lg-pri-urgent", 2: "lg-pri-normal", 3: "lg-pri-low"}
@@ -85,35 +84,28 @@ def register(app: dash.Dash) -> None:
 
 def layout(task=None, **_query):
     require("view")
-    with _runtime().session() as session:
-        district = queries.district_geojson(session)
     selected = int(task) if task and str(task).isdigit() else None
     return html.Div(
         className="lg-body",
         children=[
-            html.Div(
-                className="lg-map-wrap",
-                children=[
-                    basemap.leaflet_map(
-                        ids.DISPATCH_MAP,
-                        web_config(),
-                        dl.GeoJSON(id=ids.DISPATCH_TASKS, pointToLayer={"variable": "lawgrid.dispatchPoint"}),
-                        dl.GeoJSON(
-                            id=ids.DISPATCH_FOCUS,
-                            pointToLayer={"variable": "lawgrid.dispatchPoint"},
-                            style={"variable": "lawgrid.dispatchStyle"},
-                        ),
-                        district=district,
-                        center=[39.03, 117.65],
-                        zoom=10,
-                    ),
+            map_panel(
+                ids.DISPATCH_MAP,
+                dl.GeoJSON(id=ids.DISPATCH_TASKS, pointToLayer={"variable": "lawgrid.dispatchPoint"}),
+                dl.GeoJSON(
+                    id=ids.DISPATCH_FOCUS,
+                    pointToLayer={"variable": "lawgrid.dispatchPoint"},
+                    style={"variable": "lawgrid.dispatchStyle"},
+                ),
+                center=[39.03, 117.65],
+                zoom=10,
+                children=(
                     DashSocketIO(id=ids.DISPATCH_SOCKET, url="/live", eventNames=["inspection"]),
                     dcc.Interval(id=ids.QUEUE_REFRESH, interval=60_000),
                     dcc.Store(id=ids.DISPATCH_SELECTED, data=selected),
                     dcc.Store(id=ids.DISPATCH_CREWS),
                     dcc.Store(id=ids.DISPATCH_DONE),
                     dcc.Store(id=ids.BULK_ASSIGNMENTS),
-                ],
+                ),
             ),
             html.Div(
                 className="lg-side",

@@ -14,7 +14,7 @@ def dashboard_modules() -> list[types.ModuleType]:
     return [
         importlib.import_module(info.name)
         for info in pkgutil.walk_packages(dashboard.__path__, "dashboard.")
-        if not info.ispkg
+        if not info.ispkg or info.name.count(".") == 2  # a page may be a package: dashboard.pages.coverage
     ]
 
 
@@ -25,7 +25,8 @@ def unlisted(modules) -> list[str]:
     for module in modules:
         if isinstance(getattr(module, "router", None), Router) and module not in registry.ROUTES:
             out.append(module.__name__)
-        if module.__name__.startswith("dashboard.pages.") and callable(getattr(module, "register", None)):
+        page = module.__name__.startswith("dashboard.pages.") and module.__name__.count(".") == 2
+        if page and callable(getattr(module, "register", None)):
             if module not in registry.PAGES:
                 out.append(module.__name__)
     return out
