@@ -11,7 +11,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.auth import current_scope
-from dashboard.context import attempt
+from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
 from geo.access import policy
@@ -125,9 +125,9 @@ def assign_picked(clicks, picked, reason, task_id, lang):
     with _runtime().session() as session:
         status = model.load_task(session, task_id).status
     if status in model.REASSIGNABLE:
-        result, error = attempt(dispatching.reassign_crew, current_scope(), task_id, officers, reason)
+        result, error = attempt(dispatching.reassign_crew, services(), current_scope(), task_id, officers, reason)
     else:
-        result, error = attempt(dispatching.assign_crew, current_scope(), task_id, officers)
+        result, error = attempt(dispatching.assign_crew, services(), current_scope(), task_id, officers)
     if error:
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), time.time()
     sent = len(result["notified"]["delivered"])
@@ -141,7 +141,13 @@ def apply_status(clicks, status, result, reason, task_id, lang):
     if not status:
         return html.Span(f"✗ {t('task.status_to', lang)}", className="lg-error"), no_update
     done, error = attempt(
-        dispatching.change_status, current_scope(), task_id, status, result=result or None, reason=reason or None
+        dispatching.change_status,
+        services(),
+        current_scope(),
+        task_id,
+        status,
+        result=result or None,
+        reason=reason or None,
     )
     if error:
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error", id=ids.TASK_STATUS_ERROR), no_update

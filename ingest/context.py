@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from geo.infra import db
 from geo.telemetry import positions
 from geo.telemetry.positions import Fix
-from ingest.jt808 import codec
+from ingest.jt808 import frames
 from ingest.pipeline import Pipeline
 from ingest.validate import Validator
 
@@ -50,7 +50,7 @@ class IngestContext:
 
     @staticmethod
     def key(protocol: str, identifier: str) -> tuple[str, str]:
-        return protocol, codec.terminal_key(identifier) if protocol == "jt808" else identifier
+        return protocol, frames.terminal_key(identifier) if protocol == "jt808" else identifier
 
     def preload(self) -> int:
         """Every registered device into the cache, in one query (at start): a reconnect storm

@@ -11,7 +11,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from ingest.jt808 import codec
+from ingest.jt808 import frames, messages
 
 
 class DeviceRefused(RuntimeError):
@@ -25,7 +25,7 @@ class Jt808Terminal:
         self.auth_code: str | None = None
         self.reader: Any = None  # asyncio.StreamReader once connected
         self.writer: Any = None  # asyncio.StreamWriter once connected
-        self.splitter = codec.FrameSplitter()
+        self.splitter = frames.FrameSplitter()
         self.waiting: dict[int, tuple[asyncio.Future, float]] = {}
         self.texts: list[str] = []
         self.ack_ms: list[float] = []
@@ -50,7 +50,7 @@ class Jt808Terminal:
         try:
             while data := await self.reader.read(1 << 16):
                 for content in self.splitter.feed(data):
-                    msg = codec.decode(content)
+                    msg = frames.decode(content)
                     self._on_message(msg)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
@@ -59,15 +59,15 @@ class Jt808Terminal:
                 if not fut.done():
                     fut.set_exception(ConnectionError("connection closed"))
 
-    def _on_message(self, msg: codec.Message) -> None:
+    def _on_message(self, msg: frames.Message) -> None:
         mid = msg.header.msg_id
-        if mid == codec.PLATFORM_RESPONSE:
+        if mid == frames.PLATFORM_RESPONSE:
             reply_serial, _reply_id, result = struct.unpack(">HHB", msg.body[:5])
             self._resolve(reply_serial, result)
-        elif mid == codec.REGISTER_RESPONSE:
+        elif mid == frames.REGISTER_RESPONSE:
             reply_serial, result = struct.unpack(">HB", msg.body[:3])
             self._resolve(reply_serial, (result, msg.body[3:].decode("ascii")))
-        elif mid == codec.TEXT_MESSAGE:
+        elif mid == frames.TEXT_MESSAGE:
             offset = 2 if self.version is not None else 1
             self.texts.append(msg.body[offset:].decode("gbk", "replace"))
 
@@ -84,14 +84,15 @@ class Jt808Terminal:
         self.serial = (self.serial + 1) & 0xFFFF
         fut = asyncio.get_running_loop().create_future()
         self.waiting[self.serial] = (fut, time.perf_counter())
-        self.writer.write(codec.encode(msg_id, self.phone, self.serial, body, version=self.version, packet=packet))
+        self.writer.write(frames.encode(msg_id, self.phone, self.serial, body, version=self.version, packet=packet))
         return fut
 
     async def register(self) -> str:
         result, code = await asyncio.wait_for(
-            self.send(codec.REGISTER, codec.registration_body(self.phone[-7:], is_2019=self.version is not None)), 10
+            self.send(frames.REGISTER, messages.registration_body(self.phone[-7:], is_2019=self.version is not None)),
+            10,
         )
-        if result != codec.REG_OK:
+        if result != frames.REG_OK:
             raise DeviceRefused(f"registration refused with result {result}")
         self.auth_code = code
         return code
@@ -99,8 +100,8 @@ class Jt808Terminal:
     async def authenticate(self, code: str | None = None) -> int:
         return await asyncio.wait_for(
             self.send(
-                codec.AUTHENTICATE,
-                codec.authentication_body(code or self.auth_code or "", is_2019=self.version is not None),
+                frames.AUTHENTICATE,
+                messages.authentication_body(code or self.auth_code or "", is_2019=self.version is not None),
             ),
             10,
         )
@@ -108,12 +109,12 @@ class Jt808Terminal:
     async def login(self) -> None:
         await self.register()
         result = await self.authenticate()
-        if result != codec.RESULT_OK:
+        if result != frames.RESULT_OK:
             raise DeviceRefused(f"authentication refused with result {result}")
 
     def location(self, lat: float, lon: float, when: dt.datetime | None = None, **kw) -> asyncio.Future:
         when = when or dt.datetime.now(dt.UTC)
-        return self.send(codec.LOCATION, codec.location_body(lat, lon, when, **kw))
+        return self.send(frames.LOCATION, messages.location_body(lat, lon, when, **kw))
 
 
 class OsmAndPhone:

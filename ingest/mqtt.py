@@ -24,7 +24,7 @@ import paho.mqtt.client as mqtt
 
 from geo.telemetry.positions import Fix
 from ingest.context import IngestContext
-from ingest.osmand import EVENTS, BadRequest, _number, _required, parse_time
+from ingest.osmand.requests import EVENTS, BadRequest, _number, _required, parse_time
 
 log = logging.getLogger("lawgrid.ingest.mqtt")
 

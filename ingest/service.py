@@ -19,7 +19,7 @@ from geo.telemetry import downlink, positions
 from ingest.context import IngestContext
 from ingest.jt808.server import Jt808Server
 from ingest.listener import AcceptGuard, raise_open_file_limit
-from ingest.osmand import OsmAndServer
+from ingest.osmand.server import OsmAndServer
 from ingest.pipeline import OnCommit, Pipeline
 from ingest.wake import RedisWake, StatsReporter
 

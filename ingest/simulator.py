@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ingest.devices import Jt808Terminal, OsmAndPhone
-from ingest.jt808 import codec
+from ingest.jt808 import frames
 from ingest.listener import raise_open_file_limit
 
 
@@ -228,7 +228,7 @@ class Simulator:
         return settled
 
     def _count(self, fut: asyncio.Future) -> None:
-        if fut.cancelled() or fut.exception() is not None or fut.result() != codec.RESULT_OK:
+        if fut.cancelled() or fut.exception() is not None or fut.result() != frames.RESULT_OK:
             self.stats.failed += 1
         else:
             self.stats.acked += 1

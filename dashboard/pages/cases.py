@@ -17,7 +17,7 @@ from dashboard.auth import require
 from dashboard.components.tables import data_table
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from dashboard.i18n_cases import STATUSES
+from dashboard.i18n.cases import STATUSES
 from geo.cases import views
 
 LEVEL_COLOURS = {"amber": "#8a6d00", "red": "#8f1d1d", "breach": "#4a0d0d"}

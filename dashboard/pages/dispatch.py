@@ -296,7 +296,7 @@ def assign_from_panel(clicks, task_id, crews, lang):
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"] or not crews or task_id is None:
         return no_update, no_update
     crew = crews[trigger["index"]]
-    result, error = attempt(dispatching.assign_crew, current_scope(), task_id, crew)
+    result, error = attempt(dispatching.assign_crew, services(), current_scope(), task_id, crew)
     if error:
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), time.time()
     sent = len(result["notified"]["delivered"])
@@ -355,7 +355,7 @@ def commit_plan(clicks, assignments, lang):
     if not clicks or not assignments:
         return no_update, no_update, no_update
     scope = require("task.assign")
-    result, error = attempt(dispatching.commit, scope, assignments)
+    result, error = attempt(dispatching.commit, services(), scope, assignments)
     if error:
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), no_update, no_update
     message = t("dispatch.committed", lang).format(n=len(result["assigned"]), f=len(result["failed"]))

@@ -223,6 +223,7 @@ def submit_complaint(_clicks, caller, contact, report, target_id, domain, priori
         return html.Span(f"✗ {t('desk.complaint_missing', lang)}", className="lg-error")
     view, error = attempt(
         dispatching.create,
+        services(),
         current_scope(),
         target_id=int(target_id),
         domain_key=domain,
@@ -253,6 +254,7 @@ def plan_action(_preview, _draw, name, domains, towns, share, due, seed, lang):
         return html.Span(f"✗ {t('desk.plan_bad', lang)}", className="lg-error"), no_update
     summary, error = attempt(
         dispatching.draw_plan,
+        services(),
         current_scope(),
         preview=preview,
         name=(name or "").strip() or t("desk.plan_default", lang),
@@ -312,7 +314,7 @@ def add_recusal(_clicks, officer_id, target_id, reason, lang):
     lang = lang or "zh"
     if not officer_id or not target_id:
         return html.Span(f"✗ {t('desk.rec_missing', lang)}", className="lg-error"), no_update
-    _, error = attempt(dispatching.recuse, current_scope(), int(officer_id), int(target_id), reason or "")
+    _, error = attempt(dispatching.recuse, services(), current_scope(), int(officer_id), int(target_id), reason or "")
     if error:
         return html.Span(f"✗ {explain(error, lang)}", className="lg-error"), no_update
     return html.Span(f"✓ {t('desk.rec_ok', lang)}", className="lg-ok", id=ids.DESK_REC_OK), recusals_table(lang)

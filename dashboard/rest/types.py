@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import IntegerConverter
 
 from geo.infra.timezone import BEIJING
@@ -15,10 +16,16 @@ MAX_ID = 2**63 - 1
 
 
 class IdConverter(IntegerConverter):
-    """`<id:name>`: a positive database id; anything longer than a bigint is no id (404)."""
+    """`<id:name>`: a positive database id; 0 or anything longer than a bigint is no id (404).
 
-    def __init__(self, map: Any) -> None:
-        super().__init__(map, min=1, max=MAX_ID)
+    Out of range is answered here with a 404, not by declining the match: a declined match
+    made the router answer 405 or an HTML 404 for the other methods of the same path."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise RouteNotFound(f"no such id {value[:40]}")
+        return number
 
 
 # -- types the request models share ------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from ingest.jt808.codec import ITEM_CAMERA
+from ingest.jt808.messages import ITEM_CAMERA
 
 Reader = Callable[[bytes], dict]
 

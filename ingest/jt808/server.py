@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from geo.telemetry.positions import Fix
 from ingest.context import IngestContext
-from ingest.jt808 import codec, profiles
+from ingest.jt808 import frames, messages, profiles
 from ingest.listener import TcpListener
 
 log = logging.getLogger("lawgrid.jt808")
@@ -46,30 +46,32 @@ class Connection:
 
     def send(self, msg_id: int, body: bytes, phone: str | None = None) -> None:
         self.serial = (self.serial + 1) & 0xFFFF
-        frame = codec.encode(msg_id, phone or self.phone or "0", self.serial, body, version=self.version)
+        frame = frames.encode(msg_id, phone or self.phone or "0", self.serial, body, version=self.version)
         if not self.writer.is_closing():
             self.writer.write(frame)
 
-    def respond(self, header: codec.Header, result: int) -> None:
-        self.send(codec.PLATFORM_RESPONSE, codec.general_response(header.serial, header.msg_id, result), header.phone)
+    def respond(self, header: frames.Header, result: int) -> None:
+        self.send(
+            frames.PLATFORM_RESPONSE, messages.general_response(header.serial, header.msg_id, result), header.phone
+        )
 
     def send_text(self, text: str) -> None:
         """Dispatch messages to the terminal's screen (0x8300)."""
-        self.send(codec.TEXT_MESSAGE, codec.text_message(text, is_2019=self.version is not None))
+        self.send(frames.TEXT_MESSAGE, messages.text_message(text, is_2019=self.version is not None))
 
     async def handle(self, content: bytes) -> None:
         try:
-            msg = codec.decode(content)
-        except codec.FrameError as exc:
+            msg = frames.decode(content)
+        except frames.FrameError as exc:
             self.ctx.refuse(f"jt808:{exc.reason}")
             if exc.header is not None:
-                self.respond(exc.header, codec.RESULT_BAD_MESSAGE)
+                self.respond(exc.header, frames.RESULT_BAD_MESSAGE)
             return
         header = msg.header
         if self.key is not None and header.phone != self.key:
             # One connection, one terminal: another number on it is refused and the line closed.
             self.ctx.refuse("jt808:other_terminal")
-            self.respond(header, codec.RESULT_FAILURE)
+            self.respond(header, frames.RESULT_FAILURE)
             self.closing = True
             return
         self.phone = header.phone
@@ -77,25 +79,25 @@ class Connection:
         if header.subpackaged:
             if self.device is None:  # nothing is buffered for a terminal not yet authenticated
                 self.ctx.refuse("jt808:unauthenticated")
-                self.respond(header, codec.RESULT_FAILURE)
+                self.respond(header, frames.RESULT_FAILURE)
                 return
             try:
                 body = self._reassemble(header, msg.body)
-            except codec.FrameError as exc:
+            except frames.FrameError as exc:
                 self.ctx.refuse(f"jt808:{exc.reason}")
-                self.respond(header, codec.RESULT_BAD_MESSAGE)
+                self.respond(header, frames.RESULT_BAD_MESSAGE)
                 return
-            self.respond(header, codec.RESULT_OK)
+            self.respond(header, frames.RESULT_OK)
             if body is None:
                 return
-            msg = codec.Message(header, body)
+            msg = frames.Message(header, body)
         try:
             await self.dispatch(msg)
-        except codec.FrameError as exc:
+        except frames.FrameError as exc:
             self.ctx.refuse(f"jt808:{exc.reason}")
-            self.respond(header, codec.RESULT_BAD_MESSAGE)
+            self.respond(header, frames.RESULT_BAD_MESSAGE)
 
-    def _reassemble(self, header: codec.Header, body: bytes) -> bytes | None:
+    def _reassemble(self, header: frames.Header, body: bytes) -> bytes | None:
         """Bounded: at most MAX_PARTS parts, MAX_REASSEMBLY_BYTES buffered per connection,
         and a set not completed within REASSEMBLY_AGE_S is dropped."""
         assert header.packet_total is not None and header.packet_index is not None  # a sub-package
@@ -103,12 +105,12 @@ class Connection:
         for stale in [k for k, started in self.parts_started.items() if now - started > REASSEMBLY_AGE_S]:
             self._drop_parts(stale)
         if not 1 <= header.packet_index <= header.packet_total <= MAX_PARTS:
-            raise codec.FrameError("reassembly_limit", f"part {header.packet_index} of {header.packet_total}")
+            raise frames.FrameError("reassembly_limit", f"part {header.packet_index} of {header.packet_total}")
         if self.buffered + len(body) > MAX_REASSEMBLY_BYTES:
             self.parts.clear()
             self.parts_started.clear()
             self.buffered = 0
-            raise codec.FrameError("reassembly_limit", "too many bytes waiting for their other parts")
+            raise frames.FrameError("reassembly_limit", "too many bytes waiting for their other parts")
         key = (header.msg_id, header.packet_total)
         parts = self.parts.setdefault(key, {})
         self.parts_started.setdefault(key, now)
@@ -123,15 +125,15 @@ class Connection:
         self.buffered -= sum(len(b) for b in self.parts.pop(key, {}).values())
         self.parts_started.pop(key, None)
 
-    async def dispatch(self, msg: codec.Message) -> None:
+    async def dispatch(self, msg: frames.Message) -> None:
         header, ctx = msg.header, self.ctx
         mid = header.msg_id
-        if mid == codec.REGISTER:
-            readings = codec.registration_readings(msg.body, header.is_2019)
+        if mid == frames.REGISTER:
+            readings = messages.registration_readings(msg.body, header.is_2019)
             device = await ctx.device("jt808", header.phone)
             if device is None:
                 ctx.refuse("jt808:unknown_terminal")
-                self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_NO_TERMINAL))
+                self.send(frames.REGISTER_RESPONSE, messages.register_response(header.serial, frames.REG_NO_TERMINAL))
                 return
             expected = (device.get("terminal_id") or "").upper()
             if not expected or all(r.terminal_id.upper() != expected for r in readings):
@@ -139,7 +141,7 @@ class Connection:
                 # device was imported with (its 终端ID). A device with a provisioned code and
                 # no terminal id authenticates directly.
                 ctx.refuse("jt808:registration_mismatch")
-                self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_NO_TERMINAL))
+                self.send(frames.REGISTER_RESPONSE, messages.register_response(header.serial, frames.REG_NO_TERMINAL))
                 return
             try:
                 code = await ctx.issue_auth_code(device)
@@ -147,41 +149,41 @@ class Connection:
                 log.warning("terminal %s: no authentication code could be stored (%s)", header.phone, exc)
                 ctx.refuse("jt808:registration_failed")
                 return
-            self.send(codec.REGISTER_RESPONSE, codec.register_response(header.serial, codec.REG_OK, code))
+            self.send(frames.REGISTER_RESPONSE, messages.register_response(header.serial, frames.REG_OK, code))
             ctx.counters["jt808:registered"] += 1
-        elif mid == codec.AUTHENTICATE:
-            code = codec.parse_authentication(msg.body, header.is_2019)
+        elif mid == frames.AUTHENTICATE:
+            code = messages.parse_authentication(msg.body, header.is_2019)
             device = await ctx.device("jt808", header.phone)
             if device is None or not ctx.auth_matches(device, code):
                 ctx.refuse("jt808:bad_authentication")
-                self.respond(header, codec.RESULT_FAILURE)
+                self.respond(header, frames.RESULT_FAILURE)
                 return
             self.device = device
-            self.key = codec.terminal_key(device["identifier"])
+            self.key = frames.terminal_key(device["identifier"])
             ctx.counters["jt808:authenticated"] += 1
-            self.respond(header, codec.RESULT_OK)
+            self.respond(header, frames.RESULT_OK)
             if self.on_login is not None:
                 self.on_login(self)  # e.g. the texts queued for it while it was away
-        elif mid not in codec.KNOWN_IDS:
+        elif mid not in frames.KNOWN_IDS:
             ctx.refuse("jt808:unsupported_message")
-            self.respond(header, codec.RESULT_UNSUPPORTED)
+            self.respond(header, frames.RESULT_UNSUPPORTED)
         elif self.device is None or self.key != header.phone:
             ctx.refuse("jt808:unauthenticated")
-            self.respond(header, codec.RESULT_FAILURE)
-        elif mid == codec.HEARTBEAT or mid == codec.TERMINAL_RESPONSE:
-            if mid == codec.HEARTBEAT:
+            self.respond(header, frames.RESULT_FAILURE)
+        elif mid == frames.HEARTBEAT or mid == frames.TERMINAL_RESPONSE:
+            if mid == frames.HEARTBEAT:
                 ctx.heard(self.device["id"])  # keeps a terminal that only beats online
-                self.respond(header, codec.RESULT_OK)
-        elif mid == codec.DEREGISTER:
+                self.respond(header, frames.RESULT_OK)
+        elif mid == frames.DEREGISTER:
             await ctx.revoke_auth_code(self.device)
-            self.respond(header, codec.RESULT_OK)
+            self.respond(header, frames.RESULT_OK)
             self.device = self.key = None
-        elif mid in (codec.LOCATION, codec.BATCH_LOCATION):
+        elif mid in (frames.LOCATION, frames.BATCH_LOCATION):
             vendor = profiles.PROFILES.get(self.device.get("profile") or "standard")
-            if mid == codec.LOCATION:
-                locations = [codec.parse_location(msg.body, vendor)]
+            if mid == frames.LOCATION:
+                locations = [messages.parse_location(msg.body, vendor)]
             else:
-                locations = codec.parse_batch(msg.body, vendor)
+                locations = messages.parse_batch(msg.body, vendor)
             device_id = self.device["id"]
             # Acknowledged once durable, without holding up the frames behind this one: the
             # frame's cost here is its decoding and an append to the next batch.
@@ -190,20 +192,20 @@ class Connection:
             fixes = [to_fix(device_id, loc, now) for loc in locations]
             self.ctx.accept_then(fixes, lambda outcome: self._ack(header, outcome))
 
-    def _ack(self, header: codec.Header, outcome: list[str] | BaseException) -> None:
+    def _ack(self, header: frames.Header, outcome: list[str] | BaseException) -> None:
         self.outstanding -= 1
         if isinstance(outcome, BaseException):
             log.error("storing JT/T 808 fixes failed: %s", outcome)
-            self.respond(header, codec.RESULT_FAILURE)
+            self.respond(header, frames.RESULT_FAILURE)
         elif "quarantined" in outcome:  # the database refused it: kept for review, answered as refused
-            self.respond(header, codec.RESULT_FAILURE)
+            self.respond(header, frames.RESULT_FAILURE)
         else:  # stored, or dropped for a data reason (counted): the terminal's queue moves on
-            self.respond(header, codec.RESULT_OK)
+            self.respond(header, frames.RESULT_OK)
         if self.outstanding == 0:
             self.settled.set()
 
 
-def to_fix(device_id: int, loc: codec.Location, received_at: dt.datetime | None = None) -> Fix:
+def to_fix(device_id: int, loc: messages.Location, received_at: dt.datetime | None = None) -> Fix:
     alarms = loc.alarms
     if loc.storage_full:
         alarms.append("storage_full")
@@ -274,7 +276,7 @@ class Jt808Server(TcpListener):
         conn = Connection(self.ctx, writer)
         conn.on_login = self.on_login
         self.open.add(conn)
-        splitter = codec.FrameSplitter()
+        splitter = frames.FrameSplitter()
         self.ctx.counters["jt808:connections"] += 1
         try:
             while not conn.closing and (data := await reader.read(1 << 16)):
@@ -309,7 +311,7 @@ class Jt808Server(TcpListener):
 
     def send_text(self, phone: str, text: str) -> bool:
         """Push a text message to a connected terminal; False if it is not connected."""
-        conn = self.connections.get(codec.terminal_key(phone))
+        conn = self.connections.get(frames.terminal_key(phone))
         if conn is None or conn.device is None:
             return False
         conn.send_text(text)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 
-from ingest.jt808 import codec
+from ingest.jt808 import frames, messages
 from ingest.listener import BACKLOG, raise_open_file_limit
 
 BATCH_ROWS, BATCH_WAIT_S = 5000, 0.02
@@ -71,7 +71,7 @@ class Baseline:
 class Session(asyncio.Protocol):
     def __init__(self, base: Baseline):
         self.base = base
-        self.splitter = codec.FrameSplitter()
+        self.splitter = frames.FrameSplitter()
         self.device_id: int | None = None
         self.serial = 0
         self.transport: asyncio.Transport | None = None
@@ -81,33 +81,33 @@ class Session(asyncio.Protocol):
 
     def reply(self, msg_id: int, phone: str, body: bytes) -> bytes:
         self.serial = (self.serial + 1) & 0xFFFF
-        return codec.encode(msg_id, phone, self.serial, body)
+        return frames.encode(msg_id, phone, self.serial, body)
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
         for content in self.splitter.feed(data):
             try:
-                msg = codec.decode(content)
-            except codec.FrameError:
+                msg = frames.decode(content)
+            except frames.FrameError:
                 continue
             h = msg.header
-            ok = codec.general_response(h.serial, h.msg_id, codec.RESULT_OK)
-            if h.msg_id == codec.REGISTER:
+            ok = messages.general_response(h.serial, h.msg_id, frames.RESULT_OK)
+            if h.msg_id == frames.REGISTER:
                 self.device_id = self.base.devices.get(h.phone)
-                body = codec.register_response(h.serial, codec.REG_OK, "BASE")
-                self.transport.write(self.reply(codec.REGISTER_RESPONSE, h.phone, body))
-            elif h.msg_id == codec.LOCATION and self.device_id is not None:
-                loc = codec.parse_location(msg.body)
+                body = messages.register_response(h.serial, frames.REG_OK, "BASE")
+                self.transport.write(self.reply(frames.REGISTER_RESPONSE, h.phone, body))
+            elif h.msg_id == frames.LOCATION and self.device_id is not None:
+                loc = messages.parse_location(msg.body)
                 now = dt.datetime.now(dt.UTC).isoformat()
                 self.base.rows.append(
                     f"{self.device_id}\t{loc.time.isoformat()}\t{now}\tSRID=4326;POINT({loc.lon} {loc.lat})\t"
                     f"{loc.speed_kmh}\t{loc.course}\t{loc.altitude_m}\n"
                 )
-                self.base.acks.append((self.transport, self.reply(codec.PLATFORM_RESPONSE, h.phone, ok)))
+                self.base.acks.append((self.transport, self.reply(frames.PLATFORM_RESPONSE, h.phone, ok)))
                 if len(self.base.rows) >= BATCH_ROWS or not self.base.wake.is_set():
                     self.base.wake.set()
             else:
-                self.transport.write(self.reply(codec.PLATFORM_RESPONSE, h.phone, ok))
+                self.transport.write(self.reply(frames.PLATFORM_RESPONSE, h.phone, ok))
 
 
 OK_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"

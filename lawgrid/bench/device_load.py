@@ -26,7 +26,7 @@ from array import array
 from collections import deque
 from pathlib import Path
 
-from ingest.jt808 import codec
+from ingest.jt808 import frames, messages
 from ingest.listener import raise_open_file_limit
 
 LOGIN_TIMEOUT_S = 10.0  # what terminals wait for an answer before they try again
@@ -36,7 +36,7 @@ class Terminal(asyncio.Protocol):
     def __init__(self, load: Load, device_id: int, phone: str):
         self.load, self.device_id, self.phone = load, device_id, phone
         self.transport: asyncio.Transport | None = None
-        self.splitter = codec.FrameSplitter()
+        self.splitter = frames.FrameSplitter()
         self.serial = 0
         self.waiting: dict[int, tuple[float, int]] = {}  # serial -> (due time, fix second)
         self.replies: dict[int, asyncio.Future] = {}
@@ -55,14 +55,14 @@ class Terminal(asyncio.Protocol):
         now = time.monotonic()
         for content in self.splitter.feed(data):
             try:
-                msg = codec.decode(content)
-            except codec.FrameError:
+                msg = frames.decode(content)
+            except frames.FrameError:
                 self.load.bad_replies += 1
                 continue
             mid = msg.header.msg_id
-            if mid == codec.PLATFORM_RESPONSE:
+            if mid == frames.PLATFORM_RESPONSE:
                 serial, _, result = struct.unpack_from(">HHB", msg.body, 0)
-            elif mid == codec.REGISTER_RESPONSE:
+            elif mid == frames.REGISTER_RESPONSE:
                 serial, result = struct.unpack_from(">HB", msg.body, 0)
             else:
                 continue
@@ -77,7 +77,7 @@ class Terminal(asyncio.Protocol):
             due, second = sent
             self.load.last_ack = now
             self.load.latency.append((now - due) * 1000)
-            if result == codec.RESULT_OK:
+            if result == frames.RESULT_OK:
                 self.load.acked.extend((self.device_id, second * 1000))
             else:
                 self.load.failed += 1
@@ -85,7 +85,7 @@ class Terminal(asyncio.Protocol):
     def _send(self, msg_id: int, body: bytes) -> int:
         self.serial = (self.serial + 1) & 0xFFFF
         assert self.transport is not None
-        self.transport.write(codec.encode(msg_id, self.phone, self.serial, body))
+        self.transport.write(frames.encode(msg_id, self.phone, self.serial, body))
         return self.serial
 
     async def request(self, msg_id: int, body: bytes) -> tuple[int, bytes]:
@@ -94,17 +94,17 @@ class Terminal(asyncio.Protocol):
         return await asyncio.wait_for(fut, LOGIN_TIMEOUT_S)
 
     async def login(self) -> None:
-        result, body = await self.request(codec.REGISTER, codec.registration_body(self.phone[-7:]))
-        if result != codec.REG_OK:
+        result, body = await self.request(frames.REGISTER, messages.registration_body(self.phone[-7:]))
+        if result != frames.REG_OK:
             raise ConnectionError(f"registration refused ({result})")
-        result, _ = await self.request(codec.AUTHENTICATE, codec.authentication_body(body[3:].decode("ascii")))
-        if result != codec.RESULT_OK:
+        result, _ = await self.request(frames.AUTHENTICATE, messages.authentication_body(body[3:].decode("ascii")))
+        if result != frames.RESULT_OK:
             raise ConnectionError(f"authentication refused ({result})")
 
     def position(self, due: float, when: float, lat: float, lon: float) -> None:
         second = int(when)
-        body = codec.location_body(lat, lon, dt.datetime.fromtimestamp(second, dt.UTC), speed_kmh=5.0)
-        self.waiting[self._send(codec.LOCATION, body)] = (due, second)
+        body = messages.location_body(lat, lon, dt.datetime.fromtimestamp(second, dt.UTC), speed_kmh=5.0)
+        self.waiting[self._send(frames.LOCATION, body)] = (due, second)
 
 
 class Phone(asyncio.Protocol):

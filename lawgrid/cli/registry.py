@@ -31,7 +31,7 @@ def cmd_import(args) -> int:
 
     from geo.cases.items import loading
     from geo.infra import audit
-    from ingest import registry
+    from ingest.registry import devices, officers, targets, townships
     from ingest.tables import ImportFileError
 
     mapping = {}
@@ -47,10 +47,10 @@ def cmd_import(args) -> int:
     importers: dict[str, Callable[..., Any]] = {
         # codified items: YAML documents or an XLSX row per version, each bad one reported by line
         "items": lambda session, path, rejects_path, **_: loading.import_items(session, path, actor, rejects_path),
-        "targets": registry.import_targets,
-        "officers": registry.import_officers,
-        "devices": registry.import_devices,
-        "townships": registry.import_townships,
+        "targets": targets.import_targets,
+        "officers": officers.import_officers,
+        "devices": devices.import_devices,
+        "townships": townships.import_townships,
     }
     importer = importers[args.kind]
     kwargs = dict(mapping=mapping, rejects_path=args.rejects)

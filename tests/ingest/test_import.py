@@ -10,7 +10,10 @@ from sqlalchemy import text
 
 from geo.places.credit_code import check_character
 from geo.places.gcj02 import wgs84_to_gcj02
-from ingest.registry import import_devices, import_officers, import_targets, import_townships
+from ingest.registry.devices import import_devices
+from ingest.registry.officers import import_officers
+from ingest.registry.targets import import_targets
+from ingest.registry.townships import import_townships
 from ingest.tables import ImportFileError
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from sqlalchemy import text
 
 from ingest.devices import Jt808Terminal, OsmAndPhone
-from ingest.jt808 import codec
+from ingest.jt808 import frames, messages
 from tests.webutil import run_async
 
 TANGGU = (39.0131, 117.668309)
@@ -53,36 +53,36 @@ def test_jt808_register_authenticate_report_and_bad_frames(engine, service_facto
         term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
         await term.connect()
         # Before authenticating, a position is refused and not stored.
-        assert await term.location(*TANGGU) == codec.RESULT_FAILURE
+        assert await term.location(*TANGGU) == frames.RESULT_FAILURE
         code = await term.register()
         assert len(code) == 8
-        assert await term.authenticate("WRONG") == codec.RESULT_FAILURE
-        assert await term.authenticate() == codec.RESULT_OK
+        assert await term.authenticate("WRONG") == frames.RESULT_FAILURE
+        assert await term.authenticate() == frames.RESULT_OK
         t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=30)
-        assert await term.location(*TANGGU, t0, speed_kmh=12.5) == codec.RESULT_OK
+        assert await term.location(*TANGGU, t0, speed_kmh=12.5) == frames.RESULT_OK
         # A frame with a bad check code between good ones: error response, counted, others kept.
         bad = bytearray(
-            codec.encode(
-                codec.LOCATION, term.phone, 900, codec.location_body(39.02, 117.67, t0 + dt.timedelta(seconds=1))
+            frames.encode(
+                frames.LOCATION, term.phone, 900, messages.location_body(39.02, 117.67, t0 + dt.timedelta(seconds=1))
             )
         )
         bad[-2] ^= 0x55
         err = asyncio.get_running_loop().create_future()
         term.waiting[900] = (err, 0)
         term.send_raw(bytes(bad))
-        assert await asyncio.wait_for(err, 5) == codec.RESULT_BAD_MESSAGE
+        assert await asyncio.wait_for(err, 5) == frames.RESULT_BAD_MESSAGE
         # An unknown message id gets "not supported".
-        assert await term.send(0x0999, b"") == codec.RESULT_UNSUPPORTED
+        assert await term.send(0x0999, b"") == frames.RESULT_UNSUPPORTED
         # Batch upload, and a sub-packaged location in two parts.
-        locs = [codec.location_body(39.01 + i / 1000, 117.66, t0 + dt.timedelta(seconds=10 + i)) for i in range(3)]
-        assert await term.send(codec.BATCH_LOCATION, codec.batch_body(locs)) == codec.RESULT_OK
-        body = codec.location_body(39.03, 117.65, t0 + dt.timedelta(seconds=20), alarm=1)
-        first = term.send(codec.LOCATION, body[:10], packet=(2, 1))
-        second = term.send(codec.LOCATION, body[10:], packet=(2, 2))
-        assert await first == codec.RESULT_OK and await second == codec.RESULT_OK
-        assert await term.send(codec.HEARTBEAT) == codec.RESULT_OK
+        locs = [messages.location_body(39.01 + i / 1000, 117.66, t0 + dt.timedelta(seconds=10 + i)) for i in range(3)]
+        assert await term.send(frames.BATCH_LOCATION, messages.batch_body(locs)) == frames.RESULT_OK
+        body = messages.location_body(39.03, 117.65, t0 + dt.timedelta(seconds=20), alarm=1)
+        first = term.send(frames.LOCATION, body[:10], packet=(2, 1))
+        second = term.send(frames.LOCATION, body[10:], packet=(2, 2))
+        assert await first == frames.RESULT_OK and await second == frames.RESULT_OK
+        assert await term.send(frames.HEARTBEAT) == frames.RESULT_OK
         # The same fix again is dropped as a duplicate (still acknowledged).
-        assert await term.location(*TANGGU, t0, speed_kmh=12.5) == codec.RESULT_OK
+        assert await term.location(*TANGGU, t0, speed_kmh=12.5) == frames.RESULT_OK
         # Text message down to the terminal.
         assert service.jt808.send_text(phone, "请前往塘沽街道检查")
         for _ in range(250):  # the terminal's reader picks the text up off the socket
@@ -116,14 +116,14 @@ def test_unknown_terminal_is_refused_and_nothing_stored(engine, service_factory)
         service = await service_factory()
         term = Jt808Terminal("19999999999", "127.0.0.1", service.jt808.port)
         await term.connect()
-        result, _ = await term.send(codec.REGISTER, codec.registration_body())
+        result, _ = await term.send(frames.REGISTER, messages.registration_body())
         await term.close()
         stats = service.stats()
         await service.stop()
         return result, stats
 
     result, stats = run(scenario())
-    assert result == codec.REG_NO_TERMINAL
+    assert result == frames.REG_NO_TERMINAL
     assert stats["refused:jt808:unknown_terminal"] == 1
 
 
@@ -137,7 +137,7 @@ def test_jt808_2019_terminal(engine, service_factory):
         await term.connect()
         await term.login()
         when = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=5)
-        assert await term.location(39.05, 117.70, when, camera=1) == codec.RESULT_OK
+        assert await term.location(39.05, 117.70, when, camera=1) == frames.RESULT_OK
         await term.close()
         await service.stop()
 
@@ -251,14 +251,14 @@ def test_body_camera_events_need_the_device_code(engine, service_factory):
 
 def test_an_osmand_device_with_a_key_is_refused_without_it(engine, service_factory, tmp_path):
     from geo.infra import db
-    from ingest import registry
+    from ingest.registry import devices
 
     csv = tmp_path / "devices.csv"
     csv.write_text(
         "设备类型,协议,设备号,设备密钥\n移动执法终端,osmand,keyed-phone-1,Xq7-secret_2026\n", encoding="utf-8"
     )
     with db.session_scope(db.make_sessionmaker(engine)) as s:
-        assert registry.import_devices(s, csv).loaded == 1
+        assert devices.import_devices(s, csv).loaded == 1
     with engine.connect() as c:
         device_id = c.execute(text("SELECT id FROM device WHERE identifier = 'keyed-phone-1'")).scalar_one()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -355,7 +355,7 @@ def test_pipelined_osmand_requests_are_answered_in_order_and_all_stored(engine, 
 def test_query_strings_read_as_the_standard_library_reads_them():
     from urllib.parse import parse_qsl
 
-    from ingest.osmand import query_params
+    from ingest.osmand.requests import query_params
 
     for query in [
         "id=1&lat=39.0&lon=117.6",

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from geo.infra import db
 from geo.telemetry.positions import Fix
 from ingest.devices import Jt808Terminal, OsmAndPhone
-from ingest.jt808 import codec
+from ingest.jt808 import frames, messages
 from ingest.pipeline import Pipeline
 from tests.ingest.test_ingest import TANGGU, cleanup, positions, registered, run
 
@@ -82,12 +82,12 @@ def test_a_deleted_terminal_cannot_stop_another_terminals_fixes(engine, service_
         await doomed_term.login()
         with engine.begin() as c:
             c.execute(text("DELETE FROM device WHERE id = :d"), {"d": doomed})
-        assert await doomed_term.location(*TANGGU) == codec.RESULT_FAILURE  # refused; kept for review
+        assert await doomed_term.location(*TANGGU) == frames.RESULT_FAILURE  # refused; kept for review
         good = Jt808Terminal(good_phone, "127.0.0.1", service.jt808.port)
         await good.connect()
         await good.login()
         t0 = time.monotonic()
-        assert await good.location(*TANGGU) == codec.RESULT_OK
+        assert await good.location(*TANGGU) == frames.RESULT_OK
         elapsed = time.monotonic() - t0
         stats = service.stats()
         await doomed_term.close()
@@ -224,13 +224,13 @@ def test_a_terminal_that_only_beats_stays_online(engine, service_factory):
         term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
         await term.connect()
         await term.login()
-        assert await term.location(*TANGGU) == codec.RESULT_OK
+        assert await term.location(*TANGGU) == frames.RESULT_OK
         with engine.begin() as c:  # the last position was long ago
             c.execute(
                 text("UPDATE device_state SET last_seen = now() - interval '1 minute' WHERE device_id = :d"),
                 {"d": dev_id},
             )
-        assert await term.send(codec.HEARTBEAT) == codec.RESULT_OK
+        assert await term.send(frames.HEARTBEAT) == frames.RESULT_OK
         deadline = time.monotonic() + 5
         state = None
         while time.monotonic() < deadline:
@@ -289,11 +289,11 @@ def test_a_position_that_is_not_a_fix_is_history_and_a_broken_trailing_item_spoi
         term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
         await term.connect()
         await term.login()
-        assert await term.location(39.05, 117.70, now - dt.timedelta(seconds=20)) == codec.RESULT_OK
-        broken = codec.location_body(39.06, 117.71, now - dt.timedelta(seconds=15)) + bytes([0x01, 4, 0x00])
-        assert await term.send(codec.LOCATION, broken) == codec.RESULT_OK
+        assert await term.location(39.05, 117.70, now - dt.timedelta(seconds=20)) == frames.RESULT_OK
+        broken = messages.location_body(39.06, 117.71, now - dt.timedelta(seconds=15)) + bytes([0x01, 4, 0x00])
+        assert await term.send(frames.LOCATION, broken) == frames.RESULT_OK
         # The newest report has no satellite fix: it must not move the device on the map.
-        assert await term.location(39.30, 117.90, now - dt.timedelta(seconds=5), status=0x00) == codec.RESULT_OK
+        assert await term.location(39.30, 117.90, now - dt.timedelta(seconds=5), status=0x00) == frames.RESULT_OK
         await term.close()
         await service.stop()
 

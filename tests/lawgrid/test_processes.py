@@ -19,11 +19,11 @@ from sqlalchemy import text
 from ingest.devices import Jt808Terminal, OsmAndPhone
 from lawgrid.screens import free_port, start_redis
 from tests.conftest import PASSWORD
-from tests.dashboard import test_dispatch_api
+from tests.dashboard import conftest as dashboard_fixtures
 from tests.dashboard.test_dispatch_api import DUE, Client, forget_positions, jt808_phone
 from tests.webutil import run_async, wait_for
 
-setting = test_dispatch_api.setting  # the lawful U001 crew and target, restored afterwards
+setting = dashboard_fixtures.setting  # the lawful U001 crew and target, restored afterwards
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

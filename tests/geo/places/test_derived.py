@@ -18,7 +18,7 @@ from geo.coverage.model import Window
 from geo.dispatch import tasks
 from geo.infra.timezone import today
 from geo.places import queries, target_map
-from ingest.registry import import_townships
+from ingest.registry.townships import import_townships
 
 
 def recount(session) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""UI strings of case handling (办案), merged into dashboard.i18n.STRINGS."""
+"""Case handling's strings (办案): statuses, clocks, steps, sources, the case file."""
 
 from __future__ import annotations
 
