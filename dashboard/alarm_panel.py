@@ -14,9 +14,8 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboard import ids
-from dashboard.alarms import act_on_alarm
 from dashboard.auth import current_scope
-from dashboard.context import attempt
+from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
 from geo.access import policy
@@ -24,6 +23,7 @@ from geo.access.accounts import Scope
 from geo.infra.errors import explain
 from geo.infra.timezone import BEIJING
 from geo.telemetry import fleet
+from services import alarms as alarm_uses
 
 
 def panel(live: dict, scope: Scope | None):
@@ -251,7 +251,7 @@ def act(click, lang, comment, resolving):
     else:
         if action == "resolve":
             comment = click.get("note") or ""
-        _, error = attempt(act_on_alarm, current_scope(), alarm_id, action, comment or "")
+        _, error = attempt(alarm_uses.act, services(), current_scope(), alarm_id, action, comment or "")
         message = explain(error, lang) if error else ""
         if error and action == "resolve" and not (comment or "").strip():
             message = t("alarms.resolve_needs_note", lang)

@@ -65,10 +65,14 @@ class WebNotifier:
         if self.live is not None and raised:
             self.live.emit_warnings(raised)
 
+    def alarm_changed(self, alarm: dict[str, Any]) -> None:
+        if self.live is not None:
+            self.live.emit_scoped("alarm", alarm, alarm["device_id"])
+
 
 def services() -> Context:
     """The use cases' context for this request: the app's unit of work and its notifier."""
-    return Context(runtime(), WebNotifier(current_app.extensions))
+    return Context(runtime(), WebNotifier(current_app.extensions), client_address())
 
 
 def lang() -> str:

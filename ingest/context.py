@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.infra import db
-from geo.telemetry import positions
+from geo.telemetry import devices
 from geo.telemetry.positions import Fix
 from ingest.jt808 import frames
 from ingest.pipeline import Pipeline
@@ -56,7 +56,7 @@ class IngestContext:
         """Every registered device into the cache, in one query (at start): a reconnect storm
         after a restart then costs no database round trip per login."""
         with db.session_scope(self.sessions) as s:
-            rows = positions.all_devices(s)
+            rows = devices.all_devices(s)
         for row in rows:
             self._devices[(row["protocol"], row.pop("key"))] = row
         return len(rows)
@@ -90,7 +90,7 @@ class IngestContext:
 
     def _lookup(self, protocol: str, identifier: str) -> dict | None:
         with db.session_scope(self.sessions) as s:
-            return positions.device_by_identifier(s, protocol, identifier)
+            return devices.device_by_identifier(s, protocol, identifier)
 
     def auth_matches(self, device: dict, code: str) -> bool:
         expected = device.get("auth_code")
@@ -138,11 +138,11 @@ class IngestContext:
 
     def _claim_codes(self, offers: dict[int, str]) -> dict[int, str]:
         with db.session_scope(self.sessions) as s:
-            return positions.claim_auth_codes(s, offers)
+            return devices.claim_auth_codes(s, offers)
 
     def _store_code(self, device_id: int, code: str | None) -> None:
         with db.session_scope(self.sessions) as s:
-            positions.set_auth_code(s, device_id, code)
+            devices.set_auth_code(s, device_id, code)
 
     def close(self) -> None:
         self._lookups.shutdown(wait=False, cancel_futures=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geo.dispatch import arrivals
 from geo.infra import db
-from geo.telemetry import downlink, positions
+from geo.telemetry import downlink, partitions, positions
 from ingest.context import IngestContext
 from ingest.jt808.server import Jt808Server
 from ingest.listener import AcceptGuard, raise_open_file_limit
@@ -243,7 +243,7 @@ class IngestService:
             return None
         try:
             with db.session_scope(self.sessions) as s:
-                done = positions.maintain_partitions(s, now, self.config.retention_months)
+                done = partitions.maintain_partitions(s, now, self.config.retention_months)
         except Exception as exc:  # the database may be down: the spool covers us; try again next sweep
             log.warning("could not maintain position partitions: %s", exc)
             return None

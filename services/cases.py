@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from geo.access import policy
 from geo.access.accounts import Scope
-from geo.cases import clocks, filing, forms, machine
+from geo.cases import clocks, filing, forms, machine, sources
 from geo.infra.errors import InvalidInput
 from services.context import Context
 
@@ -64,3 +64,18 @@ def open_onsite(
         raised = clocks.take_raised(session)
     ctx.notifier.warnings_raised(raised)
     return case
+
+
+def register_source(ctx: Context, scope: Scope | None, body: sources.NewSource) -> dict[str, Any]:
+    """A case source (complaint, report, transfer, assignment, monitoring) with its clocks."""
+    who = policy.authorize(scope, "case.source")
+    with ctx.session() as session:
+        return sources.register(session, who, body)
+
+
+def source_action(ctx: Context, scope: Scope | None, source_id: int, body: sources.SourceAction) -> dict[str, Any]:
+    """A step on a source (verify, accept, extend, not_file, transfer, tell_reporter), each with
+    the permission it needs."""
+    who = policy.authorize(scope, sources.SOURCE_PERMISSIONS[body.action])
+    with ctx.session() as session:
+        return sources.act(session, who, source_id, body)

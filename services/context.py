@@ -32,6 +32,10 @@ class Notifier(Protocol):
         """Push case warnings a step raised or escalated to the unit's and the district's rooms."""
         ...
 
+    def alarm_changed(self, alarm: dict[str, Any]) -> None:
+        """Push an alarm's new state to those who see its device."""
+        ...
+
 
 class Silent:
     """The notifier of doors with nobody watching live (the CLI, batch jobs, the seed): queued
@@ -44,6 +48,9 @@ class Silent:
         return set()
 
     def warnings_raised(self, raised: list[dict[str, Any]]) -> None:
+        return None
+
+    def alarm_changed(self, alarm: dict[str, Any]) -> None:
         return None
 
 
@@ -64,11 +71,12 @@ class InSession:
 class Context:
     work: UnitOfWork
     notifier: Notifier = field(default_factory=Silent)
+    source: str | None = None  # where the request came from, for the audit (an address, "cli:user@host")
 
     def session(self) -> AbstractContextManager[Session]:
         return self.work.session()
 
 
-def within(session: Session, notifier: Notifier | None = None) -> Context:
+def within(session: Session, notifier: Notifier | None = None, source: str | None = None) -> Context:
     """The use cases' context over a session the caller holds (see InSession)."""
-    return Context(InSession(session), notifier or Silent())
+    return Context(InSession(session), notifier or Silent(), source)

@@ -13,6 +13,7 @@ from typing import Any
 from geo.access import policy
 from geo.access.accounts import Scope
 from geo.dispatch import batch, crews, random_plan, registers, tasks
+from geo.infra import audit
 from geo.infra.errors import Forbidden
 from geo.telemetry import downlink
 from services.context import Context
@@ -184,3 +185,13 @@ def candidates(ctx: Context, scope: Scope | None, task_id: int, limit: int = 5, 
     with ctx.session() as session:
         policy.task_in_scope(session, who, task_id)
         return crews.candidates(session, task_id, limit, lang, who.unit_ids)
+
+
+def plan_csv(ctx: Context, scope: Scope | None, plan_id: int) -> str:
+    """A random plan's list and results for publication (公开), audited."""
+    who = policy.authorize(scope, "view")
+    with ctx.session() as session:
+        policy.plan_in_scope(session, who, plan_id)
+        body = random_plan.plan_csv(session, plan_id)
+        audit.record(session, who.username, "plan_export", subject=f"plan:{plan_id}", source=ctx.source)
+    return body

@@ -169,10 +169,9 @@ def register_source(_clicks, kind, summary, reporter, phone, real, unit, lang):
         "summary": summary or "",
         "reporter": {"name": reporter, "phone": phone, "real_name": bool(real)} if reporter or phone else None,
     }
-    with _runtime().session() as session:
-        body, error = attempt(machine.validate, sources.NewSource, data)
-        if error is None:
-            body, error = attempt(sources.register, session, who, body)
+    body, error = attempt(machine.validate, sources.NewSource, data)
+    if error is None:
+        body, error = attempt(case_uses.register_source, services(), who, body)
     if error is not None:
         return html.Div(explain(error, lang), className="lg-error"), no_update
     return html.Div(f"#{body['id']} ✓", id="source-ok"), body["id"]

@@ -10,15 +10,16 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboard import ids
-from dashboard.auth import client_address, current_scope
+from dashboard.auth import current_scope
 from dashboard.components.maps import map_panel
+from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
-from geo.infra import audit
 from geo.infra.timezone import BEIJING
 from geo.places import queries
-from geo.telemetry import fleet, positions
+from geo.telemetry import fleet
 from geo.telemetry.tracks import find_stops
+from services import telemetry as telemetry_uses
 
 SPEEDS = (1, 4, 16, 60)
 MAX_WINDOW = dt.timedelta(days=31)
@@ -207,19 +208,9 @@ def load_track(_clicks, device_id, start, end, lang):
         return (None, *nothing, t("devices.pick", lang), dash.no_update)
     if window is None:
         return (None, *nothing, t("devices.bad_window", lang), dash.no_update)
-    scope = current_scope()
-    with _runtime().session() as session:
-        if not fleet.device_visible(session, scope, int(device_id)):
-            return (None, *nothing, t("devices.pick", lang), dash.no_update)
-        doc = positions.track(session, int(device_id), *window)
-        audit.record(
-            session,
-            scope.username,
-            "track_view",
-            subject=f"device:{device_id}",
-            detail={"start": window[0].isoformat(), "end": window[1].isoformat(), "via": "replay"},
-            source=client_address(),
-        )
+    doc, error = attempt(telemetry_uses.track, services(), current_scope(), int(device_id), *window, via="replay")
+    if error is not None:  # not a device of the caller's scope
+        return (None, *nothing, t("devices.pick", lang), dash.no_update)
     points = [f for f in doc["features"] if f["geometry"]["type"] == "Point"]
     if not points:
         return (None, *nothing, t("devices.empty", lang), dash.no_update)

@@ -13,7 +13,6 @@ from pydantic import Field
 from dashboard.context import runtime, scope, services
 from dashboard.rest.router import Router, json_body
 from dashboard.rest.types import Code, Id, Listing, Model, Query
-from geo.access import policy
 from geo.cases import forms, machine, sources, views, workdays
 from geo.cases.steps import review
 from geo.infra.errors import InvalidInput
@@ -44,8 +43,7 @@ class SourceQuery(Query):
     summary="Register a case source (complaint, report, transfer, assignment, monitoring)",
 )
 def create_source(body: sources.NewSource) -> Any:
-    with runtime().session() as session:
-        return sources.register(session, scope(), body)
+    return case_uses.register_source(services(), scope(), body)
 
 
 @router.route(
@@ -69,9 +67,7 @@ def list_sources(query: SourceQuery) -> Any:
     summary="A step on a source: verify, accept (a complaint), extend, not_file, transfer, tell_reporter",
 )
 def source_action(source_id: int, body: sources.SourceAction) -> Any:
-    who = policy.authorize(scope(), sources.SOURCE_PERMISSIONS[body.action])
-    with runtime().session() as session:
-        return sources.act(session, who, source_id, body)
+    return case_uses.source_action(services(), scope(), source_id, body)
 
 
 @router.route(

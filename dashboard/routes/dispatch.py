@@ -11,12 +11,10 @@ from typing import Any, Literal
 from flask import Response, request
 from pydantic import Field
 
-from dashboard.context import client_address, runtime, scope, services
+from dashboard.context import runtime, scope, services
 from dashboard.rest.router import Router
 from dashboard.rest.types import Code, Id, IsoTime, Listing, Model, Query, Text
-from geo.access import policy
-from geo.dispatch import model, random_plan, tasks
-from geo.infra import audit
+from geo.dispatch import model, tasks
 from geo.infra.errors import InvalidInput
 from services import dispatch as dispatching
 
@@ -283,11 +281,7 @@ def draw_plan(body: PlanRequest) -> Any:
     summary="A plan's list and results, for publication (audited)",
 )
 def plan_export(plan_id: int) -> Response:
-    who = scope()
-    with runtime().session() as session:
-        policy.plan_in_scope(session, who, plan_id)
-        body = random_plan.plan_csv(session, plan_id)
-        audit.record(session, who.username, "plan_export", subject=f"plan:{plan_id}", source=client_address())
+    body = dispatching.plan_csv(services(), scope(), plan_id)
     return Response(
         "\ufeff" + body,
         mimetype="text/csv",

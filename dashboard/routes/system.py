@@ -12,15 +12,15 @@ from typing import Any, Literal
 from flask import current_app
 from pydantic import Field, model_validator
 
-from dashboard.alarms import act_on_alarm
-from dashboard.context import client_address, runtime, scope
+from dashboard.context import runtime, scope, services
 from dashboard.rest.openapi import openapi_document
 from dashboard.rest.router import Router
 from dashboard.rest.types import FeatureCollection, IsoTime, Listing, Model, Query, Text
-from geo.access import policy
 from geo.infra import audit, db
 from geo.places import queries
-from geo.telemetry import fleet, positions
+from geo.telemetry import fleet
+from services import alarms as alarm_uses
+from services import telemetry as telemetry_uses
 
 router = Router()
 
@@ -93,20 +93,8 @@ class TrackQuery(Query):
     summary="A device's fixes in [start, end) as GeoJSON points and a line (audited)",
 )
 def device_track(device_id: int, query: TrackQuery) -> Any:
-    who = scope()
     assert query.start is not None and query.end is not None
-    with runtime().session() as session:
-        policy.device_in_scope(session, who, device_id)
-        doc = positions.track(session, device_id, query.start, query.end, query.simplify)
-        audit.record(
-            session,
-            who.username,
-            "track_view",
-            subject=f"device:{device_id}",
-            detail={"start": query.start.isoformat(), "end": query.end.isoformat()},
-            source=client_address(),
-        )
-    return doc
+    return telemetry_uses.track(services(), scope(), device_id, query.start, query.end, query.simplify)
 
 
 @router.route("GET", "/officers", permission="view", response=Listing, summary="Live state of every visible officer")
@@ -146,7 +134,7 @@ class AlarmAction(Model):
     summary="Acknowledge or resolve an alarm (audited, pushed live)",
 )
 def alarm_action(alarm_id: int, action: str, body: AlarmAction) -> Any:
-    return act_on_alarm(scope(), alarm_id, action, body.comment)
+    return alarm_uses.act(services(), scope(), alarm_id, action, body.comment)
 
 
 @router.route(

@@ -105,6 +105,87 @@ def _stage_rows(fixes: list[Fix]) -> str:
     return "".join(lines)
 
 
+# The batch into the position history, duplicates (in the batch or stored) dropped.
+INSERT_POSITIONS_SQL = """
+WITH new AS (
+    INSERT INTO position (device_id, fix_time, received_at, geom, speed_kmh, course,
+                          altitude_m, accuracy_m, attributes)
+    SELECT DISTINCT ON (device_id, fix_time) device_id, fix_time, received_at,
+           ST_SetSRID(ST_MakePoint(lon, lat), 4326), speed_kmh, course, altitude_m,
+           accuracy_m,
+           attributes || jsonb_strip_nulls(jsonb_build_object(
+               'recording', recording, 'battery', battery,
+               'alarms', CASE WHEN alarms = '{}' THEN NULL ELSE to_jsonb(alarms) END))
+    FROM fix_stage ORDER BY device_id, fix_time
+    ON CONFLICT DO NOTHING
+    RETURNING device_id, fix_time
+)
+SELECT count(*) FROM new
+"""
+
+# Latest state: the newest fix of the batch per device, only if newer than what is stored.
+UPSERT_STATE_SQL = """
+INSERT INTO device_state AS s (device_id, fix_time, last_seen, geom, speed_kmh, course,
+                               recording, battery, power_v, alarms, state)
+SELECT DISTINCT ON (f.device_id) f.device_id, f.fix_time, f.received_at,
+       ST_SetSRID(ST_MakePoint(f.lon, f.lat), 4326), f.speed_kmh, f.course,
+       coalesce(f.recording, r.recording), coalesce(f.battery, b.battery),
+       (f.attributes->>'power_v')::real, f.alarms, 'online'
+FROM fix_stage f
+-- the batch's newest known recording flag and battery, which the newest fix may lack
+LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, recording FROM fix_stage
+           WHERE recording IS NOT NULL ORDER BY device_id, fix_time DESC) r USING (device_id)
+LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, battery FROM fix_stage
+           WHERE battery IS NOT NULL ORDER BY device_id, fix_time DESC) b USING (device_id)
+WHERE f.fix_time > now() - make_interval(secs => %(age)s)
+  AND coalesce((f.attributes->>'valid')::boolean, true)  -- not a fix: history only
+ORDER BY f.device_id, f.fix_time DESC
+ON CONFLICT (device_id) DO UPDATE SET
+    fix_time = EXCLUDED.fix_time, geom = EXCLUDED.geom, speed_kmh = EXCLUDED.speed_kmh,
+    course = EXCLUDED.course, recording = coalesce(EXCLUDED.recording, s.recording),
+    battery = coalesce(EXCLUDED.battery, s.battery), power_v = coalesce(EXCLUDED.power_v, s.power_v),
+    alarms = EXCLUDED.alarms,
+    last_seen = greatest(s.last_seen, EXCLUDED.last_seen), state = 'online'
+WHERE EXCLUDED.fix_time >= s.fix_time
+RETURNING device_id, ST_Y(geom), ST_X(geom), fix_time, speed_kmh, course, recording,
+          alarms, (xmax = 0) AS first_fix
+"""
+
+# A device whose batch held only positions that are not fixes (or are old) was still heard:
+# it stays online, where it last really was.
+TOUCH_HEARD_SQL = """
+UPDATE device_state s SET last_seen = f.received_at
+FROM (SELECT device_id, max(received_at) AS received_at FROM fix_stage GROUP BY 1) f
+WHERE s.device_id = f.device_id AND s.last_seen < f.received_at
+"""
+
+# Alarms: device flags, and a recording that stopped (flag true -> false in the batch or
+# against the stored state is caught by the recording=false fixes carrying it); reported again
+# while live, one row counted with the last report's time.
+RAISE_ALARMS_SQL = """
+WITH k AS (
+    SELECT st.device_id, k.kind, st.fix_time, st.lat, st.lon
+    FROM fix_stage st
+    CROSS JOIN LATERAL unnest(st.alarms || CASE WHEN st.attributes ? 'recording_stopped'
+                                                THEN ARRAY['recording_stopped'] ELSE '{}' END) AS k(kind)
+    WHERE k.kind = ANY(%s) AND st.fix_time > now() - make_interval(secs => %s)
+), g AS (
+    SELECT device_id, kind, min(fix_time) AS at, max(fix_time) AS last_at, count(*)::int AS n,
+           (array_agg(ST_MakePoint(lon, lat) ORDER BY fix_time))[1] AS geom
+    FROM k GROUP BY device_id, kind
+)
+INSERT INTO alarm AS a (device_id, officer_id, kind, at, last_at, repeats, geom)
+SELECT g.device_id, d.officer_id, g.kind, g.at, g.last_at, g.n, ST_SetSRID(g.geom, 4326)
+FROM g JOIN device d ON d.id = g.device_id
+ORDER BY g.device_id, g.kind
+-- Reported again while it is live: one row, counted, with the last report's time.
+ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO UPDATE
+    SET repeats = a.repeats + EXCLUDED.repeats, last_at = EXCLUDED.last_at
+    WHERE EXCLUDED.last_at > coalesce(a.last_at, a.at)
+RETURNING id, device_id, officer_id, kind, at, ST_Y(geom), ST_X(geom), (xmax = 0) AS raised, status
+"""
+
+
 def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_S) -> WriteResult:
     """Write a batch in one transaction on a psycopg 3 connection (the caller commits).
 
@@ -115,122 +196,43 @@ def write_fixes(conn: Any, fixes: list[Fix], live_max_age_s: int = LIVE_MAX_AGE_
         cur.execute(STAGE_SQL)
         with cur.copy("COPY fix_stage FROM STDIN") as copy:
             copy.write(_stage_rows(fixes))
-        cur.execute(
-            """
-            WITH new AS (
-                INSERT INTO position (device_id, fix_time, received_at, geom, speed_kmh, course,
-                                      altitude_m, accuracy_m, attributes)
-                SELECT DISTINCT ON (device_id, fix_time) device_id, fix_time, received_at,
-                       ST_SetSRID(ST_MakePoint(lon, lat), 4326), speed_kmh, course, altitude_m,
-                       accuracy_m,
-                       attributes || jsonb_strip_nulls(jsonb_build_object(
-                           'recording', recording, 'battery', battery,
-                           'alarms', CASE WHEN alarms = '{}' THEN NULL ELSE to_jsonb(alarms) END))
-                FROM fix_stage ORDER BY device_id, fix_time
-                ON CONFLICT DO NOTHING
-                RETURNING device_id, fix_time
-            )
-            SELECT count(*) FROM new
-            """
-        )
+        cur.execute(INSERT_POSITIONS_SQL)
         (stored,) = cur.fetchone()
-        # Latest state: newest fix of the batch per device, only if newer than what we have.
-        cur.execute(
-            """
-            INSERT INTO device_state AS s (device_id, fix_time, last_seen, geom, speed_kmh, course,
-                                           recording, battery, power_v, alarms, state)
-            SELECT DISTINCT ON (f.device_id) f.device_id, f.fix_time, f.received_at,
-                   ST_SetSRID(ST_MakePoint(f.lon, f.lat), 4326), f.speed_kmh, f.course,
-                   coalesce(f.recording, r.recording), coalesce(f.battery, b.battery),
-                   (f.attributes->>'power_v')::real, f.alarms, 'online'
-            FROM fix_stage f
-            -- the batch's newest known recording flag and battery, which the newest fix may lack
-            LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, recording FROM fix_stage
-                       WHERE recording IS NOT NULL ORDER BY device_id, fix_time DESC) r USING (device_id)
-            LEFT JOIN (SELECT DISTINCT ON (device_id) device_id, battery FROM fix_stage
-                       WHERE battery IS NOT NULL ORDER BY device_id, fix_time DESC) b USING (device_id)
-            WHERE f.fix_time > now() - make_interval(secs => %(age)s)
-              AND coalesce((f.attributes->>'valid')::boolean, true)  -- not a fix: history only
-            ORDER BY f.device_id, f.fix_time DESC
-            ON CONFLICT (device_id) DO UPDATE SET
-                fix_time = EXCLUDED.fix_time, geom = EXCLUDED.geom, speed_kmh = EXCLUDED.speed_kmh,
-                course = EXCLUDED.course, recording = coalesce(EXCLUDED.recording, s.recording),
-                battery = coalesce(EXCLUDED.battery, s.battery), power_v = coalesce(EXCLUDED.power_v, s.power_v),
-                alarms = EXCLUDED.alarms,
-                last_seen = greatest(s.last_seen, EXCLUDED.last_seen), state = 'online'
-            WHERE EXCLUDED.fix_time >= s.fix_time
-            RETURNING device_id, ST_Y(geom), ST_X(geom), fix_time, speed_kmh, course, recording,
-                      alarms, (xmax = 0) AS first_fix
-            """,
-            {"age": live_max_age_s},
-        )
-        latest = [
-            dict(
-                device_id=r[0],
-                lat=r[1],
-                lon=r[2],
-                fix_time=r[3].isoformat(),
-                speed_kmh=r[4],
-                course=r[5],
-                recording=r[6],
-                alarms=list(r[7]),
-                state="online",
-            )
-            for r in cur.fetchall()
-        ]
-        # A device whose batch held only positions that are not fixes (or are old) was still
-        # heard: it stays online, where it last really was.
-        cur.execute(
-            """
-            UPDATE device_state s SET last_seen = f.received_at
-            FROM (SELECT device_id, max(received_at) AS received_at FROM fix_stage GROUP BY 1) f
-            WHERE s.device_id = f.device_id AND s.last_seen < f.received_at
-            """
-        )
-        # Alarms: device flags, and a recording that stopped (flag true -> false in the batch
-        # or against the stored state is caught by the recording=false fixes carrying it).
-        cur.execute(
-            """
-            WITH k AS (
-                SELECT st.device_id, k.kind, st.fix_time, st.lat, st.lon
-                FROM fix_stage st
-                CROSS JOIN LATERAL unnest(st.alarms || CASE WHEN st.attributes ? 'recording_stopped'
-                                                            THEN ARRAY['recording_stopped'] ELSE '{}' END) AS k(kind)
-                WHERE k.kind = ANY(%s) AND st.fix_time > now() - make_interval(secs => %s)
-            ), g AS (
-                SELECT device_id, kind, min(fix_time) AS at, max(fix_time) AS last_at, count(*)::int AS n,
-                       (array_agg(ST_MakePoint(lon, lat) ORDER BY fix_time))[1] AS geom
-                FROM k GROUP BY device_id, kind
-            )
-            INSERT INTO alarm AS a (device_id, officer_id, kind, at, last_at, repeats, geom)
-            SELECT g.device_id, d.officer_id, g.kind, g.at, g.last_at, g.n, ST_SetSRID(g.geom, 4326)
-            FROM g JOIN device d ON d.id = g.device_id
-            ORDER BY g.device_id, g.kind
-            -- Reported again while it is live: one row, counted, with the last report's time.
-            ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO UPDATE
-                SET repeats = a.repeats + EXCLUDED.repeats, last_at = EXCLUDED.last_at
-                WHERE EXCLUDED.last_at > coalesce(a.last_at, a.at)
-            RETURNING id, device_id, officer_id, kind, at, ST_Y(geom), ST_X(geom), (xmax = 0) AS raised, status
-            """,
-            (list(ALARM_KINDS), live_max_age_s),
-        )
-        rows = cur.fetchall()
-        alarms = [
-            dict(
-                id=r[0],
-                device_id=r[1],
-                officer_id=r[2],
-                kind=r[3],
-                at=r[4].isoformat(),
-                lat=r[5],
-                lon=r[6],
-                status=r[8],
-                **({} if r[7] else {"repeat": True}),
-            )
-            for r in rows
-        ]
+        cur.execute(UPSERT_STATE_SQL, {"age": live_max_age_s})
+        latest = [_live_state(r) for r in cur.fetchall()]
+        cur.execute(TOUCH_HEARD_SQL)
+        cur.execute(RAISE_ALARMS_SQL, (list(ALARM_KINDS), live_max_age_s))
+        alarms = [_alarm(r) for r in cur.fetchall()]
     raised = [a for a in alarms if not a.get("repeat")]
     return WriteResult(stored, len(fixes) - stored, latest, raised, [a for a in alarms if a.get("repeat")])
+
+
+def _live_state(r: Any) -> dict[str, Any]:
+    return dict(
+        device_id=r[0],
+        lat=r[1],
+        lon=r[2],
+        fix_time=r[3].isoformat(),
+        speed_kmh=r[4],
+        course=r[5],
+        recording=r[6],
+        alarms=list(r[7]),
+        state="online",
+    )
+
+
+def _alarm(r: Any) -> dict[str, Any]:
+    return dict(
+        id=r[0],
+        device_id=r[1],
+        officer_id=r[2],
+        kind=r[3],
+        at=r[4].isoformat(),
+        lat=r[5],
+        lon=r[6],
+        status=r[8],
+        **({} if r[7] else {"repeat": True}),
+    )
 
 
 def touch(session: Session, heard: dict[int, dt.datetime]) -> None:
@@ -282,88 +284,6 @@ def sweep_states(session: Session, stale_after_s: int, offline_after_s: int) -> 
             {"ids": offline},
         )
     return [dict(device_id=r[0], state=r[1], lat=r[2], lon=r[3]) for r in changed]
-
-
-PARTITION_LOCK = 0x4C47_0004  # advisory lock: one process at a time keeps the partitions ("LG" 4)
-
-
-def ensure_partitions(session: Session, around: dt.datetime | None = None) -> int:
-    """Last month's, this month's and next month's position partitions (so next month's
-    exists before it starts); returns how many were created."""
-    around = around or dt.datetime.now(dt.UTC)
-    # Several ingest processes keep them: one at a time, or two would create the same table.
-    session.execute(text("SELECT pg_advisory_xact_lock(:ns)"), {"ns": PARTITION_LOCK})
-    created = session.execute(
-        text("SELECT lawgrid_ensure_position_partitions(:t - interval '1 month', 3)"), {"t": around}
-    ).scalar_one()
-    return int(created)
-
-
-def maintain_partitions(session: Session, now: dt.datetime, retention_months: int) -> dict[str, Any]:
-    """The daily upkeep of the position table: partitions ahead, months past the retention
-    dropped, and whether anything fell into the default partition (it should stay empty: a
-    row there blocks creating its month's partition)."""
-    created = ensure_partitions(session, now)
-    first_kept = dt.datetime(now.year, now.month, 1, tzinfo=dt.UTC)
-    for _ in range(retention_months):
-        first_kept = (first_kept - dt.timedelta(days=1)).replace(day=1)
-    dropped = session.execute(text("SELECT lawgrid_drop_position_partitions(:b)"), {"b": first_kept}).scalar_one()
-    stray = session.execute(text("SELECT count(*) FROM (SELECT 1 FROM position_default LIMIT 1000) d")).scalar_one()
-    return {"created": created, "dropped": list(dropped or []), "default_rows": int(stray), "kept_from": first_kept}
-
-
-# -- device registry lookups used by listeners ------------------------------------------
-DEVICE_COLUMNS = "id, protocol, identifier, auth_code, officer_id, profile, device_key, terminal_id"
-
-
-def device_by_identifier(session: Session, protocol: str, identifier: str) -> dict[str, Any] | None:
-    """Devices are matched on their identifier; a JT/T 808 number as its header carries it
-    (lawgrid_terminal_key: no leading zeros, lower-case hex), through an index."""
-    if protocol == "jt808":
-        sql = (
-            f"SELECT {DEVICE_COLUMNS} FROM device "
-            "WHERE protocol = 'jt808' AND lawgrid_terminal_key(identifier) = lawgrid_terminal_key(:i)"
-        )
-        row = session.execute(text(sql), {"i": identifier}).first()
-    else:
-        row = session.execute(
-            text(f"SELECT {DEVICE_COLUMNS} FROM device WHERE protocol = :p AND identifier = :i"),
-            {"p": protocol, "i": identifier},
-        ).first()
-    return None if row is None else dict(row._mapping)
-
-
-def all_devices(session: Session) -> list[dict[str, Any]]:
-    """Every registered device, with the key it is looked up by (for the listeners' cache:
-    one query at start instead of one per login)."""
-    rows = session.execute(
-        text(
-            f"SELECT {DEVICE_COLUMNS}, CASE WHEN protocol = 'jt808' THEN lawgrid_terminal_key(identifier) "
-            "ELSE identifier END AS key FROM device"
-        )
-    )
-    return [dict(r._mapping) for r in rows]
-
-
-def claim_auth_codes(session: Session, offers: dict[int, str]) -> dict[int, str]:
-    """Give each device {id: code} that has no authentication code the one offered, in one
-    statement; returns the code each device has now. A device keeps its code across logins
-    (so a login costs no write), until it deregisters."""
-    if not offers:
-        return {}
-    rows = session.execute(
-        text(
-            "UPDATE device d SET auth_code = coalesce(d.auth_code, o.code) "
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS o(id, code) "
-            "WHERE d.id = o.id RETURNING d.id, d.auth_code"
-        ),
-        {"ids": list(offers), "codes": list(offers.values())},
-    )
-    return {device_id: code for device_id, code in rows}
-
-
-def set_auth_code(session: Session, device_id: int, code: str | None) -> None:
-    session.execute(text("UPDATE device SET auth_code = :c WHERE id = :d"), {"c": code, "d": device_id})
 
 
 # -- reads for the API ------------------------------------------------------------------
