@@ -41,7 +41,48 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
     """The leaders' KPI cards for a window; for one unit (a drill-down or a unit-scoped
     viewer) the figures are that unit's."""
     cond, w = _summary_terms(window, flt)
-    row = (
+    row = _results(session, cond, w)
+    officers = _officers(session, cond, w)
+    certified = _certified(session, w)
+    plans = _plans(session, w)
+    by = _whole(flt)
+    whole = coverage(session, by, window, flt)
+    today = window.end
+    blind = (
+        coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt) if by == "district" else []
+    )
+    return {
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "scope": by,
+        "coverage": whole[0] if whole else {"numerator": 0, "denominator": 0, "ratio": None},
+        "inspections": row["inspections"],
+        "results": {k: row[k] for k in ("compliant", "violation", "could_not_inspect")},
+        "response_p50_min": _minutes(row["response_p50_s"]),
+        "response_p90_min": _minutes(row["response_p90_s"]),
+        "on_time_share": round(float(row["on_time_share"]), 4) if row["on_time_share"] is not None else None,
+        "officers_active": officers["active"],
+        "officers_certified": certified,
+        "participation": round(officers["active"] / certified, 4) if certified else None,
+        "inspections_per_officer": round(officers["officer_inspections"] / officers["active"], 2)
+        if officers["active"]
+        else None,
+        "random_plan": {
+            "plans": plans["plans"],
+            "planned": plans["planned"],
+            "completed": plans["done"],
+            "completed_on_time": plans["on_time"],
+        },
+        "blind_spots": {"days": blind_days, "by_risk": {g["key"]: g["denominator"] - g["numerator"] for g in blind}},
+    }
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return round(seconds / 60, 1) if seconds is not None else None
+
+
+def _results(session: Session, cond: str, w: dict[str, Any]) -> Any:
+    """Inspections by result, response times and the on-time share of the window's facts."""
+    return (
         session.execute(
             text(
                 f"""SELECT count(*) AS inspections,
@@ -58,7 +99,11 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         .mappings()
         .one()
     )
-    officers = (
+
+
+def _officers(session: Session, cond: str, w: dict[str, Any]) -> Any:
+    """Officers active in the window, and their inspections."""
+    return (
         session.execute(
             text(
                 f"""SELECT count(*) FILTER (WHERE prev_officer IS NULL OR prev_officer < :s) AS active,
@@ -70,10 +115,13 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         .mappings()
         .one()
     )
+
+
+def _certified(session: Session, w: dict[str, Any]) -> int:
     # Participation divides by the officers the filter is about: certified in the window, of
     # the filter's units, whose area holds the filter's township, of a unit holding the
     # filter's domain (not by the whole district's officers).
-    certified = session.execute(
+    found: int = session.execute(
         text(
             """SELECT count(*) FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id
             WHERE o.cert_valid_from <= :e AND o.cert_valid_to >= :s
@@ -84,9 +132,13 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         ),
         w,
     ).scalar_one()
+    return found
+
+
+def _plans(session: Session, w: dict[str, Any]) -> Any:
     # Random plans running in the window (drawn by its end, due on or after its start), and
     # their tasks under the same filter: a plan due next week is "due" now, not 0 / 0.
-    plans = (
+    return (
         session.execute(
             text(
                 f"""SELECT count(DISTINCT p.id) AS plans, count(i.id) AS planned,
@@ -105,35 +157,6 @@ def summary(session: Session, window: Window, flt: Filter = Filter(), blind_days
         .mappings()
         .one()
     )
-    by = _whole(flt)
-    whole = coverage(session, by, window, flt)
-    today = window.end
-    blind = (
-        coverage(session, "risk", Window(today - dt.timedelta(days=blind_days), today), flt) if by == "district" else []
-    )
-    return {
-        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "scope": by,
-        "coverage": whole[0] if whole else {"numerator": 0, "denominator": 0, "ratio": None},
-        "inspections": row["inspections"],
-        "results": {k: row[k] for k in ("compliant", "violation", "could_not_inspect")},
-        "response_p50_min": round(row["response_p50_s"] / 60, 1) if row["response_p50_s"] is not None else None,
-        "response_p90_min": round(row["response_p90_s"] / 60, 1) if row["response_p90_s"] is not None else None,
-        "on_time_share": round(float(row["on_time_share"]), 4) if row["on_time_share"] is not None else None,
-        "officers_active": officers["active"],
-        "officers_certified": certified,
-        "participation": round(officers["active"] / certified, 4) if certified else None,
-        "inspections_per_officer": round(officers["officer_inspections"] / officers["active"], 2)
-        if officers["active"]
-        else None,
-        "random_plan": {
-            "plans": plans["plans"],
-            "planned": plans["planned"],
-            "completed": plans["done"],
-            "completed_on_time": plans["on_time"],
-        },
-        "blind_spots": {"days": blind_days, "by_risk": {g["key"]: g["denominator"] - g["numerator"] for g in blind}},
-    }
 
 
 RESPONSE_BINS_MIN = (15, 30, 60, 120, 240, 480, 1440)

@@ -153,35 +153,7 @@ def plan_batch(
     if unit_ids is not None:
         crews = [c for c in crews if c.unit_id in unit_ids]
     plan.crews = len(crews)
-    power: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for unit_id, domain, item in session.execute(text("SELECT unit_id, domain_key, item_code FROM power_item")):
-        power[domain][unit_id].add(item)
-    recused = {tuple(r) for r in session.execute(text("SELECT officer_id, target_id FROM recusal"))}
-
-    lons = np.array([c.lon for c in crews])
-    lats = np.array([c.lat for c in crews])
-    units = np.array([c.unit_id for c in crews])
-    area_ok: dict[str, np.ndarray] = {}
-    cert_ok: dict[dt.date, np.ndarray] = {}
-
-    def covers(township: str) -> Any:
-        if township not in area_ok:
-            area_ok[township] = np.array(
-                [all(township in (officers[o]["areas"] or []) for o in c.officers) for c in crews], dtype=bool
-            )
-        return area_ok[township]
-
-    def certified(due_day: dt.date) -> Any:
-        if due_day not in cert_ok:
-            cert_ok[due_day] = np.array(
-                [
-                    all(officers[o]["cert_valid_from"] <= due_day <= officers[o]["cert_valid_to"] for o in c.officers)
-                    for c in crews
-                ],
-                dtype=bool,
-            )
-        return cert_ok[due_day]
-
+    lawful = _Lawful(session, crews, officers)
     # Columns: one per crew slot (crew j repeated capacity_j times), then one "unassigned" per task.
     slot_start = np.concatenate([[0], np.cumsum([c.capacity for c in crews])])
     rows, cols, costs = [], [], []
@@ -193,23 +165,7 @@ def plan_batch(
             )
             candidate_sets.append([])
             continue
-        holders = power.get(task["domain_key"], {})
-        items = set(task["items"] or [])
-        unit_ok = np.array([u in holders and items <= holders[u] for u in units], dtype=bool) if crews else np.array([])
-        mask = unit_ok & covers(task["township_code"]) & certified(task["due_at"].astimezone(BEIJING).date())
-        idx = np.flatnonzero(mask)
-        plan.lawful_max = max(plan.lawful_max, int(idx.size))
-        plan.tasks_pruned += int(idx.size > k)
-        if idx.size:
-            dist = haversine_many_m(task["lon"], task["lat"], lons[idx], lats[idx])
-            order = np.argsort(dist)[: k * 2]
-            chosen = [
-                (int(idx[j]), float(dist[j]))
-                for j in order
-                if not any((o, task["target_id"]) in recused for o in crews[idx[j]].officers)
-            ][:k]
-        else:
-            chosen = []
+        chosen = lawful.nearest(task, k, plan)
         candidate_sets.append(chosen)
         for j, d in chosen:
             for slot in range(slot_start[j], slot_start[j + 1]):
@@ -235,7 +191,81 @@ def plan_batch(
     graph = csr_matrix((costs, (rows, cols)), shape=(len(tasks), n_slots + len(tasks)))
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
     plan.solve_s = time.perf_counter() - t1
+    _read_matching(plan, tasks, crews, graph, row_ind, col_ind, n_slots)
+    plan.greedy = _greedy(tasks, candidate_sets, crews)
+    return plan
 
+
+class _Lawful:
+    """Which crews may lawfully take a task (unit power for the domain and items, every member's
+    area and certificate, no recusal), vectorised over the crews and cached by township and day."""
+
+    def __init__(self, session: Session, crews: list[Crew], officers: dict[int, dict[str, Any]]) -> None:
+        self.crews, self.officers = crews, officers
+        self.power: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for unit_id, domain, item in session.execute(text("SELECT unit_id, domain_key, item_code FROM power_item")):
+            self.power[domain][unit_id].add(item)
+        self.recused = {tuple(r) for r in session.execute(text("SELECT officer_id, target_id FROM recusal"))}
+        self.lons = np.array([c.lon for c in crews])
+        self.lats = np.array([c.lat for c in crews])
+        self.units = np.array([c.unit_id for c in crews])
+        self.area_ok: dict[str, Any] = {}
+        self.cert_ok: dict[dt.date, Any] = {}
+
+    def covers(self, township: str) -> Any:
+        if township not in self.area_ok:
+            self.area_ok[township] = np.array(
+                [all(township in (self.officers[o]["areas"] or []) for o in c.officers) for c in self.crews],
+                dtype=bool,
+            )
+        return self.area_ok[township]
+
+    def certified(self, due_day: dt.date) -> Any:
+        if due_day not in self.cert_ok:
+            self.cert_ok[due_day] = np.array(
+                [
+                    all(
+                        self.officers[o]["cert_valid_from"] <= due_day <= self.officers[o]["cert_valid_to"]
+                        for o in c.officers
+                    )
+                    for c in self.crews
+                ],
+                dtype=bool,
+            )
+        return self.cert_ok[due_day]
+
+    def nearest(self, task: dict[str, Any], k: int, plan: BatchPlan) -> list[tuple[int, float]]:
+        """The k nearest lawful crews (index, metres); counts what the cap pruned on the plan."""
+        holders = self.power.get(task["domain_key"], {})
+        items = set(task["items"] or [])
+        if not self.crews:
+            return []
+        unit_ok = np.array([u in holders and items <= holders[u] for u in self.units], dtype=bool)
+        due_day = task["due_at"].astimezone(BEIJING).date()
+        idx = np.flatnonzero(unit_ok & self.covers(task["township_code"]) & self.certified(due_day))
+        plan.lawful_max = max(plan.lawful_max, int(idx.size))
+        plan.tasks_pruned += int(idx.size > k)
+        if not idx.size:
+            return []
+        dist = haversine_many_m(task["lon"], task["lat"], self.lons[idx], self.lats[idx])
+        order = np.argsort(dist)[: k * 2]
+        return [
+            (int(idx[j]), float(dist[j]))
+            for j in order
+            if not any((o, task["target_id"]) in self.recused for o in self.crews[idx[j]].officers)
+        ][:k]
+
+
+def _read_matching(
+    plan: BatchPlan,
+    tasks: list[dict[str, Any]],
+    crews: list[Crew],
+    graph: Any,
+    row_ind: Any,
+    col_ind: Any,
+    n_slots: int,
+) -> None:
+    """The matching as assignments (with their travel) and the tasks left unassigned."""
     slot_crew = np.repeat(np.arange(len(crews)), [c.capacity for c in crews])
     for ti, col in zip(row_ind, col_ind, strict=True):
         task = tasks[ti]
@@ -255,8 +285,6 @@ def plan_batch(
                 "travel_m": round(travel),
             }
         )
-    plan.greedy = _greedy(tasks, candidate_sets, crews)
-    return plan
 
 
 def describe(session: Session, assignments: list[dict[str, Any]]) -> None:
