@@ -42,6 +42,7 @@ def build_dash(server: Flask) -> dash.Dash:
         Output(ids.NAV_DEVICES, "children"),
         Output(ids.NAV_AUDIT, "children"),
         Output(ids.NAV_ACCOUNTS, "children"),
+        Output(ids.NAV_CALENDAR, "children"),
         Output(ids.LANG_SWITCH, "children"),
         Output(ids.LOGOUT, "children"),
         Output(ids.WHOAMI, "children"),
@@ -85,6 +86,12 @@ def shell():
                                 children=t("nav.audit"),
                                 href="/audit",
                                 style={} if policy.allowed(scope, "audit.read") else {"display": "none"},
+                            ),
+                            dcc.Link(
+                                id=ids.NAV_CALENDAR,
+                                children=t("nav.calendar"),
+                                href="/calendar",
+                                style={} if policy.allowed(scope, "calendar.manage") else {"display": "none"},
                             ),
                             dcc.Link(
                                 id=ids.NAV_ACCOUNTS,
@@ -134,6 +141,7 @@ def translate_shell(lang):
         t("nav.devices", lang),
         t("nav.audit", lang),
         t("nav.accounts", lang),
+        t("nav.calendar", lang),
         t("lang.switch", lang),
         t("nav.logout", lang),
         who,

@@ -252,3 +252,9 @@ ITEMS_CIRCUMSTANCES = "items-circumstances"
 ITEMS_FACTOR = "items-factor"  # pattern: {"type": ..., "name": factor}
 ITEMS_CHECK = "items-check"
 ITEMS_VERDICT = "items-verdict"
+
+WARNINGS_CALENDAR = "warnings-calendar"
+NAV_CALENDAR = "nav-calendar"
+CALENDAR_STATUS = "calendar-status"
+CALENDAR_UPLOAD = "calendar-upload"
+CALENDAR_RESULT = "calendar-result"

@@ -206,6 +206,25 @@ class LivePush:
                 log.exception("live push failed")
 
 
+class _SweepNotifier:
+    """The sweep tells only of warnings (it moves no task and no alarm)."""
+
+    def __init__(self, push: LivePush) -> None:
+        self.push = push
+
+    def task_changed(self, view: dict[str, Any], units: Any) -> None:
+        return None
+
+    def texts_queued(self, message_ids: list[int]) -> set[int]:
+        return set()
+
+    def warnings_raised(self, raised: list[dict[str, Any]]) -> None:
+        self.push.emit_warnings(raised)
+
+    def alarm_changed(self, alarm: dict[str, Any]) -> None:
+        return None
+
+
 class CaseSweep:
     """Judges every case clock every interval (and at start), pushing what it raised. Several
     web processes may each run one: the upsert changes a row once, so each warning is pushed
@@ -223,13 +242,12 @@ class CaseSweep:
         self._stop.set()
 
     def run_once(self) -> list[dict[str, Any]]:
-        from geo.cases import clocks
+        from services import cases as case_uses
+        from services.context import Context, Sessions
 
         started = time.monotonic()
-        with db.session_scope(self.push.sessions) as s:
-            raised = clocks.sweep(s)
+        raised = case_uses.sweep_clocks(Context(Sessions(self.push.sessions), _SweepNotifier(self.push), "sweep"))
         self.last = {"raised": len(raised), "seconds": round(time.monotonic() - started, 3)}
-        self.push.emit_warnings(raised)
         return raised
 
     def _run(self) -> None:

@@ -12,6 +12,7 @@ from dashboard import auth
 from dashboard.pages import (
     accounts,
     audit,
+    calendar,
     case_file,
     case_sources,
     cases,
@@ -52,6 +53,7 @@ PAGES: tuple[ModuleType, ...] = (
     devices,
     audit,
     accounts,
+    calendar,
     cases,
     case_sources,
     case_file,

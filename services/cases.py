@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from geo.access import policy
 from geo.access.accounts import Scope
-from geo.cases import clocks, filing, forms, machine, sources
+from geo.cases import clocks, filing, forms, machine, sources, workdays
 from geo.infra.errors import InvalidInput
 from services.context import Context
 
@@ -79,3 +79,13 @@ def source_action(ctx: Context, scope: Scope | None, source_id: int, body: sourc
     who = policy.authorize(scope, sources.SOURCE_PERMISSIONS[body.action])
     with ctx.session() as session:
         return sources.act(session, who, source_id, body)
+
+
+def sweep_clocks(ctx: Context) -> list[dict[str, Any]]:
+    """The warnings sweep (every few minutes in each web process): provisional days kept ahead,
+    every running clock judged, what was raised or changed told."""
+    with ctx.session() as session:
+        workdays.ensure_provisional(session)
+        raised = clocks.sweep(session)
+    ctx.notifier.warnings_raised(raised)
+    return raised

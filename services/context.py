@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 
 class UnitOfWork(Protocol):
@@ -75,6 +75,18 @@ class Context:
 
     def session(self) -> AbstractContextManager[Session]:
         return self.work.session()
+
+
+class Sessions:
+    """A unit of work from a session factory (a background job of the web or ingest process)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
 
 
 def within(session: Session, notifier: Notifier | None = None, source: str | None = None) -> Context:

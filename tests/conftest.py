@@ -18,10 +18,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from demo.seed import seed_all, seed_inspection_history
-from geo.cases import workdays
 from geo.coverage import facts
 from geo.infra import db
-from geo.infra.timezone import today as beijing_today
 from geo.places.reference import load_reference
 from ingest.service import IngestConfig, IngestService
 from lawgrid.app import create_app
@@ -84,10 +82,7 @@ def db_url(databases) -> str:
     db.upgrade(url)
     engine = db.make_engine(url)
     with db.session_scope(db.make_sessionmaker(engine)) as session:
-        load_reference(session, REFERENCE_DIR)
-        # the package knows the State Council's schedule to the end of its last year; deadlines
-        # beyond it are tested on weekends-only days, marked as such (never in production)
-        workdays.extend_provisional(session, beijing_today() + dt.timedelta(days=500), source="test: weekends only")
+        load_reference(session, REFERENCE_DIR)  # the package's schedule, then provisional days (no placeholders)
         seed_all(session, targets=SEED_TARGETS, officers=SEED_OFFICERS, seed=11, progress=False)
     engine.dispose()
     return url

@@ -80,6 +80,31 @@ CASE_STRINGS: dict[str, dict[str, str]] = {
     "case.officers": {"zh": "办案人员", "en": "Officers"},
     "case.clocks": {"zh": "期限", "en": "Clocks"},
     "case.paused": {"zh": "已暂停计算", "en": "paused"},
+    "case.provisional": {"zh": "（暂定）", "en": " (provisional)"},
+    "calendar.missing": {
+        "zh": "{year}年国务院节假日安排尚未载入：此后的期限按法定节假日与周末暂定推算，载入后自动重算。",
+        "en": "The State Council's {year} holiday schedule is not loaded: later deadlines are provisional "
+        "(statutory holidays and weekends) and are recomputed once it is loaded.",
+    },
+    "calendar.heading": {"zh": "工作日历", "en": "Working-day calendar"},
+    "calendar.status": {
+        "zh": "国务院节假日安排已载入至 {official}；此后至 {provisional} 为暂定日"
+        "（按法定节假日与周末推算，机关期限从早计、当事人期限从宽计）。",
+        "en": "The State Council's schedule is loaded through {official}; days after it, through {provisional}, are "
+        "provisional (statutory holidays and weekends: the organ's deadlines counted early, the party's windows late).",
+    },
+    "calendar.holidays": {"zh": "{year}年暂定法定节假日", "en": "Provisional statutory holidays of {year}"},
+    "calendar.upload": {
+        "zh": "导入节假日安排（CSV：日期,workday|holiday[,说明]，每行一天）",
+        "en": "Import the schedule (CSV: day,workday|holiday[,note], one day a line)",
+    },
+    "calendar.imported": {
+        "zh": "已载入 {n} 天，国务院安排现载入至 {official}；暂定日上的期限已重算。",
+        "en": "{n} days entered; the schedule now reaches {official}; deadlines on provisional days recomputed.",
+    },
+    "calendar.rejected": {"zh": "未导入的行：", "en": "Lines not imported: "},
+    "col.day": {"zh": "日期", "en": "Day"},
+    "col.holiday": {"zh": "节日", "en": "Holiday"},
     "case.timeline": {"zh": "办案过程", "en": "Timeline"},
     "case.evidence": {"zh": "证据", "en": "Evidence"},
     "case.discretion": {"zh": "执法事项与自由裁量", "en": "Item and discretion"},

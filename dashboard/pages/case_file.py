@@ -185,7 +185,11 @@ def _clocks(clocks: list[dict[str, Any]], lang: str | None) -> Any:
         return html.P(t("case.none", lang))
     rows = []
     for c in clocks:
-        due = t("case.paused", lang) if c.get("paused") else c["due"]
+        due = (
+            t("case.paused", lang)
+            if c.get("paused")
+            else c["due"] + (t("case.provisional", lang) if c.get("provisional") else "")
+        )
         left = "" if c.get("workdays_left") is None else str(c["workdays_left"])
         level = t(f"case.level.{c['level']}", lang) if c.get("level") else ""
         rows.append(

@@ -16,9 +16,11 @@ from dashboard import ids
 from dashboard.auth import require
 from dashboard.components.tables import data_table
 from dashboard.context import runtime as _runtime
+from dashboard.context import services
 from dashboard.i18n import t
 from dashboard.i18n.cases import STATUSES
 from geo.cases import views
+from services import calendar as calendar_uses
 
 LEVEL_COLOURS = {"amber": "#8a6d00", "red": "#8f1d1d", "breach": "#4a0d0d"}
 COLUMNS = ("case_no", "party", "unit", "status", "next_due", "clock", "warning")
@@ -49,6 +51,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.WARNINGS_TABLE, "data"),
         Output(ids.WARNINGS_TABLE, "columns"),
         Output(ids.WARNINGS_HEADING, "children"),
+        Output(ids.WARNINGS_CALENDAR, "children"),
         Input(ids.WARNINGS_SOCKET, "data-case_warning"),
         Input(ids.LANG, "data"),
     )(show_warnings)
@@ -158,6 +161,7 @@ def warnings_layout(**_query):
         children=[
             DashSocketIO(id=ids.WARNINGS_SOCKET, url="/live", eventNames=["case_warning"]),
             html.H2(id=ids.WARNINGS_HEADING, style={"fontSize": "16px"}),
+            html.Div(id=ids.WARNINGS_CALENDAR, className="lg-message"),
             dcc.Graph(id=ids.WARNINGS_CHART, config={"displaylogo": False}),
             _table(ids.WARNINGS_TABLE),
         ],
@@ -196,7 +200,7 @@ def show_warnings(_pushed, lang):
             "party": w["title"],
             "unit": w["unit_name"],
             "clock": t(f"case.clock.{w['clock']}", lang),
-            "due": w["due"],
+            "due": w["due"] + (t("case.provisional", lang) if w.get("provisional") else ""),
             "warning": t(f"case.level.{w['level']}", lang),
             "level": w["level"],
         }
@@ -206,4 +210,6 @@ def show_warnings(_pushed, lang):
         {"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
         for c in ("case_no", "party", "unit", "clock", "due", "warning")
     ]
-    return figure, data, columns, t("warnings.heading", lang)
+    calendar = calendar_uses.status(services(), who)
+    notice = t("calendar.missing", lang).format(year=calendar["next_year"]) if calendar["next_year_missing"] else None
+    return figure, data, columns, t("warnings.heading", lang), notice

@@ -17,6 +17,7 @@ from geo.cases import forms, machine, sources, views, workdays
 from geo.cases.steps import review
 from geo.infra.errors import InvalidInput
 from geo.infra.requests import parse
+from services import calendar as calendar_uses
 from services import cases as case_uses
 
 router = Router()
@@ -215,9 +216,11 @@ class CalendarQuery(Query):
 def get_calendar(query: CalendarQuery) -> Any:
     with runtime().session() as session:
         first, last = workdays.known_range(session)
+        official = workdays.official_range(session)[1]
         return {
             "days": workdays.days(session, query.start, query.end),
             "known": [first.isoformat() if first else None, last.isoformat() if last else None],
+            "official_through": official.isoformat() if official else None,
         }
 
 
@@ -240,8 +243,5 @@ class CalendarBody(Model):
     summary="Override days or enter the next year's schedule (audited)",
 )
 def put_calendar(body: CalendarBody) -> Any:
-    with runtime().session() as session:
-        n = workdays.set_days(
-            session, [workdays.Day(d.day, d.workday, d.note) for d in body.days], scope().username, body.source
-        )
-    return {"updated": n}
+    days = [workdays.Day(d.day, d.workday, d.note) for d in body.days]
+    return calendar_uses.enter_days(services(), scope(), days, body.source)

@@ -139,6 +139,29 @@ def refresh(session: Session, case_id: int, today: dt.date | None = None) -> lis
     return raised
 
 
+def refresh_next_due(session: Session, after: dt.date) -> int:
+    """Every case whose nearest deadline lies past `after` sorted again (after the calendar
+    changed there); returns how many moved."""
+    ids = list(
+        session.execute(
+            text("SELECT id FROM enf_case WHERE next_due > :a AND status NOT IN ('closed', 'onsite_filed')"),
+            {"a": after},
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    result = session.execute(
+        text(
+            f"""UPDATE enf_case e SET next_due = n.due, next_clock = n.clock
+                FROM (SELECT DISTINCT ON (k.case_id) k.case_id, k.due, k.clock FROM ({_clocks_sql(True)}) k
+                      WHERE k.case_id IS NOT NULL ORDER BY k.case_id, k.due) n
+                WHERE e.id = n.case_id AND (e.next_due, e.next_clock) IS DISTINCT FROM (n.due, n.clock)"""
+        ),
+        {"cases": ids, "sources": [], "today": beijing_today()},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def take_raised(session: Session) -> list[dict[str, Any]]:
     """The warnings the steps in this unit of work raised, once (to be told after its commit)."""
     raised: list[dict[str, Any]] = session.info.pop("raised_warnings", [])
@@ -151,7 +174,8 @@ def clocks(session: Session, case: dict[str, Any], today: dt.date | None = None)
     rows = session.execute(
         text(
             f"""
-            SELECT k.clock, k.due, k.elapsed, w.ordinal - t.ordinal AS workdays_left, {_LEVEL_SQL} AS level
+            SELECT k.clock, k.due, k.elapsed, w.ordinal - t.ordinal AS workdays_left, {_LEVEL_SQL} AS level,
+                   w.provisional
             FROM ({_clocks_sql(True)}) k JOIN work_calendar w ON w.day = k.due
             CROSS JOIN (SELECT ordinal FROM work_calendar WHERE day = CAST(:today AS date)) t
             ORDER BY k.due

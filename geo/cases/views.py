@@ -200,8 +200,10 @@ def warnings_board(session: Session, scope: Scope, limit: int = 500) -> dict[str
     items = session.execute(
         text(
             f"""SELECT w.subject, w.clock, w.case_id, w.source_id, w.due, w.level, w.unit_id, w.raised_at,
-                       u.name AS unit_name, e.case_no, e.status, coalesce(e.party_name, s.summary) AS title
+                       u.name AS unit_name, e.case_no, e.status, coalesce(e.party_name, s.summary) AS title,
+                       coalesce(c.provisional, false) AS provisional
                 FROM case_warning w LEFT JOIN enforcement_unit u ON u.id = w.unit_id
+                LEFT JOIN work_calendar c ON c.day = w.due
                 LEFT JOIN enf_case e ON e.id = w.case_id LEFT JOIN case_source s ON s.id = w.source_id
                 WHERE {cond} ORDER BY {LEVEL_RANK} DESC, w.due LIMIT :lim"""
         ),

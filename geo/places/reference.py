@@ -138,4 +138,5 @@ def load_reference(session: Session, reference_dir: Path, *, replace_townships: 
         "domains": len(domain_rows(taxonomy)),
         "power_types": len(taxonomy["power_types"]["items"]),
         "calendar_days": workdays.seed(session),
+        "provisional_days": workdays.ensure_provisional(session),
     }

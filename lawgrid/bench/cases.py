@@ -102,7 +102,7 @@ def run(runtime, args) -> dict:
     _log(f"seeding the organisation, {args.targets:,} targets and {n:,} cases")
     with db.session_scope(sessions) as s:
         load_reference(s, REFERENCE_DIR)
-        workdays.extend_provisional(s, today + dt.timedelta(days=500), source="bench: weekends only")
+        workdays.ensure_provisional(s)
         seed_organisation(s, officers=3000, seed=3)
         seed_targets(s, targets=args.targets, seed=args.seed, progress=False)
         s.execute(text("UPDATE officer SET cert_valid_from = CURRENT_DATE - 200, cert_valid_to = CURRENT_DATE + 400"))

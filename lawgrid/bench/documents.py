@@ -22,7 +22,6 @@ from geo.cases import filing, forms, machine, workdays
 from geo.documents import drafting, filling, reading, render, signing
 from geo.documents import forms as documents_forms
 from geo.infra import db
-from geo.infra.timezone import today as beijing_today
 from geo.places.reference import load_reference
 from lawgrid.bench import bench_database
 from lawgrid.runtime import REFERENCE_DIR
@@ -53,7 +52,6 @@ def _png() -> str:
 
 def run(runtime, args) -> dict:
     n = SAMPLES
-    today = beijing_today()
     url = bench_database(runtime)
     db.upgrade(url)
     engine = db.make_engine(url)
@@ -65,7 +63,7 @@ def run(runtime, args) -> dict:
     _log(f"font ready in {font_s:.1f} s; seeding the organisation and {n} on-the-spot cases")
     with db.session_scope(sessions) as s:
         load_reference(s, REFERENCE_DIR)
-        workdays.extend_provisional(s, today + dt.timedelta(days=500), source="bench: weekends only")
+        workdays.ensure_provisional(s)
         seed_organisation(s, officers=300, seed=3)
         seed_targets(s, targets=1000, seed=args.seed, progress=False)
         s.execute(text("UPDATE officer SET cert_valid_from = CURRENT_DATE - 200, cert_valid_to = CURRENT_DATE + 400"))

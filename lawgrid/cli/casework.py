@@ -67,16 +67,30 @@ def cmd_case(args) -> int:
 
 
 def cmd_calendar(args) -> int:
-    """Enter the next year's schedule or override days; every change is audited."""
-
+    """Enter the next year's schedule or override days (the operator acts as administrator on the
+    server's own console); every change is audited, and deadlines on provisional days recomputed."""
+    from geo.access.accounts import Scope
     from geo.cases import workdays
+    from services import calendar as calendar_uses
+    from services.context import Context
 
     runtime = _runtime()
-    days, errors = workdays.parse_csv(Path(args.file).read_text(encoding="utf-8"))
-    for error in errors:
+    operator = Scope(0, f"cli:{getpass.getuser()}", "admin", None)
+    result = calendar_uses.import_csv(
+        Context(runtime, source="cli"), operator, Path(args.file).read_text(encoding="utf-8"), args.source
+    )
+    for error in result["rejected"]:
         print(f"lawgrid: calendar import: {error}", file=sys.stderr)
     with runtime.session() as session:
-        n = workdays.set_days(session, days, f"cli:{getpass.getuser()}", args.source)
         first, last = workdays.known_range(session)
-    print(json.dumps({"imported": n, "rejected_lines": len(errors), "known": [str(first), str(last)]}))
-    return 1 if errors else 0
+    print(
+        json.dumps(
+            {
+                "imported": result["updated"],
+                "rejected_lines": len(result["rejected"]),
+                "known": [str(first), str(last)],
+                "official_through": result.get("official_through"),
+            }
+        )
+    )
+    return 1 if result["rejected"] else 0

@@ -6,7 +6,6 @@ import json
 import sys
 from typing import Any
 
-from geo.infra.timezone import today as beijing_today
 from lawgrid.cli.common import ensure_reference
 from lawgrid.cli.common import runtime as _runtime
 from lawgrid.cli.common import upgrade_and_load_reference as _upgrade_and_load_reference
@@ -78,14 +77,10 @@ def cmd_seed(args) -> int:
 
 
 def seed_demo_cases(runtime, n: int = 60) -> dict:
-    """Cases in every state (some near and past their deadlines). The working days past the
-    package's last year are entered as weekends only, marked as demo data, until an
-    administrator enters the State Council's schedule (`lawgrid calendar import`)."""
-    import datetime as dt
-
+    """Cases in every state (some near and past their deadlines). Days past the package's last
+    year are provisional (statutory holidays and weekends) until an administrator enters the
+    State Council's schedule (`lawgrid calendar import` or the 工作日历 page)."""
     from demo.cases import seed_cases
-    from geo.cases import workdays
 
     with runtime.session() as session:
-        workdays.extend_provisional(session, beijing_today() + dt.timedelta(days=400), source="demo: weekends only")
         return seed_cases(session, n)

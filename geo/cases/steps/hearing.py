@@ -82,7 +82,7 @@ def _schedule(ctx: Ctx, body: Schedule) -> Step:
     broken = []
     if host is None or host.role != "hearing_officer":
         broken.append("host_role")
-    if body.hearing_on < workdays.wd_after(ctx.session, body.notice_served_on, HEARING_NOTICE_WD):
+    if body.hearing_on < workdays.party_wd_after(ctx.session, body.notice_served_on, HEARING_NOTICE_WD):
         broken.append("hearing_notice_7wd")
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)

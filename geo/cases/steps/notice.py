@@ -26,7 +26,7 @@ def _notify(ctx: Ctx, body: Serve) -> Step:
     on = _serve(ctx, body, "notice")
     proposed = ctx.case["proposed"]
     right = hearing_right(proposed, ctx.case["party_kind"])
-    due = workdays.wd_after(ctx.session, on, RESPONSE_WD)
+    due = workdays.party_wd_after(ctx.session, on, RESPONSE_WD)  # the party's window: never cut short
     ctx.session.execute(
         text("""INSERT INTO case_notice (case_id, proposed, hearing_right, served_on, response_due, facts_version,
                     created_by) VALUES (:c, CAST(:p AS jsonb), :h, :s, :d, :v, :a)"""),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.access import accounts
 from geo.cases import filing, forms, machine, views, workdays
 from geo.infra.errors import Conflict, Forbidden, Refused, from_database
+from geo.infra.timezone import BEIJING
 from geo.infra.timezone import today as beijing_today
 from tests.casework import ALL_CHECKS, REPORT, after_window, file, handlers, scope, step, to_notified, to_review
 from tests.conftest import PASSWORD, officer_certs
@@ -363,3 +364,42 @@ def test_the_case_history_is_append_only(session):
         session.execute(text("UPDATE case_event SET actor = 'someone' WHERE case_id = :c"), {"c": case["id"]})
     with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
         session.execute(text("DELETE FROM case_event WHERE case_id = :c"), {"c": case["id"]})
+
+
+def test_in_december_without_next_years_schedule_a_violation_is_a_source_and_a_case_is_filed(session):
+    """December of the last year the State Council has published: the 15-working-day clock of a
+    violation found and the 90-day limit of a case filed both run into next year, on provisional
+    days, and nothing is refused (on 3030959 both failed with calendar_unknown)."""
+    last = workdays.official_range(session)[1]
+    december = last - dt.timedelta(days=20)
+    unit, target = session.execute(
+        text(
+            "SELECT u.id, t.id FROM enforcement_unit u, target t WHERE u.code = 'U001' AND t.kind = 'entity' "
+            "AND 'market_regulation' = ANY(t.domains) ORDER BY t.id LIMIT 1"
+        )
+    ).one()
+    inspection = session.execute(
+        text(
+            "INSERT INTO inspection (target_id, domain_key, source, due_at, status, unit_id, created_by, on_site_at) "
+            "VALUES (:t, 'market_regulation', 'api', :at, 'on_site', :u, 'test', :at) RETURNING id"
+        ),
+        {"t": target, "u": unit, "at": dt.datetime.combine(december, dt.time(9), BEIJING)},
+    ).scalar_one()
+    session.execute(
+        text("UPDATE inspection SET status = 'completed', result = 'violation', completed_at = :at WHERE id = :i"),
+        {"i": inspection, "at": dt.datetime.combine(december, dt.time(11), BEIJING)},
+    )
+    source = session.execute(
+        text(
+            "SELECT s.received_on, s.verify_due, w.provisional FROM case_source s "
+            "JOIN work_calendar w ON w.day = s.verify_due WHERE s.inspection_id = :i"
+        ),
+        {"i": inspection},
+    ).one()
+    assert source.received_on == december and source.verify_due > last and source.provisional
+    case = file(session, today=december)
+    due = case["decision_due"]
+    due = dt.date.fromisoformat(due) if isinstance(due, str) else due
+    assert due > last
+    provisional = session.execute(text("SELECT provisional FROM work_calendar WHERE day = :d"), {"d": due}).scalar()
+    assert provisional is True

@@ -57,13 +57,69 @@ def test_national_day_and_its_adjusted_weekend(session):
     assert workdays.cd_after(session, dt.date(2025, 9, 20), 15) == dt.date(2025, 10, 9)
 
 
-def test_a_deadline_past_the_known_days_is_refused_not_guessed(session):
+def test_past_the_official_schedule_deadlines_are_provisional_never_refused(session):
+    last = workdays.official_range(session)[1]
+    due = workdays.wd_after(session, last - dt.timedelta(days=3), 10)  # runs into next year
+    assert due > last
+    provisional = session.execute(text("SELECT provisional FROM work_calendar WHERE day = :d"), {"d": due}).scalar()
+    assert provisional is True
+    year = last.year + 1
+    holidays = workdays.statutory_holidays(year)
+    assert dt.date(year, 1, 1) in holidays and len(holidays) == 13  # 元旦1 春节4 清明1 劳动2 端午1 中秋1 国庆3
+    rows = session.execute(
+        text("SELECT day FROM work_calendar WHERE day = ANY(:d) AND is_workday"), {"d": list(holidays)}
+    ).all()
+    assert rows == []  # no statutory holiday counts as a working day
+    assert workdays.cd_after(session, last, 1) > last
+
+
+def test_the_statutory_holidays_of_a_year_fall_where_the_lunar_calendar_puts_them():
+    days = workdays.statutory_holidays(2027)
+    spring = sorted(d for d, name in days.items() if name == "春节")
+    assert spring == [dt.date(2027, 2, 5), dt.date(2027, 2, 6), dt.date(2027, 2, 7), dt.date(2027, 2, 8)]
+    assert days[dt.date(2027, 4, 5)] == "清明节"
+    assert days[dt.date(2027, 6, 9)] == "端午节" and days[dt.date(2027, 9, 15)] == "中秋节"
+
+
+def test_the_party_window_is_counted_on_the_late_side_the_organ_deadline_on_the_early(session):
+    year = workdays.official_range(session)[1].year + 1
+    start = dt.date(year, 9, 28)
+    organ = workdays.wd_after(session, start, 5)
+    party = workdays.party_wd_after(session, start, 5)
+    assert party > organ  # the week after 国庆 may be rest: the party is never cut short
+    assert party.weekday() < 5 and party > dt.date(year, 10, 8)
+
+
+def test_beyond_the_provisional_horizon_a_deadline_is_refused_with_its_rule(session):
     last = workdays.known_range(session)[1]
     with pytest.raises(Refused) as refused:
         workdays.wd_after(session, last - dt.timedelta(days=3), 10)
     assert refused.value.rule == "calendar_unknown"
-    with pytest.raises(Refused):
-        workdays.cd_after(session, last, 1)
+
+
+def test_loading_the_schedule_counts_again_the_deadlines_that_lay_past_it(session):
+    last = workdays.official_range(session)[1]
+    source = session.execute(
+        text(
+            """INSERT INTO case_source (kind, unit_id, summary, received_on, verify_due, created_by)
+               SELECT 'complaint', id, 'test', :r, lawgrid_wd_after(:r, 15), 'test' FROM enforcement_unit
+               ORDER BY id LIMIT 1 RETURNING id, verify_due"""
+        ),
+        {"r": last - dt.timedelta(days=5)},
+    ).one()
+    assert source.verify_due > last
+    # the State Council makes the first working day after the old end a holiday (调休)
+    first_workday = workdays.wd_after(session, last, 1)
+    days = [last + dt.timedelta(days=i) for i in range(1, 61)]
+    holidays = workdays.statutory_holidays(last.year + 1)
+    schedule = [workdays.Day(d, d.weekday() < 5 and d != first_workday and d not in holidays) for d in days]
+    workdays.set_days(session, schedule, "t-admin", "国办发明电 schedule")
+    moved = session.execute(text("SELECT verify_due FROM case_source WHERE id = :i"), {"i": source.id}).scalar()
+    assert moved == workdays.wd_after(session, last - dt.timedelta(days=5), 15) and moved > source.verify_due
+    official = session.execute(
+        text("SELECT count(*) FROM work_calendar WHERE day = ANY(:d) AND NOT provisional"), {"d": days}
+    ).scalar()
+    assert official == 60
 
 
 def test_an_administrator_override_moves_deadlines_and_is_audited(session):
@@ -78,7 +134,7 @@ def test_an_administrator_override_moves_deadlines_and_is_audited(session):
 
 
 def test_days_entered_for_the_next_year_join_without_a_gap(session):
-    last = workdays.known_range(session)[1]
+    last = workdays.official_range(session)[1]
     with pytest.raises(InvalidInput, match="gap"):
         workdays.set_days(session, [workdays.Day(last + dt.timedelta(days=2), True)], "t-admin", "schedule")
     workdays.set_days(
