@@ -81,6 +81,21 @@ CASE_STRINGS: dict[str, dict[str, str]] = {
     "case.clocks": {"zh": "期限", "en": "Clocks"},
     "case.paused": {"zh": "已暂停计算", "en": "paused"},
     "case.provisional": {"zh": "（暂定）", "en": " (provisional)"},
+    "case.notice": {"zh": "告知", "en": "Notice"},
+    "case.notice.window": {
+        "zh": "{served} 送达告知书；陈述申辩及申请听证期限至 {due}",
+        "en": "Notice served on {served}; statements and a hearing request until {due}",
+    },
+    "case.notice.hearing": {"zh": "告知听证权利，依据：{basis}", "en": "A hearing right offered, because: {basis}"},
+    "case.notice.no_hearing": {"zh": "不符合听证条件，未告知听证权利", "en": "No hearing right (below the thresholds)"},
+    "case.notice.waived": {
+        "zh": "{on} 当事人书面放弃陈述申辩（听证权利保留至期满）",
+        "en": "{on}: statements waived in writing (the hearing right kept to the window's end)",
+    },
+    "case.notice.waived_all": {
+        "zh": "{on} 当事人书面放弃陈述申辩及听证",
+        "en": "{on}: statements and the hearing waived in writing",
+    },
     "calendar.missing": {
         "zh": "{year}年国务院节假日安排尚未载入：此后的期限按法定节假日与周末暂定推算，载入后自动重算。",
         "en": "The State Council's {year} holiday schedule is not loaded: later deadlines are provisional "

@@ -107,6 +107,11 @@ def render(_done, lang, case_ref):
             ),
             _section(t("case.discretion", lang), _discretion(view, lang), id="case-discretion"),
             _section(t("case.clocks", lang), _clocks(view["clocks"], lang)),
+            *(
+                [_section(t("case.notice", lang), _notice(view["notices"][-1], lang), id="case-notice")]
+                if view.get("notices")
+                else []
+            ),
             _section(t("case.actions", lang), _actions(view["actions"], lang), id="case-actions"),
             _section(
                 t("case.evidence", lang),
@@ -178,6 +183,20 @@ def _label(action: str, lang: str | None) -> str:
     return {"file": ("立案", "filed"), "decide_onsite": ("当场处罚", "decided on the spot")}.get(
         action, (action, action)
     )[1 if lang == "en" else 0]
+
+
+def _notice(notice: dict[str, Any], lang: str | None) -> Any:
+    """The notice served: the party's window, and whether (and why) it offered a hearing."""
+    due = str(notice["response_due"]) + (t("case.provisional", lang) if notice.get("response_due_provisional") else "")
+    lines = [t("case.notice.window", lang).format(served=notice["served_on"], due=due)]
+    if notice["hearing_right"]:
+        lines.append(t("case.notice.hearing", lang).format(basis=notice["hearing_basis_text"]))
+    else:
+        lines.append(t("case.notice.no_hearing", lang))
+    if notice.get("waived_on"):
+        key = "case.notice.waived_all" if notice.get("hearing_waived") else "case.notice.waived"
+        lines.append(t(key, lang).format(on=notice["waived_on"]))
+    return html.Ul([html.Li(line) for line in lines])
 
 
 def _clocks(clocks: list[dict[str, Any]], lang: str | None) -> Any:

@@ -213,12 +213,7 @@ def _band(item: Item, tier_id: str, level: str, floor: bool) -> tuple[Decimal, D
 
 def _guards(verdict: Verdict, item: Item, penalty: dict[str, Any], kinds: set[str], fine: Decimal, party: str) -> None:
     """§4.3 step 5: the hearing right, the legal review and whether the simple procedure fits."""
-    h = item.hearing
-    floor = h.natural_min_yuan if party == "natural" else h.org_min_yuan
-    amount = fine + Decimal(str(penalty.get("confiscation_yuan") or 0))
-    verdict.hearing_right = bool(kinds & set(h.kinds)) or (
-        amount >= floor if floor is not None else hearing_right(penalty, party)
-    )
+    verdict.hearing_right = hearing_right(penalty, party, item.hearing.model_dump(mode="json"))
     r = item.legal_review
     verdict.legal_review = r.always or bool(kinds & set(r.kinds)) or (r.min_yuan is not None and fine >= r.min_yuan)
     cap = SIMPLE_FINE_NATURAL_YUAN if party == "natural" else SIMPLE_FINE_ORG_YUAN

@@ -34,16 +34,29 @@ RULES: dict[str, tuple[str, str]] = {
         "past the 90-day limit without an approved extension (Art. 60)",
     ),
     "panel_discussion": (
-        "情节复杂或重大违法案件须经负责人集体讨论（处罚法第五十七条）",
-        "a complex or major case is decided after a collective discussion of the organ's heads (Art. 57)",
+        "重大案件及经法制审核的案件须经负责人集体讨论（处罚法第五十七条；程序规定第六十条第二款）",
+        "a major case, and every case that went to 法制审核, is decided after the heads' collective discussion",
+    ),
+    "extension_after_limit": (
+        "办案期限已届满，不得再延长（程序规定第六十四条）",
+        "the time limit has passed: it can no longer be extended",
+    ),
+    "extension_panel": (
+        "经集体讨论延长的，须有负责人集体讨论记录（程序规定第六十四条）",
+        "an extension decided by the heads' collective discussion needs that discussion on record",
+    ),
+    "hearing_waived": (
+        "当事人已书面放弃听证",
+        "the party waived the hearing in writing",
     ),
     "notice_served": (
         "作出处罚决定前须告知当事人（处罚法第四十四、六十二条）",
         "the party is notified before a penalty",
     ),
     "notice_window": (
-        "告知后五个工作日陈述申辩期未满，且当事人未书面放弃（程序规定第五十七条）",
-        "the party's five working days after notice have not elapsed and were not waived in writing",
+        "告知后五个工作日未满，且当事人未书面放弃陈述申辩及听证；陈述申辩不等于放弃（程序规定第五十七条）",
+        "the party's five working days after notice have not elapsed and he did not waive in writing both "
+        "statements and the hearing (a statement is no waiver)",
     ),
     "not_heavier_than_notified": (
         "处罚不得重于告知的内容，加重须重新告知（处罚法第四十五条）",
@@ -262,9 +275,39 @@ EVIDENCE_KINDS = ("书证", "物证", "视听资料", "电子数据", "证人证
 NOT_FILE_GROUNDS = ("minor_corrected", "first_minor_corrected", "no_fault", "no_violation", "limitation", "other")
 
 
-def hearing_right(penalty: dict[str, Any], party_kind: str) -> bool:
-    """Whether the notice must offer a hearing (处罚法 第六十三条 with the sector's figures)."""
+def hearing_basis(penalty: dict[str, Any], party_kind: str, item_hearing: dict[str, Any] | None = None) -> list[str]:
+    """Why the notice must offer a hearing (处罚法 第六十三条), empty when it need not: the item's
+    own hearing data first (its kinds, its figures), then the sector's (听证办法 第五条); each
+    threshold on its own, the fine and the confiscated value, never added together."""
+    item = item_hearing or {}
     kinds = set(penalty.get("kinds") or ())
-    amount = float(penalty.get("fine_yuan") or 0) + float(penalty.get("confiscation_yuan") or 0)
-    floor = HEARING_FINE_NATURAL_YUAN if party_kind == "natural" else HEARING_FINE_ORG_YUAN
-    return bool(kinds & HEARING_KINDS) or amount >= floor
+    sector = HEARING_FINE_NATURAL_YUAN if party_kind == "natural" else HEARING_FINE_ORG_YUAN
+    floor = float(item.get("natural_min_yuan" if party_kind == "natural" else "org_min_yuan") or sector)
+    basis = [f"item_kind:{k}" for k in sorted(kinds & set(item.get("kinds") or ()))]
+    basis += [f"kind:{k}" for k in sorted((kinds & HEARING_KINDS) - set(item.get("kinds") or ()))]
+    if float(penalty.get("fine_yuan") or 0) >= floor:
+        basis.append("fine")
+    if float(penalty.get("confiscation_yuan") or 0) >= floor:
+        basis.append("confiscation")
+    return basis
+
+
+def hearing_right(penalty: dict[str, Any], party_kind: str, item_hearing: dict[str, Any] | None = None) -> bool:
+    """Whether the notice must offer a hearing (see hearing_basis)."""
+    return bool(hearing_basis(penalty, party_kind, item_hearing))
+
+
+def hearing_basis_text(basis: list[str], party_kind: str, lang: str = "zh") -> str:
+    """The basis in words, for the notice and the case file."""
+    labels = dict(PENALTY_LABELS)
+    words = []
+    for b in basis:
+        kind, _, value = b.partition(":")
+        if kind in ("item_kind", "kind"):
+            source = "本事项听证规定" if kind == "item_kind" else "处罚法第六十三条"
+            words.append(f"{labels.get(value, value)}（{source}）" if lang == "zh" else f"{value} ({kind})")
+        elif kind == "fine":
+            words.append("罚款达到较大数额" if lang == "zh" else "a fine of a large amount")
+        elif kind == "confiscation":
+            words.append("没收较大数额违法所得或较大价值非法财物" if lang == "zh" else "confiscation of a large value")
+    return "；".join(words) if lang == "zh" else "; ".join(words)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from geo.access.accounts import Scope
 from geo.cases import clocks, machine
 from geo.cases.items import model, store
+from geo.cases.rules import hearing_basis_text
 from geo.documents import reading
 from geo.infra import db
 from geo.infra.errors import NotFound
@@ -127,10 +128,14 @@ def case_file(session: Session, scope: Scope, case_id: int, today: dt.date | Non
             "u.username AS reviewer FROM case_review r LEFT JOIN app_user u ON u.id = r.reviewer_user "
             "WHERE r.case_id = :c ORDER BY r.id"
         ),
-        notices=rows(
-            "SELECT id, proposed, hearing_right, served_on, response_due, waived_on FROM case_notice "
-            "WHERE case_id = :c ORDER BY id"
-        ),
+        notices=[
+            {**n, "hearing_basis_text": hearing_basis_text(n["hearing_basis"], case["party_kind"])}
+            for n in rows(
+                "SELECT n.id, n.proposed, n.hearing_right, n.hearing_basis, n.hearing_waived, n.served_on, "
+                "n.response_due, n.waived_on, w.provisional AS response_due_provisional FROM case_notice n "
+                "LEFT JOIN work_calendar w ON w.day = n.response_due WHERE n.case_id = :c ORDER BY n.id"
+            )
+        ],
         statements=rows(
             "SELECT received_on, form, content, recheck_result, reasons FROM case_statement "
             "WHERE case_id = :c ORDER BY id"

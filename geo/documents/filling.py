@@ -74,15 +74,17 @@ def context(session: Session, case_id: int | None, inspection_id: int | None) ->
         ctx["case.discretion_text"] = "；".join(
             level + reasons + ([case["discretion_reason"]] * bool(case["discretion_reason"]))
         )
+        item_hearing = None
         try:
             item = store.get(session, case["item_code"], case["item_version"])
             ctx["item.violated_provision"] = item.violated_provision or item.basis or case["legal_basis"]
             ctx["item.penalty_provision"] = item.penalty_provision or case["legal_basis"]
+            item_hearing = item.hearing.model_dump(mode="json") if item.hearing else None
         except NotFound:
             ctx["item.violated_provision"] = ctx["item.penalty_provision"] = case["legal_basis"]
         if case["proposed"]:
             ctx["proposal.text"] = penalty_text(case["proposed"])
-            ctx["proposal.hearing_right"] = hearing_right(case["proposed"], case["party_kind"])
+            ctx["proposal.hearing_right"] = hearing_right(case["proposed"], case["party_kind"], item_hearing)
         decision = (
             session.execute(text("SELECT * FROM case_decision WHERE case_id = :c"), {"c": case_id}).mappings().first()
         )

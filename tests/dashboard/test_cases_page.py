@@ -97,7 +97,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     head.goto(case_url)
     refused = head.locator('[data-refused="decide"]')
     refused.wait_for()
-    assert "告知后五个工作日陈述申辩期未满" in refused.inner_text()
+    assert "告知后五个工作日未满" in refused.inner_text()
 
     take(officer, case_url, "waive", fill={"note": "当事人书面放弃陈述、申辩和听证"})
     take(head, case_url, "decide", pick={"kind": "penalty"})

@@ -64,7 +64,11 @@ def major_without_panel(s):
 GATES = {
     "notice_served": (awaiting_approval, {"notice_served"}),
     "notice_window": (to_notified, {"notice_window"}),
-    "review_passed+not_heavier": (heavier_after_statements, {"review_passed", "not_heavier_than_notified"}),
+    # a statement is no waiver: the window still runs beside the other two
+    "review_passed+not_heavier": (
+        heavier_after_statements,
+        {"review_passed", "not_heavier_than_notified", "notice_window"},
+    ),
     "decision_time_limit": (past_ninety_days, {"decision_time_limit"}),
     "panel_discussion": (major_without_panel, {"panel_discussion"}),
 }

@@ -11,7 +11,7 @@ from pydantic import Field
 from sqlalchemy import text
 
 from geo.cases import workdays
-from geo.cases.actions import Ctx, Step, action
+from geo.cases.actions import PAUSED, PRE_DECISION, Ctx, Step, action
 from geo.cases.forms import Body, Penalty
 from geo.cases.penalties import _judge_case, _past
 from geo.cases.rules import (
@@ -34,7 +34,7 @@ class Panel(Body):
 @action(
     "record_panel",
     ("记录集体讨论", "Record the collective discussion"),
-    ("awaiting_approval", "notified", "statements", "hearing_reported"),
+    PRE_DECISION + PAUSED,  # for the decision, and for an extension beyond the first 30 days
     "case.approve",
     Panel,
 )

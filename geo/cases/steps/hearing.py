@@ -4,7 +4,7 @@ and the host's report."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from sqlalchemy import text
@@ -28,18 +28,31 @@ class HearingRequest(Body):
     requested_on: dt.date | None = None
 
 
+NOTICE_SQL = (
+    "SELECT hearing_right, hearing_waived, response_due FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1"
+)
+
+
+def _hearing_rules(notice: Any, on: dt.date) -> list[str]:
+    """Within the window, on a notice that offered a hearing he has not given up in writing,
+    whatever else he did in the window (a statement is no waiver: 程序规定 第五十七条)."""
+    rules = [] if notice.hearing_right else ["hearing_right"]
+    if notice.hearing_waived:
+        rules.append("hearing_waived")
+    return rules + (["hearing_request_window"] if on > notice.response_due else [])
+
+
 def _hearing_check(ctx: Ctx) -> list[str]:
-    notice = ctx.one("SELECT hearing_right, response_due FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1")
+    notice = ctx.one(NOTICE_SQL)
     if notice is None:
         return ["notice_served"]
-    rules = [] if notice.hearing_right else ["hearing_right"]
-    return rules + (["hearing_request_window"] if ctx.today > notice.response_due else [])
+    return _hearing_rules(notice, ctx.today)
 
 
 @action(
     "request_hearing",
     ("当事人申请听证", "The party asks for a hearing"),
-    ("notified",),
+    ("notified", "statements"),
     "case.handle",
     HearingRequest,
     check=_hearing_check,
@@ -47,10 +60,7 @@ def _hearing_check(ctx: Ctx) -> list[str]:
 )
 def _request_hearing(ctx: Ctx, body: HearingRequest) -> Step:
     on = _past(body.requested_on, ctx.today)
-    notice = ctx.one("SELECT hearing_right, response_due FROM case_notice WHERE case_id = :c ORDER BY id DESC LIMIT 1")
-    broken = [] if notice.hearing_right else ["hearing_right"]
-    if on > notice.response_due:
-        broken.append("hearing_request_window")
+    broken = _hearing_rules(ctx.one(NOTICE_SQL), on)
     if broken:
         raise Refused([{"rule": r} for r in broken], RULES)
     ctx.session.execute(

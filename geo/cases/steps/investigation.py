@@ -174,20 +174,48 @@ def _terminate(ctx: Ctx, body: Ground) -> Step:
 class Extension(Body):
     days: int = Field(ge=1, le=365)
     reason: str = Field(min_length=1, max_length=2000)
-    by_panel: bool = Field(False, description="decided by the heads' collective discussion (any further extension)")
+    by_panel: bool = Field(
+        False, description="decided by the heads' collective discussion on record (any further extension)"
+    )
 
 
-@action("extend", ("延长办案期限", "Extend the time limit"), PRE_DECISION + PAUSED, "case.approve", Extension)
+def _extension_check(ctx: Ctx) -> list[str]:
+    due = ctx.case["decision_due"]
+    return ["extension_after_limit"] if due is not None and ctx.today > due else []
+
+
+@action(
+    "extend",
+    ("延长办案期限", "Extend the time limit"),
+    PRE_DECISION + PAUSED,
+    "case.approve",
+    Extension,
+    check=_extension_check,
+)
 def _extend(ctx: Ctx, body: Extension) -> Step:
+    """Before the limit has passed (an expired limit is not revived); the first 30 days by the
+    head, anything more by the heads' collective discussion, recorded first (程序规定 第六十四条)."""
+    broken = _extension_check(ctx)
     earlier = ctx.one("SELECT count(*) AS n FROM case_extension WHERE case_id = :c AND kind = 'decide'").n
     if not body.by_panel and (earlier or body.days > FIRST_EXTENSION_DAYS):
-        raise Refused([{"rule": "extension_once"}], RULES)
+        broken.append("extension_once")
+    if body.by_panel and ctx.one("SELECT 1 FROM case_panel WHERE case_id = :c AND held_on <= :d", d=ctx.today) is None:
+        broken.append("extension_panel")
+    if broken:
+        raise Refused([{"rule": r} for r in broken], RULES)
     ctx.session.execute(
         text(
-            "INSERT INTO case_extension (case_id, kind, days, by_panel, reason, approved_by) "
-            "VALUES (:c, 'decide', :d, :p, :r, :a)"
+            "INSERT INTO case_extension (case_id, kind, days, by_panel, reason, approved_by, granted_on) "
+            "VALUES (:c, 'decide', :d, :p, :r, :a, :on)"
         ),
-        {"c": ctx.id, "d": body.days, "p": body.by_panel, "r": body.reason, "a": ctx.scope.username},
+        {
+            "c": ctx.id,
+            "d": body.days,
+            "p": body.by_panel,
+            "r": body.reason,
+            "a": ctx.scope.username,
+            "on": ctx.today,
+        },
     )
     days = ctx.case["extension_days"] + body.days
     _update(ctx.session, ctx.id, extension_days=days, decision_due=_decision_due(ctx, extension_days=days))

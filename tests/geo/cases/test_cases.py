@@ -124,7 +124,8 @@ def test_a_changed_penalty_needs_a_new_review_and_a_heavier_one_a_new_notice(ses
     )
     with pytest.raises(Refused) as heavier:
         step(session, case, "t-organ_head", "decide", kind="penalty", statements_adopted="未采纳：理由见复核意见")
-    assert rules(heavier) == {"review_passed", "not_heavier_than_notified"}
+    # and a statement is no waiver: the window still runs (程序规定 第五十七条)
+    assert rules(heavier) == {"review_passed", "not_heavier_than_notified", "notice_window"}
 
 
 def test_statements_must_be_answered_in_the_decision(session):
@@ -139,15 +140,14 @@ def test_statements_must_be_answered_in_the_decision(session):
         recheck_result="partly",
         reasons="主动改正，予以考虑",
     )
+    day = after_window(session, case)  # a statement is no waiver: the decision waits for the window
     with pytest.raises(Refused) as unanswered:
-        step(session, case, "t-organ_head", "decide", kind="penalty")
+        step(session, case, "t-organ_head", "decide", day, kind="penalty")
     assert rules(unanswered) == {"statements_adoption"}
-    assert (
-        step(session, case, "t-organ_head", "decide", kind="penalty", statements_adopted="部分采纳：已按从轻处罚")[
-            "status"
-        ]
-        == "decided"
+    decided = step(
+        session, case, "t-organ_head", "decide", day, kind="penalty", statements_adopted="部分采纳：已按从轻处罚"
     )
+    assert decided["status"] == "decided"
 
 
 def test_handlers_never_review_their_own_case_in_the_core_or_the_database(session):
@@ -260,7 +260,8 @@ def test_a_hearing_pauses_the_clock_is_chaired_by_a_non_investigator_and_reporte
     assert case["status"] == "hearing_reported" and case["paused_days"] == (later - today).days
     with pytest.raises(Refused) as unreviewed:
         step(session, case, "t-organ_head", "decide", later, kind="penalty")
-    assert rules(unreviewed) == {"review_passed"}  # a heard case is legally reviewed after the hearing
+    # a heard case is legally reviewed after the hearing, and what went to 法制审核 to the heads' panel
+    assert rules(unreviewed) == {"review_passed", "panel_discussion"}
 
 
 def test_the_ninety_day_limit_and_its_one_extension(session):
@@ -277,8 +278,54 @@ def test_the_ninety_day_limit_and_its_one_extension(session):
     with pytest.raises(Refused) as again:
         step(session, case, "t-organ_head", "extend", days=10, reason="再延")
     assert rules(again) == {"extension_once"}
+    with pytest.raises(Refused) as no_panel:  # a bare flag is not a discussion (程序规定 第六十四条)
+        step(session, case, "t-organ_head", "extend", days=10, reason="集体讨论决定", by_panel=True)
+    assert rules(no_panel) == {"extension_panel"}
+    panel = {"participants": ["局长", "副局长"], "minutes": "讨论延长办案期限", "conclusion": "同意再延长十日"}
+    case = step(session, case, "t-organ_head", "record_panel", **panel)
     step(session, case, "t-organ_head", "extend", days=10, reason="集体讨论决定", by_panel=True)
     assert step(session, case, "t-organ_head", "decide", late, kind="penalty")["status"] == "decided"
+
+
+def test_an_expired_limit_is_not_revived_by_an_extension(session):
+    case = to_notified(session)
+    late = case["decision_due"] + dt.timedelta(days=3)
+    with pytest.raises(Refused) as expired:
+        step(session, case, "t-organ_head", "extend", late, days=30, reason="期限已过才申请")
+    assert rules(expired) == {"extension_after_limit"}
+    with pytest.raises(DBAPIError, match="extension_after_limit"):  # the database holds it too
+        session.execute(
+            text(
+                "INSERT INTO case_extension (case_id, kind, days, reason, approved_by, granted_on) "
+                "VALUES (:c, 'decide', 30, 'by hand', 'sql', :d)"
+            ),
+            {"c": case["id"], "d": late},
+        )
+
+
+def test_a_statement_keeps_the_hearing_right_and_only_a_full_waiver_opens_the_decision(session):
+    # a 150,000 yuan fine on a company: a hearing right (听证办法 第五条: 100,000)
+    case = file(session)
+    case = step(session, case, "t-officer", "start_investigation", rights_told=True)
+    case = step(session, case, "t-officer", "record_evidence", kind="书证", description="销售记录")
+    heavy = {**REPORT, "proposed": {"kinds": ["fine"], "fine_yuan": 150000, "base_yuan": 40000}}
+    case = step(session, case, "t-officer", "close_investigation", **heavy)
+    reviewer = "t-legal_reviewer" if case["legal_review_required"] else "t-case_reviewer"
+    case = step(session, case, reviewer, "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
+    case = step(session, case, "t-organ_head", "approve")
+    case = step(session, case, "t-officer", "notify")
+    notice = session.execute(
+        text("SELECT hearing_right, hearing_basis FROM case_notice WHERE case_id = :c"), {"c": case["id"]}
+    ).one()
+    assert notice.hearing_right and notice.hearing_basis == ["fine"]
+    statement = {"form": "written", "content": "申辩", "recheck_result": "rejected", "reasons": "证据充分"}
+    case = step(session, case, "t-officer", "record_statement", **statement)
+    case = step(session, case, "t-officer", "waive", note="放弃陈述申辩")  # not the hearing
+    with pytest.raises(Refused) as early:
+        step(session, case, "t-organ_head", "decide", kind="penalty", statements_adopted="未采纳")
+    assert "notice_window" in rules(early)
+    case = step(session, case, "t-officer", "request_hearing")  # after a statement, inside the window
+    assert case["status"] == "hearing_requested"
 
 
 def test_the_crew_rules_hold_at_filing(session):
