@@ -61,6 +61,11 @@ def handlers(session) -> list[int]:
 
 def file(session, *, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
     source = violation(session)
+    if today is not None and today < source["received_on"]:  # a case of the past: its source came first
+        session.execute(
+            text("UPDATE case_source SET received_on = :d, verify_due = lawgrid_wd_after(:d, 15) WHERE id = :i"),
+            {"d": today, "i": source["id"]},
+        )
     body = {
         "source_id": source["id"],
         "item_code": "market_regulation.04",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from geo.access.accounts import Scope
-from geo.cases import sources, workdays
+from geo.cases import sources, timeline, workdays
 from geo.cases.forms import NewCase, OnsiteCase
 from geo.cases.machine import _finish, load
 from geo.cases.penalties import _years_before, judge
@@ -40,6 +40,7 @@ def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date |
     source = sources.load(session, scope, body.source_id, lock=True)
     if source["status"] not in sources.OPEN:
         raise Conflict(f"case source {body.source_id} is {source['status']}; only an open source is filed")
+    timeline.filing(source["received_on"], today)  # 立案 not before its source
     unit_id = int(source["unit_id"])
     broken = []
     item = _penalty_item(session, unit_id, body.item_code)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from geo.access import policy
 from geo.access.accounts import Scope
-from geo.cases import clocks
+from geo.cases import clocks, timeline
 from geo.cases.actions import ACTIONS as ACTIONS  # filled by the steps listed below
 from geo.cases.actions import Ctx
 from geo.cases.rules import (
@@ -79,8 +79,14 @@ def perform(
     ctx = Ctx(session, scope, case, today or beijing_today())
     if step.handler and not _is_handler(ctx):
         raise Refused([{"rule": "handler_only"}], RULES)
+    back_entry = timeline.check(session, case_id, name, body, ctx.today)
     with db.refusals(session, RULES):
         to, detail = step.run(ctx, body)
+    if back_entry is not None:  # 补录: kept with the step and audited on its own
+        detail = {**detail, "back_entry": back_entry}
+        audit.record(
+            session, scope.username, "case_back_entry", subject=f"case:{case_id}", detail={"step": name, **back_entry}
+        )
     status = to or case["status"]
     session.execute(
         text("UPDATE enf_case SET status = :s, version = version + 1, updated_at = now() WHERE id = :i"),

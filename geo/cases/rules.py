@@ -218,7 +218,16 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "item_version_immutable": ("事项版本一经发布不得修改，请发布新版本", "an item version never changes"),
     "date_in_future": ("日期不得晚于今天", "a date that has not come yet"),
-    "date_order": ("日期早于前一步骤", "a date before the previous step"),
+    "date_order": (
+        "日期早于前一步骤（立案不早于收到案源，告知不早于批准，陈述申辩、放弃、申请听证不早于告知送达，"
+        "送达不早于决定）",
+        "a date before the step it follows (filing after the source, notice after approval, the party's "
+        "answers after the notice, service after the decision)",
+    ),
+    "back_entry": (
+        "补录过去日期的行为须写明补录理由及纸质文书编号",
+        "an act dated before today is a back-entry (补录): give its reason and the paper document's number",
+    ),
 }
 
 # 市场监管行政处罚听证办法 第五条 (Tianjin's own figure not found: CASE-PROCEDURE.md Q1)

@@ -19,6 +19,7 @@ from geo.cases.rules import (
     RULES,
 )
 from geo.cases.store import _update
+from geo.cases.timeline import BackEntry
 from geo.infra.errors import Refused
 
 
@@ -33,6 +34,7 @@ class Ground(Body):
 
 class Serve(Body):
     served_on: dt.date | None = None
+    back_entry: BackEntry | None = Field(None, description="补录: an act entered after its day")
     method: Literal["direct", "left", "electronic", "post", "entrusted", "forwarded", "public_notice"] = "direct"
     receiver: str | None = Field(None, max_length=200)
     witness: str | None = Field(None, max_length=200)

@@ -21,11 +21,13 @@ from geo.cases.rules import (
 )
 from geo.cases.steps.common import Plain, Serve, _serve
 from geo.cases.store import _insert_decision, _update
+from geo.cases.timeline import BackEntry
 from geo.infra.errors import Refused
 
 
 class Panel(Body):
     held_on: dt.date | None = None
+    back_entry: BackEntry | None = Field(None, description="补录: an act entered after its day")
     participants: list[str] = Field(min_length=2, max_length=30, description="the heads who took part")
     minutes: str = Field(min_length=1, max_length=20000)
     conclusion: str = Field(min_length=1, max_length=2000)
@@ -141,6 +143,7 @@ def _serve_decision(ctx: Ctx, body: Serve) -> Step:
 class Performance(Body):
     performed_on: dt.date | None = None
     reference: str = Field(min_length=1, max_length=200, description="bank serial or receipt of the payment")
+    back_entry: BackEntry | None = Field(None, description="补录: an act entered after its day")
 
 
 @action(

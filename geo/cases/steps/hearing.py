@@ -21,11 +21,13 @@ from geo.cases.rules import (
 )
 from geo.cases.steps.common import _end_pause, _start_pause
 from geo.cases.store import _update
+from geo.cases.timeline import BackEntry
 from geo.infra.errors import Refused
 
 
 class HearingRequest(Body):
     requested_on: dt.date | None = None
+    back_entry: BackEntry | None = Field(None, description="补录: an act entered after its day")
 
 
 NOTICE_SQL = (

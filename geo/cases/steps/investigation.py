@@ -22,6 +22,7 @@ from geo.cases.rules import (
 )
 from geo.cases.steps.common import Ground, Plain, _decision_due, _end_pause, _open_review, _start_pause
 from geo.cases.store import _update
+from geo.cases.timeline import BackEntry
 from geo.infra.errors import Refused
 
 
@@ -49,6 +50,7 @@ class Evidence(Body):
     description: str = Field(min_length=1, max_length=2000)
     collected_on: dt.date | None = None
     original: bool = True
+    back_entry: BackEntry | None = Field(None, description="补录: an act entered after its day")
 
 
 @action("record_evidence", ("登记证据", "Record evidence"), ("investigating",), "case.handle", Evidence, handler=True)

@@ -21,6 +21,7 @@ from geo.cases.rules import (
 )
 from geo.cases.steps.common import Serve, _serve
 from geo.cases.store import _update
+from geo.cases.timeline import BackEntry
 from geo.infra.errors import NotFound
 
 
@@ -58,6 +59,7 @@ def _notify(ctx: Ctx, body: Serve) -> Step:
 
 class Waiver(Body):
     waived_on: dt.date | None = None
+    back_entry: BackEntry | None = Field(None, description="补录: an act entered after its day")
     hearing_waived: bool = Field(
         False, description="the written waiver gives up the hearing too (where the notice offered one)"
     )
@@ -99,6 +101,7 @@ def _item_hearing(ctx: Ctx) -> dict[str, Any] | None:
 
 class Statement(Body):
     received_on: dt.date | None = None
+    back_entry: BackEntry | None = Field(None, description="补录: an act entered after its day")
     form: Literal["oral", "written"]
     content: str = Field(min_length=1, max_length=5000)
     recheck_result: Literal["adopted", "partly", "rejected"] = Field(description="复核")

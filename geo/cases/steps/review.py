@@ -92,4 +92,5 @@ def _needs_proposal(ctx: Ctx) -> list[str]:
 def _approve(ctx: Ctx, body: Plain) -> Step:
     if _needs_proposal(ctx):
         raise Refused([{"rule": "penalty_proposed"}], RULES)
+    _update(ctx.session, ctx.id, approved_on=ctx.today)
     return "approved", {"note": body.note}
