@@ -138,6 +138,7 @@ def seed_cases(
                     "item_code": unit.item,
                     "officer_ids": [certs[0][1], certs[1][1]],
                     "facts": "检查发现涉嫌违法",
+                    "act_on": filed.isoformat(),
                 },
             ),
             today=filed,

@@ -66,11 +66,13 @@ def file(session, *, today: dt.date | None = None, **overrides: Any) -> dict[str
             text("UPDATE case_source SET received_on = :d, verify_due = lawgrid_wd_after(:d, 15) WHERE id = :i"),
             {"d": today, "i": source["id"]},
         )
+        source = {**source, "received_on": today}
     body = {
         "source_id": source["id"],
         "item_code": "market_regulation.04",
         "officer_ids": handlers(session),
         "facts": "检查发现",
+        "act_on": source["received_on"].isoformat(),  # found on the day of the act
         **overrides,
     }
     return case_uses.file_case(

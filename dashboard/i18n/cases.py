@@ -82,6 +82,15 @@ CASE_STRINGS: dict[str, dict[str, str]] = {
     "case.paused": {"zh": "已暂停计算", "en": "paused"},
     "case.provisional": {"zh": "（暂定）", "en": " (provisional)"},
     "case.notice": {"zh": "告知", "en": "Notice"},
+    "case.law": {
+        "zh": "违法行为发生日 {on}；适用事项第 {version} 版（行为时第 {at_act} 版；从旧兼从轻，处罚法第三十七条）",
+        "en": "Act on {on}; item version {version} applied (version {at_act} at the act; the lighter law, Art. 37)",
+    },
+    "case.law.continues": {"zh": "；持续违法：{reason}", "en": "; a continuing act: {reason}"},
+    "case.back_entry": {
+        "zh": "【补录：实际发生于 {on}；理由：{reason}；纸质文书 {paper}】",
+        "en": "[back-entry: done on {on}; {reason}; paper document {paper}]",
+    },
     "case.notice.window": {
         "zh": "{served} 送达告知书；陈述申辩及申请听证期限至 {due}",
         "en": "Notice served on {served}; statements and a hearing request until {due}",

@@ -98,6 +98,7 @@ def render(_done, lang, case_ref):
                 **{"data-status": view["status"], "data-version": str(view["version"])},
             ),
             html.P(f"{t('case.item', lang)}：{view['item_name']}（{view['legal_basis']}） · {view['unit_name']}"),
+            html.P(_law(view, lang), id="case-law") if view.get("act_on") else None,
             _section(
                 t("case.party", lang),
                 html.P(" · ".join(str(v) for v in (party["name"], party["id_no"], party["address"]) if v)),
@@ -136,6 +137,8 @@ def render(_done, lang, case_ref):
                         html.Li(
                             f"{e['at'][:16].replace('T', ' ')} {e['actor']}：{_label(e['action'], lang)}"
                             + (f" → {t('case.status.' + e['to_status'], lang)}" if e["to_status"] else "")
+                            + _back_entry((e.get("detail") or {}).get("back_entry"), lang),
+                            className="lg-back-entry" if (e.get("detail") or {}).get("back_entry") else None,
                         )
                         for e in view["events"]
                     ],
@@ -183,6 +186,22 @@ def _label(action: str, lang: str | None) -> str:
     return {"file": ("立案", "filed"), "decide_onsite": ("当场处罚", "decided on the spot")}.get(
         action, (action, action)
     )[1 if lang == "en" else 0]
+
+
+def _law(view: dict[str, Any], lang: str | None) -> str:
+    """The act's day and the law applied: the item version in force then, or a lighter later one."""
+    at_act = view.get("item_version_at_act") or view.get("item_version")
+    text = t("case.law", lang).format(on=view["act_on"], version=view.get("item_version"), at_act=at_act)
+    if view.get("act_continues_reason"):
+        text += t("case.law.continues", lang).format(reason=view["act_continues_reason"])
+    return text
+
+
+def _back_entry(back: dict[str, Any] | None, lang: str | None) -> str:
+    """A 补录 in the timeline: the act's own day, the reason and the paper document."""
+    if not back:
+        return ""
+    return " " + t("case.back_entry", lang).format(on=back["act_on"], reason=back["reason"], paper=back["paper_no"])
 
 
 def _notice(notice: dict[str, Any], lang: str | None) -> Any:

@@ -28,6 +28,7 @@ NEW_KIND, NEW_SUMMARY, NEW_REPORTER, NEW_PHONE, NEW_REAL, NEW_UNIT, NEW_SUBMIT =
     "source-unit",
     "source-submit",
 )
+FILE_ACT_ON, FILE_ACT_CONTINUES = "file-act-on", "file-act-continues"
 FILE_SOURCE, FILE_ITEM, FILE_OFFICERS, FILE_FACTS, FILE_MAJOR, FILE_SUBMIT = (
     "file-source",
     "file-item",
@@ -75,6 +76,8 @@ def register(app: dash.Dash) -> None:
         State(FILE_OFFICERS, "value"),
         State(FILE_FACTS, "value"),
         State(FILE_MAJOR, "value"),
+        State(FILE_ACT_ON, "date"),
+        State(FILE_ACT_CONTINUES, "value"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(file_source)
@@ -130,6 +133,13 @@ def layout(**_query):
                     dcc.Dropdown(id=FILE_ITEM, placeholder="item (penalty power)"),
                     dcc.Dropdown(id=FILE_OFFICERS, multi=True, placeholder="officers (two or more)"),
                     dcc.Textarea(id=FILE_FACTS, placeholder="facts", style={"width": "100%"}),
+                    html.Label("违法行为发生日 / day of the act", htmlFor=FILE_ACT_ON),
+                    dcc.DatePickerSingle(id=FILE_ACT_ON, display_format="YYYY-MM-DD", first_day_of_week=1),
+                    dcc.Checklist(
+                        id=FILE_ACT_CONTINUES,
+                        options=[{"label": "违法行为仍在持续（以发现之日计）/ the act continues", "value": "yes"}],
+                        value=[],
+                    ),
                     dcc.Checklist(id=FILE_MAJOR, options=[{"label": "重大案件 / major", "value": "yes"}], value=[]),
                     html.Button("立案 / File", id=FILE_SUBMIT, className="lg-button"),
                 ],
@@ -177,7 +187,7 @@ def register_source(_clicks, kind, summary, reporter, phone, real, unit, lang):
     return html.Div(f"#{body['id']} ✓", id="source-ok"), body["id"]
 
 
-def file_source(_clicks, source_id, item, officers, facts, major, lang):
+def file_source(_clicks, source_id, item, officers, facts, major, act_on, continues, lang):
     who = require("case.approve")
     data = {
         "source_id": source_id,
@@ -185,6 +195,9 @@ def file_source(_clicks, source_id, item, officers, facts, major, lang):
         "officer_ids": officers or [],
         "facts": facts or "",
         "major": bool(major),
+        "act_on": act_on,
+        "act_continues": bool(continues),
+        "act_continues_reason": "违法行为处于持续状态" if continues else None,
     }
     body, error = attempt(machine.validate, forms.NewCase, data)
     if error is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from dashboard.context import runtime, scope, services
 from dashboard.rest.router import Router, json_body
@@ -205,13 +205,19 @@ class CalendarQuery(Query):
     end: dt.date
 
 
+class CalendarView(BaseModel):
+    days: list[dict[str, Any]]
+    known: list[str | None] = Field(description="the first and last day the calendar holds")
+    official_through: str | None = Field(description="the last day of the State Council's schedule; later: provisional")
+
+
 @router.route(
     "GET",
     "/calendar",
     permission="case.view",
     query=CalendarQuery,
-    response=Listing,
-    summary="Working days and holidays between start and end, with the source of each day",
+    response=CalendarView,
+    summary="Working days and holidays between start and end, with the source of each day (provisional ones marked)",
 )
 def get_calendar(query: CalendarQuery) -> Any:
     with runtime().session() as session:

@@ -15,6 +15,7 @@ from geo.cases.forms import NewCase, OnsiteCase
 from geo.cases.machine import _finish, load
 from geo.cases.penalties import _years_before, judge
 from geo.cases.rules import (
+    LIMITATION_GRAVE_YEARS,
     LIMITATION_YEARS,
     ONSITE_FILE_WD,
     RULES,
@@ -42,12 +43,19 @@ def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date |
         raise Conflict(f"case source {body.source_id} is {source['status']}; only an open source is filed")
     timeline.filing(source["received_on"], today)  # 立案 not before its source
     unit_id = int(source["unit_id"])
+    # the act's day: the law in force then applies (处罚法 第三十七条); a continuing act counts from
+    # the day it was found
+    act_on = body.act_on or source["received_on"]
+    if act_on > source["received_on"]:
+        raise Refused([{"rule": "date_order", "before": "act", "floor": act_on.isoformat()}], RULES)
     broken = []
-    item = _penalty_item(session, unit_id, body.item_code)
+    item = _penalty_item(session, unit_id, body.item_code, act_on)
     if item is None:
         broken.append({"rule": "item_power_penalty", "item": body.item_code})
-    if body.act_ended_on and body.act_ended_on < _years_before(source["received_on"], LIMITATION_YEARS):
-        broken.append({"rule": "limitation"})
+    years = LIMITATION_GRAVE_YEARS if body.grave_interest and body.harmful_consequences else LIMITATION_YEARS
+    ended = body.act_ended_on or (None if body.act_continues else act_on)
+    if ended and ended < _years_before(source["received_on"], years):
+        broken.append({"rule": "limitation", "years": str(years)})
     party = body.party or _party_of_target(session, source["target_id"])
     if party is None:
         raise InvalidInput("party is required: the source names no registered target")
@@ -67,6 +75,12 @@ def file_case(session: Session, scope: Scope, body: NewCase, *, today: dt.date |
         source_id=body.source_id,
         major=body.major,
         act_ended_on=body.act_ended_on,
+        act={
+            "on": act_on,
+            "continues_reason": body.act_continues_reason if body.act_continues else None,
+            "grave_interest": body.grave_interest,
+            "harmful_consequences": body.harmful_consequences,
+        },
         legal_review_reason=body.legal_review_reason,
     )
     _add_officers(session, case_id, body.officer_ids)

@@ -77,10 +77,23 @@ class NewCase(Body):
     officer_ids: list[int] = Field(min_length=2, max_length=10, description="two or more certified officers")
     party: Party | None = Field(None, description="defaults to the source's target")
     facts: str = Field("", max_length=5000)
+    act_on: dt.date | None = Field(
+        None, description="the day the act occurred: the law in force then applies (Art. 37)"
+    )
+    act_continues: bool = Field(False, description="the act continues: its date is the day it was found")
+    act_continues_reason: str | None = Field(None, max_length=500, description="why the act counts as continuing")
     act_ended_on: dt.date | None = Field(None, description="the day the act ended (limitation, Art. 36)")
+    grave_interest: bool = Field(False, description="the act concerns citizens' life, health or financial safety")
+    harmful_consequences: bool = Field(False, description="and had harmful consequences (five-year limitation)")
     major: bool = Field(False, description="情节复杂或者重大违法: collective discussion and legal review")
     legal_review_reason: str | None = Field(None, max_length=500, description="重大公共利益, 疑难复杂, ...")
     version: int | None = None
+
+    @model_validator(mode="after")
+    def _act_date(self) -> NewCase:
+        if self.act_on is None and not (self.act_continues and self.act_continues_reason):
+            raise ValueError("act_on: the day the act occurred, or act_continues with its reason")
+        return self
 
 
 class OnsiteCase(Body):

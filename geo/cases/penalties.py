@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.cases import discretion
@@ -70,3 +71,76 @@ def _legal_review_if_item_needs(ctx: Ctx, verdict: dict[str, Any]) -> None:
     if verdict["legal_review"] and not ctx.case["legal_review_required"]:
         _update(ctx.session, ctx.id, legal_review_required=True, legal_review_reason="事项法制审核范围")
         ctx.case["legal_review_required"] = True
+
+
+def law_applied(
+    session: Session, case: dict[str, Any], today: dt.date, penalty: dict[str, Any] | None
+) -> dict[str, Any]:
+    """处罚法 第三十七条 (从旧兼从轻): the item version in force when the act occurred, unless the one
+    in force at the decision is lighter for this penalty; both are named."""
+    at_act = case.get("item_version_at_act") or case["item_version"]
+    row = session.execute(
+        text(
+            "SELECT version FROM enforcement_item WHERE code = :c AND valid_from <= :d "
+            "ORDER BY valid_from DESC, version DESC LIMIT 1"
+        ),
+        {"c": case["item_code"], "d": today},
+    ).first()
+    at_decision = int(row.version) if row else at_act
+    applied = at_act
+    if at_decision != at_act and at_act is not None:
+        try:
+            old = store.get(session, case["item_code"], at_act)
+            new = store.get(session, case["item_code"], at_decision)
+        except NotFound:
+            return {"at_act": at_act, "at_decision": at_decision, "applied": applied}
+        if lighter(new, old, (penalty or {}).get("tier")):
+            applied = at_decision
+    return {"at_act": at_act, "at_decision": at_decision, "applied": applied}
+
+
+def lighter(new: Any, old: Any, tier: str | None = None) -> bool:
+    """Is `new` lighter than `old` for the tier (all tiers both have, without one)? Lighter when no
+    upper bound is higher and one is lower, or when the tier is no longer punishable at all."""
+    old_tiers = {t.id: t for t in (old.statutory.tiers if old.statutory else [])}
+    new_tiers = {t.id: t for t in (new.statutory.tiers if new.statutory else [])}
+    ids = [tier] if tier else [i for i in old_tiers if i in new_tiers] or list(old_tiers)
+    if tier and tier in old_tiers and tier not in new_tiers:
+        return True
+    lower = False
+    for i in ids:
+        if i not in old_tiers or i not in new_tiers:
+            continue
+        a, b = old_tiers[i].fine, new_tiers[i].fine
+        if a.type != b.type:
+            continue
+        top_old = a.max_yuan if a.type == "fixed" else a.max_times
+        top_new = b.max_yuan if b.type == "fixed" else b.max_times
+        if top_old is None or top_new is None:
+            continue
+        if top_new > top_old:
+            return False
+        lower = lower or top_new < top_old
+    return lower
+
+
+def fined_before(session: Session, case: dict[str, Any]) -> bool:
+    """处罚法 第二十九条: this party was already fined for this act (same item, same day) in another case."""
+    if not case.get("act_on"):
+        return False
+    found = session.execute(
+        text(
+            """SELECT 1 FROM enf_case o JOIN case_decision d ON d.case_id = o.id AND d.kind = 'penalty'
+                 AND coalesce((d.penalty->>'fine_yuan')::numeric, 0) > 0
+               WHERE o.id <> :c AND o.item_code = :i AND o.act_on = :a
+                 AND coalesce(o.party_id_no, o.party_name) = coalesce(CAST(:pid AS text), :pn) LIMIT 1"""
+        ),
+        {
+            "c": case["id"],
+            "i": case["item_code"],
+            "a": case["act_on"],
+            "pid": case.get("party_id_no"),
+            "pn": case["party_name"],
+        },
+    ).first()
+    return found is not None

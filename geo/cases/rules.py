@@ -82,8 +82,8 @@ RULES: dict[str, tuple[str, str]] = {
         "the unit holds the penalty power for this item",
     ),
     "limitation": (
-        "违法行为在二年内未被发现的，不再给予行政处罚（处罚法第三十六条）",
-        "the act was not discovered within two years (Art. 36)",
+        "违法行为在二年内未被发现的，不再给予行政处罚；涉及公民生命健康安全、金融安全且有危害后果的，五年（处罚法第三十六条）",
+        "the act was not discovered within two years (five for life, health or financial safety with harm; Art. 36)",
     ),
     "rights_notice": (
         "首次调查取证时须告知当事人陈述、申辩、申请回避的权利（程序规定第二十一条）",
@@ -224,6 +224,10 @@ RULES: dict[str, tuple[str, str]] = {
         "a date before the step it follows (filing after the source, notice after approval, the party's "
         "answers after the notice, service after the decision)",
     ),
+    "one_act_one_fine": (
+        "对当事人的同一个违法行为，不得给予两次以上罚款的行政处罚（处罚法第二十九条）",
+        "one act of a party is fined once (Art. 29)",
+    ),
     "back_entry": (
         "补录过去日期的行为须写明补录理由及纸质文书编号",
         "an act dated before today is a back-entry (补录): give its reason and the paper document's number",
@@ -264,7 +268,8 @@ PENALTY_LABELS = {  # 处罚法 第九条, as the documents write them
 }
 SIMPLE_FINE_NATURAL_YUAN = 200  # 处罚法 第五十一条 (not the 1996 figures of 50 / 1,000)
 SIMPLE_FINE_ORG_YUAN = 3_000
-LIMITATION_YEARS = 2  # 处罚法 第三十六条 (five years for life, health and financial safety: flag the case)
+LIMITATION_YEARS = 2  # 处罚法 第三十六条
+LIMITATION_GRAVE_YEARS = 5  # 第三十六条: life, health or financial safety, with harmful consequences
 DECISION_DAYS = 90  # 处罚法 第六十条
 FIRST_EXTENSION_DAYS = 30  # 程序规定 第六十四条
 VERIFY_WD = 15  # 程序规定 第十八条

@@ -54,15 +54,21 @@ def _gates(session: Session, sql: str, params: dict[str, Any]) -> None:
         raise Refused([{"rule": r} for r in broken], RULES)
 
 
-def _penalty_item(session: Session, unit_id: int, item_code: str) -> Any:
-    """The unit's penalty power for the item, with the item's current codified version."""
+def _penalty_item(session: Session, unit_id: int, item_code: str, on: dt.date | None = None) -> Any:
+    """The unit's penalty power for the item, with the codified version in force on the day of the
+    act (the current one without a day; the first one for an act before any version)."""
     return session.execute(
         text(
             "SELECT p.item_code, p.item_name, p.legal_basis, p.legal_review, e.version AS item_version "
-            "FROM power_item p LEFT JOIN enforcement_item e ON e.code = p.item_code AND e.valid_to IS NULL "
+            "FROM power_item p LEFT JOIN LATERAL ("
+            "  SELECT version FROM enforcement_item e WHERE e.code = p.item_code "
+            "  ORDER BY (CAST(:on AS date) IS NULL AND e.valid_to IS NULL) DESC, "
+            "           (e.valid_from <= coalesce(CAST(:on AS date), e.valid_from)) DESC, "
+            "           CASE WHEN e.valid_from <= coalesce(CAST(:on AS date), e.valid_from) THEN e.valid_from END "
+            "           DESC NULLS LAST, e.valid_from, e.version DESC LIMIT 1) e ON true "
             "WHERE p.unit_id = :u AND p.item_code = :i AND p.power_type_key = 'penalty'"
         ),
-        {"u": unit_id, "i": item_code},
+        {"u": unit_id, "i": item_code, "on": on},
     ).first()
 
 
@@ -101,6 +107,7 @@ def _insert_case(
     source_id: int | None = None,
     major: bool = False,
     act_ended_on: dt.date | None = None,
+    act: dict[str, Any] | None = None,
     legal_review_reason: str | None = None,
     proposed: dict[str, Any] | None = None,
     client_key: str | None = None,
@@ -113,9 +120,11 @@ def _insert_case(
         text("""INSERT INTO enf_case (case_no, source_id, procedure, status, unit_id, target_id, party_kind, party_name,
                     party_id_no, party_address, item_code, item_version, item_name, legal_basis, facts, proposed,
                     legal_review_required, legal_review_reason, major, act_ended_on, filed_on, decision_due,
-                    created_by, client_key)
+                    created_by, client_key, act_on, act_continues_reason, grave_interest, harmful_consequences,
+                    item_version_at_act)
                 VALUES (:no, :src, :proc, :st, :u, :t, :pk, :pn, :pid, :pa, :ic, :iv, :iname, :basis, :facts,
-                    CAST(:prop AS jsonb), :legal, :lr, :major, :ended, :filed, :due, :by, :key) RETURNING id"""),
+                    CAST(:prop AS jsonb), :legal, :lr, :major, :ended, :filed, :due, :by, :key, :act_on,
+                    :act_why, :grave, :harm, :iv) RETURNING id"""),
         {
             "no": number,
             "src": source_id,
@@ -141,6 +150,10 @@ def _insert_case(
             "due": due,
             "by": scope.username,
             "key": client_key,
+            "act_on": (act or {}).get("on", today),
+            "act_why": (act or {}).get("continues_reason"),
+            "grave": bool((act or {}).get("grave_interest")),
+            "harm": bool((act or {}).get("harmful_consequences")),
         },
     ).scalar_one()
     return int(case_id)

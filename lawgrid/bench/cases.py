@@ -154,7 +154,8 @@ def run(runtime, args) -> dict:
             s.execute(
                 text(
                     "SELECT e.id, e.unit_id FROM enf_case e JOIN case_notice n ON n.case_id = e.id "
-                    "WHERE e.status = 'notified' AND n.waived_on IS NOT NULL AND e.decision_due >= current_date"
+                    "WHERE e.status = 'notified' AND n.waived_on IS NOT NULL "
+                    "AND (NOT n.hearing_right OR n.hearing_waived) AND e.decision_due >= current_date"
                 )
             ).all()
         )
@@ -165,7 +166,10 @@ def run(runtime, args) -> dict:
                     "AND created_by LIKE 'seed-%' AND decision_due >= current_date"
                 )
             ).all():
-                s.execute(text("UPDATE case_notice SET waived_on = served_on WHERE case_id = :c"), {"c": case_id})
+                s.execute(
+                    text("UPDATE case_notice SET waived_on = served_on, hearing_waived = true WHERE case_id = :c"),
+                    {"c": case_id},
+                )
                 ready.append((case_id, unit))
     step_ms, gate_ms, decided = [], [], 0
     for case_id, unit in dict(ready).items():

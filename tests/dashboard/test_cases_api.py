@@ -57,6 +57,8 @@ def new_case(client, tokens, engine) -> dict:
             "officer_ids": officers,
             "party": {"kind": "legal", "name": "某超市有限公司"},
             "facts": "投诉核查",
+            "act_continues": True,
+            "act_continues_reason": "投诉时仍在持续",
         },
         headers=tokens["t-organ_head"],
     )

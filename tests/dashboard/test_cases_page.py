@@ -65,6 +65,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     for label in labels:
         choose(head, "#file-officers", label)
     head.locator("#file-facts").fill("检查发现超标价销售")
+    head.locator("#file-act-continues input").check()  # the act is still going on: dated the day it was found
     head.click("#file-submit")
     link = head.locator("#file-ok")
     link.wait_for()

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from geo.cases import workdays
 from geo.cases.actions import PAUSED, PRE_DECISION, Ctx, Step, action
 from geo.cases.forms import Body, Penalty
-from geo.cases.penalties import _judge_case, _past
+from geo.cases.penalties import _judge_case, _past, fined_before, law_applied
 from geo.cases.rules import (
     CLOSE_WD,
     RULES,
@@ -91,9 +91,16 @@ def _gate_rules(ctx: Ctx, kind: str, penalty: dict[str, Any] | None) -> list[str
 )
 def _decide(ctx: Ctx, body: Decide) -> Step:
     penalty = (body.penalty.as_json() if body.penalty else ctx.case["proposed"]) if body.kind == "penalty" else None
+    # the law at the act, or the lighter one in force now (处罚法 第三十七条)
+    law = law_applied(ctx.session, ctx.case, ctx.today, penalty) if ctx.case["item_code"] else None
+    if law and law["applied"] != ctx.case["item_version"]:
+        _update(ctx.session, ctx.id, item_version=law["applied"])
+        ctx.case["item_version"] = law["applied"]
     # the discretion check first: it sets the judged level the statutory gate reads
     verdict = _judge_case(ctx, penalty, ctx.case["discretion_reason"]) if penalty else None
     broken = _gate_rules(ctx, body.kind, penalty)
+    if penalty and float(penalty.get("fine_yuan") or 0) > 0 and fined_before(ctx.session, ctx.case):
+        broken.append("one_act_one_fine")
     if body.kind == "penalty" and penalty is None:
         broken.append("penalty_proposed")
     if (
@@ -125,7 +132,13 @@ def _decide(ctx: Ctx, body: Decide) -> Step:
         response_due=None,
         service_due=workdays.wd_after(ctx.session, ctx.today, SERVICE_WD),
     )
-    return "decided", {"decision_no": number, "kind": body.kind, "penalty": penalty, "discretion": verdict}
+    return "decided", {
+        "decision_no": number,
+        "kind": body.kind,
+        "penalty": penalty,
+        "discretion": verdict,
+        "law": law,
+    }
 
 
 @action("serve", ("送达决定书", "Serve the decision"), ("decided",), "case.handle", Serve, handler=True)

@@ -357,7 +357,8 @@ def test_the_simple_procedure_limits_are_inclusive(session):
 
     def onsite(kind: str, fine: float):
         body = {
-            "party": {"kind": kind, "name": "李某" if kind == "natural" else "某商店"},
+            # a party of its own each time: one act of one party is fined once (处罚法 第二十九条)
+            "party": {"kind": kind, "name": f"{'李某' if kind == 'natural' else '某商店'}{fine}"},
             "item_code": "market_regulation.04",
             "officer_ids": handlers(session),
             "facts": "当场查实",
