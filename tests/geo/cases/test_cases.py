@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError
 from geo.access import accounts
 from geo.cases import filing, forms, machine, views, workdays
 from geo.infra.errors import Conflict, Forbidden, Refused, from_database
-from geo.infra.timezone import BEIJING
 from geo.infra.timezone import today as beijing_today
 from tests.casework import ALL_CHECKS, REPORT, after_window, file, handlers, scope, step, to_notified, to_review
 from tests.conftest import PASSWORD, officer_certs
@@ -287,47 +286,6 @@ def test_the_ninety_day_limit_and_its_one_extension(session):
     assert step(session, case, "t-organ_head", "decide", late, kind="penalty")["status"] == "decided"
 
 
-def test_an_expired_limit_is_not_revived_by_an_extension(session):
-    case = to_notified(session)
-    late = case["decision_due"] + dt.timedelta(days=3)
-    with pytest.raises(Refused) as expired:
-        step(session, case, "t-organ_head", "extend", late, days=30, reason="期限已过才申请")
-    assert rules(expired) == {"extension_after_limit"}
-    with pytest.raises(DBAPIError, match="extension_after_limit"):  # the database holds it too
-        session.execute(
-            text(
-                "INSERT INTO case_extension (case_id, kind, days, reason, approved_by, granted_on) "
-                "VALUES (:c, 'decide', 30, 'by hand', 'sql', :d)"
-            ),
-            {"c": case["id"], "d": late},
-        )
-
-
-def test_a_statement_keeps_the_hearing_right_and_only_a_full_waiver_opens_the_decision(session):
-    # a 150,000 yuan fine on a company: a hearing right (听证办法 第五条: 100,000)
-    case = file(session)
-    case = step(session, case, "t-officer", "start_investigation", rights_told=True)
-    case = step(session, case, "t-officer", "record_evidence", kind="书证", description="销售记录")
-    heavy = {**REPORT, "proposed": {"kinds": ["fine"], "fine_yuan": 150000, "base_yuan": 40000}}
-    case = step(session, case, "t-officer", "close_investigation", **heavy)
-    reviewer = "t-legal_reviewer" if case["legal_review_required"] else "t-case_reviewer"
-    case = step(session, case, reviewer, "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
-    case = step(session, case, "t-organ_head", "approve")
-    case = step(session, case, "t-officer", "notify")
-    notice = session.execute(
-        text("SELECT hearing_right, hearing_basis FROM case_notice WHERE case_id = :c"), {"c": case["id"]}
-    ).one()
-    assert notice.hearing_right and notice.hearing_basis == ["fine"]
-    statement = {"form": "written", "content": "申辩", "recheck_result": "rejected", "reasons": "证据充分"}
-    case = step(session, case, "t-officer", "record_statement", **statement)
-    case = step(session, case, "t-officer", "waive", note="放弃陈述申辩")  # not the hearing
-    with pytest.raises(Refused) as early:
-        step(session, case, "t-organ_head", "decide", kind="penalty", statements_adopted="未采纳")
-    assert "notice_window" in rules(early)
-    case = step(session, case, "t-officer", "request_hearing")  # after a statement, inside the window
-    assert case["status"] == "hearing_requested"
-
-
 def test_the_crew_rules_hold_at_filing(session):
     other = session.execute(
         text(
@@ -412,42 +370,3 @@ def test_the_case_history_is_append_only(session):
         session.execute(text("UPDATE case_event SET actor = 'someone' WHERE case_id = :c"), {"c": case["id"]})
     with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
         session.execute(text("DELETE FROM case_event WHERE case_id = :c"), {"c": case["id"]})
-
-
-def test_in_december_without_next_years_schedule_a_violation_is_a_source_and_a_case_is_filed(session):
-    """December of the last year the State Council has published: the 15-working-day clock of a
-    violation found and the 90-day limit of a case filed both run into next year, on provisional
-    days, and nothing is refused (on 3030959 both failed with calendar_unknown)."""
-    last = workdays.official_range(session)[1]
-    december = last - dt.timedelta(days=20)
-    unit, target = session.execute(
-        text(
-            "SELECT u.id, t.id FROM enforcement_unit u, target t WHERE u.code = 'U001' AND t.kind = 'entity' "
-            "AND 'market_regulation' = ANY(t.domains) ORDER BY t.id LIMIT 1"
-        )
-    ).one()
-    inspection = session.execute(
-        text(
-            "INSERT INTO inspection (target_id, domain_key, source, due_at, status, unit_id, created_by, on_site_at) "
-            "VALUES (:t, 'market_regulation', 'api', :at, 'on_site', :u, 'test', :at) RETURNING id"
-        ),
-        {"t": target, "u": unit, "at": dt.datetime.combine(december, dt.time(9), BEIJING)},
-    ).scalar_one()
-    session.execute(
-        text("UPDATE inspection SET status = 'completed', result = 'violation', completed_at = :at WHERE id = :i"),
-        {"i": inspection, "at": dt.datetime.combine(december, dt.time(11), BEIJING)},
-    )
-    source = session.execute(
-        text(
-            "SELECT s.received_on, s.verify_due, w.provisional FROM case_source s "
-            "JOIN work_calendar w ON w.day = s.verify_due WHERE s.inspection_id = :i"
-        ),
-        {"i": inspection},
-    ).one()
-    assert source.received_on == december and source.verify_due > last and source.provisional
-    case = file(session, today=december)
-    due = case["decision_due"]
-    due = dt.date.fromisoformat(due) if isinstance(due, str) else due
-    assert due > last
-    provisional = session.execute(text("SELECT provisional FROM work_calendar WHERE day = :d"), {"d": due}).scalar()
-    assert provisional is True
