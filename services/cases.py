@@ -5,6 +5,7 @@ caller's role for the step is checked here, once; the core then holds the proced
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -35,11 +36,7 @@ def perform(
 ) -> dict[str, Any]:
     """Take one step of a case as the caller."""
     who = policy.authorize(scope, permission(name))
-    with ctx.session() as session:
-        case = machine.perform(session, who, case_id, name, data, version=version, today=today)
-        raised = clocks.take_raised(session)
-    ctx.notifier.warnings_raised(raised)
-    return case
+    return _telling_warnings(ctx, machine.perform, who, case_id, name, data, version=version, today=today)
 
 
 def file_case(
@@ -47,11 +44,7 @@ def file_case(
 ) -> dict[str, Any]:
     """立案 by the organ head, from an open case source."""
     who = policy.authorize(scope, "case.approve")
-    with ctx.session() as session:
-        case = filing.file_case(session, who, body, today=today)
-        raised = clocks.take_raised(session)
-    ctx.notifier.warnings_raised(raised)
-    return case
+    return _telling_warnings(ctx, filing.file_case, who, body, today=today)
 
 
 def open_onsite(
@@ -59,11 +52,16 @@ def open_onsite(
 ) -> dict[str, Any]:
     """当场处罚 by two officers, one of them the caller."""
     who = policy.authorize(scope, "case.handle")
+    return _telling_warnings(ctx, filing.open_onsite, who, body, today=today)
+
+
+def _telling_warnings(ctx: Context, act: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run a core act in the unit of work, then tell the warnings it raised (after the commit)."""
     with ctx.session() as session:
-        case = filing.open_onsite(session, who, body, today=today)
+        result = act(session, *args, **kwargs)
         raised = clocks.take_raised(session)
     ctx.notifier.warnings_raised(raised)
-    return case
+    return result
 
 
 def register_source(ctx: Context, scope: Scope | None, body: sources.NewSource) -> dict[str, Any]:
