@@ -224,6 +224,10 @@ RULES: dict[str, tuple[str, str]] = {
         "a date before the step it follows (filing after the source, notice after approval, the party's "
         "answers after the notice, service after the decision)",
     ),
+    "document_before_approval": (
+        "告知书须在负责人批准后、决定书须在作出决定后方可编号、盖章",
+        "a notice is numbered and sealed after the head's approval, a decision after it is made",
+    ),
     "one_act_one_fine": (
         "对当事人的同一个违法行为，不得给予两次以上罚款的行政处罚（处罚法第二十九条）",
         "one act of a party is fined once (Art. 29)",

@@ -80,6 +80,7 @@ def issue(
     if doc["status"] != "draft":
         raise Refused([{"rule": "document_issued"}], RULES)
     template = templates.get(session, doc["template_code"], doc["template_version"])
+    after_approval(session, doc["template_code"], doc["case_id"])
     ctx = context(session, doc["case_id"], doc["inspection_id"])
     filled = _fill(template, ctx, {}, doc["body"])
     missing = [f.label for f in template.fields if f.required and filled.get(f.key) in (None, "", [])]
@@ -157,3 +158,20 @@ def void(session: Session, scope: Scope, doc_id: int, body: Void) -> dict[str, A
         numbers.void(session, scope, doc["doc_no"], body.reason)
     _audit(session, scope, "document_void", doc_id, {"reason": body.reason, "doc_no": doc["doc_no"]})
     return view(session, scope, doc_id)
+
+
+# A document that records an approval is numbered and sealed only after it (ordinary procedure):
+# the 告知书 after the head approved the proposed penalty, the 决定书 after the decision.
+RECORDS_APPROVAL = {
+    "penalty_notice": "SELECT approved_on IS NOT NULL OR procedure <> 'ordinary' FROM enf_case WHERE id = :c",
+    "penalty_decision": """SELECT procedure <> 'ordinary' OR EXISTS (SELECT 1 FROM case_decision d WHERE d.case_id = :c)
+                           FROM enf_case WHERE id = :c""",
+}
+
+
+def after_approval(session: Session, template_code: str, case_id: int | None) -> None:
+    sql = RECORDS_APPROVAL.get(template_code)
+    if sql is None or case_id is None:
+        return
+    if not session.execute(text(sql), {"c": case_id}).scalar():
+        raise Refused([{"rule": "document_before_approval"}], RULES)

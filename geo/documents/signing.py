@@ -13,6 +13,7 @@ from geo.access import policy
 from geo.access.accounts import Scope
 from geo.cases.rules import RULES
 from geo.documents import render, seal, templates
+from geo.documents.drafting import after_approval
 from geo.documents.filling import context, page
 from geo.documents.forms import MAX_SIGNATURE_BYTES, PNG, Kit, Sign
 from geo.documents.reading import _audit, _authorize, _load, signatures, view
@@ -119,6 +120,7 @@ def seal_document(
     _authorize(session, scope, doc["case_id"], doc["inspection_id"])
     if doc["status"] != "issued":
         raise Refused([{"rule": "signature_status"}], RULES)
+    after_approval(session, doc["template_code"], doc["case_id"])
     missing = session.execute(text("SELECT lawgrid_signatures_missing(:d)"), {"d": doc_id}).scalar_one()
     if missing:
         raise Refused([{"rule": "signatures_missing", "missing": list(missing)}], RULES, detail=", ".join(missing))

@@ -1,0 +1,38 @@
+"""Documents follow the acts they record: a 告知书 is numbered and sealed only after the head approved
+the penalty it notifies, a 决定书 only after the decision (ordinary procedure), in the core and in
+the database; an officer alone cannot number a notice of a case still under review."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from geo.documents import drafting, forms
+from geo.infra.errors import Refused
+from tests.casework import ALL_CHECKS, scope, step, to_review
+
+pytestmark = pytest.mark.usefixtures("users")
+VIOLATED = {"violated": "《价格法》第十三条"}
+
+
+def test_a_notice_is_numbered_only_after_the_approval_it_records(session, runtime):
+    officer = scope(session, "t-officer")
+    case = to_review(session)
+    notice = drafting.draft(
+        session, officer, forms.Draft(template="penalty_notice", case_id=case["id"], fields=VIOLATED)
+    )
+    with pytest.raises(Refused) as early:
+        drafting.issue(session, officer, runtime.documents, notice["id"], forms.Issue())
+    assert [v["rule"] for v in early.value.violations] == ["document_before_approval"]
+    reviewer = "t-legal_reviewer" if case["legal_review_required"] else "t-case_reviewer"
+    case = step(session, case, reviewer, "review", opinion="agree", checks=ALL_CHECKS, discretion="accept")
+    step(session, case, "t-organ_head", "approve")
+    issued = drafting.issue(session, officer, runtime.documents, notice["id"], forms.Issue())
+    assert issued["status"] == "issued" and issued["doc_no"]
+
+
+def test_the_database_refuses_a_decision_document_issued_before_the_decision(session):
+    officer = scope(session, "t-officer")
+    case = to_review(session)
+    doc = drafting.draft(session, officer, forms.Draft(template="penalty_decision", case_id=case["id"]))
+    with pytest.raises(DBAPIError, match="document_before_approval"):
+        session.execute(text("UPDATE document SET status = 'issued' WHERE id = :d"), {"d": doc["id"]})
