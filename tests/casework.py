@@ -4,6 +4,7 @@ accounts, and a case walked to a given step through the one path every door take
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import text
@@ -73,6 +74,8 @@ def file(session, *, today: dt.date | None = None, **overrides: Any) -> dict[str
         "officer_ids": handlers(session),
         "facts": "检查发现",
         "act_on": source["received_on"].isoformat(),  # found on the day of the act
+        # a party of its own: cases committed by other tests (the browser's) are other acts (处罚法 第二十九条)
+        "party": {"kind": "legal", "name": f"测试当事人 {uuid.uuid4().hex[:8]}", "id_no": None},
         **overrides,
     }
     return case_uses.file_case(

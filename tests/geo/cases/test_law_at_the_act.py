@@ -116,10 +116,11 @@ def test_the_limitation_is_two_years_and_five_for_life_health_or_finance_with_ha
 
 def test_one_act_of_one_party_is_fined_once(session):
     act_on = beijing_today().isoformat()
-    first = to_notified(session, act_on=act_on)
+    party = {"kind": "legal", "name": "某超市有限公司", "id_no": "91120116MA05LGRD3X"}
+    first = to_notified(session, act_on=act_on, party=party)
     first = step(session, first, "t-officer", "waive", note="书面放弃")
     assert step(session, first, "t-organ_head", "decide", kind="penalty")["status"] == "decided"
-    second = to_notified(session, act_on=act_on)  # the same target, item and day: the same act
+    second = to_notified(session, act_on=act_on, party=party)  # the same party, item and day: the same act
     second = step(session, second, "t-officer", "waive", note="书面放弃")
     with pytest.raises(Refused) as twice:
         step(session, second, "t-organ_head", "decide", kind="penalty")
