@@ -155,22 +155,25 @@ def run(runtime, args) -> dict:
                 text(
                     "SELECT e.id, e.unit_id FROM enf_case e JOIN case_notice n ON n.case_id = e.id "
                     "WHERE e.status = 'notified' AND n.waived_on IS NOT NULL "
-                    "AND (NOT n.hearing_right OR n.hearing_waived) AND e.decision_due >= current_date"
-                )
+                    "AND (NOT n.hearing_right OR n.hearing_waived) AND e.decision_due >= :today"
+                ),
+                {"today": today},  # Beijing's day, which the decision is made on (not the server's UTC one)
             ).all()
         )
         if len(ready) < 20:  # waive the notified cases that have not been
             for case_id, unit in s.execute(
                 text(
                     "SELECT id, unit_id FROM enf_case WHERE status = 'notified' "
-                    "AND created_by LIKE 'seed-%' AND decision_due >= current_date"
-                )
+                    "AND created_by LIKE 'seed-%' AND decision_due >= :today"
+                ),
+                {"today": today},
             ).all():
                 s.execute(
                     text("UPDATE case_notice SET waived_on = served_on, hearing_waived = true WHERE case_id = :c"),
                     {"c": case_id},
                 )
                 ready.append((case_id, unit))
+    ready = _one_case_per_unfined_act(sessions, ready)
     step_ms, gate_ms, decided = [], [], 0
     for case_id, unit in dict(ready).items():
         with db.session_scope(sessions) as s:
@@ -210,3 +213,23 @@ def run(runtime, args) -> dict:
         "transitions_timed": decided,
         "targets": {"list_p95_ms": 100, "transition_p95_ms": 50, "sweep_s": 2},
     }
+
+
+def _one_case_per_unfined_act(sessions: Any, ready: list[Any]) -> list[Any]:
+    """One act is fined once (处罚法 第二十九条): of the ready cases, one per act, and none whose act
+    another case has fined already."""
+    with db.session_scope(sessions) as s:
+        keep = set(
+            s.execute(
+                text(
+                    """SELECT DISTINCT ON (coalesce(e.party_id_no, e.party_name), e.item_code, e.act_on) e.id
+                       FROM enf_case e WHERE e.id = ANY(:ids) AND NOT EXISTS (
+                           SELECT 1 FROM enf_case o JOIN case_decision d ON d.case_id = o.id
+                           WHERE o.id <> e.id AND o.item_code = e.item_code AND o.act_on = e.act_on
+                             AND coalesce(o.party_id_no, o.party_name) = coalesce(e.party_id_no, e.party_name))
+                       ORDER BY coalesce(e.party_id_no, e.party_name), e.item_code, e.act_on, e.id"""
+                ),
+                {"ids": [int(c) for c, _ in ready]},
+            ).scalars()
+        )
+    return [(c, u) for c, u in ready if int(c) in keep]
