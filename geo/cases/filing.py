@@ -25,11 +25,13 @@ from geo.cases.store import (
     _event,
     _insert_case,
     _insert_decision,
+    _number,
     _officer_unit,
     _party_of_target,
     _penalty_item,
     _update,
 )
+from geo.documents import numbers
 from geo.infra import db
 from geo.infra.errors import Conflict, InvalidInput, NotFound, Refused
 from geo.infra.timezone import today as beijing_today
@@ -120,6 +122,12 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
     penalty = body.penalty.as_json()
     # 当场处罚 has no investigation report: only an unlawful amount blocks; the verdict goes with the 备案
     verdict = judge(session, item.item_code, item.item_version, penalty, party.kind, None, require_reason=False)
+    # one number for the case and its decision (当场处罚决定书): the officer's block number, or the next
+    number = (
+        numbers.use_issued(session, scope, body.decision_no, "onsite")
+        if body.decision_no
+        else _number(session, unit_id, "onsite", today.year, scope.username)
+    )
     case_id = _insert_case(
         session,
         scope,
@@ -133,6 +141,7 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         today,
         proposed=penalty,
         client_key=body.client_key,
+        case_no=number,
     )
     _update(session, case_id, discretion=json.dumps(verdict, ensure_ascii=False))
     _add_officers(session, case_id, body.officer_ids)
@@ -146,7 +155,8 @@ def open_onsite(session: Session, scope: Scope, body: OnsiteCase, *, today: dt.d
         today,
         "onsite",
         statements=body.statement,
-        number=body.decision_no,
+        number=number,
+        taken=True,
     )
     _update(session, case_id, decided_on=today, file_due=workdays.wd_after(session, today, ONSITE_FILE_WD))
     _event(

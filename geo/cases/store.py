@@ -111,10 +111,13 @@ def _insert_case(
     legal_review_reason: str | None = None,
     proposed: dict[str, Any] | None = None,
     client_key: str | None = None,
+    case_no: str | None = None,
 ) -> int:
     legal = bool(item.legal_review or major or legal_review_reason)
     reason = legal_review_reason or ("法制审核目录事项" if item.legal_review else "重大案件" if major else None)
-    number = _number(session, unit_id, "case" if procedure == "ordinary" else "onsite", today.year, scope.username)
+    number = case_no or _number(
+        session, unit_id, "case" if procedure == "ordinary" else "onsite", today.year, scope.username
+    )
     due = workdays.cd_after(session, today, DECISION_DAYS) if procedure == "ordinary" else None
     case_id = session.execute(
         text("""INSERT INTO enf_case (case_no, source_id, procedure, status, unit_id, target_id, party_kind, party_name,
@@ -186,10 +189,12 @@ def _insert_decision(
     statements: str | None = None,
     education: str | None = None,
     number: str | None = None,
+    taken: bool = False,
 ) -> str:
-    if number:
+    """A decision row; `number` is an officer's block number to use, or (taken) one already used."""
+    if number and not taken:
         number = numbers.use_issued(session, scope, number, doc_type)
-    else:
+    elif not number:
         number = _number(session, unit_id, doc_type, today.year, scope.username)
     version = session.execute(text("SELECT facts_version FROM enf_case WHERE id = :c"), {"c": case_id}).scalar_one()
     with db.refusals(session, RULES):

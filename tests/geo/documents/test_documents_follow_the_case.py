@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.documents import drafting, forms
 from geo.infra.errors import Refused
 from tests.casework import ALL_CHECKS, scope, step, to_review
+from tests.geo.documents.test_documents import onsite_case
 
 pytestmark = pytest.mark.usefixtures("users")
 VIOLATED = {"violated": "《价格法》第十三条"}
@@ -36,3 +37,11 @@ def test_the_database_refuses_a_decision_document_issued_before_the_decision(ses
     doc = drafting.draft(session, officer, forms.Draft(template="penalty_decision", case_id=case["id"]))
     with pytest.raises(DBAPIError, match="document_before_approval"):
         session.execute(text("UPDATE document SET status = 'issued' WHERE id = :d"), {"d": doc["id"]})
+
+
+def test_a_simple_procedure_case_and_its_decision_have_one_number(session):
+    case = onsite_case(session)
+    decision_no = session.execute(
+        text("SELECT decision_no FROM case_decision WHERE case_id = :c"), {"c": case["id"]}
+    ).scalar_one()
+    assert case["case_no"] == decision_no  # 当场处罚决定书 and its case: one number (was 31号 and 21号)
