@@ -32,8 +32,19 @@ def issue(ctx: Context, scope: Scope | None, kit: forms.Kit, doc_id: int, body: 
         return drafting.issue(session, who, kit, doc_id, body)
 
 
+# Who may sign which slot: the handlers (and, on their terminal, the party or a witness); the head
+# and the reviewer only their own slots, through their own accounts.
+SIGN_PERMISSION = {
+    "officer": HANDLE,
+    "party": HANDLE,
+    "witness": HANDLE,
+    "head": "case.approve",
+    "reviewer": "case.review",
+}
+
+
 def sign(ctx: Context, scope: Scope | None, doc_id: int, body: forms.Sign) -> dict[str, Any]:
-    who = policy.authorize(scope, HANDLE)
+    who = policy.authorize(scope, SIGN_PERMISSION[body.signer_kind])
     with ctx.session() as session:
         return signing.sign(session, who, doc_id, body)
 

@@ -73,10 +73,11 @@ def issue(doc_id: int, body: forms.Issue) -> Any:
 @router.route(
     "POST",
     "/documents/<id:doc_id>/signatures",
-    permission="case.handle",
+    permission="case.view",  # which slot the caller may sign is the use case's rule (services.documents)
     body=forms.Sign,
     status=201,
-    summary="A handwritten signature (or a refusal) bound to the issued PDF's hash",
+    summary="A handwritten signature (or a refusal) bound to the issued PDF's hash; the head and the reviewer "
+    "sign their own slots through their own accounts",
 )
 def sign(doc_id: int, body: forms.Sign) -> Any:
     return document_uses.sign(services(), scope(), doc_id, body)

@@ -168,6 +168,10 @@ RULES: dict[str, tuple[str, str]] = {
         "执法人员签名须由本人账号签署",
         "an officer's signature comes from the officer's own account",
     ),
+    "signature_own_account": (
+        "负责人、审核人签名须由本人以本人账户签署，他人不得代签",
+        "the head's and the reviewer's slots are signed by them, through their own accounts",
+    ),
     "signature_once": ("每位执法人员对同一文书只签一次", "each officer signs a document once"),
     "signature_refusal_witness": (
         "当事人拒绝签名的，应注明理由并有见证人或执法记录仪记录",

@@ -22,10 +22,37 @@ from geo.infra.errors import Conflict, InvalidInput, Refused
 from geo.infra.requests import decode_file
 
 
+def _own_account_slot(session: Session, scope: Scope, doc: dict[str, Any], kind: str) -> tuple[str, str] | None:
+    """The head's and the reviewer's slots are signed by them, through their own accounts, never
+    for them: the organ head of the case's unit; a reviewer who gave an opinion on the case.
+    Returns (name, reference) of the signer, or None for the other slots."""
+    if kind not in ("head", "reviewer"):
+        return None
+    if doc["case_id"] is None:
+        raise Refused([{"rule": "signature_own_account"}], RULES)
+    unit = session.execute(text("SELECT unit_id FROM enf_case WHERE id = :c"), {"c": doc["case_id"]}).scalar()
+    in_scope = scope.district_wide or unit in (scope.unit_ids or ())
+    if kind == "head":
+        allowed = policy.allowed(scope, "case.approve") and in_scope
+    else:
+        allowed = (
+            session.execute(
+                text("SELECT 1 FROM case_review WHERE case_id = :c AND reviewer_user = :u AND opinion IS NOT NULL"),
+                {"c": doc["case_id"], "u": scope.user_id},
+            ).first()
+            is not None
+        )
+    if not allowed:
+        raise Refused([{"rule": "signature_own_account"}], RULES)
+    return scope.username, f"user:{scope.user_id}"
+
+
 def sign(session: Session, scope: Scope, doc_id: int, body: Sign) -> dict[str, Any]:
     """A signature on the terminal: bound to the PDF's hash, the signer, the device, the time, the place."""
     doc = _load(session, scope, doc_id, lock=True)
-    _authorize(session, scope, doc["case_id"], doc["inspection_id"])
+    own_slot = _own_account_slot(session, scope, doc, body.signer_kind)
+    if own_slot is None:  # the handlers' and the party's slots: on a handler's terminal
+        _authorize(session, scope, doc["case_id"], doc["inspection_id"])
     if body.client_key:
         done = session.execute(
             text("SELECT 1 FROM document_signature WHERE login = :u AND client_key = :k AND document_id = :d"),
@@ -37,7 +64,7 @@ def sign(session: Session, scope: Scope, doc_id: int, body: Sign) -> dict[str, A
         raise Refused([{"rule": "signature_status"}], RULES)
     if body.doc_sha256 != doc["pdf_sha256"]:
         raise Refused([{"rule": "signature_hash"}], RULES)
-    name, ref = body.signer_name, body.signer_ref
+    name, ref = own_slot or (body.signer_name, body.signer_ref)
     if body.signer_kind == "officer":
         officer = session.execute(
             text("SELECT name, cert_no FROM officer WHERE id = :o"), {"o": scope.officer_id}

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from geo.documents import drafting, forms
+from geo.documents import drafting, forms, signing
 from geo.infra.errors import Refused
 from tests.casework import ALL_CHECKS, scope, step, to_review
-from tests.geo.documents.test_documents import onsite_case
+from tests.geo.documents.test_documents import onsite_case, onsite_decision, signature_png
 
 pytestmark = pytest.mark.usefixtures("users")
 VIOLATED = {"violated": "《价格法》第十三条"}
@@ -45,3 +45,28 @@ def test_a_simple_procedure_case_and_its_decision_have_one_number(session):
         text("SELECT decision_no FROM case_decision WHERE case_id = :c"), {"c": case["id"]}
     ).scalar_one()
     assert case["case_no"] == decision_no  # 当场处罚决定书 and its case: one number (was 31号 and 21号)
+
+
+def test_the_heads_slot_is_signed_by_the_head_through_his_own_account(session, runtime):
+    officer = scope(session, "t-officer")
+    doc = drafting.issue(
+        session, officer, runtime.documents, onsite_decision(session, onsite_case(session))["id"], forms.Issue()
+    )
+    forged = forms.Sign(
+        signer_kind="head", signer_name="局长", doc_sha256=doc["pdf_sha256"], image_png=signature_png("局长")
+    )
+    with pytest.raises(Refused) as not_his:  # a handler signs nobody else's slot
+        signing.sign(session, officer, doc["id"], forged)
+    assert [v["rule"] for v in not_his.value.violations] == ["signature_own_account"]
+    head = scope(session, "t-organ_head")
+    signed = signing.sign(session, head, doc["id"], forged)
+    slot = next(s for s in signed["signatures"] if s["signer_kind"] == "head")
+    assert slot["signer_name"] == head.username  # his own account's name, whatever was typed
+    with pytest.raises(DBAPIError, match="signature_own_account"):  # nor by a row written by hand
+        session.execute(
+            text(
+                "INSERT INTO document_signature (document_id, signer_kind, signer_name, method, doc_hash_at_signing, "
+                "login) VALUES (:d, 'reviewer', '审核员', 'handwritten_capture', :h, 't-officer')"
+            ),
+            {"d": doc["id"], "h": doc["pdf_sha256"]},
+        )
