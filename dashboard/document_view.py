@@ -60,7 +60,7 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
     ]
     check = doc.get("verification")
     if check is not None:
-        ok = check["intact"] and check["trusted"]
+        ok = check["valid"]
         signer = (check["signatures"] or [{}])[0].get("signer", "")
         verdict = html.P(
             t("doc.verified", lang).format(signer=signer) if ok else t("doc.not_verified", lang),

@@ -155,15 +155,21 @@ def verify_file(session: Session | None, data: bytes) -> dict[str, Any]:
     if session is not None:
         known = (
             session.execute(
-                text("SELECT id, doc_no, status, template_code, void_reason FROM document WHERE sealed_sha256 = :h"),
+                text(
+                    "SELECT id, doc_no, status, template_code, void_reason, seal_serial FROM document "
+                    "WHERE sealed_sha256 = :h"
+                ),
                 {"h": render.sha256(data)},
             )
             .mappings()
             .first()
         )
         result["document"] = db.jsonable(dict(known)) if known else None
+        serials = {s.get("serial") for s in result["signatures"]}
+        if result["valid"] and known and known["seal_serial"] and serials != {known["seal_serial"]}:
+            result = seal.judged({**result, "problem": None}, "wrong_body")
         if known and known["status"] == "voided":
-            result["problem"] = f"the document was voided: {known['void_reason']}"
+            result = seal.judged({**result, "problem": f"the document was voided: {known['void_reason']}"}, "voided")
     return result
 
 

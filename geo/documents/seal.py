@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import io
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,38 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.infra.errors import Misconfigured, NotFound
+
+log = logging.getLogger("lawgrid.seal")
+
+# One verdict for the CLI, the API, the case file and the party's page: valid only when the file is
+# unchanged since its seal AND the seal's certificate chains to this installation's authority (and,
+# for a known document, is the sealing body's). Offline the signer cannot be checked: never "valid".
+VERDICTS = {
+    "valid": "the file is as the organ sealed it",
+    "unverified": "unchanged since it was signed, but who signed it was not checked (offline)",
+    "untrusted": "unchanged since it was signed, by a certificate this installation did not issue: not the seal",
+    "wrong_body": "sealed by a certificate other than the sealing body's",
+    "altered": "the file was changed after it was sealed",
+    "invalid": "not a sealed LawGrid document",
+    "voided": "the document was voided",
+}
+
+
+class _Quiet(logging.Handler):
+    """pyHanko's warnings (with tracebacks, for every untrusted certificate) go to our debug log,
+    never to the terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("%s: %s", record.name, record.getMessage())
+
+
+def _quiet_library_logs() -> None:
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        library = logging.getLogger(name)
+        if not any(isinstance(h, _Quiet) for h in library.handlers):
+            library.addHandler(_Quiet())
+            library.propagate = False
+
 
 CERT_YEARS = 10
 
@@ -231,13 +264,14 @@ def verify(pdf: bytes, authority: bytes | None) -> dict[str, Any]:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
+    _quiet_library_logs()
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         sigs = reader.embedded_signatures
     except Exception as exc:  # a file that is no PDF at all
-        return {"intact": False, "signatures": [], "problem": f"not a readable PDF: {exc}"}
+        return judged({"intact": False, "signatures": [], "problem": f"not a readable PDF: {exc}"}, "invalid")
     if not sigs:
-        return {"intact": False, "signatures": [], "problem": "the PDF carries no signature"}
+        return judged({"intact": False, "signatures": [], "problem": "the PDF carries no signature"}, "invalid")
     roots = list(load_certs_from_pemder_data(authority)) if authority else []
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
     out = []
@@ -273,4 +307,20 @@ def verify(pdf: bytes, authority: bytes | None) -> dict[str, Any]:
             if all(s.get("intact") for s in out)
             else "a signature does not match the file: it was altered"
         )
+        return judged(result, "altered")
+    if authority is None:
+        return judged(result, "unverified")
+    return judged(result, "valid" if result["trusted"] else "untrusted")
+
+
+def judged(result: dict[str, Any], verdict: str) -> dict[str, Any]:
+    """The result with its one verdict: `valid` (bool), `verdict` (a code) and `problem` (words,
+    None only when valid)."""
+    result["verdict"] = verdict
+    result["valid"] = verdict == "valid"
+    if verdict != "valid":
+        result.setdefault("problem", VERDICTS[verdict])
+        result["problem"] = result["problem"] or VERDICTS[verdict]
+    else:
+        result["problem"] = None
     return result

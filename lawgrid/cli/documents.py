@@ -43,10 +43,10 @@ def cmd_verify_document(args) -> int:
     known = result.get("document")
     if known:
         print(f"LawGrid document {known['id']} {known['doc_no'] or ''} ({known['template_code']}, {known['status']})")
-    verdict = "INTACT" if result["intact"] and (args.offline or result["trusted"]) else "FAILED"
-    print(f"{verdict}: {result.get('problem', 'the file is as the organ sealed it')}")
+    verdict = "VALID" if result["valid"] else str(result["verdict"]).upper()
+    print(f"{verdict}: {result['problem'] or 'the file is as the organ sealed it'}")
     print(json.dumps(result, ensure_ascii=False, default=str))
-    return 0 if verdict == "INTACT" and not (known and known["status"] == "voided") else 1
+    return 0 if result["valid"] else 1
 
 
 def cmd_seal(args) -> int:

@@ -198,9 +198,9 @@ def test_a_decision_over_the_api_retried_once_signed_sealed_and_verified_by_the_
     monkeypatch.setenv("LAWGRID_DATABASE_URL", db_url)
     assert cli.main(["verify-document", str(good)]) == 0
     out = capsys.readouterr().out
-    assert "INTACT" in out and issued["doc_no"] in out
+    assert "VALID: the file is as the organ sealed it" in out and issued["doc_no"] in out
     assert cli.main(["verify-document", str(bad_file)]) == 1
-    assert "FAILED" in capsys.readouterr().out
+    assert "ALTERED" in capsys.readouterr().out
 
     # drafted at the desk, signed on the terminal: it waits in the officer's list until he signs
     receipt = client.post(

@@ -70,3 +70,47 @@ def test_the_heads_slot_is_signed_by_the_head_through_his_own_account(session, r
             ),
             {"d": doc["id"], "h": doc["pdf_sha256"]},
         )
+
+
+def test_a_seal_made_with_a_self_made_certificate_is_never_valid(
+    session, runtime, tmp_path, capsys, monkeypatch, db_url
+):
+    """One verdict everywhere: a PDF signed by a certificate named after the organ but not issued
+    by this installation is `untrusted` online and `unverified` offline, never valid; the CLI says so
+    in the same words, exits 1, and prints no library traceback."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from geo.documents import reading, seal
+    from lawgrid import cli
+
+    officer = scope(session, "t-officer")
+    doc = drafting.issue(
+        session, officer, runtime.documents, onsite_decision(session, onsite_case(session))["id"], forms.Issue()
+    )
+    pdf = bytes(session.execute(text("SELECT pdf FROM document WHERE id = :d"), {"d": doc["id"]}).scalar_one())
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = seal._name("滨海新区市场监管局", "滨海新区市场监管局")
+    cert = seal._issue(name, key, name, key, authority=False)
+    forged = seal.SealKey(
+        serial=format(cert.serial_number, "x"),
+        subject="滨海新区市场监管局",
+        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
+        key_pem=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"x")
+        ),
+        authority_pem=cert.public_bytes(serialization.Encoding.PEM),
+    )
+    fake = seal.sign(pdf, forged, b"x", reason="盖章", location="滨海", when=dt.datetime.now(dt.UTC))
+    online = reading.verify_file(session, fake)
+    assert online["intact"] and not online["valid"] and online["verdict"] == "untrusted" and online["problem"]
+    offline = reading.verify_file(None, fake)
+    assert offline["verdict"] == "unverified" and not offline["valid"]
+    path = tmp_path / "fake.pdf"
+    path.write_bytes(fake)
+    capsys.readouterr()
+    assert cli.main(["verify-document", "--offline", str(path)]) == 1
+    said = capsys.readouterr()
+    assert "UNVERIFIED" in said.out and "INTACT" not in said.out and "Traceback" not in said.err
