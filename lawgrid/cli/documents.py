@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from lawgrid.cli.common import runtime as _runtime
+from lawgrid.embedded_db import EmbeddedCluster
+from lawgrid.settings import load_settings
 
 
 def register(sub: Any) -> None:
@@ -34,6 +36,15 @@ def cmd_verify_document(args) -> int:
     if args.offline:
         result = reading.verify_file(None, data)
     else:
+        settings = load_settings()
+        if not settings.database_url and not EmbeddedCluster(settings.resolved_data_dir).initialised():
+            # a check never creates an installation: here there is none to check against
+            print(
+                f"lawgrid: verify-document: no LawGrid installation at {settings.resolved_data_dir} "
+                "(set LAWGRID_DATA_DIR or LAWGRID_DATABASE_URL, or use --offline)",
+                file=sys.stderr,
+            )
+            return 2
         with _runtime().session() as session:
             result = reading.verify_file(session, data)
     for sig in result["signatures"]:

@@ -148,3 +148,23 @@ def test_the_demo_keeps_its_accounts_private_stays_quiet_and_takes_its_simulator
     finally:
         demo.kill()
         demo.wait(30)
+
+
+def test_verify_document_never_creates_an_installation(tmp_path):
+    """Run where there is no installation, the check says so and leaves nothing behind (it started a
+    second, empty database before)."""
+    pdf = tmp_path / "some.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n%%EOF\n")
+    empty = tmp_path / "nowhere"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAWGRID_")}
+    env["LAWGRID_DATA_DIR"] = str(empty)
+    result = subprocess.run(
+        [sys.executable, "-m", "lawgrid.cli", "verify-document", str(pdf)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "no LawGrid installation" in result.stderr
+    assert not empty.exists()
