@@ -16,6 +16,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.auth import current_scope, require
+from dashboard.components.filters import domain_options, township_options
 from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.i18n import t
@@ -86,14 +87,13 @@ def render(lang):
     scope = current_scope()
     with _runtime().session() as session:
         domains = queries.domains(session)
-        towns = sorted(queries.township_names(session).items())
+        towns = queries.township_names(session)
         officers = registers.officer_choices(session, scope.unit_ids)
-    name_key = "en" if lang == "en" else "zh"
     sections = [html.H2(t("desk.heading", lang), style={"fontSize": "16px"})]
     if policy.allowed(scope, "task.create"):
         sections.append(_complaint_form(lang))
     if policy.allowed(scope, "plan.draw"):
-        sections.append(_plan_form(lang, domains, towns, name_key))
+        sections.append(_plan_form(lang, domains, towns))
     sections.append(
         html.Div(
             className="lg-panel",
@@ -132,7 +132,7 @@ def _complaint_form(lang: str):
     )
 
 
-def _plan_form(lang: str, domains: list[dict], towns: list[tuple[str, str]], name_key: str):
+def _plan_form(lang: str, domains: list[dict], towns: dict[str, str]):
     today = dt.datetime.now(BEIJING).date()
     return html.Div(
         className="lg-panel",
@@ -145,12 +145,12 @@ def _plan_form(lang: str, domains: list[dict], towns: list[tuple[str, str]], nam
                 dcc.Dropdown(
                     id=ids.DESK_PLAN_DOMAINS,
                     multi=True,
-                    options=[{"label": d[name_key], "value": d["key"]} for d in domains],
+                    options=domain_options(domains, lang),
                 ),
             ),
             _field(
                 t("desk.towns", lang),
-                dcc.Dropdown(id=ids.DESK_PLAN_TOWNS, multi=True, options=[{"label": n, "value": c} for c, n in towns]),
+                dcc.Dropdown(id=ids.DESK_PLAN_TOWNS, multi=True, options=township_options(towns)),
             ),
             _field(t("desk.share", lang), dcc.Input(id=ids.DESK_PLAN_SHARE, type="number", min=0.1, max=100, value=5)),
             _field(
