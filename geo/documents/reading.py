@@ -152,6 +152,8 @@ def verify_file(session: Session | None, data: bytes) -> dict[str, Any]:
     """`seal.verify` against this installation's authority, and what LawGrid knows of the file."""
     authority = seal.authority_pem(session) if session is not None else None
     result = seal.verify(data, authority)
+    if session is not None and result["verdict"] == "unverified":  # online, and no seal was ever issued here
+        result = seal.judged({**result, "problem": None}, "untrusted")
     if session is not None:
         known = (
             session.execute(
