@@ -34,7 +34,8 @@ def install_errors(server: Flask) -> None:
     def integrity_error(exc: IntegrityError) -> Any:
         # A reference to a row that is not there, or a duplicate the core did not foresee.
         log.warning("the database refused a write on %s: %s", request.path, exc.orig)
-        return jsonify(error="conflict", detail=f"the request conflicts with stored data: {exc.orig}"[:300]), 409
+        # the database's own words stay in the log: they name tables and values (never echoed)
+        return jsonify(error="conflict", detail="the request conflicts with stored data"), 409
 
     @server.errorhandler(DBAPIError)
     def database_refusal(exc: DBAPIError) -> Any:
@@ -48,4 +49,4 @@ def install_errors(server: Flask) -> None:
     @server.errorhandler(DataError)
     def database_data_error(exc: DataError) -> Any:
         log.warning("the database refused a value on %s: %s", request.path, exc.orig)
-        return jsonify(error="bad_request", detail=f"a value is out of range or malformed: {exc.orig}"[:300]), 400
+        return jsonify(error="bad_request", detail="a value is out of range or malformed"), 400

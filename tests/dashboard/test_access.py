@@ -359,3 +359,20 @@ def test_an_id_out_of_range_is_a_json_404_for_every_method(app, users):
             found = getattr(client, method)(f"/api/documents/{doc_id}", headers=headers, json={})
             assert found.status_code == 404, (method, doc_id, found.status_code)
             assert found.get_json()["error"] == "not_found"
+
+
+def test_a_nul_in_any_text_is_refused_by_field_and_no_database_message_is_echoed(app, users):
+    client = app.server.test_client()
+    answer = client.post("/api/auth/token", json={"username": "t-\u0000admin", "password": PASSWORD})
+    assert answer.status_code == 400
+    body = answer.get_json()
+    assert body["detail"] == "username: text may not contain the NUL character"
+    token = client.post("/api/auth/token", json={"username": users["admin"], "password": PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    nested = client.post(
+        "/api/case-sources",
+        json={"kind": "complaint", "summary": "ok", "reporter": {"name": "\u0000"}},
+        headers=headers,
+    )
+    assert nested.status_code == 400 and nested.get_json()["detail"].startswith("reporter.name:")
+    assert "byte sequence" not in nested.get_data(as_text=True)
