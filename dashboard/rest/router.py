@@ -172,30 +172,7 @@ def json_body() -> Any:
         raise InvalidInput("send a JSON object (Content-Type: application/json)")
     if not isinstance(body, dict):
         raise InvalidInput(f"send a JSON object, not a JSON {type(body).__name__}")
-    where = _nul_at(body, "")
-    if where is not None:  # text never holds NUL (PostgreSQL refuses it): said by field, before any query
-        raise InvalidInput(f"{where or 'body'}: text may not contain the NUL character")
     return body
-
-
-def _nul_at(value: Any, path: str) -> str | None:
-    """The path of the first text (key or value) holding a NUL character, if any."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return here
-            found = _nul_at(item, here)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _nul_at(item, f"{path}[{i}]")
-            if found is not None:
-                return found
-    return None
 
 
 def respond(result: Any, default_status: int) -> Any:

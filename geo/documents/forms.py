@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from geo.documents import render
 
@@ -26,7 +26,15 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-Value = str | bool | float | int | list[str] | None
+def _no_nul(value: Any) -> Any:
+    """Text never holds NUL (PostgreSQL refuses it): said here, by field, before any query."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("text may not contain the NUL character")
+    return value
+
+
+Value = Annotated[str | bool | float | int | list[str] | None, AfterValidator(_no_nul)]
 
 
 class Draft(Body):
