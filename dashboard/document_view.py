@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard.auth import require
 from dashboard.context import attempt, services
@@ -23,7 +23,10 @@ from services import documents as document_uses
 DRAFT_TEMPLATE = "case-doc-template"
 DRAFT_BUTTON = "case-doc-draft"
 DRAFT_MESSAGE = "case-doc-message"
-DESK_TEMPLATES = ("penalty_notice", "penalty_decision", "service_receipt", "inquiry_record")
+DRAFT_FIELDS = "case-doc-fields"
+FIELD = "case-doc-field"
+SEAL = "case-doc-seal"
+ON_SITE_ONLY = ("onsite_record", "onsite_decision")  # made on the terminal, at the scene
 
 
 def section(docs: list[dict[str, Any]], lang: str | None) -> html.Div:
@@ -31,7 +34,7 @@ def section(docs: list[dict[str, Any]], lang: str | None) -> html.Div:
     en = lang == "en"
     rows: list[Any] = [_row(d, lang) for d in docs] or [html.Li(t("case.none", lang))]
     with _runtime().session() as session:
-        templates = [x for x in documents_templates.listing(session) if x["code"] in DESK_TEMPLATES]
+        templates = [x for x in documents_templates.listing(session) if x["code"] not in ON_SITE_ONLY]
     form = html.Div(
         [
             dcc.Dropdown(
@@ -40,6 +43,7 @@ def section(docs: list[dict[str, Any]], lang: str | None) -> html.Div:
                 placeholder=t("doc.template", lang),
                 clearable=False,
             ),
+            html.Div(id=DRAFT_FIELDS, className="lg-doc-fields"),
             html.Button(t("doc.draft", lang), id=DRAFT_BUTTON, className="lg-button"),
             html.Div(id=DRAFT_MESSAGE, role="status"),
         ],
@@ -59,6 +63,7 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
         for s in doc["signatures"]
     ]
     check = doc.get("verification")
+    verdict: Any
     if check is not None:
         ok = check["valid"]
         signer = (check["signatures"] or [{}])[0].get("signer", "")
@@ -69,6 +74,10 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
         )
     elif doc["signatures_missing"]:
         verdict = html.P(t("doc.missing", lang) + "：" + "，".join(doc["signatures_missing"]))
+    elif doc["status"] == "issued":  # every signature is there: the organ may seal it
+        verdict = html.Button(
+            t("doc.seal", lang), id={"type": SEAL, "doc": doc["id"]}, className="lg-button", **{"data-seal": doc["id"]}
+        )
     else:
         verdict = None
     return html.Li(
@@ -91,18 +100,97 @@ def _beijing(at: str) -> str:
 
 def register(app: dash.Dash, case_id_store: str, done_store: str, lang_store: str) -> None:
     app.callback(
+        Output(DRAFT_FIELDS, "children"),
+        Input(DRAFT_TEMPLATE, "value"),
+        State(lang_store, "data"),
+        prevent_initial_call=True,
+    )(fields)
+    app.callback(
         Output(DRAFT_MESSAGE, "children"),
         Output(done_store, "data", allow_duplicate=True),
         Input(DRAFT_BUTTON, "n_clicks"),
         State(DRAFT_TEMPLATE, "value"),
+        State({"type": FIELD, "key": ALL}, "value"),
+        State({"type": FIELD, "key": ALL}, "id"),
         State(case_id_store, "data"),
         State(lang_store, "data"),
         State(done_store, "data"),
         prevent_initial_call=True,
     )(draft)
+    app.callback(
+        Output(DRAFT_MESSAGE, "children", allow_duplicate=True),
+        Output(done_store, "data", allow_duplicate=True),
+        Input({"type": SEAL, "doc": ALL}, "n_clicks"),
+        State(lang_store, "data"),
+        State(done_store, "data"),
+        prevent_initial_call=True,
+    )(seal)
 
 
-def draft(clicks: int | None, template: str | None, case_ref: dict[str, Any] | None, lang: str, done: int) -> Any:
+def fields(template: str | None, lang: str | None) -> Any:
+    """The fields the officer fills in (the case fills the others): a choice where the template
+    names its values, a box for yes/no, a line or an area for text."""
+    require("case.handle")
+    if not template:
+        return []
+    with _runtime().session() as session:
+        spec = documents_templates.get(session, template)
+    out = []
+    for f in spec.fields:
+        if f.locked:
+            continue
+        key = {"type": FIELD, "key": f.key}
+        control: Any
+        if f.choices:
+            control = dcc.Dropdown(id=key, options=f.choices, clearable=True)
+        elif f.type == "bool":
+            control = dcc.Checklist(id=key, options=[{"label": t("doc.yes", lang), "value": "yes"}], value=[])
+        elif f.type == "longtext":
+            control = dcc.Textarea(id=key, style={"width": "100%", "height": "48px"})
+        else:
+            hint = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM"}.get(f.type, "")
+            control = dcc.Input(id=key, type="text", placeholder=hint or t("doc.from_case", lang) * bool(f.source))
+        label = f.label + (" *" if f.required else "")
+        attrs: dict[str, Any] = {"data-doc-field": f.key}
+        out.append(html.Label([html.Span(label, className="lg-field-name"), control], **attrs))
+    return out
+
+
+def _given(values: list[Any], keys: list[dict[str, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for value, key in zip(values, keys, strict=True):
+        if isinstance(value, list):
+            value = "yes" in value
+            if not value:
+                continue
+        elif value in (None, ""):
+            continue  # left empty: the case's value, if it has one
+        elif isinstance(value, str) and len(value) == 16 and value[10] == " ":
+            value = value.replace(" ", "T")  # a datetime as typed
+        out[key["key"]] = value
+    return out
+
+
+def seal(clicks: list[int | None], lang: str, done: int) -> Any:
+    who = require("case.handle")
+    if not ctx.triggered_id or not any(clicks):
+        return no_update, no_update
+    doc_id = int(ctx.triggered_id["doc"])
+    sealed, error = attempt(document_uses.seal, services(), who, _runtime().documents, doc_id)
+    if error is not None:
+        return explain(error, lang), no_update
+    return t("doc.sealed", lang).format(no=sealed["doc_no"] or ""), (done or 0) + 1
+
+
+def draft(
+    clicks: int | None,
+    template: str | None,
+    values: list[Any],
+    keys: list[dict[str, str]],
+    case_ref: dict[str, Any] | None,
+    lang: str,
+    done: int,
+) -> Any:
     """Draft from the case's values; issue it at once when the case fills every required field
     (the officer signs it on the terminal), else say what is left to fill in."""
     who = require("case.handle")
@@ -113,7 +201,10 @@ def draft(clicks: int | None, template: str | None, case_ref: dict[str, Any] | N
     case_id = int((case_ref or {}).get("id") or 0)
     context = services()
     made, error = attempt(
-        document_uses.draft, context, who, forms.Draft.model_validate({"template": template, "case_id": case_id})
+        document_uses.draft,
+        context,
+        who,
+        forms.Draft.model_validate({"template": template, "case_id": case_id, "fields": _given(values, keys)}),
     )
     if error is None:
         issued, error = attempt(

@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from demo import paperwork
 from geo.access import accounts
 from geo.cases import clocks, forms, machine, sources, workdays
 from geo.cases.items import model, store
 from geo.coverage import facts
+from geo.documents import forms as documents
 from geo.infra.errors import LawGridError
 from geo.infra.timezone import today as beijing_today
 from services import cases as case_uses
@@ -80,10 +82,16 @@ def lawful_proposal(item: model.Item) -> dict[str, Any]:
 
 
 def seed_cases(
-    session: Session, n: int = 60, *, today: dt.date | None = None, stop_before: str | None = None
+    session: Session,
+    kit: documents.Kit,
+    n: int = 60,
+    *,
+    today: dt.date | None = None,
+    stop_before: str | None = None,
 ) -> dict[str, Any]:
     """n ordinary cases spread over the units holding a penalty power, stopped at every step
-    (or all just before the step `stop_before`, e.g. "decide" for the benchmark)."""
+    (or all just before the step `stop_before`, e.g. "decide" for the benchmark). Notices and
+    decisions are served with their sealed documents and 送达回证 (demo.paperwork)."""
     today = today or beijing_today()
     units = session.execute(
         text(
@@ -151,6 +159,8 @@ def seed_cases(
                 day = max(day, _after_notice(session, case["id"]))
             day = min(day, today)
             try:
+                if name in paperwork.SERVED:
+                    data = paperwork.service(session, actors[who], kit, case["id"], paperwork.SERVED[name], day)
                 case = case_uses.perform(uses, actors[who], case["id"], name, data, today=day)
             except LawGridError:  # a step refused on these dates (e.g. the window): the case waits there
                 break

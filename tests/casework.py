@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import cache
 from typing import Any
 
 from sqlalchemy import text
 
+from demo import paperwork
 from geo.access import accounts
 from geo.cases import forms, machine, workdays
 from geo.dispatch import tasks
+from geo.documents import forms as forms_documents
+from geo.infra.timezone import today as beijing_today
+from lawgrid.runtime import fonts
+from lawgrid.settings import Settings
 from services import cases as case_uses
 from services.context import within
+from tests.conftest import SEAL_PASSPHRASE
 
 REPORT = {
     "facts": "超标价销售商品，有价签照片与销售记录为证",
@@ -83,7 +90,18 @@ def file(session, *, today: dt.date | None = None, **overrides: Any) -> dict[str
     )
 
 
+@cache
+def kit() -> forms_documents.Kit:
+    """Rendering and sealing as the test runtime does them (tests.conftest's seal passphrase)."""
+    return forms_documents.Kit(fonts(Settings().font_cache_dir), SEAL_PASSPHRASE.encode())
+
+
 def step(session, case: dict[str, Any], who: str, name: str, today: dt.date | None = None, **data: Any) -> dict:
+    """One step through the use cases. `notify` and `serve` with no request are done as the
+    officers do them: the sealed 告知书 or 决定书 served directly that day, proved by a sealed 送达回证."""
+    if name in paperwork.SERVED and not data:
+        served = "notice" if name == "notify" else "decision"
+        data = paperwork.service(session, scope(session, who), kit(), case["id"], served, today or beijing_today())
     return case_uses.perform(within(session), scope(session, who), case["id"], name, data, today=today)
 
 
@@ -94,12 +112,15 @@ def to_review(session, today: dt.date | None = None, **overrides: Any) -> dict[s
     return step(session, case, "t-officer", "close_investigation", today, **REPORT)
 
 
-def to_notified(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
+def to_approved(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
     case = to_review(session, today, **overrides)
     reviewer = "t-legal_reviewer" if case["legal_review_required"] else "t-case_reviewer"
     case = step(session, case, reviewer, "review", today, opinion="agree", checks=ALL_CHECKS, discretion="accept")
-    case = step(session, case, "t-organ_head", "approve", today)
-    return step(session, case, "t-officer", "notify", today)
+    return step(session, case, "t-organ_head", "approve", today)
+
+
+def to_notified(session, today: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
+    return step(session, to_approved(session, today, **overrides), "t-officer", "notify", today)
 
 
 def after_window(session, case: dict[str, Any]) -> dt.date:

@@ -169,6 +169,11 @@ CASE_STRINGS: dict[str, dict[str, str]] = {
         "en": "Issued {no}: the officers sign it on their terminals",
     },
     "doc.pdf": {"zh": "查看 PDF", "en": "Open PDF"},
+    "doc.seal": {"zh": "加盖电子印章", "en": "Seal"},
+    "doc.sealed": {"zh": "已盖章 {no}", "en": "Sealed {no}"},
+    "doc.yes": {"zh": "是", "en": "yes"},
+    "doc.from_case": {"zh": "留空则取自案件", "en": "empty: the case's value"},
+    "case.pick.receipt": {"zh": "{title} · 送达 {what} · {at}", "en": "{title} · serves {what} · {at}"},
     "doc.refused": {"zh": "拒绝签名", "en": "refused"},
     "doc.missing": {"zh": "尚缺签名", "en": "Missing signatures"},
     "doc.verified": {

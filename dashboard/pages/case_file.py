@@ -24,6 +24,7 @@ from dashboard.i18n import t
 from geo.cases import discretion, machine, views
 from geo.cases.items import model as items_model
 from geo.cases.items import store
+from geo.documents import reading as document_reading
 from geo.infra.errors import NotFound, explain
 from services import cases as case_uses
 
@@ -276,7 +277,10 @@ def choose(clicks, lang, case_ref):
     name = ctx.triggered_id["action"]
     step = machine.ACTIONS[name]
     paths = _fields(step.body)
-    labelled = _choices(int((case_ref or {}).get("id") or 0), lang) if any(".tier" in p for p, _ in paths) else {}
+    case_id = int((case_ref or {}).get("id") or 0)
+    labelled = _choices(case_id, lang) if any(".tier" in p for p, _ in paths) else {}
+    if any(p in PROOFS for p, _ in paths):
+        labelled.update(_proofs(case_id))
     fields = [_widget(path, annotation, labelled.get(path.rsplit(".", 1)[-1])) for path, annotation in paths]
     return html.Div(
         [
@@ -318,6 +322,32 @@ def _choices(case_id: int, lang: str | None) -> dict[str, list[dict[str, str]]]:
         if item is not None:
             tiers = item.statutory.tiers if item.statutory else []
             out["tier"] = [{"label": f"{x.label} · {items_model.range_text(x.fine)}", "value": x.id} for x in tiers]
+    return out
+
+
+# The sealed documents a service step names, offered by their titles (送达回证, 送达地址确认书).
+PROOFS = {"receipt_id": "service_receipt", "confirmation_id": "address_confirmation"}
+
+
+def _proofs(case_id: int) -> dict[str, list[dict[str, Any]]]:
+    with _runtime().session() as session:
+        docs = [
+            d
+            for d in attempt(document_reading.for_case, session, require("case.view"), case_id)[0] or []
+            if d["status"] == "sealed"
+        ]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for field, template in PROOFS.items():
+        out[field] = [
+            {
+                "label": " · ".join(
+                    str(x) for x in (d["title"], (d.get("body") or {}).get("served_document"), d["sealed_at"][:10]) if x
+                ),
+                "value": d["id"],
+            }
+            for d in docs
+            if d["template_code"] == template
+        ]
     return out
 
 

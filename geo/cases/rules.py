@@ -236,6 +236,18 @@ RULES: dict[str, tuple[str, str]] = {
         "对当事人的同一个违法行为，不得给予两次以上罚款的行政处罚（处罚法第二十九条）",
         "one act of a party is fined once (Art. 29)",
     ),
+    "service_document": (
+        "告知、送达以送达已盖章的告知书、决定书为准；纸质文书须作为补录并写明文书编号",
+        "notice and service serve the sealed 告知书 or 决定书; a paper one is a back-entry with its number",
+    ),
+    "service_receipt": (
+        "送达以已盖章的送达回证为凭，送达日期和方式以送达回证为准（程序规定第八十二条）",
+        "service is proved by the sealed 送达回证, which gives its date and method (程序规定 第八十二条)",
+    ),
+    "public_notice_period": (
+        "公告送达自公告发布之日起经过三十日视为送达（程序规定第八十二条）",
+        "public notice is deemed served 30 days after it is announced",
+    ),
     "back_entry": (
         "补录过去日期的行为须写明补录理由及纸质文书编号",
         "an act dated before today is a back-entry (补录): give its reason and the paper document's number",

@@ -53,17 +53,22 @@ def check(session: Session, case_id: int, step: str, body: BaseModel, today: dt.
     back = getattr(body, "back_entry", None)
     if day is None:
         return None
+    in_order(session, case_id, step, day, today)
+    if day < today:
+        if back is None:
+            raise Refused([{"rule": "back_entry"}], RULES)
+        return {"act_on": day.isoformat(), "reason": back.reason, "paper_no": back.paper_no}
+    return None
+
+
+def in_order(session: Session, case_id: int, step: str, day: dt.date, today: dt.date) -> None:
+    """The act's day is not in the future nor before its predecessor's."""
     if day > today:
         raise Refused([{"rule": "date_in_future"}], RULES)
     _, name, sql = PREDECESSOR[step]
     floor = session.execute(text(sql), {"c": case_id}).scalar()
     if floor is not None and day < floor:
         raise Refused([{"rule": "date_order", "before": name, "floor": floor.isoformat()}], RULES)
-    if day < today:
-        if back is None:
-            raise Refused([{"rule": "back_entry"}], RULES)
-        return {"act_on": day.isoformat(), "reason": back.reason, "paper_no": back.paper_no}
-    return None
 
 
 def filing(received_on: dt.date, filed_on: dt.date) -> None:

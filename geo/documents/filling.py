@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.cases.items import store
-from geo.cases.rules import PENALTY_LABELS, RULES, hearing_right
+from geo.cases.rules import PENALTY_LABELS, RULES, hearing_basis, hearing_basis_text, hearing_right
 from geo.documents import render
 from geo.documents.forms import SIGNER_ROLES
 from geo.documents.templates import Template
@@ -85,6 +85,12 @@ def context(session: Session, case_id: int | None, inspection_id: int | None) ->
         if case["proposed"]:
             ctx["proposal.text"] = penalty_text(case["proposed"])
             ctx["proposal.hearing_right"] = hearing_right(case["proposed"], case["party_kind"], item_hearing)
+            basis = hearing_basis(case["proposed"], case["party_kind"], item_hearing)
+            ctx["proposal.hearing_basis"] = (
+                hearing_basis_text(basis, case["party_kind"])
+                if basis
+                else "拟作出的处罚不属于依法应当告知听证权利的情形"
+            )
         decision = (
             session.execute(text("SELECT * FROM case_decision WHERE case_id = :c"), {"c": case_id}).mappings().first()
         )
@@ -96,6 +102,17 @@ def context(session: Session, case_id: int | None, inspection_id: int | None) ->
                 "自收到本决定书之日起十五日内，持缴款码到代收银行或通过电子支付缴纳；"
                 "到期不缴纳的，每日按罚款数额的百分之三加处罚款"
             )
+        notice = session.execute(
+            text(
+                "SELECT doc_no FROM document WHERE case_id = :c AND template_code = 'penalty_notice' "
+                "AND status = 'sealed' ORDER BY id DESC LIMIT 1"
+            ),
+            {"c": case_id},
+        ).scalar()
+        if notice:
+            ctx["notice.title_no"] = f"行政处罚告知书（{notice}）"
+        # the document a 送达回证 proves: the decision once made, else the notice
+        ctx["served.title_no"] = ctx.get("decision.title_no") or ctx.get("notice.title_no")
         unit_id, key = case["unit_id"], {"i": int(case_id)}
     else:
         task = (
@@ -155,6 +172,8 @@ def _fill(template: Template, ctx: dict[str, Any], given: dict[str, Any], old: d
                 raise Refused([{"rule": "document_field_locked", "field": f.key}], RULES)
             out[f.key] = db.jsonable({"v": from_case})["v"]
         elif f.key in given:
+            if f.choices and given[f.key] not in (None, "") and given[f.key] not in f.choices:
+                raise InvalidInput(f"fields.{f.key}: one of {'、'.join(f.choices)}")
             out[f.key] = given[f.key]
         elif f.key not in out:
             out[f.key] = db.jsonable({"v": from_case})["v"]

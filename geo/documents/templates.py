@@ -30,6 +30,7 @@ class TemplateField(Spec):
     source: str | None = Field(None, alias="from", description="a value of the case context, e.g. case.party_name")
     required: bool = False
     locked: bool = Field(False, description="always the case's value: the officer cannot overwrite it")
+    choices: list[str] = Field(default_factory=list, max_length=20, description="the only values the field takes")
 
 
 class Signer(Spec):

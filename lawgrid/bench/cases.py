@@ -109,8 +109,8 @@ def run(runtime, args) -> dict:
     with db.session_scope(sessions) as s:
         bulk_cases(s, n, today)
     with db.session_scope(sessions) as s:
-        seed_cases(s, 60, today=today)  # cases at every step, walked through the real procedure
-        seed_cases(s, SAMPLES, today=today, stop_before="decide")  # the transition sample
+        seed_cases(s, runtime.documents, 60, today=today)  # cases at every step, walked through the real procedure
+        seed_cases(s, runtime.documents, SAMPLES, today=today, stop_before="decide")  # the transition sample
         s.execute(text("ANALYZE"))
 
     with db.session_scope(sessions) as s:

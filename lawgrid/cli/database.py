@@ -83,4 +83,4 @@ def seed_demo_cases(runtime, n: int = 60) -> dict:
     from demo.cases import seed_cases
 
     with runtime.session() as session:
-        return seed_cases(session, n)
+        return seed_cases(session, runtime.documents, n)

@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from demo import paperwork
+from geo.infra.timezone import today as beijing_today
 from tests.casework import handlers, violation
 from tests.conftest import PASSWORD
+from tests.geo.documents.test_documents import pdf_text
 from tests.webutil import browser_login
 
 pytestmark = pytest.mark.usefixtures("users")
@@ -44,6 +47,91 @@ def take(page, url: str, action: str, *, fill=None, pick=None, tick=()) -> None:
     page.click("#case-submit")
     page.wait_for_selector("#case-ok, #case-error")
     assert page.locator("#case-error").count() == 0, page.locator("#case-error").inner_text()
+
+
+def desk_document(page, url: str, title: str, **fields: str) -> None:
+    """Draft a document at the desk from the case; it is issued at once when complete."""
+    page.goto(url)
+    choose(page, "#case-doc-template", title)
+    for key, value in fields.items():
+        control = page.locator(f'[data-doc-field="{key}"]')
+        control.wait_for()
+        if control.locator(".dash-dropdown").count():
+            choose(page, f'[data-doc-field="{key}"] .dash-dropdown', value)
+        else:
+            control.locator("input, textarea").first.fill(value)
+    page.click("#case-doc-draft")
+    message = page.locator("#case-doc-message")
+    page.wait_for_function("() => document.querySelector('#case-doc-message').innerText.trim().length > 0")
+    assert "已出具" in message.inner_text(), message.inner_text()
+
+
+def seal_newest(page, url: str, title: str) -> None:
+    page.goto(url)
+    row = page.locator("#case-edocs > li", has_text=title).last
+    row.locator("[data-seal]").click()
+    page.wait_for_function("() => document.querySelector('#case-doc-message').innerText.trim().length > 0")
+    assert "已盖章" in page.locator("#case-doc-message").inner_text(), page.locator("#case-doc-message").inner_text()
+
+
+def terminal_post(page, path: str, body: dict) -> tuple[int, str]:
+    """A request as the officer's terminal sends it (its page's CSRF token, his session)."""
+    return tuple(
+        page.evaluate(
+            """async ([path, body]) => {
+                const r = await fetch(path, {method: "POST", body: JSON.stringify(body), headers: {
+                    "Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf}});
+                return [r.status, await r.text()];
+            }""",
+            [path, body],
+        )
+    )
+
+
+def serve_with_receipt(page, live_app, engine, url: str, case_id: int, day: str) -> None:
+    """The 送达回证 drafted at the desk, signed on the terminal by the officer and by the party
+    (on the officer's terminal, handed over), then sealed at the desk."""
+    desk_document(page, url, "送达回证", method="直接送达", served_at=f"{day} 10:30", place="当事人经营场所")
+    with Session(engine) as s:
+        doc = s.execute(
+            text(
+                "SELECT id, pdf_sha256 FROM document WHERE case_id = :c AND template_code = 'service_receipt' "
+                "AND status = 'issued' ORDER BY id DESC LIMIT 1"
+            ),
+            {"c": case_id},
+        ).one()
+    page.goto(live_app["url"] + "/m")
+    for kind, name in (("officer", None), ("party", "当事人代表")):
+        body = {"signer_kind": kind, "doc_sha256": doc.pdf_sha256, "image_png": paperwork.signature_png()}
+        status, answer = terminal_post(
+            page, f"/api/documents/{doc.id}/signatures", body | ({"signer_name": name} if name else {})
+        )
+        assert status == 201, answer
+    seal_newest(page, url, "送达回证")
+
+
+# What the served PDFs say, opened as the user opens them (the case file's PDF link).
+PRINTED = {
+    "penalty_notice": ("行政处罚告知书", "听证权利依据", "五个工作日"),
+    "penalty_decision": ("行政处罚决定书", "十五日内", "申请行政复议"),
+    "service_receipt": ("送达回证", "直接送达", "当事人经营场所"),
+}
+
+
+def opened_pdf(page, live_app, engine, case_id: int, template: str) -> str:
+    with Session(engine) as s:
+        doc = s.execute(
+            text(
+                "SELECT id FROM document WHERE case_id = :c AND template_code = :t AND status = 'sealed' "
+                "ORDER BY id LIMIT 1"
+            ),
+            {"c": case_id, "t": template},
+        ).scalar_one()
+    answer = page.request.get(f"{live_app['url']}/api/documents/{doc}.pdf")
+    assert answer.ok and answer.headers["content-type"] == "application/pdf"
+    verdict = page.request.get(f"{live_app['url']}/api/documents/{doc}/verify").json()
+    assert verdict["verdict"] == "valid", verdict  # sealed by the organ, unchanged
+    return "".join(pdf_text(answer.body()).split())
 
 
 def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, engine):
@@ -93,7 +181,13 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     take(reviewer, case_url, "review", pick={"opinion": "agree", "discretion": "accept"}, tick=["checks"])
 
     take(head, case_url, "approve")
-    take(officer, case_url, "notify")
+    case_id = int(case_url.rsplit("/", 1)[-1])
+    today = beijing_today().isoformat()
+    # the notice: the sealed 告知书 served, proved by a 送达回证 signed on the terminal and sealed
+    desk_document(officer, case_url, "行政处罚告知书")
+    seal_newest(officer, case_url, "行政处罚告知书")
+    serve_with_receipt(officer, live_app, engine, case_url, case_id, today)
+    take(officer, case_url, "notify", pick={"receipt_id": "送达回证"})
 
     head.goto(case_url)
     refused = head.locator('[data-refused="decide"]')
@@ -102,7 +196,17 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
 
     take(officer, case_url, "waive", fill={"note": "当事人书面放弃陈述、申辩和听证"})
     take(head, case_url, "decide", pick={"kind": "penalty"})
-    take(officer, case_url, "serve")
+    desk_document(officer, case_url, "行政处罚决定书")
+    seal_newest(officer, case_url, "行政处罚决定书")
+    serve_with_receipt(officer, live_app, engine, case_url, case_id, today)
+    take(officer, case_url, "serve", pick={"receipt_id": "行政处罚决定书"})
+    opened = {code: opened_pdf(officer, live_app, engine, case_id, code) for code in PRINTED}
+    for code, words in PRINTED.items():
+        for word in words:
+            assert word in opened[code], f"{code}: {word}"
+    with Session(engine) as s:
+        number = s.execute(text("SELECT decision_no FROM case_decision WHERE case_id = :c"), {"c": case_id}).scalar()
+    assert number in opened["penalty_decision"]  # the 决定书 bears the decision's number
     take(officer, case_url, "record_performance", fill={"reference": "非税缴款书 1201160000001"})
     take(head, case_url, "close")
 

@@ -27,7 +27,7 @@ from geo.infra.errors import NotFound
 
 @action("notify", ("送达告知书", "Serve the notice"), ("approved",), "case.handle", Serve, handler=True)
 def _notify(ctx: Ctx, body: Serve) -> Step:
-    on = _serve(ctx, body, "notice")
+    on, method = _serve(ctx, body, "notice")
     proposed = ctx.case["proposed"]
     basis = hearing_basis(proposed, ctx.case["party_kind"], _item_hearing(ctx))
     right = bool(basis)
@@ -53,7 +53,7 @@ def _notify(ctx: Ctx, body: Serve) -> Step:
         "hearing_basis": hearing_basis_text(basis, ctx.case["party_kind"]),
         "response_due": due.isoformat(),
         "proposed": proposed,
-        "method": body.method,
+        "method": method,
     }
 
 

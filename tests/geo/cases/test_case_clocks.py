@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from geo.access import accounts
 from geo.cases import clocks, machine, workdays
 from geo.infra.errors import Conflict
-from tests.casework import ALL_CHECKS, file, scope, to_review
+from tests.casework import ALL_CHECKS, file, kit, scope, to_review
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("users")
@@ -109,7 +109,7 @@ def test_two_reviewers_racing_on_one_case_exactly_one_wins(engine):
 def test_demo_cases_cover_the_states_with_clocks_near_and_past_due(session):
     from demo.cases import seed_cases
 
-    made = seed_cases(session, 36)
+    made = seed_cases(session, kit(), 36)
     assert made["cases"] == 36 and made["sources"] >= 3
     states = set(session.execute(text("SELECT status FROM enf_case WHERE created_by LIKE 'seed-head-%'")).scalars())
     assert {"filed", "investigating", "under_review", "awaiting_approval", "notified", "decided", "closed"} <= states

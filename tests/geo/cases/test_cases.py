@@ -44,7 +44,7 @@ def test_an_ordinary_case_from_filing_to_closing(session):
         text("SELECT decision_no FROM case_decision WHERE case_id = :c"), {"c": case["id"]}
     ).scalar_one()
     assert decision.startswith("津滨U001罚决〔") and decision.endswith("号")
-    case = step(session, case, "t-officer", "serve", day, method="direct", receiver="当事人")
+    case = step(session, case, "t-officer", "serve", day)  # the sealed 决定书, proved by a sealed 送达回证
     assert case["status"] == "executing"  # the fine is owed: the payment issue's hook
     case = step(session, case, "t-officer", "record_performance", day, reference="银行流水 2026120100001")
     case = step(session, case, "t-organ_head", "close", day)
