@@ -39,10 +39,10 @@ def add_evidence(ctx: Context, scope: Scope | None, task_id: int, body: onsite.E
         return onsite.add_evidence(session, who, task_id, body)
 
 
-def photo(ctx: Context, scope: Scope | None, evidence_id: int) -> tuple[str, bytes]:
-    """(MIME type, bytes) of a photo of a task in the caller's scope."""
+def photo(ctx: Context, scope: Scope | None, evidence_id: int, *, original: bool = False) -> tuple[str, bytes]:
+    """(MIME type, bytes) of a photo of a task in the caller's scope: to display, or as captured."""
     who = policy.authorize(scope, "view")
     with ctx.session() as session:
-        task_id, mime, content = onsite.photo(session, evidence_id)
+        task_id, mime, content = onsite.photo(session, evidence_id, original=original)
         policy.task_in_scope(session, who, task_id)
     return mime, content

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard.context import scope, services
 from dashboard.rest.router import Router
@@ -49,9 +50,20 @@ def add_evidence(task_id: int, body: onsite.Evidence) -> Any:
     return onsite_uses.add_evidence(services(), scope(), task_id, body)
 
 
+class PhotoQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    original: bool = Field(False, description="the photo as captured (the evidence), as a download")
+
+
 @router.route(
-    "GET", "/evidence/<id:evidence_id>", permission="view", produces="image/jpeg|image/png", summary="A photo"
+    "GET",
+    "/evidence/<id:evidence_id>",
+    permission="view",
+    query=PhotoQuery,
+    produces="image/jpeg|image/png|image/webp",
+    summary="A photo: the JPEG LawGrid made to display it, or the original as captured",
 )
-def evidence_file(evidence_id: int) -> Any:
-    mime, content = onsite_uses.photo(services(), scope(), evidence_id)
-    return Response(content, mimetype=mime)
+def evidence_file(evidence_id: int, query: PhotoQuery) -> Any:
+    mime, content = onsite_uses.photo(services(), scope(), evidence_id, original=query.original)
+    headers = {"Content-Disposition": f"attachment; filename=evidence-{evidence_id}"} if query.original else {}
+    return Response(content, mimetype=mime, headers=headers)

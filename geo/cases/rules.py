@@ -179,6 +179,10 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "signature_device": ("签名设备须为本人使用的终端", "the signing device must be bound to you"),
     "checklist_on_site": ("到达现场后才能填写检查清单", "the checklist is filled in on site"),
+    "evidence_on_site": (
+        "证据在现场检查中采集；任务未到达现场或已完成的，不得添加证据",
+        "evidence is captured on site: not before arriving, nor on a finished task",
+    ),
     "evidence_hash": ("照片与拍摄时的哈希值不符", "the photo does not match the hash taken at capture"),
     "signatures_missing": ("文书缺少模板要求的签名，不能盖章", "the document lacks signatures its template asks for"),
     "seal_body": ("本单位未登记执法主体，无法加盖电子印章", "the unit has no enforcement body to seal with"),

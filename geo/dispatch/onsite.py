@@ -18,12 +18,11 @@ from geo.access import policy
 from geo.access.accounts import Scope
 from geo.cases.rules import RULES
 from geo.dispatch import model, tasks
-from geo.infra import audit, db
+from geo.infra import audit, db, images
 from geo.infra.errors import InvalidInput, NotFound, Refused
 from geo.infra.requests import decode_file
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
-PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"RIFF": "image/webp"}
 
 
 class Body(BaseModel):
@@ -93,14 +92,15 @@ def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -
     have = db.retried(session, "evidence", scope.username, body.client_key)
     if have is not None:
         return _one(session, have)
-    content = mime = digest = None
+    status = session.execute(text("SELECT status FROM inspection WHERE id = :i"), {"i": task_id}).scalar()
+    if status != "on_site":  # evidence is captured at the scene, not added to a finished task
+        raise Refused([{"rule": "evidence_on_site"}], RULES)
+    content = mime = digest = display = None
     if body.kind == "photo":
         if not body.image:
             raise InvalidInput("image: the photo is required")
         raw = decode_file(body.image, "image", MAX_PHOTO_BYTES)
-        mime = next((m for magic, m in PHOTO_TYPES.items() if raw.startswith(magic)), None)
-        if mime is None:
-            raise InvalidInput("image: a JPEG, PNG or WebP photo")
+        mime, display = images.photo(raw)  # decoded as what it claims, bounded, re-encoded to show
         digest = hashlib.sha256(raw).hexdigest()
         if body.sha256 and body.sha256 != digest:
             raise Refused([{"rule": "evidence_hash"}], RULES)
@@ -112,11 +112,11 @@ def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -
     evidence_id = session.execute(
         text(
             """INSERT INTO evidence (inspection_id, kind, note, content, mime, sha256, taken_at, geom, device_id,
-                                     client_key, created_by)
+                                     client_key, created_by, display)
                VALUES (:i, :k, :n, :c, :m, :h, :t,
                        CASE WHEN CAST(:lat AS float8) IS NULL THEN NULL
                             ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
-                       :d, :key, :by) RETURNING id"""
+                       :d, :key, :by, :shown) RETURNING id"""
         ),
         {
             "i": task_id,
@@ -131,6 +131,7 @@ def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -
             "d": body.device_id,
             "key": body.client_key,
             "by": scope.username,
+            "shown": display,
         },
     ).scalar_one()
     audit.record(
@@ -180,11 +181,15 @@ def officer_card(session: Session, officer_id: int | None) -> dict[str, Any] | N
     return {"officer": dict(row), "devices": [dict(d) for d in devices]}
 
 
-def photo(session: Session, evidence_id: int) -> tuple[int, str, bytes]:
-    """(the inspection, the MIME type, the bytes) of a photo kept as evidence."""
+def photo(session: Session, evidence_id: int, *, original: bool = False) -> tuple[int, str, bytes]:
+    """(the inspection, the MIME type, the bytes) of a photo: the JPEG LawGrid made to display it,
+    or the original as captured (the evidence itself)."""
     row = session.execute(
-        text("SELECT inspection_id, mime, content FROM evidence WHERE id = :e AND kind = 'photo'"), {"e": evidence_id}
+        text("SELECT inspection_id, mime, content, display FROM evidence WHERE id = :e AND kind = 'photo'"),
+        {"e": evidence_id},
     ).first()
     if row is None:
         raise NotFound(f"no photo {evidence_id}")
-    return int(row.inspection_id), str(row.mime), bytes(row.content)
+    if original or row.display is None:  # photos kept before 0029 have no derivative
+        return int(row.inspection_id), str(row.mime), bytes(row.content)
+    return int(row.inspection_id), "image/jpeg", bytes(row.display)

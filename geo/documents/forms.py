@@ -10,7 +10,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from geo.documents import render
 
 MAX_SIGNATURE_BYTES = 512 * 1024
-PNG = b"\x89PNG\r\n\x1a\n"
 SIGNER_ROLES = {"officer": "执法人员", "party": "当事人", "witness": "见证人", "reviewer": "审核人", "head": "负责人"}
 
 

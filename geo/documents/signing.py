@@ -15,9 +15,9 @@ from geo.cases.rules import RULES
 from geo.documents import render, seal, templates
 from geo.documents.drafting import after_approval
 from geo.documents.filling import context, page
-from geo.documents.forms import MAX_SIGNATURE_BYTES, PNG, Kit, Sign
+from geo.documents.forms import MAX_SIGNATURE_BYTES, Kit, Sign
 from geo.documents.reading import _audit, _authorize, _load, signatures, view
-from geo.infra import db
+from geo.infra import db, images
 from geo.infra.errors import Conflict, InvalidInput, Refused
 from geo.infra.requests import decode_file
 
@@ -131,12 +131,10 @@ def sign(session: Session, scope: Scope, doc_id: int, body: Sign) -> dict[str, A
 
 
 def _png(data: str | None) -> bytes:
+    """The drawn signature decoded as a PNG within its limits and re-encoded (geo.infra.images)."""
     if not data:
         raise InvalidInput("image_png: the signature image is required (or refused with a reason)")
-    raw = decode_file(data, "image_png", MAX_SIGNATURE_BYTES)
-    if not raw.startswith(PNG):
-        raise InvalidInput(f"image_png: a PNG of at most {MAX_SIGNATURE_BYTES // 1024} KB")
-    return raw
+    return images.signature_png(decode_file(data, "image_png", MAX_SIGNATURE_BYTES))
 
 
 def seal_document(
