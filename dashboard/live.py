@@ -58,6 +58,15 @@ def unit_room(unit_id: int) -> str:
     return f"unit:{unit_id}"
 
 
+def officer_room(officer_id: int) -> str:
+    """A personal role's own room: his crew's positions and alarms while on a task together,
+    and his tasks' changes (never his unit's)."""
+    return f"officer:{officer_id}"
+
+
+CREW_REFRESH_S = 5.0  # who is on a task with whom, re-read this often (and at once on a task change)
+
+
 class LivePush:
     def __init__(self, socketio: SocketIO, sessions, interval_s: float = 0.2):
         self.socketio = socketio
@@ -67,6 +76,8 @@ class LivePush:
         self._lock = threading.Lock()
         self._units: dict[int, int] = {}
         self._units_loaded = 0.0
+        self._crews: dict[int, frozenset[int]] = {}
+        self._crews_loaded = -CREW_REFRESH_S
         self._stop = threading.Event()
         self._wake = threading.Event()  # set when something waits to be pushed
         self._thread: threading.Thread | None = None
@@ -128,6 +139,9 @@ class LivePush:
         unit = self._unit_of(device_id) if device_id is not None else None
         if unit is not None:
             self.socketio.emit(event, payload, to=unit_room(unit), namespace=NAMESPACE)
+        crew = self._crew_of(device_id) if device_id is not None else frozenset()
+        if crew:
+            self.socketio.emit(event, payload, to=[officer_room(o) for o in sorted(crew)], namespace=NAMESPACE)
 
     def emit_inspection(self, view: dict, units: set[int]) -> None:
         """A task changed: tell the district and every unit that could act on it."""
@@ -139,6 +153,11 @@ class LivePush:
         self.socketio.emit("inspection", payload, to=DISTRICT_ROOM, namespace=NAMESPACE)
         for unit in units:
             self.socketio.emit("inspection", payload, to=unit_room(unit), namespace=NAMESPACE)
+        if payload["officers"]:
+            self.socketio.emit(
+                "inspection", payload, to=[officer_room(o) for o in payload["officers"]], namespace=NAMESPACE
+            )
+        self._crews_loaded = -CREW_REFRESH_S  # crews may have changed: re-read before the next push
 
     def on_arrivals(self, task_ids: list[int]) -> None:
         """Called from the ingest thread when telemetry puts crews on site."""
@@ -162,6 +181,13 @@ class LivePush:
                 self._units = fleet.device_units(s)
             self._units_loaded = time.monotonic()
         return self._units.get(device_id)
+
+    def _crew_of(self, device_id: int) -> frozenset[int]:
+        if time.monotonic() - self._crews_loaded > CREW_REFRESH_S:
+            with db.session_scope(self.sessions) as s:
+                self._crews = fleet.crew_audience(s)
+            self._crews_loaded = time.monotonic()
+        return self._crews.get(device_id, frozenset())
 
     def _changed(self, rows: list[list]) -> list[list]:
         """Only what the map would draw differently: a device that moved or changed state,
@@ -201,6 +227,14 @@ class LivePush:
                         by_unit.setdefault(unit, []).append(row)
                 for unit, unit_rows in by_unit.items():
                     self.socketio.emit("positions", unit_rows, to=unit_room(unit), namespace=NAMESPACE)
+                by_crew: dict[frozenset[int], list] = {}
+                for row in rows:
+                    crew = self._crew_of(row[0])
+                    if crew:
+                        by_crew.setdefault(crew, []).append(row)
+                for crew, crew_rows in by_crew.items():  # an officer sees his crew, while on a task together
+                    rooms = [officer_room(o) for o in sorted(crew)]
+                    self.socketio.emit("positions", crew_rows, to=rooms, namespace=NAMESPACE)
                 self.batches_sent += 1
             except Exception:
                 log.exception("live push failed")
@@ -284,7 +318,10 @@ def install(socketio: SocketIO) -> None:
         scope = scope_from_request(auth.get("token") if isinstance(auth, dict) else None)
         if scope is None:
             raise ConnectionRefusedError("log in first")
-        if scope.district_wide:
+        if scope.personal:  # his own crew's, never his unit's (geo.access.accounts.PERSONAL_ROLES)
+            if scope.officer_id is not None:
+                join_room(officer_room(scope.officer_id))
+        elif scope.district_wide:
             join_room(DISTRICT_ROOM)
         else:
             for unit in scope.unit_ids:

@@ -132,7 +132,7 @@ def render_queue(lang, _event, _done, _tick):
     lang = lang or "zh"
     scope = current_scope()
     with _runtime().session() as session:
-        tasks = dispatch_tasks.list_tasks(session, None if scope.district_wide else sorted(scope.unit_ids))
+        tasks = dispatch_tasks.list_tasks(session, **policy.task_listing(scope))
     rows = [
         html.Button(
             id={"type": ids.QUEUE_TASK, "id": task["id"]},

@@ -14,6 +14,7 @@ from pydantic import Field
 from dashboard.context import runtime, scope, services
 from dashboard.rest.router import Router
 from dashboard.rest.types import Code, Id, IsoTime, Listing, Model, Query, Text
+from geo.access import policy
 from geo.dispatch import model, tasks
 from geo.infra.errors import InvalidInput
 from services import dispatch as dispatching
@@ -92,10 +93,9 @@ class QueueQuery(Query):
     summary="The queue by priority then due time: ?status=open|all|<status>",
 )
 def list_inspections(query: QueueQuery) -> Any:
-    who = scope()
-    units = None if who.district_wide else sorted(who.unit_ids or ())
     with runtime().session() as session:
-        return {"inspections": tasks.list_tasks(session, units, query.status, query.limit)}
+        listing = policy.task_listing(scope())
+        return {"inspections": tasks.list_tasks(session, status=query.status, limit=query.limit, **listing)}
 
 
 @router.route(

@@ -36,6 +36,11 @@ UNIT_SCOPED_ROLES = (
     "organ_head",
     "hearing_officer",
 )
+# Roles that act on their own work, not their unit's: an officer sees his own tasks, his own
+# devices' tracks and the live positions of his crew while on a task together; reviewers and
+# hearing officers see the cases they act on, and no one's position.
+PERSONAL_ROLES = ("officer", "legal_reviewer", "case_reviewer", "hearing_officer")
+ON_TASK = ("assigned", "accepted", "en_route", "on_site")  # a crew is together on its task
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable ... 4 very unguessable
 THROTTLE_FAILURES = 5  # failures within the window lock the account...
@@ -67,6 +72,46 @@ class Scope:
     @property
     def district_wide(self) -> bool:
         return self.unit_ids is None
+
+    @property
+    def personal(self) -> bool:
+        return self.role in PERSONAL_ROLES
+
+    def people_filter(self, officer_column: str, unit_column: str) -> tuple[str, dict[str, Any]]:
+        """SQL condition restricting the officers whose devices, positions and alarms are shown:
+        the scope's units; for a personal role, the caller and his crew while on a task together
+        (nobody, for a reviewer or a hearing officer)."""
+        if not self.personal:
+            return self.unit_filter(unit_column)
+        if self.officer_id is None:
+            return "false", {}
+        return (
+            f"""{officer_column} IN (SELECT CAST(:scope_me AS int) UNION
+                SELECT mate.officer_id FROM inspection_officer me
+                JOIN inspection i ON i.id = me.inspection_id AND i.status = ANY(:scope_on_task)
+                JOIN inspection_officer mate ON mate.inspection_id = i.id WHERE me.officer_id = :scope_me)""",
+            {"scope_me": self.officer_id, "scope_on_task": list(ON_TASK)},
+        )
+
+    def case_filter(self, alias: str = "e") -> tuple[str, dict[str, Any]]:
+        """SQL condition on enf_case `alias`: the scope's units; for a personal role, the cases
+        he acts on (an officer: those he handles; a reviewer: those sent to review, waiting or
+        reviewed; a hearing officer: those whose hearing waits for a host or is his)."""
+        cond, params = self.unit_filter(f"{alias}.unit_id")
+        if not self.personal:
+            return cond, params
+        mine = {
+            "officer": f"""EXISTS (SELECT 1 FROM case_officer co WHERE co.case_id = {alias}.id
+                           AND co.officer_id = :scope_me)""",
+            "legal_reviewer": f"EXISTS (SELECT 1 FROM case_review r WHERE r.case_id = {alias}.id)",
+            "hearing_officer": f"""EXISTS (SELECT 1 FROM case_hearing h WHERE h.case_id = {alias}.id
+                                   AND (h.host_user IS NULL OR h.host_user = :scope_user))""",
+        }
+        mine["case_reviewer"] = mine["legal_reviewer"]
+        return (
+            f"{cond} AND {mine[self.role]}",
+            {**params, "scope_me": self.officer_id or 0, "scope_user": self.user_id},
+        )
 
     def unit_filter(self, column: str) -> tuple[str, dict[str, Any]]:
         """SQL condition restricting `column` (a unit id) to this scope, and its params."""

@@ -10,6 +10,7 @@ by `record_refusal` in a transaction of its own."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,10 +82,19 @@ def may_override(scope: Scope) -> None:
         raise Forbidden("only an administrator may override the rules", rule="role:task.override")
 
 
+def task_listing(scope: Scope) -> dict[str, Any]:
+    """The task list's scope: the caller's units, or for a personal role the tasks he is crew
+    on (a reviewer or a hearing officer: none)."""
+    if scope.personal:
+        return {"unit_ids": None, "crew_of": scope.officer_id or 0}
+    return {"unit_ids": None if scope.district_wide else sorted(_units(scope)), "crew_of": None}
+
+
 def task_in_scope(session: Session, scope: Scope, task_id: int) -> None:
     """A task is in scope if it is assigned to one of the caller's units, or unassigned and
-    one of his units could take it; an officer's session sees only the tasks he is crew on."""
-    if scope.role == "officer":
+    one of his units could take it; a personal role (an officer) sees only the tasks he is
+    crew on."""
+    if scope.personal:
         crew = session.execute(
             text("SELECT 1 FROM inspection_officer WHERE inspection_id = :i AND officer_id = :o"),
             {"i": task_id, "o": scope.officer_id},

@@ -51,6 +51,11 @@ def load(session: Session, scope: Scope, case_id: int, *, lock: bool = False) ->
         raise NotFound(f"no case {case_id}")
     if not scope.district_wide and row["unit_id"] not in (scope.unit_ids or ()):
         raise NotFound(f"no case {case_id} in your scope", rule="unit_scope")
+    if scope.personal:  # the cases he acts on (geo.access.accounts.Scope.case_filter)
+        cond, params = scope.case_filter("e")
+        mine = session.execute(text(f"SELECT 1 FROM enf_case e WHERE e.id = :i AND {cond}"), {"i": case_id, **params})
+        if mine.first() is None:
+            raise NotFound(f"no case {case_id} of yours", rule="case_scope")
     return dict(row)
 
 

@@ -48,7 +48,7 @@ def list_cases(
     limit: int = 200,
     offset: int = 0,
 ) -> dict[str, Any]:
-    cond, params = scope.unit_filter("e.unit_id")
+    cond, params = scope.case_filter("e")
     if status == "open":
         cond += f" AND {OPEN_FILTER}"
     elif status and status != "all":
@@ -194,6 +194,9 @@ def _documents(case: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[
 
 def warnings_board(session: Session, scope: Scope, limit: int = 500) -> dict[str, Any]:
     cond, params = scope.unit_filter("w.unit_id")
+    if scope.personal:  # the warnings of the cases he acts on
+        mine, params = scope.case_filter("e")
+        cond += f" AND w.case_id IN (SELECT e.id FROM enf_case e WHERE {mine})"
     by_unit = session.execute(
         text(
             f"""SELECT w.unit_id, u.name AS unit_name, w.level, count(*) AS n

@@ -310,11 +310,16 @@ def task_view(session: Session, task_id: int) -> dict[str, Any]:
 
 
 def list_tasks(
-    session: Session, unit_ids: list[int] | None = None, status: str = "open", limit: int = 500
+    session: Session,
+    unit_ids: list[int] | None = None,
+    status: str = "open",
+    limit: int = 500,
+    *,
+    crew_of: int | None = None,
 ) -> list[dict[str, Any]]:
     """The queue, by priority then due time. status: open (not completed or cancelled), all,
     or one status. A unit-scoped dispatcher sees his units' tasks and the unassigned ones his
-    units could take."""
+    units could take; with crew_of, only the tasks that officer is crew on (0: none)."""
     if status not in ("open", "all", *STATUSES):
         raise DispatchError(f"status must be open, all or one of {', '.join(STATUSES)}")
     rows = (
@@ -332,10 +337,12 @@ def list_tasks(
           AND (CAST(:units AS int[]) IS NULL OR i.unit_id = ANY(CAST(:units AS int[]))
                OR (i.unit_id IS NULL AND EXISTS (SELECT 1 FROM power_item p WHERE p.domain_key = i.domain_key
                                                  AND p.unit_id = ANY(CAST(:units AS int[])))))
+          AND (CAST(:crew AS int) IS NULL OR EXISTS (SELECT 1 FROM inspection_officer c
+                                                     WHERE c.inspection_id = i.id AND c.officer_id = :crew))
         ORDER BY i.priority, i.due_at, i.id LIMIT :limit
         """
             ),
-            {"units": unit_ids, "limit": limit, "status": status},
+            {"units": unit_ids, "limit": limit, "status": status, "crew": crew_of},
         )
         .mappings()
         .all()

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.access import accounts
 from geo.access.accounts import Scope
 from geo.infra import db, errors
 from geo.places import queries
@@ -16,7 +17,7 @@ Conflict = errors.Conflict
 
 
 def devices(session: Session, scope: Scope) -> list[dict[str, Any]]:
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     rows = session.execute(
         text(
             f"""
@@ -34,7 +35,7 @@ def devices(session: Session, scope: Scope) -> list[dict[str, Any]]:
 
 def device_names(session: Session, scope: Scope) -> dict[str, list[Any]]:
     """{device id: [officer, unit, kind, identifier]}, compact, for the map's finder and labels."""
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     rows = session.execute(
         text(
             f"""SELECT d.id, o.name, u.name, d.kind, d.identifier FROM device d JOIN officer o ON o.id = d.officer_id
@@ -45,12 +46,12 @@ def device_names(session: Session, scope: Scope) -> dict[str, list[Any]]:
     return {str(r[0]): [r[1], r[2], r[3], r[4]] for r in rows}
 
 
-ON_TASK = ("assigned", "accepted", "en_route", "on_site")
+ON_TASK = accounts.ON_TASK
 
 
 def devices_on_task(session: Session, scope: Scope) -> list[int]:
     """Visible devices whose officer is in the crew of an inspection under way."""
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     return list(
         session.execute(
             text(
@@ -64,7 +65,12 @@ def devices_on_task(session: Session, scope: Scope) -> list[int]:
 
 
 def device_visible(session: Session, scope: Scope, device_id: int) -> bool:
-    where, params = scope.unit_filter("o.unit_id")
+    """A device in the caller's scope; for a personal role, his own device only (its track
+    history says where he was, his crew-mates' do not concern him)."""
+    if scope.personal:
+        where, params = "o.id = CAST(:scope_me AS int)", {"scope_me": scope.officer_id}
+    else:
+        where, params = scope.unit_filter("o.unit_id")
     return (
         session.execute(
             text(f"SELECT 1 FROM device d LEFT JOIN officer o ON o.id = d.officer_id WHERE d.id = :d AND {where}"),
@@ -74,9 +80,24 @@ def device_visible(session: Session, scope: Scope, device_id: int) -> bool:
     )
 
 
+def crew_audience(session: Session) -> dict[int, frozenset[int]]:
+    """device id -> the officers who see it live besides its unit: the crew of every task its
+    officer is on (he and his crew-mates, while on the task together)."""
+    rows = session.execute(
+        text(
+            """SELECT d.id, array_agg(DISTINCT mate.officer_id) FROM device d
+               JOIN inspection_officer me ON me.officer_id = d.officer_id
+               JOIN inspection i ON i.id = me.inspection_id AND i.status = ANY(:on_task)
+               JOIN inspection_officer mate ON mate.inspection_id = i.id GROUP BY d.id"""
+        ),
+        {"on_task": list(ON_TASK)},
+    ).all()
+    return {int(device): frozenset(officers) for device, officers in rows}
+
+
 def officers_live(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Every visible officer with the freshest position of his devices."""
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     rows = session.execute(
         text(
             f"""
@@ -106,7 +127,7 @@ def device_units(session: Session) -> dict[int, int]:
 
 
 def alarms(session: Session, scope: Scope, status: str | None = "open", limit: int = 200) -> list[dict[str, Any]]:
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     rows = session.execute(
         text(
             f"""
@@ -133,7 +154,7 @@ def live_alarms(session: Session, scope: Scope, limit: int = 100) -> dict[str, A
     acknowledged, oldest first within each, with the officer, unit, device kind and township.
     Every SOS is listed however many others there are; the rest up to `limit`. `counts` has
     every kind's total."""
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     select = f"""
         SELECT a.id, a.kind, a.status, a.at, coalesce(a.last_at, a.at) AS last_at, a.repeats,
                a.device_id, d.kind AS device_kind, d.identifier, a.officer_id, o.name AS officer,
@@ -165,7 +186,7 @@ def live_alarms(session: Session, scope: Scope, limit: int = 100) -> dict[str, A
 
 def transition_alarm(session: Session, scope: Scope, alarm_id: int, action: str, comment: str) -> dict[str, Any]:
     """Acknowledge (open -> acknowledged) or resolve (open/acknowledged -> resolved)."""
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     current = session.execute(
         text(
             f"""SELECT a.status FROM alarm a LEFT JOIN officer o ON o.id = a.officer_id
@@ -212,7 +233,7 @@ def alarms_by_id(session: Session, alarm_id: int) -> dict[str, Any]:
 
 def alarm_heat(session: Session, scope: Scope, since: Any, cell_deg: float = 0.01) -> dict[str, Any]:
     """Alarms since a time, counted on a grid of cell_deg squares, as GeoJSON polygons."""
-    where, params = scope.unit_filter("o.unit_id")
+    where, params = scope.people_filter("o.id", "o.unit_id")
     rows = session.execute(
         text(
             f"""
