@@ -23,10 +23,8 @@ from ingest.jt808.profiles import DEFAULT_BY_KIND as DEFAULT_PROFILE
 NULL = r"\N"
 
 
-def terminal_id(device: dict) -> str:
-    """The terminal id a seeded JT/T 808 device registers with: the last seven digits of its
-    number, as the simulator's terminals send."""
-    return device["identifier"][-7:] if device["protocol"] == "jt808" else NULL
+def _or_null(value: str | None) -> str:
+    return value if value else NULL
 
 
 ORG_TABLES = "position, device, officer_area, officer, power_item, enforcement_body, unit_area, enforcement_unit"
@@ -100,11 +98,11 @@ def seed_organisation(session: Session, *, officers: int, seed: int, today: dt.d
     copy_text(
         session,
         "device",
-        ("kind", "protocol", "identifier", "officer_id", "profile", "terminal_id"),
+        ("kind", "protocol", "identifier", "officer_id", "profile", "terminal_id", "device_key"),
         [
             "".join(
                 f"{d['kind']}\t{d['protocol']}\t{d['identifier']}\t{d['officer_id']}\t{DEFAULT_PROFILE[d['kind']]}\t"
-                f"{terminal_id(d)}\n"
+                f"{_or_null(d['terminal_id'])}\t{_or_null(d['device_key'])}\n"
                 for d in devices
             )
         ],

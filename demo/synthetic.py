@@ -1,9 +1,11 @@
 """A synthetic but plausible Binhai registry: units, bodies, power list, officers, devices
-and targets. Pure generation (numpy, shapely), no database; deterministic for a seed."""
+and targets. Pure generation (numpy, shapely), no database; deterministic for a seed, except the
+devices' secrets (终端ID, keys), drawn from `secrets`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -295,11 +297,31 @@ def build_officers(org: Organisation, n: int, rng: np.random.Generator, today: d
 
 
 def build_devices(officers: list[dict]) -> list[dict]:
-    """Two per officer: a phone running Traccar Client (OsmAnd) and a body camera on JT/T 808."""
+    """Two per officer: a phone running Traccar Client (OsmAnd) with its own secret key, and a
+    body camera on JT/T 808 with its own random 终端ID (never derived from its number: a
+    registration names it, so guessing it must not be possible)."""
     devices = []
     for o in officers:
-        devices.append(dict(kind="terminal", protocol="osmand", identifier=f"{800000 + o['id']}", officer_id=o["id"]))
-        devices.append(dict(kind="body_camera", protocol="jt808", identifier=f"0138{o['id']:08d}", officer_id=o["id"]))
+        devices.append(
+            dict(
+                kind="terminal",
+                protocol="osmand",
+                identifier=f"{800000 + o['id']}",
+                officer_id=o["id"],
+                device_key=secrets.token_urlsafe(18),
+                terminal_id=None,
+            )
+        )
+        devices.append(
+            dict(
+                kind="body_camera",
+                protocol="jt808",
+                identifier=f"0138{o['id']:08d}",
+                officer_id=o["id"],
+                device_key=None,
+                terminal_id=secrets.token_hex(4)[:7].upper(),
+            )
+        )
     return devices
 
 

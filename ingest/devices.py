@@ -19,8 +19,12 @@ class DeviceRefused(RuntimeError):
 
 
 class Jt808Terminal:
-    def __init__(self, phone: str, host: str, port: int, *, version: int | None = None):
+    """A terminal: registers with its 终端ID (the platform gives the authentication code only to
+    the terminal the device was imported with), then authenticates with the code."""
+
+    def __init__(self, phone: str, host: str, port: int, *, terminal_id: str, version: int | None = None):
         self.phone, self.host, self.port, self.version = phone, host, port, version
+        self.terminal_id = terminal_id
         self.serial = 0
         self.auth_code: str | None = None
         self.reader: Any = None  # asyncio.StreamReader once connected
@@ -89,7 +93,7 @@ class Jt808Terminal:
 
     async def register(self) -> str:
         result, code = await asyncio.wait_for(
-            self.send(frames.REGISTER, messages.registration_body(self.phone[-7:], is_2019=self.version is not None)),
+            self.send(frames.REGISTER, messages.registration_body(self.terminal_id, is_2019=self.version is not None)),
             10,
         )
         if result != frames.REG_OK:
@@ -118,10 +122,11 @@ class Jt808Terminal:
 
 
 class OsmAndPhone:
-    """Traccar Client over HTTP/1.1 keep-alive: query-string positions."""
+    """Traccar Client over HTTP/1.1 keep-alive: query-string positions. With its key, the
+    phone's server URL is http://HOST:PORT/k/KEY, so every request goes under that path."""
 
-    def __init__(self, device_id: str, host: str, port: int):
-        self.device_id, self.host, self.port = device_id, host, port
+    def __init__(self, device_id: str, host: str, port: int, *, key: str | None = None):
+        self.device_id, self.host, self.port, self.key = device_id, host, port, key
         self.reader: Any = None
         self.writer: Any = None
         self.ack_ms: list[float] = []
@@ -139,6 +144,8 @@ class OsmAndPhone:
         if self.writer is None:
             await self.connect()
         t0 = time.perf_counter()
+        if self.key:
+            target = self._keyed(target)
         head = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n"
         for k, v in (headers or {}).items():
             head += f"{k}: {v}\r\n"
@@ -152,6 +159,16 @@ class OsmAndPhone:
         text = (await self.reader.readexactly(length)).decode() if length else ""
         self.ack_ms.append((time.perf_counter() - t0) * 1000)
         return int(status_line.split()[1]), text
+
+    def _keyed(self, target: str) -> str:
+        """The request as a phone configured with http://HOST:PORT/k/KEY sends it: under that path
+        when it goes to the root, else with ?key=KEY (other paths, as Traccar's own variants)."""
+        path, sep, query = target.partition("?")
+        if "key=" in query or "/k/" in path:
+            return target  # the request names its own key (a test of a wrong one, say)
+        if path == "/":
+            return f"/k/{self.key}" + (f"?{query}" if sep else "")
+        return f"{path}?{query}&key={self.key}" if sep else f"{path}?key={self.key}"
 
     async def position(self, lat: float, lon: float, when: dt.datetime | None = None, **extra) -> tuple[int, str]:
         when = when or dt.datetime.now(dt.UTC)

@@ -48,6 +48,7 @@ class IngestConfig:
     login_timeout_s: float = 60.0  # a JT/T 808 connection not authenticated by then is closed
     idle_timeout_s: float = 600.0  # ... and one silent this long (terminals beat every minute or so)
     max_per_address: int = 2000  # JT/T 808 connections per source address; 0 = no limit
+    osmand_keyless: bool = False  # accept OsmAnd devices with no key: only on a closed network
 
     @classmethod
     def from_runtime(cls, runtime) -> IngestConfig:
@@ -73,6 +74,7 @@ class IngestConfig:
             login_timeout_s=s.jt808_login_timeout_s,
             idle_timeout_s=s.jt808_idle_timeout_s,
             max_per_address=s.ingest_max_connections_per_address,
+            osmand_keyless=s.osmand_keyless,
         )
 
 
@@ -111,6 +113,7 @@ class IngestService:
             reuse_port=config.reuse_port,
             read_timeout_s=config.idle_timeout_s / 5,
             max_per_address=config.max_per_address,
+            keyless=config.osmand_keyless,
         )
         self.mqtt = None
         if config.mqtt_url:

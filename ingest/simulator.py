@@ -38,6 +38,8 @@ class SimDevice:
     heading: float
     speed_kmh: float
     recording: bool = True
+    terminal_id: str | None = None  # a JT/T 808 terminal's 终端ID, as the registry holds it
+    device_key: str | None = None  # an OsmAnd phone's key (its server URL's /k/KEY)
 
 
 @dataclass
@@ -68,7 +70,8 @@ def load_devices(session: Session, n: int, protocol: str, seed: int = 1) -> list
     rows = session.execute(
         text(
             """
-        SELECT d.id, d.protocol, d.identifier, d.kind, ST_AsBinary(ST_Union(t.geom)) AS area
+        SELECT d.id, d.protocol, d.identifier, d.kind, d.terminal_id, d.device_key,
+               ST_AsBinary(ST_Union(t.geom)) AS area
         FROM device d JOIN officer_area oa ON oa.officer_id = d.officer_id
         JOIN township t ON t.code = oa.township_code
         WHERE d.protocol = ANY(:p)
@@ -88,7 +91,19 @@ def load_devices(session: Session, n: int, protocol: str, seed: int = 1) -> list
             if shapely.contains_xy(area, lon, lat):
                 break
         out.append(
-            SimDevice(r.id, r.protocol, r.identifier, r.kind, area, lon, lat, rng.uniform(0, 360), rng.uniform(4, 40))
+            SimDevice(
+                r.id,
+                r.protocol,
+                r.identifier,
+                r.kind,
+                area,
+                lon,
+                lat,
+                rng.uniform(0, 360),
+                rng.uniform(4, 40),
+                terminal_id=r.terminal_id,
+                device_key=r.device_key,
+            )
         )
     return out
 
@@ -235,12 +250,12 @@ class Simulator:
 
     async def _connect(self, dev: SimDevice):
         if dev.protocol == "jt808":
-            terminal = Jt808Terminal(dev.identifier, self.host, self.jt808_port)
+            terminal = Jt808Terminal(dev.identifier, self.host, self.jt808_port, terminal_id=dev.terminal_id or "")
             await terminal.connect()
             await terminal.login()
             client: Jt808Terminal | OsmAndPhone = terminal
         else:
-            client = OsmAndPhone(dev.identifier, self.host, self.osmand_port)
+            client = OsmAndPhone(dev.identifier, self.host, self.osmand_port, key=dev.device_key)
             await client.connect()
         return client
 

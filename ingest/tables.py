@@ -4,6 +4,7 @@ their source line numbers, with column mapping from Chinese or English headers."
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,8 @@ class ImportReport:
     rejects: list[tuple[int, str]] = field(default_factory=list)
     reject_file: Path | None = None
     notes: list[str] = field(default_factory=list)
+    generated: list[tuple[str, str]] = field(default_factory=list)  # (device, the key made for it)
+    keys_file: Path | None = None
 
     def reject(self, line: int, reason: str) -> None:
         self.rejects.append((line, reason))
@@ -102,6 +105,18 @@ class ImportReport:
             writer.writerow(["line", "reason"])
             writer.writerows(sorted(self.rejects))
 
+    def write_generated(self) -> None:
+        """The keys made for devices that had none, for the operator to put in the phones' server
+        URLs: in a file only its owner may read, never in the log or the audit."""
+        if not self.generated:
+            return
+        self.keys_file = self.path.with_name(self.path.name + ".keys.csv")
+        fd = os.open(self.keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["identifier", "device_key", "server_url_path"])
+            writer.writerows((ident, key, f"/k/{key}") for ident, key in self.generated)
+
     def summary(self) -> str:
         text = (
             f"{self.kind}: {self.loaded} loaded ({self.inserted} new, {self.updated} updated), "
@@ -109,6 +124,11 @@ class ImportReport:
         )
         if self.reject_file:
             text += f"; reasons with line numbers in {self.reject_file}"
+        if self.keys_file:
+            text += (
+                f"\n  {len(self.generated)} OsmAnd devices had no key: keys made, in {self.keys_file} "
+                "(each phone's server URL is http://HOST:PORT/k/KEY)"
+            )
         for note in self.notes:
             text += f"\n  note: {note}"
         return text
@@ -121,6 +141,7 @@ class ImportReport:
             "updated": self.updated,
             "rejected": len(self.rejects),
             "reject_file": str(self.reject_file) if self.reject_file else None,
+            "keys_generated": len(self.generated),
         }
 
 

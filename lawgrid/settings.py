@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     ingest_host: str = "0.0.0.0"
     jt808_port: int = 5015
     osmand_port: int = 5055
+    osmand_keyless: bool = False
+    """Accept OsmAnd (Traccar Client) devices that have no key. Off: every device carries one
+    (`lawgrid import devices` makes it); on only for a closed network where ids are secret."""
     jt808_login_timeout_s: float = 60.0
     """A JT/T 808 connection that has not authenticated within this long is closed."""
     jt808_idle_timeout_s: float = 600.0

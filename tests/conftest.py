@@ -90,7 +90,10 @@ def db_url(databases) -> str:
 
 @pytest.fixture(scope="session")
 def engine(db_url):
+    from tests import webutil
+
     engine = db.make_engine(db_url)
+    webutil.ENGINE = engine  # the devices' credentials (终端ID, keys) are read from it
     yield engine
     engine.dispose()
 

@@ -60,12 +60,44 @@ def run_async(coro_or_fn):
     return result[0]
 
 
-def jt808_report(port: int, phone: str, lat: float, lon: float, **kw) -> None:
-    """A body camera logs in and reports one position (off Playwright's loop)."""
+ENGINE = None  # the test database's engine, set by tests.conftest's engine fixture
+
+
+def credentials(protocol: str, identifier: str) -> str | None:
+    """The secret a registered device proves itself with: a JT/T 808 terminal's 终端ID, an
+    OsmAnd phone's key (None for a device the registry does not hold)."""
+    from sqlalchemy import text
+
+    assert ENGINE is not None, "the engine fixture sets the test database"
+    with ENGINE.connect() as c:
+        return c.execute(
+            text(
+                "SELECT coalesce(terminal_id, device_key) FROM device WHERE protocol = :p "
+                "AND lower(identifier) = lower(:i)"
+            ),
+            {"p": protocol, "i": identifier},
+        ).scalar()
+
+
+def terminal(phone: str, port: int, **kw):
+    """A JT/T 808 terminal as the device registered under that number (its 终端ID)."""
     from ingest.devices import Jt808Terminal
 
+    return Jt808Terminal(phone, "127.0.0.1", port, terminal_id=credentials("jt808", phone) or "", **kw)
+
+
+def phone_client(ident: str, port: int):
+    """A Traccar Client phone as registered under that id (its key in the server URL)."""
+    from ingest.devices import OsmAndPhone
+
+    return OsmAndPhone(ident, "127.0.0.1", port, key=credentials("osmand", ident))
+
+
+def jt808_report(port: int, phone: str, lat: float, lon: float, **kw) -> None:
+    """A body camera logs in and reports one position (off Playwright's loop)."""
+
     async def report():
-        term = Jt808Terminal(phone, "127.0.0.1", port)
+        term = terminal(phone, port)
         await term.connect()
         await term.login()
         assert await term.location(lat, lon, **kw) == 0

@@ -286,7 +286,7 @@ class Jt808Server(TcpListener):
                     if conn.closing:
                         break
                     if conn.key and self.connections.get(conn.key) is not conn:
-                        self.connections[conn.key] = conn  # only once authenticated: no hijacked downlink
+                        self._replace(conn)
                 if writer.transport.get_write_buffer_size() > 1 << 16:
                     await writer.drain()  # a terminal that does not read its answers is slowed down
             while conn.outstanding:  # the terminal hung up: its last positions still get stored
@@ -304,6 +304,18 @@ class Jt808Server(TcpListener):
             self.open.discard(conn)
             self.release(address)
             writer.close()
+
+    def _replace(self, conn: Connection) -> None:
+        """One authenticated connection per terminal (as Traccar keeps it): a new one closes the
+        old, whose fixes already received are still stored. Only once authenticated: a downlink
+        is never hijacked by a connection that merely names the number."""
+        assert conn.key is not None
+        old = self.connections.get(conn.key)
+        self.connections[conn.key] = conn
+        if old is not None and old is not conn and not old.closing:
+            old.closing = True
+            old.writer.close()
+            self.ctx.counters["jt808:replaced"] += 1
 
     def authenticated(self) -> dict[int, Connection]:
         """The connected, authenticated terminals by device id."""

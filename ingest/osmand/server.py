@@ -35,6 +35,9 @@ from ingest.osmand.requests import (
 log = logging.getLogger("lawgrid.osmand")
 
 
+REFUSED = "unknown device or wrong key: the phone's server URL is http://HOST:PORT/k/KEY (or ?key=KEY)"
+
+
 class OsmAndServer(TcpListener):
     """HTTP/1.1 keep-alive, as the Traccar Client speaks it. A request must arrive whole within
     read_timeout_s of the connection falling silent (an idle keep-alive connection is closed
@@ -51,9 +54,11 @@ class OsmAndServer(TcpListener):
         reuse_port: bool = False,
         read_timeout_s: float = 120.0,
         max_per_address: int = 2000,
+        keyless: bool = False,
     ):
         super().__init__(ctx, host, port, reuse_port=reuse_port, max_per_address=max_per_address)
         self.read_timeout_s = read_timeout_s
+        self.keyless = keyless  # accept devices that have no key (a closed network, configured so)
         self.open: set[HttpConnection] = set()
 
     async def _listen(self) -> asyncio.Server:
@@ -171,15 +176,23 @@ class OsmAndServer(TcpListener):
         self.ctx.accept_then([fix], stored)
 
     def _refusal(self, device: dict | None, ident: str, key: str | None) -> tuple[int, str] | None:
-        """403 for a device not registered, or one with a key (device_key) asked without it."""
+        """One answer, 403, for a device not registered, one asked without its key or with a wrong
+        one, and one that has no key where key-less devices are not allowed: the answer never
+        tells an unknown id from a known one (the counters, for the operator, do)."""
+        expected = device.get("device_key") if device is not None else None
+        reason: str | None
         if device is None:
-            self.ctx.refuse("osmand:unknown_device")
-            return 403, f"device {ident} is not registered"
-        expected = device.get("device_key")
-        if expected and not (key and hmac.compare_digest(str(expected).encode(), key.encode())):
-            self.ctx.refuse("osmand:bad_key")
-            return 403, f"device {ident} needs its key: server URL http://HOST:PORT/k/KEY (or ?key=KEY)"
-        return None
+            reason = "osmand:unknown_device"
+        elif expected is None:
+            reason = None if self.keyless else "osmand:keyless_device"
+        elif not (key and hmac.compare_digest(str(expected).encode(), key.encode())):
+            reason = "osmand:bad_key"
+        else:
+            reason = None
+        if reason is None:
+            return None
+        self.ctx.refuse(reason)
+        return 403, REFUSED
 
     async def _event(self, headers: dict, body: bytes) -> tuple[int, str]:
         """Body-camera event: {"protocol", "id", "event", "time", "lat"?, "lon"?} with the

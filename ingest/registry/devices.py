@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from sqlalchemy import text
@@ -79,17 +80,21 @@ def import_devices(
             report.reject(row.line, problem)
             continue
         seen[(protocol, ident)] = row.line
-        inserted = session.execute(
+        # An OsmAnd phone without a key gets one (its server URL is http://HOST:PORT/k/KEY): a
+        # device id alone is no secret. A key the file gives, or the device has, is kept.
+        made = secrets.token_urlsafe(18) if protocol == "osmand" and not device_key else None
+        inserted, kept_key = session.execute(
             text(
                 """
             INSERT INTO device (kind, protocol, identifier, officer_id, profile, device_key, terminal_id, auth_code)
-            VALUES (:kind, :protocol, :ident, :officer, :profile, :device_key, :terminal_id, :auth_code)
+            VALUES (:kind, :protocol, :ident, :officer, :profile, coalesce(:device_key, :made), :terminal_id,
+                    :auth_code)
             ON CONFLICT (protocol, identifier) DO UPDATE SET kind = EXCLUDED.kind,
                 officer_id = EXCLUDED.officer_id, profile = EXCLUDED.profile,
-                device_key = coalesce(EXCLUDED.device_key, device.device_key),
+                device_key = coalesce(:device_key, device.device_key, :made),
                 terminal_id = coalesce(EXCLUDED.terminal_id, device.terminal_id),
                 auth_code = coalesce(EXCLUDED.auth_code, device.auth_code)
-            RETURNING (xmax = 0)
+            RETURNING (xmax = 0), device_key
             """
             ),
             dict(
@@ -101,10 +106,14 @@ def import_devices(
                 device_key=device_key,
                 terminal_id=terminal_id,
                 auth_code=auth_code,
+                made=made,
             ),
-        ).scalar_one()
+        ).one()
+        if made is not None and kept_key == made:
+            report.generated.append((ident, made))
         report.inserted += bool(inserted)
         report.updated += not inserted
         report.loaded += 1
     report.write_rejects(rejects_path)
+    report.write_generated()
     return report

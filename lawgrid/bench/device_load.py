@@ -33,8 +33,8 @@ LOGIN_TIMEOUT_S = 10.0  # what terminals wait for an answer before they try agai
 
 
 class Terminal(asyncio.Protocol):
-    def __init__(self, load: Load, device_id: int, phone: str):
-        self.load, self.device_id, self.phone = load, device_id, phone
+    def __init__(self, load: Load, device_id: int, phone: str, terminal_id: str):
+        self.load, self.device_id, self.phone, self.terminal_id = load, device_id, phone, terminal_id
         self.transport: asyncio.Transport | None = None
         self.splitter = frames.FrameSplitter()
         self.serial = 0
@@ -94,7 +94,7 @@ class Terminal(asyncio.Protocol):
         return await asyncio.wait_for(fut, LOGIN_TIMEOUT_S)
 
     async def login(self) -> None:
-        result, body = await self.request(frames.REGISTER, messages.registration_body(self.phone[-7:]))
+        result, body = await self.request(frames.REGISTER, messages.registration_body(self.terminal_id))
         if result != frames.REG_OK:
             raise ConnectionError(f"registration refused ({result})")
         result, _ = await self.request(frames.AUTHENTICATE, messages.authentication_body(body[3:].decode("ascii")))
@@ -111,8 +111,9 @@ class Phone(asyncio.Protocol):
     """A Traccar Client (OsmAnd protocol) on one keep-alive connection: answers come back in
     the order the requests went, so each one settles the oldest request waiting."""
 
-    def __init__(self, load: Load, device_id: int, ident: str):
+    def __init__(self, load: Load, device_id: int, ident: str, key: str):
         self.load, self.device_id, self.ident = load, device_id, ident
+        self.path = f"/k/{key}" if key else "/"  # the phone's server URL
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
         self.waiting: deque[tuple[float, int]] = deque()  # (due time, fix time in ms)
@@ -159,7 +160,7 @@ class Phone(asyncio.Protocol):
         ms = int(when * 1000)
         assert self.transport is not None
         self.transport.write(
-            f"GET /?id={self.ident}&timestamp={ms}&lat={lat:.6f}&lon={lon:.6f}&speed=2.7&bearing=90"
+            f"GET {self.path}?id={self.ident}&timestamp={ms}&lat={lat:.6f}&lon={lon:.6f}&speed=2.7&bearing=90"
             f"&altitude=3&accuracy=5&batt=80 HTTP/1.1\r\nHost: lawgrid\r\n\r\n".encode()
         )
         self.waiting.append((due, ms))
@@ -173,17 +174,19 @@ class Load:
         self.failed = self.sent = self.bad_replies = self.login_failures = self.behind = 0
         self.last_ack = 0.0
 
-    def device(self, device_id: int, identifier: str) -> Terminal | Phone:
+    def device(self, device_id: int, identifier: str, secret: str) -> Terminal | Phone:
         kind = Terminal if self.args.protocol == "jt808" else Phone
-        return kind(self, device_id, identifier)
+        return kind(self, device_id, identifier, secret)
 
-    async def connect(self, device_id: int, phone: str, gate: asyncio.Semaphore) -> Terminal | Phone | None:
+    async def connect(
+        self, device_id: int, phone: str, secret: str, gate: asyncio.Semaphore
+    ) -> Terminal | Phone | None:
         loop = asyncio.get_running_loop()
         for _attempt in range(3):  # as a terminal does: try again after a timeout
             async with gate:
                 try:
                     _, terminal = await loop.create_connection(
-                        lambda: self.device(device_id, phone), self.args.host, self.args.port
+                        lambda: self.device(device_id, phone, secret), self.args.host, self.args.port
                     )
                     await terminal.login()
                     return terminal
@@ -198,7 +201,7 @@ class Load:
         total = len(rows)
         gate = asyncio.Semaphore(2000)
         t_login = time.monotonic()
-        terminals = await asyncio.gather(*(self.connect(r[0], r[1], gate) for r in mine))
+        terminals = await asyncio.gather(*(self.connect(r[0], r[1], r[4] or "", gate) for r in mine))
         login_s = time.monotonic() - t_login
         # Every shard starts its schedule at the same wall-clock second; a terminal's phase in
         # the second is its place in the whole fleet, so the load is even across the second.
@@ -258,7 +261,7 @@ class Load:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--protocol", choices=["jt808", "osmand"], default="jt808")
-    p.add_argument("--devices", required=True, help="JSON: [[device_id, identifier, lat, lon], ...]")
+    p.add_argument("--devices", required=True, help="JSON: [[device_id, identifier, lat, lon, 终端ID or key], ...]")
     p.add_argument("--shard", type=int, default=0)
     p.add_argument("--shards", type=int, default=1)
     p.add_argument("--host", default="127.0.0.1")

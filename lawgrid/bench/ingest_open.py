@@ -171,7 +171,8 @@ def run(runtime, args) -> dict:
         rows = s.execute(
             sql(
                 """
-            SELECT DISTINCT ON (d.id) d.id, d.identifier, ST_Y(p.geom), ST_X(p.geom)
+            SELECT DISTINCT ON (d.id) d.id, d.identifier, ST_Y(p.geom), ST_X(p.geom),
+                   coalesce(d.terminal_id, d.device_key)
             FROM device d JOIN officer_area oa ON oa.officer_id = d.officer_id
             JOIN township t ON t.code = oa.township_code, ST_PointOnSurface(t.geom) AS p(geom)
             WHERE d.protocol = :protocol ORDER BY d.id LIMIT :n
@@ -183,7 +184,7 @@ def run(runtime, args) -> dict:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         devices_file = Path(tmp) / "devices.json"
-        devices_file.write_text(json.dumps([[r[0], r[1], r[2], r[3]] for r in rows]))
+        devices_file.write_text(json.dumps([[r[0], r[1], r[2], r[3], r[4]] for r in rows]))
         for name in ("lawgrid", "baseline"):
             port = free_port()
             procs = _listeners(name, args, url, dsn, port, Path(tmp))

@@ -10,9 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import text
 
-from ingest.devices import OsmAndPhone
 from tests.conftest import SEED_TARGETS
-from tests.webutil import PATIENCE_S, jt808_report, run_async
+from tests.webutil import PATIENCE_S, jt808_report, phone_client, run_async
 
 pytestmark = pytest.mark.browser
 
@@ -182,7 +181,7 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     walk += [(start + dt.timedelta(seconds=600 + 30 * k), 39.02, 117.6064 + 0.0008 * k) for k in range(1, 5)]
 
     async def send():
-        phone = OsmAndPhone(ident, "127.0.0.1", live_app["osmand"])
+        phone = phone_client(ident, live_app["osmand"])
         for when, lat, lon in walk:
             assert (await phone.position(lat, lon, when))[0] == 200
         await phone.close()

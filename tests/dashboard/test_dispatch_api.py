@@ -13,9 +13,8 @@ import socketio
 from sqlalchemy import text
 
 from geo.infra.timezone import BEIJING
-from ingest.devices import Jt808Terminal
 from tests.conftest import PASSWORD
-from tests.webutil import run_async, wait_for
+from tests.webutil import run_async, terminal, wait_for
 
 # Tasks here fall due tomorrow so their load does not touch the daily caps other tests use today.
 DUE = (dt.datetime.now(BEIJING) + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
@@ -179,7 +178,7 @@ def test_assignment_reaches_the_crews_terminal_then_lifecycle_and_arrival_are_pu
     )
 
     async def terminal_sees_the_task():
-        term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
+        term = terminal(phone, live_app["jt808"])
         await term.connect()
         await term.login()
         answer = await asyncio.to_thread(dispatcher.post, f"/api/inspections/{task}/assign", {"officer_ids": [a, b]})

@@ -9,10 +9,9 @@ import requests
 import socketio
 from sqlalchemy import text
 
-from ingest.devices import Jt808Terminal
 from ingest.simulator import run_simulation
 from tests.conftest import PASSWORD
-from tests.webutil import browser_login, jt808_report, run_async, wait_for
+from tests.webutil import browser_login, jt808_report, run_async, terminal, wait_for
 
 
 def token(url, username):
@@ -66,7 +65,7 @@ def test_position_and_sos_reach_operators_and_only_the_right_unit(live_app, engi
     async def devices():
         sent_at = {}
         for dev_id, phone in (mine, theirs):
-            term = Jt808Terminal(phone, "127.0.0.1", live_app["jt808"])
+            term = terminal(phone, live_app["jt808"])
             await term.connect()
             await term.login()
             sent_at[dev_id] = time.monotonic()

@@ -16,9 +16,8 @@ import requests
 from PIL import Image
 from sqlalchemy import text
 
-from ingest.devices import OsmAndPhone
 from tests.conftest import PASSWORD
-from tests.webutil import browser_login, run_async, wait_for
+from tests.webutil import browser_login, phone_client, run_async, wait_for
 
 pytestmark = pytest.mark.usefixtures("users")
 
@@ -152,7 +151,7 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
 
         # the phone's own fixes at the target: the server judges the arrival
         async def arrive():
-            phone = OsmAndPhone(task["ident"], "127.0.0.1", live_app["osmand"])
+            phone = phone_client(task["ident"], live_app["osmand"])
             for k in range(3):
                 when = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=3 - k)
                 assert (await phone.position(task["target"]["lat"], task["target"]["lon"] + 0.00005, when))[0] == 200

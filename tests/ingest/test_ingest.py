@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 from sqlalchemy import text
 
-from ingest.devices import Jt808Terminal, OsmAndPhone
+from ingest.devices import OsmAndPhone
 from ingest.jt808 import frames, messages
-from tests.webutil import run_async
+from tests.webutil import credentials, phone_client, run_async, terminal
 
 TANGGU = (39.0131, 117.668309)
 
@@ -50,7 +50,7 @@ def test_jt808_register_authenticate_report_and_bad_frames(engine, service_facto
 
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        term = terminal(phone, service.jt808.port)
         await term.connect()
         # Before authenticating, a position is refused and not stored.
         assert await term.location(*TANGGU) == frames.RESULT_FAILURE
@@ -114,7 +114,7 @@ def test_jt808_register_authenticate_report_and_bad_frames(engine, service_facto
 def test_unknown_terminal_is_refused_and_nothing_stored(engine, service_factory):
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal("19999999999", "127.0.0.1", service.jt808.port)
+        term = terminal("19999999999", service.jt808.port)
         await term.connect()
         result, _ = await term.send(frames.REGISTER, messages.registration_body())
         await term.close()
@@ -133,7 +133,7 @@ def test_jt808_2019_terminal(engine, service_factory):
 
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port, version=1)
+        term = terminal(phone, service.jt808.port, version=1)
         await term.connect()
         await term.login()
         when = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=5)
@@ -153,7 +153,7 @@ def test_osmand_variants(engine, service_factory):
 
     async def scenario():
         service = await service_factory()
-        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        phone = phone_client(ident, service.osmand.port)
         out = []
         # Query string with epoch seconds, speed in knots.
         out.append(await phone.position(39.0, 117.6, now - dt.timedelta(seconds=40), speed="10", batt="87"))
@@ -189,7 +189,7 @@ def test_osmand_variants(engine, service_factory):
         out.append(await phone.request("POST", "/", json.dumps(doc).encode(), {"Content-Type": "application/json"}))
         # Bad input: missing lat, unknown device, from the future, far away, bad JSON.
         out.append(await phone.request("GET", f"/?id={ident}&lon=117.6"))
-        out.append(await OsmAndPhone("not-registered", "127.0.0.1", service.osmand.port).position(39.0, 117.6))
+        out.append(await phone_client("not-registered", service.osmand.port).position(39.0, 117.6))
         out.append(await phone.position(39.0, 117.6, now + dt.timedelta(hours=2)))
         out.append(await phone.position(31.2, 121.5, now - dt.timedelta(seconds=10)))
         out.append(await phone.request("POST", "/", b"{oops", {"Content-Type": "application/json"}))
@@ -218,10 +218,10 @@ def test_body_camera_events_need_the_device_code(engine, service_factory):
 
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        term = terminal(phone, service.jt808.port)
         await term.connect()
         await term.login()
-        client = OsmAndPhone("-", "127.0.0.1", service.osmand.port)
+        client = phone_client("-", service.osmand.port)
         base = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)
 
         def event(kind, s):
@@ -269,7 +269,7 @@ def test_an_osmand_device_with_a_key_is_refused_without_it(engine, service_facto
 
     async def scenario():
         service = await service_factory()
-        phone = OsmAndPhone("keyed-phone-1", "127.0.0.1", service.osmand.port)
+        phone = OsmAndPhone("keyed-phone-1", "127.0.0.1", service.osmand.port)  # no key configured
         answers = [
             (await phone.request("GET", "/?" + query(30)))[0],  # no key
             (await phone.request("GET", "/?" + query(29, key="wrong-key-123")))[0],
@@ -324,10 +324,11 @@ def test_pipelined_osmand_requests_are_answered_in_order_and_all_stored(engine, 
     dev_id, ident = registered(engine, "osmand")
     cleanup(engine, dev_id)
     t0 = int(dt.datetime.now(dt.UTC).timestamp()) - 60
+    key = credentials("osmand", ident)
 
     def get(query: str, close: bool = False) -> bytes:
         last = "Connection: close\r\n" if close else ""
-        return f"GET /?{query} HTTP/1.1\r\nHost: x\r\n{last}\r\n".encode()
+        return f"GET /k/{key}?{query} HTTP/1.1\r\nHost: x\r\n{last}\r\n".encode()
 
     async def scenario():
         service = await service_factory()

@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 from geo.infra import db
 from geo.telemetry.positions import Fix
-from ingest.devices import Jt808Terminal, OsmAndPhone
 from ingest.jt808 import frames, messages
 from ingest.pipeline import Pipeline
 from tests.ingest.test_ingest import TANGGU, cleanup, positions, registered, run
+from tests.webutil import phone_client, terminal
 
 
 def fix(device_id: int, seconds_ago: float) -> Fix:
@@ -77,13 +77,13 @@ def test_a_deleted_terminal_cannot_stop_another_terminals_fixes(engine, service_
 
     async def scenario():
         service = await service_factory()
-        doomed_term = Jt808Terminal("019900000001", "127.0.0.1", service.jt808.port)
+        doomed_term = terminal("019900000001", service.jt808.port)
         await doomed_term.connect()
         await doomed_term.login()
         with engine.begin() as c:
             c.execute(text("DELETE FROM device WHERE id = :d"), {"d": doomed})
         assert await doomed_term.location(*TANGGU) == frames.RESULT_FAILURE  # refused; kept for review
-        good = Jt808Terminal(good_phone, "127.0.0.1", service.jt808.port)
+        good = terminal(good_phone, service.jt808.port)
         await good.connect()
         await good.login()
         t0 = time.monotonic()
@@ -117,7 +117,7 @@ def test_a_non_numeric_json_heading_is_refused_and_the_next_fix_stored(engine, s
 
     async def scenario():
         service = await service_factory()
-        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        phone = phone_client(ident, service.osmand.port)
         await phone.connect()
         kind = {"Content-Type": "application/json"}
         out = [
@@ -150,7 +150,7 @@ def test_the_traccar_client_as_it_behaves(engine, service_factory):
 
     async def scenario():
         service = await service_factory()
-        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        phone = phone_client(ident, service.osmand.port)
         await phone.connect()
         ts = int((now - dt.timedelta(seconds=40)).timestamp())
         out = [
@@ -221,7 +221,7 @@ def test_a_terminal_that_only_beats_stays_online(engine, service_factory):
 
     async def scenario():
         service = await service_factory(stale_after_s=2, offline_after_s=600, sweep_every_s=0.2)
-        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        term = terminal(phone, service.jt808.port)
         await term.connect()
         await term.login()
         assert await term.location(*TANGGU) == frames.RESULT_OK
@@ -260,7 +260,7 @@ def test_dropped_fixes_are_logged_once_per_reason_per_device(engine, service_fac
 
     async def scenario():
         service = await service_factory()
-        phone = OsmAndPhone(ident, "127.0.0.1", service.osmand.port)
+        phone = phone_client(ident, service.osmand.port)
         await phone.connect()
         for i in range(3):  # three fixes from Shanghai
             assert (await phone.request("GET", f"/?id={ident}&lat=31.2&lon=121.5&timestamp={now - 30 + i}"))[0] == 200
@@ -286,7 +286,7 @@ def test_a_position_that_is_not_a_fix_is_history_and_a_broken_trailing_item_spoi
 
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        term = terminal(phone, service.jt808.port)
         await term.connect()
         await term.login()
         assert await term.location(39.05, 117.70, now - dt.timedelta(seconds=20)) == frames.RESULT_OK

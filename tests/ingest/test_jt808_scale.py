@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from geo.infra import db
-from ingest.devices import Jt808Terminal
 from ingest.jt808 import frames, messages
 from ingest.registry import devices
-from tests.webutil import run_async
+from tests.webutil import credentials, run_async, terminal
 
 TANGGU = (39.0131, 117.668309)
 
@@ -43,7 +42,7 @@ def test_a_reconnect_storm_logs_every_terminal_in_without_writing(engine, servic
 
     async def storm(port):
         async def one(phone):
-            term = Jt808Terminal(phone, "127.0.0.1", port)
+            term = terminal(phone, port)
             await term.connect()
             await term.login()
             return term
@@ -105,7 +104,7 @@ def test_unusual_terminal_numbers_import_log_in_and_report(engine, service_facto
 
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal(number, "127.0.0.1", service.jt808.port, version=version)
+        term = terminal(number, service.jt808.port, version=version)
         await term.connect()
         await term.login()
         result = await term.location(*TANGGU, when)
@@ -127,15 +126,16 @@ def test_unusual_terminal_numbers_import_log_in_and_report(engine, service_facto
 
 def test_a_2011_terminal_registers(engine, service_factory):
     _, phone = terminals(engine, 1)[0]
-    body = messages.registration_body(phone[-7:], edition=2011)  # the terminal id it was imported with
-    assert len(body) < 38 and messages.parse_registration(body, False).terminal_id == phone[-7:]
+    tid = credentials("jt808", phone)
+    body = messages.registration_body(tid, edition=2011)  # the terminal id it was imported with
+    assert len(body) < 38 and messages.parse_registration(body, False).terminal_id == tid
     # With a 17-character VIN for a plate, a 2011 body is as long as a 2013 one: both readings.
     vin = body[: 4 + 5 + 8 + 7 + 1] + b"LGRIDVIN000000017"  # province, city, maker, model, id, colour
-    assert phone[-7:] in [r.terminal_id for r in messages.registration_readings(vin, False)]
+    assert tid in [r.terminal_id for r in messages.registration_readings(vin, False)]
 
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal(phone, "127.0.0.1", service.jt808.port)
+        term = terminal(phone, service.jt808.port)
         await term.connect()
         result, code = await term.send(frames.REGISTER, body)
         authenticated = await term.authenticate(code)

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from geo.infra import db
-from ingest.devices import Jt808Terminal
 from ingest.jt808 import frames, messages
 from ingest.registry import devices
 from tests.ingest.test_jt808_scale import TANGGU, terminals
-from tests.webutil import run_async
+from tests.webutil import run_async, terminal
 
 
 def _closed_by_peer(sock: socket.socket, within: float = 5.0) -> bool:
@@ -39,7 +38,7 @@ def test_a_connection_serves_only_the_terminal_that_authenticated(engine, servic
 
     async def scenario():
         service = await service_factory()
-        term = Jt808Terminal(a, "127.0.0.1", service.jt808.port)
+        term = terminal(a, service.jt808.port)
         await term.connect()
         # Before authenticating, nothing is buffered for reassembly.
         early = await term.send(frames.LOCATION, b"\x00" * 10, packet=(2, 1))
@@ -68,7 +67,7 @@ def test_silent_and_unauthenticated_connections_are_closed(engine, service_facto
         port = service.jt808.port
         silent = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port))
         anonymous_closed = await asyncio.to_thread(_closed_by_peer, silent)
-        term = Jt808Terminal(phone, "127.0.0.1", port)
+        term = terminal(phone, port)
         await term.connect()
         await term.login()  # then says nothing more
         await asyncio.wait_for(term._reader_task, 5)
@@ -150,7 +149,7 @@ def test_a_terminal_that_reports_battery_in_0xe1_raises_no_camera_alarm(engine, 
         service = await service_factory()
         results = []
         for number, extra in (("013977000001", b""), ("013977000002", bytes([0xD3, 2, 0x00, 0x7C, 0xD4, 1, 64]))):
-            term = Jt808Terminal(number, "127.0.0.1", service.jt808.port)
+            term = terminal(number, service.jt808.port)
             await term.connect()
             await term.login()
             for i, camera in enumerate((0b11, 0b10)):  # "recording, storage full", then "stopped"
@@ -200,12 +199,12 @@ def test_only_the_imported_terminal_may_register_and_a_provisioned_code_needs_no
     async def scenario():
         service = await service_factory()
         port = service.jt808.port
-        impostor = Jt808Terminal("013966000001", "127.0.0.1", port)
+        impostor = terminal("013966000001", port)
         await impostor.connect()
         wrong, _ = await impostor.send(frames.REGISTER, messages.registration_body("OTHER01"))
         right, code = await impostor.send(frames.REGISTER, messages.registration_body("CAM6601"))
         await impostor.close()
-        provisioned = Jt808Terminal("013966000002", "127.0.0.1", port)
+        provisioned = terminal("013966000002", port)
         await provisioned.connect()
         unregistered, _ = await provisioned.send(frames.REGISTER, messages.registration_body("6000002"))
         authenticated = await provisioned.authenticate("PROVISIONED42")

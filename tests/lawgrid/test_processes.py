@@ -16,12 +16,11 @@ import requests
 import socketio
 from sqlalchemy import text
 
-from ingest.devices import Jt808Terminal, OsmAndPhone
 from lawgrid.screens import free_port, start_redis
 from tests.conftest import PASSWORD
 from tests.dashboard import conftest as dashboard_fixtures
 from tests.dashboard.test_dispatch_api import DUE, Client, forget_positions, jt808_phone
-from tests.webutil import run_async, wait_for
+from tests.webutil import phone_client, run_async, terminal, wait_for
 
 setting = dashboard_fixtures.setting  # the lawful U001 crew and target, restored afterwards
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -107,7 +106,7 @@ def test_web_and_ingest_processes_share_positions_texts_and_arrivals(processes, 
     dispatcher_a, dispatcher_b = Client(web_a, users["dispatcher"]), Client(web_b, users["dispatcher"])
 
     async def crew():
-        first = Jt808Terminal(phone_a, "127.0.0.1", processes["jt808"])
+        first = terminal(phone_a, processes["jt808"])
         await first.connect()
         await first.login()
         # ~1 km away, a few seconds ago (JT/T 808 times are whole seconds: the report from the
@@ -133,7 +132,7 @@ def test_web_and_ingest_processes_share_positions_texts_and_arrivals(processes, 
                 break
             await asyncio.sleep(0.05)
         # The second officer's terminal was off: it gets the task when it logs in.
-        second = Jt808Terminal(phone_b, "127.0.0.1", processes["jt808"])
+        second = terminal(phone_b, processes["jt808"])
         await second.connect()
         await second.login()
         for _ in range(200):
@@ -211,7 +210,7 @@ def test_ingest_runs_two_listeners_on_one_port_and_restarts_one_that_dies(proces
     async def report(offsets):
         codes = []
         for i in offsets:  # a new connection each: the kernel spreads them over the listeners
-            phone = OsmAndPhone(ident, "127.0.0.1", port)
+            phone = phone_client(ident, port)
             codes.append((await phone.position(39.0 + i / 1e4, 117.6, start + dt.timedelta(seconds=i)))[0])
             await phone.close()
         return codes
