@@ -151,6 +151,10 @@ RULES: dict[str, tuple[str, str]] = {
     "number_block": ("该文号不在本人领取的号段内", "the number is not in a block issued to you"),
     "number_block_officer": ("仅执法人员本人可领取号段", "only an officer draws a number block for a terminal"),
     "number_block_device": ("号段只发给本人使用的终端", "a number block goes to a terminal bound to you"),
+    "number_block_outstanding": (
+        "本人终端未使用的文号已达上限（200 个），用完或作废后再领取",
+        "you hold the most unused numbers allowed (200): use or void them before drawing more",
+    ),
     "number_block_overlap": (
         "同一单位、文书种类和年度的号段不得重叠",
         "number blocks of one unit, type and year never overlap",

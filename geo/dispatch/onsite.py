@@ -89,7 +89,7 @@ def save_checklist(session: Session, scope: Scope, task_id: int, body: Checklist
 
 
 def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -> dict[str, Any]:
-    have = db.retried(session, "evidence", scope.username, body.client_key)
+    have = db.retried(session, "evidence", scope.username, body.client_key, inspection_id=task_id)
     if have is not None:
         return _one(session, have)
     status = session.execute(text("SELECT status FROM inspection WHERE id = :i"), {"i": task_id}).scalar()
@@ -109,31 +109,39 @@ def add_evidence(session: Session, scope: Scope, task_id: int, body: Evidence) -
         raise InvalidInput("note: a note's text is required")
     if body.device_id is not None and not policy.own_device(session, scope, body.device_id):
         raise Refused([{"rule": "signature_device"}], RULES)
-    evidence_id = session.execute(
-        text(
-            """INSERT INTO evidence (inspection_id, kind, note, content, mime, sha256, taken_at, geom, device_id,
-                                     client_key, created_by, display)
+
+    def insert() -> int:
+        return int(
+            session.execute(
+                text(
+                    """INSERT INTO evidence (inspection_id, kind, note, content, mime, sha256, taken_at, geom,
+                                     device_id, client_key, created_by, display)
                VALUES (:i, :k, :n, :c, :m, :h, :t,
                        CASE WHEN CAST(:lat AS float8) IS NULL THEN NULL
                             ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
                        :d, :key, :by, :shown) RETURNING id"""
-        ),
-        {
-            "i": task_id,
-            "k": body.kind,
-            "n": body.note,
-            "c": content,
-            "m": mime,
-            "h": digest,
-            "t": body.taken_at,
-            "lat": body.lat,
-            "lon": body.lon,
-            "d": body.device_id,
-            "key": body.client_key,
-            "by": scope.username,
-            "shown": display,
-        },
-    ).scalar_one()
+                ),
+                {
+                    "i": task_id,
+                    "k": body.kind,
+                    "n": body.note,
+                    "c": content,
+                    "m": mime,
+                    "h": digest,
+                    "t": body.taken_at,
+                    "lat": body.lat,
+                    "lon": body.lon,
+                    "d": body.device_id,
+                    "key": body.client_key,
+                    "by": scope.username,
+                    "shown": display,
+                },
+            ).scalar_one()
+        )
+
+    evidence_id, made = db.once(session, "evidence", scope.username, body.client_key, insert, inspection_id=task_id)
+    if not made:  # a resend that raced the first: its record, as the first answer gave it
+        return _one(session, evidence_id)
     audit.record(
         session,
         scope.username,

@@ -30,30 +30,38 @@ from geo.infra.timezone import BEIJING
 
 def draft(session: Session, scope: Scope, body: Draft) -> dict[str, Any]:
     _authorize(session, scope, body.case_id, body.inspection_id)
-    have = db.retried(session, "document", scope.username, body.client_key)
+    template = templates.get(session, body.template)
+    same = {"case_id": body.case_id, "inspection_id": body.inspection_id, "template_code": template.code}
+    have = db.retried(session, "document", scope.username, body.client_key, **same)
     if have is not None:
         return view(session, scope, have)
-    template = templates.get(session, body.template)
     ctx = context(session, body.case_id, body.inspection_id)
     filled = {**template.defaults, **_fill(template, ctx, body.fields, None)}
-    doc_id = session.execute(
-        text(
-            """INSERT INTO document (case_id, inspection_id, unit_id, template_code, template_version, body,
-                                     client_key, created_by)
-               VALUES (:c, :i, :u, :t, :v, CAST(:b AS jsonb), :k, :by) RETURNING id"""
-        ),
-        {
-            "c": body.case_id,
-            "i": body.inspection_id,
-            "u": ctx["unit_id"],
-            "t": template.code,
-            "v": template.version,
-            "b": json.dumps(filled, ensure_ascii=False, default=str),
-            "k": body.client_key,
-            "by": scope.username,
-        },
-    ).scalar_one()
-    _audit(session, scope, "document_draft", doc_id, {"template": template.code, "case": body.case_id})
+
+    def insert() -> int:
+        return int(
+            session.execute(
+                text(
+                    """INSERT INTO document (case_id, inspection_id, unit_id, template_code, template_version, body,
+                                             client_key, created_by)
+                       VALUES (:c, :i, :u, :t, :v, CAST(:b AS jsonb), :k, :by) RETURNING id"""
+                ),
+                {
+                    "c": body.case_id,
+                    "i": body.inspection_id,
+                    "u": ctx["unit_id"],
+                    "t": template.code,
+                    "v": template.version,
+                    "b": json.dumps(filled, ensure_ascii=False, default=str),
+                    "k": body.client_key,
+                    "by": scope.username,
+                },
+            ).scalar_one()
+        )
+
+    doc_id, made = db.once(session, "document", scope.username, body.client_key, insert, **same)
+    if made:
+        _audit(session, scope, "document_draft", doc_id, {"template": template.code, "case": body.case_id})
     return view(session, scope, doc_id)
 
 

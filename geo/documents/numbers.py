@@ -23,6 +23,10 @@ from geo.infra.errors import Conflict, NotFound, Refused
 
 DESK_BLOCK = 100
 TERMINAL_BLOCK_MAX = 200
+# Numbers an officer may hold unused on his terminals (per document type and year): one full
+# block. A new block is handed out only as the old ones are used up (or voided); held by
+# migration 0029 too.
+OUTSTANDING_MAX = 200
 # the prefix is configuration not found for Binhai (CASE-PROCEDURE.md Q9): 津滨 + unit code + the type's word
 WORDS = {"case": "立", "decision": "罚决", "onsite": "当罚", "notice": "罚告"}
 NUMBER = re.compile(r"^(?P<prefix>.+)〔(?P<year>\d{4})〕(?P<n>[1-9]\d*)号$")
@@ -107,17 +111,34 @@ def issue_block(
         raise NotFound(f"no unit {unit_id} in your scope", rule="unit_scope")
     if not policy.own_device(session, scope, device_id):
         raise Refused([{"rule": "number_block_device"}], RULES)
+    size = min(size, TERMINAL_BLOCK_MAX)
+    held = outstanding(session, scope.officer_id, doc_type, year)
+    if held + size > OUTSTANDING_MAX:
+        raise Refused(
+            [{"rule": "number_block_outstanding", "held": held, "max": OUTSTANDING_MAX}],
+            RULES,
+            detail=f"{held} unused of {OUTSTANDING_MAX}",
+        )
     block_id = _new_block(
         session,
         unit_id,
         doc_type,
         year,
-        min(size, TERMINAL_BLOCK_MAX),
+        size,
         scope.username,
         device_id=device_id,
         officer_id=scope.officer_id,
     )
     return block(session, block_id)
+
+
+def outstanding(session: Session, officer_id: int, doc_type: str, year: int) -> int:
+    """Numbers of the officer's terminal blocks not used yet."""
+    return int(
+        session.execute(
+            text("SELECT lawgrid_numbers_outstanding(:o, :t, :y)"), {"o": officer_id, "t": doc_type, "y": year}
+        ).scalar_one()
+    )
 
 
 def block(session: Session, block_id: int) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo.infra.errors import from_database
+from geo.infra.errors import Conflict, from_database
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
@@ -42,20 +43,56 @@ def jsonable(row: Any) -> dict[str, Any]:
     return out
 
 
+log = logging.getLogger("lawgrid.db")
 RETRIED = frozenset({"document", "evidence", "enf_case"})
 
 
-def retried(session: Session, table: str, username: str, key: str | None) -> int | None:
+def retried(session: Session, table: str, username: str, key: str | None, **same: Any) -> int | None:
     """The record a terminal's earlier submission with this retry key made, if any: a resent
-    submission answers with it instead of making a second one (`UNIQUE (created_by, client_key)`)."""
+    submission answers with it instead of making a second one (`UNIQUE (created_by, client_key)`).
+    A key is bound to its resource (`same`: the task, the case, the template): the same key sent
+    for another one is a Conflict, never the first one's record (the second submission is not lost
+    silently)."""
     if key is None:
         return None
     if table not in RETRIED:
         raise ValueError(f"{table} has no retry key")
-    found = session.execute(
-        text(f"SELECT id FROM {table} WHERE created_by = :u AND client_key = :k"), {"u": username, "k": key}
-    ).scalar()
-    return None if found is None else int(found)
+    columns = ", ".join(["id", *same])
+    found = (
+        session.execute(
+            text(f"SELECT {columns} FROM {table} WHERE created_by = :u AND client_key = :k"), {"u": username, "k": key}
+        )
+        .mappings()
+        .first()
+    )
+    if found is None:
+        return None
+    if any(found[column] != value for column, value in same.items()):
+        raise Conflict(
+            "this retry key was already used for another submission: send a new key for a new one",
+            rule="retry_key_reused",
+        )
+    return int(found["id"])
+
+
+def once(
+    session: Session, table: str, username: str, key: str | None, insert: Callable[[], int], **same: Any
+) -> tuple[int, bool]:
+    """Insert a terminal's submission once: (its id, whether this call made it). Resends that
+    race (the phone retried before the first answer came) meet on the unique key; the losers
+    answer with the winner's record, as a resend after it would."""
+    have = retried(session, table, username, key, **same)
+    if have is not None:
+        return have, False
+    try:
+        with session.begin_nested():
+            return insert(), True
+    except IntegrityError as exc:
+        have = retried(session, table, username, key, **same) if key is not None else None
+        if have is None:
+            raise
+        log.info("%s: a concurrent resend of retry key %s answered with record %s (%s)", table, key, have, exc.orig)
+        return have, False
 
 
 @contextmanager

@@ -70,3 +70,37 @@ def test_no_evidence_is_added_to_a_completed_task(session):
     with pytest.raises(Refused) as refused:
         onsite_uses.add_evidence(within(session), scope(session, "t-officer"), task, photo(jpeg((800, 600))))
     assert {v["rule"] for v in refused.value.violations} == {"evidence_on_site"}
+
+
+def test_a_retry_key_is_bound_to_its_task_and_racing_resends_answer_alike(engine):
+    """A key replayed on another task is refused (the second photo is not lost behind the first's
+    record); 30 resends of one key at once all answer with the one record saved."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geo.infra import db
+    from geo.infra.errors import Conflict
+
+    factory = db.make_sessionmaker(engine)
+    with db.session_scope(factory) as s:
+        first, second = on_site_task(s), on_site_task(s)
+        officer = scope(s, "t-officer")
+    key = f"photo-{first}-{dt.datetime.now(dt.UTC).timestamp()}"
+    body = photo(jpeg((640, 480))).model_copy(update={"client_key": key})
+
+    def send(task: int) -> dict:
+        with db.session_scope(factory) as s:
+            return onsite.add_evidence(s, officer, task, body)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(send, [first] * 30))
+    assert len({a["id"] for a in answers}) == 1  # every resend answered with the record saved
+    with pytest.raises(Conflict) as reused:
+        send(second)
+    assert reused.value.rule == "retry_key_reused"
+    with engine.connect() as c:
+        kept = c.execute(
+            text("SELECT inspection_id, count(*) FROM evidence WHERE client_key = :k GROUP BY 1"), {"k": key}
+        ).all()
+    assert kept == [(first, 1)]
+    with engine.begin() as c:  # the crew leaves: no open task of this test stays behind
+        c.execute(text("UPDATE inspection SET status = 'cancelled' WHERE id IN (:a, :b)"), {"a": first, "b": second})

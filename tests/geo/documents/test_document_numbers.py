@@ -228,3 +228,35 @@ def test_a_decision_over_the_api_retried_once_signed_sealed_and_verified_by_the_
     assert client.get(f"/api/documents/{doc_id}", headers=token(client, "t-admin")).status_code == 200
     other = client.get("/api/documents/999999999", headers=officer)
     assert other.status_code == 404 and other.is_json
+
+
+def test_an_officer_holds_at_most_two_hundred_unused_numbers(session):
+    """One officer cannot reserve his unit's whole sequence: blocks are handed out as the old
+    ones are used, in the core and in the database."""
+    officer = scope(session, "t-officer")
+    unit = session.execute(text("SELECT id FROM enforcement_unit WHERE code = 'U001'")).scalar_one()
+    device = device_of(session, "t-officer")
+    for _ in range(10):
+        numbers.issue_block(session, officer, unit, "onsite", 2031, 20, device)
+    with pytest.raises(Refused) as capped:
+        numbers.issue_block(session, officer, unit, "onsite", 2031, 1, device)
+    assert rules(capped) == {"number_block_outstanding"}
+    with pytest.raises(DBAPIError, match="number_block_outstanding"):
+        with session.begin_nested():
+            session.execute(
+                text(
+                    "INSERT INTO doc_number_block (unit_id, doc_type, year, prefix, first_no, last_no, next_no, "
+                    "issued_to_device, issued_to_officer, issued_at, created_by) VALUES (:u, 'onsite', 2031, 'x', "
+                    "9001, 9001, 9001, :d, :o, now(), 'sql')"
+                ),
+                {"u": unit, "d": device, "o": officer.officer_id},
+            )
+    first = session.execute(
+        text(
+            "SELECT prefix, first_no FROM doc_number_block WHERE issued_to_officer = :o AND year = 2031 "
+            "ORDER BY first_no LIMIT 1"
+        ),
+        {"o": officer.officer_id},
+    ).one()
+    numbers.void(session, officer, numbers.format_no(first.prefix, 2031, first.first_no), "作废一张，腾出名额")
+    assert numbers.issue_block(session, officer, unit, "onsite", 2031, 1, device)["first_no"] > 0
