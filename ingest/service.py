@@ -49,6 +49,7 @@ class IngestConfig:
     idle_timeout_s: float = 600.0  # ... and one silent this long (terminals beat every minute or so)
     max_per_address: int = 2000  # JT/T 808 connections per source address; 0 = no limit
     osmand_keyless: bool = False  # accept OsmAnd devices with no key: only on a closed network
+    osmand_header_timeout_s: float = 10.0  # a request's head must arrive whole within this
 
     @classmethod
     def from_runtime(cls, runtime) -> IngestConfig:
@@ -114,6 +115,7 @@ class IngestService:
             read_timeout_s=config.idle_timeout_s / 5,
             max_per_address=config.max_per_address,
             keyless=config.osmand_keyless,
+            header_timeout_s=config.osmand_header_timeout_s,
         )
         self.mqtt = None
         if config.mqtt_url:

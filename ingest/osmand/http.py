@@ -52,6 +52,7 @@ class HttpConnection(asyncio.Protocol):
         self.buffer = bytearray()
         self.answers: deque[list] = deque()  # per request in order: [response bytes or None]
         self.waiting_since = time.monotonic()  # for the next request (the read timeout)
+        self.head_started: float | None = None  # a request's first byte came: its head has HEADER_TIMEOUT_S
         self.done = False  # a `Connection: close` request was read, or the connection was refused
         self.slow: list | None = None  # the slot of a request served from a task: the ones behind wait
         self.paused = self.write_paused = False
@@ -93,8 +94,12 @@ class HttpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.done:
             return
+        if not self.buffer:
+            self.head_started = time.monotonic()
         self.buffer += data
         self._process()
+        if not self.buffer:
+            self.head_started = None
 
     def _process(self) -> None:
         """Serve the whole requests buffered. While one is served from a task (its device's

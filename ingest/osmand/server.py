@@ -55,10 +55,12 @@ class OsmAndServer(TcpListener):
         read_timeout_s: float = 120.0,
         max_per_address: int = 2000,
         keyless: bool = False,
+        header_timeout_s: float = 10.0,
     ):
         super().__init__(ctx, host, port, reuse_port=reuse_port, max_per_address=max_per_address)
         self.read_timeout_s = read_timeout_s
         self.keyless = keyless  # accept devices that have no key (a closed network, configured so)
+        self.header_timeout_s = header_timeout_s  # a request's head arrives whole within this
         self.open: set[HttpConnection] = set()
 
     async def _listen(self) -> asyncio.Server:
@@ -75,13 +77,20 @@ class OsmAndServer(TcpListener):
 
     @property
     def watch_step_s(self) -> float:
-        return max(0.05, self.read_timeout_s / 4)
+        return max(0.05, min(self.read_timeout_s, self.header_timeout_s) / 4)
 
     def expire(self, now: float) -> None:
-        """A connection waiting longer than read_timeout_s for its next request (idle, or
-        sending it too slowly) is closed; one waiting for its answers is not."""
+        """A connection waiting longer than read_timeout_s for its next request (idle) is
+        closed, and one whose request has begun but whose head has not ended within
+        header_timeout_s (a byte now and then, never the blank line); one waiting for its
+        answers is not."""
         for conn in list(self.open):
-            if not conn.answers and now - conn.waiting_since > self.read_timeout_s and conn.transport:
+            if conn.answers or not conn.transport:
+                continue
+            if conn.head_started is not None and now - conn.head_started > self.header_timeout_s:
+                self.ctx.counters["osmand:header_timeout"] += 1
+                conn.transport.close()
+            elif now - conn.waiting_since > self.read_timeout_s:
                 self.ctx.counters["osmand:idle_closed"] += 1
                 conn.transport.close()
 

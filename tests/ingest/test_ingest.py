@@ -368,3 +368,29 @@ def test_query_strings_read_as_the_standard_library_reads_them():
         "",
     ]:
         assert query_params(query) == dict(parse_qsl(query, keep_blank_values=True)), query
+
+
+def test_an_osmand_request_head_that_never_ends_is_closed(engine, service_factory):
+    """A slow-loris connection (a byte now and then, never the blank line) is closed after the
+    header timeout, long before the idle timeout; a phone that sends its request whole is served."""
+    import socket
+
+    from tests.webutil import PATIENCE_S
+
+    async def scenario():
+        service = await service_factory(osmand_header_timeout_s=0.5, idle_timeout_s=600)
+        port = service.osmand.port
+        loris = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port))
+        loris.sendall(b"GET /?id=slow HTTP/1.1\r\nHost: x\r\nX-Pad: ")
+        loris.settimeout(PATIENCE_S)
+        for _ in range(3):  # a byte now and then keeps no head alive
+            loris.sendall(b"a")
+            await asyncio.sleep(0.1)
+        closed = await asyncio.to_thread(loris.recv, 64)
+        stats = service.stats()
+        await service.stop()
+        loris.close()
+        return closed, stats
+
+    closed, stats = run(scenario())
+    assert closed == b"" and stats["osmand:header_timeout"] == 1 and stats.get("osmand:idle_closed", 0) == 0
