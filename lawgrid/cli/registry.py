@@ -46,7 +46,9 @@ def cmd_import(args) -> int:
     actor = f"cli:{getpass.getuser()}"
     importers: dict[str, Callable[..., Any]] = {
         # codified items: YAML documents or an XLSX row per version, each bad one reported by line
-        "items": lambda session, path, rejects_path, **_: loading.import_items(session, path, actor, rejects_path),
+        "items": lambda session, path, rejects_path, **_: loading.import_items(
+            session, path, actor, rejects_path, progress=_progress
+        ),
         "targets": targets.import_targets,
         "officers": officers.import_officers,
         "devices": devices.import_devices,
@@ -71,4 +73,21 @@ def cmd_import(args) -> int:
         print(f"lawgrid: import {args.kind}: {exc}", file=sys.stderr)
         return 1
     print(report.summary())
+    print(f"  peak memory {_peak_mb():.0f} MB", file=sys.stderr)
     return 0
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def _progress(report: Any, line: int) -> None:
+    """Where a long import is, on stderr: items read, loaded, rejected, and the memory it holds."""
+    print(
+        f"  items: up to line {line:,}: {report.loaded:,} loaded, {report.unchanged:,} unchanged, "
+        f"{len(report.rejects):,} rejected; peak memory {_peak_mb():.0f} MB",
+        file=sys.stderr,
+        flush=True,
+    )

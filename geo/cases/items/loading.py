@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,32 +54,46 @@ class LoadReport:
         return out
 
 
-def read_file(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
+def read_file(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line, document) for each item in a YAML file (documents separated by ---, or one list)
     or an XLSX sheet (one row per item version; structured columns hold YAML or JSON); a
-    document that cannot be read is (line, reason)."""
+    document that cannot be read is (line, reason). YAML is read one document at a time (with
+    libyaml where installed) and each item built from its node, so a large file of documents
+    is never held whole; a tag other than YAML's own (`!!python/object`, say) rejects its item."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        yield from _read_xlsx(path)
+        return
     import yaml
 
-    out: list[tuple[int, dict[str, Any] | str]] = []
     try:
-        with open(path, encoding="utf-8") as f:
-            nodes = list(yaml.compose_all(f, Loader=yaml.SafeLoader))
-    except (OSError, UnicodeDecodeError) as exc:
+        stream = open(path, encoding="utf-8")  # noqa: SIM115 (closed below, after the last document)
+    except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"{path}: not YAML near line {mark.line + 1 if mark else '?'}: {exc}") from None
-    for node in nodes:
-        if node is None:
-            continue
-        children = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        for child in children:
-            line = child.start_mark.line + 1
-            value = yaml.SafeLoader(yaml.serialize(child)).get_single_data()
-            out.append((line, value if isinstance(value, dict) else "an item is a mapping of its fields"))
-    return out
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(stream)
+    line = 1
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                node = loader.get_node()
+            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                mark = getattr(exc, "problem_mark", None)
+                yield (mark.line + 1 if mark else line), f"not YAML from here on (nothing after it is read): {exc}"
+                return
+            plain_list = isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq"
+            children = node.value if plain_list else [node]
+            for child in children:
+                line = child.start_mark.line + 1
+                try:
+                    value = loader.construct_document(child)
+                except yaml.YAMLError as exc:
+                    yield line, f"cannot be read: {getattr(exc, 'problem', None) or exc}"
+                    continue
+                yield line, value if isinstance(value, dict) else "an item is a mapping of its fields"
+    finally:
+        loader.dispose()
+        stream.close()
 
 
 STRUCTURED = ("statutory", "discretion", "hearing", "legal_review", "publication", "check_points")
@@ -113,14 +128,22 @@ def _read_xlsx(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
     return out
 
 
-def load(session: Session, docs: list[tuple[int, dict[str, Any] | str]], actor: str, report: LoadReport) -> LoadReport:
+def load(
+    session: Session,
+    docs: Iterable[tuple[int, dict[str, Any] | str]],
+    actor: str,
+    report: LoadReport,
+    progress: Callable[[LoadReport, int], None] | None = None,
+) -> LoadReport:
     """Validate and store each document in a savepoint of its own: a bad one is reported with
     its line, the good ones load. Same code and version with the same content is unchanged;
     with other content it is refused (a version never changes); a new version replaces the
-    current one from its valid_from."""
+    current one from its valid_from. `progress(report, line)` is told every PROGRESS_EVERY items."""
     domains = set(session.execute(text("SELECT key FROM domain")).scalars())
     types = set(session.execute(text("SELECT key FROM power_type")).scalars())
-    for line, raw in docs:
+    for seen, (line, raw) in enumerate(docs, start=1):
+        if progress is not None and seen % PROGRESS_EVERY == 0:
+            progress(report, line)
         code = str(raw.get("code", "")) if isinstance(raw, dict) else ""
         if isinstance(raw, str):
             report.rejects.append((line, code, raw))
@@ -205,8 +228,17 @@ def _explain(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def import_items(session: Session, path: Path, actor: str, rejects_path: Path | None = None) -> LoadReport:
-    report = load(session, read_file(path), actor, LoadReport(path=str(path)))
+PROGRESS_EVERY = 1_000
+
+
+def import_items(
+    session: Session,
+    path: Path,
+    actor: str,
+    rejects_path: Path | None = None,
+    progress: Callable[[LoadReport, int], None] | None = None,
+) -> LoadReport:
+    report = load(session, read_file(path), actor, LoadReport(path=str(path)), progress)
     if report.rejects:
         report.reject_file = rejects_path or path.with_name(path.name + ".rejects.csv")
         with open(report.reject_file, "w", encoding="utf-8", newline="") as f:

@@ -219,6 +219,17 @@ def test_lawgrid_import_items_from_the_command_line(databases, tmp_path):
     assert f"line 17 {code}-bad-band" in result.stdout and (tmp_path / "cli.yaml.rejects.csv").exists()
     missing = lawgrid("import", "items", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 1 and "cannot be read" in missing.stderr
+    # a tag that would build a Python object rejects its item by line: no traceback, the others load
+    hostile = write(
+        tmp_path / "hostile.yaml",
+        ITEM.format(code=f"{code}-a", version=1, max_yuan=10000),
+        "!!python/object/apply:os.system ['echo pwned']\n",
+        ITEM.format(code=f"{code}-b", version=1, max_yuan=10000),
+    )
+    tagged = lawgrid("import", "items", str(hostile))
+    assert tagged.returncode == 0 and "Traceback" not in tagged.stderr + tagged.stdout
+    assert "items: 2 loaded, 0 unchanged, 1 rejected" in tagged.stdout and "cannot be read" in tagged.stdout
+    assert "peak memory" in tagged.stderr
 
 
 def test_an_inspection_carries_the_check_points_of_its_items(session):
@@ -237,3 +248,20 @@ def test_an_inspection_carries_the_check_points_of_its_items(session):
     )
     assert [p["content"] for p in tasks.task_view(session, named)["check_points"]] == ["车货总质量、轴荷与外廓尺寸检测"]
     assert {p["code"] for p in tasks.task_view(session, unnamed)["check_points"]} == {"transport.01", "transport.02"}
+
+
+def test_a_large_item_file_is_read_document_by_document_with_progress(session, tmp_path):
+    """2,500 documents: read one at a time (a generator, never the whole file), progress told
+    every 1,000, each bad one rejected by its line."""
+    path = tmp_path / "many.yaml"
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(2_500):
+            f.write(f"---\ncode: many-{i}\nversion: 1\nname: 缺少领域\n")
+    docs = loading.read_file(path)
+    assert iter(docs) is docs  # a generator: the file is not parsed ahead
+    told: list[tuple[int, int]] = []
+    report = loading.load(
+        session, docs, "t", loading.LoadReport(path=str(path)), lambda r, line: told.append((line, len(r.rejects)))
+    )
+    assert len(report.rejects) == 2_500 and report.rejects[-1][0] == 2_500 * 4 - 2
+    assert [n for _, n in told] == [999, 1_999]  # told before the 1,000th and the 2,000th
