@@ -3,6 +3,8 @@ role checks, CSRF defence and the audit of logins. Every request passes guard().
 
 from __future__ import annotations
 
+import time
+
 import datetime as dt
 import hmac
 import re
@@ -150,7 +152,9 @@ def _attempt(username: str, password: str) -> tuple[accounts.Scope | None, str |
     checked (so concurrent guesses each see the others), and the outcome after."""
     source = client_address()
     with _runtime().session() as s:
-        attempt, reason = accounts.begin_attempt(s, username, source)
+        attempt, reason, step_up = accounts.begin_attempt(s, username, source)
+    if step_up:  # the account is being guessed at from elsewhere: a slower try, never a refusal
+        time.sleep(step_up)
     scope = None
     with _runtime().session() as s:
         if attempt is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +45,10 @@ PERSONAL_ROLES = ("officer", "legal_reviewer", "case_reviewer", "hearing_officer
 ON_TASK = ("assigned", "accepted", "en_route", "on_site")  # a crew is together on its task
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable ... 4 very unguessable
-THROTTLE_FAILURES = 5  # failures within the window lock the account...
-THROTTLE_FAILURES_PER_ADDRESS = 20  # ...or the address (higher: many users share a NAT)
+THROTTLE_FAILURES = 5  # an address's failures on one account within the window hold it there...
+THROTTLE_FAILURES_PER_ADDRESS = 20  # ...or on any accounts (higher: many users share a NAT)
+THROTTLE_STEP_UP_S = 2.0  # past THROTTLE_FAILURES on the account from anywhere: each try waits this
+THROTTLE_ACCOUNT_SIEGE = 50  # ...and past this many, only the addresses its owner used get through
 THROTTLE_WINDOW_MIN = 15
 
 _hasher = PasswordHasher()
@@ -268,17 +272,20 @@ def _known_address(session: Session, username: str, source: str) -> bool:
     )
 
 
-def throttled_minutes(session: Session, username: str, source: str) -> int:
-    """Minutes until this address may try this account again (0: now).
+def throttled_minutes(session: Session, username: str, source: str) -> tuple[int, float]:
+    """(minutes until this address may try this account again, seconds each try must wait now).
 
-    An account is held after THROTTLE_FAILURES failures within the window, from wherever they
-    came; an address after THROTTLE_FAILURES_PER_ADDRESS failures. Neither hold applies to an
-    address the account has logged in from before: guesses from elsewhere cannot lock the
-    owner out at his desk, nor a proxy's users out of their own accounts."""
+    The right password is never refused because of failures elsewhere: an address is held after
+    THROTTLE_FAILURES failures of its own on the account (or THROTTLE_FAILURES_PER_ADDRESS on any);
+    failures on the account from other addresses step the others up instead (each try waits
+    THROTTLE_STEP_UP_S, so a spread-out guesser gains little), and only under a siege
+    (THROTTLE_ACCOUNT_SIEGE failures) are unknown addresses held. An address the account has
+    logged in from before is never held: the owner at his desk, a proxy's known users."""
     row = session.execute(
         text(
             """
             SELECT max(at) AS last, count(*) FILTER (WHERE username = :u) AS by_user,
+                   count(*) FILTER (WHERE username = :u AND source = :s) AS by_user_here,
                    count(*) FILTER (WHERE source = :s) AS by_source
             FROM login_attempt
             WHERE NOT success AND at > clock_timestamp() - make_interval(mins => :w)
@@ -287,29 +294,36 @@ def throttled_minutes(session: Session, username: str, source: str) -> int:
         ),
         dict(u=username, s=source, w=THROTTLE_WINDOW_MIN),
     ).one()
-    if row.by_user < THROTTLE_FAILURES and row.by_source < THROTTLE_FAILURES_PER_ADDRESS:
-        return 0
-    if _known_address(session, username, source):
-        return 0
+    held = (
+        row.by_user_here >= THROTTLE_FAILURES
+        or row.by_source >= THROTTLE_FAILURES_PER_ADDRESS
+        or row.by_user >= THROTTLE_ACCOUNT_SIEGE
+    )
+    step_up = row.by_user >= THROTTLE_FAILURES
+    if not (held or step_up) or _known_address(session, username, source):
+        return 0, 0.0
+    if not held:
+        return 0, THROTTLE_STEP_UP_S
     waited = session.execute(
         text("SELECT extract(epoch FROM clock_timestamp() - :last) / 60"), {"last": row.last}
     ).scalar()
-    return max(1, int(THROTTLE_WINDOW_MIN - float(waited or 0)) + 1)
+    return max(1, int(THROTTLE_WINDOW_MIN - float(waited or 0)) + 1), 0.0
 
 
-def begin_attempt(session: Session, username: str, source: str) -> tuple[int | None, str | None]:
+def begin_attempt(session: Session, username: str, source: str) -> tuple[int | None, str | None, float]:
     """The throttle's decision, made under a lock on the account so that concurrent guesses
-    are counted one after another: (attempt id, None) to go on, recorded as a failure until
-    `finish_attempt` says otherwise; (None, reason) if held. The caller commits at once."""
+    are counted one after another: (attempt id, None, seconds to wait before the password is
+    checked) to go on, recorded as a failure until `finish_attempt` says otherwise; (None,
+    reason, 0) if held. The caller commits at once."""
     session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:u))"), {"ns": LOGIN_LOCK, "u": username})
-    wait = throttled_minutes(session, username, source)
+    wait, step_up = throttled_minutes(session, username, source)
     if wait:
-        return None, f"too many failed logins; try again in {wait} minutes"
+        return None, f"too many failed logins; try again in {wait} minutes", 0.0
     attempt = session.execute(
         text("INSERT INTO login_attempt (username, source, success) VALUES (:u, :s, false) RETURNING id"),
         dict(u=username, s=source),
     ).scalar_one()
-    return int(attempt), None
+    return int(attempt), None, step_up
 
 
 def check_credentials(session: Session, username: str, password: str) -> int | None:
@@ -335,7 +349,8 @@ def finish_attempt(session: Session, attempt_id: int, user_id: int | None) -> tu
 def authenticate(session: Session, username: str, password: str, source: str) -> tuple[Scope | None, str | None]:
     """(scope, None) on success, (None, reason) otherwise, in one transaction (CLI and tests);
     the web tier runs the three steps in transactions of their own, so the lock is short."""
-    attempt, reason = begin_attempt(session, username, source)
+    attempt, reason, step_up = begin_attempt(session, username, source)
     if attempt is None:
         return None, reason
+    time.sleep(step_up)
     return finish_attempt(session, attempt, check_credentials(session, username, password))

@@ -40,13 +40,22 @@ def attempt(client, name, password, address):
     return r.status_code
 
 
-def test_guesses_from_elsewhere_do_not_lock_the_owner_out_at_his_desk(app, person):
+def test_guesses_from_elsewhere_never_refuse_the_right_password(app, person):
+    """Failures elsewhere step a new address up (a slower try), never refuse the right password;
+    the guessing address itself is held; the owner's desk is never slowed."""
     client = app.server.test_client()
     assert attempt(client, person, PASSWORD, "10.20.0.1") == 200  # his desk
     for i in range(accounts.THROTTLE_FAILURES):  # an attacker from five addresses
         assert attempt(client, person, "guess", f"10.66.0.{i}") == 401
-    assert attempt(client, person, PASSWORD, "10.66.0.9") == 429  # the account is held elsewhere...
-    assert attempt(client, person, PASSWORD, "10.20.0.1") == 200  # ...not at his desk
+    started = time.monotonic()
+    assert attempt(client, person, PASSWORD, "10.77.0.9") == 200  # a hotel, never used before: let in...
+    assert time.monotonic() - started >= accounts.THROTTLE_STEP_UP_S  # ...after the step-up
+    with app.server.extensions["lawgrid"].session() as s:  # at his desk: no step-up at all
+        assert accounts.throttled_minutes(s, person, "10.20.0.1") == (0, 0.0)
+    assert attempt(client, person, PASSWORD, "10.20.0.1") == 200
+    for _ in range(accounts.THROTTLE_FAILURES):  # one address guessing on: that address is held
+        attempt(client, person, "guess", "10.66.0.1")
+    assert attempt(client, person, PASSWORD, "10.66.0.1") == 429
 
 
 def test_a_proxys_failures_do_not_lock_out_its_known_users(app, person):
