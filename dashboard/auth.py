@@ -3,12 +3,11 @@ role checks, CSRF defence and the audit of logins. Every request passes guard().
 
 from __future__ import annotations
 
-import time
-
 import datetime as dt
 import hmac
 import re
 import secrets
+import time
 from html import escape
 from typing import Any, Literal
 from urllib.parse import urlparse

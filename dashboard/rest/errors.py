@@ -6,13 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dashboard.context import lang, log, record_refusal
 from dashboard.rest.types import IdConverter
 from geo.cases.rules import RULES as CASE_RULES
-from geo.infra.errors import LawGridError, from_database
+from geo.infra.errors import LawGridError, Unavailable, from_database
+
+DATABASE_DOWN = Unavailable(
+    "the database cannot be reached; nothing was changed, try again shortly",
+    zh="数据库暂时无法连接，本次操作未生效，请稍后重试",
+    rule="database",
+)
+DOWN_PAGE = """<!doctype html><html lang="zh"><meta charset="utf-8"><title>LawGrid · 503</title>
+<body style="font-family: sans-serif; margin: 3em"><h1>数据库暂时无法连接</h1><p>本次操作未生效，请稍后刷新重试。</p>
+<p lang="en">The database cannot be reached: nothing was changed. Please reload in a moment.</p></body></html>"""
 
 
 # -- errors: one handler for the API and Dash's callbacks --------------------------------
@@ -45,6 +54,17 @@ def install_errors(server: Flask) -> None:
         if refused is None:
             raise exc
         return domain_error(refused)
+
+    @server.errorhandler(OperationalError)
+    @server.errorhandler(InterfaceError)
+    def database_down(exc: DBAPIError) -> Any:
+        # The database is down or restarting: a 503 that says so (JSON for the API and the
+        # pages' callbacks, a page for a browser), never a bare 500; the details stay in the log.
+        log.warning("the database cannot be reached on %s: %s", request.path, exc.orig)
+        headers = {"Retry-After": "5"}
+        if request.path.startswith(("/api/", "/_dash-")):
+            return jsonify(DATABASE_DOWN.payload(lang())), 503, headers
+        return DOWN_PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
 
     @server.errorhandler(DataError)
     def database_data_error(exc: DataError) -> Any:

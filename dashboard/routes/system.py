@@ -31,10 +31,17 @@ class Health(Model):
     revision: str | None
 
 
-@router.route("GET", "/health", permission=None, response=Health, summary="Service and database status (no login)")
-def health() -> Health:
+@router.route(
+    "GET",
+    "/health",
+    permission=None,
+    response=Health,
+    summary="Service and database status (no login); 503 naming the database while it cannot be reached",
+)
+def health() -> Any:
     engine = runtime().engine
-    return Health(status="ok", database=db.server_summary(engine), revision=db.current_revision(engine))
+    summary, revision = db.health(engine)  # Unavailable (503, naming the database) while it is down
+    return Health(status="ok", database=summary, revision=revision)
 
 
 @router.route(

@@ -13,10 +13,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo.infra.errors import Conflict, from_database
+from geo.infra.errors import Conflict, Unavailable, from_database
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
@@ -187,6 +187,20 @@ def grant_app_role(owner_url: str, role: str) -> None:
 def raw_psycopg_url(engine: Engine) -> str:
     """A libpq URL for psycopg.connect (COPY paths), from an SQLAlchemy engine."""
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def health(engine: Engine) -> tuple[dict[str, Any], str | None]:
+    """(the server's versions, the schema's revision), or Unavailable naming the database."""
+    try:
+        return server_summary(engine), current_revision(engine)
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("health: the database cannot be reached: %s", exc.orig)
+        raise Unavailable(
+            "the database cannot be reached",
+            zh="数据库无法连接",
+            rule="database",
+            status_of={"service": "up", "database": "unreachable"},
+        ) from None
 
 
 def server_summary(engine: Engine) -> dict[str, Any]:

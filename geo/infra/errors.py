@@ -120,6 +120,14 @@ class Misconfigured(LawGridError):
     code = "misconfigured"
 
 
+class Unavailable(LawGridError):
+    """A service LawGrid needs cannot be reached now, the database say (HTTP 503): send the
+    request again shortly; nothing of it was kept."""
+
+    status = 503
+    code = "unavailable"
+
+
 ERRORS: tuple[type[LawGridError], ...] = (
     InvalidInput,
     Unauthorized,
@@ -128,6 +136,7 @@ ERRORS: tuple[type[LawGridError], ...] = (
     Conflict,
     Refused,
     Throttled,
+    Unavailable,
     Misconfigured,
 )
 
