@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import json
 import logging
+import os
 import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +50,8 @@ class IngestContext:
     _lookups: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest-lookup")
     )
+    snapshot_path: Path | None = None  # the registry as last read, for a start during an outage
+    from_snapshot: bool = False  # the cache came from the snapshot: read the registry again when it can
 
     @staticmethod
     def key(protocol: str, identifier: str) -> tuple[str, str]:
@@ -54,12 +59,45 @@ class IngestContext:
 
     def preload(self) -> int:
         """Every registered device into the cache, in one query (at start): a reconnect storm
-        after a restart then costs no database round trip per login."""
+        after a restart then costs no database round trip per login. The registry read is kept
+        as a snapshot (its owner's only: it holds the devices' secrets) for a start while the
+        database is down."""
         with db.session_scope(self.sessions) as s:
             rows = devices.all_devices(s)
-        for row in rows:
-            self._devices[(row["protocol"], row.pop("key"))] = row
+        if self.snapshot_path is not None:
+            self._write_snapshot(rows)
+        self._fill(rows)
+        self.from_snapshot = False
         return len(rows)
+
+    def preload_snapshot(self) -> int:
+        """The devices of the last registry snapshot (a start while the database is down: known
+        devices are served and their fixes spooled); 0 if there is none."""
+        if self.snapshot_path is None or not self.snapshot_path.exists():
+            return 0
+        try:
+            rows = json.loads(self.snapshot_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("registry snapshot %s unreadable: %s", self.snapshot_path, exc)
+            return 0
+        self._fill(rows)
+        self.from_snapshot = True
+        self.counters["ingest:registry_from_snapshot"] += 1
+        return len(rows)
+
+    def _fill(self, rows: list[dict]) -> None:
+        for row in rows:
+            row = dict(row)
+            self._devices[(row["protocol"], row.pop("key"))] = row
+
+    def _write_snapshot(self, rows: list[dict]) -> None:
+        assert self.snapshot_path is not None
+        self.snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.snapshot_path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(rows, out, ensure_ascii=False, default=str)
+        os.replace(tmp, self.snapshot_path)
 
     def cached_device(self, protocol: str, identifier: str) -> dict | None:
         """The registered device if it is cached (the hot path, on the loop); None otherwise:
@@ -75,7 +113,12 @@ class IngestContext:
             return found
         if self._unknown.get(key, 0.0) > time.monotonic():
             return None
-        found = await self._off_loop(self._lookup, protocol, identifier)
+        try:
+            found = await self._off_loop(self._lookup, protocol, identifier)
+        except Exception as exc:  # the database is down: a device the cache does not know waits for it
+            self.counters["ingest:lookup_failed"] += 1
+            log.debug("device %s:%s not looked up: %s", protocol, identifier, exc)
+            return None
         if found:
             self._devices[key] = found
             self._unknown.pop(key, None)

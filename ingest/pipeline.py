@@ -180,7 +180,16 @@ class Pipeline:
     async def _writer(self) -> None:
         stopping = False
         while not stopping:
-            item = await self._queue.get()
+            if self.spool.pending():
+                # Fixes wait in the spool: replay them as soon as the database answers, whether
+                # or not any device is sending (a listener the devices left stays responsible).
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), self.retry_s)
+                except TimeoutError:
+                    await self._in_writer(self._replay)
+                    continue
+            else:
+                item = await self._queue.get()
             if item is None:
                 stopping = True
                 items = []
@@ -225,10 +234,6 @@ class Pipeline:
                     self._tell(done, [refused[id(f)] for f in fixes if id(f) in refused] if refused else [])
             elif self.spool.pending():
                 await self._in_writer(self._replay)
-            if not stopping and self._queue.empty() and self.spool.pending():
-                await asyncio.sleep(self.retry_s)
-                if self._queue.empty():
-                    await self._in_writer(self._replay)
 
     async def _in_writer(self, fn, *args):
         """The database work runs on the pipeline's own thread (one connection, in order), so

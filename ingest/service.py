@@ -96,7 +96,11 @@ class IngestService:
         self.pipeline = Pipeline(
             config.dsn, config.spool_path, on_commit=on_commit, live_max_age_s=config.live_max_age_s
         )
-        self.ctx = IngestContext(sessions, self.pipeline)
+        self.ctx = IngestContext(
+            sessions,
+            self.pipeline,
+            snapshot_path=config.spool_path.with_name(config.spool_path.stem + ".registry.json"),
+        )
         self.jt808 = Jt808Server(
             self.ctx,
             config.host,
@@ -144,8 +148,11 @@ class IngestService:
         try:
             known = await asyncio.to_thread(self.ctx.preload)
             log.info("%d registered devices cached for login", known)
-        except Exception as exc:  # the database may be down at start: logins look devices up one by one
-            log.warning("could not preload the devices (%s); looking them up at login", exc)
+        except Exception as exc:  # the database is down at start: the last registry read serves
+            known = await asyncio.to_thread(self.ctx.preload_snapshot)
+            log.warning(
+                "could not read the device registry (%s); %d devices from its last snapshot, fixes spooled", exc, known
+            )
         await self.pipeline.start()
         await self.jt808.start()
         await self.osmand.start()
@@ -269,6 +276,12 @@ class IngestService:
     async def _sweep_forever(self) -> None:
         while True:
             await asyncio.sleep(self.config.sweep_every_s)
+            if self.ctx.from_snapshot:  # started during an outage: read the registry once it answers
+                try:
+                    await asyncio.to_thread(self.ctx.preload)
+                    log.info("device registry read again: the snapshot is no longer used")
+                except Exception as exc:
+                    log.debug("registry still unreachable: %s", exc)
             try:
                 # Taken on the loop, where they are filled; the database work runs off it.
                 heard, moved = self.ctx.take_heartbeats(), self.ctx.take_moved()
