@@ -180,6 +180,15 @@ def children(pid: int) -> set[int]:
         return {int(x) for x in f.read().split()}
 
 
+def ended(pid: int) -> bool:
+    """Gone, or a zombie waiting for whoever adopted it to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def listens_on(pid: int, port: int) -> bool:
     """Whether the process holds a listening TCP socket on the port (/proc/net/tcp, state 0A)."""
     inodes = set()
@@ -304,3 +313,59 @@ def test_ingest_stops_in_order_on_sigterm_and_leaves_no_listener_listed(runtime,
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_killed_supervisor_takes_its_listeners_with_it_and_its_restart_serves_again(runtime, engine, tmp_path):
+    """`kill -9` of `lawgrid ingest`: its listeners end with it (the ports are freed), and the
+    same command started again, as compose's `restart: unless-stopped` and the systemd unit's
+    `Restart=always` (both in the repository, checked here) start it, listens and stores again."""
+    from tests.ingest.test_ingest import cleanup, positions, registered
+
+    compose = open(os.path.join(ROOT, "docker-compose.yml"), encoding="utf-8").read()
+    unit = open(os.path.join(ROOT, "deploy", "systemd", "lawgrid-ingest.service"), encoding="utf-8").read()
+    assert compose.count("restart: unless-stopped") >= 2 and "Restart=always" in unit
+    jt808, osmand = free_port(), free_port()
+    env = {
+        **os.environ,
+        "LAWGRID_DATABASE_URL": runtime.url,
+        "LAWGRID_SECRET_KEY": "restart-test",
+        "LAWGRID_DATA_DIR": str(tmp_path),
+        "LAWGRID_INGEST_HOST": "127.0.0.1",
+        "LAWGRID_JT808_PORT": str(jt808),
+        "LAWGRID_OSMAND_PORT": str(osmand),
+        "LAWGRID_INGEST_PROCESSES": "2",
+    }
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lawgrid.cli", "ingest"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline().startswith("listening")
+        return proc
+
+    dev_id, ident = registered(engine, "osmand")
+    cleanup(engine, dev_id)
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=3)
+
+    async def report(i: int) -> int:
+        phone = phone_client(ident, osmand)
+        code = (await phone.position(39.0 + i / 1e4, 117.6, when + dt.timedelta(seconds=i)))[0]
+        await phone.close()
+        return code
+
+    supervisor = start()
+    restarted = None
+    try:
+        listeners = wait_for(lambda: len(children(supervisor.pid)) == 2 and children(supervisor.pid), what="listeners")
+        assert run_async(report(0)) == 200
+        os.kill(supervisor.pid, 9)
+        supervisor.wait(30)
+        wait_for(lambda: all(ended(p) for p in listeners), what="the listeners ending too")
+        restarted = start()  # what the restart policy does
+        assert run_async(report(1)) == 200
+        assert len(positions(engine, dev_id)) == 2  # the fix before the kill and the one after
+    finally:
+        for proc in (supervisor, restarted):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
