@@ -40,6 +40,15 @@ class Jt808Terminal:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         self._reader_task = asyncio.create_task(self._read())
 
+    @property
+    def closed(self) -> bool:
+        """The line is gone (the server closed it, restarted, or replaced it): log in again."""
+        return (
+            self.writer is None
+            or self.writer.is_closing()
+            or (self._reader_task is not None and self._reader_task.done())
+        )
+
     async def close(self) -> None:
         if self.writer:
             self.writer.close()

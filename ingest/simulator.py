@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ingest.devices import Jt808Terminal, OsmAndPhone
+from ingest.devices import DeviceRefused, Jt808Terminal, OsmAndPhone
 from ingest.jt808 import frames
 from ingest.listener import raise_open_file_limit
 
@@ -49,6 +49,7 @@ class SimStats:
     failed: int = 0
     sos: int = 0
     dropouts: int = 0
+    reconnects: int = 0
     ack_ms: list[float] = field(default_factory=list)
 
     def summary(self) -> dict:
@@ -59,6 +60,7 @@ class SimStats:
             "failed": self.failed,
             "sos": self.sos,
             "dropouts": self.dropouts,
+            "reconnects": self.reconnects,
             "ack_p50_ms": round(float(np.percentile(ack, 50)), 1),
             "ack_p95_ms": round(float(np.percentile(ack, 95)), 1),
             "ack_p99_ms": round(float(np.percentile(ack, 99)), 1),
@@ -121,6 +123,10 @@ def step(dev: SimDevice, seconds: float, rng: random.Random) -> None:
         dev.heading = (dev.heading + 180) % 360
 
 
+BACKOFF_FIRST_S = 0.5  # a device that cannot connect or log in tries again after this...
+BACKOFF_MAX_S = 30.0  # ...doubling each time up to this (jittered, so a restart is not stormed)
+
+
 class Simulator:
     def __init__(
         self,
@@ -150,6 +156,7 @@ class Simulator:
         self.dropout_every = dropout_every
         self.stats = SimStats()
         self.progress = progress
+        self.stopped = False  # set to end the run early (the devices close their lines)
 
     async def run(self) -> dict:
         raise_open_file_limit()
@@ -177,11 +184,18 @@ class Simulator:
         client = None
         pending: set[asyncio.Future] = set()
         last_time = None
-        while time.monotonic() < t_end:
+        backoff = BACKOFF_FIRST_S
+        while time.monotonic() < t_end and not self.stopped:
             tick = time.monotonic()
             try:
+                if client is not None and getattr(client, "closed", False):
+                    # the server went away (a restart, a new connection of this terminal): log in again
+                    self.stats.reconnects += 1
+                    await self._close(client, pending)
+                    client = None
                 if client is None:
                     client = await self._connect(dev)
+                    backoff = BACKOFF_FIRST_S
                 step(dev, period, self.rng)
                 now = dt.datetime.now(dt.UTC)
                 if dev.protocol == "jt808" and last_time and int(now.timestamp()) == last_time:
@@ -225,10 +239,13 @@ class Simulator:
                     client = None
                     await asyncio.sleep(self.rng.uniform(2, 10))
                     continue
-            except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
+            except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError, DeviceRefused):
+                # as a terminal does: try again after a pause that doubles, with jitter, up to a cap
                 self.stats.failed += 1
+                await self._close(client, pending)
                 client = None
-                await asyncio.sleep(1)
+                await asyncio.sleep(min(t_end - time.monotonic(), backoff * self.rng.uniform(0.5, 1.5)))
+                backoff = min(BACKOFF_MAX_S, backoff * 2)
                 continue
             await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
         await self._close(client, pending)

@@ -305,6 +305,14 @@ class Jt808Server(TcpListener):
             self.release(address)
             writer.close()
 
+    async def stop(self) -> None:
+        """Stop listening and hang up on every terminal (as a restart would): each logs in again,
+        to this listener's successor. Fixes already received are still stored."""
+        await super().stop()
+        for conn in list(self.open):
+            conn.closing = True
+            conn.writer.close()
+
     def _replace(self, conn: Connection) -> None:
         """One authenticated connection per terminal (as Traccar keeps it): a new one closes the
         old, whose fixes already received are still stored. Only once authenticated: a downlink
