@@ -79,6 +79,31 @@ def cpu_seconds(*pids: int) -> float:
     return sum(sum(int(stats[p][i]) for i in (12, 13, 14, 15)) for p in tree if p in stats) / tick
 
 
+def rss_mb(*pids: int) -> float:
+    """Resident memory (MB) of processes and their live descendants (a supervisor's listeners)."""
+    stats = _proc_stats()
+    tree, frontier = set(pids), list(pids)
+    while frontier:
+        parent = frontier.pop()
+        for pid, f in stats.items():
+            if int(f[2]) == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sum(int(stats[p][22]) * page for p in tree if p in stats) / 2**20  # field 24: rss in pages
+
+
+def slope_per_min(samples: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MB) samples, in MB per minute (0 for fewer than two)."""
+    if len(samples) < 2:
+        return 0.0
+    t = [s[0] for s in samples]
+    y = [s[1] for s in samples]
+    mt, my = sum(t) / len(t), sum(y) / len(y)
+    var = sum((x - mt) ** 2 for x in t)
+    return 0.0 if var == 0 else sum((x - mt) * (v - my) for x, v in zip(t, y, strict=True)) / var * 60
+
+
 def postgres_cpu_seconds() -> float:
     """CPU of every PostgreSQL process on the machine, ended backends included (their
     postmaster reaped them)."""

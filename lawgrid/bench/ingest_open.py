@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from demo.seed import seed_organisation
 from geo.infra import db
 from geo.places.reference import load_reference
 from lawgrid import ingest_procs
-from lawgrid.bench import bench_database, cpu_seconds, postgres_cpu_seconds
+from lawgrid.bench import bench_database, cpu_seconds, postgres_cpu_seconds, rss_mb, slope_per_min
 from lawgrid.runtime import REFERENCE_DIR
 from lawgrid.screens import free_port
 
@@ -83,6 +84,9 @@ def _drive(args, devices_file: Path, port: int, out: Path, listeners: list[int])
         )
         for i in range(args.processes)
     ]
+    memory: list[tuple[float, float]] = []  # (seconds into the run, listeners' RSS in MB)
+    sampler = threading.Thread(target=_sample_rss, args=(listeners, procs, memory, args.rss_every), daemon=True)
+    sampler.start()
     shards = []
     for proc in procs:
         stdout, _ = proc.communicate(timeout=args.duration + 300)
@@ -104,7 +108,24 @@ def _drive(args, devices_file: Path, port: int, out: Path, listeners: list[int])
     total["listener_cpu_s"] = round(cpu_s, 1)
     total["postgres_cpu_s"] = round(pg_s, 1)
     total["_acked_pairs"] = acked
+    sampler.join(args.rss_every + 5)
+    settled = [m for m in memory if m[0] >= 0.2 * args.duration]  # after the first fifth: warmed up
+    total["rss_mb_start"] = round(memory[0][1], 1) if memory else None
+    total["rss_mb_end"] = round(memory[-1][1], 1) if memory else None
+    total["rss_mb_max"] = round(max(m[1] for m in memory), 1) if memory else None
+    total["rss_slope_mb_per_min"] = round(slope_per_min(settled), 3)
+    total["rss_samples"] = len(memory)
     return total
+
+
+def _sample_rss(pids: list[int], load: list[subprocess.Popen], into: list, every: float) -> None:
+    """The listeners' resident memory every `every` seconds while the load runs."""
+    t0 = time.monotonic()
+    while any(p.poll() is None for p in load):
+        into.append((time.monotonic() - t0, rss_mb(*pids)))
+        deadline = time.monotonic() + every
+        while time.monotonic() < deadline and any(p.poll() is None for p in load):
+            time.sleep(0.5)
 
 
 def _check(engine, result: dict, duration: float) -> dict:
@@ -157,6 +178,9 @@ def _listeners(name: str, args, url: str, dsn: str, port: int, tmp: Path) -> lis
 
 
 def run(runtime, args) -> dict:
+    if getattr(args, "soak", None):  # a long run at a steady load: does the listeners' memory level off?
+        args.duration = float(args.soak)
+    args.rss_every = max(1.0, min(30.0, args.duration / 60))
     if args.listeners is None:  # as `lawgrid ingest` would run on this machine
         args.listeners = ingest_procs.auto_processes(os.cpu_count())
     if args.protocol == "jt808" and args.rate > 1:
@@ -221,6 +245,10 @@ def run(runtime, args) -> dict:
         "p95_ms": ours["p95_ms"],
         "p99_ms": ours["p99_ms"],
         "login_storm_s": ours["login_storm_s"],
+        "rss_mb_start": ours["rss_mb_start"],
+        "rss_mb_end": ours["rss_mb_end"],
+        "rss_slope_mb_per_min": ours["rss_slope_mb_per_min"],
+        "baseline_rss_slope_mb_per_min": base["rss_slope_mb_per_min"],
         "lawgrid": ours,
         "baseline": base,
         "baseline_is": f"minimal asyncio {args.protocol} listener, COPY batches into the real position table, "
@@ -228,5 +256,6 @@ def run(runtime, args) -> dict:
         "ratio": round(ours["stored_per_s"] / max(1, base["stored_per_s"]), 3),
         "target": "stored = intended, p99 <= 1000 ms, failed = 0, lost = 0 (OsmAnd: 10,000/s at 5,000 x 2 Hz; "
         "JT/T 808: 6,000/s at 6,000 x 1 Hz, ratio >= 0.8)",
-        "note": "latency from the time each position was due (open loop), not from when it was sent",
+        "note": "latency from the time each position was due (open loop), not from when it was sent; "
+        "RSS of `lawgrid ingest` and its listeners, slope fitted after the first fifth of the run",
     }

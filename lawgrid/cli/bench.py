@@ -38,6 +38,13 @@ def register(sub: Any) -> None:
     bench.add_argument("--duration", type=float, help="ingest (60), push (30): seconds")
     bench.add_argument("--processes", type=int, default=2, help="ingest: load-generator processes")
     bench.add_argument(
+        "--soak",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="ingest: a long run (e.g. 1800) reporting the listeners' memory slope (MB/min) and anything lost",
+    )
+    bench.add_argument(
         "--listeners",
         type=int,
         default=None,
@@ -65,7 +72,8 @@ def cmd_bench(args) -> int:
     if args.name == "ingest":
         print(
             f"offered {result['offered_msgs_per_s']:,} msgs/s, stored {result['msgs_per_s']:,} msgs/s, "
-            f"lost {result['lost']}",
+            f"lost {result['lost']}, listeners' memory {result['rss_mb_start']} -> {result['rss_mb_end']} MB "
+            f"(slope {result['rss_slope_mb_per_min']} MB/min)",
             file=sys.stderr,
         )
     print(json.dumps(result, ensure_ascii=False))
