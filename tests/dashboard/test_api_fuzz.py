@@ -1,7 +1,8 @@
 """The OpenAPI document lists every API route with its parameters and schemas, and a
 property-based fuzz of every operation (schemathesis: valid and invalid queries and bodies,
 against the real server and a database of its own) finds no 5xx and no answer that breaks
-the document, as an administrator and as a unit-scoped dispatcher."""
+the document, as an administrator and, in turn, as every other role (each example once as
+the administrator and once as the next role of the rotation)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from dashboard import registry
@@ -50,15 +52,23 @@ def fuzz_server(databases, tmp_path_factory):
     with db.session_scope(sessions) as session:
         load_reference(session, REFERENCE_DIR)
         seed_all(session, targets=400, officers=80, seed=5, progress=False)
-        accounts.create_user(session, "fuzz-admin", PASSWORD, "admin")
-        accounts.create_user(session, "fuzz-dispatcher", PASSWORD, "dispatcher", ["U001"])
+        cert = session.execute(
+            text(
+                "SELECT o.cert_no FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = 'U001' "
+                "AND current_date BETWEEN o.cert_valid_from AND o.cert_valid_to ORDER BY o.id LIMIT 1"
+            )
+        ).scalar_one()
+        for role in accounts.ROLES:
+            units = [] if role == "officer" or role not in accounts.UNIT_SCOPED_ROLES else ["U001"]
+            extra = {"officer_cert": cert} if role == "officer" else {}
+            accounts.create_user(session, f"fuzz-{role}", PASSWORD, role, units, **extra)
     settings_ = Settings(database_url=url, secret_key="fuzz-secret", data_dir=tmp_path_factory.mktemp("fuzz"))
     app = create_app(settings_, Runtime(settings_, url, engine, sessions))
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     tokens = {}
-    for name in ("fuzz-admin", "fuzz-dispatcher"):
+    for name in (f"fuzz-{role}" for role in accounts.ROLES):
         r = requests.post(base + "/api/auth/token", json={"username": name, "password": PASSWORD}, timeout=10)
         tokens[name] = r.json()["access_token"]
     yield {"app": app, "base": base, "tokens": tokens}
@@ -90,6 +100,7 @@ def test_every_api_route_is_in_the_document_with_its_parameters(fuzz_server):
     assert set(doc["components"]["schemas"]["NewInspection"]["required"]) == {"target_id", "domain", "due_at"}
 
 
+ROTATION = [f"fuzz-{role}" for role in accounts.ROLES if role != "admin"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Logging out ends every token of the fuzzing accounts: tested on its own in test_sessions.py.
 OPERATIONS = [
@@ -117,7 +128,10 @@ def test_fuzz_finds_no_5xx_and_no_answer_outside_the_document(fuzz_server, metho
             suppress_health_check=list(HealthCheck),
         )
         def exchange(case):
-            for user in ("fuzz-admin", "fuzz-dispatcher"):
+            TALLY["examples"] += 1
+            other = ROTATION[TALLY["examples"] % len(ROTATION)]  # every role in turn, over the examples
+            TALLY[f"as:{other}"] += 1
+            for user in ("fuzz-admin", other):
                 response = case.call(
                     base_url=fuzz_server["base"],
                     timeout=30,
