@@ -170,6 +170,8 @@ CASE_STRINGS: dict[str, dict[str, str]] = {
     },
     "doc.pdf": {"zh": "查看 PDF", "en": "Open PDF"},
     "doc.seal": {"zh": "加盖电子印章", "en": "Seal"},
+    "case.served_doc": {"zh": "（送达文书 {no}{proof}）", "en": "(served {no}{proof})"},
+    "case.proof.receipt": {"zh": "，凭送达回证", "en": ", proved by the 送达回证"},
     "doc.sealed": {"zh": "已盖章 {no}", "en": "Sealed {no}"},
     "doc.yes": {"zh": "是", "en": "yes"},
     "doc.from_case": {"zh": "留空则取自案件", "en": "empty: the case's value"},

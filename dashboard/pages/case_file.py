@@ -138,6 +138,7 @@ def render(_done, lang, case_ref):
                         html.Li(
                             f"{e['at'][:16].replace('T', ' ')} {e['actor']}：{_label(e['action'], lang)}"
                             + (f" → {t('case.status.' + e['to_status'], lang)}" if e["to_status"] else "")
+                            + _paper((e.get("detail") or {}), lang)
                             + _back_entry((e.get("detail") or {}).get("back_entry"), lang),
                             className="lg-back-entry" if (e.get("detail") or {}).get("back_entry") else None,
                         )
@@ -196,6 +197,14 @@ def _law(view: dict[str, Any], lang: str | None) -> str:
     if view.get("act_continues_reason"):
         text += t("case.law.continues", lang).format(reason=view["act_continues_reason"])
     return text
+
+
+def _paper(detail: dict[str, Any], lang: str | None) -> str:
+    """The document a service step served and what proves it (the case file links the step to them)."""
+    if not detail.get("doc_no") or "method" not in detail:
+        return ""
+    proof = t("case.proof.receipt", lang) if detail.get("receipt_id") else ""
+    return " " + t("case.served_doc", lang).format(no=detail["doc_no"], proof=proof)
 
 
 def _back_entry(back: dict[str, Any] | None, lang: str | None) -> str:

@@ -185,7 +185,7 @@ def _documents(case: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[
     for e in events:
         names = DOCUMENTS.get(e["action"])
         if names:
-            number = (e["detail"] or {}).get("decision_no")
+            number = (e["detail"] or {}).get("decision_no") or (e["detail"] or {}).get("doc_no")
             docs.append(
                 {"type": e["action"], "zh": names[0], "en": names[1], "at": e["at"], "by": e["actor"], "doc_no": number}
             )

@@ -215,5 +215,6 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     timeline = head.locator("#case-timeline").inner_text()
     for step in ("立案", "开始调查", "审核", "送达告知书", "作出决定", "送达决定书", "结案"):
         assert step in timeline
+    assert f"送达文书 {number}，凭送达回证" in timeline  # the step names the 决定书 it served
     for page in (head, officer, reviewer):
         page.close()

@@ -124,8 +124,9 @@ def _served_document(ctx: Ctx, document: str) -> Any:
     )
 
 
-def _serve(ctx: Ctx, body: Serve, document: str) -> tuple[dt.date, str]:
-    """Record the service; returns its date and method, taken from the documents that prove it."""
+def _serve(ctx: Ctx, body: Serve, document: str) -> tuple[dt.date, str, dict[str, Any]]:
+    """Record the service; returns its date and method, taken from the documents that prove it,
+    and the documents for the step's record (the case file links the step to them)."""
     served = _served_document(ctx, document)
     paper = body.back_entry.paper_no if body.back_entry else None
     if served is None and paper is None:
@@ -179,4 +180,10 @@ def _serve(ctx: Ctx, body: Serve, document: str) -> tuple[dt.date, str]:
                 "paper": paper,
             },
         )
-    return on, method
+    papers = {
+        "document_id": served.id if served else None,
+        "doc_no": served.doc_no if served else paper,
+        "receipt_id": receipt.id if receipt else None,
+        "confirmation_id": confirmation.id if confirmation else None,
+    }
+    return on, method, {k: v for k, v in papers.items() if v is not None}

@@ -143,14 +143,14 @@ def _decide(ctx: Ctx, body: Decide) -> Step:
 
 @action("serve", ("送达决定书", "Serve the decision"), ("decided",), "case.handle", Serve, handler=True)
 def _serve_decision(ctx: Ctx, body: Serve) -> Step:
-    on, method = _serve(ctx, body, "decision")
+    on, method, papers = _serve(ctx, body, "decision")
     decision = ctx.one("SELECT kind, penalty FROM case_decision WHERE case_id = :c")
     owes = decision.kind == "penalty" and float((decision.penalty or {}).get("fine_yuan") or 0) > 0
     late = on > ctx.case["service_due"]
     close_due = None if owes else workdays.wd_after(ctx.session, on, CLOSE_WD)
     _update(ctx.session, ctx.id, served_on=on, service_due=None, close_due=close_due)
     # The fine is paid through the non-tax system (the next issue); until then its receipt is recorded.
-    return ("executing" if owes else "served"), {"served_on": on.isoformat(), "method": method, "late": late}
+    return ("executing" if owes else "served"), {"served_on": on.isoformat(), "method": method, "late": late, **papers}
 
 
 class Performance(Body):

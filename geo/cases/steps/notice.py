@@ -27,7 +27,7 @@ from geo.infra.errors import NotFound
 
 @action("notify", ("送达告知书", "Serve the notice"), ("approved",), "case.handle", Serve, handler=True)
 def _notify(ctx: Ctx, body: Serve) -> Step:
-    on, method = _serve(ctx, body, "notice")
+    on, method, papers = _serve(ctx, body, "notice")
     proposed = ctx.case["proposed"]
     basis = hearing_basis(proposed, ctx.case["party_kind"], _item_hearing(ctx))
     right = bool(basis)
@@ -54,6 +54,7 @@ def _notify(ctx: Ctx, body: Serve) -> Step:
         "response_due": due.isoformat(),
         "proposed": proposed,
         "method": method,
+        **papers,
     }
 
 
