@@ -20,8 +20,11 @@ from dashboard.context import services
 from dashboard.i18n import t
 from dashboard.i18n.cases import STATUSES
 from geo.cases import views
+from geo.cases.clocks import CASE_CLOCKS, SOURCE_CLOCKS
+from geo.places import queries as place_queries
 from services import calendar as calendar_uses
 
+WARNING_CLOCKS = (*CASE_CLOCKS, *SOURCE_CLOCKS)
 LEVEL_COLOURS = {"amber": "#8a6d00", "red": "#8f1d1d", "breach": "#4a0d0d"}
 COLUMNS = ("case_no", "party", "unit", "status", "next_due", "clock", "warning")
 
@@ -52,8 +55,17 @@ def register(app: dash.Dash) -> None:
         Output(ids.WARNINGS_TABLE, "columns"),
         Output(ids.WARNINGS_HEADING, "children"),
         Output(ids.WARNINGS_CALENDAR, "children"),
+        Output(ids.WARNINGS_SOURCES, "data"),
+        Output(ids.WARNINGS_SOURCES, "columns"),
+        Output(ids.WARNINGS_COUNTS, "children"),
+        Output("warnings-sources-heading", "children"),
+        Output(ids.WARNINGS_LEVEL, "options"),
+        Output(ids.WARNINGS_CLOCK, "options"),
         Input(ids.WARNINGS_SOCKET, "data-case_warning"),
         Input(ids.LANG, "data"),
+        Input(ids.WARNINGS_UNIT, "value"),
+        Input(ids.WARNINGS_LEVEL, "value"),
+        Input(ids.WARNINGS_CLOCK, "value"),
     )(show_warnings)
 
 
@@ -155,23 +167,45 @@ def show_cases(status, warning, queue, lang):
 
 
 def warnings_layout(**_query):
-    require("case.view")
+    """The 预警 board: filters, the count per unit, the cases one by one (most severe, nearest
+    first), the sources grouped and counted."""
+    who = require("case.view")
+    with _runtime().session() as session:
+        units = place_queries.units(session, who)
     return html.Div(
         className="lg-page",
         children=[
             DashSocketIO(id=ids.WARNINGS_SOCKET, url="/live", eventNames=["case_warning"]),
             html.H2(id=ids.WARNINGS_HEADING, style={"fontSize": "16px"}),
             html.Div(id=ids.WARNINGS_CALENDAR, className="lg-message"),
+            html.Div(
+                className="lg-filters",
+                children=[
+                    dcc.Dropdown(
+                        id=ids.WARNINGS_UNIT,
+                        options=[{"label": name, "value": uid} for uid, name in units],
+                        placeholder="办案单位 / unit",
+                        clearable=True,
+                    ),
+                    dcc.Dropdown(id=ids.WARNINGS_LEVEL, options=[], placeholder="级别 / level", clearable=True),
+                    dcc.Dropdown(id=ids.WARNINGS_CLOCK, options=[], placeholder="期限事项 / deadline", clearable=True),
+                ],
+            ),
+            html.P(id=ids.WARNINGS_COUNTS),
             dcc.Graph(id=ids.WARNINGS_CHART, config={"displaylogo": False}),
             _table(ids.WARNINGS_TABLE),
+            html.H3(id="warnings-sources-heading", style={"fontSize": "14px"}),
+            data_table(
+                ids.WARNINGS_SOURCES, page_size=15, sort_action="native", markdown_options={"link_target": "_self"}
+            ),
         ],
     )
 
 
-def show_warnings(_pushed, lang):
+def show_warnings(_pushed, lang, unit, level, clock):
     who = require("case.view")
     with _runtime().session() as session:
-        board = views.warnings_board(session, who, limit=1000)
+        board = views.warnings_board(session, who, limit=1000, unit_id=unit, level=level, clock=clock)
     units = sorted({r["unit_name"] or "—" for r in board["by_unit"]})
     figure = go.Figure(
         [
@@ -179,7 +213,7 @@ def show_warnings(_pushed, lang):
                 name=t(f"case.level.{lv}", lang),
                 x=units,
                 y=[
-                    sum(r["n"] for r in board["by_unit"] if (r["unit_name"] or "—") == u and r["level"] == lv)
+                    sum(r["cases"] for r in board["by_unit"] if (r["unit_name"] or "—") == u and r["level"] == lv)
                     for u in units
                 ],
                 marker_color={"amber": "#f2b705", "red": "#e03131", "breach": "#7a1010"}[lv],
@@ -189,27 +223,60 @@ def show_warnings(_pushed, lang):
     )
     figure.update_layout(
         barmode="stack",
-        title=t("warnings.chart", lang),
+        title=t("warnings.chart.cases", lang),
         template="plotly_dark",
-        height=320,
+        height=300,
         margin={"l": 40, "r": 10, "t": 40, "b": 80},
     )
-    data = [
+    cases = [
         {
-            "case_no": f"[{w['case_no']}](/case/{w['case_id']})" if w["case_id"] else w["subject"],
-            "party": w["title"],
+            "case_no": f"[{w['case_no']}](/case/{w['case_id']})",
+            "party": w["party"],
+            "handlers": w["handlers"] or "—",
             "unit": w["unit_name"],
             "clock": t(f"case.clock.{w['clock']}", lang),
             "due": w["due"] + (t("case.provisional", lang) if w.get("provisional") else ""),
             "warning": t(f"case.level.{w['level']}", lang),
             "level": w["level"],
         }
-        for w in board["warnings"]
+        for w in board["cases"]
     ]
     columns = [
         {"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "case_no" else "input"}
-        for c in ("case_no", "party", "unit", "clock", "due", "warning")
+        for c in ("case_no", "party", "handlers", "unit", "clock", "due", "warning")
     ]
+    sources = [
+        {
+            "unit": f"[{g['unit_name'] or '—'}](/cases/sources)",
+            "kind": t(f"source.kind.{g['kind']}", lang),
+            "clock": t(f"case.clock.{g['clock']}", lang),
+            "warning": t(f"case.level.{g['level']}", lang),
+            "n": g["n"],
+            "oldest": g["oldest_due"],
+        }
+        for g in board["sources"]
+    ]
+    source_columns = [
+        {"name": t(f"col.{c}", lang), "id": c, "presentation": "markdown" if c == "unit" else "input"}
+        for c in ("unit", "kind", "clock", "warning", "n", "oldest")
+    ]
+    n_cases = sum(r["cases"] for r in board["by_unit"])
+    n_sources = sum(r["n"] - r["cases"] for r in board["by_unit"])
+    counts = t("warnings.counts", lang).format(cases=n_cases, sources=n_sources)
     calendar = calendar_uses.status(services(), who)
     notice = t("calendar.missing", lang).format(year=calendar["next_year"]) if calendar["next_year_missing"] else None
-    return figure, data, columns, t("warnings.heading", lang), notice
+    levels = [{"label": t(f"case.level.{lv}", lang), "value": lv} for lv in views.LEVELS]
+    clocks = [{"label": t(f"case.clock.{c}", lang), "value": c} for c in WARNING_CLOCKS]
+    return (
+        figure,
+        cases,
+        columns,
+        t("warnings.heading", lang),
+        notice,
+        sources,
+        source_columns,
+        counts,
+        t("warnings.sources", lang),
+        levels,
+        clocks,
+    )

@@ -186,6 +186,9 @@ def _step(case_id: int, name: str, body: Any, version: int | None) -> Any:
 
 class WarningQuery(Query):
     limit: int = Field(500, ge=1, le=5000)
+    unit: int | None = Field(None, ge=1, description="one unit of the caller's scope")
+    level: Literal["amber", "red", "breach"] | None = None
+    clock: str | None = Field(None, pattern=r"^[a-z_]{1,30}$", description="one kind of clock, e.g. decision")
 
 
 @router.route(
@@ -193,11 +196,14 @@ class WarningQuery(Query):
     "/warnings",
     permission="case.view",
     query=WarningQuery,
-    summary="Case and source warnings (amber, red, breach) with counts per unit",
+    summary="The 预警 board: cases' warnings one by one (most severe, nearest first, with party and handlers), "
+    "sources' warnings grouped and counted, counts per unit; ?unit=&level=&clock=",
 )
 def list_warnings(query: WarningQuery) -> Any:
     with runtime().session() as session:
-        return views.warnings_board(session, scope(), query.limit)
+        return views.warnings_board(
+            session, scope(), query.limit, unit_id=query.unit, level=query.level, clock=query.clock
+        )
 
 
 class CalendarQuery(Query):

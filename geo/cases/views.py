@@ -192,32 +192,75 @@ def _documents(case: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[
     return docs
 
 
-def warnings_board(session: Session, scope: Scope, limit: int = 500) -> dict[str, Any]:
+LEVELS = ("breach", "red", "amber")
+
+
+def warnings_board(
+    session: Session,
+    scope: Scope,
+    limit: int = 500,
+    *,
+    unit_id: int | None = None,
+    level: str | None = None,
+    clock: str | None = None,
+) -> dict[str, Any]:
+    """The 预警 board for those who act on it: the cases' warnings one by one, most severe and
+    nearest first, each with its case number, party and handlers; the sources' warnings
+    grouped (unit, kind of source, clock, level) and counted, never listed one by one; the
+    counts per unit for the chart. Filters: unit, level, clock."""
     cond, params = scope.unit_filter("w.unit_id")
     if scope.personal:  # the warnings of the cases he acts on
         mine, params = scope.case_filter("e")
         cond += f" AND w.case_id IN (SELECT e.id FROM enf_case e WHERE {mine})"
+    if unit_id is not None:
+        cond += " AND w.unit_id = :f_unit"
+        params = {**params, "f_unit": unit_id}
+    if level is not None:
+        cond += " AND w.level = :f_level"
+        params = {**params, "f_level": level}
+    if clock is not None:
+        cond += " AND w.clock = :f_clock"
+        params = {**params, "f_clock": clock}
     by_unit = session.execute(
         text(
-            f"""SELECT w.unit_id, u.name AS unit_name, w.level, count(*) AS n
+            f"""SELECT w.unit_id, u.name AS unit_name, w.level, count(*) AS n,
+                       count(*) FILTER (WHERE w.case_id IS NOT NULL) AS cases
                 FROM case_warning w LEFT JOIN enforcement_unit u ON u.id = w.unit_id
                 WHERE {cond} GROUP BY w.unit_id, u.name, w.level ORDER BY u.name"""
         ),
         params,
     ).mappings()
-    items = session.execute(
+    cases = session.execute(
         text(
-            f"""SELECT w.subject, w.clock, w.case_id, w.source_id, w.due, w.level, w.unit_id, w.raised_at,
-                       u.name AS unit_name, e.case_no, e.status, coalesce(e.party_name, s.summary) AS title,
+            f"""SELECT w.subject, w.clock, w.case_id, w.due, w.level, w.unit_id, w.raised_at,
+                       u.name AS unit_name, e.case_no, e.status, e.party_name AS party,
+                       (SELECT string_agg(o.name, '、' ORDER BY co.role, o.id) FROM case_officer co
+                        JOIN officer o ON o.id = co.officer_id WHERE co.case_id = e.id) AS handlers,
                        coalesce(c.provisional, false) AS provisional
-                FROM case_warning w LEFT JOIN enforcement_unit u ON u.id = w.unit_id
+                FROM case_warning w JOIN enf_case e ON e.id = w.case_id
+                LEFT JOIN enforcement_unit u ON u.id = w.unit_id
                 LEFT JOIN work_calendar c ON c.day = w.due
-                LEFT JOIN enf_case e ON e.id = w.case_id LEFT JOIN case_source s ON s.id = w.source_id
-                WHERE {cond} ORDER BY {LEVEL_RANK} DESC, w.due LIMIT :lim"""
+                WHERE {cond} ORDER BY {LEVEL_RANK} DESC, w.due, e.id LIMIT :lim"""
         ),
         {**params, "lim": limit},
     ).mappings()
-    return {"by_unit": [db.jsonable(r) for r in by_unit], "warnings": [db.jsonable(r) for r in items]}
+    sources = session.execute(
+        text(
+            f"""SELECT w.unit_id, u.name AS unit_name, s.kind, w.clock, w.level, count(*) AS n,
+                       min(w.due) AS oldest_due
+                FROM case_warning w JOIN case_source s ON s.id = w.source_id
+                LEFT JOIN enforcement_unit u ON u.id = w.unit_id
+                WHERE {cond} AND w.case_id IS NULL
+                GROUP BY w.unit_id, u.name, s.kind, w.clock, w.level
+                ORDER BY {LEVEL_RANK} DESC, count(*) DESC, u.name LIMIT :lim"""
+        ),
+        {**params, "lim": limit},
+    ).mappings()
+    return {
+        "by_unit": [db.jsonable(r) for r in by_unit],
+        "cases": [db.jsonable(r) for r in cases],
+        "sources": [db.jsonable(r) for r in sources],
+    }
 
 
 def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:

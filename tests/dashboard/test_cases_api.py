@@ -139,7 +139,7 @@ def test_lists_warnings_and_the_calendar(client, tokens, engine):
     sources = client.get("/api/case-sources?status=filed", headers=tokens["t-oversight"]).get_json()["sources"]
     assert any(s["reporter_notify_due"] for s in sources)  # a real-name complainant is told
     board = client.get("/api/warnings", headers=tokens["t-oversight"])
-    assert board.status_code == 200 and set(board.get_json()) == {"by_unit", "warnings"}
+    assert board.status_code == 200 and set(board.get_json()) == {"by_unit", "cases", "sources"}
     days = client.get("/api/calendar?start=2026-09-30&end=2026-10-11", headers=tokens["t-officer"]).get_json()
     assert [d["day"] for d in days["days"] if d["workday"]] == ["2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10"]
     bad = client.get("/api/calendar?start=2026-10-11&end=2026-09-30", headers=tokens["t-officer"])

@@ -218,3 +218,33 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     assert f"送达文书 {number}，凭送达回证" in timeline  # the step names the 决定书 it served
     for page in (head, officer, reviewer):
         page.close()
+
+
+def test_the_warnings_board_lists_cases_first_and_counts_the_sources(browser, live_app, engine):
+    """A supervisor's 预警 board: an overdue case on the first page with its party and handlers and
+    a link to its file; the sources summed up by kind, deadline and level."""
+    import datetime as dt
+
+    from geo.cases import clocks
+    from geo.infra import db
+    from tests.casework import to_review
+
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        late = to_review(s)
+        sources = [violation(s, note=f"预警看板 {i}")["id"] for i in range(3)]
+        clocks.sweep(s, late["review_due"] + dt.timedelta(days=40), cases=[late["id"]], sources=sources)
+    page = as_user(browser, live_app, "t-supervisor")
+    page.goto(live_app["url"] + "/cases/warnings")
+    page.locator("#warnings-counts").filter(has_text="案件预警").wait_for()
+    link = page.locator(f'#warnings-table a[href="/case/{late["id"]}"]')
+    link.wait_for()
+    row = page.locator("#warnings-table tr", has=page.locator(f'a[href="/case/{late["id"]}"]'))
+    assert late["party_name"] in row.inner_text() and "已超期" in row.inner_text()
+    grouped = page.locator("#warnings-sources").inner_text()
+    assert "检查发现" in grouped and "source:" not in page.content()
+    page.close()
+    with engine.begin() as c:  # the warnings of this test's future day stay with it
+        c.execute(
+            text("DELETE FROM case_warning WHERE case_id = :c OR source_id = ANY(:s)"),
+            {"c": late["id"], "s": sources},
+        )
