@@ -190,6 +190,37 @@ def seed_cases(
     return made
 
 
+def settle_sources(session: Session, today: dt.date | None = None) -> int:
+    """The year of synthetic inspections leaves a source for every violation found; a real unit
+    verifies each within its 15 working days. The ones whose window has passed are settled as
+    their unit's head would: not filed, a first minor violation corrected on the spot (处罚法
+    第三十三条), dated the window's last day; the recent ones stay open. How many were settled."""
+    today = today or beijing_today()
+    settled = 0
+    units = session.execute(
+        text(
+            "SELECT DISTINCT s.unit_id, u.code FROM case_source s JOIN enforcement_unit u ON u.id = s.unit_id "
+            "WHERE s.kind = 'inspection' AND s.status IN ('registered', 'verifying') AND s.verify_due < :d"
+        ),
+        {"d": today},
+    ).all()
+    for unit_id, code in units:
+        head = _account(session, f"seed-head-{code}", "organ_head", code)
+        ids = list(
+            session.execute(
+                text(
+                    "SELECT id FROM case_source WHERE unit_id = :u AND kind = 'inspection' "
+                    "AND status IN ('registered', 'verifying') AND verify_due < :d"
+                ),
+                {"u": unit_id, "d": today},
+            ).scalars()
+        )
+        settled += sources.not_file_in_bulk(
+            session, head, ids, "first_minor_corrected", "首次轻微违法并当场改正，不予立案（演示）", today=today
+        )
+    return settled
+
+
 def _violation(session: Session, unit_id: int, target_id: int, day: dt.date) -> int:
     completed = dt.datetime.combine(day, dt.time(10, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
     inspection = session.execute(

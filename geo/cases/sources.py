@@ -196,6 +196,57 @@ def act(
     return get(session, scope, source_id)
 
 
+def not_file_in_bulk(
+    session: Session,
+    scope: Scope,
+    source_ids: list[int],
+    ground: str,
+    reason: str,
+    on: dt.date | None = None,
+    *,
+    today: dt.date | None = None,
+) -> int:
+    """Close many open sources as not filed on one ground (a unit settling a campaign's leads):
+    the rules of `act`'s not_file, in one statement; one audit entry with the count. Each is
+    dated `on`, or without it the last day of its own verification window (never after today).
+    Sources outside the caller's scope or no longer open are left as they are. How many closed."""
+    today = today or beijing_today()
+    if on is not None and on > today:
+        raise Refused([{"rule": "date_in_future"}], RULES)
+    if ground not in NOT_FILE_GROUNDS:
+        raise InvalidInput("ground is required: " + ", ".join(NOT_FILE_GROUNDS))
+    _need(reason, "reason")
+    cond, params = scope.unit_filter("unit_id")
+    closed = session.execute(
+        text(
+            f"""WITH closed AS (UPDATE case_source SET status = 'not_filed', outcome_on = d.day, outcome_by = :by,
+                       outcome_reason = :why,
+                       reporter_notify_due = CASE WHEN reporter_real_name THEN lawgrid_wd_after(d.day, :wd) END
+                FROM (SELECT id, least(coalesce(CAST(:on AS date), verify_due), CAST(:today AS date)) AS day
+                      FROM case_source WHERE id = ANY(:ids)) d
+                WHERE case_source.id = d.id AND status IN ('registered', 'verifying') AND received_on <= d.day
+                  AND {cond} RETURNING 1) SELECT count(*) FROM closed"""
+        ),
+        {
+            **params,
+            "ids": list(source_ids),
+            "on": on,
+            "by": scope.username,
+            "why": f"{ground}: {reason}",
+            "wd": REPORTER_WD,
+            "today": today,
+        },
+    ).scalar_one()
+    audit.record(
+        session,
+        scope.username,
+        "case_source_not_file_bulk",
+        subject="case_source",
+        detail={"closed": closed, "asked": len(source_ids), "ground": ground, "on": on.isoformat() if on else None},
+    )
+    return int(closed)
+
+
 def mark_filed(session: Session, source_id: int, on: dt.date, actor: str) -> None:
     row = session.execute(
         text("SELECT status, reporter_real_name FROM case_source WHERE id = :i FOR UPDATE"), {"i": source_id}

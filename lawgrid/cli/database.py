@@ -80,7 +80,8 @@ def seed_demo_cases(runtime, n: int = 60) -> dict:
     """Cases in every state (some near and past their deadlines). Days past the package's last
     year are provisional (statutory holidays and weekends) until an administrator enters the
     State Council's schedule (`lawgrid calendar import` or the 工作日历 page)."""
-    from demo.cases import seed_cases
+    from demo.cases import seed_cases, settle_sources
 
     with runtime.session() as session:
-        return seed_cases(session, runtime.documents, n)
+        settled = settle_sources(session)  # the year's leads verified as a real unit would
+        return {**seed_cases(session, runtime.documents, n), "sources_settled": settled}

@@ -56,3 +56,44 @@ def test_an_officer_sees_the_warnings_of_his_own_cases_only(session):
         ).scalars()
     )
     assert {c["case_id"] for c in board["cases"]} <= handled
+
+
+def test_the_demo_settles_its_synthetic_leads_as_a_unit_would(session):
+    """Sources whose 15 working days have passed are not filed on a stated ground, each dated
+    the last day of its own window; recent ones stay open; another unit's head closes none."""
+    from demo.cases import settle_sources
+    from geo.cases import sources as case_sources
+    from geo.infra.timezone import today as beijing_today
+
+    today = beijing_today()
+    old = [violation(session, note=f"演示线索 {i}")["id"] for i in range(3)]
+    fresh = violation(session, note="新线索")["id"]
+    session.execute(
+        text("UPDATE case_source SET received_on = :d, verify_due = lawgrid_wd_after(:d, 15) WHERE id = ANY(:ids)"),
+        {"d": today - dt.timedelta(days=60), "ids": old},
+    )
+    other_unit = session.execute(text("SELECT code FROM enforcement_unit WHERE code <> 'U001' LIMIT 1")).scalar()
+    from geo.access.accounts import Scope
+
+    stranger = Scope(
+        0,
+        "head-elsewhere",
+        "organ_head",
+        frozenset(
+            session.execute(text("SELECT id FROM enforcement_unit WHERE code = :c"), {"c": other_unit}).scalars()
+        ),
+    )
+    assert case_sources.not_file_in_bulk(session, stranger, old, "first_minor_corrected", "不属本单位") == 0
+    assert settle_sources(session, today) >= 3
+    rows = session.execute(
+        text("SELECT id, status, outcome_on, verify_due, outcome_reason FROM case_source WHERE id = ANY(:i)"),
+        {"i": [*old, fresh]},
+    ).all()
+    closed = {r.id: r for r in rows}
+    for i in old:
+        assert closed[i].status == "not_filed" and closed[i].outcome_on == closed[i].verify_due
+        assert closed[i].outcome_reason.startswith("first_minor_corrected")
+    assert closed[fresh].status == "registered"  # still inside its window
+    assert (
+        session.execute(text("SELECT 1 FROM audit_log WHERE action = 'case_source_not_file_bulk'")).first() is not None
+    )
