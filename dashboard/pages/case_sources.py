@@ -5,13 +5,14 @@ filing form (立案: the unit's penalty item, two or more of its certified offic
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.auth import require
 from dashboard.components.tables import data_table
 from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
+from dashboard.i18n import t
 from geo.access import policy
 from geo.cases import forms, machine, sources
 from geo.infra.errors import explain
@@ -37,17 +38,25 @@ FILE_SOURCE, FILE_ITEM, FILE_OFFICERS, FILE_FACTS, FILE_MAJOR, FILE_SUBMIT = (
     "file-major",
     "file-submit",
 )
-SOURCES_MESSAGE, SOURCES_DONE = "sources-message", "sources-done"
+SOURCES_MESSAGE, SOURCES_DONE, SOURCES_NEW = "sources-message", "sources-done", "sources-new"
 
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/cases/sources", name="case-sources", layout=layout)
     app.callback(
         Output(SOURCES_TABLE, "data"),
-        Output(FILE_SOURCE, "options"),
+        Output(SOURCES_TABLE, "columns"),
         Input(SOURCES_DONE, "data"),
         Input(ids.LANG, "data"),
     )(show)
+    app.callback(
+        Output(FILE_SOURCE, "options"),
+        Output(FILE_SOURCE, "value"),
+        Input(FILE_SOURCE, "search_value"),
+        Input(SOURCES_NEW, "data"),
+        State(FILE_SOURCE, "value"),
+        State(ids.LANG, "data"),
+    )(source_options)
     app.callback(
         Output(FILE_ITEM, "options"),
         Output(FILE_OFFICERS, "options"),
@@ -57,6 +66,7 @@ def register(app: dash.Dash) -> None:
     app.callback(
         Output(SOURCES_MESSAGE, "children"),
         Output(SOURCES_DONE, "data"),
+        Output(SOURCES_NEW, "data"),
         Input(NEW_SUBMIT, "n_clicks"),
         State(NEW_KIND, "value"),
         State(NEW_SUMMARY, "value"),
@@ -91,17 +101,9 @@ def layout(**_query):
         className="lg-page",
         children=[
             dcc.Store(id=SOURCES_DONE, data=0),
+            dcc.Store(id=SOURCES_NEW),  # the source just registered: chosen for filing at once
             html.H2("案源 / Case sources", style={"fontSize": "16px"}),
-            data_table(
-                SOURCES_TABLE,
-                page_size=15,
-                sort_action="native",
-                style_table={"overflowX": "auto"},
-                columns=[
-                    {"name": c, "id": c}
-                    for c in ("id", "kind", "summary", "status", "received_on", "verify_due", "accept_due")
-                ],
-            ),
+            data_table(SOURCES_TABLE, page_size=15, sort_action="native", style_table={"overflowX": "auto"}),
             html.Div(id=SOURCES_MESSAGE, className="lg-message", role="status"),
             html.Section(
                 style={} if policy.allowed(who, "case.source") else {"display": "none"},
@@ -129,7 +131,11 @@ def layout(**_query):
                 style={} if policy.allowed(who, "case.approve") else {"display": "none"},
                 children=[
                     html.H3("立案 / File a case", style={"fontSize": "14px"}),
-                    dcc.Dropdown(id=FILE_SOURCE, placeholder="source"),
+                    dcc.Dropdown(
+                        id=FILE_SOURCE,
+                        placeholder="案源（输入当事人、地点或内容搜索）/ source: type a party, place or words",
+                        search_value="",
+                    ),
                     dcc.Dropdown(id=FILE_ITEM, placeholder="item (penalty power)"),
                     dcc.Dropdown(id=FILE_OFFICERS, multi=True, placeholder="officers (two or more)"),
                     dcc.Textarea(id=FILE_FACTS, placeholder="facts", style={"width": "100%"}),
@@ -148,14 +154,57 @@ def layout(**_query):
     )
 
 
+SOURCE_COLUMNS = ("id", "kind", "about", "summary", "status", "received_on", "verify_due", "accept_due")
+
+
 def show(_done, lang):
+    """The open sources, newest first, each saying what it is about, in the page's language."""
     who = require("case.view")
     with _runtime().session() as session:
-        rows = sources.listing(session, who, "open", 500)
+        rows = sources.listing(session, who, "open", 500, order="newest")
     table = [
-        {k: r[k] for k in ("id", "kind", "summary", "status", "received_on", "verify_due", "accept_due")} for r in rows
+        {
+            "id": r["id"],
+            "kind": t(f"source.kind.{r['kind']}", lang),
+            "about": _about(r),
+            "summary": r["summary"],
+            "status": t(f"source.status.{r['status']}", lang),
+            "received_on": r["received_on"],
+            "verify_due": r["verify_due"],
+            "accept_due": r["accept_due"],
+        }
+        for r in rows
     ]
-    return table, [{"label": f"#{r['id']} {r['summary'][:40]}", "value": r["id"]} for r in rows]
+    return table, [{"name": t(f"col.source.{c}", lang), "id": c} for c in SOURCE_COLUMNS]
+
+
+def _about(r: dict) -> str:
+    """Who and where: the target (name, address, township), else the reporter."""
+    reporter = (r.get("reporter") or {}).get("name")
+    parts = [r.get("target_name"), r.get("target_address") or r.get("township"), reporter]
+    return " · ".join(str(p) for p in parts if p) or "—"
+
+
+def source_options(search, new_source, chosen, lang):
+    """The sources to file from, newest first, found by party, place or words; each option says
+    what it is (kind, who, where, the lead, the day); the one chosen stays listed, and one just
+    registered is chosen."""
+    who = require("case.view")
+    if ctx.triggered_id == SOURCES_NEW and new_source:
+        chosen, search = new_source, ""
+    with _runtime().session() as session:
+        rows = sources.listing(session, who, "open", 50, q=(search or "").strip() or None, order="newest")
+        if chosen and all(r["id"] != chosen for r in rows):
+            rows += [r for r in sources.listing(session, who, "open", 1, q=str(chosen)) if r["id"] == chosen]
+    options = [
+        {
+            "label": f"#{r['id']} {t('source.kind.' + r['kind'], lang)} · {_about(r)} · {r['summary'][:30]} · "
+            f"{r['received_on']}",
+            "value": r["id"],
+        }
+        for r in rows
+    ]
+    return options, chosen
 
 
 def unit_choices(source_id):
@@ -183,8 +232,8 @@ def register_source(_clicks, kind, summary, reporter, phone, real, unit, lang):
     if error is None:
         body, error = attempt(case_uses.register_source, services(), who, body)
     if error is not None:
-        return html.Div(explain(error, lang), className="lg-error"), no_update
-    return html.Div(f"#{body['id']} ✓", id="source-ok"), body["id"]
+        return html.Div(explain(error, lang), className="lg-error"), no_update, no_update
+    return html.Div(f"#{body['id']} ✓", id="source-ok"), body["id"], body["id"]  # ready to be filed
 
 
 def file_source(_clicks, source_id, item, officers, facts, major, act_on, continues, lang):

@@ -33,6 +33,8 @@ class CaseView(Model):
 class SourceQuery(Query):
     status: Literal["open", "registered", "verifying", "filed", "not_filed", "transferred"] | None = "open"
     limit: int = Field(200, ge=1, le=2000)
+    q: str | None = Field(None, min_length=1, max_length=100, description="the party, the place or the summary")
+    order: Literal["due", "newest"] = "due"
 
 
 @router.route(
@@ -53,11 +55,12 @@ def create_source(body: sources.NewSource) -> Any:
     permission="case.view",
     query=SourceQuery,
     response=Listing,
-    summary="Case sources with their clocks: ?status=open|registered|verifying|filed|not_filed|transferred",
+    summary="Case sources with their clocks and what they are about: "
+    "?status=open|registered|verifying|filed|not_filed|transferred&q=&order=due|newest",
 )
 def list_sources(query: SourceQuery) -> Any:
     with runtime().session() as session:
-        return {"sources": sources.listing(session, scope(), query.status, query.limit)}
+        return {"sources": sources.listing(session, scope(), query.status, query.limit, q=query.q, order=query.order)}
 
 
 @router.route(

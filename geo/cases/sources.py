@@ -109,15 +109,38 @@ def get(session: Session, scope: Scope, source_id: int) -> dict[str, Any]:
     return db.jsonable(dict(load(session, scope, source_id)))
 
 
-def listing(session: Session, scope: Scope, status: str | None, limit: int) -> list[dict[str, Any]]:
-    cond, params = scope.unit_filter("unit_id")
+def listing(
+    session: Session,
+    scope: Scope,
+    status: str | None,
+    limit: int,
+    *,
+    q: str | None = None,
+    order: str = "due",
+) -> list[dict[str, Any]]:
+    """Sources of the caller's scope with their clocks and what they are about (the target's
+    name and address, the township, the reporter): by verification due (`due`) or newest first
+    (`newest`); `q` searches the party, the place and the summary."""
+    cond, params = scope.unit_filter("s.unit_id")
     if status == "open":
-        cond += " AND status IN ('registered', 'verifying')"
+        cond += " AND s.status IN ('registered', 'verifying')"
     elif status:
-        cond += " AND status = :st"
+        cond += " AND s.status = :st"
         params["st"] = status
+    if q:
+        cond += """ AND (s.summary ILIKE :q OR t.name ILIKE :q OR t.address ILIKE :q OR tw.name ILIKE :q
+                         OR s.reporter->>'name' ILIKE :q OR CAST(s.id AS text) = :exact)"""
+        pattern = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.update(q=f"%{pattern}%", exact=q.strip().lstrip("#"))
+    by = "s.received_on DESC, s.id DESC" if order == "newest" else "s.verify_due, s.id"
     rows = session.execute(
-        text(f"SELECT * FROM case_source WHERE {cond} ORDER BY verify_due, id LIMIT :lim"), {**params, "lim": limit}
+        text(
+            f"""SELECT s.*, t.name AS target_name, t.address AS target_address, tw.name AS township
+                FROM case_source s LEFT JOIN target t ON t.id = s.target_id
+                LEFT JOIN township tw ON tw.code = t.township_code
+                WHERE {cond} ORDER BY {by} LIMIT :lim"""
+        ),
+        {**params, "lim": limit},
     ).mappings()
     return [db.jsonable(dict(r)) for r in rows]
 

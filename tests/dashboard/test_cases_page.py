@@ -148,7 +148,10 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
 
     head = as_user(browser, live_app, "t-organ_head")
     head.goto(base + "/cases/sources")
-    choose(head, "#file-source", f"#{source['id']} 浏览器测试：超标价销售")
+    head.click("#file-source")
+    head.keyboard.type("浏览器测试")  # found by its words, newest first, saying what it is about
+    head.get_by_role("option", name=f"#{source['id']} 检查发现").first.click()
+    head.keyboard.press("Escape")
     choose(head, "#file-item", "market_regulation.04 价格违法行为处罚")
     for label in labels:
         choose(head, "#file-officers", label)
@@ -248,3 +251,35 @@ def test_the_warnings_board_lists_cases_first_and_counts_the_sources(browser, li
             text("DELETE FROM case_warning WHERE case_id = :c OR source_id = ANY(:s)"),
             {"c": late["id"], "s": sources},
         )
+
+
+def test_a_source_registered_is_ready_to_file_at_once_and_found_by_its_party(browser, live_app, engine):
+    """案源: register a complaint and it is chosen in the filing form at once; any source is found
+    by its party, place or words; columns and values in Chinese (no raw codes)."""
+    import uuid
+
+    head = as_user(browser, live_app, "t-organ_head")
+    head.goto(live_app["url"] + "/cases/sources")
+    words = f"某超市缺斤短两 {uuid.uuid4().hex[:6]}"
+    head.locator("#source-summary").fill(words)
+    head.locator("#source-reporter").fill("王先生")
+    head.click("#source-submit")
+    head.locator("#source-ok").wait_for()
+    new_id = int(head.locator("#source-ok").inner_text().split()[0].lstrip("#"))
+    chosen = head.locator("#file-source")
+    chosen.filter(has_text=f"#{new_id} 投诉").wait_for()  # chosen for filing, saying what it is
+    assert "王先生" in chosen.inner_text() and words[:10] in chosen.inner_text()
+    table = head.locator("#sources-table").inner_text()
+    assert "投诉" in table and "complaint" not in table and "registered" not in table
+    with Session(engine) as s:
+        found = violation(s, note="按当事人查找")  # a lead found on inspection: its party is the target
+        target = s.execute(
+            text("SELECT s.id, t.name FROM case_source s JOIN target t ON t.id = s.target_id WHERE s.id = :i"),
+            {"i": found["id"]},
+        ).one()
+        s.commit()
+    head.goto(live_app["url"] + "/cases/sources")
+    head.click("#file-source")
+    head.keyboard.type(target.name[:6])
+    head.get_by_role("option", name=f"#{target.id} ").first.wait_for()
+    head.close()
