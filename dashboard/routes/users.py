@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dashboard.context import client_address, runtime, scope
+from dashboard.context import client_address, runtime, scope, services
 from dashboard.rest.router import Router
 from dashboard.rest.types import Listing, Model
 from geo.access import accounts
 from geo.infra import audit
 from geo.infra.errors import Conflict
+from services import accounts as account_uses
 
 router = Router()
 
@@ -58,3 +59,14 @@ def set_user_password(username: str, body: NewPassword) -> Any:
         accounts.change_password(session, username, body.password)
         audit.record(session, who.username, "user_password", subject=f"user:{username}", source=client_address())
     return {"username": username, "changed": True}
+
+
+@router.route(
+    "PATCH",
+    "/users/<username>",
+    permission="user.manage",
+    body=account_uses.AccountChange,
+    summary="Change an account's role, units, officer link or 法律职业资格 number (its sessions end; audited)",
+)
+def change_user(username: str, body: account_uses.AccountChange) -> Any:
+    return account_uses.change(services(), scope(), username, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -177,6 +178,98 @@ def create_user(
     return int(user_id)
 
 
+QUALIFICATION = re.compile(r"^[A-Z0-9]{6,30}$")  # 法律职业资格证书编号 as issued (letters and digits)
+
+
+def update_user(
+    session: Session,
+    username: str,
+    *,
+    role: str | None = None,
+    unit_codes: list[str] | None = None,
+    officer_cert: str | None = None,
+    legal_qualification_no: str | None = None,
+) -> dict[str, Any]:
+    """Change an account's role, units, officer link or 法律职业资格 number, with the rules of
+    `create_user` (an officer names his certificate and acts for its unit; unit-scoped roles
+    have units, district-wide ones none). Its sessions and tokens end: they carried the old
+    scope. An empty string clears the officer link or the qualification. What changed."""
+    row = session.execute(
+        text("SELECT id, role, officer_id, legal_qualification_no FROM app_user WHERE username = :u"),
+        {"u": username},
+    ).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    new_role = role or row.role
+    if new_role not in ROLES:
+        raise AccountError(f"unknown role {new_role!r}; choose one of {', '.join(ROLES)}")
+    officer_id, officer_unit = row.officer_id, None
+    if officer_cert is not None:
+        officer_id = None
+        if officer_cert:
+            found = session.execute(
+                text(
+                    "SELECT o.id, u.code FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id "
+                    "WHERE o.cert_no = :c"
+                ),
+                {"c": officer_cert},
+            ).first()
+            if found is None:
+                raise AccountError(f"no officer holds certificate {officer_cert!r}")
+            officer_id, officer_unit = found.id, found.code
+    elif officer_id is not None:
+        officer_unit = session.execute(
+            text("SELECT u.code FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE o.id = :o"),
+            {"o": officer_id},
+        ).scalar()
+    if new_role == "officer" and officer_id is None:
+        raise AccountError("an officer's account names his certificate")
+    current_units = list(
+        session.execute(
+            text(
+                "SELECT e.code FROM user_unit uu JOIN enforcement_unit e ON e.id = uu.unit_id WHERE uu.user_id = :u "
+                "ORDER BY e.code"
+            ),
+            {"u": row.id},
+        ).scalars()
+    )
+    codes = list(unit_codes) if unit_codes is not None else current_units
+    if new_role == "officer":
+        codes = [officer_unit] if officer_unit else []  # an officer acts for his own unit
+    elif new_role not in UNIT_SCOPED_ROLES:
+        if unit_codes:
+            raise AccountError(f"a {new_role} is district-wide; units apply to {', '.join(UNIT_SCOPED_ROLES)}")
+        codes = []
+    elif not codes:
+        raise AccountError(f"a {new_role} acts for one or more units")
+    units: dict[str, int] = dict(
+        session.execute(text("SELECT code, id FROM enforcement_unit WHERE code = ANY(:c)"), {"c": codes}).all()
+    )
+    missing = [c for c in codes if c not in units]
+    if missing:
+        raise AccountError(f"unknown enforcement unit {', '.join(missing)}")
+    qualification = row.legal_qualification_no
+    if legal_qualification_no is not None:
+        qualification = legal_qualification_no.strip().upper() or None
+        if qualification and not QUALIFICATION.match(qualification):
+            raise AccountError("the 法律职业资格 number is 6-30 letters and digits")
+    session.execute(
+        text("UPDATE app_user SET role = :r, officer_id = :o, legal_qualification_no = :q WHERE id = :id"),
+        {"r": new_role, "o": officer_id, "q": qualification, "id": row.id},
+    )
+    session.execute(text("DELETE FROM user_unit WHERE user_id = :u"), {"u": row.id})
+    for unit_id in units.values():
+        session.execute(text("INSERT INTO user_unit VALUES (:u, :unit)"), dict(u=row.id, unit=unit_id))
+    end_sessions(session, row.id)
+    changes = {
+        "role": (row.role, new_role),
+        "units": (current_units, sorted(codes)),
+        "officer_id": (row.officer_id, officer_id),
+        "legal_qualification_no": (row.legal_qualification_no, qualification),
+    }
+    return {k: {"from": a, "to": b} for k, (a, b) in changes.items() if a != b}
+
+
 def check_password(password: str, username: str = "") -> None:
     """At least MIN_PASSWORD_LENGTH characters and not guessable: zxcvbn (its shipped lists of
     common passwords, names and words, keyboard patterns, dates, l33t) must rate it 3 of 4."""
@@ -223,6 +316,8 @@ def users(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
         text(
             """SELECT u.id, u.username, u.role, u.active, u.created_at, u.password_changed_at,
+                      u.legal_qualification_no,
+                      (SELECT cert_no FROM officer o WHERE o.id = u.officer_id) AS officer_cert,
                       coalesce(array_agg(e.code ORDER BY e.code) FILTER (WHERE e.code IS NOT NULL), '{}') AS units
                FROM app_user u LEFT JOIN user_unit uu ON uu.user_id = u.id
                LEFT JOIN enforcement_unit e ON e.id = uu.unit_id

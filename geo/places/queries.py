@@ -131,3 +131,10 @@ def units(session: Session, scope: Scope) -> list[tuple[int, str]]:
     cond, params = scope.unit_filter("id")
     rows = session.execute(text(f"SELECT id, name FROM enforcement_unit WHERE {cond} ORDER BY code"), params)
     return [(int(i), str(n)) for i, n in rows]
+
+
+def unit_codes(session: Session, scope: Scope) -> list[tuple[str, str]]:
+    """(code, code and name) of the enforcement units in the caller's scope, by code."""
+    cond, params = scope.unit_filter("id")
+    rows = session.execute(text(f"SELECT code, name FROM enforcement_unit WHERE {cond} ORDER BY code"), params)
+    return [(str(c), f"{c} {n}") for c, n in rows]

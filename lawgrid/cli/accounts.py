@@ -97,7 +97,9 @@ def cmd_user_add(args) -> int:
 
 
 def create_demo_accounts(runtime) -> list[tuple[str, str, str]]:
-    """One account per role, on first run only; passwords are random and shown once."""
+    """One account per role, on first run only, each able to do its role's job (the legal
+    reviewer holds a 法律职业资格 number; two officers of one unit, a crew, each with his own
+    account); passwords are random and shown once."""
     import secrets
 
     from sqlalchemy import text
@@ -111,19 +113,26 @@ def create_demo_accounts(runtime) -> list[tuple[str, str, str]]:
         if session.execute(text("SELECT count(*) FROM app_user WHERE username NOT LIKE 'seed-%'")).scalar():
             return []
         unit = session.execute(text("SELECT code FROM enforcement_unit ORDER BY id LIMIT 1")).scalar()
-        cert = session.execute(
-            text(
-                "SELECT o.cert_no FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = :u "
-                "AND current_date BETWEEN o.cert_valid_from AND o.cert_valid_to "
-                "AND NOT EXISTS (SELECT 1 FROM app_user a WHERE a.officer_id = o.id) ORDER BY o.id LIMIT 1"
-            ),
-            {"u": unit},
-        ).scalar()
-        for role in accounts.ROLES:
+        certs = list(
+            session.execute(
+                text(
+                    "SELECT o.cert_no FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE u.code = :u "
+                    "AND current_date + 180 BETWEEN o.cert_valid_from AND o.cert_valid_to "
+                    "AND NOT EXISTS (SELECT 1 FROM app_user a WHERE a.officer_id = o.id) ORDER BY o.id LIMIT 2"
+                ),
+                {"u": unit},
+            ).scalars()
+        )
+        logins = [(f"demo-{role}", role) for role in accounts.ROLES] + [("demo-officer2", "officer")]
+        for name, role in logins:
             password = secrets.token_urlsafe(9)
             units = [unit] if role in accounts.UNIT_SCOPED_ROLES and role != "officer" else []
-            extra = {"officer_cert": cert} if role == "officer" else {}
-            accounts.create_user(session, f"demo-{role}", password, role, units, **extra)
-            audit.record(session, "demo", "user_add", subject=f"demo-{role}", detail={"role": role})
-            created.append((f"demo-{role}", password, role))
+            extra: dict[str, str] = {}
+            if role == "officer":
+                extra["officer_cert"] = certs[1] if name.endswith("2") else certs[0]
+            if role == "legal_reviewer":
+                extra["legal_qualification_no"] = "A2023120001DEMO"  # a first legal review needs one
+            accounts.create_user(session, name, password, role, units, **extra)
+            audit.record(session, "demo", "user_add", subject=name, detail={"role": role})
+            created.append((name, password, role))
     return created
