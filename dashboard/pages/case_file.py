@@ -20,7 +20,7 @@ from dashboard.auth import require
 from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.discretion_view import verdict_block, yes_no
-from dashboard.i18n import t
+from dashboard.i18n import STRINGS, t
 from geo.cases import discretion, machine, views
 from geo.cases.items import model as items_model
 from geo.cases.items import store
@@ -290,7 +290,7 @@ def choose(clicks, lang, case_ref):
     labelled = _choices(case_id, lang) if any(".tier" in p for p, _ in paths) else {}
     if any(p in PROOFS for p, _ in paths):
         labelled.update(_proofs(case_id))
-    fields = [_widget(path, annotation, labelled.get(path.rsplit(".", 1)[-1])) for path, annotation in paths]
+    fields = [_widget(path, annotation, labelled.get(path.rsplit(".", 1)[-1]), lang) for path, annotation in paths]
     return html.Div(
         [
             html.H3(step.label[1 if lang == "en" else 0], style={"fontSize": "14px"}),
@@ -360,32 +360,49 @@ def _proofs(case_id: int) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _widget(path: str, annotation: Any, options: list[dict[str, str]] | None = None) -> html.Div:
+def _words(key: str, fallback: str, lang: str | None) -> str:
+    return t(key, lang) if key in STRINGS else fallback
+
+
+def _choice(leaf: str, value: str, lang: str | None) -> dict[str, str]:
+    """A choice in words (the value kept as the request model names it)."""
+    return {"label": _words(f"value.{leaf}.{value}", value, lang), "value": value}
+
+
+def _widget(
+    path: str, annotation: Any, options: list[dict[str, str]] | None = None, lang: str | None = None
+) -> html.Div:
+    """A step's field in words: its label, and the right control (choices named, yes/no a box)."""
     key = {"type": ids.CASE_FIELD, "name": path}
+    leaf = path.rsplit(".", 1)[-1]
+    label = _words(f"field.{leaf}", path, lang)
     origin = get_origin(annotation)
     control: Any
     if options is not None and origin is dict:
         control = dcc.Checklist(id=key, options=options, value=[], inline=True)
     elif options is not None:
-        control = dcc.Dropdown(id=key, options=options, clearable=True)
+        control = dcc.Dropdown(id=key, options=options, clearable=True, placeholder=label)
     elif annotation is bool:
-        control = dcc.Checklist(id=key, options=[{"label": path, "value": "yes"}], value=[])
+        control = dcc.Checklist(id=key, options=[{"label": label, "value": "yes"}], value=[])
     elif origin is Literal:
-        control = dcc.Dropdown(id=key, options=list(get_args(annotation)), clearable=True)
+        choices = [_choice(leaf, v, lang) for v in get_args(annotation)]
+        control = dcc.Dropdown(id=key, options=choices, clearable=True, placeholder=label)
     elif origin is list and get_origin(get_args(annotation)[0]) is Literal:
-        control = dcc.Dropdown(id=key, options=list(get_args(get_args(annotation)[0])), multi=True)
+        choices = [_choice(leaf, v, lang) for v in get_args(get_args(annotation)[0])]
+        control = dcc.Dropdown(id=key, options=choices, multi=True, placeholder=label)
     elif origin is dict and get_args(annotation)[0] is str:  # named values: "turnover_yuan=80000, harm=是"
-        control = dcc.Input(id=key, type="text", placeholder="name=value, …", style={"width": "100%"})
+        control = dcc.Input(id=key, type="text", placeholder="名称=值，… / name=value, …", style={"width": "100%"})
     elif origin is dict:
-        control = dcc.Checklist(id=key, options=list(get_args(get_args(annotation)[0])), value=[], inline=True)
+        choices = [_choice(leaf, v, lang) for v in get_args(get_args(annotation)[0])]
+        control = dcc.Checklist(id=key, options=choices, value=[], inline=True)
     elif annotation in (int, Decimal, float):
-        control = dcc.Input(id=key, type="number")
+        control = dcc.Input(id=key, type="number", placeholder=label)
     elif annotation is dt.date:
-        control = dcc.Input(id=key, type="text", placeholder="YYYY-MM-DD")
+        control = dcc.Input(id=key, type="text", placeholder="2026-12-08（北京时间 / Beijing date）")
     else:
-        control = dcc.Textarea(id=key, style={"width": "100%", "height": "48px"})
+        control = dcc.Textarea(id=key, style={"width": "100%", "height": "48px"}, placeholder=label)
     attrs: dict[str, Any] = {"data-field": path}
-    return html.Div([html.Div(path, className="lg-field-name"), control], className="lg-field", **attrs)
+    return html.Div([html.Div(label, className="lg-field-name"), control], className="lg-field", **attrs)
 
 
 def _data(values: list[Any], keys: list[dict[str, str]], model: type[BaseModel]) -> dict[str, Any]:

@@ -244,6 +244,12 @@ RULES: dict[str, tuple[str, str]] = {
         "对当事人的同一个违法行为，不得给予两次以上罚款的行政处罚（处罚法第二十九条）",
         "one act of a party is fined once (Art. 29)",
     ),
+    # who takes a step (machine.available names the role a step needs, in words)
+    "role:case.approve": ("须由行政机关负责人办理", "the organ head takes this step"),
+    "role:case.handle": ("须由本案承办的执法人员办理", "the case's handling officers take this step"),
+    "role:case.review": ("须由审核人员办理", "a reviewer takes this step"),
+    "role:case.hearing": ("须由听证主持人办理", "the hearing host takes this step"),
+    "role:case.manage": ("须由办案机构负责人办理", "the unit's supervisor takes this step"),
     "service_document": (
         "告知、送达以送达已盖章的告知书、决定书为准；纸质文书须作为补录并写明文书编号",
         "notice and service serve the sealed 告知书 or 决定书; a paper one is a back-entry with its number",

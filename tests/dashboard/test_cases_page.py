@@ -37,6 +37,8 @@ def take(page, url: str, action: str, *, fill=None, pick=None, tick=()) -> None:
     page.goto(url)
     page.click(f'[data-action="{action}"]')
     page.wait_for_selector("#case-submit")
+    shown = page.locator(".lg-case-form").inner_text()  # the form speaks words, not the model's codes
+    assert not re.search(r"\b[a-z]+(_[a-z]+)+\b|\bproposed\.|\b(agree|accept|penalty|direct)\b", shown), shown
     for name, value in (fill or {}).items():
         page.locator(f'[data-field="{name}"] textarea, [data-field="{name}"] input').first.fill(value)
     for name, value in (pick or {}).items():
@@ -169,7 +171,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
         officer,
         case_url,
         "close_investigation",
-        pick={"proposed.kinds": "fine", "proposed.tier": "有违法所得 · 违法所得 0–5 倍"},
+        pick={"proposed.kinds": "罚款", "proposed.tier": "有违法所得 · 违法所得 0–5 倍"},
         fill={
             "facts": "超标价销售，价签与销售记录为证",
             "proposed.fine_yuan": "5000",
@@ -181,7 +183,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     reviewer = as_user(browser, live_app, "t-case_reviewer")
     reviewer.goto(base + "/cases/review")
     reviewer.get_by_text(re.compile("津滨U001立")).first.wait_for()
-    take(reviewer, case_url, "review", pick={"opinion": "agree", "discretion": "accept"}, tick=["checks"])
+    take(reviewer, case_url, "review", pick={"opinion": "同意", "discretion": "认可"}, tick=["checks"])
 
     take(head, case_url, "approve")
     case_id = int(case_url.rsplit("/", 1)[-1])
@@ -198,7 +200,7 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     assert "告知后五个工作日未满" in refused.inner_text()
 
     take(officer, case_url, "waive", fill={"note": "当事人书面放弃陈述、申辩和听证"})
-    take(head, case_url, "decide", pick={"kind": "penalty"})
+    take(head, case_url, "decide", pick={"kind": "给予行政处罚"})
     desk_document(officer, case_url, "行政处罚决定书")
     seal_newest(officer, case_url, "行政处罚决定书")
     serve_with_receipt(officer, live_app, engine, case_url, case_id, today)
