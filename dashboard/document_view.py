@@ -57,7 +57,7 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
     sigs = [
         html.Li(
             f"{'✗' if s['method'] == 'refused' else '✓'} {s['signer_name']}"
-            f" · {t('doc.signer.' + s['signer_kind'], lang)} · {_beijing(s['signed_at'])}"
+            f" · {t('doc.signer.' + s['signer_kind'], lang)} · {beijing_time(s['signed_at'])}"
             + (f"（{t('doc.refused', lang)}：{s['refusal_reason']}）" if s["method"] == "refused" else "")
         )
         for s in doc["signatures"]
@@ -94,7 +94,8 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
     )
 
 
-def _beijing(at: str) -> str:
+def beijing_time(at: str) -> str:
+    """A stored time as the district reads it: Beijing time, to the minute."""
     return dt.datetime.fromisoformat(at).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
@@ -130,9 +131,9 @@ def register(app: dash.Dash, case_id_store: str, done_store: str, lang_store: st
 def fields(template: str | None, lang: str | None) -> Any:
     """The fields the officer fills in (the case fills the others): a choice where the template
     names its values, a box for yes/no, a line or an area for text."""
-    require("case.handle")
     if not template:
         return []
+    require("case.handle")
     with _runtime().session() as session:
         spec = documents_templates.get(session, template)
     out = []
@@ -172,9 +173,9 @@ def _given(values: list[Any], keys: list[dict[str, str]]) -> dict[str, Any]:
 
 
 def seal(clicks: list[int | None], lang: str, done: int) -> Any:
-    who = require("case.handle")
     if not ctx.triggered_id or not any(clicks):
-        return no_update, no_update
+        return no_update, no_update  # the buttons were just drawn: nobody asked (no false refusal)
+    who = require("case.handle")
     doc_id = int(ctx.triggered_id["doc"])
     sealed, error = attempt(document_uses.seal, services(), who, _runtime().documents, doc_id)
     if error is not None:
@@ -193,9 +194,9 @@ def draft(
 ) -> Any:
     """Draft from the case's values; issue it at once when the case fills every required field
     (the officer signs it on the terminal), else say what is left to fill in."""
-    who = require("case.handle")
     if not clicks:
-        return no_update, no_update  # the button was just drawn
+        return no_update, no_update  # the button was just drawn: nobody asked (no false refusal)
+    who = require("case.handle")
     if not template:
         return t("doc.template", lang), no_update
     case_id = int((case_ref or {}).get("id") or 0)

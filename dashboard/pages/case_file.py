@@ -20,6 +20,7 @@ from dashboard.auth import require
 from dashboard.context import attempt, services
 from dashboard.context import runtime as _runtime
 from dashboard.discretion_view import verdict_block, yes_no
+from dashboard.document_view import beijing_time
 from dashboard.i18n import STRINGS, t
 from geo.cases import discretion, machine, views
 from geo.cases.items import model as items_model
@@ -125,7 +126,9 @@ def render(_done, lang, case_ref):
                 t("case.documents", lang),
                 html.Ul(
                     [
-                        html.Li(f"{d['zh' if lang != 'en' else 'en']} {d['doc_no'] or ''} · {d['at'][:16]} · {d['by']}")
+                        html.Li(
+                            f"{d['zh' if lang != 'en' else 'en']} {d['doc_no'] or ''} · {beijing_time(d['at'])} · {d['by']}"
+                        )
                         for d in view["documents"]
                     ]
                 ),
@@ -136,7 +139,7 @@ def render(_done, lang, case_ref):
                 html.Ol(
                     [
                         html.Li(
-                            f"{e['at'][:16].replace('T', ' ')} {e['actor']}：{_label(e['action'], lang)}"
+                            f"{beijing_time(e['at'])} {e['actor']}：{_label(e['action'], lang)}"
                             + (f" → {t('case.status.' + e['to_status'], lang)}" if e["to_status"] else "")
                             + _paper((e.get("detail") or {}), lang)
                             + _back_entry((e.get("detail") or {}).get("back_entry"), lang),

@@ -138,6 +138,7 @@ def opened_pdf(page, live_app, engine, case_id: int, template: str) -> str:
 
 def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, engine):
     with Session(engine) as s:
+        started = s.execute(text("SELECT clock_timestamp()")).scalar()
         source = violation(s, note="浏览器测试：超标价销售")
         labels = [
             f"{r.name}（{r.cert_no}）"
@@ -221,6 +222,15 @@ def test_a_case_from_a_violation_to_closing_in_the_browser(browser, live_app, en
     for step in ("立案", "开始调查", "审核", "送达告知书", "作出决定", "送达决定书", "结案"):
         assert step in timeline
     assert f"送达文书 {number}，凭送达回证" in timeline  # the step names the 决定书 it served
+    with Session(engine) as s:  # looking at a case is no refusal: none audited for anyone in the walk
+        refused = s.execute(
+            text(
+                "SELECT actor, detail FROM audit_log WHERE action = 'refused' AND at >= :t "
+                "AND actor IN ('t-organ_head', 't-officer', 't-case_reviewer')"
+            ),
+            {"t": started},
+        ).all()
+    assert refused == [], refused
     for page in (head, officer, reviewer):
         page.close()
 
