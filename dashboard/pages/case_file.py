@@ -127,7 +127,8 @@ def render(_done, lang, case_ref):
                 html.Ul(
                     [
                         html.Li(
-                            f"{d['zh' if lang != 'en' else 'en']} {d['doc_no'] or ''} · {beijing_time(d['at'])} · {d['by']}"
+                            f"{d['zh' if lang != 'en' else 'en']} {d['doc_no'] or ''} · "
+                            f"{beijing_time(d['at'])} · {d['by']}"
                         )
                         for d in view["documents"]
                     ]
