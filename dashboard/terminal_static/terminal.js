@@ -83,8 +83,22 @@
   }
 
   // -- the API and the queue ----------------------------------------------------------------
+  // A refusal in the terminal's language: each rule's reason (with the lawful range where the
+  // answer gives one), else the error's own words.
+  function explain(out) {
+    if (!out) return "";
+    if (Array.isArray(out.violations) && out.violations.length) {
+      return out.violations.map((v) => {
+        const bounds = v.range_yuan || v.range;
+        const range = Array.isArray(bounds) ? "（" + bounds.join("–") + (LANG === "zh" ? " 元）" : " yuan)") : "";
+        return (v.reason || v.rule) + range;
+      }).join(LANG === "zh" ? "；" : "; ");
+    }
+    return out.detail || out.error || "";
+  }
+
   async function api(method, path, data) {
-    const r = await fetch("/api" + path, {
+    const r = await fetch("/api" + path + (path.includes("?") ? "&" : "?") + "lang=" + LANG, {
       method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
@@ -93,7 +107,7 @@
     let out = null;
     try { out = await r.json(); } catch (e) { out = null; }
     if (!r.ok) {
-      const err = new Error((out && (out.detail || out.error)) || "HTTP " + r.status);
+      const err = new Error(explain(out) || "HTTP " + r.status);
       err.status = r.status;
       err.data = out;
       throw err;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import io
 import uuid
 
@@ -199,7 +200,7 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
             else:
                 route.continue_()
 
-        page.route("**/api/documents", lose_first)
+        page.route(re.compile(r".*/api/documents(\?.*)?$"), lose_first)
         page.fill("#rec-present", "店主张某（经营者本人）")
         page.fill("#rec-observed", "店内在售商品12种未标明价格，货架价签缺失")
         page.click("#record-issue")
@@ -212,9 +213,15 @@ def test_an_officer_on_the_spot_with_the_connection_cut_once(browser, live_app, 
         page.wait_for_selector("#onsite-item option[value='market_regulation.04']", state="attached")
         page.select_option("#onsite-item", "market_regulation.04")
         page.fill("#onsite-facts", "未按规定明码标价，涉及商品12种")
-        page.fill("#onsite-fine", "1500")
+        page.fill("#onsite-fine", "12000")  # 12 times the base: outside the law's range
         page.fill("#onsite-base", "1000")
         page.check("#onsite-rights")
+        page.click("#onsite-decide")
+        refusal = page.locator("#m-flash.bad")
+        refusal.wait_for()
+        said = refusal.inner_text()  # in the terminal's language, with the lawful range
+        assert re.search(r"[\u4e00-\u9fff]", said) and "元）" in said and "outside" not in said, said
+        page.fill("#onsite-fine", "1500")
         page.click("#onsite-decide")
         page.wait_for_function(
             "() => document.querySelector('#doc-panel .doc h3')?.textContent.includes('当场行政处罚决定书')",
