@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import io
+import re
 import uuid
 
 import pytest
