@@ -28,6 +28,8 @@ def build_dash(server: Flask) -> dash.Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,
     )
+    # The page's language before any script runs (Chinese by default; the switch changes it).
+    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">', 1)
     # Callbacks are bound to this app, not dash's global list: that list is handed to the
     # first app that serves a request, and a factory may build several apps per process.
     app.callback(

@@ -42,6 +42,8 @@ Object.assign(window.dash_clientside.lawgrid, {
 // render after the location changes, so this looks again for a moment until they are there.
 Object.assign(window.dash_clientside.lawgrid, {
     translateComponents: function (lang) {
+        // the page's language, for screen readers and the browser (WCAG 3.1.1)
+        document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
         const lg = window.lawgrid, keys = ["select_all", "deselect_all", "selected_count", "search",
                                            "clear_search", "clear_selection", "no_options_found"];
         lg.t("js.dd.search");  // loads lg.strings

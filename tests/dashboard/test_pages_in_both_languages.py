@@ -2,6 +2,7 @@
 nothing in the other language's place (no raw string keys, no Chinese left in the English
 page's own labels), and leaves a screenshot in test-artifacts/ for each language."""
 
+import json
 import re
 
 import pytest
@@ -26,6 +27,24 @@ PAGES = [
 RAW_KEY = re.compile(r"\b(?:[a-z]+\.){1,3}[a-z_]+\.[a-z_]+\b")  # e.g. desk.col.plan left untranslated
 
 
+# axe-core's rules this suite holds every page to (serious or critical when broken); the other
+# findings are written to test-artifacts/axe-*.json (issue 34, item 9: most come from the
+# drop-downs' own markup, and are the next step).
+ENFORCED = {"html-has-lang", "html-lang-valid", "document-title", "page-has-heading-one"}
+
+
+def _axe(page, artifacts, name: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    (artifacts / f"axe-{name}.json").write_text(
+        json.dumps([{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])} for v in serious])
+    )
+    broken = [v["id"] for v in serious if v["id"] in ENFORCED]
+    assert not broken, broken
+
+
 @pytest.mark.parametrize("path,ready", PAGES, ids=[p for p, _ in PAGES])
 def test_the_page_speaks_both_languages(browser, live_app, users, artifacts, path, ready):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
@@ -37,6 +56,8 @@ def test_the_page_speaks_both_languages(browser, live_app, users, artifacts, pat
         name = path.split("?")[0].strip("/").replace("/", "-") or "map"
         text = page.inner_text("body")
         assert not RAW_KEY.findall(text), RAW_KEY.findall(text)[:5]
+        assert page.evaluate("document.documentElement.lang") == "zh-CN"  # screen readers read Chinese
+        _axe(page, artifacts, f"{name}-zh")
         page.screenshot(path=str(artifacts / f"page-{name}-zh.png"))
         page.click("#lang-switch")
         page.wait_for_function("() => document.querySelector('#lang-switch').textContent === '中文'")
@@ -50,6 +71,8 @@ def test_the_page_speaks_both_languages(browser, live_app, users, artifacts, pat
             raise AssertionError(repr(page.inner_text("header.lg-header"))) from None
         text = page.inner_text("body")
         assert not RAW_KEY.findall(text), RAW_KEY.findall(text)[:5]
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        _axe(page, artifacts, f"{name}-en")
         page.screenshot(path=str(artifacts / f"page-{name}-en.png"))
     finally:
         page.evaluate("() => localStorage.setItem('lang', JSON.stringify('zh'))")
