@@ -154,7 +154,8 @@ def context(session: Session, case_id: int | None, inspection_id: int | None) ->
         .mappings()
         .one()
     )
-    ctx["organ.name"] = organ["unit"]
+    ctx["organ.name"] = organ["body"] or organ["unit"]  # the heading is the sealing body's
+    ctx["organ.unit"] = organ["unit"]
     ctx["organ.body_id"] = organ["body_id"]
     ctx["unit_id"] = unit_id
     return ctx
@@ -180,6 +181,10 @@ def _fill(template: Template, ctx: dict[str, Any], given: dict[str, Any], old: d
     return out
 
 
+# Documents served on the party carry its 签收 line.
+RECEIPT_LINE = frozenset({"penalty_notice", "penalty_decision", "hearing_notice", "payment_demand"})
+
+
 def page(
     template: Template,
     ctx: dict[str, Any],
@@ -188,6 +193,8 @@ def page(
     signatures: list[dict[str, Any]],
     when: dt.datetime,
     footer: str = "",
+    *,
+    sealed: bool = False,
 ) -> render.Page:
     rows = []
     for f in template.fields:
@@ -208,6 +215,10 @@ def page(
     values = {**template.defaults, **{k: str(v) for k, v in filled.items()}}
     paragraphs = [p.format_map(_Blank(values)) for p in template.text]
     party = next((s for s in signatures if s["signer_kind"] == "party" and s.get("image")), None)
+    # a numbered document (a notice, a decision) and one the organ's seal is asked for end with
+    # the 落款: the sealing body and the day
+    sealing = template.numbered != "none" or any(s.kind == "organ_seal" for s in template.signers)
+    day = (when or dt.datetime.now(dt.UTC)).astimezone(BEIJING).date()
     return render.Page(
         organ=str(ctx.get("organ.name") or ""),
         title=template.title,
@@ -218,6 +229,9 @@ def page(
         footer=footer,
         every_page_signature=party["image"] if party and template.sign_every_page else None,
         when=when,
+        closing=(str(ctx.get("organ.name") or ""), f"{day.year}年{day.month}月{day.day}日") if sealing else None,
+        sealed=sealed,
+        receipt_line=template.code in RECEIPT_LINE,
     )
 
 
@@ -227,22 +241,20 @@ class _Blank(dict[str, str]):
 
 
 def _signature_block(sig: dict[str, Any]) -> dict[str, Any]:
+    """A signature as the paper shows it: who, in what role, when (Beijing time). The hash it is
+    bound to, the device and the place stay in the signature's record and the seal, not the text."""
     role = SIGNER_ROLES.get(sig["signer_kind"], sig["signer_kind"])
     at = _datetime(sig["signed_at"])
-    where = f"，位置 {sig['lat']:.5f},{sig['lon']:.5f}" if sig.get("lat") is not None else ""
     if sig["method"] == "refused":
         seen = "，".join(
             x
             for x in (
                 f"见证人 {sig['witness']}" if sig.get("witness") else "",
-                f"执法记录仪 {sig['media_clip']}" if sig.get("media_clip") else "",
+                "有执法记录仪录像" if sig.get("media_clip") else "",
             )
             if x
         )
-        caption = f"{sig['signer_name']} 拒绝签名（{sig['refusal_reason']}）；{seen}；记录于 {at}{where}"
+        caption = f"{sig['signer_name']} 拒绝签名（{sig['refusal_reason']}）；{seen}；记录于 {at}"
         return {"role": role, "caption": caption}
-    ref = f"（{sig['signer_ref']}）" if sig.get("signer_ref") else ""
-    caption = f"{sig['signer_name']}{ref} 签于 {at}{where}；签署文本 SHA-256 {sig['doc_hash_at_signing'][:16]}…" + (
-        f"；设备 {sig['device_id']}" if sig.get("device_id") else ""
-    )
-    return {"role": role, "caption": caption, "image": sig.get("image")}
+    ref = f"（{sig['signer_ref']}）" if sig.get("signer_ref") and sig["signer_kind"] == "officer" else ""
+    return {"role": role, "caption": f"{sig['signer_name']}{ref}　{at}", "image": sig.get("image")}

@@ -163,6 +163,9 @@ class Page:
     footer: str = ""
     every_page_signature: bytes | None = None
     when: dt.datetime | None = None
+    closing: tuple[str, str] | None = None  # 落款: the sealing body's name and the date, in words
+    sealed: bool = False  # draw the organ's red seal over the 落款 (the finished, sealed PDF)
+    receipt_line: bool = False  # the party's 签收 line (a document served on the party)
 
 
 def render(fonts: Fonts, page: Page) -> bytes:
@@ -216,9 +219,75 @@ def render(fonts: Fonts, page: Page) -> bytes:
         pdf.ln(1)
     if page.signatures:
         pdf.ln(4)
+        needed = 22.0 * len(page.signatures)
+        if pdf.get_y() + needed > 262 and needed < 230:  # the signatures stay together: none alone
+            pdf.add_page()
         for sig in page.signatures:
             _signature(pdf, width, sig)
+    if page.closing:
+        _closing(pdf, width, page.closing, page.sealed)
+    if page.receipt_line:
+        if pdf.get_y() > 255:
+            pdf.add_page()
+        pdf.ln(6)
+        pdf.set_font("cjk", size=12)
+        pdf.cell(width, 8, "受送达人签收：＿＿＿＿＿＿＿＿　　　　年　　月　　日", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+SEAL_RED = (200, 16, 16)
+SEAL_R = 20.0  # mm: a 42 mm organ seal
+
+
+def _closing(pdf: FPDF, width: float, closing: tuple[str, str], sealed: bool) -> None:
+    """落款: the body's name and the date on the right; sealed, the body's red seal over them."""
+    if pdf.get_y() > 230:  # the 落款 and its seal do not fit: on the next page, said so (GB/T 9704)
+        pdf.add_page()
+        pdf.set_font("cjk", size=12)
+        pdf.cell(width, 8, "（此页无正文）", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(10)
+    name, date = closing
+    pdf.set_font("cjk", size=12)
+    top = pdf.get_y()
+    pdf.cell(width, 8, name, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, 8, date, align="R", new_x="LMARGIN", new_y="NEXT")
+    if sealed:
+        right = MARGIN + width
+        label = max(pdf.get_string_width(name), pdf.get_string_width(date))
+        _seal(pdf, name, right - label / 2, top + 8)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
+
+
+def _seal(pdf: FPDF, name: str, cx: float, cy: float) -> None:
+    """The organ's seal as it is printed: a red ring, the body's name along its upper arc,
+    a five-pointed star in the middle."""
+    import math
+
+    pdf.set_draw_color(*SEAL_RED)
+    pdf.set_fill_color(*SEAL_RED)
+    pdf.set_text_color(*SEAL_RED)
+    pdf.set_line_width(1.0)
+    pdf.circle(x=cx, y=cy, radius=SEAL_R, style="D")
+    star = []
+    for k in range(10):
+        radius = 5.5 if k % 2 == 0 else 2.2
+        angle = math.radians(90 + 36 * k)
+        star.append((cx + radius * math.cos(angle), cy - radius * math.sin(angle)))
+    pdf.polygon(star, style="F")
+    chars = list(name)[:24]
+    span = min(240.0, 20.0 * len(chars))
+    size = 11 if len(chars) <= 14 else 8
+    pdf.set_font("cjk", size=size)
+    for i, ch in enumerate(chars):
+        theta = 90 + span / 2 - (span * (i + 0.5) / len(chars))
+        rad = math.radians(theta)
+        x = cx + (SEAL_R - 4.2) * math.cos(rad)
+        y = cy - (SEAL_R - 4.2) * math.sin(rad)
+        with pdf.rotation(theta - 90, x, y):
+            w = pdf.get_string_width(ch)
+            pdf.text(x - w / 2, y + size * 0.35 / 2.83, ch)
+    pdf.set_line_width(0.2)
 
 
 def _signature(pdf: FPDF, width: float, sig: dict[str, Any]) -> None:

@@ -155,8 +155,7 @@ def seal_document(
         raise Refused([{"rule": "seal_body"}], RULES)
     now = now or dt.datetime.now(dt.UTC)
     sigs = signatures(session, doc_id, images=True)
-    footer = f"签署文本 SHA-256 {doc['pdf_sha256'][:16]}…"
-    finished = render.render(kit.fonts, page(template, ctx, doc["body"], doc["doc_no"], sigs, now, footer))
+    finished = render.render(kit.fonts, page(template, ctx, doc["body"], doc["doc_no"], sigs, now, sealed=True))
     key = seal.ensure(session, int(ctx["organ.body_id"]), kit.passphrase)
     sealed = seal.sign(
         finished,

@@ -177,7 +177,8 @@ def test_an_onsite_decision_is_filled_numbered_rendered_signed_sealed_and_verifi
             check=True,
         )
     final_words = pdf_text(sealed).replace(" ", "")
-    assert "张某" in final_words and doc["pdf_sha256"][:16] in final_words  # the signed text's hash is printed
+    assert "张某" in final_words and doc["pdf_sha256"][:16] not in final_words  # hashes stay out of the text
+    assert "2026年" in final_words and "当事人签收" not in final_words  # its 落款; signed on the spot, no 签收 line
 
     verdict = reading.verify_file(session, sealed)
     assert verdict["intact"] and verdict["trusted"], verdict
