@@ -73,7 +73,8 @@ def _row(doc: dict[str, Any], lang: str | None) -> html.Li:
             id=f"case-edoc-{doc['id']}-verified" if ok else f"case-edoc-{doc['id']}-failed",
         )
     elif doc["signatures_missing"]:
-        verdict = html.P(t("doc.missing", lang) + "：" + "，".join(doc["signatures_missing"]))
+        words = [w["en" if lang == "en" else "zh"] for w in doc.get("still_to_sign", [])]
+        verdict = html.P(t("doc.missing", lang) + "：" + ("，".join(words) or "…"), id=f"case-edoc-{doc['id']}-missing")
     elif doc["status"] == "issued":  # every signature is there: the organ may seal it
         verdict = html.Button(
             t("doc.seal", lang), id={"type": SEAL, "doc": doc["id"]}, className="lg-button", **{"data-seal": doc["id"]}

@@ -467,7 +467,7 @@
         (s.method === "refused" ? "✗ " : "✓ ") + s.signer_name + " · " + s.signer_kind))),
       doc.status === "sealed" ? el("p", { class: "ok", id: `doc-${doc.id}-sealed` }, "✓ " + T.sealed) : [
         doc.signatures_missing.length ? el("p", { class: "muted", id: `doc-${doc.id}-missing` },
-          T.missing + "：" + doc.signatures_missing.join("，")) : null,
+          T.missing + "：" + (doc.still_to_sign || []).map((w) => (LANG === "en" ? w.en : w.zh)).join(LANG === "en" ? ", " : "，")) : null,
         mine ? null : el("div", { class: "sign" }, el("h4", {}, T.my_sign), officerPad,
           el("div", { class: "row" },
             el("button", { class: "btn", on: { click: () => officerPad.clear() } }, T.clear),

@@ -102,11 +102,42 @@ def view(session: Session, scope: Scope, doc_id: int) -> dict[str, Any]:
             for f in template.fields
         ],
         signers=[s.model_dump() for s in template.signers if s.min > 0],
-        signatures=signatures(session, doc_id),
+        signatures=(signed := signatures(session, doc_id)),
         signatures_missing=list(missing),
+        still_to_sign=_still_to_sign(template, signed),
         pdf_url=f"/api/documents/{doc_id}.pdf",
     )
     return db.jsonable(out)
+
+
+SIGNER_WORDS = {
+    "officer": ("执法人员", "officer"),
+    "party": ("当事人", "party"),
+    "witness": ("见证人", "witness"),
+    "reviewer": ("审核人", "reviewer"),
+    "head": ("负责人", "head"),
+}
+
+
+def _still_to_sign(template: Any, signed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who still has to sign, in words: each slot with how many signatures it still needs (a
+    recorded refusal counts where the template lets it)."""
+    out = []
+    for slot in template.signers:
+        if slot.kind == "organ_seal" or slot.min == 0:
+            continue
+        have = sum(1 for s in signed if s["signer_kind"] == slot.kind and (s["method"] != "refused" or slot.refusal))
+        if have < slot.min:
+            zh, en = SIGNER_WORDS.get(slot.kind, (slot.kind, slot.kind))
+            out.append(
+                {
+                    "kind": slot.kind,
+                    "still": slot.min - have,
+                    "zh": f"{zh} {slot.min - have} 人",
+                    "en": f"{slot.min - have} × {en}",
+                }
+            )
+    return out
 
 
 def to_sign(session: Session, scope: Scope) -> list[dict[str, Any]]:

@@ -52,3 +52,15 @@ def test_bad_signature_images_are_refused_and_the_document_is_sealed_as_before(s
     ).scalars()
     for size in sizes:  # re-encoded by LawGrid: greyscale, at most 1,200 × 600
         assert size < 64 * 1024
+
+
+def test_a_document_says_in_words_who_still_has_to_sign(session):
+    officer = scope(session, "t-officer")
+    doc = drafting.issue(session, officer, kit(), onsite_decision(session, onsite_case(session))["id"], forms.Issue())
+    assert [w["zh"] for w in doc["still_to_sign"]] == ["执法人员 2 人", "当事人 1 人"]
+    drawn = base64.b64encode(png(Image.new("L", (300, 100), 255))).decode()
+    doc = signing.sign(
+        session, officer, doc["id"], forms.Sign(signer_kind="officer", doc_sha256=doc["pdf_sha256"], image_png=drawn)
+    )
+    assert [w["zh"] for w in doc["still_to_sign"]] == ["执法人员 1 人", "当事人 1 人"]
+    assert [w["en"] for w in doc["still_to_sign"]] == ["1 × officer", "1 × party"]
