@@ -1,11 +1,15 @@
 // Track replay: the slider is the clock; the timer only advances it.
 Object.assign(window.dash_clientside.lawgrid, {
     replayToggle: function (_clicks, disabled) {
-        return [!disabled, disabled ? "lg-lang playing" : "lg-lang"];
+        // playing: the button says 暂停 (pause); stopped: 播放 (play)
+        const t = window.lawgrid.t;
+        return [!disabled, disabled ? "lg-lang playing" : "lg-lang", t(disabled ? "js.replay.pause" : "js.replay.play")];
     },
     replayTick: function (_n, value, max, speed) {
         const next = Math.min((value || 0) + (speed || 1), max || 0);
-        return [next, next >= (max || 0)];
+        const ended = next >= (max || 0);
+        const label = ended ? window.lawgrid.t("js.replay.play") : window.dash_clientside.no_update;
+        return [next, ended, label];
     },
     replayShow: function (value, track) {
         if (!track || !track.length) { return window.dash_clientside.no_update; }

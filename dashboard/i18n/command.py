@@ -88,6 +88,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "devices.end": {"zh": "结束时间", "en": "To"},
     "devices.load": {"zh": "查询轨迹", "en": "Load track"},
     "devices.play": {"zh": "播放", "en": "Play"},
+    "js.replay.play": {"zh": "播放", "en": "Play"},
+    "js.replay.pause": {"zh": "暂停", "en": "Pause"},
     "devices.pause": {"zh": "暂停", "en": "Pause"},
     "devices.speed": {"zh": "倍速", "en": "Speed"},
     "devices.stops": {"zh": "停留点", "en": "Stops"},

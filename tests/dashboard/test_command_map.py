@@ -198,8 +198,10 @@ def test_track_replay_plays_with_its_stop(page, live_app, engine, artifacts):
     first = page.inner_text("#replay-time") or ""
     page.click("#replay-play")
     page.wait_for_function(f"() => document.querySelector('#replay-time').textContent !== {json.dumps(first)}")
+    page.wait_for_function("() => document.querySelector('#replay-play').textContent === '暂停'")  # while playing
     page.click("#replay-play")  # pause
     page.wait_for_function("() => !document.querySelector('#replay-play').className.includes('playing')")
+    assert page.inner_text("#replay-play") == "播放"
     # A tick already under way may still land: the clock is paused once two reads a tick apart agree.
     page.wait_for_function(
         """() => new Promise(done => { const read = () => document.querySelector('#replay-time').textContent;
