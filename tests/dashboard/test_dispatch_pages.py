@@ -216,6 +216,14 @@ def test_the_desk_takes_a_complaint_draws_a_plan_and_registers_a_recusal(
                 {"i": task},
             ).one()
         assert complaint == {"caller": "王先生", "phone": "13800001111", "report": report} and made == 1
+        queue = page.context.new_page()  # the dispatcher's queue shows the report on lines, not a column
+        queue.set_viewport_size({"width": 1400, "height": 1000})
+        queue.goto(live_app["url"] + "/dispatch")
+        shown = queue.locator(".lg-queue-row .lg-complaint", has_text="王先生").first
+        shown.wait_for()
+        box = shown.bounding_box()
+        assert box is not None and box["width"] > 150 and box["height"] < 60, box
+        queue.close()
 
         # The random plan: previewed (nothing drawn), then drawn, published and followed.
         pick(page, "#desk-plan-domains", domain_zh[:2], domain_zh)
