@@ -183,10 +183,15 @@ class LivePush:
         return self._units.get(device_id)
 
     def _crew_of(self, device_id: int) -> frozenset[int]:
+        """The officers who see this device live besides its unit (re-read every CREW_REFRESH_S;
+        a failed read keeps the last one: a push never waits on it, nor fails for it)."""
         if time.monotonic() - self._crews_loaded > CREW_REFRESH_S:
-            with db.session_scope(self.sessions) as s:
-                self._crews = fleet.crew_audience(s)
             self._crews_loaded = time.monotonic()
+            try:
+                with db.session_scope(self.sessions) as s:
+                    self._crews = fleet.crew_audience(s)
+            except Exception:
+                log.warning("live push: the crews could not be read; the last ones stand", exc_info=True)
         return self._crews.get(device_id, frozenset())
 
     def _changed(self, rows: list[list]) -> list[list]:
