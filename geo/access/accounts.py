@@ -124,6 +124,17 @@ class Scope:
         return f"{column} = ANY(:scope_units)", {"scope_units": sorted(self.unit_ids)}
 
 
+def _officer(session: Session, cert: str) -> Any:
+    """(id, unit code) of the officer holding the certificate, or AccountError."""
+    found = session.execute(
+        text("SELECT o.id, u.code FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE o.cert_no = :c"),
+        {"c": cert},
+    ).first()
+    if found is None:
+        raise AccountError(f"no officer holds certificate {cert!r}")
+    return found
+
+
 def create_user(
     session: Session,
     username: str,
@@ -142,12 +153,7 @@ def create_user(
     unit_codes = list(unit_codes or [])
     officer_id = None
     if officer_cert is not None:
-        found = session.execute(
-            text("SELECT o.id, u.code FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id WHERE o.cert_no = :c"),
-            {"c": officer_cert},
-        ).first()
-        if found is None:
-            raise AccountError(f"no officer holds certificate {officer_cert!r}")
+        found = _officer(session, officer_cert)
         officer_id = found.id
         if role == "officer" and not unit_codes:
             unit_codes = [found.code]
@@ -207,15 +213,7 @@ def update_user(
     if officer_cert is not None:
         officer_id = None
         if officer_cert:
-            found = session.execute(
-                text(
-                    "SELECT o.id, u.code FROM officer o JOIN enforcement_unit u ON u.id = o.unit_id "
-                    "WHERE o.cert_no = :c"
-                ),
-                {"c": officer_cert},
-            ).first()
-            if found is None:
-                raise AccountError(f"no officer holds certificate {officer_cert!r}")
+            found = _officer(session, officer_cert)
             officer_id, officer_unit = found.id, found.code
     elif officer_id is not None:
         officer_unit = session.execute(

@@ -64,11 +64,8 @@ def _proc_stats() -> dict[int, list[str]]:
     return out
 
 
-def cpu_seconds(*pids: int) -> float:
-    """User + system CPU seconds of processes, their reaped children and their live
-    descendants (gunicorn's worker, a listener's threads are in their process already)."""
-    stats = _proc_stats()
-    tick = os.sysconf("SC_CLK_TCK")
+def _descendants(stats: dict[int, list[str]], pids: tuple[int, ...]) -> set[int]:
+    """The processes and every live descendant of theirs."""
     tree, frontier = set(pids), list(pids)
     while frontier:
         parent = frontier.pop()
@@ -76,19 +73,22 @@ def cpu_seconds(*pids: int) -> float:
             if int(f[2]) == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
+    return tree
+
+
+def cpu_seconds(*pids: int) -> float:
+    """User + system CPU seconds of processes, their reaped children and their live
+    descendants (gunicorn's worker, a listener's threads are in their process already)."""
+    stats = _proc_stats()
+    tick = os.sysconf("SC_CLK_TCK")
+    tree = _descendants(stats, pids)
     return sum(sum(int(stats[p][i]) for i in (12, 13, 14, 15)) for p in tree if p in stats) / tick
 
 
 def rss_mb(*pids: int) -> float:
     """Resident memory (MB) of processes and their live descendants (a supervisor's listeners)."""
     stats = _proc_stats()
-    tree, frontier = set(pids), list(pids)
-    while frontier:
-        parent = frontier.pop()
-        for pid, f in stats.items():
-            if int(f[2]) == parent and pid not in tree:
-                tree.add(pid)
-                frontier.append(pid)
+    tree = _descendants(stats, pids)
     page = os.sysconf("SC_PAGE_SIZE")
     return sum(int(stats[p][22]) * page for p in tree if p in stats) / 2**20  # field 24: rss in pages
 
