@@ -21,10 +21,11 @@ def down(runtime, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # free: nothing will answer there
     url = f"postgresql+psycopg://lawgrid@127.0.0.1:{port}/lawgrid?connect_timeout=2"
-    settings = Settings(database_url=url, secret_key="down-secret", data_dir=tmp_path)
+    settings = Settings(database_url=url, secret_key="down-secret", data_dir=tmp_path, case_sweep_interval_s=0)
     engine = db.make_engine(url)
     app = create_app(settings, Runtime(settings, url, engine, db.make_sessionmaker(engine)))
     yield app.server.test_client()
+    app.server.extensions["lawgrid_live"].stop()  # its threads end with it
     engine.dispose()
 
 
