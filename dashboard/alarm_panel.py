@@ -25,6 +25,8 @@ from geo.infra.timezone import BEIJING
 from geo.telemetry import fleet
 from services import alarms as alarm_uses
 
+RESYNC_MS = 15_000
+
 
 def panel(live: dict, scope: Scope | None):
     return html.Div(
@@ -49,6 +51,9 @@ def panel(live: dict, scope: Scope | None):
             dcc.Store(id=ids.ALARM_RESOLVING),
             dcc.Store(id=ids.ALARM_ACT),
             dcc.Store(id=ids.ALARM_TICK),
+            # The safety net under the live push: a push lost while the socket reconnected
+            # never hides an alarm for longer than this (the list also redraws on reconnect).
+            dcc.Interval(id=ids.ALARM_RESYNC, interval=RESYNC_MS),
             dcc.Store(id=ids.ALARM_DISMISSED),
             dcc.Store(id=ids.ALARM_PAINTED),
         ],
@@ -186,6 +191,13 @@ def register(app: dash.Dash, map_id: str) -> None:
         ClientsideFunction(namespace="lawgrid", function_name="alarmTone"),
         Output(ids.ALARM_TICK, "data"),
         Input(ids.LIVE_SOCKET, "data-alarm"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="lawgrid", function_name="alarmResync"),
+        Output(ids.ALARM_TICK, "data", allow_duplicate=True),
+        Input(ids.ALARM_RESYNC, "n_intervals"),
+        Input(ids.LIVE_SOCKET, "connected"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

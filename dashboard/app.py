@@ -45,6 +45,7 @@ def build_dash(server: Flask) -> dash.Dash:
         Output(ids.NAV_AUDIT, "children"),
         Output(ids.NAV_ACCOUNTS, "children"),
         Output(ids.NAV_CALENDAR, "children"),
+        Output(ids.NAV_SUPERVISION, "children"),
         Output(ids.LANG_SWITCH, "children"),
         Output(ids.LOGOUT, "children"),
         Output(ids.WHOAMI, "children"),
@@ -83,6 +84,12 @@ def shell():
                             dcc.Link(id=ids.NAV_CASES, children=t("nav.cases"), href="/cases"),
                             dcc.Link(id=ids.NAV_COVERAGE, children=t("nav.coverage"), href="/coverage"),
                             dcc.Link(id=ids.NAV_DEVICES, children=t("nav.devices"), href="/devices"),
+                            dcc.Link(
+                                id=ids.NAV_SUPERVISION,
+                                children=t("nav.supervision"),
+                                href="/supervision",
+                                style={} if policy.allowed(scope, "supervision.view") else {"display": "none"},
+                            ),
                             dcc.Link(
                                 id=ids.NAV_AUDIT,
                                 children=t("nav.audit"),
@@ -144,6 +151,7 @@ def translate_shell(lang):
         t("nav.audit", lang),
         t("nav.accounts", lang),
         t("nav.calendar", lang),
+        t("nav.supervision", lang),
         t("lang.switch", lang),
         t("nav.logout", lang),
         who,

@@ -22,6 +22,7 @@ from dashboard.pages import (
     dispatch_desk,
     items,
     overview,
+    supervision,
 )
 from dashboard.rest.router import Operation, Router
 from dashboard.routes import cases as case_routes
@@ -29,6 +30,7 @@ from dashboard.routes import coverage as coverage_routes
 from dashboard.routes import dispatch as dispatch_routes
 from dashboard.routes import documents as document_routes
 from dashboard.routes import items as item_routes
+from dashboard.routes import supervision as supervision_routes
 from dashboard.routes import system, targets, terminal, users
 
 ROUTES: tuple[ModuleType, ...] = (
@@ -41,6 +43,7 @@ ROUTES: tuple[ModuleType, ...] = (
     case_routes,
     item_routes,
     document_routes,
+    supervision_routes,
     terminal,
 )
 
@@ -58,6 +61,7 @@ PAGES: tuple[ModuleType, ...] = (
     case_sources,
     case_file,
     items,
+    supervision,
 )
 
 

@@ -53,6 +53,17 @@ Object.assign(window.dash_clientside.lawgrid, {
         if (lg.alarmHeld()) { lg.alarmPending = true; return window.dash_clientside.no_update; }
         return Date.now();
     },
+    // Every RESYNC_MS, and when the live socket (re)connects, the list redraws from the
+    // database (a push lost in a reconnect never hides an alarm), unless it is held.
+    alarmResync: function (_n, connected) {
+        const lg = window.lawgrid;
+        const fired = (window.dash_clientside.callback_context.triggered || []).map(t => t.prop_id);
+        if (fired.includes("live-socket.connected") && !connected) {
+            return window.dash_clientside.no_update;
+        }
+        if (lg.alarmHeld()) { lg.alarmPending = true; return window.dash_clientside.no_update; }
+        return Date.now();
+    },
     // Unresolved alarms keep their officer's marker in the alarm's colour (SOS red, others
     // the alarm colour) whatever the device's next ordinary fix says.
     setAlarmed: function (rows) {

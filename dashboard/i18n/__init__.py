@@ -3,7 +3,7 @@ live with their area (shell, command, dispatching, coverage, cases, admin), merg
 
 from __future__ import annotations
 
-from dashboard.i18n import admin, cases, command, coverage, dispatching, shell
+from dashboard.i18n import admin, cases, command, coverage, dispatching, shell, supervision
 from geo.dispatch.model import STATUS_LABELS
 
 DEFAULT_LANG = "zh"
@@ -16,6 +16,7 @@ STRINGS: dict[str, dict[str, str]] = {
     **coverage.STRINGS,
     **cases.CASE_STRINGS,
     **admin.STRINGS,
+    **supervision.STRINGS,
     **{f"status.{k}": {"zh": zh, "en": en} for k, (zh, en) in STATUS_LABELS.items()},
 }
 

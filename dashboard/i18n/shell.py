@@ -4,6 +4,7 @@ from __future__ import annotations
 
 STRINGS: dict[str, dict[str, str]] = {
     "nav.calendar": {"zh": "工作日历", "en": "Calendar"},
+    "nav.supervision": {"zh": "监督考核", "en": "Supervision"},
     "app.title": {"zh": "滨海新区行政执法指挥调度平台", "en": "Binhai Enforcement Command & Dispatch"},
     "nav.map": {"zh": "指挥地图", "en": "Command map"},
     "lang.switch": {"zh": "English", "en": "中文"},

@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.hearing": frozenset({"hearing_officer"}),
     "case.oversee": frozenset({"oversight", "leader", "auditor", "admin", "supervisor", "organ_head"}),
     "calendar.manage": frozenset({"admin"}),
+    # supervision (监督考核): indicators and their records; unit roles see their own units
+    "supervision.view": frozenset({"oversight", "leader", "auditor", "admin", "supervisor", "organ_head"}),
 }
 
 

@@ -1,0 +1,25 @@
+from geo.supervision.model import Indicator
+
+SETTLED = ("terminated", "mediated", "withdrawn")
+
+INDICATOR = Indicator(
+    key="reconsideration_settled",
+    zh="调撤率",
+    en="Reconsiderations settled or withdrawn",
+    kind="rate",
+    order=61,
+    definition_zh="期间内作出的行政复议决定中，终止（含撤回、调解）的比例。",
+    definition_en="Reconsiderations decided in the period that ended by termination, withdrawal or mediation.",
+    formula="(终止 + 撤回/调解) / 复议 decided",
+    source="滨海新区 2022：119/377 = 31.56 % [S26]",
+    num_zh="调解或撤回",
+    den_zh="复议决定",
+    dimensions=("district", "unit", "township"),
+    records_sql=f"""
+    SELECT 'reconsideration' AS kind, r.id, coalesce(r.ref, '复议:' || r.id) || ' ' || r.outcome AS label,
+           r.unit_id, NULL::int AS body_id, u.township_code::text, NULL::int AS officer_id, r.decided_on AS on_date,
+           (r.outcome IN ({", ".join(repr(o) for o in SETTLED)}))::int AS num, 1 AS den
+    FROM reconsideration r JOIN enforcement_unit u ON u.id = r.unit_id
+    WHERE r.decided_on >= :start AND r.decided_on < :end
+    """,
+)
