@@ -33,6 +33,8 @@ DARK = dict(
     margin=dict(l=10, r=10, t=36, b=10),
 )
 GOOD, BAD, NEUTRAL = "#31a354", "#de2d26", "#4a90d9"
+LIGHT = {"color": "#e6edf6"}
+DIM = {"color": "#9fb3c8", "fontSize": "12px"}
 MAP_SCALE = [[0, "#f7fcf5"], [0.5, "#74c476"], [1, "#00441b"]]
 
 
@@ -76,7 +78,7 @@ def register(app: dash.Dash) -> None:
 def layout(**_query):
     require("supervision.view")
     year = dt.datetime.now(BEIJING).year
-    periods = [str(year), str(year - 1), str(year - 2)] + [f"{year}-Q{q}" for q in range(1, 5)]
+    periods = [f"{year}-Q{q}" for q in range(1, 5)] + [str(y) for y in range(year, year - 10, -1)]
     return html.Div(
         className="lg-page",
         children=[
@@ -84,22 +86,27 @@ def layout(**_query):
             html.Div(
                 className="lg-filters lg-light",
                 children=[
-                    html.Label(t("sup.period"), htmlFor=ids.SUP_PERIOD),
+                    html.Label(t("sup.period"), htmlFor=ids.SUP_PERIOD, style=LIGHT),
                     dcc.Dropdown(
                         id=ids.SUP_PERIOD,
-                        options=[{"label": p, "value": p} for p in periods],
+                        options=sorted(
+                            ({"label": p, "value": p} for p in periods), key=lambda o: o["value"], reverse=True
+                        ),
                         value=str(year),
                         clearable=False,
                         searchable=True,
                         style={"minWidth": "180px"},
                     ),
-                    html.Span(t("sup.period_help"), className="lg-help"),
-                    html.Label(t("sup.by"), htmlFor=ids.SUP_BY),
+                    html.Span(t("sup.period_help"), className="lg-help", style=DIM),
+                    html.Label(t("sup.by"), htmlFor=ids.SUP_BY, style=LIGHT),
                     dcc.RadioItems(
                         id=ids.SUP_BY,
                         options=[{"label": t(f"sup.by.{b}"), "value": b} for b in ("unit", "township")],
                         value="unit",
                         inline=True,
+                        style=LIGHT,
+                        labelStyle=LIGHT,
+                        inputStyle={"marginRight": "4px", "marginLeft": "8px"},
                     ),
                 ],
             ),
@@ -204,7 +211,9 @@ def charts(period, by, selected, lang):
             y=labels,
             orientation="h",
             customdata=[[str(r["key"]), r["num"], r["den"]] for r in rows],
-            hovertemplate="%{y}: %{x}<br>%{customdata[1]} / %{customdata[2]}<extra></extra>",
+            hovertemplate="%{y}: %{x}"
+            + ("" if ind["kind"] == "count" else "<br>%{customdata[1]} / %{customdata[2]}")
+            + "<extra></extra>",
             marker_color=NEUTRAL,
         ),
         layout=dict(

@@ -23,6 +23,7 @@ PAGES = [
     ("/audit", "#audit-table"),
     ("/accounts", "#accounts-table"),
     ("/items?code=market_regulation.06", "#items-title"),
+    ("/supervision", ".lg-sup-card"),
 ]
 RAW_KEY = re.compile(r"\b(?:[a-z]+\.){1,3}[a-z_]+\.[a-z_]+\b")  # e.g. desk.col.plan left untranslated
 

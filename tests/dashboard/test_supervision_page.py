@@ -1,0 +1,99 @@
+"""The supervisor's cockpit in Chromium (issue 35, item 6): the oversight role picks a year,
+reads the cards, opens an indicator, clicks a unit's bar and a township and lands on the records
+behind each figure (as many rows as the figure counts); a unit's head sees his own units only;
+an officer is refused the page."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import PASSWORD
+from tests.webutil import browser_login, wait_for
+
+YEAR = "2018"
+
+
+@pytest.fixture(scope="module")
+def records_2018(engine):
+    """2018 records of U001 (7 inspections in one township) and U002 (3): no other test writes 2018."""
+    with engine.begin() as c:
+        units = dict(c.execute(text("SELECT code, id FROM enforcement_unit WHERE code IN ('U001', 'U002')")).all())
+        town = c.execute(text("SELECT code FROM township ORDER BY code LIMIT 1")).scalar_one()
+        c.execute(text("DELETE FROM enforcement_record WHERE on_date BETWEEN DATE '2018-01-01' AND DATE '2018-12-31'"))
+        for code, n in (("U001", 7), ("U002", 3)):
+            c.execute(
+                text(
+                    """INSERT INTO enforcement_record (kind, unit_id, township_code, on_date, ref)
+                       SELECT 'inspection', :u, :t, DATE '2018-03-01' + g, :code || '-2018-' || g
+                       FROM generate_series(1, :n) g"""
+                ),
+                {"u": units[code], "t": town, "n": n, "code": code},
+            )
+    return {"units": units, "town": town}
+
+
+def refusals(engine, actor: str) -> int:
+    with engine.connect() as c:
+        return c.execute(
+            text("SELECT count(*) FROM audit_log WHERE actor = :a AND action = 'refused'"), {"a": actor}
+        ).scalar_one()
+
+
+def choose_period(page, period: str) -> None:
+    page.click("#sup-period")
+    page.get_by_role("option", name=period, exact=True).first.click()
+    page.wait_for_selector(f"#sup-period:has-text('{period}')")
+
+
+def test_from_the_card_to_a_unit_and_a_township_down_to_the_records(browser, live_app, users, records_2018, artifacts):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    try:
+        browser_login(page, live_app["url"], users["oversight"], PASSWORD)
+        page.goto(live_app["url"] + "/supervision")
+        page.wait_for_selector(".lg-sup-card")
+        choose_period(page, YEAR)
+        card = page.locator(".lg-sup-card[data-indicator='inspections']")
+        wait_for(lambda: card.locator(".value").inner_text() == "10", what="2018's 10 inspections on the card")
+        card.click()
+        page.wait_for_selector(".lg-sup-card.selected[data-indicator='inspections']")
+        # the bars: U001 with 7, U002 with 3; a click on U001's bar lists its 7 records
+        page.wait_for_selector("#sup-bars .bars path")
+        bar = page.locator("#sup-bars .bars path").first  # the largest first
+        bar.click(force=True)
+        page.wait_for_selector("#sup-drill-title:has-text('共 7 条')")
+        wait_for(lambda: page.locator("#sup-drill tbody tr").count() == 7 + 1, what="7 rows under the header")
+        assert "U001-2018-" in page.inner_text("#sup-drill")
+        # by township: one township holds all 10
+        page.click("#sup-by label:has-text('街镇')")
+        wait_for(lambda: page.locator("#sup-bars .bars path").count() == 1, what="one township's bar")
+        page.locator("#sup-bars .bars path").first.click(force=True)
+        page.wait_for_selector("#sup-drill-title:has-text('共 10 条')")
+        href = page.get_attribute("#sup-export", "href")
+        assert f"period={YEAR}" in href and "by=township" in href and f"value={records_2018['town']}" in href
+        page.screenshot(path=str(artifacts / "supervision-cockpit.png"))
+    finally:
+        page.close()
+
+
+def test_a_unit_head_sees_his_own_and_an_officer_is_refused(browser, live_app, users, records_2018, engine):
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        browser_login(page, live_app["url"], users["organ_head"], PASSWORD)
+        page.goto(live_app["url"] + "/supervision")
+        page.wait_for_selector(".lg-sup-card")
+        choose_period(page, YEAR)
+        card = page.locator(".lg-sup-card[data-indicator='inspections']")
+        wait_for(lambda: card.locator(".value").inner_text() == "7", what="U001's own 7 only")
+    finally:
+        page.close()
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        browser_login(page, live_app["url"], users["officer"], PASSWORD)
+        assert page.locator("#nav-supervision").is_hidden()
+        before = refusals(engine, users["officer"])
+        page.goto(live_app["url"] + "/supervision")
+        wait_for(lambda: refusals(engine, users["officer"]) > before, what="the refused visit in the audit trail")
+        assert page.locator(".lg-sup-card").count() == 0
+    finally:
+        page.close()
