@@ -86,7 +86,12 @@ def figures(
             )
         now = _grouped(session, ind, by, _params(period, today, units))
         before = _grouped(session, ind, by, _params(period.previous(), today, units))
-        by_unit = _grouped(session, ind, "unit", _params(period, today, None)) if "unit" in ind.dimensions else {}
+        if "unit" not in ind.dimensions:
+            by_unit = {}
+        elif by == "unit" and units is None:
+            by_unit = now  # the same query: asked once
+        else:
+            by_unit = _grouped(session, ind, "unit", _params(period, today, None))
         unit_values = [v for n, d in by_unit.values() if (v := ind.value(n, d)) is not None]
         rows = []
         for k in sorted(now, key=lambda x: (x is None, x)):
@@ -164,9 +169,15 @@ def records(
         column = DIMENSIONS[by]
         if value is None:
             where.append(f"r.{column} IS NULL")
-        else:
-            where.append(f"CAST(r.{column} AS text) = :value")
+        elif by == "township":
+            where.append(f"r.{column} = :value")
             params["value"] = str(value)
+        else:  # an id: compared as a number, so the condition reaches each part's index
+            try:
+                params["value"] = int(value)
+            except (TypeError, ValueError):
+                raise SupervisionError(f"{by} must be given by its number", rule="value") from None
+            where.append(f"r.{column} = :value")
     sql = f"SELECT * FROM {_rows(ind)} WHERE {' AND '.join(where)}"
     total = session.execute(text(f"SELECT count(*) FROM ({sql}) x"), params).scalar_one()
     rows = session.execute(

@@ -8,7 +8,7 @@ import importlib
 import os
 from pathlib import Path
 
-NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage", "screens", "cases", "documents")
+NAMES = ("seed", "ingest", "push", "map", "dispatch", "coverage", "screens", "cases", "documents", "supervision")
 
 
 def run(name: str, runtime, args) -> dict:

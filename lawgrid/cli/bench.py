@@ -21,6 +21,7 @@ BENCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "screens": {"clients": 500},
     "cases": {"targets": 20_000},
     "documents": {},
+    "supervision": {},
 }
 
 
@@ -30,7 +31,9 @@ def register(sub: Any) -> None:
     bench.add_argument("--targets", type=int, help="seed, map (default 1,000,000), dispatch (100,000)")
     bench.add_argument("--officers", type=int, default=10_000, help="dispatch")
     bench.add_argument("--tasks", type=int, default=1_000, help="dispatch")
-    bench.add_argument("--inspections", type=int, default=5_000_000, help="coverage")
+    bench.add_argument(
+        "--inspections", type=int, default=5_000_000, help="coverage; supervision: platform records over five years"
+    )
     bench.add_argument("--seed", type=int, default=7, help="seed")
     bench.add_argument("--cases", type=int, default=100_000, help="cases: open cases")
     bench.add_argument("--devices", type=int, help="ingest (default 5000), push (3000)")
