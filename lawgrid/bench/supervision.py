@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 
 from sqlalchemy import text
 
@@ -98,9 +98,7 @@ def brute_force(session, period: Period) -> dict[str, dict[int, tuple[int, int]]
         acted.update(officer_ids)
     took_part: Counter = Counter(u for o, u in certified.items() if o in acted)
     staff: Counter = Counter(certified.values())
-    per_capita = defaultdict(lambda: (0, 0))
-    for unit in set(records) | set(took_part):
-        per_capita[unit] = (records[unit], took_part[unit])
+    per_capita = {unit: (records[unit], took_part[unit]) for unit in set(records) | set(took_part)}
     return {
         "inspections": {u: (n, 0) for u, n in inspections.items()},
         "penalties": {u: (n, 0) for u, n in penalties.items()},
