@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from geo.access import policy
 from geo.access.accounts import Scope
-from geo.infra import audit, exports
-from geo.supervision import engine
+from geo.infra import audit, exports, timezone
+from geo.infra.errors import NotFound
+from geo.supervision import cases, engine
 from geo.supervision.indicators import all_indicators
 from geo.supervision.model import Period
 from services.context import Context
@@ -98,3 +101,102 @@ def export(
 
 def _scope_words(who: Scope) -> str:
     return "district" if who.unit_ids is None else ",".join(str(u) for u in sorted(who.unit_ids))
+
+
+# Supervision cases (监督案件) -----------------------------------------------------------------
+def _today() -> dt.date:
+    return timezone.today()
+
+
+def _case_in_scope(session: Session, who: Scope, case_id: int, today: dt.date) -> dict[str, Any]:
+    case = cases.view(session, case_id, today)
+    if who.unit_ids is not None and case["unit_id"] not in who.unit_ids:
+        raise NotFound(f"no supervision case {case_id}")  # outside the scope looks the same as absent
+    return case
+
+
+def open_case(ctx: Context, scope: Scope | None, *, today: dt.date | None = None, **fields: Any) -> dict[str, Any]:
+    who = policy.authorize(scope, "supervision.manage")
+    day = today or _today()
+    with ctx.session() as session:
+        case = cases.open_case(session, who.username, today=day, **fields)
+        audit.record(
+            session,
+            who.username,
+            "supervision_open",
+            subject=f"supervision:{case['id']}",
+            detail={k: fields.get(k) for k in ("unit_id", "lead_kind", "lead_ref", "case_id")},
+            source=ctx.source,
+        )
+    return case
+
+
+def take_step(
+    ctx: Context,
+    scope: Scope | None,
+    case_id: int,
+    *,
+    kind: str,
+    note: str,
+    due_on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    who = policy.authorize(scope, "supervision.manage")
+    day = today or _today()
+    with ctx.session() as session:
+        case = cases.take_step(session, who.username, case_id, kind=kind, note=note, due_on=due_on, today=day)
+        audit.record(
+            session,
+            who.username,
+            f"supervision_{kind}",
+            subject=f"supervision:{case_id}",
+            detail={"due_on": due_on.isoformat() if due_on else None, "status": case["status"]},
+            source=ctx.source,
+        )
+    return case
+
+
+def reply(
+    ctx: Context, scope: Scope | None, case_id: int, *, accepted: bool, note: str, today: dt.date | None = None
+) -> dict[str, Any]:
+    who = policy.authorize(scope, "supervision.reply")
+    day = today or _today()
+    with ctx.session() as session:
+        _case_in_scope(session, who, case_id, day)
+        case = cases.reply(session, who.username, case_id, accepted=accepted, note=note, today=day)
+        audit.record(
+            session,
+            who.username,
+            "supervision_reply",
+            subject=f"supervision:{case_id}",
+            detail={"accepted": accepted},
+            source=ctx.source,
+        )
+    return case
+
+
+def case(ctx: Context, scope: Scope | None, case_id: int, today: dt.date | None = None) -> dict[str, Any]:
+    who = policy.authorize(scope, "supervision.view")
+    with ctx.session() as session:
+        return _case_in_scope(session, who, case_id, today or _today())
+
+
+def case_list(ctx: Context, scope: Scope | None, status: str | None = None) -> list[dict[str, Any]]:
+    who = policy.authorize(scope, "supervision.view")
+    with ctx.session() as session:
+        return cases.listing(session, who.unit_ids, _today(), status)
+
+
+def record_measure(ctx: Context, scope: Scope | None, officer_id: int, **fields: Any) -> dict[str, Any]:
+    who = policy.authorize(scope, "supervision.manage")
+    with ctx.session() as session:
+        measure = cases.record_measure(session, who.username, officer_id=officer_id, **fields)
+        audit.record(
+            session,
+            who.username,
+            f"officer_{measure['kind']}",
+            subject=f"officer:{officer_id}",
+            detail={k: v for k, v in measure.items() if k != "id"},
+            source=ctx.source,
+        )
+    return measure

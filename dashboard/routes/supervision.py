@@ -3,6 +3,7 @@ records behind a figure, and its export (audited)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from flask import Response
@@ -10,7 +11,7 @@ from pydantic import Field
 
 from dashboard.context import scope, services
 from dashboard.rest.router import Router
-from dashboard.rest.types import Code, Query
+from dashboard.rest.types import Code, Id, Model, Query
 from services import supervision
 
 router = Router()
@@ -81,3 +82,109 @@ def supervision_records_export(key: str, fmt: str, query: RecordsQuery) -> Respo
     args = query.model_dump(exclude={"limit", "offset"})
     body, name = supervision.export(services(), scope(), key, fmt, **args)
     return Response(body, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+# Supervision cases (监督案件) ---------------------------------------------------------------------
+class OpenCase(Model):
+    """Open a supervision case on a unit from a lead (the supervising organ)."""
+
+    unit_id: Id
+    subject: str = Field(min_length=1, max_length=500)
+    lead_kind: Literal["finding", "file_review", "complaint", "hotline", "special_plan"]
+    lead_ref: str | None = Field(None, max_length=200, examples=["indicator:quota_pattern"])
+    case_id: Id | None = Field(None, description="the enforcement case concerned, if any")
+
+
+class Step(Model):
+    """约谈, 调阅材料, 督办函, 意见书, escalation (提请决定书), 通报 or closing."""
+
+    kind: Literal[
+        "interview", "materials_requested", "supervision_letter", "opinion", "escalation", "circular", "closing"
+    ]
+    note: str = Field(min_length=1, max_length=4000)
+    due_on: dt.date | None = Field(None, description="the unit's report is due (instruments and requests)")
+
+
+class Reply(Model):
+    """The supervised unit's answer: it accepts and reports its correction, or objects."""
+
+    accepted: bool
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class Measure(Model):
+    """批评教育, 离岗教育, 调离执法岗位 or 取消执法资格 (the last ends the certificate from its date)."""
+
+    kind: Literal["criticism", "suspension_education", "reassignment", "disqualification"]
+    effective_on: dt.date
+    note: str = Field(min_length=1, max_length=2000)
+    supervision_case_id: Id | None = None
+
+
+class CaseListQuery(Query):
+    status: Literal["open", "instrument_issued", "answered", "escalated", "closed"] | None = None
+
+
+@router.route(
+    "POST",
+    "/supervision/cases",
+    permission="supervision.manage",
+    body=OpenCase,
+    status=201,
+    summary="Open a supervision case (refused for a matter in 复议 or 诉讼, 条例 第三十三条)",
+)
+def supervision_open(body: OpenCase) -> Any:
+    return supervision.open_case(services(), scope(), **body.model_dump())
+
+
+@router.route(
+    "GET",
+    "/supervision/cases",
+    permission="supervision.view",
+    query=CaseListQuery,
+    summary="Supervision cases in your scope, open first, with their clocks",
+)
+def supervision_cases(query: CaseListQuery) -> Any:
+    return {"cases": supervision.case_list(services(), scope(), query.status)}
+
+
+@router.route("GET", "/supervision/cases/<id:case_id>", permission="supervision.view", summary="One supervision case")
+def supervision_case(case_id: int) -> Any:
+    return supervision.case(services(), scope(), case_id)
+
+
+@router.route(
+    "POST",
+    "/supervision/cases/<id:case_id>/steps",
+    permission="supervision.manage",
+    body=Step,
+    status=201,
+    summary="The organ's step: an instrument is numbered with its due day; escalation needs an overdue or "
+    "refused reply",
+)
+def supervision_step(case_id: int, body: Step) -> Any:
+    return supervision.take_step(services(), scope(), case_id, **body.model_dump())
+
+
+@router.route(
+    "POST",
+    "/supervision/cases/<id:case_id>/reply",
+    permission="supervision.reply",
+    body=Reply,
+    status=201,
+    summary="The supervised unit answers the open instrument or request",
+)
+def supervision_reply(case_id: int, body: Reply) -> Any:
+    return supervision.reply(services(), scope(), case_id, **body.model_dump())
+
+
+@router.route(
+    "POST",
+    "/officers/<id:officer_id>/measures",
+    permission="supervision.manage",
+    body=Measure,
+    status=201,
+    summary="A measure on an officer; 取消执法资格 removes him from every lawful crew from its date",
+)
+def officer_measure(officer_id: int, body: Measure) -> Any:
+    return supervision.record_measure(services(), scope(), officer_id, **body.model_dump())

@@ -51,6 +51,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calendar.manage": frozenset({"admin"}),
     # supervision (监督考核): indicators and their records; unit roles see their own units
     "supervision.view": frozenset({"oversight", "leader", "auditor", "admin", "supervisor", "organ_head"}),
+    # the supervising organ (司法行政部门) opens supervision cases, issues instruments, records
+    # officer measures; the supervised unit's heads answer
+    "supervision.manage": frozenset({"oversight"}),
+    "supervision.reply": frozenset({"organ_head", "supervisor"}),
 }
 
 

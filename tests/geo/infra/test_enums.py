@@ -10,6 +10,7 @@ from geo.cases.actions import STATUSES as CASE_STATUSES
 from geo.cases.sources import KINDS as SOURCE_KINDS
 from geo.dispatch.model import RESULTS
 from geo.dispatch.model import STATUSES as TASK_STATUSES
+from geo.supervision import cases as supervision_cases
 from geo.telemetry.positions import ALARM_KINDS
 
 ENUMS = {
@@ -19,6 +20,10 @@ ENUMS = {
     ("alarm", "kind"): ALARM_KINDS,
     ("app_user", "role"): ROLES,
     ("case_source", "kind"): SOURCE_KINDS,
+    ("supervision_case", "status"): supervision_cases.STATUSES,
+    ("supervision_case", "lead_kind"): supervision_cases.LEAD_KINDS,
+    ("supervision_step", "kind"): supervision_cases.STEP_KINDS,
+    ("officer_measure", "kind"): supervision_cases.MEASURES,
 }
 
 
