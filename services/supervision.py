@@ -12,7 +12,8 @@ from geo.access import policy
 from geo.access.accounts import Scope
 from geo.infra import audit, exports, timezone
 from geo.infra.errors import NotFound
-from geo.supervision import cases, engine
+from geo.supervision import cases, engine, scorecard
+from geo.supervision import report as report_files
 from geo.supervision.indicators import all_indicators
 from geo.supervision.model import Period
 from services.context import Context
@@ -200,3 +201,58 @@ def record_measure(ctx: Context, scope: Scope | None, officer_id: int, **fields:
             source=ctx.source,
         )
     return measure
+
+
+# Scorecards (考核) --------------------------------------------------------------------------------
+def save_scheme(ctx: Context, scope: Scope | None, year: int, name: str, rules: Any) -> dict[str, Any]:
+    """A new version of the year's assessment scheme (oversight only; audited)."""
+    who = policy.authorize(scope, "supervision.manage")
+    with ctx.session() as session:
+        saved = scorecard.save_scheme(session, who.username, year, name, rules)
+        audit.record(
+            session,
+            who.username,
+            "assessment_scheme",
+            subject=f"scheme:{year}",
+            detail={"version": saved["version"], "rules": len(saved["rules"])},
+            source=ctx.source,
+        )
+    return saved
+
+
+def scheme(ctx: Context, scope: Scope | None, year: int) -> dict[str, Any]:
+    policy.authorize(scope, "supervision.view")
+    with ctx.session() as session:
+        return scorecard.scheme(session, year)
+
+
+def scores(ctx: Context, scope: Scope | None, year: int, by: str = "unit") -> dict[str, Any]:
+    who = policy.authorize(scope, "supervision.view")
+    with ctx.session() as session:
+        return scorecard.scores(session, year, by=by, units=who.unit_ids)
+
+
+def report(
+    ctx: Context, scope: Scope | None, kit_fonts: Any, year: int, fmt: str, unit_id: int | None = None
+) -> tuple[bytes, str]:
+    """The year's assessment report: the district's (or, with unit_id, one unit's) as PDF, or the
+    figures as XLSX; audited."""
+    who = policy.authorize(scope, "supervision.view")
+    with ctx.session() as session:
+        card = scorecard.scores(session, year, by="unit", units=who.unit_ids)
+        audit.record(
+            session,
+            who.username,
+            "assessment_report",
+            subject=f"scheme:{year}",
+            detail={"format": fmt, "unit_id": unit_id},
+            source=ctx.source,
+        )
+    if fmt == "xlsx":
+        return report_files.xlsx(card), f"assessment-{year}.xlsx"
+    if unit_id is not None:
+        group = next((g for g in card["groups"] if g["key"] == unit_id), None)
+        if group is None:
+            raise NotFound(f"no score for unit {unit_id} in {year}")
+        return report_files.unit_pdf(kit_fonts, card, group), f"assessment-{year}-unit-{unit_id}.pdf"
+    return report_files.district_pdf(kit_fonts, card), f"assessment-{year}.pdf"

@@ -9,9 +9,10 @@ from typing import Any, Literal
 from flask import Response
 from pydantic import Field
 
-from dashboard.context import scope, services
+from dashboard.context import runtime, scope, services
 from dashboard.rest.router import Router
 from dashboard.rest.types import Code, Id, Model, Query
+from geo.infra.errors import InvalidInput
 from services import supervision
 
 router = Router()
@@ -188,3 +189,67 @@ def supervision_reply(case_id: int, body: Reply) -> Any:
 )
 def officer_measure(officer_id: int, body: Measure) -> Any:
     return supervision.record_measure(services(), scope(), officer_id, **body.model_dump())
+
+
+# Scorecards (考核) ---------------------------------------------------------------------------------
+class SchemeBody(Model):
+    """The year's assessment scheme: each rule an indicator, its points and how they are earned."""
+
+    name: str = Field(min_length=1, max_length=200)
+    rules: list[dict[str, Any]] = Field(min_length=1, max_length=50)
+
+
+class ScoresQuery(Query):
+    by: Literal["unit", "township"] = "unit"
+
+
+class ReportQuery(Query):
+    unit: Id | None = Field(None, description="one unit's report (PDF) instead of the district's")
+
+
+@router.route(
+    "PUT",
+    "/supervision/schemes/<int:year>",
+    permission="supervision.manage",
+    body=SchemeBody,
+    status=201,
+    summary="Set the year's assessment scheme (a new version; the earlier ones stay)",
+)
+def supervision_scheme_save(year: int, body: SchemeBody) -> Any:
+    return supervision.save_scheme(services(), scope(), _year(year), body.name, body.rules)
+
+
+@router.route("GET", "/supervision/schemes/<int:year>", permission="supervision.view", summary="The year's scheme")
+def supervision_scheme(year: int) -> Any:
+    return supervision.scheme(services(), scope(), _year(year))
+
+
+@router.route(
+    "GET",
+    "/supervision/scores/<int:year>",
+    permission="supervision.view",
+    query=ScoresQuery,
+    summary="Each unit's or township's score under the year's scheme, ranked, every point traceable",
+)
+def supervision_scores(year: int, query: ScoresQuery) -> Any:
+    return supervision.scores(services(), scope(), _year(year), query.by)
+
+
+@router.route(
+    "GET",
+    "/supervision/reports/<int:year>.<any(pdf, xlsx):fmt>",
+    permission="supervision.view",
+    query=ReportQuery,
+    produces="application/pdf|" + MIMETYPES["xlsx"],
+    summary="The annual assessment report: PDF (district or one unit) or the figures as XLSX (audited)",
+)
+def supervision_report(year: int, fmt: str, query: ReportQuery) -> Response:
+    body, name = supervision.report(services(), scope(), runtime().documents.fonts, _year(year), fmt, query.unit)
+    mimetype = "application/pdf" if fmt == "pdf" else MIMETYPES["xlsx"]
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("the year must be between 2000 and 2100", rule="year")
+    return year
