@@ -19,9 +19,11 @@ from dashboard.auth import require
 from dashboard.components.tables import data_table
 from dashboard.context import attempt, services
 from dashboard.i18n import t
+from geo.access import policy
 from geo.infra.errors import explain
 from geo.infra.timezone import BEIJING
 from geo.places import queries
+from geo.supervision import cases as sup_cases
 from geo.supervision import engine
 from services import supervision as uses
 
@@ -61,6 +63,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.SUP_SELECTED, "data"),
         Input(ids.LANG, "data"),
     )(charts)
+    register_cases(app)
     app.callback(
         Output(ids.SUP_DRILL_TITLE, "children"),
         Output(ids.SUP_DRILL, "data"),
@@ -75,8 +78,48 @@ def register(app: dash.Dash) -> None:
     )(drill)
 
 
+def register_cases(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.SUP_SCORES, "children"),
+        Output(ids.SUP_REPORT_PDF, "href"),
+        Output(ids.SUP_REPORT_XLSX, "href"),
+        Input(ids.SUP_PERIOD, "value"),
+        Input(ids.LANG, "data"),
+    )(scores)
+    app.callback(
+        Output(ids.SUP_CASES, "data"),
+        Output(ids.SUP_CASES, "columns"),
+        Output(ids.SUP_STEP_CASE, "options"),
+        Input(ids.SUP_CASES_TICK, "data"),
+        Input(ids.LANG, "data"),
+    )(case_table)
+    app.callback(
+        Output(ids.SUP_CASE_MESSAGE, "children"),
+        Output(ids.SUP_CASES_TICK, "data"),
+        Input(ids.SUP_OPEN, "n_clicks"),
+        Input(ids.SUP_STEP, "n_clicks"),
+        Input(ids.SUP_REPLY, "n_clicks"),
+        State(ids.SUP_OPEN_UNIT, "value"),
+        State(ids.SUP_OPEN_LEAD, "value"),
+        State(ids.SUP_OPEN_SUBJECT, "value"),
+        State(ids.SUP_SELECTED, "data"),
+        State(ids.SUP_STEP_CASE, "value"),
+        State(ids.SUP_STEP_KIND, "value"),
+        State(ids.SUP_STEP_DUE, "date"),
+        State(ids.SUP_STEP_NOTE, "value"),
+        State(ids.SUP_REPLY_ACCEPT, "value"),
+        State(ids.SUP_CASES_TICK, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(case_action)
+
+
 def layout(**_query):
-    require("supervision.view")
+    who = require("supervision.view")
+    with services().session() as session:
+        units = sorted(((int(k), n) for k, n in engine.group_names(session, "unit").items()), key=lambda u: u[1])
+    if who.unit_ids is not None:
+        units = [u for u in units if u[0] in who.unit_ids]
     year = dt.datetime.now(BEIJING).year
     periods = [f"{year}-Q{q}" for q in range(1, 5)] + [str(y) for y in range(year, year - 10, -1)]
     return html.Div(
@@ -125,7 +168,98 @@ def layout(**_query):
             html.H3(id=ids.SUP_DRILL_TITLE, style={"fontSize": "14px"}),
             html.A(t("sup.export"), id=ids.SUP_EXPORT, className="lg-btn", href="#"),
             data_table(ids.SUP_DRILL, page_size=20, data=[], columns=[], style_table={"overflowX": "auto"}),
+            html.H3(t("sup.scores"), style={"fontSize": "14px", "marginTop": "16px"}),
+            html.Div(
+                [
+                    html.A(t("sup.report_pdf"), id=ids.SUP_REPORT_PDF, className="lg-btn", href="#"),
+                    html.A(t("sup.report_xlsx"), id=ids.SUP_REPORT_XLSX, className="lg-btn", href="#"),
+                ],
+                style={"display": "flex", "gap": "8px", "marginBottom": "6px"},
+            ),
+            html.Div(id=ids.SUP_SCORES),
+            html.H3(t("sup.cases"), style={"fontSize": "14px", "marginTop": "16px"}),
+            dcc.Store(id=ids.SUP_CASES_TICK, data=0),
+            html.Div(id=ids.SUP_CASE_MESSAGE, className="lg-message", role="status"),
+            _case_forms(who, units),
+            data_table(ids.SUP_CASES, page_size=15, data=[], columns=[], style_table={"overflowX": "auto"}),
         ],
+    )
+
+
+def _case_forms(who, units: list[tuple[int, str]]):
+    """The organ opens cases and takes steps; a unit's heads reply. Every control is there for
+    every role (the callbacks need them); those of another role are hidden, and the use cases
+    refuse them anyway."""
+    manage, answer = policy.allowed(who, "supervision.manage"), policy.allowed(who, "supervision.reply")
+    field = {"minWidth": "200px"}
+
+    def shown(ok: bool, style: dict | None = None) -> dict:
+        return {**(style or {}), **({} if ok else {"display": "none"})}
+
+    return html.Div(
+        [
+            html.Div(
+                className="lg-filters lg-light",
+                style=shown(manage),
+                children=[
+                    dcc.Dropdown(
+                        id=ids.SUP_OPEN_UNIT,
+                        options=[{"label": n, "value": i} for i, n in units],
+                        placeholder=t("sup.open.unit"),
+                        style=field,
+                    ),
+                    dcc.Dropdown(
+                        id=ids.SUP_OPEN_LEAD,
+                        options=[{"label": t(f"sup.lead.{k}"), "value": k} for k in sup_cases.LEAD_KINDS],
+                        value="finding",
+                        clearable=False,
+                        style=field,
+                    ),
+                    dcc.Input(id=ids.SUP_OPEN_SUBJECT, placeholder=t("sup.open.subject"), style={"minWidth": "320px"}),
+                    html.Button(t("sup.open"), id=ids.SUP_OPEN, className="lg-btn", n_clicks=0),
+                ],
+            ),
+            html.Div(
+                className="lg-filters lg-light",
+                style=shown(manage or answer),
+                children=[
+                    dcc.Dropdown(id=ids.SUP_STEP_CASE, placeholder=t("sup.step.case"), style=field),
+                    html.Div(
+                        dcc.Dropdown(
+                            id=ids.SUP_STEP_KIND,
+                            options=[{"label": t(f"sup.kind.{k}"), "value": k} for k in sup_cases.ORGAN_STEPS],
+                            placeholder=t("sup.step.kind"),
+                        ),
+                        style=shown(manage, field),
+                    ),
+                    html.Div(
+                        dcc.DatePickerSingle(
+                            id=ids.SUP_STEP_DUE,
+                            display_format="YYYY-MM-DD",
+                            first_day_of_week=1,
+                            placeholder=t("sup.step.due"),
+                        ),
+                        style=shown(manage),
+                    ),
+                    html.Div(
+                        dcc.RadioItems(
+                            id=ids.SUP_REPLY_ACCEPT,
+                            options=[
+                                {"label": t("sup.reply.accept"), "value": "yes"},
+                                {"label": t("sup.reply.object"), "value": "no"},
+                            ],
+                            value="yes",
+                            inline=True,
+                            labelStyle=LIGHT,
+                        ),
+                        style=shown(answer),
+                    ),
+                    dcc.Input(id=ids.SUP_STEP_NOTE, placeholder=t("sup.step.note"), style={"minWidth": "320px"}),
+                    html.Button(t("sup.step"), id=ids.SUP_STEP, className="lg-btn", n_clicks=0, style=shown(manage)),
+                    html.Button(t("sup.reply"), id=ids.SUP_REPLY, className="lg-btn", n_clicks=0, style=shown(answer)),
+                ],
+            ),
+        ]
     )
 
 
@@ -304,3 +438,88 @@ def drill(bar_click, map_click, selected, period, lang, by):
     query = {k: v for k, v in args.items() if v is not None}
     href = f"/api/supervision/indicators/{key}/records.csv?{urlencode(query)}"
     return title, data, columns, href
+
+
+def scores(period, lang):
+    who = require("supervision.view")
+    if not period or len(period) != 4 or not period.isdigit():
+        return html.P(t("sup.scores_year_only", lang), className="lg-help", style=DIM), "#", "#"
+    year = int(period)
+    card, error = attempt(uses.scores, services(), who, year)
+    if error is not None:
+        return html.P(t("sup.no_scheme", lang).format(year=year), style=DIM), "#", "#"
+    rows = [
+        {
+            "rank": g["rank"],
+            "name": g["name"],
+            "total": f"{g['total']:g} / {card['full_marks']:g}",
+            "detail": "；".join(f"{i['zh']} {i['points']:g}/{i['max']:g}" for i in g["items"]),
+        }
+        for g in card["groups"]
+    ]
+    columns = [{"name": t(f"sup.col.{c}", lang), "id": c} for c in ("rank", "name", "total", "detail")]
+    table = data_table(
+        ids.SUP_SCORES + "-table",
+        data=rows,
+        columns=columns,
+        page_size=20,
+        style_cell={"textAlign": "left", "whiteSpace": "normal"},
+    )
+    return table, f"/api/supervision/reports/{year}.pdf", f"/api/supervision/reports/{year}.xlsx"
+
+
+def case_table(_tick, lang):
+    who = require("supervision.view")
+    rows = uses.case_list(services(), who)
+    data = [
+        {
+            "case_no": c["case_no"],
+            "unit": c["unit_name"],
+            "subject": c["subject"],
+            "status": t(f"sup.status.{c['status']}", lang),
+            "reply_due": (c["reply_due"] or "") + (f"（{t('sup.overdue', lang)}）" if c["overdue"] else ""),
+            "last": t(f"sup.kind.{c['steps'][-1]['kind']}", lang) if c["steps"] else "",
+        }
+        for c in rows
+    ]
+    columns = [
+        {"name": t(f"sup.col.{k}", lang), "id": k}
+        for k in ("case_no", "unit", "subject", "status", "reply_due", "last")
+    ]
+    options = [{"label": f"{c['case_no']} {c['unit_name']}", "value": c["id"]} for c in rows if c["status"] != "closed"]
+    return data, columns, options
+
+
+def case_action(_open, _step, _reply, unit, lead, subject, selected, case_id, kind, due, note, accept, tick, lang):
+    who = require("supervision.view")
+    trig = dash.ctx.triggered_id
+    ctx = services()
+    if trig == ids.SUP_OPEN:
+        result, error = attempt(
+            uses.open_case,
+            ctx,
+            who,
+            unit_id=unit,
+            subject=(subject or "").strip(),
+            lead_kind=lead or "finding",
+            lead_ref=f"indicator:{selected}" if lead == "finding" and selected else None,
+            case_id=None,
+        )
+    elif trig == ids.SUP_STEP:
+        result, error = attempt(
+            uses.take_step,
+            ctx,
+            who,
+            case_id,
+            kind=kind,
+            note=(note or "").strip(),
+            due_on=dt.date.fromisoformat(due) if due else None,
+        )
+    elif trig == ids.SUP_REPLY:
+        result, error = attempt(uses.reply, ctx, who, case_id, accepted=accept == "yes", note=(note or "").strip())
+    else:
+        return no_update, no_update
+    if error is not None:
+        return html.Span(explain(error, lang), className="lg-error"), no_update
+    words = t("sup.done", lang).format(no=result["case_no"], status=t(f"sup.status.{result['status']}", lang))
+    return words, (tick or 0) + 1

@@ -5,6 +5,8 @@ an officer is refused the page."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import text
 
@@ -31,6 +33,19 @@ def records_2018(engine):
                 {"u": units[code], "t": town, "n": n, "code": code},
             )
     return {"units": units, "town": town}
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    """Open a drop-down (again, if a redraw closed it) until the option shows, then pick it."""
+
+    def shown() -> bool:
+        if page.get_by_role("option", name=option).count() == 0:
+            page.keyboard.press("Escape")
+            page.click(dropdown)
+        return page.get_by_role("option", name=option).count() > 0
+
+    wait_for(shown, what=f"the option {option}")
+    page.get_by_role("option", name=option).first.click()
 
 
 def refusals(engine, actor: str) -> int:
@@ -97,3 +112,59 @@ def test_a_unit_head_sees_his_own_and_an_officer_is_refused(browser, live_app, u
         assert page.locator(".lg-sup-card").count() == 0
     finally:
         page.close()
+
+
+def test_the_organ_opens_a_case_issues_a_letter_and_the_unit_replies_on_its_screen(browser, live_app, users, engine):
+    subject = f"疑似按月下达罚款指标 {dt.datetime.now():%H%M%S%f}"
+    due = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    try:
+        browser_login(page, live_app["url"], users["oversight"], PASSWORD)
+        page.goto(live_app["url"] + "/supervision")
+        page.wait_for_selector(".lg-sup-card")
+        page.click("#sup-open-unit")
+        page.keyboard.type("市场监管综合")
+        page.get_by_role("option", name="滨海新区市场监管综合行政执法支队").first.click()
+        page.fill("#sup-open-subject", subject)
+        page.click("#sup-open")
+        page.wait_for_selector(f"#sup-cases td:has-text('{subject}')")
+        case_no = page.inner_text("#sup-case-message").split("：", 1)[1].split("（")[0]
+        # a 督办函 without its due day is refused in words; with it, numbered and issued
+        choose(page, "#sup-step-case", case_no)
+        choose(page, "#sup-step-kind", "督办函")
+        page.fill("#sup-step-note", "限期撤销罚款指标并报送整改情况")
+        page.click("#sup-step")
+        page.wait_for_selector("#sup-case-message:has-text('报送整改情况的期限')")
+        page.fill("#sup-step-due", due)
+        page.keyboard.press("Enter")
+        page.click("#sup-step")
+        page.wait_for_selector("#sup-case-message:has-text('已发函')")
+        row = page.locator(f"#sup-cases tr:has-text('{subject}')")
+        assert due in row.inner_text() and "督办函" in row.inner_text()
+    finally:
+        page.close()
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        browser_login(page, live_app["url"], users["organ_head"], PASSWORD)  # U001's head
+        page.goto(live_app["url"] + "/supervision")
+        page.wait_for_selector(f"#sup-cases td:has-text('{subject}')")
+        assert page.locator("#sup-open").is_hidden() and page.locator("#sup-step").is_hidden()
+        choose(page, "#sup-step-case", case_no)
+        page.fill("#sup-step-note", "已撤销指标，附整改报告")
+        page.click("#sup-reply")
+        page.wait_for_selector("#sup-case-message:has-text('已答复')")
+    finally:
+        page.close()
+    with engine.connect() as c:
+        actions = (
+            c.execute(
+                text(
+                    "SELECT a.action FROM audit_log a JOIN supervision_case s ON a.subject = 'supervision:' || s.id "
+                    "WHERE s.subject = :s ORDER BY a.id"
+                ),
+                {"s": subject},
+            )
+            .scalars()
+            .all()
+        )
+    assert actions == ["supervision_open", "supervision_supervision_letter", "supervision_reply"]
