@@ -12,7 +12,7 @@ from geo.access import policy
 from geo.access.accounts import Scope
 from geo.infra import audit, exports, timezone
 from geo.infra.errors import NotFound
-from geo.supervision import cases, engine, scorecard
+from geo.supervision import cases, engine, scorecard, statistics
 from geo.supervision import report as report_files
 from geo.supervision.indicators import all_indicators
 from geo.supervision.model import Period
@@ -256,3 +256,28 @@ def report(
             raise NotFound(f"no score for unit {unit_id} in {year}")
         return report_files.unit_pdf(kit_fonts, card, group), f"assessment-{year}-unit-{unit_id}.pdf"
     return report_files.district_pdf(kit_fonts, card), f"assessment-{year}.pdf"
+
+
+def annual_statistics(ctx: Context, scope: Scope | None, year: int, fmt: str = "json", kit_fonts: Any = None) -> Any:
+    """The year's enforcement statistics (年度行政执法数据) in your scope: JSON, PDF or XLSX."""
+    who = policy.authorize(scope, "supervision.view")
+    with ctx.session() as session:
+        stats = statistics.annual(session, year, who.unit_ids)
+        names = engine.group_names(session, "unit")
+        if fmt != "json":
+            audit.record(
+                session,
+                who.username,
+                "annual_statistics",
+                subject=f"year:{year}",
+                detail={"format": fmt},
+                source=ctx.source,
+            )
+    if fmt == "json":
+        return stats
+    scope_name = (
+        "滨海新区" if who.unit_ids is None else "、".join(names.get(str(u), str(u)) for u in sorted(who.unit_ids))
+    )
+    if fmt == "xlsx":
+        return statistics.xlsx(stats), f"statistics-{year}.xlsx"
+    return statistics.pdf(kit_fonts, stats, scope_name), f"statistics-{year}.pdf"

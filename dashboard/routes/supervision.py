@@ -253,3 +253,26 @@ def _year(year: int) -> int:
     if not 2000 <= year <= 2100:
         raise InvalidInput("the year must be between 2000 and 2100", rule="year")
     return year
+
+
+@router.route(
+    "GET",
+    "/supervision/statistics/<int:year>",
+    permission="supervision.view",
+    summary="The year's enforcement statistics (年度行政执法数据) in your scope, equal to the indicators",
+)
+def supervision_statistics(year: int) -> Any:
+    return supervision.annual_statistics(services(), scope(), _year(year))
+
+
+@router.route(
+    "GET",
+    "/supervision/statistics/<int:year>.<any(pdf, xlsx):fmt>",
+    permission="supervision.view",
+    produces="application/pdf|" + MIMETYPES["xlsx"],
+    summary="The year's enforcement statistics as a PDF in Chinese or an XLSX (audited)",
+)
+def supervision_statistics_file(year: int, fmt: str) -> Response:
+    body, name = supervision.annual_statistics(services(), scope(), _year(year), fmt, runtime().documents.fonts)
+    mimetype = "application/pdf" if fmt == "pdf" else MIMETYPES["xlsx"]
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})

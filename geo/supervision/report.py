@@ -17,7 +17,7 @@ BAR = (74, 144, 217)
 GRID = (200, 200, 200)
 
 
-def _pdf(fonts: Fonts, title: str) -> FPDF:
+def start_pdf(fonts: Fonts, title: str) -> FPDF:
     subset_path, full_path, number, _known = fonts.ready()
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 18, 18)
@@ -35,7 +35,7 @@ def _pdf(fonts: Fonts, title: str) -> FPDF:
 
 def district_pdf(fonts: Fonts, card: dict[str, Any]) -> bytes:
     title = f"{card['year']} 年度行政执法监督考核报告"
-    pdf = _pdf(fonts, title)
+    pdf = start_pdf(fonts, title)
     pdf.set_font("cjk", size=10)
     pdf.cell(
         0,
@@ -71,7 +71,7 @@ def district_pdf(fonts: Fonts, card: dict[str, Any]) -> bytes:
 
 
 def unit_pdf(fonts: Fonts, card: dict[str, Any], group: dict[str, Any]) -> bytes:
-    pdf = _pdf(fonts, f"{card['year']} 年度行政执法监督考核报告：{group['name']}")
+    pdf = start_pdf(fonts, f"{card['year']} 年度行政执法监督考核报告：{group['name']}")
     pdf.set_font("cjk", size=10)
     pdf.cell(
         0,

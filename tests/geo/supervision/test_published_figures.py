@@ -13,6 +13,7 @@ from demo import published
 from geo.infra import db
 from geo.places.reference import load_reference
 from geo.supervision import engine as supervision
+from geo.supervision import statistics
 from geo.supervision.model import Period
 from lawgrid.runtime import REFERENCE_DIR
 
@@ -113,3 +114,25 @@ def test_previous_period_and_the_median_of_units(facts):
     assert per["previous_period"] == "2023" and per["rows"][0]["previous"] is None  # TEDA had none in 2023
     part = figure(eng, "participation", "2024")
     assert part["median_of_units"] is not None
+
+
+def test_annual_statistics_equal_the_indicators_and_print(facts, tmp_path):
+    """Binhai 2025's published table from the same figures, as a PDF in Chinese and an XLSX."""
+    import subprocess
+
+    from tests import casework
+
+    eng, _, binhai = facts
+    with db.session_scope(db.make_sessionmaker(eng)) as s:
+        stats = statistics.annual(s, 2025, frozenset({binhai["unit"]}))
+        table = {r["item"]: r["value"] for r in stats["rows"]}
+        assert table["行政检查次数"] == 41308 and table["行政处罚件数"] == 4905
+        assert table["简易程序处罚"] == 1486 and table["普通程序处罚"] == 3419 and table["执法主体数"] == 104
+        old = {r["item"]: r["value"] for r in statistics.annual(s, 2022, frozenset({binhai["unit"]}))["rows"]}
+        assert old["行政复议决定"] == 377 and old["　其中撤销"] == 12 and old["　其中终止"] == 119
+    pdf = statistics.pdf(casework.kit().fonts, stats, "滨海新区")
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    words = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "滨海新区 2025 年度行政执法数据" in words and "41,308" in words and "4,905" in words
