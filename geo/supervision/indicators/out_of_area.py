@@ -27,8 +27,8 @@ INDICATOR = Indicator(
     SELECT r.kind, r.id, coalesce(r.ref, r.kind || ':' || r.id), r.unit_id, r.body_id, r.township_code::text,
            NULL::int, r.on_date, 1, 0
     FROM enforcement_record r
-    WHERE r.township_code IS NOT NULL AND {acts.IN_PERIOD.format(col="r.on_date")}
-      AND EXISTS (SELECT 1 FROM unit_area a WHERE a.unit_id = r.unit_id)
-      AND NOT EXISTS (SELECT 1 FROM unit_area a WHERE a.unit_id = r.unit_id AND a.township_code = r.township_code)
+    LEFT JOIN unit_area a ON a.unit_id = r.unit_id AND a.township_code = r.township_code
+    WHERE r.township_code IS NOT NULL AND {acts.IN_PERIOD.format(col="r.on_date")} AND a.unit_id IS NULL
+      AND r.unit_id IN (SELECT unit_id FROM unit_area)
     """,
 )
