@@ -24,6 +24,7 @@ INDICATOR = Indicator(
     SELECT r.kind, r.id, coalesce(r.ref, r.kind || ':' || r.id), r.unit_id, r.body_id, r.township_code::text,
            NULL::int, r.on_date, round(r.fine_yuan)::int, 0
     FROM enforcement_record r
-    WHERE r.kind IN ('penalty_simple', 'penalty_ordinary') AND r.fine_yuan > 0 AND {acts.IN_PERIOD.format(col="r.on_date")}
+    WHERE r.kind IN ('penalty_simple', 'penalty_ordinary') AND r.fine_yuan > 0
+      AND {acts.IN_PERIOD.format(col="r.on_date")}
     """,
 )

@@ -36,7 +36,8 @@ INDICATOR = Indicator(
         UNION ALL
         SELECT r.kind, r.id, coalesce(r.ref, r.kind || ':' || r.id), r.unit_id, r.body_id, r.township_code::text,
                r.on_date, r.fine_yuan
-        FROM enforcement_record r WHERE r.kind IN ('penalty_simple', 'penalty_ordinary') AND {acts.IN_PERIOD.format(col="r.on_date")}
+        FROM enforcement_record r
+        WHERE r.kind IN ('penalty_simple', 'penalty_ordinary') AND {acts.IN_PERIOD.format(col="r.on_date")}
     ), months AS (
         SELECT unit_id, date_trunc('month', on_date) AS month, count(*) AS n FROM p GROUP BY 1, 2
     ), regular AS (
