@@ -281,3 +281,10 @@ def annual_statistics(ctx: Context, scope: Scope | None, year: int, fmt: str = "
     if fmt == "xlsx":
         return statistics.xlsx(stats), f"statistics-{year}.xlsx"
     return statistics.pdf(kit_fonts, stats, scope_name), f"statistics-{year}.pdf"
+
+
+def trend(ctx: Context, scope: Scope | None, key: str, *, period: str) -> list[dict[str, Any]]:
+    """The indicator month by month across the period, in your scope."""
+    who = policy.authorize(scope, "supervision.view")
+    with ctx.session() as session:
+        return engine.trend(session, key, Period.parse(period), units=who.unit_ids)

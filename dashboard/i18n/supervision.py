@@ -45,6 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "sup.kind.reconsideration": {"zh": "行政复议", "en": "Reconsideration"},
     "sup.kind.body": {"zh": "执法主体", "en": "Enforcement body"},
     "sup.yes": {"zh": "是", "en": "yes"},
+    "sup.trend_title": {"zh": "{name}逐月趋势", "en": "{name} by month"},
     "sup.scores": {"zh": "考核排名", "en": "Assessment ranking"},
     "sup.no_scheme": {"zh": "{year} 年尚未制定考核方案。", "en": "No assessment scheme for {year} yet."},
     "sup.scores_year_only": {"zh": "考核按年度计分：请选择一个年度。", "en": "Scores are per year: choose a year."},

@@ -50,6 +50,12 @@ def register(app: dash.Dash) -> None:
         Input(ids.LANG, "data"),
     )(cards)
     app.callback(
+        Output(ids.SUP_TREND, "figure"),
+        Input(ids.SUP_PERIOD, "value"),
+        Input(ids.SUP_SELECTED, "data"),
+        Input(ids.LANG, "data"),
+    )(trend_chart)
+    app.callback(
         Output(ids.SUP_SELECTED, "data"),
         Input({"type": ids.SUP_CARD, "key": ALL}, "n_clicks"),
         prevent_initial_call=True,
@@ -165,6 +171,7 @@ def layout(**_query):
                     dcc.Graph(id=ids.SUP_MAP, config={"displayModeBar": False}, style={"height": "380px"}),
                 ],
             ),
+            dcc.Graph(id=ids.SUP_TREND, config={"displayModeBar": False}, style={"height": "240px"}),
             html.H3(id=ids.SUP_DRILL_TITLE, style={"fontSize": "14px"}),
             html.A(t("sup.export"), id=ids.SUP_EXPORT, className="lg-btn", href="#"),
             data_table(ids.SUP_DRILL, page_size=20, data=[], columns=[], style_table={"overflowX": "auto"}),
@@ -523,3 +530,27 @@ def case_action(_open, _step, _reply, unit, lead, subject, selected, case_id, ki
         return html.Span(explain(error, lang), className="lg-error"), no_update
     words = t("sup.done", lang).format(no=result["case_no"], status=t(f"sup.status.{result['status']}", lang))
     return words, (tick or 0) + 1
+
+
+def trend_chart(period, selected, lang):
+    who = require("supervision.view")
+    key = selected or DEFAULT_INDICATOR
+    ind = engine.describe(engine.indicator(key))
+    points, error = attempt(uses.trend, services(), who, key, period=period or "")
+    if error is not None:
+        return go.Figure(layout=DARK)
+    return go.Figure(
+        go.Scatter(
+            x=[p["month"] for p in points],
+            y=[p["value"] for p in points],
+            mode="lines+markers",
+            line_color=NEUTRAL,
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        ),
+        layout=dict(
+            DARK,
+            title=t("sup.trend_title", lang).format(name=_name(ind, lang)),
+            height=240,
+            xaxis=dict(type="category"),
+        ),
+    )

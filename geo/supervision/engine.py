@@ -223,3 +223,25 @@ def group_names(session: Session, by: str) -> dict[str, str]:
     """The names of a dimension's keys (unit ids, township codes ...), by key as text."""
     sql = GROUP_NAMES.get(by)
     return {str(k): str(n) for k, n in session.execute(text(sql)).all()} if sql else {}
+
+
+def trend(
+    session: Session,
+    key: str,
+    period: Period,
+    *,
+    units: frozenset[int] | None = None,
+    today: dt.date | None = None,
+    max_months: int = 24,
+) -> list[dict[str, Any]]:
+    """The indicator month by month across the period (in the scope): each month's figure as
+    the engine computes it for that month alone."""
+    ind = indicator(key)
+    out: list[dict[str, Any]] = []
+    start = dt.date(period.start.year, period.start.month, 1)
+    while start < period.end and len(out) < max_months:
+        month = Period.parse(f"{start:%Y-%m}")
+        num, den = _grouped(session, ind, "district", _params(month, today, units)).get(None, (0, 0))
+        out.append({"month": month.label(), "num": num, "den": den, "value": ind.value(num, den)})
+        start = month.end
+    return out

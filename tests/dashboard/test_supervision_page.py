@@ -38,6 +38,9 @@ def records_2018(engine):
 def choose(page, dropdown: str, option: str) -> None:
     """Open a drop-down (again, if a redraw closed it) until the option shows, then pick it."""
 
+    # in the middle of the window, so its list opens on screen
+    page.eval_on_selector(dropdown, "e => e.scrollIntoView({block: 'center'})")
+
     def shown() -> bool:
         if page.get_by_role("option", name=option).count() == 0:
             page.keyboard.press("Escape")
@@ -72,6 +75,9 @@ def test_from_the_card_to_a_unit_and_a_township_down_to_the_records(browser, liv
         wait_for(lambda: card.locator(".value").inner_text() == "10", what="2018's 10 inspections on the card")
         card.click()
         page.wait_for_selector(".lg-sup-card.selected[data-indicator='inspections']")
+        # the month-by-month trend: March 2018 holds all ten
+        page.wait_for_selector("#sup-trend .gtitle:has-text('行政检查次数逐月趋势')")
+        wait_for(lambda: page.locator("#sup-trend .scatterlayer .point").count() == 12, what="twelve months")
         # the bars: U001 with 7, U002 with 3; a click on U001's bar lists its 7 records
         page.wait_for_selector("#sup-bars .bars path")
         bar = page.locator("#sup-bars .bars path").first  # the largest first
@@ -122,9 +128,7 @@ def test_the_organ_opens_a_case_issues_a_letter_and_the_unit_replies_on_its_scre
         browser_login(page, live_app["url"], users["oversight"], PASSWORD)
         page.goto(live_app["url"] + "/supervision")
         page.wait_for_selector(".lg-sup-card")
-        page.click("#sup-open-unit")
-        page.keyboard.type("市场监管综合")
-        page.get_by_role("option", name="滨海新区市场监管综合行政执法支队").first.click()
+        choose(page, "#sup-open-unit", "滨海新区市场监管综合行政执法支队")
         page.fill("#sup-open-subject", subject)
         page.click("#sup-open")
         page.wait_for_selector(f"#sup-cases td:has-text('{subject}')")
@@ -140,7 +144,7 @@ def test_the_organ_opens_a_case_issues_a_letter_and_the_unit_replies_on_its_scre
         page.click("#sup-step")
         page.wait_for_selector("#sup-case-message:has-text('已发函')")
         row = page.locator(f"#sup-cases tr:has-text('{subject}')")
-        assert due in row.inner_text() and "督办函" in row.inner_text()
+        wait_for(lambda: due in row.inner_text() and "督办函" in row.inner_text(), what="the letter in the list")
     finally:
         page.close()
     page = browser.new_page(viewport={"width": 1366, "height": 768})

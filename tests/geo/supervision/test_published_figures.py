@@ -136,3 +136,11 @@ def test_annual_statistics_equal_the_indicators_and_print(facts, tmp_path):
         ["pdftotext", "-layout", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "滨海新区 2025 年度行政执法数据" in words and "41,308" in words and "4,905" in words
+
+
+def test_the_trend_adds_up_to_the_year(facts):
+    eng, teda, _ = facts
+    with db.session_scope(db.make_sessionmaker(eng)) as s:
+        months = supervision.trend(s, "inspections", Period.parse("2024"), units=frozenset({teda}))
+    assert [m["month"] for m in months][:2] == ["2024-01", "2024-02"] and len(months) == 12
+    assert sum(m["value"] for m in months) == 1233
