@@ -12,7 +12,7 @@ from geo.access import policy
 from geo.access.accounts import Scope
 from geo.infra import audit, exports, timezone
 from geo.infra.errors import NotFound
-from geo.supervision import cases, engine, scorecard, statistics
+from geo.supervision import cases, engine, file_reviews, scorecard, statistics
 from geo.supervision import report as report_files
 from geo.supervision.indicators import all_indicators
 from geo.supervision.model import Period
@@ -288,3 +288,48 @@ def trend(ctx: Context, scope: Scope | None, key: str, *, period: str) -> list[d
     who = policy.authorize(scope, "supervision.view")
     with ctx.session() as session:
         return engine.trend(session, key, Period.parse(period), units=who.unit_ids)
+
+
+# 案卷评查 -----------------------------------------------------------------------------------------
+def draw_files(ctx: Context, scope: Scope | None, unit_id: int, *, period: str, n: int, seed: str) -> dict[str, Any]:
+    """Draw a unit's decided case files for review, reproducibly from the published seed (audited)."""
+    who = policy.authorize(scope, "supervision.manage")
+    p = Period.parse(period)
+    with ctx.session() as session:
+        files = file_reviews.draw(session, unit_id, p.start, p.end, n, seed)
+        audit.record(
+            session,
+            who.username,
+            "file_review_draw",
+            subject=f"unit:{unit_id}",
+            detail={"period": p.label(), "n": n, "seed": seed, "drawn": [f["id"] for f in files]},
+            source=ctx.source,
+        )
+    return {"unit_id": unit_id, "period": p.label(), "seed": seed, "files": files, "checklist": file_reviews.CHECKLIST}
+
+
+def review_file(
+    ctx: Context,
+    scope: Scope | None,
+    case_id: int,
+    checks: Any,
+    *,
+    note: str | None = None,
+    seed: str | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Score one case file against the checklist (audited); below the pass mark it is a lead."""
+    who = policy.authorize(scope, "supervision.manage")
+    with ctx.session() as session:
+        result = file_reviews.record(
+            session, who.username, case_id, checks, note=note, seed=seed, today=today or _today()
+        )
+        audit.record(
+            session,
+            who.username,
+            "file_review",
+            subject=f"case:{case_id}",
+            detail={"score": result["score"], "failed": result["failed_items"]},
+            source=ctx.source,
+        )
+    return result

@@ -276,3 +276,44 @@ def supervision_statistics_file(year: int, fmt: str) -> Response:
     body, name = supervision.annual_statistics(services(), scope(), _year(year), fmt, runtime().documents.fonts)
     mimetype = "application/pdf" if fmt == "pdf" else MIMETYPES["xlsx"]
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+# 案卷评查 -----------------------------------------------------------------------------------------
+class FileDraw(Model):
+    """Draw a unit's decided case files at random, reproducibly from the published seed."""
+
+    unit_id: Id
+    period: str = Field(min_length=4, max_length=22, json_schema_extra=PERIOD)
+    n: int = Field(ge=1, le=200)
+    seed: str = Field(min_length=1, max_length=100)
+
+
+class FileReview(Model):
+    """One case file scored against the checklist: every item true or false."""
+
+    checks: dict[str, bool]
+    note: str | None = Field(None, max_length=2000)
+    seed: str | None = Field(None, max_length=100)
+
+
+@router.route(
+    "POST",
+    "/supervision/file-reviews/draw",
+    permission="supervision.manage",
+    body=FileDraw,
+    summary="Draw a unit's decided case files for 案卷评查 (the same files for the same seed)",
+)
+def supervision_file_draw(body: FileDraw) -> Any:
+    return supervision.draw_files(services(), scope(), body.unit_id, period=body.period, n=body.n, seed=body.seed)
+
+
+@router.route(
+    "POST",
+    "/cases/<id:case_id>/file-review",
+    permission="supervision.manage",
+    body=FileReview,
+    status=201,
+    summary="Score a case file against the 案卷评查 checklist (below the pass mark it is a lead)",
+)
+def supervision_file_review(case_id: int, body: FileReview) -> Any:
+    return supervision.review_file(services(), scope(), case_id, body.checks, note=body.note, seed=body.seed)
