@@ -76,16 +76,16 @@ def planted(engine):
                 {"t": target, "u": unit, "item": item},
             ).scalars()
         )
-        c.execute(
+        extra = c.execute(
             text(
                 """INSERT INTO inspection (target_id, domain_key, source, due_at, status, result, unit_id, created_by,
                                            created_at, on_site_at, completed_at)
                    VALUES (:t, 'market_regulation', 'api', TIMESTAMPTZ '2019-07-01 10:00+08', 'completed', 'compliant',
                            :u, 'test', TIMESTAMPTZ '2019-06-30 10:00+08', TIMESTAMPTZ '2019-07-01 09:00+08',
-                           TIMESTAMPTZ '2019-07-01 10:00+08')"""
+                           TIMESTAMPTZ '2019-07-01 10:00+08') RETURNING id"""
             ),
             {"t": target, "u": u001},
-        )
+        ).scalar_one()
         c.execute(
             text(
                 "INSERT INTO inspection_officer (inspection_id, officer_id, due_day) VALUES "
@@ -106,6 +106,16 @@ def planted(engine):
             {"u": unit},
         ).scalars()
     yield {"unit": unit, "u001": u001, "officers": officers, "inspections": inspections, "late_source": late}
+    # the shared database is the seeded district other tests count (55 units, every officer with
+    # an area): leave it as found
+    with engine.begin() as c:
+        gone = [*inspections, extra]
+        c.execute(text("DELETE FROM inspection_officer WHERE inspection_id = ANY(:i)"), {"i": gone})
+        c.execute(text("DELETE FROM case_source WHERE unit_id = :u OR inspection_id = ANY(:i)"), {"u": unit, "i": gone})
+        c.execute(text("DELETE FROM coverage_fact WHERE inspection_id = ANY(:i)"), {"i": gone})
+        c.execute(text("DELETE FROM inspection WHERE id = ANY(:i)"), {"i": gone})
+        c.execute(text("DELETE FROM officer WHERE id = ANY(:o)"), {"o": officers})
+        c.execute(text("DELETE FROM enforcement_unit WHERE id = :u"), {"u": unit})
 
 
 def get(client, tokens, who, path, **params):
