@@ -9,10 +9,10 @@ import socket
 import sys
 
 from geo.infra.errors import LawGridError
-from lawgrid.cli import accounts, bench, casework, database, demo, documents, registry, serving
+from lawgrid.cli import accounts, bench, casework, database, demo, documents, registry, serving, supervision
 from lawgrid.embedded_db import EmbeddedDbError
 
-GROUPS = (database, registry, accounts, casework, documents, serving, demo, bench)
+GROUPS = (database, registry, accounts, casework, documents, serving, supervision, demo, bench)
 
 
 def main(argv: list[str] | None = None) -> int:

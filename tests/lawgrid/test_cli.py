@@ -168,3 +168,19 @@ def test_verify_document_never_creates_an_installation(tmp_path):
     )
     assert result.returncode == 2 and "no LawGrid installation" in result.stderr
     assert not empty.exists()
+
+
+def test_supervision_figures_and_statistics_from_the_console(cli_env, tmp_path):
+    import json
+
+    assert lawgrid(cli_env, "db", "upgrade").returncode == 0
+    result = lawgrid(cli_env, "supervision", "figures", "2025", "--indicator", "inspections", "--by", "unit")
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout.splitlines()[0])
+    assert line["indicator"] == "inspections" and line["period"] == "2025"
+    bad = lawgrid(cli_env, "supervision", "figures", "last spring")
+    assert bad.returncode == 1 and "2024-Q2" in bad.stderr
+    out = tmp_path / "stats.xlsx"
+    made = lawgrid(cli_env, "supervision", "statistics", "2025", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    assert out.read_bytes().startswith(b"PK")  # an XLSX is a zip
