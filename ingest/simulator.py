@@ -142,6 +142,7 @@ class Simulator:
         camera_toggle_per_hour: float = 0.5,
         dropout_every: int = 30_000,
         progress: bool = True,
+        first_sos_after_s: float | None = None,
     ):
         self.devices = devices
         self.host, self.jt808_port, self.osmand_port = host, jt808_port, osmand_port
@@ -153,6 +154,9 @@ class Simulator:
         fixes_per_hour = max(1e-9, rate_hz * 3600)
         self.p_sos = sos_per_hour / fixes_per_hour / max(1, len(devices))
         self.p_toggle = camera_toggle_per_hour / fixes_per_hour
+        # A demo shows its command centre an SOS early (the first device presses it once after
+        # this many seconds); at two an hour, half an hour can pass without one.
+        self.first_sos_at = None if first_sos_after_s is None else time.monotonic() + first_sos_after_s
         self.dropout_every = dropout_every
         self.stats = SimStats()
         self.progress = progress
@@ -204,6 +208,8 @@ class Simulator:
                     continue
                 last_time = int(now.timestamp())
                 sos = self.rng.random() < self.p_sos
+                if index == 0 and self.first_sos_at is not None and tick >= self.first_sos_at:
+                    sos, self.first_sos_at = True, None
                 self.stats.sos += sos
                 if dev.kind == "body_camera" and self.rng.random() < self.p_toggle:
                     dev.recording = not dev.recording
@@ -300,6 +306,8 @@ def run_simulation(
     osmand_port: int,
     seed: int = 1,
     progress: bool = True,
+    sos_per_hour: float = 2.0,
+    first_sos_after_s: float | None = None,
 ) -> dict:
     from geo.infra import db
 
@@ -308,7 +316,16 @@ def run_simulation(
     if not fleet:
         raise SystemExit("no registered devices to simulate: run `lawgrid seed` first")
     sim = Simulator(
-        fleet, host, jt808_port, osmand_port, rate_hz=rate, duration_s=duration, seed=seed, progress=progress
+        fleet,
+        host,
+        jt808_port,
+        osmand_port,
+        rate_hz=rate,
+        duration_s=duration,
+        seed=seed,
+        progress=progress,
+        sos_per_hour=sos_per_hour,
+        first_sos_after_s=first_sos_after_s,
     )
     summary = asyncio.run(sim.run())
     summary["devices"] = len(fleet)

@@ -91,6 +91,11 @@ def _simulate_in_background(runtime, devices: int) -> None:
             str(s.jt808_port),
             "--osmand-port",
             str(s.osmand_port),
+            # the command centre sees an SOS in the first minutes, then about six an hour
+            "--first-sos-after",
+            "90",
+            "--sos-per-hour",
+            "6",
         ],
         stdout=subprocess.DEVNULL,
         preexec_fn=die_with_parent,

@@ -34,6 +34,8 @@ def register(sub: Any) -> None:
     sim.add_argument("--jt808-port", type=int, default=None)
     sim.add_argument("--osmand-port", type=int, default=None)
     sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--sos-per-hour", type=float, default=2.0, help="SOS presses an hour across the fleet")
+    sim.add_argument("--first-sos-after", type=float, default=None, help="seconds until one device presses SOS")
     sim.set_defaults(handler=cmd_simulate)
 
 
@@ -119,6 +121,8 @@ def cmd_simulate(args) -> int:
         jt808_port=args.jt808_port or s.jt808_port,
         osmand_port=args.osmand_port or s.osmand_port,
         seed=args.seed,
+        sos_per_hour=args.sos_per_hour,
+        first_sos_after_s=args.first_sos_after,
     )
     print(json.dumps(summary))
     return 0
