@@ -70,3 +70,14 @@ def of_kinds(kinds: tuple[str, ...]) -> str:
         parts.append(f"SELECT * FROM ({PENALTIES}) p WHERE p.kind IN ({', '.join(repr(k) for k in penalty)})")
     parts.append(f"SELECT * FROM ({RECORDS}) r WHERE r.kind IN ({', '.join(repr(k) for k in kinds)})")
     return "\nUNION ALL\n".join(parts)
+
+
+def reconsiderations(counted: tuple[str, ...]) -> str:
+    """复议 decided in the period; num = 1 for those whose outcome is one of `counted`."""
+    return f"""
+    SELECT 'reconsideration' AS kind, r.id, coalesce(r.ref, '复议:' || r.id) || ' ' || r.outcome AS label,
+           r.unit_id, NULL::int AS body_id, u.township_code::text, NULL::int AS officer_id, r.decided_on AS on_date,
+           (r.outcome IN ({", ".join(repr(o) for o in counted)}))::int AS num, 1 AS den
+    FROM reconsideration r JOIN enforcement_unit u ON u.id = r.unit_id
+    WHERE {IN_PERIOD.format(col="r.decided_on")}
+    """

@@ -1,3 +1,4 @@
+from geo.supervision import acts
 from geo.supervision.model import Indicator
 
 # 撤销、确认违法、责令履行, and 变更 (the spec brackets it; a changed act was corrected too).
@@ -18,11 +19,5 @@ INDICATOR = Indicator(
     num_zh="被纠错",
     den_zh="复议决定",
     dimensions=("district", "unit", "township"),
-    records_sql=f"""
-    SELECT 'reconsideration' AS kind, r.id, coalesce(r.ref, '复议:' || r.id) || ' ' || r.outcome AS label,
-           r.unit_id, NULL::int AS body_id, u.township_code::text, NULL::int AS officer_id, r.decided_on AS on_date,
-           (r.outcome IN ({", ".join(repr(o) for o in CORRECTED)}))::int AS num, 1 AS den
-    FROM reconsideration r JOIN enforcement_unit u ON u.id = r.unit_id
-    WHERE r.decided_on >= :start AND r.decided_on < :end
-    """,
+    records_sql=acts.reconsiderations(CORRECTED),
 )

@@ -1,3 +1,4 @@
+from geo.supervision import acts
 from geo.supervision.model import Indicator
 
 SETTLED = ("terminated", "mediated", "withdrawn")
@@ -15,11 +16,5 @@ INDICATOR = Indicator(
     num_zh="调解或撤回",
     den_zh="复议决定",
     dimensions=("district", "unit", "township"),
-    records_sql=f"""
-    SELECT 'reconsideration' AS kind, r.id, coalesce(r.ref, '复议:' || r.id) || ' ' || r.outcome AS label,
-           r.unit_id, NULL::int AS body_id, u.township_code::text, NULL::int AS officer_id, r.decided_on AS on_date,
-           (r.outcome IN ({", ".join(repr(o) for o in SETTLED)}))::int AS num, 1 AS den
-    FROM reconsideration r JOIN enforcement_unit u ON u.id = r.unit_id
-    WHERE r.decided_on >= :start AND r.decided_on < :end
-    """,
+    records_sql=acts.reconsiderations(SETTLED),
 )
