@@ -49,6 +49,16 @@ def _refused(rule: str, **extra: Any) -> errors.Refused:
     return errors.Refused([{"rule": rule, **extra}], RULES)
 
 
+def _text(value: Any, field: str, zh: str, limit: int) -> str:
+    """A required text of at most `limit` characters, stripped; named when missing."""
+    text_ = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(text_) <= limit:
+        raise errors.InvalidInput(
+            f"{field} is required (at most {limit} characters)", rule=field, zh=f"请填写{zh}（不超过 {limit} 字）"
+        )
+    return text_
+
+
 def open_case(
     session: Session,
     actor: str,
@@ -60,6 +70,7 @@ def open_case(
     case_id: int | None,
     today: dt.date,
 ) -> dict[str, Any]:
+    subject = _text(subject, "subject", "事由", 500)
     if lead_kind not in LEAD_KINDS:
         raise errors.InvalidInput(f"lead_kind must be one of {', '.join(LEAD_KINDS)}")
     if not session.execute(text("SELECT 1 FROM enforcement_unit WHERE id = :u"), {"u": unit_id}).first():
@@ -99,7 +110,8 @@ def take_step(
     """The organ's steps. An instrument gets its number and the day the unit's report is due;
     escalation needs an instrument whose reply is overdue or refused; closing ends the case."""
     if kind not in ORGAN_STEPS:
-        raise errors.InvalidInput(f"kind must be one of {', '.join(ORGAN_STEPS)}")
+        raise errors.InvalidInput(f"kind must be one of {', '.join(ORGAN_STEPS)}", rule="kind", zh="请选择措施")
+    note = _text(note, "note", "内容与理由", 4000)
     current = _lock(session, case_id)
     if current["status"] == "closed":
         raise _refused("closed")
@@ -141,6 +153,7 @@ def take_step(
 def reply(session: Session, actor: str, case_id: int, *, accepted: bool, note: str, today: dt.date) -> dict[str, Any]:
     """The supervised unit answers the open instrument or request: it accepts and reports its
     correction, or it objects (the organ may then escalate)."""
+    note = _text(note, "note", "答复内容", 4000)
     current = _lock(session, case_id)
     if current["status"] == "closed":
         raise _refused("closed")
@@ -273,6 +286,7 @@ def record_measure(
     disqualification, his open tasks due from that day (they need another crew)."""
     if kind not in MEASURES:
         raise errors.InvalidInput(f"kind must be one of {', '.join(MEASURES)}")
+    note = _text(note, "note", "理由", 2000)
     if not session.execute(text("SELECT 1 FROM officer WHERE id = :o"), {"o": officer_id}).first():
         raise errors.NotFound(f"no officer {officer_id}")
     measure = session.execute(

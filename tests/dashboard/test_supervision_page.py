@@ -80,8 +80,10 @@ def test_from_the_card_to_a_unit_and_a_township_down_to_the_records(browser, liv
         # the month-by-month trend: March 2018 holds all ten
         page.wait_for_selector("#sup-trend .gtitle:has-text('行政检查次数逐月趋势')")
         wait_for(lambda: page.locator("#sup-trend .scatterlayer .point").count() == 12, what="twelve months")
-        # the bars: U001 with 7, U002 with 3; a click on U001's bar lists its 7 records
-        page.wait_for_selector("#sup-bars .bars path")
+        # the bars: U001 with 7, U002 with 3 (once redrawn for this indicator); a click on
+        # U001's bar lists its 7 records
+        page.wait_for_selector("#sup-bars .gtitle:has-text('行政检查次数（2018）')")
+        wait_for(lambda: page.locator("#sup-bars .bars path").count() == 2, what="two units' bars")
         bar = page.locator("#sup-bars .bars path").first  # the largest first
         bar.click(force=True)
         page.wait_for_selector("#sup-drill-title:has-text('共 7 条')")

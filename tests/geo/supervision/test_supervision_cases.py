@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.access.accounts import Scope
-from geo.infra.errors import Forbidden, NotFound, Refused
+from geo.infra.errors import Forbidden, InvalidInput, NotFound, Refused
 from services import dispatch as dispatch_uses
 from services import supervision
 from services.context import within
@@ -175,3 +175,32 @@ def test_disqualification_removes_the_officer_from_every_lawful_crew_from_its_da
     with pytest.raises(Refused) as refused:
         dispatch_uses.assign_crew(ctx, dispatcher, task["id"], crew)
     assert "certificate" in refused.value.rule
+
+
+def test_missing_words_are_named_not_a_database_error(session):
+    ctx = within(session, source="test")
+    with pytest.raises(InvalidInput) as no_subject:
+        supervision.open_case(
+            ctx,
+            ORGAN,
+            today=DAY0,
+            unit_id=u001(session),
+            subject="  ",
+            lead_kind="hotline",
+            lead_ref=None,
+            case_id=None,
+        )
+    assert no_subject.value.rule == "subject" and "事由" in no_subject.value.text("zh")
+    case = supervision.open_case(
+        ctx,
+        ORGAN,
+        today=DAY0,
+        unit_id=u001(session),
+        subject="推诿扯皮",
+        lead_kind="hotline",
+        lead_ref=None,
+        case_id=None,
+    )
+    with pytest.raises(InvalidInput) as no_note:
+        supervision.take_step(ctx, ORGAN, case["id"], kind="interview", note="", today=DAY0)
+    assert no_note.value.rule == "note"
